@@ -1,0 +1,46 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { PushgateError } from '../../../domain/errors';
+import { logger } from '../../../observability';
+
+type HttpResult = Exclude<APIGatewayProxyResultV2, string>;
+
+export function json(statusCode: number, body: unknown): HttpResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+export function noContent(): HttpResult {
+  return { statusCode: 204 };
+}
+
+function errorResponse(statusCode: number, code: string, message: string): HttpResult {
+  return json(statusCode, { error: { code, message } });
+}
+
+/**
+ * The one place errors become HTTP responses: a PushgateError below 500 is shown
+ * to the caller as it is; anything else is logged and becomes a generic 500 with
+ * no internals in the body.
+ */
+export function httpErrors<Event extends APIGatewayProxyEventV2>(): MiddlewareObj<Event, HttpResult> {
+  return {
+    onError: async (request) => {
+      const { error } = request;
+      if (error instanceof PushgateError && error.statusCode < 500) {
+        logger.info('request refused', { code: error.code, status: error.statusCode });
+        request.response = errorResponse(error.statusCode, error.code, error.message);
+        return;
+      }
+      logger.error('request failed', { error });
+      request.response = errorResponse(
+        500,
+        'InternalError',
+        'Something went wrong on our side; try again later.',
+      );
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { listDevices } from '../../../use-cases/list-devices';
+import { callerUserId } from '../http/request';
+import { httpErrors, json } from '../http/response';
+
+/** `GET /v1/devices` — the caller's devices, never anyone else's. */
+export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
+  .use(httpErrors())
+  .handler(async (event) => json(200, { devices: await listDevices(callerUserId(event)) }));

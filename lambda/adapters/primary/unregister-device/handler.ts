@@ -1,0 +1,16 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { canonicalDeviceToken } from '../../../domain/device-token';
+import { unregisterDevice } from '../../../use-cases/unregister-device';
+import { callerUserId, pathParameter } from '../http/request';
+import { httpErrors, noContent } from '../http/response';
+
+/** `DELETE /v1/devices/{token}` — 204; another user's or an unknown token is 404. */
+export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
+  .use(httpErrors())
+  .handler(async (event) => {
+    const userId = callerUserId(event);
+    const token = canonicalDeviceToken(pathParameter(event, 'token'));
+    await unregisterDevice(userId, token);
+    return noContent();
+  });

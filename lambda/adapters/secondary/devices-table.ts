@@ -1,0 +1,157 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../../clients';
+import { config } from '../../config';
+import {
+  type Device,
+  type DeviceRegistration,
+  deviceExpiry,
+  type RegistrationOutcome,
+} from '../../domain/device';
+import { DeviceNotFoundError } from '../../domain/errors';
+import { DEVICES_TABLE, deviceKey } from './devices-keys';
+
+function fromItem(item: Record<string, unknown>): Device {
+  return item as unknown as Device;
+}
+
+/**
+ * Registers or refreshes a token for a user. New or already the caller's: one
+ * conditional update that keeps `registeredAt`. Held by another user: one
+ * conditional put that replaces the record — the move is a single atomic write.
+ * A race between the two (the token deleted or claimed meanwhile) is retried.
+ */
+export async function saveDevice(
+  registration: DeviceRegistration,
+  now: Date,
+): Promise<{ device: Device; outcome: RegistrationOutcome }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await refreshOrCreate(registration, now);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      return { device: await moveFromOtherUser(registration, now), outcome: 'moved' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+  throw new Error('Device registration kept racing with concurrent writes');
+}
+
+async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
+  const optional = (['locale', 'appVersion'] as const).filter((name) => registration[name] !== undefined);
+  const removed = (['locale', 'appVersion'] as const).filter((name) => registration[name] === undefined);
+  const set = [
+    '#userId = :userId',
+    'appId = :appId',
+    'environment = :environment',
+    'lastSeenAt = :now',
+    'expiresAt = :expiresAt',
+    'registeredAt = if_not_exists(registeredAt, :now)',
+    ...optional.map((name) => `${name} = :${name}`),
+  ];
+  const result = await dynamo.send(
+    new UpdateCommand({
+      TableName: config.devicesTableName,
+      Key: deviceKey(registration.token),
+      UpdateExpression: `SET ${set.join(', ')}${removed.length ? ` REMOVE ${removed.join(', ')}` : ''}`,
+      ConditionExpression: 'attribute_not_exists(#token) OR #userId = :userId',
+      ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
+      ExpressionAttributeValues: {
+        ':userId': registration.userId,
+        ':appId': registration.appId,
+        ':environment': registration.environment,
+        ':now': now.toISOString(),
+        ':expiresAt': deviceExpiry(now),
+        ...Object.fromEntries(optional.map((name) => [`:${name}`, registration[name]])),
+      },
+      ReturnValues: 'ALL_OLD',
+    }),
+  );
+  const previous = result.Attributes === undefined ? undefined : fromItem(result.Attributes);
+  const device: Device = {
+    ...registration,
+    registeredAt: previous?.registeredAt ?? now.toISOString(),
+    lastSeenAt: now.toISOString(),
+    expiresAt: deviceExpiry(now),
+  };
+  const outcome: RegistrationOutcome = previous === undefined ? 'created' : 'refreshed';
+  return { device, outcome };
+}
+
+async function moveFromOtherUser(registration: DeviceRegistration, now: Date): Promise<Device> {
+  const device: Device = {
+    ...registration,
+    registeredAt: now.toISOString(),
+    lastSeenAt: now.toISOString(),
+    expiresAt: deviceExpiry(now),
+  };
+  await dynamo.send(
+    new PutCommand({
+      TableName: config.devicesTableName,
+      Item: device,
+      ConditionExpression: 'attribute_exists(#token) AND #userId <> :userId',
+      ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
+      ExpressionAttributeValues: { ':userId': registration.userId },
+    }),
+  );
+  return device;
+}
+
+/** Deletes the token only if it belongs to the user; otherwise DeviceNotFoundError. */
+export async function deleteDevice(userId: string, token: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: config.devicesTableName,
+        Key: deviceKey(token),
+        ConditionExpression: '#userId = :userId',
+        ExpressionAttributeNames: { '#userId': 'userId' },
+        ExpressionAttributeValues: { ':userId': userId },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new DeviceNotFoundError();
+    throw error;
+  }
+}
+
+/** Every device of a user, optionally only those of one app. */
+export async function listDevices(userId: string, appId?: string): Promise<Device[]> {
+  const { name, partitionKey, sortKey } = DEVICES_TABLE.userIndex;
+  const pages = paginateQuery(
+    { client: dynamo },
+    {
+      TableName: config.devicesTableName,
+      IndexName: name,
+      KeyConditionExpression: appId === undefined ? '#pk = :pk' : '#pk = :pk AND #sk = :sk',
+      ExpressionAttributeNames:
+        appId === undefined ? { '#pk': partitionKey } : { '#pk': partitionKey, '#sk': sortKey },
+      ExpressionAttributeValues: appId === undefined ? { ':pk': userId } : { ':pk': userId, ':sk': appId },
+    },
+  );
+  const devices: Device[] = [];
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) devices.push(fromItem(item));
+  }
+  return devices;
+}
+
+/**
+ * Removes every device of a user. Each delete is conditional on the owner, so a
+ * token that moved to someone else between the query and the delete survives.
+ */
+export async function deleteDevicesOfUser(userId: string): Promise<number> {
+  let deleted = 0;
+  for (const device of await listDevices(userId)) {
+    try {
+      await deleteDevice(userId, device.token);
+      deleted++;
+    } catch (error) {
+      if (!(error instanceof DeviceNotFoundError)) throw error;
+    }
+  }
+  return deleted;
+}

@@ -1,0 +1,57 @@
+/** The environments APNs has; a token is valid in exactly one of them. */
+export const APNS_ENVIRONMENTS = ['sandbox', 'production'] as const;
+export type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
+
+/**
+ * Devices not seen for this long expire through DynamoDB TTL. Apps re-register
+ * their token on every launch, so 180 days without one means the app is gone or
+ * the user never opens it; APNs would eventually answer 410 anyway.
+ */
+export const DEVICE_TTL_DAYS = 180;
+
+/** A device of a user: an APNs token registered for one app in one environment. */
+export interface Device {
+  token: string;
+  userId: string;
+  appId: string;
+  environment: ApnsEnvironment;
+  locale?: string;
+  appVersion?: string;
+  /** When this user registered this token (a move to another user starts it again). */
+  registeredAt: string;
+  /** The last registration or refresh; the 410 rule compares APNs's timestamp with it. */
+  lastSeenAt: string;
+  /** Epoch seconds after which DynamoDB removes the device. */
+  expiresAt: number;
+}
+
+export interface DeviceRegistration {
+  token: string;
+  userId: string;
+  appId: string;
+  environment: ApnsEnvironment;
+  locale?: string;
+  appVersion?: string;
+}
+
+/** created: the token is new to this table; moved: another user held it; refreshed: the caller did. */
+export type RegistrationOutcome = 'created' | 'moved' | 'refreshed';
+
+export function deviceExpiry(lastSeenAt: Date): number {
+  return Math.floor(lastSeenAt.getTime() / 1000) + DEVICE_TTL_DAYS * 24 * 60 * 60;
+}
+
+/** What the API shows of a device. */
+export function deviceView(device: Device) {
+  return {
+    token: device.token,
+    userId: device.userId,
+    appId: device.appId,
+    environment: device.environment,
+    ...(device.locale === undefined ? {} : { locale: device.locale }),
+    ...(device.appVersion === undefined ? {} : { appVersion: device.appVersion }),
+    registeredAt: device.registeredAt,
+    lastSeenAt: device.lastSeenAt,
+    expiresAt: new Date(device.expiresAt * 1000).toISOString(),
+  };
+}

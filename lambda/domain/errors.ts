@@ -1,0 +1,64 @@
+/**
+ * The one error hierarchy of pushgate. Every error a caller can fix carries a 4xx
+ * status and a stable PascalCase code; the HTTP error middleware is the only place
+ * that turns these into responses. Anything that is not a PushgateError is our own
+ * fault and becomes a generic 500.
+ */
+export class PushgateError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+export class InvalidRequestError extends PushgateError {
+  constructor(message: string, code = 'InvalidRequest') {
+    super(400, code, message);
+  }
+}
+
+export class InvalidDeviceTokenError extends PushgateError {
+  constructor(message: string) {
+    super(400, 'InvalidDeviceToken', message);
+  }
+}
+
+export class UnknownAppError extends PushgateError {
+  constructor(appId: string) {
+    super(400, 'UnknownApp', `The app id "${appId}" is not configured in this deployment.`);
+  }
+}
+
+export class UnauthorizedError extends PushgateError {
+  constructor(message = 'The request has no verified caller identity.') {
+    super(401, 'Unauthorized', message);
+  }
+}
+
+export class DeviceNotFoundError extends PushgateError {
+  constructor() {
+    super(404, 'DeviceNotFound', 'No device with this token is registered to you.');
+  }
+}
+
+export class NotFoundError extends PushgateError {
+  constructor(code: string, message: string) {
+    super(404, code, message);
+  }
+}
+
+export class UnsupportedMediaTypeError extends PushgateError {
+  constructor() {
+    super(415, 'UnsupportedMediaType', 'Send the body as JSON with "Content-Type: application/json".');
+  }
+}
+
+export class RequestTooLargeError extends PushgateError {
+  constructor(limitBytes: number) {
+    super(413, 'RequestTooLarge', `The request body is larger than ${limitBytes} bytes.`);
+  }
+}

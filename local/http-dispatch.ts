@@ -1,0 +1,48 @@
+import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { API_ROUTES, type ApiRoute } from '../infra/api-routes';
+import { apiGatewayEvent, type Caller, type HttpRequest, lambdaContext, matchRoute } from './lambda-events';
+
+type HttpHandler = (event: never, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+/** The deployed handler modules, loaded on first use like a cold start. */
+const HANDLERS: Record<string, () => Promise<{ handler: HttpHandler }>> = {
+  'register-device': () => import('../lambda/adapters/primary/register-device/handler'),
+  'unregister-device': () => import('../lambda/adapters/primary/unregister-device/handler'),
+  'list-my-devices': () => import('../lambda/adapters/primary/list-my-devices/handler'),
+  'list-user-devices': () => import('../lambda/adapters/primary/list-user-devices/handler'),
+  'erase-user-devices': () => import('../lambda/adapters/primary/erase-user-devices/handler'),
+};
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function findRoute(method: string, path: string): { route: ApiRoute; params: Record<string, string> } | undefined {
+  for (const route of API_ROUTES) {
+    const params = matchRoute(route, method, path);
+    if (params !== undefined) return { route, params };
+  }
+  return undefined;
+}
+
+/**
+ * What API Gateway does after its authorizer said yes: build the v2.0 event, invoke
+ * the route's Lambda handler, and turn its result into an HTTP response.
+ */
+export async function invokeRoute(
+  route: ApiRoute,
+  params: Record<string, string>,
+  request: HttpRequest,
+  caller: Caller,
+): Promise<HttpResponse> {
+  const load = HANDLERS[route.name];
+  if (load === undefined) throw new Error(`No handler module for route ${route.name}`);
+  const { handler } = await load();
+  const event = apiGatewayEvent(route, request, params, caller);
+  const result = await handler(event as never, lambdaContext(`pushgate-${route.name}`));
+  if (typeof result === 'string') return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: result };
+  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
+  return { statusCode: result.statusCode ?? 200, headers, body: result.body ?? '' };
+}

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { ApiRoute } from '../infra/api-routes';
+
+/** Who API Gateway says the caller is: a verified JWT's claims, or an IAM principal. */
+export type Caller = { jwt: Record<string, string> } | { iam: { userArn: string } };
+
+export interface HttpRequest {
+  method: string;
+  /** Path and query as received, e.g. `/v1/devices/ab12?x=1`. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Matches a request path against a route template; returns the decoded path parameters. */
+export function matchRoute(route: ApiRoute, method: string, path: string): Record<string, string> | undefined {
+  if (route.method !== method) return undefined;
+  const templateParts = route.path.split('/');
+  const pathParts = path.split('/');
+  if (templateParts.length !== pathParts.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [index, part] of templateParts.entries()) {
+    const actual = pathParts[index] ?? '';
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (name !== undefined) {
+      if (actual === '') return undefined;
+      parameters[name] = safeDecode(actual);
+    } else if (part !== actual) {
+      return undefined;
+    }
+  }
+  return parameters;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * An API Gateway HTTP API (payload format 2.0) event, shaped the way AWS delivers
+ * it to a Lambda integration: lower-case header names, `$default` stage, the
+ * authorizer's verdict in `requestContext.authorizer`.
+ */
+export function apiGatewayEvent(
+  route: ApiRoute,
+  request: HttpRequest,
+  pathParameters: Record<string, string>,
+  caller: Caller | undefined,
+): APIGatewayProxyEventV2 {
+  const [rawPath = '/', rawQueryString = ''] = request.url.split('?', 2);
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const now = new Date();
+  const authorizer =
+    caller === undefined
+      ? undefined
+      : 'jwt' in caller
+        ? { jwt: { claims: caller.jwt, scopes: null } }
+        : {
+            iam: {
+              accessKey: 'ASIALOCAL',
+              accountId: '000000000000',
+              callerId: 'LOCAL',
+              cognitoIdentity: null,
+              principalOrgId: null,
+              userArn: caller.iam.userArn,
+              userId: 'LOCAL',
+            },
+          };
+  const event = {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath,
+    rawQueryString,
+    headers,
+    ...(rawQueryString
+      ? { queryStringParameters: Object.fromEntries(new URLSearchParams(rawQueryString)) }
+      : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      ...(authorizer === undefined ? {} : { authorizer }),
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: (headers.host ?? '127').split('.')[0] ?? 'local',
+      http: {
+        method: route.method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: `${route.method} ${route.path}`,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(request.body === undefined || request.body === '' ? {} : { body: request.body }),
+    isBase64Encoded: false,
+  };
+  return event as APIGatewayProxyEventV2;
+}
+
+/** A Lambda context like the runtime passes; the deadline is the function's timeout. */
+export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,104 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { api, newToken, newUser } from '../support/api';
+import { TEST_APP_ID } from '../support/embedded-services';
+
+const db = new DynamoDBClient({});
+const tableName = () => process.env.DEVICES_TABLE_NAME ?? '';
+/** Counts every item of the table: a bad request must leave it exactly as it was. */
+async function tableSize(): Promise<number> {
+  let count = 0;
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ TableName: tableName(), Select: 'COUNT', ExclusiveStartKey: start }));
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey as typeof start;
+  } while (start);
+  return count;
+}
+
+const token = newToken();
+const ok = { appId: TEST_APP_ID, environment: 'production' };
+
+interface BadRequest {
+  name: string;
+  method?: string;
+  path?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  status: number;
+  code: string;
+}
+
+const badRequests: BadRequest[] = [
+  // the body itself
+  { name: 'no body', status: 400, code: 'MissingBody' },
+  { name: 'empty body', rawBody: '', status: 400, code: 'MissingBody' },
+  { name: 'truncated JSON', rawBody: '{"appId": "com.example.app"', status: 400, code: 'MalformedJson' },
+  { name: 'not JSON at all', rawBody: 'appId=com.example.app', status: 400, code: 'MalformedJson' },
+  { name: 'JSON with a trailing comma', rawBody: '{"appId":"com.example.app",}', status: 400, code: 'MalformedJson' },
+  { name: 'a JSON array', body: [ok], status: 400, code: 'InvalidRequest' },
+  { name: 'a JSON string', body: 'com.example.app', status: 400, code: 'InvalidRequest' },
+  { name: 'JSON null', rawBody: 'null', status: 400, code: 'InvalidRequest' },
+  { name: 'form content type', body: ok, headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'UnsupportedMediaType' },
+  { name: 'text content type', body: ok, headers: { 'content-type': 'text/plain' }, status: 415, code: 'UnsupportedMediaType' },
+  { name: 'a body over 4 KiB', body: { ...ok, appVersion: 'x'.repeat(5000) }, status: 413, code: 'RequestTooLarge' },
+  // fields
+  { name: 'unknown field', body: { ...ok, userId: 'someone-else' }, status: 400, code: 'UnknownField' },
+  { name: 'unknown field token in body', body: { ...ok, token }, status: 400, code: 'UnknownField' },
+  { name: 'missing appId', body: { environment: 'sandbox' }, status: 400, code: 'InvalidRequest' },
+  { name: 'missing environment', body: { appId: TEST_APP_ID }, status: 400, code: 'InvalidRequest' },
+  { name: 'empty object', body: {}, status: 400, code: 'InvalidRequest' },
+  { name: 'appId a number', body: { ...ok, appId: 42 }, status: 400, code: 'InvalidRequest' },
+  { name: 'appId without a dot', body: { ...ok, appId: 'myapp' }, status: 400, code: 'InvalidRequest' },
+  { name: 'appId oversized', body: { ...ok, appId: `com.${'a'.repeat(160)}` }, status: 400, code: 'InvalidRequest' },
+  { name: 'appId not configured', body: { ...ok, appId: 'com.unknown.app' }, status: 400, code: 'UnknownApp' },
+  { name: 'environment development', body: { ...ok, environment: 'development' }, status: 400, code: 'InvalidRequest' },
+  { name: 'environment upper case', body: { ...ok, environment: 'SANDBOX' }, status: 400, code: 'InvalidRequest' },
+  { name: 'environment boolean', body: { ...ok, environment: true }, status: 400, code: 'InvalidRequest' },
+  { name: 'locale with underscore', body: { ...ok, locale: 'en_US' }, status: 400, code: 'InvalidRequest' },
+  { name: 'locale oversized', body: { ...ok, locale: `en-${'abcdefgh-'.repeat(5)}x` }, status: 400, code: 'InvalidRequest' },
+  { name: 'locale a number', body: { ...ok, locale: 1 }, status: 400, code: 'InvalidRequest' },
+  { name: 'locale null', body: { ...ok, locale: null }, status: 400, code: 'InvalidRequest' },
+  { name: 'appVersion empty', body: { ...ok, appVersion: '' }, status: 400, code: 'InvalidRequest' },
+  { name: 'appVersion oversized', body: { ...ok, appVersion: '1.'.repeat(20) }, status: 400, code: 'InvalidRequest' },
+  { name: 'appVersion with control characters', body: { ...ok, appVersion: '1.0\n<script>' }, status: 400, code: 'InvalidRequest' },
+  // the token in the path
+  { name: 'iOS 13 description token', path: `/v1/devices/${encodeURIComponent(`{length = 32, bytes = 0x${token.slice(0, 8)} ... ${token.slice(-8)} }`)}`, body: ok, status: 400, code: 'InvalidDeviceToken' },
+  { name: 'token with non-hex characters', path: `/v1/devices/${token.slice(0, 62)}zz`, body: ok, status: 400, code: 'InvalidDeviceToken' },
+  { name: 'token of odd length', path: `/v1/devices/${token}a`, body: ok, status: 400, code: 'InvalidDeviceToken' },
+  { name: 'token too short', path: `/v1/devices/${newToken(15)}`, body: ok, status: 400, code: 'InvalidDeviceToken' },
+  { name: 'token too long', path: `/v1/devices/${newToken(201)}`, body: ok, status: 400, code: 'InvalidDeviceToken' },
+  { name: 'token base64 encoded', path: `/v1/devices/${encodeURIComponent(Buffer.from(token, 'hex').toString('base64'))}`, body: ok, status: 400, code: 'InvalidDeviceToken' },
+  { name: 'token with dashes', path: `/v1/devices/${token.match(/.{8}/g)?.join('-')}`, body: ok, status: 400, code: 'InvalidDeviceToken' },
+  { name: 'token with broken URL encoding', path: '/v1/devices/%E0%A4%A', body: ok, status: 400, code: 'InvalidRequest' },
+  { name: 'unbalanced NSData brackets', path: `/v1/devices/${encodeURIComponent(`<${token}`)}`, body: ok, status: 400, code: 'InvalidDeviceToken' },
+  // other routes
+  { name: 'DELETE with an invalid token', method: 'DELETE', path: '/v1/devices/nothex', status: 400, code: 'InvalidDeviceToken' },
+  { name: 'backend list with an oversized user id', method: 'GET', path: `/v1/users/${'u'.repeat(300)}/devices`, status: 400, code: 'InvalidRequest' },
+  { name: 'backend erase with a user id with spaces', method: 'DELETE', path: `/v1/users/${encodeURIComponent('a b')}/devices`, status: 400, code: 'InvalidRequest' },
+];
+
+describe('bad device requests', () => {
+  it('has at least 30 cases', () => {
+    expect(badRequests.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(badRequests)('$name → $status $code, and nothing is written', async (bad) => {
+    const before = await tableSize();
+    const method = bad.method ?? 'PUT';
+    const answer = await api(method, bad.path ?? `/v1/devices/${token}`, {
+      as: newUser(),
+      backend: bad.path?.startsWith('/v1/users/') ?? false,
+      ...(bad.rawBody === undefined ? {} : { rawBody: bad.rawBody }),
+      ...(bad.body === undefined ? {} : { body: bad.body }),
+      ...(bad.headers === undefined ? {} : { headers: bad.headers }),
+    });
+    expect(answer.status).toBe(bad.status);
+    expect(answer.body.error.code).toBe(bad.code);
+    expect(answer.body.error.message).toMatch(/^[A-Z"].{10,}/);
+    expect(Object.keys(answer.body)).toEqual(['error']);
+    expect(await tableSize()).toBe(before);
+  });
+});
