@@ -12,14 +12,46 @@ export interface ApiRoute {
   auth: RouteAuth;
   /** The function's logical name (CDK id) and the handler's folder under lambda/adapters/primary. */
   name: string;
+  /** The only DynamoDB actions the function may take on the Devices table and on its `byUser` index. */
+  devices: { table?: readonly string[]; userIndex?: readonly string[] };
 }
 
 export const API_ROUTES: readonly ApiRoute[] = [
-  { method: 'PUT', path: '/v1/devices/{token}', auth: 'jwt', name: 'register-device' },
-  { method: 'DELETE', path: '/v1/devices/{token}', auth: 'jwt', name: 'unregister-device' },
-  { method: 'GET', path: '/v1/devices', auth: 'jwt', name: 'list-my-devices' },
-  { method: 'GET', path: '/v1/users/{userId}/devices', auth: 'iam', name: 'list-user-devices' },
-  { method: 'DELETE', path: '/v1/users/{userId}/devices', auth: 'iam', name: 'erase-user-devices' },
+  {
+    method: 'PUT',
+    path: '/v1/devices/{token}',
+    auth: 'jwt',
+    name: 'register-device',
+    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/devices/{token}',
+    auth: 'jwt',
+    name: 'unregister-device',
+    devices: { table: ['dynamodb:DeleteItem'] },
+  },
+  {
+    method: 'GET',
+    path: '/v1/devices',
+    auth: 'jwt',
+    name: 'list-my-devices',
+    devices: { userIndex: ['dynamodb:Query'] },
+  },
+  {
+    method: 'GET',
+    path: '/v1/users/{userId}/devices',
+    auth: 'iam',
+    name: 'list-user-devices',
+    devices: { userIndex: ['dynamodb:Query'] },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/users/{userId}/devices',
+    auth: 'iam',
+    name: 'erase-user-devices',
+    devices: { table: ['dynamodb:DeleteItem'], userIndex: ['dynamodb:Query'] },
+  },
 ];
 
 export function handlerEntry(name: string): string {

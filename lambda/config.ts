@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './validation';
 
 /**
  * The one place that reads the environment. Each setting throws when missing, so a
@@ -15,11 +15,11 @@ function requireEnv(name: string): string {
 
 const appsSchema = z.array(
   z.strictObject({
-    appId: z.string().min(1),
+    appId: z.string().check(z.minLength(1)),
     /** The APNs topic: the app's bundle id. */
-    bundleId: z.string().min(1),
+    bundleId: z.string().check(z.minLength(1)),
     /** Secrets Manager ARN (deployed) or a local file (offline) with the APNs credentials. */
-    credentials: z.string().min(1).optional(),
+    credentials: z.optional(z.string().check(z.minLength(1))),
   }),
 );
 export type AppConfig = z.infer<typeof appsSchema>[number];

@@ -19,7 +19,10 @@ export interface HttpResponse {
   body: string;
 }
 
-export function findRoute(method: string, path: string): { route: ApiRoute; params: Record<string, string> } | undefined {
+export function findRoute(
+  method: string,
+  path: string,
+): { route: ApiRoute; params: Record<string, string> } | undefined {
   for (const route of API_ROUTES) {
     const params = matchRoute(route, method, path);
     if (params !== undefined) return { route, params };
@@ -42,7 +45,8 @@ export async function invokeRoute(
   const { handler } = await load();
   const event = apiGatewayEvent(route, request, params, caller);
   const result = await handler(event as never, lambdaContext(`pushgate-${route.name}`));
-  if (typeof result === 'string') return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: result };
+  if (typeof result === 'string')
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: result };
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
   return { statusCode: result.statusCode ?? 200, headers, body: result.body ?? '' };
 }

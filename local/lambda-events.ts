@@ -14,7 +14,11 @@ export interface HttpRequest {
 }
 
 /** Matches a request path against a route template; returns the decoded path parameters. */
-export function matchRoute(route: ApiRoute, method: string, path: string): Record<string, string> | undefined {
+export function matchRoute(
+  route: ApiRoute,
+  method: string,
+  path: string,
+): Record<string, string> | undefined {
   if (route.method !== method) return undefined;
   const templateParts = route.path.split('/');
   const pathParts = path.split('/');

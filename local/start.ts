@@ -1,1 +1,3 @@
-console.log('pushgate offline mode is not built yet (issue: Offline mode). Run `npm test` to exercise the system.');
+console.log(
+  'pushgate offline mode is not built yet (issue: Offline mode). Run `npm test` to exercise the system.',
+);

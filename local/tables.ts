@@ -1,6 +1,6 @@
 import {
-  type CreateTableCommandInput,
   CreateTableCommand,
+  type CreateTableCommandInput,
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
@@ -32,7 +32,10 @@ export function devicesTableDefinition(tableName: string): CreateTableCommandInp
 }
 
 /** Creates a table unless it already exists (a persisted offline store keeps its tables). */
-export async function ensureTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  definition: CreateTableCommandInput,
+): Promise<void> {
   try {
     await client.send(new CreateTableCommand(definition));
   } catch (error) {

@@ -1,7 +1,9 @@
-import { z } from 'zod';
+import { z } from '../validation';
 
 /** An app id is the iOS bundle id (reverse DNS, at most 155 characters as Apple allows). */
 export const appIdSchema = z
   .string()
-  .max(155, 'An app id (bundle id) is at most 155 characters.')
-  .regex(/^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/, 'An app id is a bundle id such as "com.example.app".');
+  .check(
+    z.maxLength(155, 'An app id (bundle id) is at most 155 characters.'),
+    z.regex(/^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/, 'An app id is a bundle id such as "com.example.app".'),
+  );

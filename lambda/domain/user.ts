@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../validation';
 
 /**
  * A user id as pushgate stores it: the OIDC `sub` of the app's users. Cognito and
@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const MAX_USER_ID_LENGTH = 256;
 export const userIdSchema = z
   .string()
-  .min(1, 'A user id cannot be empty.')
-  .max(MAX_USER_ID_LENGTH, `A user id is at most ${MAX_USER_ID_LENGTH} characters.`)
-  .regex(/^[\x21-\x7e]+$/, 'A user id is printable ASCII without spaces.');
+  .check(
+    z.minLength(1, 'A user id cannot be empty.'),
+    z.maxLength(MAX_USER_ID_LENGTH, `A user id is at most ${MAX_USER_ID_LENGTH} characters.`),
+    z.regex(/^[\x21-\x7e]+$/, 'A user id is printable ASCII without spaces.'),
+  );

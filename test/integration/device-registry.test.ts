@@ -143,11 +143,14 @@ describe('GET /v1/devices', () => {
     const alice = newUser('alice');
     const bob = newUser('bob');
     const aliceTokens = [newToken(), newToken()];
-    for (const token of aliceTokens) await api('PUT', `/v1/devices/${token}`, { as: alice, body: registration });
+    for (const token of aliceTokens)
+      await api('PUT', `/v1/devices/${token}`, { as: alice, body: registration });
     await api('PUT', `/v1/devices/${newToken()}`, { as: bob, body: registration });
     const answer = await api('GET', '/v1/devices', { as: alice });
     expect(answer.status).toBe(200);
-    expect(answer.body.devices.map((d: { token: string }) => d.token).sort()).toEqual([...aliceTokens].sort());
+    expect(answer.body.devices.map((d: { token: string }) => d.token).sort()).toEqual(
+      [...aliceTokens].sort(),
+    );
     expect(answer.body.devices.every((d: { userId: string }) => d.userId === alice)).toBe(true);
   });
 });
@@ -167,7 +170,8 @@ describe('backend device routes', () => {
     const dave = newUser('dave');
     const carolTokens = [newToken(), newToken(), newToken()];
     const daveToken = newToken();
-    for (const token of carolTokens) await api('PUT', `/v1/devices/${token}`, { as: carol, body: registration });
+    for (const token of carolTokens)
+      await api('PUT', `/v1/devices/${token}`, { as: carol, body: registration });
     await api('PUT', `/v1/devices/${daveToken}`, { as: dave, body: registration });
     const answer = await api('DELETE', `/v1/users/${carol}/devices`, { backend: true });
     expect(answer.status).toBe(204);

@@ -33,7 +33,11 @@ export async function api(method: string, url: string, options: CallOptions = {}
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers = { 'content-type': 'application/json', ...options.headers };
   const response = await invokeRoute(found.route, found.params, { method, url, headers, body }, caller);
-  return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined, raw: response.body };
+  return {
+    status: response.statusCode,
+    body: response.body ? JSON.parse(response.body) : undefined,
+    raw: response.body,
+  };
 }
 
 export function newToken(bytes = 32): string {

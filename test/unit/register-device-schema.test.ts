@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { registerDeviceBody } from '../../lambda/adapters/primary/register-device/schema';
 import { parseWith } from '../../lambda/adapters/primary/http/request';
+import { registerDeviceBody } from '../../lambda/adapters/primary/register-device/schema';
 import { PushgateError } from '../../lambda/domain/errors';
 
 const ok = { appId: 'com.example.app', environment: 'sandbox' };

@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import type { z } from 'zod';
 import {
   InvalidRequestError,
   RequestTooLargeError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../../../domain/errors';
+import type { z } from '../../../validation';
 
 /** The `sub` claim API Gateway's JWT authorizer verified: the only source of the caller's id. */
 export function callerUserId(event: APIGatewayProxyEventV2WithJWTAuthorizer): string {
@@ -31,7 +31,7 @@ const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * wrong has its own stable code: UnsupportedMediaType, RequestTooLarge, MissingBody,
  * MalformedJson, UnknownField, InvalidRequest.
  */
-export function parseJsonBody<Schema extends z.ZodType>(
+export function parseJsonBody<Schema extends z.ZodMiniType>(
   event: APIGatewayProxyEventV2,
   schema: Schema,
   maxBytes: number,
@@ -53,7 +53,7 @@ export function parseJsonBody<Schema extends z.ZodType>(
 }
 
 /** Validates a value, turning the first zod issue into a sentence that names the field. */
-export function parseWith<Schema extends z.ZodType>(schema: Schema, value: unknown): z.output<Schema> {
+export function parseWith<Schema extends z.ZodMiniType>(schema: Schema, value: unknown): z.output<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -1,0 +1,46 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
+
+/**
+ * The user→token table. Keys come from the runtime's keys module so the stack and
+ * the code agree; on-demand, TTL, point-in-time recovery, encrypted, and retained
+ * when the stack is deleted — it is the users' data.
+ */
+export class DevicesTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const { partitionKey, userIndex, ttlAttribute } = DEVICES_TABLE;
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: userIndex.name,
+      partitionKey: { name: userIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: userIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+  }
+
+  /** Grants exactly the listed actions on the table and on the `byUser` index. */
+  grant(grantee: iam.IGrantable, access: { table?: readonly string[]; userIndex?: readonly string[] }): void {
+    if (access.table?.length) this.table.grant(grantee, ...access.table);
+    if (access.userIndex?.length) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [...access.userIndex],
+        resourceArns: [`${this.table.tableArn}/index/${DEVICES_TABLE.userIndex.name}`],
+      });
+    }
+  }
+}
