@@ -1,4 +1,5 @@
-import { z } from './validation';
+import * as z from 'zod/mini';
+import './validation';
 
 /**
  * The one place that reads the environment. Each setting throws when missing, so a

@@ -119,6 +119,11 @@ export class PushgateHttpApi extends Construct {
           'MFA is offered (TOTP) but whether to require it is the app owner’s product decision; this pool is the getting-started default — production apps usually bring their own issuer (jwtIssuer).',
       },
       {
+        id: 'AwsSolutions-COG8',
+        reason:
+          'The Plus feature plan costs per active user; the getting-started pool stays on Essentials, and owners who need Plus enable it or bring their own issuer.',
+      },
+      {
         id: 'AwsSolutions-COG3',
         reason:
           'Threat protection needs the Cognito Plus plan; owners who need it enable it or bring their own issuer (jwtIssuer).',

@@ -1,4 +1,4 @@
-import { z } from '../validation';
+import * as z from 'zod/mini';
 
 /** An app id is the iOS bundle id (reverse DNS, at most 155 characters as Apple allows). */
 export const appIdSchema = z

@@ -1,4 +1,4 @@
-import { z } from '../validation';
+import * as z from 'zod/mini';
 
 /**
  * A user id as pushgate stores it: the OIDC `sub` of the app's users. Cognito and

@@ -10,6 +10,7 @@ export const TEST_APP_ID = 'com.example.app';
  * handlers' module-scope SDK clients point at them exactly as a Lambda's would.
  */
 export default async function setup() {
+  console.log(`integration suite on Node ${process.version}`);
   const dynamo = await startDynamo();
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',

@@ -1,11 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import type * as z from 'zod/mini';
 import {
   InvalidRequestError,
   RequestTooLargeError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../../../domain/errors';
-import type { z } from '../../../validation';
+import '../../../validation';
 
 /** The `sub` claim API Gateway's JWT authorizer verified: the only source of the caller's id. */
 export function callerUserId(event: APIGatewayProxyEventV2WithJWTAuthorizer): string {

@@ -1,6 +1,6 @@
+import * as z from 'zod/mini';
 import { appIdSchema } from '../../../domain/app';
 import { APNS_ENVIRONMENTS } from '../../../domain/device';
-import { z } from '../../../validation';
 
 /** The largest registration body we read; a valid one is under 300 bytes. */
 export const MAX_REGISTER_BODY_BYTES = 4096;
