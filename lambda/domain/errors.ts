@@ -62,3 +62,13 @@ export class RequestTooLargeError extends PushgateError {
     super(413, 'RequestTooLarge', `The request body is larger than ${limitBytes} bytes.`);
   }
 }
+
+export class PayloadTooLargeError extends PushgateError {
+  constructor(bytes: number, limit: number) {
+    super(
+      413,
+      'PayloadTooLarge',
+      `The APNs payload would be ${bytes} bytes; APNs accepts at most ${limit} for this push type. Shorten "aps" or "data".`,
+    );
+  }
+}

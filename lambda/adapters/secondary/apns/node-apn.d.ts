@@ -1,0 +1,38 @@
+/**
+ * The parts of @parse/node-apn 8.1 (pinned) that the gateway builds on. We compose
+ * its Client ourselves (as its index.js does) to hand it an observed http2.
+ */
+declare module '@parse/node-apn/lib/client.js' {
+  const clientFactory: (
+    dependencies: Record<string, unknown>,
+  ) => new (
+    options: Record<string, unknown>,
+  ) => NodeApnClient;
+  export default clientFactory;
+}
+declare module '@parse/node-apn/lib/config.js' {
+  const configFactory: (
+    dependencies: Record<string, unknown>,
+  ) => (options: Record<string, unknown>) => unknown;
+  export default configFactory;
+}
+declare module '@parse/node-apn/lib/credentials/index.js' {
+  const credentialsFactory: (dependencies: Record<string, unknown>) => {
+    certificate: unknown;
+    token: unknown;
+    ca: unknown;
+  };
+  export default credentialsFactory;
+}
+
+interface NodeApnClient {
+  session?: import('node:http2').ClientHttp2Session | null;
+  write(
+    notification: { headers: Record<string, string>; body: string },
+    token: string,
+    type: 'device',
+    method: 'post',
+  ): Promise<Record<string, unknown>>;
+  destroySession(session: unknown): void;
+  shutdown(): Promise<void>;
+}

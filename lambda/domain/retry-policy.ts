@@ -1,0 +1,16 @@
+/**
+ * How retryable deliveries are re-queued: exponential backoff from 15 s, with
+ * jitter so a burst of 429s does not come back in one wave, honouring APNs's
+ * `retry-after`, capped by SQS's 15-minute DelaySeconds. After MAX_DELIVERY_ATTEMPTS
+ * the remaining tokens go to the dead-letter queue with their reasons.
+ */
+export const MAX_DELIVERY_ATTEMPTS = 5;
+export const MAX_SQS_DELAY_SECONDS = 900;
+const BASE_DELAY_SECONDS = 15;
+
+/** The delay before retry number `attempt` (1 = first retry). */
+export function retryDelaySeconds(attempt: number, retryAfterSeconds = 0, random = Math.random): number {
+  const backoff = BASE_DELAY_SECONDS * 2 ** (attempt - 1);
+  const jittered = backoff / 2 + random() * (backoff / 2);
+  return Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(Math.max(jittered, retryAfterSeconds)));
+}

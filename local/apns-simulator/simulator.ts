@@ -1,0 +1,359 @@
+import { createPublicKey, type KeyObject, randomUUID, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * The project's APNs simulator: HTTP/2 over TLS (self-signed), speaking the
+ * provider API the way APNs does — JWT checks, header and payload rules, APNs's
+ * status codes and reasons — plus scripted faults for tests. One listener per APNs
+ * environment, so a token can be valid in one and a BadDeviceToken in the other.
+ */
+
+export type ApnsEnvironment = 'sandbox' | 'production';
+
+export interface ProviderKey {
+  keyId: string;
+  teamId: string;
+  /** The public half of the .p8 key (PEM or KeyObject). */
+  publicKey: string | KeyObject;
+}
+
+export interface SimulatorOptions {
+  providerKeys: ProviderKey[];
+  /** Bundle ids the keys may push to; any topic when absent. */
+  bundleIds?: string[];
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to clients (APNs: 500–1500). */
+  maxConcurrentStreams?: number;
+  /** Fixed ports (offline mode); random free ports when absent. */
+  ports?: Partial<Record<ApnsEnvironment, number>>;
+  /** Keep at most this many accepted notifications in the inbox (oldest dropped). */
+  inboxLimit?: number;
+}
+
+export interface InboxEntry {
+  token: string;
+  topic: string;
+  environment: ApnsEnvironment;
+  apnsId: string;
+  headers: Record<string, string>;
+  payload: unknown;
+  receivedAt: string;
+}
+
+/** What a scripted fault makes the simulator do with a request. */
+export type Fault =
+  | { status: number; reason: string; timestamp?: number; retryAfter?: number }
+  | { kind: 'reset' }
+  | { kind: 'stall' };
+
+const TLS_DIR = join(import.meta.dirname, '.');
+const PAYLOAD_LIMIT = 4096;
+const VOIP_PAYLOAD_LIMIT = 5120;
+const JWT_MAX_AGE_SECONDS = 3600;
+const PUSH_TYPE_SUFFIX: Record<string, string> = {
+  alert: '',
+  background: '',
+  voip: '.voip',
+  complication: '.complication',
+  fileprovider: '.pushkit.fileprovider',
+  mdm: '',
+  liveactivity: '.push-type.liveactivity',
+  pushtotalk: '.voip-ptt',
+  location: '.location-query',
+  widgets: '.push-type.widgets',
+  controls: '.push-type.controls',
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export class ApnsSimulator {
+  readonly ca = readFileSync(join(TLS_DIR, 'tls-cert.pem'), 'utf8');
+  readonly inbox: InboxEntry[] = [];
+  readonly stats = { requests: 0, accepted: 0, rejected: 0, maxInFlight: 0, sessions: 0 };
+  endpoints: Record<ApnsEnvironment, string> = { sandbox: '', production: '' };
+
+  private readonly keys = new Map<string, { teamId: string; publicKey: KeyObject }>();
+  private readonly verifiedJwts = new Map<string, { iat: number; teamId: string } | string>();
+  private readonly servers: http2.Http2SecureServer[] = [];
+  private readonly tokenFaults = new Map<string, Fault[]>();
+  private readonly nextFaults: Fault[] = [];
+  private readonly environmentOnly = new Map<string, ApnsEnvironment>();
+  private readonly stalled = new Set<http2.ServerHttp2Stream>();
+  private goawayAfter: number | undefined;
+  private inFlight = 0;
+
+  constructor(private readonly options: SimulatorOptions) {
+    for (const key of options.providerKeys) this.addProviderKey(key);
+  }
+
+  addProviderKey(key: ProviderKey): void {
+    const publicKey = typeof key.publicKey === 'string' ? createPublicKey(key.publicKey) : key.publicKey;
+    this.keys.set(key.keyId, { teamId: key.teamId, publicKey });
+  }
+
+  async start(): Promise<this> {
+    for (const environment of ['sandbox', 'production'] as const) {
+      const server = http2.createSecureServer({
+        key: readFileSync(join(TLS_DIR, 'tls-key.pem')),
+        cert: this.ca,
+        allowHTTP1: false,
+        settings: { maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000 },
+      });
+      server.on('session', (session) => this.onSession(session));
+      server.on('stream', (stream, headers) => this.onStream(environment, stream, headers));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.options.ports?.[environment] ?? 0, '127.0.0.1', () => resolve());
+      });
+      this.endpoints[environment] = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      this.servers.push(server);
+    }
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const stream of this.stalled) stream.destroy();
+    await Promise.all(
+      this.servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            for (const session of this.sessions) session.destroy();
+          }),
+      ),
+    );
+  }
+
+  /** The next `times` requests for this token get this fault. */
+  failToken(token: string, fault: Fault, times = 1): void {
+    const queue = this.tokenFaults.get(token) ?? [];
+    for (let i = 0; i < times; i++) queue.push(fault);
+    this.tokenFaults.set(token, queue);
+  }
+
+  /** The next `count` requests, whatever their token, get this fault. */
+  failNext(fault: Fault, count = 1): void {
+    for (let i = 0; i < count; i++) this.nextFaults.push(fault);
+  }
+
+  /** The token exists only in this environment; the other answers BadDeviceToken. */
+  tokenOnlyIn(token: string, environment: ApnsEnvironment): void {
+    this.environmentOnly.set(token, environment);
+  }
+
+  /** Each connection is sent GOAWAY after it has carried `streams` streams. */
+  goawayAfterStreams(streams: number | undefined): void {
+    this.goawayAfter = streams;
+  }
+
+  clearInbox(): void {
+    this.inbox.length = 0;
+  }
+
+  reset(): void {
+    this.clearInbox();
+    this.tokenFaults.clear();
+    this.nextFaults.length = 0;
+    this.environmentOnly.clear();
+    this.goawayAfter = undefined;
+    Object.assign(this.stats, { requests: 0, accepted: 0, rejected: 0, maxInFlight: 0, sessions: 0 });
+  }
+
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly streamsPerSession = new WeakMap<http2.Http2Session, number>();
+
+  private onSession(session: http2.ServerHttp2Session): void {
+    this.stats.sessions++;
+    this.sessions.add(session);
+    session.on('close', () => this.sessions.delete(session));
+    session.on('error', () => undefined);
+  }
+
+  private onStream(
+    environment: ApnsEnvironment,
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+  ): void {
+    this.stats.requests++;
+    this.inFlight++;
+    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
+    let done = false;
+    const finish = () => {
+      if (!done) {
+        done = true;
+        this.inFlight--;
+      }
+    };
+    stream.on('close', finish);
+    stream.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => {
+      const session = stream.session;
+      if (session && this.goawayAfter !== undefined) {
+        const count = (this.streamsPerSession.get(session) ?? 0) + 1;
+        this.streamsPerSession.set(session, count);
+        if (count === this.goawayAfter) {
+          this.handle(environment, stream, headers, Buffer.concat(chunks));
+          session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id);
+          setImmediate(() => session.close());
+          return;
+        }
+      }
+      this.handle(environment, stream, headers, Buffer.concat(chunks));
+    });
+  }
+
+  private handle(
+    environment: ApnsEnvironment,
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    body: Buffer,
+  ): void {
+    const path = String(headers[':path'] ?? '');
+    const token = path.startsWith('/3/device/') ? path.slice('/3/device/'.length) : '';
+    const apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : randomUUID();
+    const reject = (
+      status: number,
+      reason: string,
+      extra: Record<string, unknown> = {},
+      retryAfter?: number,
+    ) => {
+      this.stats.rejected++;
+      if (stream.destroyed) return;
+      stream.respond({
+        ':status': status,
+        'apns-id': apnsId,
+        'content-type': 'application/json',
+        ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+      });
+      stream.end(JSON.stringify({ reason, ...extra }));
+    };
+
+    if (headers[':method'] !== 'POST') return reject(405, 'MethodNotAllowed');
+    if (!path.startsWith('/3/device/')) return reject(404, 'BadPath');
+    if (token === '') return reject(400, 'MissingDeviceToken');
+
+    const auth = this.checkAuthorization(headers.authorization);
+    if (auth !== undefined) return reject(403, auth);
+
+    const fault = this.tokenFaults.get(token)?.shift() ?? this.nextFaults.shift();
+    if (fault !== undefined) {
+      if ('kind' in fault) {
+        if (fault.kind === 'reset') {
+          stream.session?.socket?.destroy();
+          return;
+        }
+        this.stalled.add(stream);
+        stream.on('close', () => this.stalled.delete(stream));
+        return;
+      }
+      const extra = fault.timestamp === undefined ? {} : { timestamp: fault.timestamp };
+      return reject(fault.status, fault.reason, extra, fault.retryAfter);
+    }
+
+    if (!/^[0-9a-f]+$/.test(token) || token.length % 2 !== 0 || token.length < 32 || token.length > 400) {
+      return reject(400, 'BadDeviceToken');
+    }
+    const only = this.environmentOnly.get(token);
+    if (only !== undefined && only !== environment) return reject(400, 'BadDeviceToken');
+
+    const topic = headers['apns-topic'];
+    if (typeof topic !== 'string' || topic === '') return reject(400, 'MissingTopic');
+    const pushType = String(headers['apns-push-type'] ?? 'alert');
+    const suffix = PUSH_TYPE_SUFFIX[pushType];
+    if (suffix === undefined) return reject(400, 'InvalidPushType');
+    const bundleId = suffix ? topic.slice(0, -suffix.length) : topic;
+    if (suffix && !topic.endsWith(suffix)) return reject(400, 'BadTopic');
+    if (this.options.bundleIds && !this.options.bundleIds.includes(bundleId))
+      return reject(400, 'TopicDisallowed');
+    const priority = headers['apns-priority'];
+    if (priority !== undefined && !['10', '5', '1'].includes(String(priority)))
+      return reject(400, 'BadPriority');
+    if (pushType === 'background' && String(priority ?? '10') === '10') return reject(400, 'BadPriority');
+    const collapseId = headers['apns-collapse-id'];
+    if (typeof collapseId === 'string' && Buffer.byteLength(collapseId) > 64)
+      return reject(400, 'BadCollapseId');
+    const expiration = headers['apns-expiration'];
+    if (expiration !== undefined && !/^\d+$/.test(String(expiration)))
+      return reject(400, 'BadExpirationDate');
+    if (headers['apns-id'] !== undefined && !UUID.test(String(headers['apns-id'])))
+      return reject(400, 'BadMessageId');
+    if (body.length === 0) return reject(400, 'PayloadEmpty');
+    if (body.length > (pushType === 'voip' ? VOIP_PAYLOAD_LIMIT : PAYLOAD_LIMIT))
+      return reject(413, 'PayloadTooLarge');
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch {
+      return reject(400, 'PayloadEmpty');
+    }
+
+    this.stats.accepted++;
+    this.inbox.push({
+      token,
+      topic,
+      environment,
+      apnsId,
+      headers: apnsHeaders(headers),
+      payload,
+      receivedAt: new Date().toISOString(),
+    });
+    const limit = this.options.inboxLimit;
+    if (limit !== undefined && this.inbox.length > limit) this.inbox.splice(0, this.inbox.length - limit);
+    if (stream.destroyed) return;
+    stream.respond({ ':status': 200, 'apns-id': apnsId });
+    stream.end();
+  }
+
+  /** Returns the 403 reason, or undefined when the provider token is good. */
+  private checkAuthorization(header: string | undefined): string | undefined {
+    if (header === undefined || !/^bearer /i.test(header)) return 'MissingProviderToken';
+    const jwt = header.slice(7);
+    let verdict = this.verifiedJwts.get(jwt);
+    if (verdict === undefined) {
+      verdict = this.verifyJwt(jwt);
+      this.verifiedJwts.set(jwt, verdict);
+    }
+    if (typeof verdict === 'string') return verdict;
+    if (Math.floor(Date.now() / 1000) - verdict.iat > JWT_MAX_AGE_SECONDS) return 'ExpiredProviderToken';
+    return undefined;
+  }
+
+  private verifyJwt(jwt: string): { iat: number; teamId: string } | string {
+    const [headerPart, claimsPart, signaturePart] = jwt.split('.');
+    if (!headerPart || !claimsPart || !signaturePart) return 'InvalidProviderToken';
+    try {
+      const header = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8'));
+      const claims = JSON.parse(Buffer.from(claimsPart, 'base64url').toString('utf8'));
+      if (header.alg !== 'ES256') return 'InvalidProviderToken';
+      const key = this.keys.get(header.kid);
+      if (key === undefined) return 'InvalidProviderToken';
+      const signed = verify(
+        'sha256',
+        Buffer.from(`${headerPart}.${claimsPart}`),
+        { key: key.publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signaturePart, 'base64url'),
+      );
+      if (!signed) return 'InvalidProviderToken';
+      if (claims.iss !== key.teamId) return 'InvalidProviderToken';
+      if (typeof claims.iat !== 'number') return 'InvalidProviderToken';
+      return { iat: claims.iat, teamId: claims.iss };
+    } catch {
+      return 'InvalidProviderToken';
+    }
+  }
+}
+
+function apnsHeaders(headers: http2.IncomingHttpHeaders): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('apns-') && value !== undefined) kept[name] = String(value);
+  }
+  return kept;
+}
+
+export async function startApnsSimulator(options: SimulatorOptions): Promise<ApnsSimulator> {
+  return new ApnsSimulator(options).start();
+}
