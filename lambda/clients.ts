@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -10,3 +11,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
+
+/**
+ * Send requests to the resolved SQS endpoint, not to a queue URL's host: the same
+ * host on AWS, and the only reachable one offline, where fauxqs names queues
+ * `sqs.<region>.localhost`.
+ */
+export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });

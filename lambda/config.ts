@@ -28,9 +28,36 @@ export type AppConfig = z.infer<typeof appsSchema>[number];
 let apps: AppConfig[] | undefined;
 let appsSource: string | undefined;
 
+const endpointsSchema = z.strictObject({ sandbox: z.string(), production: z.string() });
+
 export const config = {
   get devicesTableName(): string {
     return requireEnv('DEVICES_TABLE_NAME');
+  },
+  get notificationsTableName(): string {
+    return requireEnv('NOTIFICATIONS_TABLE_NAME');
+  },
+  get sendQueueUrl(): string {
+    return requireEnv('SEND_QUEUE_URL');
+  },
+  get deadLetterQueueUrl(): string {
+    return requireEnv('DEAD_LETTER_QUEUE_URL');
+  },
+  /**
+   * `APNS_ENDPOINTS` (optional): `{"sandbox":"host:port","production":"host:port"}` to
+   * talk to the simulator instead of Apple; `APNS_CA_FILE` the CA that signs it.
+   */
+  get apnsEndpoints(): { sandbox: string; production: string } | undefined {
+    const value = process.env.APNS_ENDPOINTS;
+    return value ? endpointsSchema.parse(JSON.parse(value)) : undefined;
+  },
+  get apnsCaFile(): string | undefined {
+    return process.env.APNS_CA_FILE || undefined;
+  },
+  /** The first retry's delay; later ones double (tests shorten it). */
+  get retryBaseDelaySeconds(): number {
+    const value = process.env.RETRY_BASE_DELAY_SECONDS;
+    return value === undefined ? 15 : Number(value);
   },
   /** `PUSHGATE_APPS`: JSON list of the apps this deployment serves. */
   get apps(): AppConfig[] {

@@ -5,6 +5,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { DEVICES_TABLE } from '../lambda/adapters/secondary/devices-keys';
+import { NOTIFICATIONS_TABLE } from '../lambda/adapters/secondary/notifications-keys';
 
 /** The offline twin of the stack's tables, built from the same key definitions. */
 export function devicesTableDefinition(tableName: string): CreateTableCommandInput {
@@ -41,4 +42,20 @@ export async function ensureTable(
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+}
+
+export function notificationsTableDefinition(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey } = NOTIFICATIONS_TABLE;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' },
+      { AttributeName: sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+  };
 }

@@ -6,11 +6,16 @@
  */
 export const MAX_DELIVERY_ATTEMPTS = 5;
 export const MAX_SQS_DELAY_SECONDS = 900;
-const BASE_DELAY_SECONDS = 15;
+export const BASE_DELAY_SECONDS = 15;
 
 /** The delay before retry number `attempt` (1 = first retry). */
-export function retryDelaySeconds(attempt: number, retryAfterSeconds = 0, random = Math.random): number {
-  const backoff = BASE_DELAY_SECONDS * 2 ** (attempt - 1);
+export function retryDelaySeconds(
+  attempt: number,
+  retryAfterSeconds = 0,
+  baseDelaySeconds = BASE_DELAY_SECONDS,
+  random = Math.random,
+): number {
+  const backoff = baseDelaySeconds * 2 ** (attempt - 1);
   const jittered = backoff / 2 + random() * (backoff / 2);
   return Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(Math.max(jittered, retryAfterSeconds)));
 }

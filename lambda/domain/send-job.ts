@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { appIdSchema } from './app';
-import { MAX_TOKEN_BYTES } from './device-token';
+import { canonicalDeviceToken, MAX_TOKEN_BYTES } from './device-token';
+import { InvalidDeviceTokenError } from './errors';
 import { userIdSchema } from './user';
 
 /**
@@ -171,3 +172,27 @@ export type SendJobInput = z.output<typeof sendJobSchema>;
 
 /** A validated job with its id fixed and tokens in canonical form. */
 export type SendJob = SendJobInput & { notificationId: string };
+
+/**
+ * Fixes a validated job's identity and tokens: the notification id (the given one,
+ * else `fallbackId`), and every token in canonical form (InvalidDeviceToken names
+ * the first bad one).
+ */
+export function normalizeSendJob(input: SendJobInput, fallbackId: string): SendJob {
+  const to =
+    'tokens' in input.to
+      ? {
+          tokens: input.to.tokens.map((token, index) => {
+            try {
+              return canonicalDeviceToken(token);
+            } catch (error) {
+              if (error instanceof InvalidDeviceTokenError) {
+                throw new InvalidDeviceTokenError(`"to.tokens.${index}": ${error.message}`);
+              }
+              throw error;
+            }
+          }),
+        }
+      : input.to;
+  return { ...input, to, notificationId: input.notificationId ?? fallbackId };
+}

@@ -214,90 +214,37 @@ export class ApnsSimulator {
     const path = String(headers[':path'] ?? '');
     const token = path.startsWith('/3/device/') ? path.slice('/3/device/'.length) : '';
     const apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : randomUUID();
-    const reject = (
-      status: number,
-      reason: string,
-      extra: Record<string, unknown> = {},
-      retryAfter?: number,
-    ) => {
+    const verdict = this.judge(environment, headers, token, body);
+    if ('kind' in verdict) {
+      if (verdict.kind === 'reset') {
+        stream.session?.socket?.destroy();
+      } else {
+        this.stalled.add(stream);
+        stream.on('close', () => this.stalled.delete(stream));
+      }
+      return;
+    }
+    if (verdict.status !== 200) {
       this.stats.rejected++;
       if (stream.destroyed) return;
       stream.respond({
-        ':status': status,
+        ':status': verdict.status,
         'apns-id': apnsId,
         'content-type': 'application/json',
-        ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+        ...(verdict.retryAfter === undefined ? {} : { 'retry-after': String(verdict.retryAfter) }),
       });
-      stream.end(JSON.stringify({ reason, ...extra }));
-    };
-
-    if (headers[':method'] !== 'POST') return reject(405, 'MethodNotAllowed');
-    if (!path.startsWith('/3/device/')) return reject(404, 'BadPath');
-    if (token === '') return reject(400, 'MissingDeviceToken');
-
-    const auth = this.checkAuthorization(headers.authorization);
-    if (auth !== undefined) return reject(403, auth);
-
-    const fault = this.tokenFaults.get(token)?.shift() ?? this.nextFaults.shift();
-    if (fault !== undefined) {
-      if ('kind' in fault) {
-        if (fault.kind === 'reset') {
-          stream.session?.socket?.destroy();
-          return;
-        }
-        this.stalled.add(stream);
-        stream.on('close', () => this.stalled.delete(stream));
-        return;
-      }
-      const extra = fault.timestamp === undefined ? {} : { timestamp: fault.timestamp };
-      return reject(fault.status, fault.reason, extra, fault.retryAfter);
+      const extra = verdict.timestamp === undefined ? {} : { timestamp: verdict.timestamp };
+      stream.end(JSON.stringify({ reason: verdict.reason, ...extra }));
+      return;
     }
-
-    if (!/^[0-9a-f]+$/.test(token) || token.length % 2 !== 0 || token.length < 32 || token.length > 400) {
-      return reject(400, 'BadDeviceToken');
-    }
-    const only = this.environmentOnly.get(token);
-    if (only !== undefined && only !== environment) return reject(400, 'BadDeviceToken');
-
-    const topic = headers['apns-topic'];
-    if (typeof topic !== 'string' || topic === '') return reject(400, 'MissingTopic');
-    const pushType = String(headers['apns-push-type'] ?? 'alert');
-    const suffix = PUSH_TYPE_SUFFIX[pushType];
-    if (suffix === undefined) return reject(400, 'InvalidPushType');
-    const bundleId = suffix ? topic.slice(0, -suffix.length) : topic;
-    if (suffix && !topic.endsWith(suffix)) return reject(400, 'BadTopic');
-    if (this.options.bundleIds && !this.options.bundleIds.includes(bundleId))
-      return reject(400, 'TopicDisallowed');
-    const priority = headers['apns-priority'];
-    if (priority !== undefined && !['10', '5', '1'].includes(String(priority)))
-      return reject(400, 'BadPriority');
-    if (pushType === 'background' && String(priority ?? '10') === '10') return reject(400, 'BadPriority');
-    const collapseId = headers['apns-collapse-id'];
-    if (typeof collapseId === 'string' && Buffer.byteLength(collapseId) > 64)
-      return reject(400, 'BadCollapseId');
-    const expiration = headers['apns-expiration'];
-    if (expiration !== undefined && !/^\d+$/.test(String(expiration)))
-      return reject(400, 'BadExpirationDate');
-    if (headers['apns-id'] !== undefined && !UUID.test(String(headers['apns-id'])))
-      return reject(400, 'BadMessageId');
-    if (body.length === 0) return reject(400, 'PayloadEmpty');
-    if (body.length > (pushType === 'voip' ? VOIP_PAYLOAD_LIMIT : PAYLOAD_LIMIT))
-      return reject(413, 'PayloadTooLarge');
-    let payload: unknown;
-    try {
-      payload = JSON.parse(body.toString('utf8'));
-    } catch {
-      return reject(400, 'PayloadEmpty');
-    }
-
     this.stats.accepted++;
     this.inbox.push({
       token,
-      topic,
+      topic: String(headers['apns-topic']),
       environment,
       apnsId,
       headers: apnsHeaders(headers),
-      payload,
+      payload: JSON.parse(body.toString('utf8')),
       receivedAt: new Date().toISOString(),
     });
     const limit = this.options.inboxLimit;
@@ -305,6 +252,65 @@ export class ApnsSimulator {
     if (stream.destroyed) return;
     stream.respond({ ':status': 200, 'apns-id': apnsId });
     stream.end();
+  }
+
+  /** What APNs would answer: 200, a rejection with its reason, or a scripted transport fault. */
+  private judge(
+    environment: ApnsEnvironment,
+    headers: http2.IncomingHttpHeaders,
+    token: string,
+    body: Buffer,
+  ): Fault | { status: 200; reason?: undefined; timestamp?: undefined; retryAfter?: undefined } {
+    const path = String(headers[':path'] ?? '');
+    if (headers[':method'] !== 'POST') return { status: 405, reason: 'MethodNotAllowed' };
+    if (!path.startsWith('/3/device/')) return { status: 404, reason: 'BadPath' };
+    if (token === '') return { status: 400, reason: 'MissingDeviceToken' };
+
+    const auth = this.checkAuthorization(headers.authorization);
+    if (auth !== undefined) return { status: 403, reason: auth };
+
+    const fault = this.tokenFaults.get(token)?.shift() ?? this.nextFaults.shift();
+    if (fault !== undefined) return fault;
+
+    if (!/^[0-9a-f]+$/.test(token) || token.length % 2 !== 0 || token.length < 32 || token.length > 400) {
+      return { status: 400, reason: 'BadDeviceToken' };
+    }
+    const only = this.environmentOnly.get(token);
+    if (only !== undefined && only !== environment) return { status: 400, reason: 'BadDeviceToken' };
+
+    const topic = headers['apns-topic'];
+    if (typeof topic !== 'string' || topic === '') return { status: 400, reason: 'MissingTopic' };
+    const pushType = String(headers['apns-push-type'] ?? 'alert');
+    const suffix = PUSH_TYPE_SUFFIX[pushType];
+    if (suffix === undefined) return { status: 400, reason: 'InvalidPushType' };
+    if (suffix && !topic.endsWith(suffix)) return { status: 400, reason: 'BadTopic' };
+    const bundleId = suffix ? topic.slice(0, -suffix.length) : topic;
+    if (this.options.bundleIds && !this.options.bundleIds.includes(bundleId)) {
+      return { status: 400, reason: 'TopicDisallowed' };
+    }
+    const priority = String(headers['apns-priority'] ?? '10');
+    if (!['10', '5', '1'].includes(priority)) return { status: 400, reason: 'BadPriority' };
+    if (pushType === 'background' && priority === '10') return { status: 400, reason: 'BadPriority' };
+    const collapseId = headers['apns-collapse-id'];
+    if (typeof collapseId === 'string' && Buffer.byteLength(collapseId) > 64) {
+      return { status: 400, reason: 'BadCollapseId' };
+    }
+    const expiration = headers['apns-expiration'];
+    if (expiration !== undefined && !/^\d+$/.test(String(expiration)))
+      return { status: 400, reason: 'BadExpirationDate' };
+    if (headers['apns-id'] !== undefined && !UUID.test(String(headers['apns-id']))) {
+      return { status: 400, reason: 'BadMessageId' };
+    }
+    if (body.length === 0) return { status: 400, reason: 'PayloadEmpty' };
+    if (body.length > (pushType === 'voip' ? VOIP_PAYLOAD_LIMIT : PAYLOAD_LIMIT)) {
+      return { status: 413, reason: 'PayloadTooLarge' };
+    }
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch {
+      return { status: 400, reason: 'PayloadEmpty' };
+    }
+    return { status: 200 };
   }
 
   /** Returns the 403 reason, or undefined when the provider token is good. */

@@ -1,8 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { startDynamo } from '../../local/dynamodb';
-import { devicesTableDefinition, ensureTable } from '../../local/tables';
+import { ensureQueues } from '../../local/queues';
+import { startSqs } from '../../local/sqs';
+import { devicesTableDefinition, ensureTable, notificationsTableDefinition } from '../../local/tables';
 
 export const TEST_APP_ID = 'com.example.app';
+/** Short, so a test that makes SQS redeliver does not wait six minutes. */
+export const TEST_VISIBILITY_TIMEOUT_SECONDS = 5;
 
 /**
  * Vitest global setup for the integration suite: the embedded AWS services, once
@@ -11,21 +16,32 @@ export const TEST_APP_ID = 'com.example.app';
  */
 export default async function setup() {
   console.log(`integration suite on Node ${process.version}`);
-  const dynamo = await startDynamo();
+  const [dynamo, sqsServer] = await Promise.all([startDynamo(), startSqs()]);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     DEVICES_TABLE_NAME: 'pushgate-test-devices',
+    NOTIFICATIONS_TABLE_NAME: 'pushgate-test-notifications',
     PUSHGATE_APPS: JSON.stringify([{ appId: TEST_APP_ID, bundleId: TEST_APP_ID }]),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_NAMESPACE: 'pushgate-test',
+    POWERTOOLS_METRICS_DISABLED: 'true',
   });
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint });
   await ensureTable(client, devicesTableDefinition('pushgate-test-devices'));
+  await ensureTable(client, notificationsTableDefinition('pushgate-test-notifications'));
   client.destroy();
+  const sqs = new SQSClient({ endpoint: sqsServer.endpoint, useQueueUrlAsEndpoint: false });
+  const queues = await ensureQueues(sqs, 'pushgate-test', TEST_VISIBILITY_TIMEOUT_SECONDS);
+  sqs.destroy();
+  Object.assign(process.env, {
+    SEND_QUEUE_URL: queues.sendQueueUrl,
+    DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+  });
   return async () => {
-    await dynamo.stop();
+    await Promise.all([dynamo.stop(), sqsServer.stop()]);
   };
 }

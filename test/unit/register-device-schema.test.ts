@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../../lambda/adapters/primary/http/request';
 import { registerDeviceBody } from '../../lambda/adapters/primary/register-device/schema';
 import { PushgateError } from '../../lambda/domain/errors';
+import { parseWith } from '../../lambda/validation';
 
 const ok = { appId: 'com.example.app', environment: 'sandbox' };
 

@@ -1,8 +1,16 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  PutCommand,
+  paginateQuery,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import {
+  type ApnsEnvironment,
   type Device,
   type DeviceRegistration,
   deviceExpiry,
@@ -154,4 +162,77 @@ export async function deleteDevicesOfUser(userId: string): Promise<number> {
     }
   }
   return deleted;
+}
+
+/** The registered devices among these tokens (unknown tokens are simply absent). */
+export async function findDevices(tokens: readonly string[]): Promise<Device[]> {
+  const devices: Device[] = [];
+  for (let start = 0; start < tokens.length; start += 100) {
+    let keys: Record<string, unknown>[] | undefined = tokens
+      .slice(start, start + 100)
+      .map((token) => deviceKey(token));
+    for (let round = 0; keys?.length && round < 8; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
+      const result: BatchGetCommandOutput = await dynamo.send(
+        new BatchGetCommand({ RequestItems: { [config.devicesTableName]: { Keys: keys } } }),
+      );
+      for (const item of result.Responses?.[config.devicesTableName] ?? []) devices.push(fromItem(item));
+      keys = result.UnprocessedKeys?.[config.devicesTableName]?.Keys;
+    }
+    if (keys?.length) throw new Error(`DynamoDB left ${keys.length} device lookups unprocessed`);
+  }
+  return devices;
+}
+
+/**
+ * Removes a token APNs called invalid — only if it still belongs to the same user
+ * and app and, for a 410, was not registered again after APNs's `timestamp`
+ * (the app may have re-registered it since). Returns whether it was removed.
+ */
+export async function pruneDevice(
+  device: Pick<Device, 'token' | 'userId' | 'appId'>,
+  invalidSince?: Date,
+): Promise<boolean> {
+  const conditions = ['#userId = :userId', 'appId = :appId'];
+  const values: Record<string, unknown> = { ':userId': device.userId, ':appId': device.appId };
+  if (invalidSince !== undefined) {
+    conditions.push('lastSeenAt < :invalidSince');
+    values[':invalidSince'] = invalidSince.toISOString();
+  }
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: config.devicesTableName,
+        Key: deviceKey(device.token),
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: { '#userId': 'userId' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** The token turned out to belong to the other APNs environment: correct the record. */
+export async function correctDeviceEnvironment(
+  device: Pick<Device, 'token' | 'userId'>,
+  environment: ApnsEnvironment,
+): Promise<void> {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: config.devicesTableName,
+        Key: deviceKey(device.token),
+        UpdateExpression: 'SET environment = :environment',
+        ConditionExpression: '#userId = :userId',
+        ExpressionAttributeNames: { '#userId': 'userId' },
+        ExpressionAttributeValues: { ':environment': environment, ':userId': device.userId },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }

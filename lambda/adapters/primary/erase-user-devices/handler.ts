@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { userIdSchema } from '../../../domain/user';
 import { eraseUserDevices } from '../../../use-cases/erase-user-devices';
-import { parseWith, pathParameter } from '../http/request';
+import { parseWith } from '../../../validation';
+import { pathParameter } from '../http/request';
 import { httpErrors, noContent } from '../http/response';
 
 /** `DELETE /v1/users/{userId}/devices` (IAM) — log the user out everywhere / erase their devices. */

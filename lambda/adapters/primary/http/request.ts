@@ -6,7 +6,8 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../../../domain/errors';
-import '../../../validation';
+
+import { parseWith } from '../../../validation';
 
 /** The `sub` claim API Gateway's JWT authorizer verified: the only source of the caller's id. */
 export function callerUserId(event: APIGatewayProxyEventV2WithJWTAuthorizer): string {
@@ -51,22 +52,4 @@ export function parseJsonBody<Schema extends z.ZodMiniType>(
     throw new InvalidRequestError('The request body is not valid JSON.', 'MalformedJson');
   }
   return parseWith(schema, body);
-}
-
-/** Validates a value, turning the first zod issue into a sentence that names the field. */
-export function parseWith<Schema extends z.ZodMiniType>(schema: Schema, value: unknown): z.output<Schema> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (issue === undefined) throw new InvalidRequestError('The request body is invalid.');
-  const where = issue.path.length ? `"${issue.path.join('.')}"` : 'The body';
-  if (issue.code === 'unrecognized_keys') {
-    const fields = issue.keys.map((key) => `"${key}"`).join(', ');
-    const at = issue.path.length ? ` in ${where}` : '';
-    throw new InvalidRequestError(
-      `Unknown field ${fields}${at}; only documented fields are accepted.`,
-      'UnknownField',
-    );
-  }
-  throw new InvalidRequestError(`${where}: ${issue.message}`);
 }

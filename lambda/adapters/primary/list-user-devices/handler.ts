@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { userIdSchema } from '../../../domain/user';
 import { listDevices } from '../../../use-cases/list-devices';
-import { parseWith, pathParameter } from '../http/request';
+import { parseWith } from '../../../validation';
+import { pathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
 
 /** `GET /v1/users/{userId}/devices` (IAM) — a user's devices, for backends and support. */

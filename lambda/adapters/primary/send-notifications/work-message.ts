@@ -1,0 +1,35 @@
+import { PushgateError } from '../../../domain/errors';
+import { normalizeSendJob, sendJobSchema } from '../../../domain/send-job';
+import { isWork, type Work } from '../../../domain/work';
+import { JobFailedError } from '../../../use-cases/deliver-notification';
+import { parseWith } from '../../../validation';
+
+/**
+ * Reads a send-queue message: a public send job (from the API or any AWS service;
+ * validated with the same schema as the API) or the sender's own follow-up work.
+ * Anything unreadable is a JobFailedError('InvalidJob') and goes to the DLQ.
+ */
+export function workFromMessage(body: string, messageId: string): Work {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new JobFailedError('InvalidJob', 'The message body is not JSON.');
+  }
+  try {
+    if (isWork(value)) {
+      const job = normalizeSendJob(parseWith(sendJobSchema, value.job), value.job.notificationId);
+      return { ...value, job };
+    }
+    // SQS keeps a message's id across redeliveries: a job without an id gets a stable one.
+    return {
+      pushgate: 'work/v1',
+      job: normalizeSendJob(parseWith(sendJobSchema, value), messageId),
+      part: '0',
+      attempt: 0,
+    };
+  } catch (error) {
+    if (error instanceof PushgateError) throw new JobFailedError('InvalidJob', error.message);
+    throw error;
+  }
+}

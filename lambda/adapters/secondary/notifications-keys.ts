@@ -1,0 +1,29 @@
+/**
+ * The shape of the Notifications table (per-notification records: delivery
+ * progress; later idempotency and tracking), shared by the adapter, the CDK stack
+ * and the offline stack.
+ */
+export const NOTIFICATIONS_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Progress records outlive the DLQ's 14-day retention, so a redriven job still skips finished chunks. */
+export const PROGRESS_TTL_DAYS = 15;
+
+export function notificationPk(notificationId: string): string {
+  return `notification#${notificationId}`;
+}
+
+/** The prefix of every progress record of one part of a job at one attempt. */
+export function progressPrefix(part: string, attempt: number): string {
+  return `progress#${part}#${attempt}#`;
+}
+
+export function progressKey(notificationId: string, part: string, attempt: number, chunk: number) {
+  return {
+    pk: notificationPk(notificationId),
+    sk: `${progressPrefix(part, attempt)}${String(chunk).padStart(6, '0')}`,
+  };
+}

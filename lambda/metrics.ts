@@ -1,0 +1,40 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { DeliveryOutcomeName, DeliveryTally } from './domain/work';
+
+/** CloudWatch metrics (embedded metric format); namespace from POWERTOOLS_METRICS_NAMESPACE. */
+export const metrics = new Metrics({ serviceName: 'pushgate' });
+
+const METRIC_NAMES: Record<DeliveryOutcomeName, string> = {
+  accepted: 'NotificationsAccepted',
+  pruned: 'TokensPruned',
+  kept: 'TokensKeptAfterReRegistration',
+  retried: 'DeliveriesRetried',
+  deadLettered: 'DeliveriesDeadLettered',
+  unregistered: 'TokensNotRegistered',
+};
+
+/**
+ * Publishes a job's tally: one metric per outcome, plus one per outcome and reason
+ * (dimension `reason`) so alarms and dashboards can tell BadDeviceToken from 410.
+ */
+export function publishTally(tally: DeliveryTally): void {
+  let stored = 0;
+  for (const [outcome, count] of Object.entries(tally.counts) as [DeliveryOutcomeName, number][]) {
+    if (count > 0) {
+      metrics.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, count);
+      stored++;
+    }
+  }
+  for (const [key, count] of tally.reasons) {
+    const [outcome, reason] = key.split(':') as [DeliveryOutcomeName, string];
+    const single = metrics.singleMetric();
+    single.addDimension('reason', reason);
+    single.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, count);
+  }
+  for (const { reason } of tally.jobsDeadLettered) {
+    const single = metrics.singleMetric();
+    single.addDimension('reason', reason);
+    single.addMetric('JobsDeadLettered', MetricUnit.Count, 1);
+  }
+  if (stored > 0) metrics.publishStoredMetrics();
+}

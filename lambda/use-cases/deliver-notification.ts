@@ -1,0 +1,336 @@
+import { apnsEndpoint, loadCredentials } from '../adapters/secondary/apns/apns-credentials';
+import { type ApnsConnection, apnsConnection } from '../adapters/secondary/apns/apns-gateway';
+import {
+  correctDeviceEnvironment,
+  findDevices,
+  listDevices,
+  pruneDevice,
+} from '../adapters/secondary/devices-table';
+import { completedChunks, markChunkCompleted } from '../adapters/secondary/notifications-table';
+import { deadLetter, enqueue } from '../adapters/secondary/send-queue';
+import { type AppConfig, config, findApp } from '../config';
+import { type ApnsOutcome, classifyApnsAnswer, type RawApnsAnswer } from '../domain/apns-outcome';
+import { type ApnsRequest, compileApnsRequest } from '../domain/apns-request';
+import type { ApnsEnvironment } from '../domain/device';
+import { tokenHash } from '../domain/device-token';
+import { PushgateError } from '../domain/errors';
+import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '../domain/retry-policy';
+import type { DeliveryTally, DeviceTarget, Work } from '../domain/work';
+import { logger } from '../observability';
+
+/** Users per part: a part's devices fit one invocation with room to spare (~2 000 sends). */
+export const USERS_PER_PART = 1_000;
+/** Tokens per part, for jobs addressed to tokens. */
+export const TOKENS_PER_PART = 5_000;
+/** Users, tokens or retried devices per progress chunk: the most a crash can send twice. */
+const CHUNK_SIZE = { users: 100, tokens: 500, devices: 500 } as const;
+/** Chunks in flight at once, so resolving one overlaps sending another. */
+const CHUNK_CONCURRENCY = 4;
+/** Parallel DynamoDB queries when resolving users to devices. */
+const QUERY_CONCURRENCY = 16;
+/** Below this much remaining time, hand the rest to a continuation message. */
+const TIME_RESERVE_MS = 20_000;
+
+/** The job cannot succeed as it is: it goes to the DLQ with this reason. */
+export class JobFailedError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Retry {
+  device: DeviceTarget;
+  reason: string;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Delivers one unit of sender work.
+ *
+ * 1. Find the app and compile the APNs request once (unknown app, oversize
+ *    payload → JobFailedError, the job goes to the DLQ).
+ * 2. A first delivery naming more users or tokens than one invocation should
+ *    handle is split into parts, enqueued as follow-up work; nothing is sent here.
+ * 3. Skip the chunks a previous delivery of this same work already completed.
+ * 4. For each remaining chunk: resolve its devices, send over the warm session of
+ *    each environment, and end every device in an outcome — accepted; pruned
+ *    (invalid token; a 410 only if not re-registered since); re-queued with a
+ *    growing delay (429, 5xx, connection loss); or, after the last attempt,
+ *    dead-lettered with its reason. Then record the chunk as completed.
+ * 5. Credential and request errors stop the job (JobFailedError).
+ * 6. When time runs short, enqueue a continuation of this work and stop.
+ */
+export async function deliverNotification(
+  work: Work,
+  tally: DeliveryTally,
+  remainingTimeMs: () => number,
+): Promise<void> {
+  const { job } = work;
+  const app = findApp(job.appId);
+  if (app === undefined)
+    throw new JobFailedError('UnknownApp', `The app id "${job.appId}" is not configured.`);
+  let request: ApnsRequest;
+  try {
+    request = compileApnsRequest(job, app.bundleId);
+  } catch (error) {
+    if (error instanceof PushgateError) throw new JobFailedError(error.code, error.message);
+    throw error;
+  }
+
+  if (work.devices === undefined && (await splitIntoParts(work))) return;
+
+  const chunks = chunksOf(work);
+  const done = await completedChunks(job.notificationId, work.part, work.attempt);
+  const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
+  const sender = new ChunkSender(work, app, request, tally);
+
+  let next = 0;
+  let outOfTime = false;
+  const worker = async () => {
+    while (next < pending.length) {
+      if (remainingTimeMs() < TIME_RESERVE_MS) {
+        outOfTime = true;
+        return;
+      }
+      const index = pending[next++] as number;
+      await sender.deliverChunk(index, chunks[index] as Chunk);
+      await markChunkCompleted(job.notificationId, work.part, work.attempt, index);
+    }
+  };
+  await Promise.all(Array.from({ length: CHUNK_CONCURRENCY }, worker));
+  if (outOfTime) {
+    logger.info('continuing delivery in a new message', {
+      notificationId: job.notificationId,
+      part: work.part,
+    });
+    await enqueue([{ body: JSON.stringify(work) }]);
+  }
+}
+
+type Chunk = { users: string[] } | { tokens: string[] } | { devices: DeviceTarget[] };
+
+function chunksOf(work: Work): Chunk[] {
+  const slices = <T>(items: readonly T[], size: number) =>
+    Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+  if (work.devices !== undefined)
+    return slices(work.devices, CHUNK_SIZE.devices).map((devices) => ({ devices }));
+  const { to } = work.job;
+  if ('userIds' in to) return slices([...new Set(to.userIds)], CHUNK_SIZE.users).map((users) => ({ users }));
+  return slices([...new Set(to.tokens)], CHUNK_SIZE.tokens).map((tokens) => ({ tokens }));
+}
+
+/** Splits a first delivery that names too many users or tokens; true when it did. */
+async function splitIntoParts(work: Work): Promise<boolean> {
+  const { to } = work.job;
+  const [key, recipients, size] =
+    'userIds' in to
+      ? (['userIds', to.userIds, USERS_PER_PART] as const)
+      : (['tokens', to.tokens, TOKENS_PER_PART] as const);
+  if (recipients.length <= size) return false;
+  const parts: Work[] = [];
+  for (let start = 0, index = 0; start < recipients.length; start += size, index++) {
+    const job = { ...work.job, to: { [key]: recipients.slice(start, start + size) } } as Work['job'];
+    parts.push({ pushgate: 'work/v1', job, part: `${work.part}.${index}`, attempt: 0 });
+  }
+  await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
+  logger.info('split job into parts', { notificationId: work.job.notificationId, parts: parts.length });
+  return true;
+}
+
+class ChunkSender {
+  constructor(
+    private readonly work: Work,
+    private readonly app: AppConfig,
+    private readonly request: ApnsRequest,
+    private readonly tally: DeliveryTally,
+  ) {}
+
+  async deliverChunk(index: number, chunk: Chunk): Promise<void> {
+    const devices = await this.resolve(chunk);
+    const retries: Retry[] = [];
+    const byEnvironment = new Map<ApnsEnvironment, DeviceTarget[]>();
+    for (const device of devices) {
+      const list = byEnvironment.get(device.environment) ?? [];
+      list.push(device);
+      byEnvironment.set(device.environment, list);
+    }
+    await Promise.all(
+      [...byEnvironment].map(async ([environment, targets]) => {
+        const outcomes = await this.send(environment, targets);
+        await mapConcurrent(targets, QUERY_CONCURRENCY, (device, i) =>
+          this.settle(device, outcomes[i] as ApnsOutcome, retries),
+        );
+      }),
+    );
+    if (retries.length > 0) await this.requeue(index, retries);
+  }
+
+  private async resolve(chunk: Chunk): Promise<DeviceTarget[]> {
+    const { appId } = this.work.job;
+    if ('devices' in chunk) return chunk.devices;
+    if ('users' in chunk) {
+      const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
+        listDevices(userId, appId),
+      );
+      return perUser.flat().map(({ token, userId, environment }) => ({ token, userId, appId, environment }));
+    }
+    const found = (await findDevices(chunk.tokens)).filter((device) => device.appId === appId);
+    const unregistered = chunk.tokens.length - found.length;
+    if (unregistered > 0) this.tally.add('unregistered', 'NotRegisteredForApp', unregistered);
+    return found.map(({ token, userId, environment }) => ({ token, userId, appId, environment }));
+  }
+
+  private async connection(environment: ApnsEnvironment): Promise<ApnsConnection> {
+    const credentials = await loadCredentials(this.app).catch((error) => {
+      throw new JobFailedError('CredentialsUnavailable', (error as Error).message);
+    });
+    return apnsConnection(
+      this.app.credentials ?? this.app.appId,
+      credentials,
+      environment,
+      apnsEndpoint(environment),
+    );
+  }
+
+  /**
+   * Sends to every target and classifies the answers. Answers worth one immediate
+   * retry get it here: ExpiredProviderToken (node-apn has minted a new JWT) and a
+   * lost connection (GOAWAY, reset: node-apn reconnects). A BadDeviceToken is tried
+   * once in the other environment before the token is called invalid.
+   */
+  private async send(environment: ApnsEnvironment, targets: DeviceTarget[]): Promise<ApnsOutcome[]> {
+    const connection = await this.connection(environment);
+    const tokens = targets.map((t) => t.token);
+    const answers = await connection.sendAll(this.request, tokens);
+    const again = answers.flatMap((answer, i) => (worthImmediateRetry(answer) ? [i] : []));
+    if (again.length > 0) {
+      const second = await connection.sendAll(
+        this.request,
+        again.map((i) => tokens[i] as string),
+      );
+      again.forEach((i, j) => {
+        answers[i] = second[j] as RawApnsAnswer;
+      });
+    }
+    const outcomes = answers.map(classifyApnsAnswer);
+    const badTokens = outcomes.flatMap((o, i) =>
+      o.kind === 'invalid-token' && o.reason === 'BadDeviceToken' ? [i] : [],
+    );
+    if (badTokens.length > 0) {
+      const other: ApnsEnvironment = environment === 'production' ? 'sandbox' : 'production';
+      const elsewhere = await (await this.connection(other)).sendAll(
+        this.request,
+        badTokens.map((i) => tokens[i] as string),
+      );
+      await Promise.all(
+        badTokens.map(async (i, j) => {
+          const outcome = classifyApnsAnswer(elsewhere[j] as RawApnsAnswer);
+          if (outcome.kind === 'accepted') {
+            const target = targets[i] as DeviceTarget;
+            await correctDeviceEnvironment(target, other);
+            target.environment = other;
+            outcomes[i] = outcome;
+          }
+        }),
+      );
+    }
+    const fatal = outcomes.find((o) => o.kind === 'credential-error' || o.kind === 'job-error');
+    if (fatal !== undefined && 'status' in fatal) {
+      throw new JobFailedError(
+        fatal.reason,
+        `APNs answered ${fatal.status} ${fatal.reason}; the job stops here.`,
+      );
+    }
+    return outcomes;
+  }
+
+  private async settle(device: DeviceTarget, outcome: ApnsOutcome, retries: Retry[]): Promise<void> {
+    switch (outcome.kind) {
+      case 'accepted':
+        this.tally.add('accepted');
+        return;
+      case 'invalid-token': {
+        const since =
+          outcome.status === 410 && outcome.timestamp !== undefined ? new Date(outcome.timestamp) : undefined;
+        const pruned = await pruneDevice(device, since);
+        this.tally.add(pruned ? 'pruned' : 'kept', outcome.reason);
+        logger.info(pruned ? 'pruned invalid token' : 'kept token re-registered after APNs invalidated it', {
+          token: tokenHash(device.token),
+          reason: outcome.reason,
+        });
+        return;
+      }
+      case 'retryable':
+        retries.push({
+          device,
+          reason: outcome.reason,
+          ...(outcome.retryAfterSeconds === undefined
+            ? {}
+            : { retryAfterSeconds: outcome.retryAfterSeconds }),
+        });
+        return;
+      default:
+        throw new JobFailedError(outcome.reason, `APNs refused the request: ${outcome.reason}`);
+    }
+  }
+
+  /** Re-queues exactly the devices that need a retry, or dead-letters them after the last attempt. */
+  private async requeue(chunk: number, retries: Retry[]): Promise<void> {
+    const attempt = this.work.attempt + 1;
+    const reasons = Object.fromEntries(retries.map((r) => [tokenHash(r.device.token), r.reason]));
+    const retry: Work = {
+      pushgate: 'work/v1',
+      job: this.work.job,
+      part: `${this.work.part}/${chunk}`,
+      attempt,
+      devices: retries.map((r) => r.device),
+      reasons,
+    };
+    if (attempt >= MAX_DELIVERY_ATTEMPTS) {
+      const summary = [...new Set(retries.map((r) => r.reason))].join(', ');
+      await deadLetter(
+        JSON.stringify(retry),
+        'RetriesExhausted',
+        `${retries.length} devices still failing: ${summary}`,
+      );
+      for (const r of retries) this.tally.add('deadLettered', r.reason);
+      logger.error('dead-lettered devices after the last attempt', {
+        notificationId: this.work.job.notificationId,
+        devices: retries.length,
+        reasons: summary,
+      });
+      return;
+    }
+    const retryAfter = Math.max(0, ...retries.map((r) => r.retryAfterSeconds ?? 0));
+    const delaySeconds = retryDelaySeconds(attempt, retryAfter, config.retryBaseDelaySeconds);
+    await enqueue([{ body: JSON.stringify(retry), delaySeconds }]);
+    for (const r of retries) this.tally.add('retried', r.reason);
+  }
+}
+
+function worthImmediateRetry(answer: RawApnsAnswer): boolean {
+  return (
+    answer.transportError === 'ConnectionError' ||
+    (answer.status === 403 && answer.reason === 'ExpiredProviderToken')
+  );
+}
+
+async function mapConcurrent<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}

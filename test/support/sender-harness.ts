@@ -1,0 +1,154 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type Message,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
+import { createLocalProviderKey } from '../../local/apns-credentials';
+import { type ApnsSimulator, startApnsSimulator } from '../../local/apns-simulator/simulator';
+import { SqsEventSource } from '../../local/sqs-event-source';
+import { api, newToken } from './api';
+import { TEST_APP_ID } from './embedded-services';
+
+export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+/**
+ * The sender as deployed, offline: the APNs simulator, credentials for it, and an
+ * SQS event source feeding the sender handler from the embedded send queue.
+ */
+export class SenderHarness {
+  simulator!: ApnsSimulator;
+  source!: SqsEventSource;
+
+  async start(options: { maxConcurrentStreams?: number } = {}): Promise<this> {
+    const dir = join(tmpdir(), `pushgate-test-${process.pid}-${Date.now()}`);
+    const key = createLocalProviderKey(join(dir, 'apns.json'));
+    this.simulator = await startApnsSimulator({
+      providerKeys: [key],
+      bundleIds: [TEST_APP_ID],
+      ...(options.maxConcurrentStreams === undefined
+        ? {}
+        : { maxConcurrentStreams: options.maxConcurrentStreams }),
+    });
+    const caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, this.simulator.ca);
+    Object.assign(process.env, {
+      PUSHGATE_APPS: JSON.stringify([
+        { appId: TEST_APP_ID, bundleId: TEST_APP_ID, credentials: `file:${key.path}` },
+      ]),
+      APNS_ENDPOINTS: JSON.stringify(this.simulator.endpoints),
+      APNS_CA_FILE: caFile,
+      RETRY_BASE_DELAY_SECONDS: '0',
+    });
+    await this.purge();
+    this.source = new SqsEventSource({
+      sqs,
+      queueUrl: sendQueueUrl(),
+      handler: async () => (await import('../../lambda/adapters/primary/send-notifications/handler')).handler,
+      functionName: 'pushgate-sender',
+      batchSize: 10,
+      maxConcurrency: 2,
+      timeoutMs: 60_000,
+    });
+    await this.source.start();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.source.stop();
+    await closeApnsConnections();
+    await this.simulator.stop();
+  }
+
+  /** Empties both queues and the simulator, between tests. */
+  async purge(): Promise<void> {
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: sendQueueUrl() }));
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: deadLetterQueueUrl() }));
+    this.simulator.reset();
+  }
+
+  /** Publishes a job straight to the send queue, as another AWS service would. */
+  async publish(job: unknown): Promise<void> {
+    await sqs.send(new SendMessageCommand({ QueueUrl: sendQueueUrl(), MessageBody: JSON.stringify(job) }));
+  }
+
+  /** Publishes and waits until the sender has nothing left to do. */
+  async deliver(job: unknown, timeoutMs = 60_000): Promise<void> {
+    await this.publish(job);
+    await this.source.idle(timeoutMs);
+  }
+
+  /** Everything on the dead-letter queue, with its reason attributes (drains it). */
+  async deadLetters(): Promise<{ body: any; reason?: string; detail?: string }[]> {
+    const all: Message[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: deadLetterQueueUrl(),
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+          VisibilityTimeout: 60,
+        }),
+      );
+      if (Messages.length === 0) return all.map(describe);
+      all.push(...Messages);
+    }
+  }
+
+  inboxTokens(): string[] {
+    return this.simulator.inbox.map((entry) => entry.token);
+  }
+}
+
+function describe(message: Message) {
+  return {
+    body: JSON.parse(message.Body ?? 'null'),
+    ...(message.MessageAttributes?.['pushgate-failure-reason']?.StringValue === undefined
+      ? {}
+      : { reason: message.MessageAttributes['pushgate-failure-reason'].StringValue }),
+    ...(message.MessageAttributes?.['pushgate-failure-detail']?.StringValue === undefined
+      ? {}
+      : { detail: message.MessageAttributes['pushgate-failure-detail'].StringValue }),
+  };
+}
+
+export const sendQueueUrl = () => process.env.SEND_QUEUE_URL ?? '';
+export const deadLetterQueueUrl = () => process.env.DEAD_LETTER_QUEUE_URL ?? '';
+
+/** Registers `count` devices for a user through the API; returns their tokens. */
+export async function registerDevices(
+  userId: string,
+  count: number,
+  environment: 'sandbox' | 'production' = 'production',
+): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const token = newToken();
+    const answer = await api('PUT', `/v1/devices/${token}`, {
+      as: userId,
+      body: { appId: TEST_APP_ID, environment },
+    });
+    if (answer.status !== 201) throw new Error(`registration failed: ${answer.raw}`);
+    tokens.push(token);
+  }
+  return tokens;
+}
+
+export async function deviceRecord(token: string) {
+  return (await db.send(new GetCommand({ TableName: process.env.DEVICES_TABLE_NAME, Key: { token } }))).Item;
+}
+
+export function alertJob(
+  to: { userIds: string[] } | { tokens: string[] },
+  extra: Record<string, unknown> = {},
+) {
+  return { appId: TEST_APP_ID, to, aps: { alert: { title: 'Hi', body: 'Your order shipped' } }, ...extra };
+}
