@@ -54,6 +54,11 @@ export const config = {
   get apnsCaFile(): string | undefined {
     return process.env.APNS_CA_FILE || undefined;
   },
+  /** How long one APNs request may take before it counts as a timeout. */
+  get apnsRequestTimeoutMs(): number {
+    const value = process.env.APNS_REQUEST_TIMEOUT_MS;
+    return value === undefined ? 10_000 : Number(value);
+  },
   /** The first retry's delay; later ones double (tests shorten it). */
   get retryBaseDelaySeconds(): number {
     const value = process.env.RETRY_BASE_DELAY_SECONDS;

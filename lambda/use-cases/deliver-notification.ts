@@ -192,6 +192,7 @@ class ChunkSender {
       credentials,
       environment,
       apnsEndpoint(environment),
+      config.apnsRequestTimeoutMs,
     );
   }
 

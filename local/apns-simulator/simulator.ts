@@ -145,6 +145,7 @@ export class ApnsSimulator {
   /** Each connection is sent GOAWAY after it has carried `streams` streams. */
   goawayAfterStreams(streams: number | undefined): void {
     this.goawayAfter = streams;
+    this.streamsPerSession = new WeakMap();
   }
 
   clearInbox(): void {
@@ -161,7 +162,8 @@ export class ApnsSimulator {
   }
 
   private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private readonly streamsPerSession = new WeakMap<http2.Http2Session, number>();
+  private streamsPerSession = new WeakMap<http2.Http2Session, number>();
+  private readonly goawayLastStreamId = new WeakMap<http2.Http2Session, number>();
 
   private onSession(session: http2.ServerHttp2Session): void {
     this.stats.sessions++;
@@ -187,22 +189,24 @@ export class ApnsSimulator {
     };
     stream.on('close', finish);
     stream.on('error', () => undefined);
+    const session = stream.session;
+    const lastAllowed = session ? this.goawayLastStreamId.get(session) : undefined;
+    if (lastAllowed !== undefined && (stream.id ?? 0) > lastAllowed) {
+      // After our GOAWAY, newer streams are refused, never processed (the client may retry them).
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    if (session && this.goawayAfter !== undefined) {
+      const count = (this.streamsPerSession.get(session) ?? 0) + 1;
+      this.streamsPerSession.set(session, count);
+      if (count === this.goawayAfter) {
+        this.goawayLastStreamId.set(session, stream.id ?? 0);
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id ?? 0);
+      }
+    }
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => {
-      const session = stream.session;
-      if (session && this.goawayAfter !== undefined) {
-        const count = (this.streamsPerSession.get(session) ?? 0) + 1;
-        this.streamsPerSession.set(session, count);
-        if (count === this.goawayAfter) {
-          this.handle(environment, stream, headers, Buffer.concat(chunks));
-          session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id);
-          setImmediate(() => session.close());
-          return;
-        }
-      }
-      this.handle(environment, stream, headers, Buffer.concat(chunks));
-    });
+    stream.on('end', () => this.handle(environment, stream, headers, Buffer.concat(chunks)));
   }
 
   private handle(
@@ -217,7 +221,7 @@ export class ApnsSimulator {
     const verdict = this.judge(environment, headers, token, body);
     if ('kind' in verdict) {
       if (verdict.kind === 'reset') {
-        stream.session?.socket?.destroy();
+        stream.session?.destroy();
       } else {
         this.stalled.add(stream);
         stream.on('close', () => this.stalled.delete(stream));

@@ -47,6 +47,7 @@ export class SenderHarness {
       APNS_ENDPOINTS: JSON.stringify(this.simulator.endpoints),
       APNS_CA_FILE: caFile,
       RETRY_BASE_DELAY_SECONDS: '0',
+      APNS_REQUEST_TIMEOUT_MS: '1000',
     });
     await this.purge();
     this.source = new SqsEventSource({
@@ -57,6 +58,7 @@ export class SenderHarness {
       batchSize: 10,
       maxConcurrency: 2,
       timeoutMs: 60_000,
+      onError: (error) => console.error('sender invocation failed', error),
     });
     await this.source.start();
     return this;

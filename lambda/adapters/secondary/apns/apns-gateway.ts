@@ -39,7 +39,7 @@ export const APPLE_ENDPOINTS: Record<ApnsEnvironment, ApnsEndpoint> = {
 };
 
 const MAX_STREAMS_CAP = 1000;
-const REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const TIMEOUT_BURST = 3;
 const IDLE_CHECK_AFTER_MS = 5 * 60_000;
 const PING_TIMEOUT_MS = 2_000;
@@ -72,7 +72,12 @@ export class ApnsConnection {
   /** Sessions opened over this connection's life (1 = never replaced). */
   sessionsOpened = 0;
 
-  constructor(credentials: ApnsCredentials, environment: ApnsEnvironment, endpoint: ApnsEndpoint) {
+  constructor(
+    credentials: ApnsCredentials,
+    environment: ApnsEnvironment,
+    endpoint: ApnsEndpoint,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  ) {
     const observedHttp2 = {
       ...http2,
       constants: http2.constants,
@@ -98,7 +103,7 @@ export class ApnsConnection {
       port: Number(port),
       ...(endpoint.ca === undefined ? {} : { ca: endpoint.ca }),
       connectionRetryLimit: 0,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      requestTimeout: requestTimeoutMs,
       heartBeat: 60_000,
     });
   }
@@ -255,11 +260,12 @@ export function apnsConnection(
   credentials: ApnsCredentials,
   environment: ApnsEnvironment,
   endpoint: ApnsEndpoint,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): ApnsConnection {
   const key = `${credentialId}|${environment}|${endpoint.address}`;
   let connection = connections.get(key);
   if (connection === undefined) {
-    connection = new ApnsConnection(credentials, environment, endpoint);
+    connection = new ApnsConnection(credentials, environment, endpoint, requestTimeoutMs);
     connections.set(key, connection);
   }
   return connection;

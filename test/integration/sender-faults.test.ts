@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { api, newUser } from '../support/api';
+import { TEST_APP_ID } from '../support/embedded-services';
+import { alertJob, deviceRecord, registerDevices, SenderHarness } from '../support/sender-harness';
+
+const harness = new SenderHarness();
+beforeAll(() => harness.start(), 30_000);
+afterAll(() => harness.stop());
+beforeEach(() => harness.purge());
+
+async function oneDevice(environment: 'sandbox' | 'production' = 'production') {
+  const user = newUser();
+  const [token] = await registerDevices(user, 1, environment);
+  return { user, token: token as string };
+}
+
+describe('invalid tokens', () => {
+  it('410 Unregistered after the last registration prunes the token', async () => {
+    const { user, token } = await oneDevice();
+    harness.simulator.failToken(token, { status: 410, reason: 'Unregistered', timestamp: Date.now() + 1000 });
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect(await deviceRecord(token)).toBeUndefined();
+    expect(harness.simulator.inbox).toEqual([]);
+    expect(await harness.deadLetters()).toEqual([]);
+  });
+
+  it('410 with a timestamp before the token was registered again keeps the token', async () => {
+    const { user, token } = await oneDevice();
+    const lastSeen = Date.parse((await deviceRecord(token))?.lastSeenAt);
+    harness.simulator.failToken(token, { status: 410, reason: 'ExpiredToken', timestamp: lastSeen - 60_000 });
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect(await deviceRecord(token)).toBeDefined();
+  });
+
+  it('400 BadDeviceToken in both environments prunes the token', async () => {
+    const { user, token } = await oneDevice();
+    harness.simulator.failToken(token, { status: 400, reason: 'BadDeviceToken' }, 2);
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect(await deviceRecord(token)).toBeUndefined();
+  });
+
+  it('a token registered with the wrong environment is delivered in the other one and corrected', async () => {
+    const { user, token } = await oneDevice('production');
+    harness.simulator.tokenOnlyIn(token, 'sandbox');
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect(harness.simulator.inbox.map((entry) => [entry.token, entry.environment])).toEqual([
+      [token, 'sandbox'],
+    ]);
+    expect((await deviceRecord(token))?.environment).toBe('sandbox');
+  });
+
+  it('400 DeviceTokenNotForTopic prunes the token', async () => {
+    const { user, token } = await oneDevice();
+    harness.simulator.failToken(token, { status: 400, reason: 'DeviceTokenNotForTopic' });
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect(await deviceRecord(token)).toBeUndefined();
+  });
+});
+
+describe('retryable failures', () => {
+  it.each([
+    ['429 TooManyRequests with retry-after', { status: 429, reason: 'TooManyRequests', retryAfter: 1 }],
+    ['500 InternalServerError', { status: 500, reason: 'InternalServerError' }],
+    ['503 ServiceUnavailable', { status: 503, reason: 'ServiceUnavailable' }],
+    ['a connection reset', { kind: 'reset' as const }],
+    ['a stalled response (timeout)', { kind: 'stall' as const }],
+  ])('%s: retried, then accepted exactly once, token kept', async (_name, fault) => {
+    const { user, token } = await oneDevice();
+    harness.simulator.failToken(token, fault, 2);
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect(harness.inboxTokens()).toEqual([token]);
+    expect(await deviceRecord(token)).toBeDefined();
+    expect(await harness.deadLetters()).toEqual([]);
+  });
+
+  it('only the failing devices are retried; the others are not sent twice', async () => {
+    const user = newUser();
+    const tokens = await registerDevices(user, 4);
+    harness.simulator.failToken(tokens[0] as string, { status: 503, reason: 'ServiceUnavailable' }, 2);
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect(harness.inboxTokens().sort()).toEqual([...tokens].sort());
+  });
+
+  it('403 ExpiredProviderToken: a new JWT and the request again', async () => {
+    const { user, token } = await oneDevice();
+    harness.simulator.failToken(token, { status: 403, reason: 'ExpiredProviderToken' });
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect(harness.inboxTokens()).toEqual([token]);
+  });
+
+  it('GOAWAY after a few streams: the session is replaced and every device is reached once', async () => {
+    const user = newUser();
+    const tokens = await registerDevices(user, 12);
+    harness.simulator.goawayAfterStreams(5);
+    const sessionsBefore = harness.simulator.stats.sessions;
+    await harness.deliver(alertJob({ userIds: [user] }));
+    harness.simulator.goawayAfterStreams(undefined);
+    expect(harness.inboxTokens().sort()).toEqual([...tokens].sort());
+    expect(harness.simulator.stats.sessions - sessionsBefore).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a device failing on every attempt ends in the DLQ with its reason, after the last attempt', async () => {
+    const { user, token } = await oneDevice();
+    harness.simulator.failToken(token, { status: 500, reason: 'InternalServerError' }, 50);
+    await harness.deliver(alertJob({ userIds: [user] }, { notificationId: 'always-500' }));
+    const dead = await harness.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.reason).toBe('RetriesExhausted');
+    expect(dead[0]?.detail).toContain('InternalServerError');
+    expect(dead[0]?.body.devices.map((d: { token: string }) => d.token)).toEqual([token]);
+    expect(dead[0]?.body.job.notificationId).toBe('always-500');
+    expect(await deviceRecord(token)).toBeDefined();
+  });
+});
+
+describe('jobs that cannot succeed go to the DLQ with the reason', () => {
+  it('403 InvalidProviderToken fails the job loudly and prunes nothing', async () => {
+    const { user, token } = await oneDevice();
+    harness.simulator.failNext({ status: 403, reason: 'InvalidProviderToken' }, 1);
+    await harness.deliver(alertJob({ userIds: [user] }));
+    const dead = await harness.deadLetters();
+    expect(dead.map((d) => d.reason)).toEqual(['InvalidProviderToken']);
+    expect(await deviceRecord(token)).toBeDefined();
+  });
+
+  it('a request APNs calls malformed (BadCollapseId) goes to the DLQ', async () => {
+    const { user } = await oneDevice();
+    harness.simulator.failNext({ status: 400, reason: 'BadCollapseId' }, 1);
+    await harness.deliver(alertJob({ userIds: [user] }));
+    expect((await harness.deadLetters()).map((d) => d.reason)).toEqual(['BadCollapseId']);
+  });
+
+  it('an oversize payload is refused before anything is sent', async () => {
+    const { user } = await oneDevice();
+    await harness.deliver(alertJob({ userIds: [user] }, { data: { blob: 'x'.repeat(5000) } }));
+    expect(harness.simulator.stats.requests).toBe(0);
+    const [dead] = await harness.deadLetters();
+    expect(dead?.reason).toBe('PayloadTooLarge');
+    expect(dead?.detail).toMatch(/4096/);
+  });
+
+  it('an unknown app, bad JSON and an invalid job each land there with a reason', async () => {
+    await harness.publish({ ...alertJob({ userIds: ['x'] }), appId: 'com.unknown.app' });
+    await harness.source.idle();
+    await harness.deliver('this is not a job');
+    await harness.deliver({ appId: TEST_APP_ID, to: { userIds: [] }, aps: {} });
+    const reasons = (await harness.deadLetters()).map((d) => d.reason).sort();
+    expect(reasons).toEqual(['InvalidJob', 'InvalidJob', 'UnknownApp']);
+    expect(harness.simulator.stats.requests).toBe(0);
+  });
+});
+
+describe('accounting', () => {
+  it('every device of a mixed job ends accepted, pruned, kept or dead-lettered — none unaccounted', async () => {
+    const user = newUser();
+    const tokens = await registerDevices(user, 10);
+    const [gone, expired, flaky, broken] = tokens as [string, string, string, string];
+    harness.simulator.failToken(gone, { status: 410, reason: 'Unregistered', timestamp: Date.now() + 1000 });
+    harness.simulator.failToken(expired, { status: 400, reason: 'BadDeviceToken' }, 2);
+    harness.simulator.failToken(flaky, { status: 429, reason: 'TooManyRequests' }, 1);
+    harness.simulator.failToken(broken, { status: 503, reason: 'ServiceUnavailable' }, 50);
+    await harness.deliver(alertJob({ userIds: [user] }));
+
+    const accepted = new Set(harness.inboxTokens());
+    const remaining = new Set(
+      (
+        (await api('GET', `/v1/users/${user}/devices`, { backend: true })).body.devices as { token: string }[]
+      ).map((d) => d.token),
+    );
+    const pruned = tokens.filter((t) => !remaining.has(t));
+    const deadLettered = (await harness.deadLetters()).flatMap((d) =>
+      (d.body.devices as { token: string }[]).map((device) => device.token),
+    );
+    expect(pruned.sort()).toEqual([gone, expired].sort());
+    expect(deadLettered).toEqual([broken]);
+    expect(accepted.size).toBe(7);
+    expect(accepted.has(flaky)).toBe(true);
+    expect(accepted.size + pruned.length + deadLettered.length).toBe(tokens.length);
+    expect(harness.simulator.inbox).toHaveLength(accepted.size);
+  });
+});
