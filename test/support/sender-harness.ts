@@ -89,6 +89,7 @@ export class SenderHarness {
   }
 
   /** Everything on the dead-letter queue, with its reason attributes (drains it). */
+  // biome-ignore lint/suspicious/noExplicitAny: DLQ bodies are whatever was sent, read freely by tests
   async deadLetters(): Promise<{ body: any; reason?: string; detail?: string }[]> {
     const all: Message[] = [];
     for (;;) {
