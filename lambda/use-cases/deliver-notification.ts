@@ -6,7 +6,7 @@ import {
   listDevices,
   pruneDevice,
 } from '../adapters/secondary/devices-table';
-import { completedChunks, markChunkCompleted } from '../adapters/secondary/notifications-table';
+import { claimChunk, completedChunks, markChunkCompleted } from '../adapters/secondary/notifications-table';
 import { deadLetter, enqueue } from '../adapters/secondary/send-queue';
 import { type AppConfig, config, findApp } from '../config';
 import { type ApnsOutcome, classifyApnsAnswer, type RawApnsAnswer } from '../domain/apns-outcome';
@@ -30,6 +30,8 @@ const CHUNK_CONCURRENCY = 4;
 const QUERY_CONCURRENCY = 16;
 /** Below this much remaining time, hand the rest to a continuation message. */
 const TIME_RESERVE_MS = 20_000;
+/** How long a chunk is held by the invocation sending it: under the queue's visibility timeout (360 s). */
+const CHUNK_LEASE_MS = 300_000;
 
 /** The job cannot succeed as it is: it goes to the DLQ with this reason. */
 export class JobFailedError extends Error {
@@ -54,7 +56,8 @@ interface Retry {
  *    payload → JobFailedError, the job goes to the DLQ).
  * 2. A first delivery naming more users or tokens than one invocation should
  *    handle is split into parts, enqueued as follow-up work; nothing is sent here.
- * 3. Skip the chunks a previous delivery of this same work already completed.
+ * 3. Skip the chunks a previous delivery of this same work already completed, and
+ *    claim each remaining one before sending (a concurrent duplicate skips it).
  * 4. For each remaining chunk: resolve its devices, send over the warm session of
  *    each environment, and end every device in an outcome — accepted; pruned
  *    (invalid token; a 410 only if not re-registered since); re-queued with a
@@ -96,6 +99,7 @@ export async function deliverNotification(
         return;
       }
       const index = pending[next++] as number;
+      if (!(await claimChunk(job.notificationId, work.part, work.attempt, index, CHUNK_LEASE_MS))) continue;
       await sender.deliverChunk(index, chunks[index] as Chunk);
       await markChunkCompleted(job.notificationId, work.part, work.attempt, index);
     }

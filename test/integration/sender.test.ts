@@ -76,6 +76,15 @@ describe('sender: happy path', () => {
     expect(harness.simulator.inbox).toHaveLength(3);
   });
 
+  it('two deliveries of the same job at the same time still reach each device once', async () => {
+    const hank = newUser('hank');
+    const tokens = await registerDevices(hank, 3);
+    const job = alertJob({ userIds: [hank] }, { notificationId: 'delivered-twice-concurrently' });
+    await Promise.all([harness.publish(job), harness.publish(job)]);
+    await harness.source.idle();
+    expect(harness.inboxTokens().sort()).toEqual([...tokens].sort());
+  });
+
   it('reuses one warm HTTP/2 session per environment across jobs', async () => {
     const gina = newUser('gina');
     await registerDevices(gina, 2);

@@ -6,8 +6,8 @@ import { startSqs } from '../../local/sqs';
 import { devicesTableDefinition, ensureTable, notificationsTableDefinition } from '../../local/tables';
 
 export const TEST_APP_ID = 'com.example.app';
-/** Short, so a test that makes SQS redeliver does not wait six minutes. */
-export const TEST_VISIBILITY_TIMEOUT_SECONDS = 5;
+/** Shorter than the stack's 360 s, so a test that makes SQS redeliver does not wait six minutes. */
+export const TEST_VISIBILITY_TIMEOUT_SECONDS = 60;
 
 /**
  * Vitest global setup for the integration suite: the embedded AWS services, once
