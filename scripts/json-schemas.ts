@@ -1,0 +1,26 @@
+import * as z from 'zod/mini';
+import { registerDeviceBody } from '../lambda/adapters/primary/register-device/schema';
+import { sendJobSchema } from '../lambda/domain/send-job';
+
+/**
+ * The JSON Schemas published in schema/, generated from the zod schemas the code
+ * validates with (a test fails when the committed files drift from these).
+ */
+export function jsonSchemas(): Record<string, unknown> {
+  return {
+    'send-job.schema.json': {
+      $id: 'https://pushgate.dev/schema/send-job.schema.json',
+      title: 'pushgate send job (POST /v1/notifications body and send-queue message)',
+      ...z.toJSONSchema(sendJobSchema, { io: 'input', unrepresentable: 'any' }),
+    },
+    'register-device.schema.json': {
+      $id: 'https://pushgate.dev/schema/register-device.schema.json',
+      title: 'pushgate device registration (PUT /v1/devices/{token} body)',
+      ...z.toJSONSchema(registerDeviceBody, { io: 'input', unrepresentable: 'any' }),
+    },
+  };
+}
+
+export function serialise(schema: unknown): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { classifyApnsAnswer } from '../../lambda/domain/apns-outcome';
+import { apnsTopic, collapseId, compileApnsRequest } from '../../lambda/domain/apns-request';
+import { PayloadTooLargeError } from '../../lambda/domain/errors';
+import { MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../lambda/domain/retry-policy';
+import type { SendJob } from '../../lambda/domain/send-job';
+
+const job: SendJob = {
+  notificationId: 'n-1',
+  appId: 'com.example.app',
+  to: { userIds: ['a'] },
+  aps: { alert: 'Hi' },
+};
+
+describe('compileApnsRequest', () => {
+  it('puts aps, custom data and the pushgate id at the top level', () => {
+    const request = compileApnsRequest({ ...job, data: { orderId: '7' } }, 'com.example.app');
+    expect(JSON.parse(request.body)).toEqual({ orderId: '7', aps: { alert: 'Hi' }, pushgate: { id: 'n-1' } });
+    expect(request.headers).toEqual({
+      'apns-push-type': 'alert',
+      'apns-topic': 'com.example.app',
+      'apns-priority': '10',
+      'apns-collapse-id': 'n-1',
+    });
+  });
+
+  it('defaults background pushes to priority 5 and suffixes topics per push type', () => {
+    const request = compileApnsRequest(
+      { ...job, aps: { 'content-available': 1 }, apns: { pushType: 'background' } },
+      'com.example.app',
+    );
+    expect(request.headers['apns-priority']).toBe('5');
+    expect(apnsTopic('com.example.app', 'voip')).toBe('com.example.app.voip');
+    expect(apnsTopic('com.example.app', 'liveactivity')).toBe('com.example.app.push-type.liveactivity');
+  });
+
+  it('refuses a payload over 4096 bytes, and allows VoIP up to 5120', () => {
+    const big = { ...job, data: { blob: 'x'.repeat(4500) } };
+    expect(() => compileApnsRequest(big, 'com.example.app')).toThrow(PayloadTooLargeError);
+    expect(() => compileApnsRequest({ ...big, apns: { pushType: 'voip' } }, 'com.example.app')).not.toThrow();
+  });
+
+  it('uses a hash as collapse id when the notification id is longer than 64 bytes', () => {
+    expect(collapseId({ ...job, notificationId: 'n'.repeat(100) })).toHaveLength(64);
+    expect(collapseId({ ...job, apns: { collapseId: 'mine' } })).toBe('mine');
+  });
+});
+
+describe('classifyApnsAnswer', () => {
+  it.each([
+    [{ status: 200, apnsId: 'x' }, 'accepted'],
+    [{ status: 410, reason: 'Unregistered', timestamp: 1 }, 'invalid-token'],
+    [{ status: 400, reason: 'BadDeviceToken' }, 'invalid-token'],
+    [{ status: 400, reason: 'DeviceTokenNotForTopic' }, 'invalid-token'],
+    [{ status: 400, reason: 'IdleTimeout' }, 'retryable'],
+    [{ status: 429, reason: 'TooManyRequests' }, 'retryable'],
+    [{ status: 500, reason: 'InternalServerError' }, 'retryable'],
+    [{ status: 503, reason: 'Shutdown' }, 'retryable'],
+    [{ transportError: 'Timeout' }, 'retryable'],
+    [{ status: 403, reason: 'InvalidProviderToken' }, 'credential-error'],
+    [{ status: 403, reason: 'BadCertificateEnvironment' }, 'credential-error'],
+    [{ status: 400, reason: 'BadTopic' }, 'job-error'],
+    [{ status: 400, reason: 'BadCollapseId' }, 'job-error'],
+    [{ status: 413, reason: 'PayloadTooLarge' }, 'job-error'],
+    [{ status: 404, reason: 'BadPath' }, 'job-error'],
+  ])('%o → %s', (answer, kind) => {
+    expect(classifyApnsAnswer(answer).kind).toBe(kind);
+  });
+
+  it('keeps the 410 timestamp and the retry-after', () => {
+    expect(classifyApnsAnswer({ status: 410, reason: 'Unregistered', timestamp: 42 })).toMatchObject({
+      timestamp: 42,
+    });
+    expect(classifyApnsAnswer({ status: 429, reason: 'TooManyRequests', retryAfter: '30' })).toMatchObject({
+      retryAfterSeconds: 30,
+    });
+  });
+});
+
+describe('retryDelaySeconds', () => {
+  it('grows with each attempt, with jitter within half the backoff', () => {
+    expect(retryDelaySeconds(1, 0, 15, () => 0)).toBe(8);
+    expect(retryDelaySeconds(1, 0, 15, () => 1)).toBe(15);
+    expect(retryDelaySeconds(3, 0, 15, () => 1)).toBe(60);
+  });
+
+  it('honours retry-after and never exceeds the SQS maximum', () => {
+    expect(retryDelaySeconds(1, 120, 15, () => 0)).toBe(120);
+    expect(retryDelaySeconds(10, 0, 15, () => 1)).toBe(MAX_SQS_DELAY_SECONDS);
+    expect(retryDelaySeconds(1, 5000, 15, () => 1)).toBe(MAX_SQS_DELAY_SECONDS);
+  });
+});
