@@ -1,17 +1,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SEND_QUEUE } from '../infra/queue-settings';
 
-/**
- * The stack's queues, offline: the send queue and its dead-letter queue with the
- * same redrive policy and retention as infra/ (SEND_QUEUE in infra/send-queue.ts).
- */
-export const SEND_QUEUE = {
-  /** Deliveries of one message before SQS moves it to the DLQ (crashes, timeouts, throttling). */
-  maxReceiveCount: 5,
-  /** Seconds a received message stays hidden: ≥ 6 × the sender's timeout. */
-  visibilityTimeoutSeconds: 360,
-  retentionDays: 4,
-  deadLetterRetentionDays: 14,
-} as const;
+/** The stack's send queue and DLQ, offline, with the same redrive policy and retention. */
 
 export interface Queues {
   sendQueueUrl: string;

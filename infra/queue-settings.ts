@@ -1,0 +1,23 @@
+/**
+ * Settings of the send queue and its dead-letter queue, shared by the CDK stack and
+ * the offline stack.
+ */
+export const SEND_QUEUE = {
+  /** Deliveries of one message before SQS moves it to the DLQ (crashes, timeouts, throttling). */
+  maxReceiveCount: 5,
+  /** Seconds a received message stays hidden: ≥ 6 × the sender's timeout. */
+  visibilityTimeoutSeconds: 360,
+  retentionDays: 4,
+  deadLetterRetentionDays: 14,
+} as const;
+
+/** The sender Lambda and its SQS event source mapping. */
+export const SENDER = {
+  timeoutSeconds: 60,
+  /** Memory also buys CPU: 1024 MB is about half a vCPU, enough for ~5k APNs requests/s. */
+  memoryMb: 1024,
+  /** Messages per invocation; each is a job part of up to 1 000 users. */
+  batchSize: 10,
+  /** Invocations at once; also caps the number of warm APNs connections (two per app per invocation). */
+  maxConcurrency: 20,
+} as const;
