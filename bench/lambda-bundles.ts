@@ -18,7 +18,10 @@ const OUT_DIR = resolve('.bench-tmp/bundles');
 
 /** Every Lambda the stack deploys: name and entry. */
 export function lambdaEntries(): { name: string; entry: string }[] {
-  return API_ROUTES.map((route) => ({ name: route.name, entry: handlerEntry(route.name) }));
+  return [
+    ...API_ROUTES.map((route) => ({ name: route.name, entry: handlerEntry(route.name) })),
+    { name: 'sender', entry: 'lambda/adapters/primary/send-notifications/handler.ts' },
+  ];
 }
 
 /**

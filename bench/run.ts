@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
+import { benchApnsThroughput } from './apns-throughput';
 import { benchLambdaBundles } from './lambda-bundles';
 
 /**
  * `npm run bench`: every benchmark, one table each, and bench/results.json.
  * Figures are compared as ratios within one run, never asserted in tests.
  */
-const TARGETS = { bundleKB: 200, coldInitMs: 150 };
+const TARGETS = { registryBundleKB: 200, registryColdInitMs: 150, gatewayVsRaw: 0.9 };
 
 const bundles = await benchLambdaBundles();
 console.log(
@@ -16,8 +17,32 @@ console.table(
     lambda: b.name,
     'bundle KB': Math.round(b.bundleBytes / 102.4) / 10,
     'cold init ms': b.coldInitMsMedian,
-    'within targets': b.bundleBytes <= TARGETS.bundleKB * 1024 && b.coldInitMsMedian <= TARGETS.coldInitMs,
+    'registry targets met':
+      b.name === 'sender'
+        ? 'n/a'
+        : b.bundleBytes <= TARGETS.registryBundleKB * 1024 &&
+          b.coldInitMsMedian <= TARGETS.registryColdInitMs,
   })),
+);
+
+const apns = await benchApnsThroughput();
+console.log(
+  `\n${apns.notifications} notifications to the APNs simulator (separate process), each client in a fresh process`,
+);
+console.table(
+  apns.rows.map((row) => ({
+    client: row.client,
+    'notifications/s': row.perSecond,
+    accepted: row.accepted,
+    failed: row.failed,
+    'first failure': Object.keys(row.failures)[0]?.slice(0, 48) ?? '',
+  })),
+);
+const gateway = apns.rows.find((row) => row.client === 'pushgate gateway');
+console.log(
+  `pushgate ÷ raw = ${apns.gatewayVsRaw} (target ≥ ${TARGETS.gatewayVsRaw} with zero failures: ${
+    apns.gatewayVsRaw >= TARGETS.gatewayVsRaw && gateway?.failed === 0 ? 'met' : 'NOT met'
+  })`,
 );
 
 const results = {
@@ -25,6 +50,7 @@ const results = {
   machine: { node: process.version, platform: process.platform, arch: process.arch },
   targets: TARGETS,
   lambdas: bundles,
+  apnsThroughput: apns,
 };
 writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 console.log('wrote bench/results.json');

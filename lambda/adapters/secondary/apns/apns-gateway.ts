@@ -8,16 +8,20 @@ import type { ApnsEnvironment } from '../../../domain/device';
 import { logger } from '../../../observability';
 
 /**
- * The APNs gateway: warm HTTP/2 sessions to APNs built on @parse/node-apn, with
- * what node-apn lacks —
- * - at most SETTINGS_MAX_CONCURRENT_STREAMS requests in flight per session (one
- *   until the session has answered once: APNs allows one stream before the first
- *   valid JWT), however many tokens are sent at once;
- * - `retry-after` read with its real (lower-case) HTTP/2 name, and no immediate
- *   retries of its own (connectionRetryLimit 0): the sender's retry policy decides;
- * - sessions replaced after a burst of timeouts, and checked with a PING after
- *   idling (a Lambda freeze can leave a dead socket); GOAWAY is handled by node-apn,
- *   which drops the session so the next request reconnects.
+ * The APNs gateway: warm HTTP/2 sessions to APNs. @parse/node-apn owns the
+ * connection — TLS and credentials, the provider JWT (minted, cached, renewed
+ * before 60 minutes), heartbeat PINGs, and dropping the session on GOAWAY, error or
+ * close so the next request reconnects. The request path is ours, because that is
+ * where node-apn's traps are (APNS.md): it opens every recipient's stream at once,
+ * retries 429/5xx immediately, and never sees `retry-after` (it looks for
+ * `Retry-After`; HTTP/2 names are lower case). So here:
+ * - at most SETTINGS_MAX_CONCURRENT_STREAMS requests in flight per session — one
+ *   until the session has answered once (APNs allows one stream before the first
+ *   valid JWT) — however many tokens are sent at once;
+ * - no retries: every answer goes back to the sender's retry policy, with
+ *   `retry-after` read;
+ * - a session is replaced after a burst of timeouts, and checked with a PING after
+ *   idling (a Lambda freeze can leave a dead socket).
  * Sessions live in module scope, one per credential and environment, so warm
  * invocations reuse them.
  */
@@ -38,57 +42,61 @@ export const APPLE_ENDPOINTS: Record<ApnsEnvironment, ApnsEndpoint> = {
   sandbox: { address: 'api.sandbox.push.apple.com' },
 };
 
-const MAX_STREAMS_CAP = 1000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const MAX_STREAMS_CAP = 1000;
 const TIMEOUT_BURST = 3;
 const IDLE_CHECK_AFTER_MS = 5 * 60_000;
 const PING_TIMEOUT_MS = 2_000;
+/** node-apn renews its JWT after 55 minutes (APNs rejects one older than 60). */
+const JWT_RENEW_AFTER_SECONDS = 3300;
+const { NGHTTP2_CANCEL } = http2.constants;
 
 const silent = Object.assign(() => undefined, { enabled: false });
 const errorLog = Object.assign((message: string) => logger.debug('node-apn', { message }), { enabled: true });
 const credentials = credentialsFactory({ logger: silent });
-const config = configFactory({
+const Client = clientFactory({
   logger: silent,
-  prepareCertificate: credentials.certificate,
-  prepareToken: credentials.token,
-  prepareCA: credentials.ca,
+  errorLogger: errorLog,
+  config: configFactory({
+    logger: silent,
+    prepareCertificate: credentials.certificate,
+    prepareToken: credentials.token,
+    prepareCA: credentials.ca,
+  }),
+  http2,
 });
 
 interface Pending {
   request: ApnsRequest;
   token: string;
-  resolve: (answer: RawApnsAnswer) => void;
+  done: (answer: RawApnsAnswer) => void;
+}
+
+interface InFlight {
+  stream: http2.ClientHttp2Stream;
+  startedAt: number;
+  settle: (answer: RawApnsAnswer) => void;
 }
 
 export class ApnsConnection {
   private readonly client: NodeApnClient;
-  private readonly retryAfterByToken = new Map<string, string>();
   private readonly queue: Pending[] = [];
   private queueHead = 0;
   private inFlight = 0;
   private confirmedSession: unknown;
+  private connecting: Promise<void> | undefined;
   private consecutiveTimeouts = 0;
   private lastActivity = Date.now();
-  /** Sessions opened over this connection's life (1 = never replaced). */
-  sessionsOpened = 0;
+  /** Streams awaiting an answer; one sweeper times them out (cheaper than a timer per stream). */
+  private readonly active = new Set<InFlight>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     credentials: ApnsCredentials,
     environment: ApnsEnvironment,
     endpoint: ApnsEndpoint,
-    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {
-    const observedHttp2 = {
-      ...http2,
-      constants: http2.constants,
-      connect: (authority: string, options: http2.SecureClientSessionOptions) => {
-        const session = http2.connect(authority, options);
-        this.sessionsOpened++;
-        this.observe(session);
-        return session;
-      },
-    };
-    const Client = clientFactory({ logger: silent, errorLogger: errorLog, config, http2: observedHttp2 });
     const auth =
       credentials.kind === 'token'
         ? { token: { key: credentials.key, keyId: credentials.keyId, teamId: credentials.teamId } }
@@ -102,8 +110,6 @@ export class ApnsConnection {
       address: endpoint.address,
       port: Number(port),
       ...(endpoint.ca === undefined ? {} : { ca: endpoint.ca }),
-      connectionRetryLimit: 0,
-      requestTimeout: requestTimeoutMs,
       heartBeat: 60_000,
     });
   }
@@ -111,25 +117,47 @@ export class ApnsConnection {
   /** Sends the same request to every token; answers come back in token order. */
   async sendAll(request: ApnsRequest, tokens: readonly string[]): Promise<RawApnsAnswer[]> {
     await this.checkIdleSession();
-    return Promise.all(tokens.map((token) => this.send(request, token)));
-  }
-
-  send(request: ApnsRequest, token: string): Promise<RawApnsAnswer> {
+    const answers = new Array<RawApnsAnswer>(tokens.length);
+    if (tokens.length === 0) return answers;
     return new Promise((resolve) => {
-      this.queue.push({ request, token, resolve });
+      let remaining = tokens.length;
+      tokens.forEach((token, index) => {
+        this.queue.push({
+          request,
+          token,
+          done: (answer) => {
+            answers[index] = answer;
+            if (--remaining === 0) resolve(answers);
+          },
+        });
+      });
       this.pump();
     });
   }
 
   async close(): Promise<void> {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     await this.client.shutdown();
   }
 
+  private openSession(): http2.ClientHttp2Session | undefined {
+    const session = this.client.session;
+    return session && !session.closed && !session.destroyed ? session : undefined;
+  }
+
+  /** Requests allowed in flight now: one until the session answered, then its advertised limit. */
   private limit(): number {
     const session = this.client.session;
-    if (!session || session !== this.confirmedSession) return 1;
+    return session && session === this.confirmedSession && !session.closed ? this.confirmedLimit : 1;
+  }
+
+  private confirmedLimit = 1;
+
+  /** Reads SETTINGS_MAX_CONCURRENT_STREAMS (a getter that asks nghttp2: read it on change, not per request). */
+  private readLimit(session: http2.ClientHttp2Session): void {
     const advertised = session.remoteSettings?.maxConcurrentStreams ?? 1;
-    return Math.max(1, Math.min(advertised, MAX_STREAMS_CAP));
+    this.confirmedLimit = Math.max(1, Math.min(advertised, MAX_STREAMS_CAP));
   }
 
   private pump(): void {
@@ -138,9 +166,9 @@ export class ApnsConnection {
       this.queue[this.queueHead] = undefined as unknown as Pending;
       this.queueHead++;
       this.inFlight++;
-      this.write(pending).then((answer) => {
+      this.write(pending, (answer) => {
         this.inFlight--;
-        pending.resolve(answer);
+        pending.done(answer);
         this.pump();
       });
     }
@@ -150,66 +178,148 @@ export class ApnsConnection {
     }
   }
 
-  private async write({ request, token }: Pending): Promise<RawApnsAnswer> {
+  private write({ request, token }: Pending, done: (answer: RawApnsAnswer) => void): void {
     this.lastActivity = Date.now();
-    const session = this.client.session;
+    const session = this.openSession();
+    if (session) {
+      this.send(session, request, token, done);
+      return;
+    }
+    this.connecting ??= this.client.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    this.connecting.then(
+      () => {
+        const connected = this.openSession();
+        if (connected) this.send(connected, request, token, done);
+        else done({ transportError: 'ConnectionError' });
+      },
+      () => done({ transportError: 'ConnectionError' }),
+    );
+  }
+
+  private send(
+    session: http2.ClientHttp2Session,
+    request: ApnsRequest,
+    token: string,
+    done: (answer: RawApnsAnswer) => void,
+  ): void {
+    const jwt = this.client.config.token;
+    if (jwt?.isExpired(JWT_RENEW_AFTER_SECONDS)) jwt.regenerate(jwt.generation);
+    const generation = jwt?.generation;
+    this.request(session, request, token, jwt?.current, (answer) => {
+      if (answer.status !== undefined) this.answered(session);
+      else if (answer.transportError === 'Timeout') this.timedOut();
+      if (answer.status === 403 && answer.reason === 'ExpiredProviderToken' && generation !== undefined) {
+        jwt?.regenerate(generation);
+      }
+      done(answer);
+    });
+  }
+
+  /** One POST /3/device/<token> on the session; calls back with the answer, never throws. */
+  private request(
+    session: http2.ClientHttp2Session,
+    request: ApnsRequest,
+    token: string,
+    jwt: string | undefined,
+    done: (answer: RawApnsAnswer) => void,
+  ): void {
+    let stream: http2.ClientHttp2Stream;
     try {
-      const sent = await this.client.write(request, token, 'device', 'post');
-      this.answered(session);
-      const apnsId = sent['apns-id'];
-      return typeof apnsId === 'string' ? { status: 200, apnsId } : { status: 200 };
-    } catch (failure) {
-      return this.failed(token, failure as Record<string, unknown>, session);
-    } finally {
-      this.retryAfterByToken.delete(token);
+      stream = session.request({
+        ':method': 'POST',
+        ':scheme': 'https',
+        ':authority': this.client.config.address,
+        ':path': `/3/device/${token}`,
+        ...(jwt === undefined ? {} : { authorization: `bearer ${jwt}` }),
+        ...request.headers,
+      });
+    } catch {
+      done({ transportError: 'ConnectionError' });
+      return;
     }
-  }
-
-  private failed(token: string, failure: Record<string, unknown>, session: unknown): RawApnsAnswer {
-    const status = typeof failure.status === 'number' ? failure.status : undefined;
-    const response = (failure.response ?? {}) as { reason?: string; timestamp?: number };
-    const error = failure.error instanceof Error ? failure.error : undefined;
-    if (status === undefined) {
-      const transportError = /timeout/i.test(error?.message ?? '') ? 'Timeout' : 'ConnectionError';
-      this.transportFailed(transportError);
-      return { transportError };
-    }
-    this.answered(session);
-    const reason = response.reason ?? reasonFromError(status, error);
-    const retryAfter = this.retryAfterByToken.get(token);
-    return {
-      status,
-      reason,
-      ...(response.timestamp === undefined ? {} : { timestamp: response.timestamp }),
-      ...(retryAfter === undefined ? {} : { retryAfter }),
+    let status: number | undefined;
+    let apnsId: string | undefined;
+    let retryAfter: string | undefined;
+    let body = '';
+    const entry: InFlight = {
+      stream,
+      startedAt: Date.now(),
+      settle: (answer) => {
+        if (this.active.delete(entry)) done(answer);
+      },
     };
+    this.active.add(entry);
+    this.sweeper ??= setInterval(() => this.sweep(), 250).unref();
+    stream.on('response', (headers) => {
+      status = Number(headers[':status']);
+      const id = headers['apns-id'];
+      if (typeof id === 'string') apnsId = id;
+      const after = headers['retry-after'];
+      if (after !== undefined) retryAfter = String(after);
+    });
+    stream.on('data', (chunk: Buffer) => {
+      body += chunk.toString('utf8');
+    });
+    stream.on('end', () => {
+      if (status === undefined) entry.settle({ transportError: 'ConnectionError' });
+      else if (status === 200) entry.settle(apnsId === undefined ? { status } : { status, apnsId });
+      else
+        entry.settle({
+          status,
+          ...parseErrorBody(status, body),
+          ...(retryAfter === undefined ? {} : { retryAfter }),
+        });
+    });
+    stream.on('error', () => entry.settle({ transportError: 'ConnectionError' }));
+    stream.on('close', () => entry.settle({ transportError: 'ConnectionError' }));
+    stream.end(request.body);
   }
 
-  private answered(session: unknown): void {
+  /** Cancels streams older than the request timeout; stops when nothing is in flight. */
+  private sweep(): void {
+    const expired = Date.now() - this.requestTimeoutMs;
+    for (const entry of this.active) {
+      if (entry.startedAt <= expired) {
+        entry.stream.close(NGHTTP2_CANCEL);
+        entry.settle({ transportError: 'Timeout' });
+      }
+    }
+    if (this.active.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private answered(session: http2.ClientHttp2Session): void {
     this.consecutiveTimeouts = 0;
-    if (session && this.confirmedSession !== session) {
+    if (this.confirmedSession !== session) {
       this.confirmedSession = session;
+      this.readLimit(session);
+      // APNs may lower (or raise) the limit later in the session's life.
+      session.on('remoteSettings', () => {
+        if (this.confirmedSession === session) this.readLimit(session);
+      });
       // The window may have grown from one stream to the server's limit.
       queueMicrotask(() => this.pump());
     }
   }
 
-  private transportFailed(kind: 'Timeout' | 'ConnectionError'): void {
-    if (kind !== 'Timeout') return;
+  private timedOut(): void {
     this.consecutiveTimeouts++;
-    if (this.consecutiveTimeouts >= TIMEOUT_BURST && this.client.session) {
+    const session = this.openSession();
+    if (this.consecutiveTimeouts >= TIMEOUT_BURST && session) {
       logger.warn('replacing APNs session after a burst of timeouts', { timeouts: this.consecutiveTimeouts });
-      this.client.destroySession(this.client.session);
-      this.client.session = null;
+      this.client.destroySession(session);
       this.consecutiveTimeouts = 0;
     }
   }
 
   /** After a long idle (or a Lambda freeze), PING before trusting the socket; replace it if silent. */
   private async checkIdleSession(): Promise<void> {
-    const session = this.client.session;
-    if (!session || session.closed || session.destroyed) return;
-    if (Date.now() - this.lastActivity < IDLE_CHECK_AFTER_MS) return;
+    const session = this.openSession();
+    if (!session || Date.now() - this.lastActivity < IDLE_CHECK_AFTER_MS) return;
     const alive = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
       try {
@@ -225,31 +335,19 @@ export class ApnsConnection {
     if (!alive) {
       logger.warn('replacing idle APNs session that did not answer a PING');
       this.client.destroySession(session);
-      this.client.session = null;
     }
     this.lastActivity = Date.now();
   }
-
-  /** Reads `retry-after` (HTTP/2 header names are lower case; node-apn looks for `Retry-After`). */
-  private observe(session: http2.ClientHttp2Session): void {
-    const request = session.request.bind(session);
-    session.request = ((headers?: http2.OutgoingHttpHeaders, options?: http2.ClientSessionRequestOptions) => {
-      const stream = request(headers, options);
-      const path = String(headers?.[':path'] ?? '');
-      stream.once('response', (responseHeaders) => {
-        const retryAfter = responseHeaders['retry-after'];
-        if (retryAfter !== undefined)
-          this.retryAfterByToken.set(path.slice(path.lastIndexOf('/') + 1), String(retryAfter));
-      });
-      return stream;
-    }) as typeof session.request;
-  }
 }
 
-function reasonFromError(status: number, error: Error | undefined): string {
-  if (error && /^[A-Z][A-Za-z]+$/.test(error.message)) return error.message;
-  if (status === 500) return 'InternalServerError';
-  return `HTTP${status}`;
+function parseErrorBody(status: number, body: string): { reason: string; timestamp?: number } {
+  try {
+    const parsed = JSON.parse(body) as { reason?: unknown; timestamp?: unknown };
+    const reason = typeof parsed.reason === 'string' ? parsed.reason : `HTTP${status}`;
+    return typeof parsed.timestamp === 'number' ? { reason, timestamp: parsed.timestamp } : { reason };
+  } catch {
+    return { reason: `HTTP${status}` };
+  }
 }
 
 /** Module-scope sessions, one per credential and environment, reused across invocations. */

@@ -27,6 +27,18 @@ declare module '@parse/node-apn/lib/credentials/index.js' {
 
 interface NodeApnClient {
   session?: import('node:http2').ClientHttp2Session | null;
+  /** node-apn's prepared options; `token` is its provider-token generator (null with certificate auth). */
+  config: {
+    address: string;
+    token: {
+      generation: number;
+      current: string;
+      regenerate(generation: number): void;
+      isExpired(validSeconds: number): boolean;
+    } | null;
+  };
+  /** Opens the HTTP/2 session (TLS, GOAWAY/error/close handling, heartbeat PINGs). */
+  connect(): Promise<void>;
   write(
     notification: { headers: Record<string, string>; body: string },
     token: string,
