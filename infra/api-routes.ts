@@ -14,6 +14,10 @@ export interface ApiRoute {
   name: string;
   /** The only DynamoDB actions the function may take on the Devices table and on its `byUser` index. */
   devices: { table?: readonly string[]; userIndex?: readonly string[] };
+  /** DynamoDB actions on the Notifications table. */
+  notifications?: readonly string[];
+  /** Whether it puts jobs on the send queue. */
+  sendsJobs?: boolean;
 }
 
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -51,6 +55,15 @@ export const API_ROUTES: readonly ApiRoute[] = [
     auth: 'iam',
     name: 'erase-user-devices',
     devices: { table: ['dynamodb:DeleteItem'], userIndex: ['dynamodb:Query'] },
+  },
+  {
+    method: 'POST',
+    path: '/v1/notifications',
+    auth: 'iam',
+    name: 'send-notification',
+    devices: {},
+    notifications: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    sendsJobs: true,
   },
 ];
 

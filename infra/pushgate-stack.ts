@@ -29,15 +29,24 @@ export class PushgateStack extends Stack {
         ? { jwt: { issuer: config.jwtIssuer, audience: config.jwtAudience } }
         : {}),
     });
+    const notifications = new NotificationsTable(this, 'Notifications');
+    const sendQueue = new SendQueue(this, 'Send');
     const apps = JSON.stringify(config.apps.map(({ appId, bundleId }) => ({ appId, bundleId })));
 
     for (const route of API_ROUTES) {
       const fn = new PushgateFunction(this, route.name, {
         entry: handlerEntry(route.name),
         description: `pushgate ${route.method} ${route.path}`,
-        environment: { DEVICES_TABLE_NAME: devices.table.tableName, PUSHGATE_APPS: apps },
+        environment: {
+          DEVICES_TABLE_NAME: devices.table.tableName,
+          PUSHGATE_APPS: apps,
+          ...(route.notifications ? { NOTIFICATIONS_TABLE_NAME: notifications.table.tableName } : {}),
+          ...(route.sendsJobs ? { SEND_QUEUE_URL: sendQueue.queue.queueUrl } : {}),
+        },
       });
       devices.grant(fn.role, route.devices);
+      if (route.notifications) notifications.grant(fn.role, route.notifications);
+      if (route.sendsJobs) sendQueue.queue.grantSendMessages(fn.role);
       http.addRoute(route, fn.function);
       Validations.of(fn.function).acknowledge({
         id: 'Serverless-LambdaDLQ',
@@ -46,8 +55,6 @@ export class PushgateStack extends Stack {
       });
     }
 
-    const notifications = new NotificationsTable(this, 'Notifications');
-    const sendQueue = new SendQueue(this, 'Send');
     const credentials = config.apps.map(
       (app) =>
         [

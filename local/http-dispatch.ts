@@ -11,6 +11,7 @@ const HANDLERS: Record<string, () => Promise<{ handler: HttpHandler }>> = {
   'list-my-devices': () => import('../lambda/adapters/primary/list-my-devices/handler'),
   'list-user-devices': () => import('../lambda/adapters/primary/list-user-devices/handler'),
   'erase-user-devices': () => import('../lambda/adapters/primary/erase-user-devices/handler'),
+  'send-notification': () => import('../lambda/adapters/primary/send-notification/handler'),
 };
 
 export interface HttpResponse {

@@ -27,6 +27,36 @@ export interface Work {
   reasons?: Record<string, string>;
 }
 
+/** Users per part: a part's devices fit one sender invocation with room to spare (~2 000 sends). */
+export const USERS_PER_PART = 1_000;
+/** Tokens per part, for jobs addressed to tokens (~330 KB, well inside SQS's 1 MiB). */
+export const TOKENS_PER_PART = 5_000;
+
+/**
+ * Splits a job into parts of at most USERS_PER_PART users (or TOKENS_PER_PART
+ * tokens), numbered under `parent`. Deterministic: the same job always gives the
+ * same parts, so enqueuing them twice sends nothing twice (the sender deduplicates
+ * by notification id and part).
+ */
+export function partsOf(job: SendJob, parent?: string): Work[] {
+  const to = job.to;
+  const [key, recipients, size] =
+    'userIds' in to
+      ? (['userIds', to.userIds, USERS_PER_PART] as const)
+      : (['tokens', to.tokens, TOKENS_PER_PART] as const);
+  const parts: Work[] = [];
+  for (let start = 0, index = 0; start < recipients.length; start += size, index++) {
+    const slice = { ...job, to: { [key]: recipients.slice(start, start + size) } } as SendJob;
+    parts.push({
+      pushgate: 'work/v1',
+      job: slice,
+      part: parent === undefined ? String(index) : `${parent}.${index}`,
+      attempt: 0,
+    });
+  }
+  return parts;
+}
+
 export function isWork(value: unknown): value is Work {
   return (
     typeof value === 'object' && value !== null && (value as { pushgate?: unknown }).pushgate === 'work/v1'

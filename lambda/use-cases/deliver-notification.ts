@@ -15,13 +15,9 @@ import type { ApnsEnvironment } from '../domain/device';
 import { tokenHash } from '../domain/device-token';
 import { PushgateError } from '../domain/errors';
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '../domain/retry-policy';
-import type { DeliveryTally, DeviceTarget, Work } from '../domain/work';
+import { type DeliveryTally, type DeviceTarget, partsOf, type Work } from '../domain/work';
 import { logger } from '../observability';
 
-/** Users per part: a part's devices fit one invocation with room to spare (~2 000 sends). */
-export const USERS_PER_PART = 1_000;
-/** Tokens per part, for jobs addressed to tokens. */
-export const TOKENS_PER_PART = 5_000;
 /** Users, tokens or retried devices per progress chunk: the most a crash can send twice. */
 const CHUNK_SIZE = { users: 100, tokens: 500, devices: 500 } as const;
 /** Chunks in flight at once, so resolving one overlaps sending another. */
@@ -128,17 +124,8 @@ function chunksOf(work: Work): Chunk[] {
 
 /** Splits a first delivery that names too many users or tokens; true when it did. */
 async function splitIntoParts(work: Work): Promise<boolean> {
-  const { to } = work.job;
-  const [key, recipients, size] =
-    'userIds' in to
-      ? (['userIds', to.userIds, USERS_PER_PART] as const)
-      : (['tokens', to.tokens, TOKENS_PER_PART] as const);
-  if (recipients.length <= size) return false;
-  const parts: Work[] = [];
-  for (let start = 0, index = 0; start < recipients.length; start += size, index++) {
-    const job = { ...work.job, to: { [key]: recipients.slice(start, start + size) } } as Work['job'];
-    parts.push({ pushgate: 'work/v1', job, part: `${work.part}.${index}`, attempt: 0 });
-  }
+  const parts = partsOf(work.job, work.part);
+  if (parts.length <= 1) return false;
   await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
   logger.info('split job into parts', { notificationId: work.job.notificationId, parts: parts.length });
   return true;

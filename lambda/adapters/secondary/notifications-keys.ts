@@ -27,3 +27,11 @@ export function progressKey(notificationId: string, part: string, attempt: numbe
     sk: `${progressPrefix(part, attempt)}${String(chunk).padStart(6, '0')}`,
   };
 }
+
+/** How long a notification id stays taken: repeats within it get the original answer. */
+export const IDEMPOTENCY_WINDOW_DAYS = 7;
+
+/** The record of a send request (its answer, for idempotent repeats). */
+export function requestKey(notificationId: string) {
+  return { pk: notificationPk(notificationId), sk: 'request' };
+}

@@ -1,13 +1,15 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import {
+  IDEMPOTENCY_WINDOW_DAYS,
   NOTIFICATIONS_TABLE,
   notificationPk,
   PROGRESS_TTL_DAYS,
   progressKey,
   progressPrefix,
+  requestKey,
 } from './notifications-keys';
 
 /**
@@ -100,4 +102,62 @@ export async function markChunkCompleted(
 
 function progressExpiry(now: Date): number {
   return Math.floor(now.getTime() / 1000) + PROGRESS_TTL_DAYS * 86_400;
+}
+
+export interface SendRequestRecord {
+  notificationId: string;
+  /** What the API answered (202 body). */
+  answer: Record<string, unknown>;
+  /** `pending` until every job of the request is on the queue. */
+  status: 'pending' | 'enqueued';
+  createdAt: string;
+}
+
+/**
+ * Takes a notification id for a send request: a conditional put, so two racing
+ * requests with one id cannot both win. Returns the existing record when the id
+ * was already taken.
+ */
+export async function takeNotificationId(
+  record: SendRequestRecord,
+  now = new Date(),
+): Promise<{ taken: true } | { taken: false; existing: SendRequestRecord }> {
+  try {
+    await dynamo.send(
+      new PutCommand({
+        TableName: config.notificationsTableName,
+        Item: {
+          ...requestKey(record.notificationId),
+          ...record,
+          [NOTIFICATIONS_TABLE.ttlAttribute]:
+            Math.floor(now.getTime() / 1000) + IDEMPOTENCY_WINDOW_DAYS * 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return { taken: true };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.notificationsTableName,
+      Key: requestKey(record.notificationId),
+      ConsistentRead: true,
+    }),
+  );
+  if (Item === undefined) throw new Error('notification id taken but its record is gone');
+  return { taken: false, existing: Item as SendRequestRecord };
+}
+
+export async function markRequestEnqueued(notificationId: string): Promise<void> {
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: config.notificationsTableName,
+      Key: requestKey(notificationId),
+      UpdateExpression: 'SET #status = :enqueued',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':enqueued': 'enqueued' },
+    }),
+  );
 }

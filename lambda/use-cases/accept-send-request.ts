@@ -1,0 +1,60 @@
+import { markRequestEnqueued, takeNotificationId } from '../adapters/secondary/notifications-table';
+import { enqueue } from '../adapters/secondary/send-queue';
+import { findApp } from '../config';
+import { compileApnsRequest } from '../domain/apns-request';
+import { UnknownAppError } from '../domain/errors';
+import type { SendJob } from '../domain/send-job';
+import { partsOf } from '../domain/work';
+import { logger } from '../observability';
+
+export interface SendRequestAnswer {
+  notificationId: string;
+  /** How many users or tokens the request names. */
+  recipients: { users: number } | { tokens: number };
+  /** How many jobs it was split into on the send queue. */
+  jobs: number;
+}
+
+/**
+ * Accepts a backend's send request.
+ *
+ * 1. Refuse an app the deployment does not serve (UnknownApp) and a payload APNs
+ *    would refuse (PayloadTooLarge) — before anything is stored or queued.
+ * 2. Take the notification id with a conditional write. Taken already: answer as
+ *    the first time and enqueue nothing — unless that first request never finished
+ *    enqueuing (it crashed), then enqueue its jobs again: the sender deduplicates
+ *    by notification id and part, so nobody is notified twice.
+ * 3. Split the recipients into jobs (1 000 users or 5 000 tokens each) and put them
+ *    on the send queue, ten per SendMessageBatch.
+ * 4. Mark the request enqueued and answer with the id and the counts.
+ */
+export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {
+  const app = findApp(job.appId);
+  if (app === undefined) throw new UnknownAppError(job.appId);
+  compileApnsRequest(job, app.bundleId);
+
+  const parts = partsOf(job);
+  const answer: SendRequestAnswer = {
+    notificationId: job.notificationId,
+    recipients: 'userIds' in job.to ? { users: job.to.userIds.length } : { tokens: job.to.tokens.length },
+    jobs: parts.length,
+  };
+  const taken = await takeNotificationId(
+    {
+      notificationId: job.notificationId,
+      answer: { ...answer },
+      status: 'pending',
+      createdAt: now.toISOString(),
+    },
+    now,
+  );
+  if (!taken.taken) {
+    if (taken.existing.status === 'enqueued') return taken.existing.answer as unknown as SendRequestAnswer;
+    logger.warn('re-enqueuing a request whose first attempt did not finish', {
+      notificationId: job.notificationId,
+    });
+  }
+  await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
+  await markRequestEnqueued(job.notificationId);
+  return taken.taken ? answer : (taken.existing.answer as unknown as SendRequestAnswer);
+}

@@ -1,0 +1,123 @@
+import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../support/api';
+import { TEST_APP_ID } from '../support/embedded-services';
+import { db, sendQueueUrl, sqs } from '../support/sender-harness';
+
+const token = 'ab'.repeat(32);
+const ok = { appId: TEST_APP_ID, to: { userIds: ['alice'] }, aps: { alert: 'Hi' } };
+
+async function queued(): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: sendQueueUrl(),
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  return Object.values(Attributes).reduce((sum, n) => sum + Number(n), 0);
+}
+
+const badBodies: [string, unknown, number, string][] = [
+  ['empty object', {}, 400, 'InvalidRequest'],
+  ['JSON array', [ok], 400, 'InvalidRequest'],
+  ['JSON string', 'notify alice', 400, 'InvalidRequest'],
+  ['unknown top-level field', { ...ok, userId: 'alice' }, 400, 'UnknownField'],
+  ['unknown field in to', { ...ok, to: { userIds: ['a'], groups: ['g'] } }, 400, 'UnknownField'],
+  ['unknown aps key', { ...ok, aps: { alert: 'Hi', 'content-availble': 1 } }, 400, 'UnknownField'],
+  ['unknown apns option', { ...ok, apns: { ttl: 60 } }, 400, 'UnknownField'],
+  ['unknown track option', { ...ok, track: { receipt: true } }, 400, 'UnknownField'],
+  ['missing appId', { to: ok.to, aps: ok.aps }, 400, 'InvalidRequest'],
+  ['missing to', { appId: TEST_APP_ID, aps: ok.aps }, 400, 'InvalidRequest'],
+  ['missing aps', { appId: TEST_APP_ID, to: ok.to }, 400, 'InvalidRequest'],
+  ['appId not configured', { ...ok, appId: 'com.other.app' }, 400, 'UnknownApp'],
+  ['appId malformed', { ...ok, appId: 'not an app' }, 400, 'InvalidRequest'],
+  ['to empty', { ...ok, to: {} }, 400, 'InvalidRequest'],
+  [
+    'to with both users and tokens',
+    { ...ok, to: { userIds: ['a'], tokens: [token] } },
+    400,
+    'InvalidRequest',
+  ],
+  ['userIds empty', { ...ok, to: { userIds: [] } }, 400, 'InvalidRequest'],
+  ['userIds not an array', { ...ok, to: { userIds: 'alice' } }, 400, 'InvalidRequest'],
+  ['user id with spaces', { ...ok, to: { userIds: ['a b'] } }, 400, 'InvalidRequest'],
+  ['user id too long', { ...ok, to: { userIds: ['u'.repeat(257)] } }, 400, 'InvalidRequest'],
+  [
+    'more than 50 000 users',
+    { ...ok, to: { userIds: Array.from({ length: 50_001 }, (_, i) => `u${i}`) } },
+    400,
+    'InvalidRequest',
+  ],
+  [
+    'iOS 13 description token',
+    { ...ok, to: { tokens: ['{length = 32, bytes = 0xab12 ... cd34 }'] } },
+    400,
+    'InvalidDeviceToken',
+  ],
+  ['non-hex token', { ...ok, to: { tokens: ['zz'.repeat(32)] } }, 400, 'InvalidDeviceToken'],
+  ['badge a string', { ...ok, aps: { badge: '1' } }, 400, 'InvalidRequest'],
+  ['badge negative', { ...ok, aps: { badge: -1 } }, 400, 'InvalidRequest'],
+  ['interruption level unknown', { ...ok, aps: { 'interruption-level': 'urgent' } }, 400, 'InvalidRequest'],
+  ['content-available 2', { ...ok, aps: { 'content-available': 2 } }, 400, 'InvalidRequest'],
+  ['data reserves aps', { ...ok, data: { aps: {} } }, 400, 'InvalidRequest'],
+  ['data reserves pushgate', { ...ok, data: { pushgate: 1 } }, 400, 'InvalidRequest'],
+  ['push type unknown', { ...ok, apns: { pushType: 'silent' } }, 400, 'InvalidRequest'],
+  ['priority 7', { ...ok, apns: { priority: 7 } }, 400, 'InvalidRequest'],
+  ['expiration negative', { ...ok, apns: { expiration: -1 } }, 400, 'InvalidRequest'],
+  ['collapse id over 64 bytes', { ...ok, apns: { collapseId: 'c'.repeat(65) } }, 400, 'InvalidRequest'],
+  [
+    'background at priority 10',
+    { ...ok, aps: { 'content-available': 1 }, apns: { pushType: 'background', priority: 10 } },
+    400,
+    'InvalidRequest',
+  ],
+  ['repush without receipts', { ...ok, track: { repushAfterSeconds: 60 } }, 400, 'InvalidRequest'],
+  ['repush after 0 s', { ...ok, track: { receipts: true, repushAfterSeconds: 0 } }, 400, 'InvalidRequest'],
+  ['notification id with a slash', { ...ok, notificationId: 'a/b' }, 400, 'InvalidRequest'],
+  ['payload over 4 KB', { ...ok, data: { blob: 'x'.repeat(4100) } }, 413, 'PayloadTooLarge'],
+];
+
+describe('bad send requests', () => {
+  beforeAll(async () => {
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: sendQueueUrl() }));
+  });
+
+  it('has at least 30 cases', () => {
+    expect(badBodies.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(badBodies)('%s → %i %s, nothing enqueued or stored', async (_name, body, status, code) => {
+    const notificationId = `bad-${Math.random().toString(36).slice(2)}`;
+    const withId =
+      typeof body === 'object' && body !== null && !Array.isArray(body) ? { notificationId, ...body } : body;
+    const answer = await api('POST', '/v1/notifications', { backend: true, body: withId });
+    expect(answer.status).toBe(status);
+    expect(answer.body.error.code).toBe(code);
+    expect(answer.body.error.message.length).toBeGreaterThan(10);
+    expect(await queued()).toBe(0);
+    const record = await db.send(
+      new GetCommand({
+        TableName: process.env.NOTIFICATIONS_TABLE_NAME,
+        Key: { pk: `notification#${notificationId}`, sk: 'request' },
+      }),
+    );
+    expect(record.Item).toBeUndefined();
+  });
+
+  it('refuses malformed JSON and a wrong content type the same way', async () => {
+    const malformed = await api('POST', '/v1/notifications', { backend: true, rawBody: '{"appId":' });
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, 'MalformedJson']);
+    const form = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: ok,
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect([form.status, form.body.error.code]).toEqual([415, 'UnsupportedMediaType']);
+    expect(await queued()).toBe(0);
+  });
+});
