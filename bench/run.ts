@@ -1,12 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { benchApnsThroughput } from './apns-throughput';
+import { benchCost, PRICES } from './cost-model';
 import { benchLambdaBundles } from './lambda-bundles';
 
 /**
  * `npm run bench`: every benchmark, one table each, and bench/results.json.
  * Figures are compared as ratios within one run, never asserted in tests.
  */
-const TARGETS = { registryBundleKB: 200, registryColdInitMs: 150, gatewayVsRaw: 0.9 };
+const TARGETS = {
+  registryBundleKB: 200,
+  registryColdInitMs: 150,
+  gatewayVsRaw: 0.9,
+  untrackedDollarsPerMillion: 0.05,
+};
 
 const bundles = await benchLambdaBundles();
 console.log(
@@ -45,12 +51,29 @@ console.log(
   })`,
 );
 
+const costs = [await benchCost({ tracked: false })];
+console.log(`\nCost per million notifications (5 000 users × 2 devices, end to end; prices: ${PRICES.asOf})`);
+console.table(
+  costs.map((cost) => ({
+    scenario: cost.scenario,
+    notifications: cost.notifications,
+    'SQS requests': cost.counts.sqsRequests,
+    'DynamoDB RRU': cost.counts.dynamoReadUnits,
+    'DynamoDB WRU': cost.counts.dynamoWriteUnits,
+    'Lambda invocations': cost.counts.lambdaInvocations,
+    'Lambda GB-s': cost.counts.lambdaGbSeconds,
+    '$ per million': cost.dollarsPerMillion,
+    'vs SNS ($0.50/M)': `${Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10}× cheaper`,
+  })),
+);
+
 const results = {
   generatedAt: new Date().toISOString(),
   machine: { node: process.version, platform: process.platform, arch: process.arch },
   targets: TARGETS,
   lambdas: bundles,
   apnsThroughput: apns,
+  costPerMillion: { prices: PRICES, scenarios: costs },
 };
 writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 console.log('wrote bench/results.json');

@@ -1,0 +1,193 @@
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { SENDER } from '../infra/queue-settings';
+import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
+import { findRoute, invokeRoute } from '../local/http-dispatch';
+import { SqsEventSource } from '../local/sqs-event-source';
+import { startLocalStack } from '../local/stack';
+import { seedDevicesDirect } from './seed';
+
+/**
+ * What one end-to-end run costs on AWS, counted from the requests the real code
+ * makes against the embedded services: a backend's POST /v1/notifications to
+ * USERS users with DEVICES_PER_USER devices each, through the send queue and the
+ * sender to APNs. Priced at the us-east-1 list prices below.
+ */
+export const PRICES = {
+  /** As published on aws.amazon.com/<service>/pricing for us-east-1; last checked 2025-06 (update when they change). */
+  asOf: '2025-06, us-east-1 list prices',
+  sqsPerMillionRequests: 0.4,
+  dynamoPerMillionWriteUnits: 0.625,
+  dynamoPerMillionReadUnits: 0.125,
+  lambdaPerMillionRequests: 0.2,
+  lambdaArmPerGbSecond: 0.0000133334,
+  httpApiPerMillionRequests: 1.0,
+  snsMobilePushPerMillionPublishes: 0.5,
+};
+const USERS = 5_000;
+const DEVICES_PER_USER = 2;
+const API_MEMORY_GB = 256 / 1024;
+
+export interface CostResult {
+  scenario: string;
+  notifications: number;
+  counts: {
+    sqsRequests: number;
+    dynamoReadUnits: number;
+    dynamoWriteUnits: number;
+    lambdaInvocations: number;
+    lambdaGbSeconds: number;
+    apiRequests: number;
+  };
+  dollarsPerMillion: number;
+  breakdownPerMillion: Record<string, number>;
+}
+
+interface Tally {
+  sqsRequests: number;
+  readUnits: number;
+  writeUnits: number;
+}
+
+/** Counts billed SQS requests (64 KB chunks) and DynamoDB capacity units from real SDK traffic. */
+function instrument(tally: Tally, sqsClients: SQSClient[]): void {
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? ''));
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const input = args.input as Record<string, unknown>;
+      const output = result.output as Record<string, unknown>;
+      const command = context.commandName ?? '';
+      if (/^Query(Item)?Command$/.test(command)) {
+        tally.readUnits += Math.max(1, Math.ceil(bytes(output.Items) / 4096)) * 0.5;
+      } else if (/^BatchGet(Item)?Command$/.test(command)) {
+        const items = Object.values((output.Responses ?? {}) as Record<string, unknown[]>).flat();
+        tally.readUnits += items.reduce<number>((sum, item) => sum + Math.ceil(bytes(item) / 4096) * 0.5, 0);
+      } else if (/^Get(Item)?Command$/.test(command)) {
+        tally.readUnits +=
+          Math.max(1, Math.ceil(bytes(output.Item) / 4096)) * (input.ConsistentRead ? 1 : 0.5);
+      } else if (/^(Put|Update|Delete)(Item)?Command$/.test(command)) {
+        tally.writeUnits += Math.max(1, Math.ceil(bytes(input.Item ?? input) / 1024));
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'pushgateCostModel' },
+  );
+  for (const client of sqsClients) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as Record<string, unknown>;
+        const output = result.output as { Messages?: unknown[] };
+        const command = context.commandName ?? '';
+        if (command === 'ReceiveMessageCommand' && !output.Messages?.length) return result; // idle polls: not per notification
+        if (command === 'GetQueueAttributesCommand') return result; // offline bookkeeping only
+        const payload =
+          command === 'SendMessageBatchCommand'
+            ? bytes(input.Entries)
+            : command === 'ReceiveMessageCommand'
+              ? bytes(output.Messages)
+              : bytes(input.MessageBody ?? '');
+        tally.sqsRequests += Math.max(1, Math.ceil(payload / 65_536));
+        return result;
+      },
+      { step: 'initialize', name: 'pushgateCostModel' },
+    );
+  }
+}
+
+export async function benchCost(options: { tracked: boolean }): Promise<CostResult> {
+  const workDir = resolve('.bench-tmp/cost');
+  rmSync(workDir, { recursive: true, force: true });
+  const stack = await startLocalStack({ workDir, appId: 'com.example.app', sender: false });
+  const tally: Tally = { sqsRequests: 0, readUnits: 0, writeUnits: 0 };
+  let invocations = 0;
+  let senderMs = 0;
+  try {
+    const users = Array.from({ length: USERS }, (_, i) => `cost-user-${i}`);
+    await seedDevicesDirect(users, DEVICES_PER_USER, 'com.example.app');
+    instrument(tally, [lambdaSqs, stack.sqs]);
+
+    const { handler } = await import('../lambda/adapters/primary/send-notifications/handler');
+    const timed = async (event: SQSEvent, context: Context) => {
+      const started = performance.now();
+      try {
+        return await handler(event, context);
+      } finally {
+        invocations++;
+        senderMs += performance.now() - started;
+      }
+    };
+    const source = new SqsEventSource({
+      sqs: stack.sqs,
+      queueUrl: stack.queues.sendQueueUrl,
+      handler: async () => timed,
+      functionName: 'pushgate-sender',
+      batchSize: SENDER.batchSize,
+      maxConcurrency: 2,
+      timeoutMs: SENDER.timeoutSeconds * 1000,
+    });
+    await source.start();
+
+    const route = findRoute('POST', '/v1/notifications');
+    if (route === undefined) throw new Error('no send route');
+    const job = {
+      appId: 'com.example.app',
+      to: { userIds: users },
+      aps: { alert: { title: 'Hi', body: 'Your order shipped' } },
+      ...(options.tracked ? { track: { receipts: true } } : {}),
+    };
+    const apiStarted = performance.now();
+    const answer = await invokeRoute(
+      route.route,
+      route.params,
+      {
+        method: 'POST',
+        url: '/v1/notifications',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(job),
+      },
+      { iam: { userArn: 'arn:aws:iam::000000000000:role/bench' } },
+    );
+    const apiMs = performance.now() - apiStarted;
+    if (answer.statusCode !== 202) throw new Error(`send refused: ${answer.body}`);
+    await source.idle(600_000);
+    await source.stop();
+
+    const notifications = stack.simulator?.stats.accepted ?? 0;
+    const gbSeconds = (senderMs / 1000) * (SENDER.memoryMb / 1024) + (apiMs / 1000) * API_MEMORY_GB;
+    const lambdaInvocations = invocations + 1;
+    const perMillion = (dollars: number) => (dollars / notifications) * 1_000_000;
+    const breakdownPerMillion = {
+      sqs: perMillion((tally.sqsRequests / 1e6) * PRICES.sqsPerMillionRequests),
+      dynamoReads: perMillion((tally.readUnits / 1e6) * PRICES.dynamoPerMillionReadUnits),
+      dynamoWrites: perMillion((tally.writeUnits / 1e6) * PRICES.dynamoPerMillionWriteUnits),
+      lambdaRequests: perMillion((lambdaInvocations / 1e6) * PRICES.lambdaPerMillionRequests),
+      lambdaCompute: perMillion(gbSeconds * PRICES.lambdaArmPerGbSecond),
+      httpApi: perMillion((1 / 1e6) * PRICES.httpApiPerMillionRequests),
+    };
+    const round = (value: number) => Math.round(value * 10_000) / 10_000;
+    return {
+      scenario: options.tracked ? 'tracked (track.receipts)' : 'untracked',
+      notifications,
+      counts: {
+        sqsRequests: tally.sqsRequests,
+        dynamoReadUnits: tally.readUnits,
+        dynamoWriteUnits: tally.writeUnits,
+        lambdaInvocations,
+        lambdaGbSeconds: Math.round(gbSeconds * 100) / 100,
+        apiRequests: 1,
+      },
+      dollarsPerMillion: round(Object.values(breakdownPerMillion).reduce((a, b) => a + b, 0)),
+      breakdownPerMillion: Object.fromEntries(
+        Object.entries(breakdownPerMillion).map(([k, v]) => [k, round(v)]),
+      ),
+    };
+  } finally {
+    dynamo.middlewareStack.remove('pushgateCostModel');
+    lambdaSqs.middlewareStack.remove('pushgateCostModel');
+    await stack.stop();
+  }
+}

@@ -1,0 +1,125 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SENDER } from '../infra/queue-settings';
+import { createLocalProviderKey } from './apns-credentials';
+import { type ApnsSimulator, startApnsSimulator } from './apns-simulator/simulator';
+import { startDynamo } from './dynamodb';
+import { ensureQueues, type Queues } from './queues';
+import { startSqs } from './sqs';
+import { SqsEventSource } from './sqs-event-source';
+import { devicesTableDefinition, ensureTable, notificationsTableDefinition } from './tables';
+
+export interface LocalStackOptions {
+  /** Where dynalite persists its data; in memory when absent. */
+  dataDir?: string;
+  /** Where the generated APNs key and simulator CA go. */
+  workDir: string;
+  appId: string;
+  /** Real APNs sandbox credentials file ({keyId, teamId, key}); the simulator when absent. */
+  apnsCredentialsFile?: string;
+  /** Simulator port for the sandbox environment (production is the next one); random when absent. */
+  simulatorPort?: number;
+  /** Run the sender's event source (default true). */
+  sender?: boolean;
+  onSenderError?: (error: unknown) => void;
+}
+
+export interface LocalStack {
+  queues: Queues;
+  simulator?: ApnsSimulator;
+  eventSource?: SqsEventSource;
+  sqs: SQSClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole deployment on one machine: dynalite for DynamoDB, fauxqs for SQS, the
+ * APNs simulator (or the real sandbox), and the sender fed by an SQS event source —
+ * configured through the same environment variables the stack sets on the Lambdas,
+ * so the handler modules run unchanged.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  mkdirSync(options.workDir, { recursive: true });
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const [dynamo, sqsServer] = await Promise.all([
+    startDynamo(options.dataDir === undefined ? {} : { path: options.dataDir }),
+    startSqs(),
+  ]);
+
+  let simulator: ApnsSimulator | undefined;
+  let credentialsFile = options.apnsCredentialsFile;
+  const apnsEnv: Record<string, string> = {};
+  if (credentialsFile === undefined) {
+    const key = createLocalProviderKey(join(options.workDir, 'apns-simulator-key.json'));
+    credentialsFile = key.path;
+    simulator = await startApnsSimulator({
+      providerKeys: [key],
+      bundleIds: [options.appId],
+      inboxLimit: 1_000,
+      ...(options.simulatorPort === undefined
+        ? {}
+        : { ports: { sandbox: options.simulatorPort, production: options.simulatorPort + 1 } }),
+    });
+    const caFile = join(options.workDir, 'apns-simulator-ca.pem');
+    writeFileSync(caFile, simulator.ca);
+    apnsEnv.APNS_ENDPOINTS = JSON.stringify(simulator.endpoints);
+    apnsEnv.APNS_CA_FILE = caFile;
+  }
+
+  Object.assign(process.env, {
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    DEVICES_TABLE_NAME: 'pushgate-devices',
+    NOTIFICATIONS_TABLE_NAME: 'pushgate-notifications',
+    PUSHGATE_APPS: JSON.stringify([
+      { appId: options.appId, bundleId: options.appId, credentials: `file:${credentialsFile}` },
+    ]),
+    POWERTOOLS_SERVICE_NAME: 'pushgate',
+    POWERTOOLS_METRICS_NAMESPACE: 'pushgate-local',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...apnsEnv,
+  });
+  const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
+  await ensureTable(dynamoClient, devicesTableDefinition('pushgate-devices'));
+  await ensureTable(dynamoClient, notificationsTableDefinition('pushgate-notifications'));
+  dynamoClient.destroy();
+  const sqs = new SQSClient({ endpoint: sqsServer.endpoint, useQueueUrlAsEndpoint: false });
+  const queues = await ensureQueues(sqs, 'pushgate');
+  Object.assign(process.env, { SEND_QUEUE_URL: queues.sendQueueUrl, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl });
+
+  let eventSource: SqsEventSource | undefined;
+  if (options.sender !== false) {
+    eventSource = new SqsEventSource({
+      sqs,
+      queueUrl: queues.sendQueueUrl,
+      handler: async () => (await import('../lambda/adapters/primary/send-notifications/handler')).handler,
+      functionName: 'pushgate-sender',
+      batchSize: SENDER.batchSize,
+      maxConcurrency: 2,
+      timeoutMs: SENDER.timeoutSeconds * 1000,
+      ...(options.onSenderError === undefined ? {} : { onError: options.onSenderError }),
+    });
+    await eventSource.start();
+  }
+
+  return {
+    queues,
+    ...(simulator === undefined ? {} : { simulator }),
+    ...(eventSource === undefined ? {} : { eventSource }),
+    sqs,
+    async stop() {
+      await eventSource?.stop();
+      const { closeApnsConnections } = await import('../lambda/adapters/secondary/apns/apns-gateway');
+      await closeApnsConnections();
+      await simulator?.stop();
+      await Promise.all([dynamo.stop(), sqsServer.stop()]);
+      sqs.destroy();
+    },
+  };
+}
