@@ -91,7 +91,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   dynamoClient.destroy();
   const sqs = new SQSClient({ endpoint: sqsServer.endpoint, useQueueUrlAsEndpoint: false });
   const queues = await ensureQueues(sqs, 'pushgate');
-  Object.assign(process.env, { SEND_QUEUE_URL: queues.sendQueueUrl, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl });
+  Object.assign(process.env, {
+    SEND_QUEUE_URL: queues.sendQueueUrl,
+    DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+  });
 
   let eventSource: SqsEventSource | undefined;
   if (options.sender !== false) {

@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { findRoute, invokeRoute } from './http-dispatch';
+import type { Caller } from './lambda-events';
+import type { LocalIssuer } from './oidc';
+import type { LocalStack } from './stack';
+
+/** API Gateway's own payload limit. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const DASHBOARD = join(import.meta.dirname, 'dashboard', 'index.html');
+
+export interface LocalServerOptions {
+  adminKey: string;
+  issuer: LocalIssuer;
+  stack: LocalStack;
+  appId: string;
+}
+
+/**
+ * The offline API Gateway: verifies the caller the way the deployed authorizers
+ * do (JWT for app routes; the admin key stands in for IAM on backend routes),
+ * answers their refusals with API Gateway's own bodies, and hands everything else
+ * to the route's Lambda handler as a v2.0 event. Also serves `/_local/*` and the
+ * dashboard, which exist only offline.
+ */
+export function createLocalServer(options: LocalServerOptions): Server {
+  return createServer((request, response) => {
+    handle(options, request, response).catch((error) => {
+      console.error('offline server error', error);
+      send(response, 500, { message: 'Internal Server Error' });
+    });
+  });
+}
+
+async function handle(options: LocalServerOptions, request: IncomingMessage, response: ServerResponse) {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = request.method ?? 'GET';
+  const body = await readBody(request);
+  if (body === undefined) return send(response, 413, { message: 'Request Entity Too Large' });
+
+  if (url.pathname === '/' && method === 'GET') {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    return response.end(readFileSync(DASHBOARD));
+  }
+  if (url.pathname.startsWith('/_local/')) return handleLocal(options, method, url, body, response);
+
+  const found = findRoute(method, url.pathname);
+  if (found === undefined) return send(response, 404, { message: 'Not Found' });
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(',') : (value ?? ''),
+    ]),
+  );
+  let caller: Caller;
+  if (found.route.auth === 'jwt') {
+    const claims = await options.issuer.verify(headers.authorization);
+    if (claims === undefined) {
+      response.setHeader('www-authenticate', 'Bearer');
+      return send(response, 401, { message: 'Unauthorized' });
+    }
+    caller = { jwt: claims };
+  } else {
+    if (headers.authorization !== `Bearer ${options.adminKey}`)
+      return send(response, 403, { message: 'Forbidden' });
+    caller = { iam: { userArn: 'arn:aws:iam::000000000000:user/local-admin' } };
+  }
+  const result = await invokeRoute(
+    found.route,
+    found.params,
+    { method, url: request.url ?? '/', headers, body },
+    caller,
+  );
+  response.writeHead(result.statusCode, result.headers);
+  response.end(result.body);
+}
+
+async function handleLocal(
+  options: LocalServerOptions,
+  method: string,
+  url: URL,
+  body: string,
+  response: ServerResponse,
+) {
+  const { stack, issuer } = options;
+  const route = `${method} ${url.pathname}`;
+  if (route === 'POST /_local/tokens') {
+    let sub: unknown;
+    try {
+      sub = (JSON.parse(body || '{}') as { sub?: unknown }).sub;
+    } catch {
+      return send(response, 400, {
+        error: { code: 'MalformedJson', message: 'The request body is not valid JSON.' },
+      });
+    }
+    if (typeof sub !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(sub)) {
+      return send(response, 400, {
+        error: { code: 'InvalidRequest', message: 'Send {"sub": "<user id>"}: 1–256 printable characters.' },
+      });
+    }
+    return send(response, 200, { token: await issuer.mint(sub) });
+  }
+  if (route === 'GET /_local/apns/inbox') {
+    if (!stack.simulator)
+      return send(response, 200, { notifications: [], note: 'Real APNs sandbox in use.' });
+    return send(response, 200, {
+      notifications: stack.simulator.inbox.map(({ token, topic, headers, payload, receivedAt }) => ({
+        token,
+        topic,
+        headers,
+        payload,
+        receivedAt,
+      })),
+    });
+  }
+  if (route === 'DELETE /_local/apns/inbox') {
+    stack.simulator?.clearInbox();
+    response.writeHead(204);
+    return response.end();
+  }
+  if (route === 'GET /_local/state') return send(response, 200, await dashboardState(options));
+  if (route === 'POST /_local/send') {
+    const result = await invokeRoute(
+      findRoute('POST', '/v1/notifications')?.route ?? (undefined as never),
+      {},
+      { method: 'POST', url: '/v1/notifications', headers: { 'content-type': 'application/json' }, body },
+      { iam: { userArn: 'arn:aws:iam::000000000000:user/local-dashboard' } },
+    );
+    response.writeHead(result.statusCode, result.headers);
+    return response.end(result.body);
+  }
+  return send(response, 404, { message: 'Not Found' });
+}
+
+/** What the dashboard shows: devices by user, recent notifications per device, the inbox, DLQ depth. */
+async function dashboardState({ stack, appId }: LocalServerOptions) {
+  const dynamo = new DynamoDBClient({});
+  try {
+    const devices: Record<string, unknown>[] = [];
+    let start: Record<string, never> | undefined;
+    do {
+      const page = await dynamo.send(
+        new ScanCommand({ TableName: process.env.DEVICES_TABLE_NAME, ExclusiveStartKey: start, Limit: 500 }),
+      );
+      devices.push(...(page.Items ?? []).map((item) => unmarshall(item)));
+      start = page.LastEvaluatedKey as typeof start;
+    } while (start && devices.length < 2_000);
+    const byUser: Record<string, { token: string; environment: string; lastSeenAt: string }[]> = {};
+    for (const device of devices) {
+      const list = (byUser[String(device.userId)] ??= []);
+      list.push({
+        token: String(device.token),
+        environment: String(device.environment),
+        lastSeenAt: String(device.lastSeenAt),
+      });
+    }
+    const inbox = (stack.simulator?.inbox ?? []).slice(-200);
+    const notifications = new Map<
+      string,
+      { notificationId: string; devices: { token: string; receivedAt: string }[]; title: string }
+    >();
+    for (const entry of inbox) {
+      const payload = entry.payload as { pushgate?: { id?: string }; aps?: { alert?: unknown } };
+      const id = payload.pushgate?.id ?? '(none)';
+      const alert = payload.aps?.alert;
+      const title =
+        typeof alert === 'string' ? alert : String((alert as { title?: string } | undefined)?.title ?? '');
+      const record = notifications.get(id) ?? { notificationId: id, devices: [], title };
+      record.devices.push({ token: entry.token, receivedAt: entry.receivedAt });
+      notifications.set(id, record);
+    }
+    const { Attributes = {} } = await stack.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.queues.deadLetterQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return {
+      appId,
+      devicesByUser: byUser,
+      notifications: [...notifications.values()].reverse().slice(0, 20),
+      inbox: inbox.slice(-20).reverse(),
+      deadLetterQueueDepth: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    };
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+async function readBody(request: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
