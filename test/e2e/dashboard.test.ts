@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Offline, startOffline } from './offline-process';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let offline: Offline;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: .ci/run installs Debian's chromium`);
+  offline = await startOffline();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await offline?.stop();
+});
+
+it('sending from the dashboard form shows the notification in the inbox view', async () => {
+  const minted = await fetch(`${offline.base}/_local/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"sub":"carol"}',
+  });
+  const { token: jwt } = (await minted.json()) as { token: string };
+  const token = randomBytes(32).toString('hex');
+  await fetch(`${offline.base}/v1/devices/${token}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ appId: 'com.example.app', environment: 'sandbox' }),
+  });
+
+  const page = await browser.newPage();
+  await page.goto(offline.base);
+  await expect.poll(() => page.locator('#devices').textContent()).toContain('carol');
+  await page.fill('#send-user', 'carol');
+  await page.fill('#send-title', 'From the dashboard');
+  await page.click('#send');
+  await expect.poll(() => page.locator('#result').textContent()).toMatch(/Queued notification .* for carol/);
+  await expect
+    .poll(() => page.locator(`#inbox tr[data-token="${token}"]`).count(), { timeout: 15_000 })
+    .toBe(1);
+  expect(await page.locator(`#inbox tr[data-token="${token}"]`).textContent()).toContain(
+    'From the dashboard',
+  );
+  expect(await page.locator('#dlq').textContent()).toBe('0');
+}, 60_000);

@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Offline, startOffline } from './offline-process';
+
+const token = () => randomBytes(32).toString('hex');
+
+async function call(
+  offline: Offline,
+  method: string,
+  path: string,
+  options: { bearer?: string; body?: unknown } = {},
+) {
+  const response = await fetch(`${offline.base}${path}`, {
+    method,
+    headers: {
+      ...(options.bearer ? { authorization: `Bearer ${options.bearer}` } : {}),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function jwtFor(offline: Offline, sub: string): Promise<string> {
+  return (await call(offline, 'POST', '/_local/tokens', { body: { sub } })).body.token;
+}
+
+async function inboxTokens(offline: Offline, expected: number): Promise<string[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { body } = await call(offline, 'GET', '/_local/apns/inbox');
+    const tokens = (body.notifications as { token: string }[]).map((n) => n.token);
+    if (tokens.length >= expected || Date.now() > deadline) return tokens;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('npm start, walked through as the README says', () => {
+  let offline: Offline;
+  beforeAll(async () => {
+    offline = await startOffline();
+  }, 40_000);
+  afterAll(async () => {
+    await offline?.stop();
+  });
+
+  it('registers devices, sends to alice, and the simulator receives exactly her two devices', async () => {
+    const alice = await jwtFor(offline, 'alice');
+    const bob = await jwtFor(offline, 'bob');
+    const [a1, a2, b1] = [token(), token(), token()];
+    const registration = { appId: 'com.example.app', environment: 'sandbox' };
+    for (const [jwt, t] of [
+      [alice, a1],
+      [alice, a2],
+      [bob, b1],
+    ] as const) {
+      expect(
+        (await call(offline, 'PUT', `/v1/devices/${t}`, { bearer: jwt, body: registration })).status,
+      ).toBe(201);
+    }
+    const sent = await call(offline, 'POST', '/v1/notifications', {
+      bearer: offline.adminKey,
+      body: {
+        appId: 'com.example.app',
+        to: { userIds: ['alice'] },
+        aps: { alert: { title: 'Hi', body: 'Shipped' } },
+      },
+    });
+    expect(sent.status).toBe(202);
+    const received = await inboxTokens(offline, 2);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await inboxTokens(offline, 2)).sort()).toEqual([a1, a2].sort());
+    expect(received).not.toContain(b1);
+
+    expect((await call(offline, 'DELETE', `/v1/devices/${a1}`, { bearer: bob })).status).toBe(404);
+    expect((await call(offline, 'GET', '/v1/devices', { bearer: alice })).body.devices).toHaveLength(2);
+  });
+
+  it('answers bad requests with a clear 4xx', async () => {
+    const alice = await jwtFor(offline, 'alice');
+    const bad = await call(offline, 'PUT', '/v1/devices/not-a-token', {
+      bearer: alice,
+      body: { appId: 'com.example.app' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('InvalidDeviceToken');
+    expect((await call(offline, 'GET', '/v1/devices')).status).toBe(401);
+    expect((await call(offline, 'GET', '/v1/users/alice/devices', { bearer: 'wrong' })).status).toBe(403);
+    expect((await call(offline, 'GET', '/v2/nothing')).status).toBe(404);
+  });
+
+  it('a second instance on the same port says the port is busy, without a stack trace', async () => {
+    const port = new URL(offline.base).port;
+    const second = spawn('npm', ['start', '--', '--memory'], {
+      env: { ...process.env, PORT: port },
+      stdio: 'pipe',
+    });
+    let output = '';
+    second.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    second.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const code = await new Promise((resolve) => second.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toContain(`Port ${port} is already in use`);
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('stops cleanly and the devices are still there after a restart', async () => {
+    const first = await startOffline({ memory: false });
+    const alice = await jwtFor(first, 'alice');
+    const t = token();
+    await call(first, 'PUT', `/v1/devices/${t}`, {
+      bearer: alice,
+      body: { appId: 'com.example.app', environment: 'sandbox' },
+    });
+    await first.stop('SIGINT');
+    // npm itself dies of the signal, as in a terminal; pushgate underneath shuts down in order.
+    expect(first.output()).toContain('stopped; data kept in');
+
+    const second = await startOffline({
+      memory: false,
+      home: first.home,
+      port: Number(new URL(first.base).port),
+    });
+    try {
+      const devices = (await call(second, 'GET', '/v1/devices', { bearer: alice })).body.devices;
+      expect(devices.map((d: { token: string }) => d.token)).toEqual([t]);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
+});
