@@ -151,7 +151,9 @@ async function dashboardState({ stack, appId }: LocalServerOptions) {
     } while (start && devices.length < 2_000);
     const byUser: Record<string, { token: string; environment: string; lastSeenAt: string }[]> = {};
     for (const device of devices) {
-      const list = (byUser[String(device.userId)] ??= []);
+      const userId = String(device.userId);
+      const list = byUser[userId] ?? [];
+      byUser[userId] = list;
       list.push({
         token: String(device.token),
         environment: String(device.environment),
