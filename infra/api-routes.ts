@@ -65,6 +65,22 @@ export const API_ROUTES: readonly ApiRoute[] = [
     notifications: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     sendsJobs: true,
   },
+  {
+    method: 'GET',
+    path: '/v1/notifications/{id}',
+    auth: 'iam',
+    name: 'get-notification',
+    devices: {},
+    notifications: ['dynamodb:Query', 'dynamodb:GetItem'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/notifications/{id}/receipts',
+    auth: 'jwt',
+    name: 'record-receipt',
+    devices: {},
+    notifications: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+  },
 ];
 
 export function handlerEntry(name: string): string {

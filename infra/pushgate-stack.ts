@@ -91,7 +91,7 @@ export class PushgateStack extends Stack {
       table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
       userIndex: ['dynamodb:Query'],
     });
-    notifications.grant(sender.role, ['dynamodb:Query', 'dynamodb:UpdateItem']);
+    notifications.grant(sender.role, ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem']);
     sendQueue.queue.grantSendMessages(sender.role);
     sendQueue.deadLetterQueue.grantSendMessages(sender.role);
     for (const [, secret] of credentials) secret.grantRead(sender.role);

@@ -12,6 +12,8 @@ const HANDLERS: Record<string, () => Promise<{ handler: HttpHandler }>> = {
   'list-user-devices': () => import('../lambda/adapters/primary/list-user-devices/handler'),
   'erase-user-devices': () => import('../lambda/adapters/primary/erase-user-devices/handler'),
   'send-notification': () => import('../lambda/adapters/primary/send-notification/handler'),
+  'get-notification': () => import('../lambda/adapters/primary/get-notification/handler'),
+  'record-receipt': () => import('../lambda/adapters/primary/record-receipt/handler'),
 };
 
 export interface HttpResponse {

@@ -90,18 +90,18 @@ const apsSchema = z.strictObject({
 
 const tokenString = z.string().check(z.minLength(1), z.maxLength(MAX_TOKEN_BYTES * 2 + 64));
 
+export const notificationIdSchema = z
+  .string()
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+      'A notification id is 1–128 characters: letters, digits and . _ : - (a UUID is assigned when absent).',
+    ),
+  );
+
 export const sendJobSchema = z
   .strictObject({
-    notificationId: z.optional(
-      z
-        .string()
-        .check(
-          z.regex(
-            /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
-            'A notification id is 1–128 characters: letters, digits and . _ : - (a UUID is assigned when absent).',
-          ),
-        ),
-    ),
+    notificationId: z.optional(notificationIdSchema),
     appId: appIdSchema,
     to: z.union(
       [

@@ -25,6 +25,8 @@ export interface Work {
   devices?: DeviceTarget[];
   /** Why each retried device is being retried, by token hash. */
   reasons?: Record<string, string>;
+  /** A re-push round: send again to those of `devices` that have not acknowledged by `dueAt` (ms). */
+  repush?: { round: number; dueAt: number };
 }
 
 /** Users per part: a part's devices fit one sender invocation with room to spare (~2 000 sends). */

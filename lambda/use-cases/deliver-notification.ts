@@ -8,13 +8,15 @@ import {
 } from '../adapters/secondary/devices-table';
 import { claimChunk, completedChunks, markChunkCompleted } from '../adapters/secondary/notifications-table';
 import { deadLetter, enqueue } from '../adapters/secondary/send-queue';
+import { deliveryStatuses, recordDelivery } from '../adapters/secondary/tracking-table';
 import { type AppConfig, config, findApp } from '../config';
 import { type ApnsOutcome, classifyApnsAnswer, type RawApnsAnswer } from '../domain/apns-outcome';
 import { type ApnsRequest, compileApnsRequest } from '../domain/apns-request';
 import type { ApnsEnvironment } from '../domain/device';
 import { tokenHash } from '../domain/device-token';
 import { PushgateError } from '../domain/errors';
-import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '../domain/retry-policy';
+import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../domain/retry-policy';
+import { DEFAULT_MAX_REPUSHES, type DeliveryStatus } from '../domain/tracking';
 import { type DeliveryTally, type DeviceTarget, partsOf, type Work } from '../domain/work';
 import { logger } from '../observability';
 
@@ -61,12 +63,17 @@ interface Retry {
  *    dead-lettered with its reason. Then record the chunk as completed.
  * 5. Credential and request errors stop the job (JobFailedError).
  * 6. When time runs short, enqueue a continuation of this work and stop.
+ * With `track.receipts`, each device's outcome is recorded; with
+ * `repushAfterSeconds`, the accepted devices of each chunk get a re-push round
+ * scheduled as a delayed message (chained past SQS's 15 minutes), which sends again
+ * only to those that have not acknowledged by then — up to `maxRepushes` rounds.
  */
 export async function deliverNotification(
-  work: Work,
+  received: Work,
   tally: DeliveryTally,
   remainingTimeMs: () => number,
 ): Promise<void> {
+  let work = received;
   const { job } = work;
   const app = findApp(job.appId);
   if (app === undefined)
@@ -80,6 +87,12 @@ export async function deliverNotification(
   }
 
   if (work.devices === undefined && (await splitIntoParts(work))) return;
+  // Retries within a re-push round (attempt > 0) go to their devices as they are.
+  if (work.repush !== undefined && work.attempt === 0) {
+    const due = await dueRepush(work);
+    if (due === undefined) return;
+    work = due;
+  }
 
   const chunks = chunksOf(work);
   const done = await completedChunks(job.notificationId, work.part, work.attempt);
@@ -131,6 +144,28 @@ async function splitIntoParts(work: Work): Promise<boolean> {
   return true;
 }
 
+/**
+ * A re-push round that is due: its devices that are still only `accepted` (no
+ * receipt). Not yet due: the message is sent on again with the rest of the delay
+ * (SQS delays at most 15 minutes) and undefined is returned.
+ */
+async function dueRepush(work: Work): Promise<Work | undefined> {
+  const repush = work.repush as NonNullable<Work['repush']>;
+  const waitSeconds = Math.ceil((repush.dueAt - Date.now()) / 1000);
+  if (waitSeconds > 0) {
+    await enqueue([
+      { body: JSON.stringify(work), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, waitSeconds) },
+    ]);
+    return undefined;
+  }
+  const devices = work.devices ?? [];
+  const statuses = await deliveryStatuses(
+    work.job.notificationId,
+    devices.map((d) => d.token),
+  );
+  return { ...work, devices: devices.filter((d) => statuses.get(d.token) === 'accepted') };
+}
+
 class ChunkSender {
   constructor(
     private readonly work: Work,
@@ -142,6 +177,7 @@ class ChunkSender {
   async deliverChunk(index: number, chunk: Chunk): Promise<void> {
     const devices = await this.resolve(chunk);
     const retries: Retry[] = [];
+    const accepted: DeviceTarget[] = [];
     const byEnvironment = new Map<ApnsEnvironment, DeviceTarget[]>();
     for (const device of devices) {
       const list = byEnvironment.get(device.environment) ?? [];
@@ -152,11 +188,53 @@ class ChunkSender {
       [...byEnvironment].map(async ([environment, targets]) => {
         const outcomes = await this.send(environment, targets);
         await mapConcurrent(targets, QUERY_CONCURRENCY, (device, i) =>
-          this.settle(device, outcomes[i] as ApnsOutcome, retries),
+          this.settle(device, outcomes[i] as ApnsOutcome, retries, accepted),
         );
       }),
     );
     if (retries.length > 0) await this.requeue(index, retries);
+    if (accepted.length > 0) await this.scheduleRepush(index, accepted);
+  }
+
+  /** Schedules the next re-push round for the devices APNs just accepted, if the job asks for one. */
+  private async scheduleRepush(chunk: number, accepted: DeviceTarget[]): Promise<void> {
+    const track = this.work.job.track;
+    if (!track?.receipts || track.repushAfterSeconds === undefined) return;
+    const round = (this.work.repush?.round ?? 0) + 1;
+    if (round > (track.maxRepushes ?? DEFAULT_MAX_REPUSHES)) return;
+    const next: Work = {
+      pushgate: 'work/v1',
+      job: this.work.job,
+      part: `${this.work.part}/${chunk}r${round}`,
+      attempt: 0,
+      devices: accepted,
+      repush: { round, dueAt: Date.now() + track.repushAfterSeconds * 1000 },
+    };
+    await enqueue([
+      { body: JSON.stringify(next), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds) },
+    ]);
+  }
+
+  /** Records a device's outcome when the job is tracked (`track.receipts`); nothing otherwise. */
+  private async track(
+    device: DeviceTarget,
+    status: DeliveryStatus,
+    fields: { apnsId?: string; reason?: string } = {},
+  ): Promise<void> {
+    if (!this.work.job.track?.receipts) return;
+    const now = new Date();
+    await recordDelivery(
+      this.work.job.notificationId,
+      {
+        token: device.token,
+        userId: device.userId,
+        status,
+        ...fields,
+        ...(status === 'accepted' ? { acceptedAt: now.toISOString() } : {}),
+        ...(this.work.repush === undefined ? {} : { repushes: this.work.repush.round }),
+      },
+      now,
+    );
   }
 
   private async resolve(chunk: Chunk): Promise<DeviceTarget[]> {
@@ -239,16 +317,24 @@ class ChunkSender {
     return outcomes;
   }
 
-  private async settle(device: DeviceTarget, outcome: ApnsOutcome, retries: Retry[]): Promise<void> {
+  private async settle(
+    device: DeviceTarget,
+    outcome: ApnsOutcome,
+    retries: Retry[],
+    accepted: DeviceTarget[],
+  ): Promise<void> {
     switch (outcome.kind) {
       case 'accepted':
         this.tally.add('accepted');
+        accepted.push(device);
+        await this.track(device, 'accepted', outcome.apnsId === undefined ? {} : { apnsId: outcome.apnsId });
         return;
       case 'invalid-token': {
         const since =
           outcome.status === 410 && outcome.timestamp !== undefined ? new Date(outcome.timestamp) : undefined;
         const pruned = await pruneDevice(device, since);
         this.tally.add(pruned ? 'pruned' : 'kept', outcome.reason);
+        await this.track(device, pruned ? 'pruned' : 'failed', { reason: outcome.reason });
         logger.info(pruned ? 'pruned invalid token' : 'kept token re-registered after APNs invalidated it', {
           token: tokenHash(device.token),
           reason: outcome.reason,
@@ -256,6 +342,7 @@ class ChunkSender {
         return;
       }
       case 'retryable':
+        await this.track(device, 'queued', { reason: outcome.reason });
         retries.push({
           device,
           reason: outcome.reason,
@@ -280,6 +367,7 @@ class ChunkSender {
       attempt,
       devices: retries.map((r) => r.device),
       reasons,
+      ...(this.work.repush === undefined ? {} : { repush: this.work.repush }),
     };
     if (attempt >= MAX_DELIVERY_ATTEMPTS) {
       const summary = [...new Set(retries.map((r) => r.reason))].join(', ');
@@ -288,7 +376,10 @@ class ChunkSender {
         'RetriesExhausted',
         `${retries.length} devices still failing: ${summary}`,
       );
-      for (const r of retries) this.tally.add('deadLettered', r.reason);
+      for (const r of retries) {
+        this.tally.add('deadLettered', r.reason);
+        await this.track(r.device, 'failed', { reason: `${r.reason} (retries exhausted)` });
+      }
       logger.error('dead-lettered devices after the last attempt', {
         notificationId: this.work.job.notificationId,
         devices: retries.length,

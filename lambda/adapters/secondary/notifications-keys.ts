@@ -35,3 +35,10 @@ export const IDEMPOTENCY_WINDOW_DAYS = 7;
 export function requestKey(notificationId: string) {
   return { pk: notificationPk(notificationId), sk: 'request' };
 }
+
+/** A recipient device's tracking record (only for `track.receipts`). */
+export function deliveryKey(notificationId: string, token: string) {
+  return { pk: notificationPk(notificationId), sk: `device#${token}` };
+}
+
+export const DELIVERY_PREFIX = 'device#';

@@ -161,3 +161,10 @@ export async function markRequestEnqueued(notificationId: string): Promise<void>
     }),
   );
 }
+
+export async function findSendRequest(notificationId: string): Promise<SendRequestRecord | undefined> {
+  const { Item } = await dynamo.send(
+    new GetCommand({ TableName: config.notificationsTableName, Key: requestKey(notificationId) }),
+  );
+  return Item as SendRequestRecord | undefined;
+}

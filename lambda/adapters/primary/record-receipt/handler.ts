@@ -1,0 +1,20 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { canonicalDeviceToken } from '../../../domain/device-token';
+import { notificationIdSchema } from '../../../domain/send-job';
+import { recordReceipt } from '../../../use-cases/record-receipt';
+import { parseWith } from '../../../validation';
+import { callerUserId, parseJsonBody, pathParameter } from '../http/request';
+import { httpErrors, noContent } from '../http/response';
+import { MAX_RECEIPT_BODY_BYTES, receiptBody } from './schema';
+
+/** `POST /v1/notifications/{id}/receipts` (JWT) — the app acknowledges a notification: 204. */
+export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
+  .use(httpErrors())
+  .handler(async (event) => {
+    const userId = callerUserId(event);
+    const notificationId = parseWith(notificationIdSchema, pathParameter(event, 'id'));
+    const body = parseJsonBody(event, receiptBody, MAX_RECEIPT_BODY_BYTES);
+    await recordReceipt(notificationId, canonicalDeviceToken(body.token), userId, body.event);
+    return noContent();
+  });

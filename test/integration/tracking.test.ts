@@ -1,0 +1,232 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { api, newToken, newUser } from '../support/api';
+import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
+
+const harness = new SenderHarness();
+beforeAll(() => harness.start(), 30_000);
+afterAll(() => harness.stop());
+beforeEach(() => harness.purge());
+
+const report = (id: string) => api('GET', `/v1/notifications/${id}`, { backend: true });
+const ack = (id: string, as: string, token: string, event: string) =>
+  api('POST', `/v1/notifications/${id}/receipts`, { as, body: { token, event } });
+const statusOf = async (id: string, token: string) =>
+  ((await report(id)).body.devices as { token: string; status: string }[]).find((d) => d.token === token)
+    ?.status;
+
+async function trackedSend(
+  userIds: string[],
+  id: string,
+  track: Record<string, unknown> = { receipts: true },
+) {
+  const answer = await api('POST', '/v1/notifications', {
+    backend: true,
+    body: alertJob({ userIds }, { notificationId: id, track }),
+  });
+  expect(answer.status).toBe(202);
+  await harness.source.idle();
+}
+
+describe('delivery tracking', () => {
+  it('reports every recipient device as accepted with its apns-id, and totals', async () => {
+    const alice = newUser('alice');
+    const tokens = await registerDevices(alice, 2);
+    await trackedSend([alice], 'tracked-1');
+    const answer = await report('tracked-1');
+    expect(answer.status).toBe(200);
+    expect(answer.body.tracked).toBe(true);
+    expect(answer.body.counts).toMatchObject({
+      devices: 2,
+      accepted: 2,
+      received: 0,
+      opened: 0,
+      pruned: 0,
+      failed: 0,
+    });
+    for (const device of answer.body.devices) {
+      expect(tokens).toContain(device.token);
+      expect(device).toMatchObject({
+        userId: alice,
+        status: 'accepted',
+        apnsId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
+      expect(Date.parse(device.acceptedAt)).toBeGreaterThan(0);
+    }
+  });
+
+  it('records a pruned device with its reason', async () => {
+    const bob = newUser('bob');
+    const [token] = (await registerDevices(bob, 1)) as [string];
+    harness.simulator.failToken(token, { status: 410, reason: 'Unregistered', timestamp: Date.now() + 1000 });
+    await trackedSend([bob], 'tracked-pruned');
+    expect((await report('tracked-pruned')).body.devices).toEqual([
+      expect.objectContaining({ token, status: 'pruned', reason: 'Unregistered' }),
+    ]);
+  });
+
+  it('untracked sends write no tracking data', async () => {
+    const carol = newUser('carol');
+    await registerDevices(carol, 1);
+    await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob({ userIds: [carol] }, { notificationId: 'untracked-1' }),
+    });
+    await harness.source.idle();
+    const answer = await report('untracked-1');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ tracked: false, devices: [] });
+    expect((await report('never-sent')).status).toBe(404);
+  });
+
+  it('tracking items carry a TTL', async () => {
+    const dave = newUser('dave');
+    const [token] = (await registerDevices(dave, 1)) as [string];
+    await trackedSend([dave], 'tracked-ttl');
+    const { Item } = await db.send(
+      new GetCommand({
+        TableName: process.env.NOTIFICATIONS_TABLE_NAME,
+        Key: { pk: 'notification#tracked-ttl', sk: `device#${token}` },
+      }),
+    );
+    const days = ((Item?.expiresAt as number) - Date.now() / 1000) / 86_400;
+    expect(days).toBeGreaterThan(TRACKING_TTL_DAYS - 1);
+    expect(days).toBeLessThanOrEqual(TRACKING_TTL_DAYS);
+  });
+});
+
+describe('receipts', () => {
+  it('received, then opened; repeats are idempotent and received never downgrades opened', async () => {
+    const erin = newUser('erin');
+    const [token] = (await registerDevices(erin, 1)) as [string];
+    await trackedSend([erin], 'ack-1');
+    expect((await ack('ack-1', erin, token, 'received')).status).toBe(204);
+    expect(await statusOf('ack-1', token)).toBe('received');
+    expect((await ack('ack-1', erin, token, 'received')).status).toBe(204);
+    expect((await ack('ack-1', erin, token.toUpperCase(), 'opened')).status).toBe(204);
+    expect(await statusOf('ack-1', token)).toBe('opened');
+    expect((await ack('ack-1', erin, token, 'received')).status).toBe(204);
+    const device = (await report('ack-1')).body.devices[0];
+    expect(device).toMatchObject({
+      status: 'opened',
+      receivedAt: expect.any(String),
+      openedAt: expect.any(String),
+    });
+  });
+
+  it("another user's receipt for my device is 404 and changes nothing", async () => {
+    const frank = newUser('frank');
+    const [token] = (await registerDevices(frank, 1)) as [string];
+    await trackedSend([frank], 'ack-2');
+    const answer = await ack('ack-2', newUser('mallory'), token, 'opened');
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.code).toBe('ReceiptNotFound');
+    expect(await statusOf('ack-2', token)).toBe('accepted');
+  });
+
+  it('receipts for untracked or unknown notifications, or a non-recipient device, are 404', async () => {
+    const gina = newUser('gina');
+    const [token] = (await registerDevices(gina, 1)) as [string];
+    await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob({ userIds: [gina] }, { notificationId: 'ack-untracked' }),
+    });
+    await harness.source.idle();
+    expect((await ack('ack-untracked', gina, token, 'received')).status).toBe(404);
+    expect((await ack('no-such-notification', gina, token, 'received')).status).toBe(404);
+    await trackedSend([gina], 'ack-3');
+    expect((await ack('ack-3', gina, newToken(), 'received')).status).toBe(404);
+  });
+
+  it.each([
+    ['no token', { event: 'received' }, 'InvalidRequest'],
+    ['unknown event', { token: 'ab'.repeat(32), event: 'seen' }, 'InvalidRequest'],
+    ['unknown field', { token: 'ab'.repeat(32), event: 'opened', at: 'now' }, 'UnknownField'],
+    [
+      'iOS 13 description token',
+      { token: '{length = 32, bytes = 0xab12 }', event: 'opened' },
+      'InvalidDeviceToken',
+    ],
+    ['token a number', { token: 42, event: 'opened' }, 'InvalidRequest'],
+  ])('bad receipt body: %s → 400 %s', async (_name, body, code) => {
+    const answer = await api('POST', '/v1/notifications/ack-1/receipts', { as: newUser(), body });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe(code);
+  });
+
+  it('a notification id that cannot exist is 400', async () => {
+    const answer = await api('POST', `/v1/notifications/${encodeURIComponent('a b')}/receipts`, {
+      as: newUser(),
+      body: { token: 'ab'.repeat(32), event: 'opened' },
+    });
+    expect(answer.status).toBe(400);
+  });
+});
+
+describe('re-push of what was not acknowledged', () => {
+  it('reaches exactly the unacknowledged devices, with the same collapse id, and stops after maxRepushes', async () => {
+    const hank = newUser('hank');
+    const [acked, silent] = (await registerDevices(hank, 2)) as [string, string];
+    const sent = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob(
+        { userIds: [hank] },
+        { notificationId: 'repush-1', track: { receipts: true, repushAfterSeconds: 2, maxRepushes: 2 } },
+      ),
+    });
+    expect(sent.status).toBe(202);
+    // The app acknowledges on one device before the re-push is due.
+    await expect.poll(() => harness.inboxTokens().length, { timeout: 10_000 }).toBe(2);
+    expect((await ack('repush-1', hank, acked, 'received')).status).toBe(204);
+    await harness.source.idle(60_000);
+
+    const deliveries = harness.simulator.inbox.filter((entry) => [acked, silent].includes(entry.token));
+    expect(deliveries.filter((e) => e.token === acked)).toHaveLength(1);
+    expect(deliveries.filter((e) => e.token === silent)).toHaveLength(3);
+    expect(new Set(deliveries.map((e) => e.headers['apns-collapse-id']))).toEqual(new Set(['repush-1']));
+    const device = ((await report('repush-1')).body.devices as { token: string; repushes?: number }[]).find(
+      (d) => d.token === silent,
+    );
+    expect(device?.repushes).toBe(2);
+  }, 90_000);
+
+  it('an acknowledgement after the first re-push stops the next one', async () => {
+    const ivy = newUser('ivy');
+    const [token] = (await registerDevices(ivy, 1)) as [string];
+    await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob(
+        { userIds: [ivy] },
+        { notificationId: 'repush-2', track: { receipts: true, repushAfterSeconds: 2, maxRepushes: 3 } },
+      ),
+    });
+    await expect
+      .poll(() => harness.inboxTokens().filter((t) => t === token).length, { timeout: 15_000 })
+      .toBe(2);
+    expect((await ack('repush-2', ivy, token, 'opened')).status).toBe(204);
+    await harness.source.idle(60_000);
+    expect(harness.inboxTokens().filter((t) => t === token)).toHaveLength(2);
+  }, 90_000);
+});
+
+describe('re-push scheduling past SQS delays', () => {
+  it('a round not yet due is passed on with the rest of its delay, and sent only once due', async () => {
+    const jack = newUser('jack');
+    const [token] = (await registerDevices(jack, 1)) as [string];
+    await trackedSend([jack], 'repush-chain');
+    harness.simulator.clearInbox();
+    const job = alertJob({ userIds: [jack] }, { notificationId: 'repush-chain', track: { receipts: true } });
+    const dueAt = Date.now() + 3_000;
+    await harness.deliver({
+      pushgate: 'work/v1',
+      job,
+      part: '0/0r1',
+      attempt: 0,
+      devices: [{ token, userId: jack, appId: job.appId, environment: 'production' }],
+      repush: { round: 1, dueAt },
+    });
+    expect(harness.inboxTokens()).toEqual([token]);
+    expect(Date.parse(harness.simulator.inbox[0]?.receivedAt ?? '')).toBeGreaterThanOrEqual(dueAt - 1000);
+  });
+});
