@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { benchApnsThroughput } from './apns-throughput';
 import { benchCost, PRICES } from './cost-model';
 import { benchLambdaBundles } from './lambda-bundles';
+import { benchStartup } from './startup';
 
 /**
  * `npm run bench`: every benchmark, one table each, and bench/results.json.
@@ -12,6 +13,7 @@ const TARGETS = {
   registryColdInitMs: 150,
   gatewayVsRaw: 0.9,
   untrackedDollarsPerMillion: 0.05,
+  offlineStartSeconds: 10,
 };
 
 const bundles = await benchLambdaBundles();
@@ -51,7 +53,7 @@ console.log(
   })`,
 );
 
-const costs = [await benchCost({ tracked: false })];
+const costs = [await benchCost({ tracked: false }), await benchCost({ tracked: true })];
 console.log(`\nCost per million notifications (5 000 users × 2 devices, end to end; prices: ${PRICES.asOf})`);
 console.table(
   costs.map((cost) => ({
@@ -63,8 +65,14 @@ console.table(
     'Lambda invocations': cost.counts.lambdaInvocations,
     'Lambda GB-s': cost.counts.lambdaGbSeconds,
     '$ per million': cost.dollarsPerMillion,
-    'vs SNS ($0.50/M)': `${Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10}× cheaper`,
+    'SNS ($0.50/M) ÷ this':
+      Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10,
   })),
+);
+
+const startup = await benchStartup();
+console.log(
+  `\nnpm start → "running": ${startup.secondsMedian} s median of 3 (${startup.runs.join(', ')}; target < ${TARGETS.offlineStartSeconds} s)`,
 );
 
 const results = {
@@ -74,6 +82,7 @@ const results = {
   lambdas: bundles,
   apnsThroughput: apns,
   costPerMillion: { prices: PRICES, scenarios: costs },
+  offlineStartSeconds: startup,
 };
 writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 console.log('wrote bench/results.json');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { listDeliveries } from '../lambda/adapters/secondary/tracking-table';
 import { findRoute, invokeRoute } from './http-dispatch';
 import type { Caller } from './lambda-events';
 import type { LocalIssuer } from './oidc';
@@ -181,10 +182,22 @@ async function dashboardState({ stack, appId }: LocalServerOptions) {
         AttributeNames: ['ApproximateNumberOfMessages'],
       }),
     );
+    const recent = await Promise.all(
+      [...notifications.values()]
+        .reverse()
+        .slice(0, 20)
+        .map(async (notification) => {
+          const tracked = await listDeliveries(notification.notificationId);
+          return {
+            ...notification,
+            deliveries: tracked.map(({ token, status, reason }) => ({ token, status, reason })),
+          };
+        }),
+    );
     return {
       appId,
       devicesByUser: byUser,
-      notifications: [...notifications.values()].reverse().slice(0, 20),
+      notifications: recent,
       inbox: inbox.slice(-20).reverse(),
       deadLetterQueueDepth: Number(Attributes.ApproximateNumberOfMessages ?? 0),
     };

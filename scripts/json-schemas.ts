@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { receiptBody } from '../lambda/adapters/primary/record-receipt/schema';
 import { registerDeviceBody } from '../lambda/adapters/primary/register-device/schema';
 import { sendJobSchema } from '../lambda/domain/send-job';
 
@@ -17,6 +18,11 @@ export function jsonSchemas(): Record<string, unknown> {
       $id: 'https://pushgate.dev/schema/register-device.schema.json',
       title: 'pushgate device registration (PUT /v1/devices/{token} body)',
       ...z.toJSONSchema(registerDeviceBody, { io: 'input', unrepresentable: 'any' }),
+    },
+    'receipt.schema.json': {
+      $id: 'https://pushgate.dev/schema/receipt.schema.json',
+      title: 'pushgate receipt (POST /v1/notifications/{id}/receipts body)',
+      ...z.toJSONSchema(receiptBody, { io: 'input', unrepresentable: 'any' }),
     },
   };
 }
