@@ -6,7 +6,7 @@ import { SENDER } from '../infra/queue-settings';
 import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
 import { findRoute, invokeRoute } from '../local/http-dispatch';
 import { SqsEventSource } from '../local/sqs-event-source';
-import { startLocalStack } from '../local/stack';
+import { type LocalStack, startLocalStack } from '../local/stack';
 import { seedDevicesDirect } from './seed';
 
 /**
@@ -98,46 +98,63 @@ function instrument(tally: Tally, sqsClients: SQSClient[]): void {
   }
 }
 
-export async function benchCost(options: { tracked: boolean }): Promise<CostResult> {
+/** Both scenarios in one offline stack (its SDK clients live for the whole process, like a Lambda's). */
+export async function benchCosts(): Promise<CostResult[]> {
   const workDir = resolve('.bench-tmp/cost');
   rmSync(workDir, { recursive: true, force: true });
   const stack = await startLocalStack({ workDir, appId: 'com.example.app', sender: false });
   const tally: Tally = { sqsRequests: 0, readUnits: 0, writeUnits: 0 };
+  instrument(tally, [lambdaSqs, stack.sqs]);
+  try {
+    const results: CostResult[] = [];
+    for (const tracked of [false, true]) {
+      Object.assign(tally, { sqsRequests: 0, readUnits: 0, writeUnits: 0 });
+      results.push(await runScenario(stack, tally, tracked));
+    }
+    return results;
+  } finally {
+    dynamo.middlewareStack.remove('pushgateCostModel');
+    lambdaSqs.middlewareStack.remove('pushgateCostModel');
+    stack.sqs.middlewareStack.remove('pushgateCostModel');
+    await stack.stop();
+  }
+}
+
+async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): Promise<CostResult> {
   let invocations = 0;
   let senderMs = 0;
+  const acceptedBefore = stack.simulator?.stats.accepted ?? 0;
+  const users = Array.from({ length: USERS }, (_, i) => `cost-${tracked ? 'tracked' : 'untracked'}-${i}`);
+  await seedDevicesDirect(users, DEVICES_PER_USER, 'com.example.app');
+
+  const { handler } = await import('../lambda/adapters/primary/send-notifications/handler');
+  const timed = async (event: SQSEvent, context: Context) => {
+    const started = performance.now();
+    try {
+      return await handler(event, context);
+    } finally {
+      invocations++;
+      senderMs += performance.now() - started;
+    }
+  };
+  const source = new SqsEventSource({
+    sqs: stack.sqs,
+    queueUrl: stack.queues.sendQueueUrl,
+    handler: async () => timed,
+    functionName: 'pushgate-sender',
+    batchSize: SENDER.batchSize,
+    maxConcurrency: 2,
+    timeoutMs: SENDER.timeoutSeconds * 1000,
+  });
+  await source.start();
   try {
-    const users = Array.from({ length: USERS }, (_, i) => `cost-user-${i}`);
-    await seedDevicesDirect(users, DEVICES_PER_USER, 'com.example.app');
-    instrument(tally, [lambdaSqs, stack.sqs]);
-
-    const { handler } = await import('../lambda/adapters/primary/send-notifications/handler');
-    const timed = async (event: SQSEvent, context: Context) => {
-      const started = performance.now();
-      try {
-        return await handler(event, context);
-      } finally {
-        invocations++;
-        senderMs += performance.now() - started;
-      }
-    };
-    const source = new SqsEventSource({
-      sqs: stack.sqs,
-      queueUrl: stack.queues.sendQueueUrl,
-      handler: async () => timed,
-      functionName: 'pushgate-sender',
-      batchSize: SENDER.batchSize,
-      maxConcurrency: 2,
-      timeoutMs: SENDER.timeoutSeconds * 1000,
-    });
-    await source.start();
-
     const route = findRoute('POST', '/v1/notifications');
     if (route === undefined) throw new Error('no send route');
     const job = {
       appId: 'com.example.app',
       to: { userIds: users },
       aps: { alert: { title: 'Hi', body: 'Your order shipped' } },
-      ...(options.tracked ? { track: { receipts: true } } : {}),
+      ...(tracked ? { track: { receipts: true } } : {}),
     };
     const apiStarted = performance.now();
     const answer = await invokeRoute(
@@ -154,9 +171,8 @@ export async function benchCost(options: { tracked: boolean }): Promise<CostResu
     const apiMs = performance.now() - apiStarted;
     if (answer.statusCode !== 202) throw new Error(`send refused: ${answer.body}`);
     await source.idle(600_000);
-    await source.stop();
 
-    const notifications = stack.simulator?.stats.accepted ?? 0;
+    const notifications = (stack.simulator?.stats.accepted ?? 0) - acceptedBefore;
     const gbSeconds = (senderMs / 1000) * (SENDER.memoryMb / 1024) + (apiMs / 1000) * API_MEMORY_GB;
     const lambdaInvocations = invocations + 1;
     const perMillion = (dollars: number) => (dollars / notifications) * 1_000_000;
@@ -170,7 +186,7 @@ export async function benchCost(options: { tracked: boolean }): Promise<CostResu
     };
     const round = (value: number) => Math.round(value * 10_000) / 10_000;
     return {
-      scenario: options.tracked ? 'tracked (track.receipts)' : 'untracked',
+      scenario: tracked ? 'tracked (track.receipts)' : 'untracked',
       notifications,
       counts: {
         sqsRequests: tally.sqsRequests,
@@ -186,8 +202,6 @@ export async function benchCost(options: { tracked: boolean }): Promise<CostResu
       ),
     };
   } finally {
-    dynamo.middlewareStack.remove('pushgateCostModel');
-    lambdaSqs.middlewareStack.remove('pushgateCostModel');
-    await stack.stop();
+    await source.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { benchApnsThroughput } from './apns-throughput';
-import { benchCost, PRICES } from './cost-model';
+import { benchCosts, PRICES } from './cost-model';
 import { benchLambdaBundles } from './lambda-bundles';
 import { benchStartup } from './startup';
 
@@ -53,7 +53,7 @@ console.log(
   })`,
 );
 
-const costs = [await benchCost({ tracked: false }), await benchCost({ tracked: true })];
+const costs = await benchCosts();
 console.log(`\nCost per million notifications (5 000 users × 2 devices, end to end; prices: ${PRICES.asOf})`);
 console.table(
   costs.map((cost) => ({
