@@ -16,7 +16,11 @@ export const SENDER = {
   timeoutSeconds: 60,
   /** Memory also buys CPU: 1024 MB is about half a vCPU, enough for ~5k APNs requests/s. */
   memoryMb: 1024,
-  /** Messages per invocation; each is a job part of up to 1 000 users. */
+  /**
+   * Messages per invocation; each is a job part of up to 1 000 users. No batching
+   * window on purpose: a notification leaves within a second of arriving, and bursts
+   * fill batches by themselves.
+   */
   batchSize: 10,
   /** Invocations at once; also caps the number of warm APNs connections (two per app per invocation). */
   maxConcurrency: 20,
