@@ -5,9 +5,9 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { SENDER } from '../infra/queue-settings';
 import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
 import { findRoute, invokeRoute } from '../local/http-dispatch';
+import { seedDevices } from '../local/seed-devices';
 import { SqsEventSource } from '../local/sqs-event-source';
 import { type LocalStack, startLocalStack } from '../local/stack';
-import { seedDevicesDirect } from './seed';
 
 /**
  * What one end-to-end run costs on AWS, counted from the requests the real code
@@ -125,7 +125,7 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
   let senderMs = 0;
   const acceptedBefore = stack.simulator?.stats.accepted ?? 0;
   const users = Array.from({ length: USERS }, (_, i) => `cost-${tracked ? 'tracked' : 'untracked'}-${i}`);
-  await seedDevicesDirect(users, DEVICES_PER_USER, 'com.example.app');
+  await seedDevices(users, DEVICES_PER_USER, 'com.example.app');
 
   const { handler } = await import('../lambda/adapters/primary/send-notifications/handler');
   const timed = async (event: SQSEvent, context: Context) => {

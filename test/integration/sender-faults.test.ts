@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../lambda/observability';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { alertJob, deviceRecord, registerDevices, SenderHarness } from '../support/sender-harness';
@@ -159,7 +160,23 @@ describe('accounting', () => {
     harness.simulator.failToken(expired, { status: 400, reason: 'BadDeviceToken' }, 2);
     harness.simulator.failToken(flaky, { status: 429, reason: 'TooManyRequests' }, 1);
     harness.simulator.failToken(broken, { status: 503, reason: 'ServiceUnavailable' }, 50);
+    const logged = vi.spyOn(logger, 'info');
     await harness.deliver(alertJob({ userIds: [user] }));
+    // The sender's own counts (what its metrics publish), summed over every invocation of the job.
+    const counts = logged.mock.calls
+      .filter(([message]) => message === 'delivered')
+      .map(([, extra]) => extra as unknown as Record<string, number>)
+      .reduce<Record<string, number>>((sum, c) => {
+        for (const key of ['accepted', 'pruned', 'kept', 'retried', 'deadLettered'])
+          sum[key] = (sum[key] ?? 0) + (c[key] ?? 0);
+        return sum;
+      }, {});
+    logged.mockRestore();
+    expect(counts).toMatchObject({ accepted: 7, pruned: 2, kept: 0, deadLettered: 1 });
+    expect(
+      (counts.accepted ?? 0) + (counts.pruned ?? 0) + (counts.kept ?? 0) + (counts.deadLettered ?? 0),
+    ).toBe(tokens.length);
+    expect(counts.retried).toBe(1 + 4); // flaky once; broken on each of its 4 retries before the 5th attempt
 
     const accepted = new Set(harness.inboxTokens());
     const remaining = new Set(

@@ -1,12 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  PutCommand,
-  paginateQuery,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import {
@@ -17,6 +10,7 @@ import {
   type RegistrationOutcome,
 } from '../../domain/device';
 import { DeviceNotFoundError } from '../../domain/errors';
+import { batchGetAll } from './batch-get';
 import { DEVICES_TABLE, deviceKey } from './devices-keys';
 
 function fromItem(item: Record<string, unknown>): Device {
@@ -166,22 +160,8 @@ export async function deleteDevicesOfUser(userId: string): Promise<number> {
 
 /** The registered devices among these tokens (unknown tokens are simply absent). */
 export async function findDevices(tokens: readonly string[]): Promise<Device[]> {
-  const devices: Device[] = [];
-  for (let start = 0; start < tokens.length; start += 100) {
-    let keys: Record<string, unknown>[] | undefined = tokens
-      .slice(start, start + 100)
-      .map((token) => deviceKey(token));
-    for (let round = 0; keys?.length && round < 8; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
-      const result: BatchGetCommandOutput = await dynamo.send(
-        new BatchGetCommand({ RequestItems: { [config.devicesTableName]: { Keys: keys } } }),
-      );
-      for (const item of result.Responses?.[config.devicesTableName] ?? []) devices.push(fromItem(item));
-      keys = result.UnprocessedKeys?.[config.devicesTableName]?.Keys;
-    }
-    if (keys?.length) throw new Error(`DynamoDB left ${keys.length} device lookups unprocessed`);
-  }
-  return devices;
+  const items = await batchGetAll(config.devicesTableName, tokens.map(deviceKey));
+  return items.map(fromItem);
 }
 
 /**

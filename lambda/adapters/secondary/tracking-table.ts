@@ -1,11 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  paginateQuery,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { NotFoundError } from '../../domain/errors';
@@ -15,6 +9,7 @@ import {
   type ReceiptEvent,
   trackingExpiry,
 } from '../../domain/tracking';
+import { batchGetAll } from './batch-get';
 import { DELIVERY_PREFIX, deliveryKey, NOTIFICATIONS_TABLE, notificationPk } from './notifications-keys';
 
 const FORWARD_FROM: Record<DeliveryStatus, DeliveryStatus[]> = {
@@ -160,30 +155,10 @@ export async function deliveryStatuses(
   notificationId: string,
   tokens: readonly string[],
 ): Promise<Map<string, DeliveryStatus>> {
-  const statuses = new Map<string, DeliveryStatus>();
-  for (let start = 0; start < tokens.length; start += 100) {
-    let keys: Record<string, unknown>[] | undefined = tokens
-      .slice(start, start + 100)
-      .map((token) => deliveryKey(notificationId, token));
-    for (let round = 0; keys?.length && round < 8; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
-      const result: BatchGetCommandOutput = await dynamo.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [config.notificationsTableName]: {
-              Keys: keys,
-              ProjectionExpression: '#token, #status',
-              ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
-            },
-          },
-        }),
-      );
-      for (const item of result.Responses?.[config.notificationsTableName] ?? []) {
-        statuses.set(String(item.token), item.status as DeliveryStatus);
-      }
-      keys = result.UnprocessedKeys?.[config.notificationsTableName]?.Keys;
-    }
-    if (keys?.length) throw new Error(`DynamoDB left ${keys.length} tracking lookups unprocessed`);
-  }
-  return statuses;
+  const items = await batchGetAll(
+    config.notificationsTableName,
+    tokens.map((token) => deliveryKey(notificationId, token)),
+    { expression: '#token, #status', names: { '#token': 'token', '#status': 'status' } },
+  );
+  return new Map(items.map((item) => [String(item.token), item.status as DeliveryStatus]));
 }
