@@ -5,7 +5,8 @@ import { TEST_APP_ID } from '../support/embedded-services';
 import { alertJob, deviceRecord, registerDevices, SenderHarness } from '../support/sender-harness';
 
 const harness = new SenderHarness();
-beforeAll(() => harness.start(), 30_000);
+// A short APNs timeout: one test stalls responses on purpose.
+beforeAll(() => harness.start({ requestTimeoutMs: 1_000 }), 30_000);
 afterAll(() => harness.stop());
 beforeEach(() => harness.purge());
 

@@ -28,7 +28,12 @@ export class SenderHarness {
   simulator!: ApnsSimulator;
   source!: SqsEventSource;
 
-  async start(options: { maxConcurrentStreams?: number } = {}): Promise<this> {
+  /**
+   * `requestTimeoutMs`: the APNs request timeout. Short (1 s) only where a test stalls
+   * a response on purpose; elsewhere long enough that a busy 2-core machine never
+   * times out a request the simulator already accepted (which would send it twice).
+   */
+  async start(options: { maxConcurrentStreams?: number; requestTimeoutMs?: number } = {}): Promise<this> {
     const dir = join(tmpdir(), `pushgate-test-${process.pid}-${Date.now()}`);
     const key = createLocalProviderKey(join(dir, 'apns.json'));
     this.simulator = await startApnsSimulator({
@@ -47,7 +52,7 @@ export class SenderHarness {
       APNS_ENDPOINTS: JSON.stringify(this.simulator.endpoints),
       APNS_CA_FILE: caFile,
       RETRY_BASE_DELAY_SECONDS: '0',
-      APNS_REQUEST_TIMEOUT_MS: '1000',
+      APNS_REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs ?? 10_000),
     });
     await this.purge();
     this.source = new SqsEventSource({
