@@ -141,6 +141,32 @@ describe('jobs that cannot succeed go to the DLQ with the reason', () => {
     expect(dead?.detail).toMatch(/4096/);
   });
 
+  it('credentials that cannot be loaded fail the job with CredentialsUnavailable', async () => {
+    const apps = process.env.PUSHGATE_APPS ?? '[]';
+    const broken = {
+      appId: 'com.example.broken',
+      bundleId: 'com.example.broken',
+      credentials: 'file:/nonexistent/apns.json',
+    };
+    process.env.PUSHGATE_APPS = JSON.stringify([...JSON.parse(apps), broken]);
+    try {
+      const user = newUser();
+      const token = '5e'.repeat(32);
+      const registered = await api('PUT', `/v1/devices/${token}`, {
+        as: user,
+        body: { appId: broken.appId, environment: 'production' },
+      });
+      expect(registered.status).toBe(201);
+      await harness.deliver({ ...alertJob({ userIds: [user] }), appId: broken.appId });
+      const [dead] = await harness.deadLetters();
+      expect(dead?.reason).toBe('CredentialsUnavailable');
+      expect(dead?.detail).toContain(broken.appId);
+      expect(await deviceRecord(token)).toBeDefined();
+    } finally {
+      process.env.PUSHGATE_APPS = apps;
+    }
+  });
+
   it('an unknown app, bad JSON and an invalid job each land there with a reason', async () => {
     await harness.publish({ ...alertJob({ userIds: ['x'] }), appId: 'com.unknown.app' });
     await harness.source.idle();

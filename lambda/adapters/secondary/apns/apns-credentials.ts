@@ -31,7 +31,20 @@ export class CredentialsUnavailableError extends Error {
   }
 }
 
+/** Loaded credentials by source, kept five minutes (as the secret cache): a rotated key is picked up. */
+const loaded = new Map<string, { credentials: ApnsCredentials; until: number }>();
+const CACHE_MS = 300_000;
+
 export async function loadCredentials(app: AppConfig): Promise<ApnsCredentials> {
+  const cached = app.credentials === undefined ? undefined : loaded.get(app.credentials);
+  if (cached !== undefined && cached.until > Date.now()) return cached.credentials;
+  const credentials = await readCredentials(app);
+  if (app.credentials !== undefined)
+    loaded.set(app.credentials, { credentials, until: Date.now() + CACHE_MS });
+  return credentials;
+}
+
+async function readCredentials(app: AppConfig): Promise<ApnsCredentials> {
   const source = app.credentials;
   try {
     if (source === undefined) throw new Error('no credentials configured');
