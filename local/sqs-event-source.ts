@@ -36,7 +36,6 @@ export class SqsEventSource {
   private readonly loops: Promise<void>[] = [];
   private activeInvocations = 0;
   private queueArn = '';
-  invocations = 0;
 
   constructor(private readonly options: EventSourceOptions) {}
 
@@ -103,7 +102,6 @@ export class SqsEventSource {
 
   private async invoke(messages: Message[]): Promise<void> {
     this.activeInvocations++;
-    this.invocations++;
     try {
       const event: SQSEvent = { Records: messages.map((message) => sqsRecord(message, this.queueArn)) };
       const handler = await this.options.handler();

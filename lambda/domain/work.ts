@@ -94,8 +94,4 @@ export class DeliveryTally {
       this.reasons.set(key, (this.reasons.get(key) ?? 0) + count);
     }
   }
-
-  get devices(): number {
-    return Object.values(this.counts).reduce((sum, n) => sum + n, 0);
-  }
 }

@@ -1,6 +1,7 @@
 /**
- * The parts of @parse/node-apn 8.1 (pinned) that the gateway builds on. We compose
- * its Client ourselves (as its index.js does) to hand it an observed http2.
+ * The parts of @parse/node-apn 8.1 (pinned) that the gateway builds on: its Client,
+ * composed as its index.js does (with our logger), for the session, credentials and
+ * provider JWT; the gateway issues the requests itself.
  */
 declare module '@parse/node-apn/lib/client.js' {
   const clientFactory: (
@@ -39,12 +40,6 @@ interface NodeApnClient {
   };
   /** Opens the HTTP/2 session (TLS, GOAWAY/error/close handling, heartbeat PINGs). */
   connect(): Promise<void>;
-  write(
-    notification: { headers: Record<string, string>; body: string },
-    token: string,
-    type: 'device',
-    method: 'post',
-  ): Promise<Record<string, unknown>>;
   destroySession(session: unknown): void;
   shutdown(): Promise<void>;
 }
