@@ -14,17 +14,29 @@ export default defineConfig({
           globalSetup: ['test/support/embedded-services.ts'],
           // Files share the embedded services; some assert a whole table is unchanged.
           fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
-      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
+      {
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          // One synth bundles every function with esbuild and runs the cdk-nag packs: ~10 s on a
+          // quiet 2-core machine. Files share one module graph so the default stack is synthesized
+          // once per run (see stack-fixture.ts), and hooks get many times the measured cost.
+          isolate: false,
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
       {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

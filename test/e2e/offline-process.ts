@@ -46,8 +46,8 @@ export async function startOffline(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`npm start did not come up in 30 s:\n${output}`)),
-      30_000,
+      () => reject(new Error(`npm start did not come up in 90 s:\n${output}`)),
+      90_000,
     );
     const check = setInterval(() => {
       if (output.includes('pushgate is running offline')) {

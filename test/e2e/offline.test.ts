@@ -41,7 +41,7 @@ describe('npm start, walked through as the README says', () => {
   let offline: Offline;
   beforeAll(async () => {
     offline = await startOffline();
-  }, 40_000);
+  }, 120_000);
   afterAll(async () => {
     await offline?.stop();
   });
@@ -135,5 +135,5 @@ describe('Ctrl-C', () => {
     } finally {
       await second.stop();
     }
-  }, 60_000);
+  }, 120_000);
 });

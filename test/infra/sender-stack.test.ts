@@ -1,13 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
-import { synthStack } from './stack-fixture';
+import { synthDefaultStack, synthStack } from './stack-fixture';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 let synthesized: ReturnType<typeof synthStack>;
 let resources: Record<string, Resource>;
 beforeAll(() => {
-  synthesized = synthStack();
+  synthesized = synthDefaultStack();
   resources = synthesized.template.toJSON().Resources as Record<string, Resource>;
 });
 

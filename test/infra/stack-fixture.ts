@@ -14,3 +14,14 @@ export function synthStack(context: Record<string, unknown> = {}) {
   });
   return { app, stack, template: Template.fromStack(stack) };
 }
+
+let defaultStack: ReturnType<typeof synthStack> | undefined;
+
+/**
+ * The stack with the default context, synthesized once per test run: a synth bundles every
+ * function, and the infra project runs its files in one module graph (`isolate: false`).
+ */
+export function synthDefaultStack() {
+  defaultStack ??= synthStack();
+  return defaultStack;
+}

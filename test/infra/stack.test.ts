@@ -2,14 +2,14 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
-import { synthStack } from './stack-fixture';
+import { synthDefaultStack, synthStack } from './stack-fixture';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
 let synthesized: ReturnType<typeof synthStack>;
 let resources: Resources;
 beforeAll(() => {
-  synthesized = synthStack();
+  synthesized = synthDefaultStack();
   resources = synthesized.template.toJSON().Resources as Resources;
 });
 

@@ -5,8 +5,9 @@ import { TEST_APP_ID } from '../support/embedded-services';
 import { alertJob, deviceRecord, registerDevices, SenderHarness } from '../support/sender-harness';
 
 const harness = new SenderHarness();
-// A short APNs timeout: one test stalls responses on purpose.
-beforeAll(() => harness.start({ requestTimeoutMs: 1_000 }), 30_000);
+// A shorter APNs timeout than production's 10 s, because one test stalls a response on purpose;
+// still far above any loopback answer on a slow machine, so no healthy request times out.
+beforeAll(() => harness.start({ requestTimeoutMs: 5_000 }), 30_000);
 afterAll(() => harness.stop());
 beforeEach(() => harness.purge());
 

@@ -177,9 +177,9 @@ describe('re-push of what was not acknowledged', () => {
     });
     expect(sent.status).toBe(202);
     // The app acknowledges on one device before the re-push is due.
-    await expect.poll(() => harness.inboxTokens().length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => harness.inboxTokens().length, { timeout: 60_000 }).toBe(2);
     expect((await ack('repush-1', hank, acked, 'received')).status).toBe(204);
-    await harness.source.idle(60_000);
+    await harness.source.idle(120_000);
 
     const deliveries = harness.simulator.inbox.filter((entry) => [acked, silent].includes(entry.token));
     expect(deliveries.filter((e) => e.token === acked)).toHaveLength(1);
@@ -189,7 +189,7 @@ describe('re-push of what was not acknowledged', () => {
       (d) => d.token === silent,
     );
     expect(device?.repushes).toBe(2);
-  }, 90_000);
+  }, 180_000);
 
   it('an acknowledgement after the first re-push stops the next one', async () => {
     const ivy = newUser('ivy');
@@ -202,12 +202,12 @@ describe('re-push of what was not acknowledged', () => {
       ),
     });
     await expect
-      .poll(() => harness.inboxTokens().filter((t) => t === token).length, { timeout: 15_000 })
+      .poll(() => harness.inboxTokens().filter((t) => t === token).length, { timeout: 60_000 })
       .toBe(2);
     expect((await ack('repush-2', ivy, token, 'opened')).status).toBe(204);
-    await harness.source.idle(60_000);
+    await harness.source.idle(120_000);
     expect(harness.inboxTokens().filter((t) => t === token)).toHaveLength(2);
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('re-push scheduling past SQS delays', () => {

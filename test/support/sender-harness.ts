@@ -88,7 +88,7 @@ export class SenderHarness {
   }
 
   /** Publishes and waits until the sender has nothing left to do. */
-  async deliver(job: unknown, timeoutMs = 60_000): Promise<void> {
+  async deliver(job: unknown, timeoutMs = 120_000): Promise<void> {
     await this.publish(job);
     await this.source.idle(timeoutMs);
   }
