@@ -29,7 +29,8 @@ interface CallOptions {
 export async function api(method: string, url: string, options: CallOptions = {}): Promise<ApiAnswer> {
   const found = findRoute(method, url.split('?')[0] ?? url);
   // API Gateway's own answer when the (decoded) path matches no route.
-  if (found === undefined) return { status: 404, body: { message: 'Not Found' }, raw: '{"message":"Not Found"}' };
+  if (found === undefined)
+    return { status: 404, body: { message: 'Not Found' }, raw: '{"message":"Not Found"}' };
   const caller: Caller = options.backend
     ? { iam: { userArn: 'arn:aws:iam::000000000000:role/backend' } }
     : { jwt: options.claims ?? { sub: options.as ?? 'nobody', iss: 'https://issuer.test', aud: 'pushgate' } };
