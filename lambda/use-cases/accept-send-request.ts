@@ -27,8 +27,8 @@ export interface SendRequestAnswer {
  *    finished enqueuing (it crashed, or is still at it), then enqueue its jobs
  *    again: the sender deduplicates by notification id and part, so nobody is
  *    notified twice.
- * 3. Split the recipients into jobs (1 000 users or 5 000 tokens each) and put them
- *    on the send queue, ten per SendMessageBatch.
+ * 3. Split the recipients into jobs (1 000 users or 2 000 tokens each) and put them
+ *    on the send queue as ASCII JSON, batched within SQS's limits.
  * 4. Mark the request enqueued and answer with the id and the counts.
  */
 export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {

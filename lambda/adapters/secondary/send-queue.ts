@@ -23,23 +23,29 @@ function escapeChar(char: string): string {
   return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
-/** Puts messages on the send queue, ten per SendMessageBatch; entries SQS refused are retried. */
+/** SQS caps one message, and one SendMessageBatch as a whole, at 1 MiB. */
+export const MAX_SQS_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Puts messages on the send queue as ASCII JSON, up to ten per SendMessageBatch and
+ * never more than SQS takes in one batch; entries SQS refused are retried.
+ */
 export async function enqueue(
   messages: readonly OutgoingMessage[],
   queueUrl = config.sendQueueUrl,
 ): Promise<void> {
-  for (let start = 0; start < messages.length; start += 10) {
-    let batch = messages.slice(start, start + 10).map((message, index) => ({ id: String(index), message }));
+  for (const entries of batchesOf(messages)) {
+    let batch = entries;
     for (let round = 0; batch.length > 0; round++) {
       if (round === 4) throw new Error(`SQS refused ${batch.length} messages four times`);
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
       const result = await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
-          Entries: batch.map(({ id, message }) => ({
+          Entries: batch.map(({ id, body, delaySeconds }) => ({
             Id: id,
-            MessageBody: asciiJson(message.body),
-            ...(message.delaySeconds ? { DelaySeconds: message.delaySeconds } : {}),
+            MessageBody: body,
+            ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}),
           })),
         }),
       );
@@ -47,6 +53,32 @@ export async function enqueue(
       batch = batch.filter(({ id }) => failed.has(id));
     }
   }
+}
+
+type BatchEntry = { id: string; body: string; delaySeconds?: number };
+
+/** Groups messages into batches of at most ten entries and MAX_SQS_BATCH_BYTES. */
+function batchesOf(messages: readonly OutgoingMessage[]): BatchEntry[][] {
+  const batches: BatchEntry[][] = [];
+  let current: BatchEntry[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const body = asciiJson(message.body);
+    if (body.length > MAX_SQS_BATCH_BYTES) {
+      throw new Error(`A queue message of ${body.length} bytes exceeds SQS's ${MAX_SQS_BATCH_BYTES}`);
+    }
+    if (current.length === 10 || bytes + body.length > MAX_SQS_BATCH_BYTES) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    const entry: BatchEntry = { id: String(current.length), body };
+    if (message.delaySeconds !== undefined) entry.delaySeconds = message.delaySeconds;
+    current.push(entry);
+    bytes += body.length;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 /**
