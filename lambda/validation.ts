@@ -38,7 +38,9 @@ export function parseWith<Schema extends z.ZodMiniType>(
   const issue = explainUnion(first, value);
   const where = issue.path.length ? `"${issue.path.join('.')}"` : subject;
   if (issue.code === 'unrecognized_keys') {
-    const fields = issue.keys.map((key) => `"${key}"`).join(', ');
+    const named = issue.keys.slice(0, 5).map((key) => `"${key}"`);
+    const more = issue.keys.length - named.length;
+    const fields = `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
     const at = issue.path.length ? ` in ${where}` : '';
     throw new InvalidRequestError(
       `Unknown field ${fields}${at}; only documented fields are accepted.`,

@@ -62,6 +62,17 @@ describe('messages for "to"', () => {
   });
 });
 
+describe('unknown fields', () => {
+  it('names at most five of them, however many there are', () => {
+    const aps = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, 1]));
+    const error = refusal({ ...ok, aps });
+    expect(error.code).toBe('UnknownField');
+    expect(error.message).toBe(
+      'Unknown field "k0", "k1", "k2", "k3", "k4" and 9995 more in "aps"; only documented fields are accepted.',
+    );
+  });
+});
+
 describe('collapse id', () => {
   it.each([
     ['NUL', 'a\u0000b'],
