@@ -1,6 +1,13 @@
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { API_ROUTES, type ApiRoute } from '../infra/api-routes';
-import { apiGatewayEvent, type Caller, type HttpRequest, lambdaContext, matchRoute } from './lambda-events';
+import {
+  apiGatewayEvent,
+  type Caller,
+  decodeRequestPath,
+  type HttpRequest,
+  lambdaContext,
+  matchRoute,
+} from './lambda-events';
 
 type HttpHandler = (event: never, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -22,10 +29,12 @@ export interface HttpResponse {
   body: string;
 }
 
+/** The route a request path (as received, percent-encoded) leads to, the way API Gateway routes it. */
 export function findRoute(
   method: string,
-  path: string,
+  encodedPath: string,
 ): { route: ApiRoute; params: Record<string, string> } | undefined {
+  const path = decodeRequestPath(encodedPath);
   for (const route of API_ROUTES) {
     const params = matchRoute(route, method, path);
     if (params !== undefined) return { route, params };

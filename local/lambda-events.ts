@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { ApiRoute } from '../infra/api-routes';
 
-/** Who API Gateway says the caller is: a verified JWT's claims, or an IAM principal. */
-export type Caller = { jwt: Record<string, string> } | { iam: { userArn: string } };
+/**
+ * Who API Gateway says the caller is: a verified JWT's claims (as the authorizer
+ * passes them on), or an IAM principal.
+ */
+export type Caller =
+  | { jwt: Record<string, string | number | boolean | string[]> }
+  | { iam: { userArn: string } };
 
 export interface HttpRequest {
   method: string;
@@ -13,7 +18,25 @@ export interface HttpRequest {
   body?: string;
 }
 
-/** Matches a request path against a route template; returns the decoded path parameters. */
+/**
+ * The request path as API Gateway's HTTP API passes it on: percent-decoded once,
+ * before routing — so `%2F` separates segments like `/`, and `%2541` becomes `%41`,
+ * never `A`. Escapes that are not valid UTF-8 are left as they were.
+ */
+export function decodeRequestPath(path: string): string {
+  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%[0-7][0-9A-Fa-f]/g, (ascii) => decodeURIComponent(ascii));
+    }
+  });
+}
+
+/**
+ * Matches an already decoded request path against a route template; returns the
+ * path parameters, which are used as they are (the handlers never decode them).
+ */
 export function matchRoute(
   route: ApiRoute,
   method: string,
@@ -29,20 +52,12 @@ export function matchRoute(
     const name = /^\{(\w+)\}$/.exec(part)?.[1];
     if (name !== undefined) {
       if (actual === '') return undefined;
-      parameters[name] = safeDecode(actual);
+      parameters[name] = actual;
     } else if (part !== actual) {
       return undefined;
     }
   }
   return parameters;
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
 
 /**
@@ -56,7 +71,8 @@ export function apiGatewayEvent(
   pathParameters: Record<string, string>,
   caller: Caller | undefined,
 ): APIGatewayProxyEventV2 {
-  const [rawPath = '/', rawQueryString = ''] = request.url.split('?', 2);
+  const [encodedPath = '/', rawQueryString = ''] = request.url.split('?', 2);
+  const rawPath = decodeRequestPath(encodedPath);
   const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
   const now = new Date();
   const authorizer =

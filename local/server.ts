@@ -5,6 +5,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { listDeliveries } from '../lambda/adapters/secondary/tracking-table';
+import { userIdSchema } from '../lambda/domain/user';
 import { findRoute, invokeRoute } from './http-dispatch';
 import type { Caller } from './lambda-events';
 import type { LocalIssuer } from './oidc';
@@ -98,12 +99,14 @@ async function handleLocal(
         error: { code: 'MalformedJson', message: 'The request body is not valid JSON.' },
       });
     }
-    if (typeof sub !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(sub)) {
+    const valid = userIdSchema.safeParse(sub);
+    if (!valid.success) {
+      const rule = valid.error.issues[0]?.message ?? '';
       return send(response, 400, {
-        error: { code: 'InvalidRequest', message: 'Send {"sub": "<user id>"}: 1–256 printable characters.' },
+        error: { code: 'InvalidRequest', message: `Send {"sub": "<user id>"}. ${rule}` },
       });
     }
-    return send(response, 200, { token: await issuer.mint(sub) });
+    return send(response, 200, { token: await issuer.mint(valid.data) });
   }
   if (route === 'GET /_local/apns/inbox') {
     if (!stack.simulator)

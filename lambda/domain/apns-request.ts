@@ -41,11 +41,23 @@ export function collapseId(job: SendJob): string {
 }
 
 /**
+ * The push type a job asks for. Without an explicit one, an `aps` that holds only
+ * `content-available` is a background push (Apple requires that type, at priority
+ * 5) — unless the job asks for priority 10, which only an alert push may use.
+ */
+export function pushTypeOf(job: SendJob): PushType {
+  if (job.apns?.pushType !== undefined) return job.apns.pushType;
+  const keys = Object.keys(job.aps);
+  const backgroundOnly = keys.length === 1 && keys[0] === 'content-available';
+  return backgroundOnly && job.apns?.priority !== 10 ? 'background' : 'alert';
+}
+
+/**
  * Compiles a job into the APNs request: `{aps, ...data, pushgate: {id}}` and the
  * apns-* headers. Refuses a payload over APNs's limit before anything is sent.
  */
 export function compileApnsRequest(job: SendJob, bundleId: string): ApnsRequest {
-  const pushType = job.apns?.pushType ?? 'alert';
+  const pushType = pushTypeOf(job);
   const body = JSON.stringify({ ...job.data, aps: job.aps, pushgate: { id: job.notificationId } });
   const bytes = Buffer.byteLength(body);
   const limit = payloadLimit(pushType);

@@ -14,14 +14,16 @@ const IOS13_DESCRIPTION = /^\{\s*length\s*=\s*\d+\s*,\s*bytes\s*=/;
 const HOW_TO_CONVERT =
   'Convert the device token Data to hex in the app: deviceToken.map { String(format: "%02x", $0) }.joined().';
 
+/** Whitespace and invisible characters: tab, NBSP, BOM, U+2028 and the like (`\s` in JS covers them). */
+const WHITESPACE = /\s/;
+
 /**
  * Turns what an app sent as its APNs device token into the canonical form:
  * lowercase hex of 16–200 bytes. Throws InvalidDeviceTokenError with a message an
  * app developer can act on for everything else — never silently strips characters
- * the way apn.token() does.
+ * (not even surrounding whitespace) the way apn.token() does.
  */
-export function canonicalDeviceToken(raw: string): string {
-  const input = raw.trim();
+export function canonicalDeviceToken(input: string): string {
   if (input.length === 0) {
     throw new InvalidDeviceTokenError(`The device token is empty. ${HOW_TO_CONVERT}`);
   }
@@ -31,6 +33,11 @@ export function canonicalDeviceToken(raw: string): string {
     );
   }
   const described = NSDATA_DESCRIPTION.exec(input);
+  if (!described && WHITESPACE.test(input)) {
+    throw new InvalidDeviceTokenError(
+      `The device token contains whitespace or invisible characters (a space, tab, line break, NBSP or BOM); send only its hex digits. ${HOW_TO_CONVERT}`,
+    );
+  }
   const hex = (described ? (described[1] ?? '').replaceAll(' ', '') : input).toLowerCase();
   if (!HEX.test(hex)) {
     throw new InvalidDeviceTokenError(`The device token must be hexadecimal (0-9, a-f). ${HOW_TO_CONVERT}`);

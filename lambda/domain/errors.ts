@@ -39,6 +39,17 @@ export class UnauthorizedError extends PushgateError {
   }
 }
 
+/**
+ * The token is valid, but its `sub` claim cannot be a pushgate user id (not a
+ * string, or outside the user id rules): refused before anything is stored, so no
+ * device is registered that backend routes could not address.
+ */
+export class InvalidSubjectError extends PushgateError {
+  constructor(reason: string) {
+    super(403, 'InvalidSubject', `The token's "sub" claim cannot be used as a user id: ${reason}`);
+  }
+}
+
 export class DeviceNotFoundError extends PushgateError {
   constructor() {
     super(404, 'DeviceNotFound', 'No device with this token is registered to you.');
@@ -48,6 +59,16 @@ export class DeviceNotFoundError extends PushgateError {
 export class NotFoundError extends PushgateError {
   constructor(code: string, message: string) {
     super(404, code, message);
+  }
+}
+
+export class NotificationIdConflictError extends PushgateError {
+  constructor(notificationId: string) {
+    super(
+      409,
+      'NotificationIdConflict',
+      `The notification id "${notificationId}" is already taken by a different job (other recipients or content). Repeat that job unchanged, or use a new id.`,
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { appIdSchema } from './app';
 import { canonicalDeviceToken, MAX_TOKEN_BYTES } from './device-token';
@@ -27,16 +28,21 @@ export const PUSH_TYPES = [
 ] as const;
 export type PushType = (typeof PUSH_TYPES)[number];
 
-const jsonValue: z.ZodMiniType<unknown> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(jsonValue),
-    z.record(z.string(), jsonValue),
-  ]),
+/**
+ * A JSON object of the caller's own keys (`data`, Live Activity `content-state` and
+ * `attributes`), kept exactly as sent. Bodies come from JSON.parse, so any object in
+ * them is valid JSON; zod's record would rebuild it and silently drop a `__proto__`
+ * key, which the app may well expect.
+ */
+const jsonObject = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  { error: 'Expected a JSON object.' },
 );
+z.globalRegistry.add(jsonObject, {
+  type: 'object',
+  additionalProperties: true,
+  description: 'Any JSON object; its keys reach the app exactly as sent.',
+});
 
 const locArgs = z.array(z.string());
 
@@ -81,14 +87,29 @@ const apsSchema = z.strictObject({
   // Live Activities
   timestamp: z.optional(z.int()),
   event: z.optional(z.enum(['start', 'update', 'end'])),
-  'content-state': z.optional(z.record(z.string(), jsonValue)),
+  'content-state': z.optional(jsonObject),
   'stale-date': z.optional(z.int()),
   'dismissal-date': z.optional(z.int()),
   'attributes-type': z.optional(z.string()),
-  attributes: z.optional(z.record(z.string(), jsonValue)),
+  attributes: z.optional(jsonObject),
 });
 
 const tokenString = z.string().check(z.minLength(1), z.maxLength(MAX_TOKEN_BYTES * 2 + 64));
+
+/**
+ * The collapse id travels as the `apns-collapse-id` HTTP/2 header: printable ASCII
+ * without leading or trailing spaces (no NUL, CR, LF, DEL or other control or
+ * non-ASCII characters, which a header cannot carry), at most 64 bytes as APNs allows.
+ */
+const collapseIdSchema = z
+  .string()
+  .check(
+    z.regex(
+      /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/,
+      'collapseId is printable ASCII without control characters or surrounding spaces (it is sent as an HTTP header).',
+    ),
+    z.maxLength(64, 'collapseId is at most 64 bytes.'),
+  );
 
 export const notificationIdSchema = z
   .string()
@@ -125,7 +146,7 @@ export const sendJobSchema = z
       { error: '"to" is {"userIds": [...]} or {"tokens": [...]}.' },
     ),
     aps: apsSchema,
-    data: z.optional(z.record(z.string(), jsonValue)),
+    data: z.optional(jsonObject),
     apns: z.optional(
       z.strictObject({
         pushType: z.optional(z.enum(PUSH_TYPES)),
@@ -133,12 +154,7 @@ export const sendJobSchema = z
           z.union([z.literal(10), z.literal(5), z.literal(1)], { error: 'priority is 10, 5 or 1.' }),
         ),
         expiration: z.optional(z.int().check(z.minimum(0))),
-        collapseId: z.optional(
-          z.string().check(
-            z.minLength(1),
-            z.refine((value) => Buffer.byteLength(value) <= 64, 'collapseId is at most 64 bytes.'),
-          ),
-        ),
+        collapseId: z.optional(collapseIdSchema),
       }),
     ),
     track: z.optional(
@@ -150,7 +166,7 @@ export const sendJobSchema = z
     ),
   })
   .check(
-    z.refine((job) => !job.data || !('aps' in job.data || 'pushgate' in job.data), {
+    z.refine((job) => !job.data || !(Object.hasOwn(job.data, 'aps') || Object.hasOwn(job.data, 'pushgate')), {
       message: '"data" cannot use the reserved keys "aps" or "pushgate".',
       path: ['data'],
     }),
@@ -195,4 +211,29 @@ export function normalizeSendJob(input: SendJobInput, fallbackId: string): SendJ
         }
       : input.to;
   return { ...input, to, notificationId: input.notificationId ?? fallbackId };
+}
+
+/**
+ * A fingerprint of everything a job asks for (recipients, content, options), the
+ * same whatever order its keys were written in. Stored with the notification id, it
+ * tells a repeat of the same job (answered as the first time) from a different job
+ * reusing the id (NotificationIdConflict).
+ */
+export function jobFingerprint(job: SendJob): string {
+  return createHash('sha256').update(canonicalJson(job)).digest('hex');
+}
+
+/** JSON with every object's keys sorted; own keys only, `__proto__` included like any other. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const members = Object.keys(value)
+      .sort()
+      .flatMap((key) => {
+        const member: unknown = Reflect.get(value, key);
+        return member === undefined ? [] : [`${JSON.stringify(key)}:${canonicalJson(member)}`];
+      });
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -31,8 +31,12 @@ export interface Work {
 
 /** Users per part: a part's devices fit one sender invocation with room to spare (~2 000 sends). */
 export const USERS_PER_PART = 1_000;
-/** Tokens per part, for jobs addressed to tokens (~330 KB, well inside SQS's 1 MiB). */
-export const TOKENS_PER_PART = 5_000;
+/**
+ * Tokens per part, for jobs addressed to tokens: even at the longest token the
+ * schema allows (200 bytes, 400 hex digits) a part stays under 810 KB, inside SQS's
+ * 1 MiB per message.
+ */
+export const TOKENS_PER_PART = 2_000;
 
 /**
  * Splits a job into parts of at most USERS_PER_PART users (or TOKENS_PER_PART

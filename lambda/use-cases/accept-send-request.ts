@@ -2,8 +2,8 @@ import { markRequestEnqueued, takeNotificationId } from '../adapters/secondary/n
 import { enqueue } from '../adapters/secondary/send-queue';
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
-import { UnknownAppError } from '../domain/errors';
-import type { SendJob } from '../domain/send-job';
+import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
+import { jobFingerprint, type SendJob } from '../domain/send-job';
 import { partsOf } from '../domain/work';
 import { logger } from '../observability';
 
@@ -20,12 +20,15 @@ export interface SendRequestAnswer {
  *
  * 1. Refuse an app the deployment does not serve (UnknownApp) and a payload APNs
  *    would refuse (PayloadTooLarge) — before anything is stored or queued.
- * 2. Take the notification id with a conditional write. Taken already: answer as
- *    the first time and enqueue nothing — unless that first request never finished
- *    enqueuing (it crashed), then enqueue its jobs again: the sender deduplicates
- *    by notification id and part, so nobody is notified twice.
- * 3. Split the recipients into jobs (1 000 users or 5 000 tokens each) and put them
- *    on the send queue, ten per SendMessageBatch.
+ * 2. Take the notification id with a conditional write that also stores the job's
+ *    fingerprint. Taken by a different job (other recipients or content), even one
+ *    still being accepted: NotificationIdConflict. Taken by this same job: answer
+ *    as the first time and enqueue nothing — unless that first request has not
+ *    finished enqueuing (it crashed, or is still at it), then enqueue its jobs
+ *    again: the sender deduplicates by notification id and part, so nobody is
+ *    notified twice.
+ * 3. Split the recipients into jobs (1 000 users or 2 000 tokens each) and put them
+ *    on the send queue as ASCII JSON, batched within SQS's limits.
  * 4. Mark the request enqueued and answer with the id and the counts.
  */
 export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {
@@ -39,18 +42,24 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
     recipients: 'userIds' in job.to ? { users: job.to.userIds.length } : { tokens: job.to.tokens.length },
     jobs: parts.length,
   };
+  const fingerprint = jobFingerprint(job);
   const taken = await takeNotificationId(
     {
       notificationId: job.notificationId,
       answer: { ...answer },
       status: 'pending',
       createdAt: now.toISOString(),
+      jobFingerprint: fingerprint,
     },
     now,
   );
   if (!taken.taken) {
+    const previous = taken.existing.jobFingerprint;
+    if (previous !== undefined && previous !== fingerprint) {
+      throw new NotificationIdConflictError(job.notificationId);
+    }
     if (taken.existing.status === 'enqueued') return taken.existing.answer as unknown as SendRequestAnswer;
-    logger.warn('re-enqueuing a request whose first attempt did not finish', {
+    logger.warn('re-enqueuing a request whose first attempt has not finished', {
       notificationId: job.notificationId,
     });
   }

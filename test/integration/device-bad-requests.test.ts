@@ -1,6 +1,6 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { api, newToken, newUser } from '../support/api';
+import { api, jwtWithClaims, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 
 const db = new DynamoDBClient({});
@@ -29,9 +29,28 @@ interface BadRequest {
   body?: unknown;
   rawBody?: string;
   headers?: Record<string, string>;
+  /** The caller's verified JWT claims, when not a fresh valid user. */
+  claims?: Record<string, string | number | boolean | string[]>;
   status: number;
   code: string;
+  /** What the message must say, beyond being a sentence. */
+  message?: RegExp;
 }
+
+/** What API Gateway passes on for a token whose `sub` has this JSON value, and the token itself. */
+function callerWithSub(sub: unknown): Pick<BadRequest, 'claims' | 'headers'> {
+  const passedOn = Array.isArray(sub) ? `[${sub.join(' ')}]` : String(sub);
+  return {
+    claims: { sub: passedOn, iss: 'https://issuer.test', aud: 'pushgate' },
+    headers: {
+      authorization: `Bearer ${jwtWithClaims({ sub, iss: 'https://issuer.test', aud: 'pushgate' })}`,
+    },
+  };
+}
+
+/** 32 bytes of "a": a double-decoded `%2561…` would register exactly this token. */
+const aaaToken = 'a'.repeat(64);
+const deepLocale = `{"appId":"${TEST_APP_ID}","environment":"production","locale":${'['.repeat(1000)}${']'.repeat(1000)}}`;
 
 const badRequests: BadRequest[] = [
   // the body itself
@@ -161,7 +180,7 @@ const badRequests: BadRequest[] = [
   },
   {
     name: 'token base64 encoded',
-    path: `/v1/devices/${encodeURIComponent(Buffer.from(token, 'hex').toString('base64'))}`,
+    path: `/v1/devices/${encodeURIComponent(Buffer.from('ab'.repeat(32), 'hex').toString('base64'))}`,
     body: ok,
     status: 400,
     code: 'InvalidDeviceToken',
@@ -174,11 +193,116 @@ const badRequests: BadRequest[] = [
     code: 'InvalidDeviceToken',
   },
   {
+    // An escape that is not UTF-8 reaches the handler as it was, and is no hex.
     name: 'token with broken URL encoding',
     path: '/v1/devices/%E0%A4%A',
     body: ok,
     status: 400,
-    code: 'InvalidRequest',
+    code: 'InvalidDeviceToken',
+  },
+  {
+    name: 'token double-encoded (%2561… is "%61…", never "aa…")',
+    path: `/v1/devices/%2561${aaaToken.slice(2)}`,
+    body: ok,
+    status: 400,
+    code: 'InvalidDeviceToken',
+  },
+  {
+    name: 'token after a no-break space',
+    path: `/v1/devices/%C2%A0${token}`,
+    body: ok,
+    status: 400,
+    code: 'InvalidDeviceToken',
+    message: /whitespace/,
+  },
+  {
+    name: 'token after a byte order mark',
+    path: `/v1/devices/%EF%BB%BF${token}`,
+    body: ok,
+    status: 400,
+    code: 'InvalidDeviceToken',
+  },
+  {
+    name: 'token before a line separator (U+2028)',
+    path: `/v1/devices/${token}%E2%80%A8`,
+    body: ok,
+    status: 400,
+    code: 'InvalidDeviceToken',
+  },
+  {
+    name: 'token after a tab',
+    path: `/v1/devices/%09${token}`,
+    body: ok,
+    status: 400,
+    code: 'InvalidDeviceToken',
+  },
+  {
+    name: 'token before a space',
+    path: `/v1/devices/${token}%20`,
+    body: ok,
+    status: 400,
+    code: 'InvalidDeviceToken',
+  },
+  // nesting
+  { name: 'a body nested 1 000 levels deep', rawBody: deepLocale, status: 400, code: 'NestingTooDeep' },
+  // the caller's identity (the JWT's sub claim)
+  {
+    name: 'sub with a space',
+    body: ok,
+    ...callerWithSub('alice smith'),
+    status: 403,
+    code: 'InvalidSubject',
+  },
+  { name: 'sub with NUL', body: ok, ...callerWithSub('alice\u0000'), status: 403, code: 'InvalidSubject' },
+  {
+    name: 'sub of 5 000 characters',
+    body: ok,
+    ...callerWithSub('u'.repeat(5000)),
+    status: 403,
+    code: 'InvalidSubject',
+    message: /at most 256/,
+  },
+  {
+    name: 'sub with a slash',
+    body: ok,
+    ...callerWithSub('tenant/alice'),
+    status: 403,
+    code: 'InvalidSubject',
+  },
+  { name: 'sub non-ASCII', body: ok, ...callerWithSub('alicé'), status: 403, code: 'InvalidSubject' },
+  {
+    name: 'sub a number',
+    body: ok,
+    ...callerWithSub(12345),
+    status: 403,
+    code: 'InvalidSubject',
+    message: /not a string/,
+  },
+  { name: 'sub an array', body: ok, ...callerWithSub(['alice']), status: 403, code: 'InvalidSubject' },
+  { name: 'sub a boolean', body: ok, ...callerWithSub(true), status: 403, code: 'InvalidSubject' },
+  {
+    name: 'no sub claim',
+    body: ok,
+    claims: { iss: 'https://issuer.test', aud: 'pushgate' },
+    status: 401,
+    code: 'Unauthorized',
+  },
+  { name: 'empty sub', body: ok, ...callerWithSub(''), status: 401, code: 'Unauthorized' },
+  {
+    name: 'GET /v1/devices with a sub with spaces',
+    method: 'GET',
+    path: '/v1/devices',
+    ...callerWithSub('a b'),
+    status: 403,
+    code: 'InvalidSubject',
+  },
+  {
+    name: 'DELETE /v1/devices/{token} with a numeric sub',
+    method: 'DELETE',
+    path: `/v1/devices/${token}`,
+    ...callerWithSub(7),
+    status: 403,
+    code: 'InvalidSubject',
   },
   {
     name: 'unbalanced NSData brackets',
@@ -201,6 +325,23 @@ const badRequests: BadRequest[] = [
     path: `/v1/users/${'u'.repeat(300)}/devices`,
     status: 400,
     code: 'InvalidRequest',
+    message: /^The path parameter "userId": /,
+  },
+  {
+    name: 'backend list with a user id holding an encoded "?"',
+    method: 'GET',
+    path: '/v1/users/a%3Fb/devices',
+    status: 400,
+    code: 'InvalidRequest',
+    message: /path parameter/,
+  },
+  {
+    name: 'backend erase with an empty-looking user id (a decoded tab)',
+    method: 'DELETE',
+    path: '/v1/users/%09/devices',
+    status: 400,
+    code: 'InvalidRequest',
+    message: /path parameter/,
   },
   {
     name: 'backend erase with a user id with spaces',
@@ -221,6 +362,7 @@ describe('bad device requests', () => {
     const method = bad.method ?? 'PUT';
     const answer = await api(method, bad.path ?? `/v1/devices/${token}`, {
       as: newUser(),
+      ...(bad.claims === undefined ? {} : { claims: bad.claims }),
       backend: bad.path?.startsWith('/v1/users/') ?? false,
       ...(bad.rawBody === undefined ? {} : { rawBody: bad.rawBody }),
       ...(bad.body === undefined ? {} : { body: bad.body }),
@@ -229,6 +371,7 @@ describe('bad device requests', () => {
     expect(answer.status).toBe(bad.status);
     expect(answer.body.error.code).toBe(bad.code);
     expect(answer.body.error.message).toMatch(/^[A-Z"].{10,}/);
+    expect(answer.body.error.message).toMatch(bad.message ?? /./);
     expect(Object.keys(answer.body)).toEqual(['error']);
     expect(await tableSize()).toBe(before);
   });

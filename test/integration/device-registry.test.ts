@@ -180,3 +180,89 @@ describe('backend device routes', () => {
     expect((await api('DELETE', `/v1/users/${carol}/devices`, { backend: true })).status).toBe(204);
   });
 });
+
+describe('registration races', () => {
+  it('50 parallel registrations of one token by two users: every answer 2xx, one owner at the end', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const token = newToken();
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        api('PUT', `/v1/devices/${token}`, { as: i % 2 === 0 ? alice : bob, body: registration }),
+      ),
+    );
+    expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
+    expect(answers.map((answer) => answer.status).every((status) => status === 200 || status === 201)).toBe(
+      true,
+    );
+    const owner = (await stored(token))?.userId;
+    expect([alice, bob]).toContain(owner);
+    const listed = await Promise.all(
+      [alice, bob].map(async (user) => (await api('GET', '/v1/devices', { as: user })).body.devices),
+    );
+    expect(
+      listed.flat().map((device: { token: string; userId: string }) => [device.token, device.userId]),
+    ).toEqual([[token, owner]]);
+  });
+
+  it('the same user registering one token 20 times at once: one device, created once', async () => {
+    const alice = newUser('alice');
+    const token = newToken();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => api('PUT', `/v1/devices/${token}`, { as: alice, body: registration })),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(19);
+    expect((await api('GET', '/v1/devices', { as: alice })).body.devices).toHaveLength(1);
+  });
+});
+
+describe('path parameters are decoded exactly once', () => {
+  it('DELETE /v1/users/p%2541/devices erases user "p%41", never user "pA"', async () => {
+    const suffix = Math.random().toString(36).slice(2);
+    const percentUser = `p%41-${suffix}`;
+    const letterUser = `pA-${suffix}`;
+    const percentToken = newToken();
+    const letterToken = newToken();
+    await api('PUT', `/v1/devices/${percentToken}`, { as: percentUser, body: registration });
+    await api('PUT', `/v1/devices/${letterToken}`, { as: letterUser, body: registration });
+    const answer = await api('DELETE', `/v1/users/${encodeURIComponent(percentUser)}/devices`, {
+      backend: true,
+    });
+    expect(answer.status).toBe(204);
+    expect(await stored(percentToken)).toBeUndefined();
+    expect((await stored(letterToken))?.userId).toBe(letterUser);
+  });
+
+  it('GET /v1/users/100%25/devices lists the devices of user "100%"', async () => {
+    const user = `100%-${Math.random().toString(36).slice(2)}`;
+    const token = newToken();
+    await api('PUT', `/v1/devices/${token}`, { as: user, body: registration });
+    const answer = await api('GET', `/v1/users/${encodeURIComponent(user)}/devices`, { backend: true });
+    expect(answer.status).toBe(200);
+    expect(answer.body.devices.map((d: { token: string; userId: string }) => [d.token, d.userId])).toEqual([
+      [token, user],
+    ]);
+  });
+
+  it('a token spelled %2561… is refused as it is and never registers as aa…', async () => {
+    const token = `aa${newToken(31)}`;
+    const answer = await api('PUT', `/v1/devices/%2561${token.slice(2)}`, {
+      as: newUser(),
+      body: registration,
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('InvalidDeviceToken');
+    expect(await stored(token)).toBeUndefined();
+  });
+
+  it('an encoded slash splits the path as API Gateway does: no route, nothing erased', async () => {
+    const user = newUser('erin');
+    const token = newToken();
+    await api('PUT', `/v1/devices/${token}`, { as: user, body: registration });
+    const answer = await api('DELETE', `/v1/users/${user}%2Fx/devices`, { backend: true });
+    expect(answer.status).toBe(404);
+    expect((await stored(token))?.userId).toBe(user);
+  });
+});

@@ -22,7 +22,16 @@ async function queued(): Promise<number> {
   return Object.values(Attributes).reduce((sum, n) => sum + Number(n), 0);
 }
 
-const badBodies: [string, unknown, number, string][] = [
+/** A value nested `levels` arrays deep, built without recursion. */
+function nested(levels: number): unknown {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+const withProtoKey = (json: string) => JSON.parse(json) as Record<string, unknown>;
+
+/** [name, body, status, code, what the message must say]. */
+const badBodies: [string, unknown, number, string, RegExp?][] = [
   ['empty object', {}, 400, 'InvalidRequest'],
   ['JSON array', [ok], 400, 'InvalidRequest'],
   ['JSON string', 'notify alice', 400, 'InvalidRequest'],
@@ -52,7 +61,68 @@ const badBodies: [string, unknown, number, string][] = [
     { ...ok, to: { userIds: Array.from({ length: 50_001 }, (_, i) => `u${i}`) } },
     400,
     'InvalidRequest',
+    /"to.userIds": A job names at most 50000 users/,
   ],
+  [
+    'more than 50 000 tokens',
+    { ...ok, to: { tokens: Array.from({ length: 50_001 }, () => token) } },
+    400,
+    'InvalidRequest',
+    /at most 50000 tokens/,
+  ],
+  ['userIds a string', { ...ok, to: { userIds: 'alice' } }, 400, 'InvalidRequest', /"to.userIds"/],
+  ['user id with a slash', { ...ok, to: { userIds: ['tenant/alice'] } }, 400, 'InvalidRequest', /"\/"/],
+  ['user id with a hash', { ...ok, to: { userIds: ['alice#2'] } }, 400, 'InvalidRequest'],
+  ['user id with NUL', { ...ok, to: { userIds: ['alice\u0000'] } }, 400, 'InvalidRequest'],
+  // nesting: refused before validation or serialisation can exhaust the stack
+  ['data nested 2 200 levels deep', { ...ok, data: { deep: nested(2200) } }, 400, 'NestingTooDeep'],
+  [
+    'content-state nested 2 200 levels deep',
+    { ...ok, aps: { event: 'update', 'content-state': { deep: nested(2200) } } },
+    400,
+    'NestingTooDeep',
+  ],
+  ['userIds nested 2 200 levels deep', { ...ok, to: { userIds: nested(2200) } }, 400, 'NestingTooDeep'],
+  ['data nested 33 levels deep', { ...ok, data: { deep: nested(31) } }, 400, 'NestingTooDeep', /32 levels/],
+  // header-bound strings
+  [
+    'collapse id with NUL',
+    { ...ok, apns: { collapseId: 'order\u0000123' } },
+    400,
+    'InvalidRequest',
+    /header/,
+  ],
+  ['collapse id with a line feed', { ...ok, apns: { collapseId: 'order\n123' } }, 400, 'InvalidRequest'],
+  ['collapse id with CR LF', { ...ok, apns: { collapseId: 'a\r\nx-evil: 1' } }, 400, 'InvalidRequest'],
+  ['collapse id with DEL', { ...ok, apns: { collapseId: 'order\u007f' } }, 400, 'InvalidRequest'],
+  ['collapse id with a tab', { ...ok, apns: { collapseId: 'order\t1' } }, 400, 'InvalidRequest'],
+  ['collapse id non-ASCII', { ...ok, apns: { collapseId: 'bestellung-ä' } }, 400, 'InvalidRequest'],
+  ['collapse id an emoji', { ...ok, apns: { collapseId: '🎉' } }, 400, 'InvalidRequest'],
+  ['collapse id with a leading space', { ...ok, apns: { collapseId: ' order' } }, 400, 'InvalidRequest'],
+  ['collapse id empty', { ...ok, apns: { collapseId: '' } }, 400, 'InvalidRequest'],
+  // __proto__ is a key like any other: refused where keys are fixed
+  [
+    '__proto__ at the top level',
+    withProtoKey(
+      `{"__proto__":{"x":1},"appId":"${TEST_APP_ID}","to":{"userIds":["a"]},"aps":{"alert":"Hi"}}`,
+    ),
+    400,
+    'UnknownField',
+    /"__proto__"/,
+  ],
+  [
+    '__proto__ in aps',
+    { ...ok, aps: withProtoKey('{"alert":"Hi","__proto__":{"badge":1}}') },
+    400,
+    'UnknownField',
+    /"__proto__" in "aps"/,
+  ],
+  // tokens wrapped in whitespace or invisible characters
+  ['token after a no-break space', { ...ok, to: { tokens: [`\u00a0${token}`] } }, 400, 'InvalidDeviceToken'],
+  ['token after a byte order mark', { ...ok, to: { tokens: [`\ufeff${token}`] } }, 400, 'InvalidDeviceToken'],
+  ['token before U+2028', { ...ok, to: { tokens: [`${token}\u2028`] } }, 400, 'InvalidDeviceToken'],
+  ['token after a tab', { ...ok, to: { tokens: [`\t${token}`] } }, 400, 'InvalidDeviceToken'],
+  ['token before a space', { ...ok, to: { tokens: [`${token} `] } }, 400, 'InvalidDeviceToken'],
   [
     'iOS 13 description token',
     { ...ok, to: { tokens: ['{length = 32, bytes = 0xab12 ... cd34 }'] } },
@@ -91,7 +161,7 @@ describe('bad send requests', () => {
     expect(badBodies.length).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(badBodies)('%s → %i %s, nothing enqueued or stored', async (_name, body, status, code) => {
+  it.each(badBodies)('%s → %i %s, nothing enqueued or stored', async (_name, body, status, code, message) => {
     const notificationId = `bad-${Math.random().toString(36).slice(2)}`;
     const withId =
       typeof body === 'object' && body !== null && !Array.isArray(body) ? { notificationId, ...body } : body;
@@ -99,6 +169,7 @@ describe('bad send requests', () => {
     expect(answer.status).toBe(status);
     expect(answer.body.error.code).toBe(code);
     expect(answer.body.error.message.length).toBeGreaterThan(10);
+    expect(answer.body.error.message).toMatch(message ?? /./);
     expect(await queued()).toBe(0);
     const record = await db.send(
       new GetCommand({
@@ -107,6 +178,13 @@ describe('bad send requests', () => {
       }),
     );
     expect(record.Item).toBeUndefined();
+  });
+
+  it('refuses a body nested 100 000 levels deep (200 KB) with 400 NestingTooDeep', async () => {
+    const rawBody = `{"appId":"${TEST_APP_ID}","to":{"userIds":["a"]},"aps":{"alert":"Hi"},"data":{"d":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const answer = await api('POST', '/v1/notifications', { backend: true, rawBody });
+    expect([answer.status, answer.body.error.code]).toEqual([400, 'NestingTooDeep']);
+    expect(await queued()).toBe(0);
   });
 
   it('refuses malformed JSON and a wrong content type the same way', async () => {

@@ -1,8 +1,9 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { seedDevices } from '../support/seed';
-import { alertJob, registerDevices, SenderHarness } from '../support/sender-harness';
+import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
 
 const harness = new SenderHarness();
 beforeAll(() => harness.start(), 30_000);
@@ -47,23 +48,102 @@ describe('POST /v1/notifications', () => {
       pushgate: { id: answer.body.notificationId },
     });
   });
+});
 
-  it('a repeat with a taken id answers as the first time even if its body differs, and sends nothing', async () => {
-    const user = newUser();
-    await registerDevices(user, 1);
-    const first = await api('POST', '/v1/notifications', {
-      backend: true,
-      body: alertJob({ userIds: [user] }, { notificationId: 'taken-id' }),
+describe('notification ids: one id, one job', () => {
+  const post = (body: unknown) => api('POST', '/v1/notifications', { backend: true, body });
+  const inboxOf = () =>
+    harness.simulator.inbox.map((entry) => ({ token: entry.token, payload: entry.payload }));
+
+  it('a repeat of the same job answers as the first time and sends nothing, whatever its key order or token case', async () => {
+    const [token = ''] = await registerDevices(newUser(), 1);
+    const id = `repeat-${Date.now()}`;
+    const first = await post({
+      notificationId: id,
+      appId: TEST_APP_ID,
+      to: { tokens: [token] },
+      aps: { alert: 'Hi', badge: 1 },
     });
     await harness.source.idle();
-    const second = await api('POST', '/v1/notifications', {
-      backend: true,
-      body: alertJob({ userIds: [user, newUser()] }, { notificationId: 'taken-id' }),
+    const again = await post({
+      aps: { badge: 1, alert: 'Hi' },
+      to: { tokens: [token.toUpperCase()] },
+      appId: TEST_APP_ID,
+      notificationId: id,
     });
     await harness.source.idle();
-    expect(second.status).toBe(202);
-    expect(second.body).toEqual(first.body);
+    expect(first.status).toBe(202);
+    expect([again.status, again.body]).toEqual([202, first.body]);
     expect(harness.simulator.inbox).toHaveLength(1);
+  });
+
+  it.each([
+    ['other recipients', { to: { userIds: ['someone-else'] } }],
+    ['other content', { aps: { alert: 'Something else' } }],
+    ['other data', { data: { orderId: '2' } }],
+    ['other options', { apns: { priority: 5 } }],
+  ])(
+    'the id taken by a job with %s: 409 NotificationIdConflict, the record unchanged, nothing sent',
+    async (_name, change) => {
+      const user = newUser();
+      await registerDevices(user, 1);
+      const id = `conflict-${Math.random().toString(36).slice(2)}`;
+      const job = { ...alertJob({ userIds: [user] }), data: { orderId: '1' }, notificationId: id };
+      const first = await post(job);
+      await harness.source.idle();
+      const record = await notificationRecord(id);
+      const conflict = await post({ ...job, ...change });
+      await harness.source.idle();
+      expect(first.status).toBe(202);
+      expect(conflict.status).toBe(409);
+      expect(conflict.body.error.code).toBe('NotificationIdConflict');
+      expect(conflict.body.error.message).toContain(id);
+      expect(await notificationRecord(id)).toEqual(record);
+      expect(harness.simulator.inbox).toHaveLength(1);
+    },
+  );
+
+  it('20 concurrent POSTs with one id, half for alice with A and half for bob with B: one job delivered, the other half 409', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const [aliceToken] = await registerDevices(alice, 1);
+    const [bobToken] = await registerDevices(bob, 1);
+    const id = `race-${Date.now()}`;
+    const forAlice = alertJob({ userIds: [alice] }, { notificationId: id, aps: { alert: 'A' } });
+    const forBob = alertJob({ userIds: [bob] }, { notificationId: id, aps: { alert: 'B' } });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        post(i % 2 === 0 ? forAlice : forBob).then((answer) => ({ i, answer })),
+      ),
+    );
+    await harness.source.idle();
+
+    const accepted = answers.filter(({ answer }) => answer.status === 202);
+    const refused = answers.filter(({ answer }) => answer.status === 409);
+    expect(accepted).toHaveLength(10);
+    expect(refused).toHaveLength(10);
+    const winner = (accepted[0]?.i ?? 0) % 2;
+    expect(accepted.every(({ i }) => i % 2 === winner)).toBe(true);
+    expect(refused.every(({ answer }) => answer.body.error.code === 'NotificationIdConflict')).toBe(true);
+    expect(new Set(accepted.map(({ answer }) => JSON.stringify(answer.body))).size).toBe(1);
+    expect(accepted[0]?.answer.body).toEqual({ notificationId: id, recipients: { users: 1 }, jobs: 1 });
+    expect(inboxOf()).toEqual([
+      winner === 0
+        ? { token: aliceToken, payload: { aps: { alert: 'A' }, pushgate: { id } } }
+        : { token: bobToken, payload: { aps: { alert: 'B' }, pushgate: { id } } },
+    ]);
+  });
+
+  it('20 concurrent identical POSTs: all 202 with one answer, one delivery per device', async () => {
+    const user = newUser();
+    const tokens = await registerDevices(user, 2);
+    const id = `same-${Date.now()}`;
+    const job = alertJob({ userIds: [user] }, { notificationId: id });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post(job)));
+    await harness.source.idle();
+    expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(202));
+    expect(new Set(answers.map((answer) => JSON.stringify(answer.body))).size).toBe(1);
+    expect(harness.inboxTokens().sort()).toEqual([...tokens].sort());
   });
 });
 
@@ -76,3 +156,14 @@ describe('jobs published straight to SQS', () => {
     expect(new Set(harness.inboxTokens()).size).toBe(devices.length);
   }, 300_000);
 });
+
+async function notificationRecord(notificationId: string) {
+  const { Item } = await db.send(
+    new GetCommand({
+      TableName: process.env.NOTIFICATIONS_TABLE_NAME,
+      Key: { pk: `notification#${notificationId}`, sk: 'request' },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}

@@ -12,6 +12,8 @@ export interface ApiAnswer {
 interface CallOptions {
   /** Calls as this signed-in app user (JWT `sub`). */
   as?: string;
+  /** Calls with exactly these verified JWT claims (as API Gateway's authorizer passes them on). */
+  claims?: Record<string, string | number | boolean | string[]>;
   /** Calls as a backend with IAM credentials. */
   backend?: boolean;
   body?: unknown;
@@ -26,10 +28,12 @@ interface CallOptions {
  */
 export async function api(method: string, url: string, options: CallOptions = {}): Promise<ApiAnswer> {
   const found = findRoute(method, url.split('?')[0] ?? url);
-  if (found === undefined) throw new Error(`No route for ${method} ${url}`);
+  // API Gateway's own answer when the (decoded) path matches no route.
+  if (found === undefined)
+    return { status: 404, body: { message: 'Not Found' }, raw: '{"message":"Not Found"}' };
   const caller: Caller = options.backend
     ? { iam: { userArn: 'arn:aws:iam::000000000000:role/backend' } }
-    : { jwt: { sub: options.as ?? 'nobody', iss: 'https://issuer.test', aud: 'pushgate' } };
+    : { jwt: options.claims ?? { sub: options.as ?? 'nobody', iss: 'https://issuer.test', aud: 'pushgate' } };
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers = { 'content-type': 'application/json', ...options.headers };
   const response = await invokeRoute(found.route, found.params, { method, url, headers, body }, caller);
@@ -38,6 +42,16 @@ export async function api(method: string, url: string, options: CallOptions = {}
     body: response.body ? JSON.parse(response.body) : undefined,
     raw: response.body,
   };
+}
+
+/**
+ * A JWT with these claims and no valid signature, for the Authorization header:
+ * API Gateway has verified the token before the handler runs, so the handler only
+ * ever reads its payload.
+ */
+export function jwtWithClaims(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'ES256', typ: 'JWT' })}.${part(claims)}.${Buffer.from('unsigned').toString('base64url')}`;
 }
 
 export function newToken(bytes = 32): string {

@@ -21,7 +21,6 @@ describe('canonicalDeviceToken', () => {
     ['mixed case', `${token.slice(0, 32).toUpperCase()}${token.slice(32)}`],
     ['<NSData description> with spaces', `<${token.match(/.{8}/g)?.join(' ')}>`],
     ['<NSData description> uppercase', `<${token.toUpperCase().match(/.{8}/g)?.join(' ')}>`],
-    ['surrounding whitespace', `  ${token}\n`],
   ])('accepts %s and returns lowercase hex', (_name, raw) => {
     expect(canonicalDeviceToken(raw)).toBe(token);
   });
@@ -41,7 +40,13 @@ describe('canonicalDeviceToken', () => {
 
   it.each([
     ['empty', '', /empty/],
-    ['only spaces', '   ', /empty/],
+    ['only spaces', '   ', /whitespace/],
+    ['surrounding spaces', `  ${token}\n`, /whitespace/],
+    ['a leading tab', `\t${token}`, /whitespace/],
+    ['a trailing no-break space', `${token}\u00a0`, /whitespace/],
+    ['a leading byte order mark', `\ufeff${token}`, /whitespace/],
+    ['a trailing line separator (U+2028)', `${token}\u2028`, /whitespace/],
+    ['spaces around an NSData description', ` <${token.match(/.{8}/g)?.join(' ')}> `, /whitespace/],
     ['non-hex letters', `${token.slice(0, 62)}zz`, /hexadecimal/],
     ['dashes', token.match(/.{8}/g)?.join('-') ?? '', /hexadecimal/],
     ['base64', Buffer.from(token, 'hex').toString('base64'), /hexadecimal/],
@@ -50,8 +55,8 @@ describe('canonicalDeviceToken', () => {
     ['15 bytes', 'ab'.repeat(15), /15 bytes/],
     ['201 bytes', 'ab'.repeat(201), /201 bytes/],
     ['unbalanced bracket', `<${token}`, /hexadecimal/],
-    ['brackets with double spaces', `<${token.slice(0, 8)}  ${token.slice(8)}>`, /hexadecimal/],
-    ['spaces without brackets', token.match(/.{8}/g)?.join(' ') ?? '', /hexadecimal/],
+    ['brackets with double spaces', `<${token.slice(0, 8)}  ${token.slice(8)}>`, /whitespace/],
+    ['spaces without brackets', token.match(/.{8}/g)?.join(' ') ?? '', /whitespace/],
   ])('rejects %s', (_name, raw, message) => {
     expect(rejection(raw).message).toMatch(message);
   });

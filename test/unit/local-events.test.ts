@@ -1,7 +1,8 @@
 import { APIGatewayProxyEventV2Schema, SqsSchema } from '@aws-lambda-powertools/parser/schemas';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
-import { apiGatewayEvent, matchRoute } from '../../local/lambda-events';
+import { findRoute } from '../../local/http-dispatch';
+import { apiGatewayEvent, decodeRequestPath, matchRoute } from '../../local/lambda-events';
 import { sqsRecord } from '../../local/sqs-event-source';
 
 const route = (name: string) => API_ROUTES.find((r) => r.name === name) ?? (undefined as never);
@@ -62,5 +63,40 @@ describe('offline events have the shape AWS delivers (Powertools parser schemas)
     const parsed = SqsSchema.parse({ Records: [record] });
     expect(parsed.Records[0]?.attributes.ApproximateReceiveCount).toBe('2');
     expect(parsed.Records[0]?.awsRegion).toBe('us-east-1');
+  });
+});
+
+describe('the offline gateway decodes the path once, like the HTTP API', () => {
+  it.each([
+    ['/v1/users/p%2541/devices', '/v1/users/p%41/devices'],
+    ['/v1/users/100%25/devices', '/v1/users/100%/devices'],
+    ['/v1/devices/%2561bc', '/v1/devices/%61bc'],
+    ['/v1/users/a%2Fb/devices', '/v1/users/a/b/devices'],
+    ['/v1/users/caf%C3%A9/devices', '/v1/users/café/devices'],
+    ['/v1/users/100%/devices', '/v1/users/100%/devices'],
+    ['/v1/devices/%E0%A4%A', '/v1/devices/%E0%A4%A'],
+    ['/v1/users/%41%E0/devices', '/v1/users/A%E0/devices'],
+  ])('%s → %s', (encoded, decoded) => {
+    expect(decodeRequestPath(encoded)).toBe(decoded);
+  });
+
+  it('hands the handler the decoded parameter, and rawPath decoded as AWS does', () => {
+    const found = findRoute('DELETE', '/v1/users/p%2541/devices');
+    expect(found?.params).toEqual({ userId: 'p%41' });
+    const event = apiGatewayEvent(
+      route('erase-user-devices'),
+      { method: 'DELETE', url: '/v1/users/p%2541/devices?x=%41', headers: {} },
+      found?.params ?? {},
+      { iam: { userArn: 'arn:aws:iam::000000000000:role/backend' } },
+    );
+    expect([event.rawPath, event.requestContext.http.path]).toEqual([
+      '/v1/users/p%41/devices',
+      '/v1/users/p%41/devices',
+    ]);
+    expect(event.rawQueryString).toBe('x=%41');
+  });
+
+  it('an encoded slash separates segments: no route matches', () => {
+    expect(findRoute('GET', '/v1/users/a%2Fb/devices')).toBeUndefined();
   });
 });

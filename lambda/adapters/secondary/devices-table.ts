@@ -19,27 +19,21 @@ function fromItem(item: Record<string, unknown>): Device {
 
 /**
  * Registers or refreshes a token for a user. New or already the caller's: one
- * conditional update that keeps `registeredAt`. Held by another user: one
- * conditional put that replaces the record — the move is a single atomic write.
- * A race between the two (the token deleted or claimed meanwhile) is retried.
+ * conditional update that keeps `registeredAt`. Held by another user: one put that
+ * replaces the record — the move is a single atomic write, and it needs no
+ * condition, so registrations racing for one token all succeed and the last write
+ * decides the owner (no retry loop that could run out).
  */
 export async function saveDevice(
   registration: DeviceRegistration,
   now: Date,
 ): Promise<{ device: Device; outcome: RegistrationOutcome }> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      return await refreshOrCreate(registration, now);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    try {
-      return { device: await moveFromOtherUser(registration, now), outcome: 'moved' };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+  try {
+    return await refreshOrCreate(registration, now);
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
-  throw new Error('Device registration kept racing with concurrent writes');
+  return takeOver(registration, now);
 }
 
 async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
@@ -83,23 +77,29 @@ async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
   return { device, outcome };
 }
 
-async function moveFromOtherUser(registration: DeviceRegistration, now: Date): Promise<Device> {
+/**
+ * Writes the device over whatever record the token has. What it replaced tells the
+ * outcome: another user's (moved), nothing (created: deleted meanwhile), or the
+ * caller's own (refreshed: a concurrent registration of the caller won the race a
+ * moment ago, so `registeredAt` is as good as unchanged).
+ */
+async function takeOver(
+  registration: DeviceRegistration,
+  now: Date,
+): Promise<{ device: Device; outcome: RegistrationOutcome }> {
   const device: Device = {
     ...registration,
     registeredAt: now.toISOString(),
     lastSeenAt: now.toISOString(),
     expiresAt: deviceExpiry(now),
   };
-  await dynamo.send(
-    new PutCommand({
-      TableName: config.devicesTableName,
-      Item: device,
-      ConditionExpression: 'attribute_exists(#token) AND #userId <> :userId',
-      ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
-      ExpressionAttributeValues: { ':userId': registration.userId },
-    }),
+  const { Attributes } = await dynamo.send(
+    new PutCommand({ TableName: config.devicesTableName, Item: device, ReturnValues: 'ALL_OLD' }),
   );
-  return device;
+  const previous = Attributes === undefined ? undefined : fromItem(Attributes);
+  const outcome: RegistrationOutcome =
+    previous === undefined ? 'created' : previous.userId === registration.userId ? 'refreshed' : 'moved';
+  return { device, outcome };
 }
 
 /** Deletes the token only if it belongs to the user; otherwise DeviceNotFoundError. */

@@ -111,6 +111,8 @@ export interface SendRequestRecord {
   /** `pending` until every job of the request is on the queue. */
   status: 'pending' | 'enqueued';
   createdAt: string;
+  /** The job's fingerprint: a repeat must ask for exactly the same (absent on records from before it existed). */
+  jobFingerprint?: string;
 }
 
 /**

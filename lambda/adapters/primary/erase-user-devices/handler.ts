@@ -2,15 +2,14 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { userIdSchema } from '../../../domain/user';
 import { eraseUserDevices } from '../../../use-cases/erase-user-devices';
-import { parseWith } from '../../../validation';
-import { pathParameter } from '../http/request';
+import { parsePathParameter } from '../http/request';
 import { httpErrors, noContent } from '../http/response';
 
 /** `DELETE /v1/users/{userId}/devices` (IAM) — log the user out everywhere / erase their devices. */
 export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
   .use(httpErrors())
   .handler(async (event) => {
-    const userId = parseWith(userIdSchema, pathParameter(event, 'userId'));
+    const userId = parsePathParameter(event, 'userId', userIdSchema);
     await eraseUserDevices(userId);
     return noContent();
   });

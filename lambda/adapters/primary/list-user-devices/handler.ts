@@ -2,14 +2,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { userIdSchema } from '../../../domain/user';
 import { listDevices } from '../../../use-cases/list-devices';
-import { parseWith } from '../../../validation';
-import { pathParameter } from '../http/request';
+import { parsePathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
 
 /** `GET /v1/users/{userId}/devices` (IAM) — a user's devices, for backends and support. */
 export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
   .use(httpErrors())
   .handler(async (event) => {
-    const userId = parseWith(userIdSchema, pathParameter(event, 'userId'));
+    const userId = parsePathParameter(event, 'userId', userIdSchema);
     return json(200, { devices: await listDevices(userId) });
   });

@@ -3,8 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { canonicalDeviceToken } from '../../../domain/device-token';
 import { notificationIdSchema } from '../../../domain/send-job';
 import { recordReceipt } from '../../../use-cases/record-receipt';
-import { parseWith } from '../../../validation';
-import { callerUserId, parseJsonBody, pathParameter } from '../http/request';
+import { callerUserId, parseJsonBody, parsePathParameter } from '../http/request';
 import { httpErrors, noContent } from '../http/response';
 import { MAX_RECEIPT_BODY_BYTES, receiptBody } from './schema';
 
@@ -13,7 +12,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
   .use(httpErrors())
   .handler(async (event) => {
     const userId = callerUserId(event);
-    const notificationId = parseWith(notificationIdSchema, pathParameter(event, 'id'));
+    const notificationId = parsePathParameter(event, 'id', notificationIdSchema);
     const body = parseJsonBody(event, receiptBody, MAX_RECEIPT_BODY_BYTES);
     await recordReceipt(notificationId, canonicalDeviceToken(body.token), userId, body.event);
     return noContent();
