@@ -47,7 +47,9 @@ export interface ResolvedStage {
  */
 export function resolveStage(config: PushgateConfig, stage: string): ResolvedStage {
   if (!STAGE_PATTERN.test(stage)) {
-    throw new Error(`A stage name is 1–12 lower-case letters and digits, starting with a letter: "${stage}".`);
+    throw new Error(
+      `A stage name is 1–12 lower-case letters and digits, starting with a letter: "${stage}".`,
+    );
   }
   const known = Object.keys(config.stages);
   const stageConfig = config.stages[stage];
@@ -57,11 +59,14 @@ export function resolveStage(config: PushgateConfig, stage: string): ResolvedSta
     );
   }
   for (const name of known) {
-    if (!STAGE_PATTERN.test(name)) throw new Error(`pushgate.config.ts: "${name}" is not a valid stage name.`);
+    if (!STAGE_PATTERN.test(name))
+      throw new Error(`pushgate.config.ts: "${name}" is not a valid stage name.`);
   }
   const { env, ...props } = stageConfig;
   if (stage !== DEFAULT_STAGE) {
-    const example = (props.apps ?? []).find((app) => EXAMPLE_APP.test(app.appId) || EXAMPLE_APP.test(app.bundleId));
+    const example = (props.apps ?? []).find(
+      (app) => EXAMPLE_APP.test(app.appId) || EXAMPLE_APP.test(app.bundleId),
+    );
     if (example !== undefined) {
       throw new Error(
         `Stage "${stage}" still serves the example app ${example.appId}: configure your own apps in pushgate.config.ts (only the dev stage may use com.example.*).`,

@@ -7,9 +7,9 @@
  * ```
  */
 export { API_ROUTES, type ApiRoute } from './api-routes';
+export type { AlarmName } from './constructs/operations';
 export type { Binding } from './constructs/pushgate-function';
 export { PushgateFunction } from './constructs/pushgate-function';
-export type { AlarmName } from './constructs/operations';
 export { Pushgate } from './pushgate';
 export type { PushgateApp, PushgateProps, ResolvedPushgateProps } from './pushgate-props';
 export { PushgateStack, type PushgateStackProps } from './pushgate-stack';

@@ -71,7 +71,8 @@ export const appSchema = z
       app.credentialsKmsKeyArn === undefined ||
       app.credentialsSecretArn?.split(':')[3] === app.credentialsKmsKeyArn.split(':')[3],
     {
-      message: 'Secrets Manager uses a KMS key in the secret’s own region: the key and the secret must share it.',
+      message:
+        'Secrets Manager uses a KMS key in the secret’s own region: the key and the secret must share it.',
       path: ['credentialsKmsKeyArn'],
     },
   );
@@ -103,14 +104,18 @@ const authSchema = z
             from: z.email(),
             replyTo: z.email().optional(),
             /** The SES region, when not the stack's. */
-            sesRegion: z.string().regex(new RegExp(`^${region}$`)).optional(),
+            sesRegion: z
+              .string()
+              .regex(new RegExp(`^${region}$`))
+              .optional(),
           })
           .optional(),
       })
       .optional(),
   })
   .refine((auth) => (auth.jwt === undefined) !== (auth.cognito === undefined), {
-    message: 'Set exactly one of auth.jwt (your own OIDC issuer) or auth.cognito (a user pool created for you).',
+    message:
+      'Set exactly one of auth.jwt (your own OIDC issuer) or auth.cognito (a user pool created for you).',
   });
 
 export const pushgatePropsSchema = z
@@ -159,10 +164,14 @@ export const pushgatePropsSchema = z
         /** Reserved concurrency: guarantees the sender that many, and takes them from the account. */
         reservedConcurrency: z.int().min(2).optional(),
       })
-      .refine((sender) => sender.reservedConcurrency === undefined || sender.reservedConcurrency >= sender.maxConcurrency, {
-        message:
-          'reservedConcurrency below maxConcurrency makes Lambda throttle the event source: raise it or lower maxConcurrency.',
-      })
+      .refine(
+        (sender) =>
+          sender.reservedConcurrency === undefined || sender.reservedConcurrency >= sender.maxConcurrency,
+        {
+          message:
+            'reservedConcurrency below maxConcurrency makes Lambda throttle the event source: raise it or lower maxConcurrency.',
+        },
+      )
       .default({ maxConcurrency: 5 }),
     /** Who else may put jobs on the send queue directly. */
     publishers: z

@@ -32,13 +32,21 @@ export class PushgateStack extends Stack {
       'execute-api ARN of the API: IAM policies allow execute-api:Invoke on <ApiArn>/$default/<METHOD>/<path>.',
     );
     output('SendQueueUrl', push.sendQueue.queueUrl, 'Backends put send jobs here (sqs:SendMessage).');
-    output('SendQueueArn', push.sendQueue.queueArn, 'For IAM policies, SNS subscriptions and EventBridge targets.');
-    output('DeadLetterQueueUrl', push.deadLetterQueue.queueUrl, 'Jobs that could not be sent; npm run redrive.');
+    output(
+      'SendQueueArn',
+      push.sendQueue.queueArn,
+      'For IAM policies, SNS subscriptions and EventBridge targets.',
+    );
+    output(
+      'DeadLetterQueueUrl',
+      push.deadLetterQueue.queueUrl,
+      'Jobs that could not be sent; npm run redrive.',
+    );
     output('DeadLetterQueueArn', push.deadLetterQueue.queueArn, 'The dead-letter queue’s ARN.');
     output(
-      'BackendPolicyArn',
-      push.backendPolicy.managedPolicyArn,
-      'Attach to a backend role in this account: send jobs and call the backend routes.',
+      'PublisherPolicyArn',
+      push.publisherPolicy.managedPolicyArn,
+      'Attach to a backend role in this account that sends notifications (queue or API).',
     );
     output('AlarmTopicArn', push.alarmTopic.topicArn, 'Every alarm notifies this topic.');
     output(
@@ -64,7 +72,11 @@ export class PushgateStack extends Stack {
     output('JwtIssuer', push.http.jwtIssuer, 'The OIDC issuer whose tokens the app routes accept.');
     if (push.userPool && push.userPoolClient && push.http.userPoolDomain) {
       output('UserPoolId', push.userPool.userPoolId, 'The Cognito user pool of app users.');
-      output('UserPoolClientId', push.userPoolClient.userPoolClientId, 'The app’s client id (public, code + PKCE).');
+      output(
+        'UserPoolClientId',
+        push.userPoolClient.userPoolClientId,
+        'The app’s client id (public, code + PKCE).',
+      );
       output(
         'HostedUiUrl',
         push.http.userPoolDomain.baseUrl(),
@@ -77,8 +89,16 @@ export class PushgateStack extends Stack {
         push.http.domainName.regionalDomainName,
         'Point the custom domain here (CNAME, or Route 53 alias with CustomDomainHostedZoneId).',
       );
-      output('CustomDomainHostedZoneId', push.http.domainName.regionalHostedZoneId, 'For a Route 53 alias record.');
-      output('ExecuteApiUrl', push.http.executeApiUrl, 'API Gateway’s own URL of the API (use the custom domain).');
+      output(
+        'CustomDomainHostedZoneId',
+        push.http.domainName.regionalHostedZoneId,
+        'For a Route 53 alias record.',
+      );
+      output(
+        'ExecuteApiUrl',
+        push.http.executeApiUrl,
+        'API Gateway’s own URL of the API (use the custom domain).',
+      );
     }
   }
 }

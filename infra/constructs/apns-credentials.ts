@@ -109,7 +109,11 @@ export class ApnsCredentials extends Construct {
  * secret's own region) and only for this secret. A key in another account must also
  * allow the sender's role in its key policy.
  */
-function decryptThroughSecretsManager(scope: Construct, keyArn: string, secretArn: string): iam.PolicyStatement {
+function decryptThroughSecretsManager(
+  scope: Construct,
+  keyArn: string,
+  secretArn: string,
+): iam.PolicyStatement {
   const secretRegion = secretArn.split(':')[3];
   return new iam.PolicyStatement({
     actions: ['kms:Decrypt'],

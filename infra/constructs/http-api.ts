@@ -74,6 +74,7 @@ export class PushgateHttpApi extends Construct {
     this.jwtAuthorizer = new HttpJwtAuthorizer('AppUsers', jwt.issuer, { jwtAudience: jwt.audience });
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
+      apiName: props.name,
       description: 'pushgate: device registration and notifications',
       createDefaultStage: false,
     });
@@ -147,7 +148,11 @@ export class PushgateHttpApi extends Construct {
     });
   }
 
-  private createUserPool(email?: { from: string; replyTo?: string | undefined; sesRegion?: string | undefined }) {
+  private createUserPool(email?: {
+    from: string;
+    replyTo?: string | undefined;
+    sesRegion?: string | undefined;
+  }) {
     const pool = new cognito.UserPool(this, 'Users', {
       selfSignUpEnabled: true,
       signInAliases: { email: true },

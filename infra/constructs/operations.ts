@@ -4,7 +4,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
@@ -85,7 +84,10 @@ export class Operations extends Construct {
     return topic;
   }
 
-  private createAlarms(props: OperationsProps, metrics: PushgateMetrics): Record<AlarmName, cloudwatch.Alarm> {
+  private createAlarms(
+    props: OperationsProps,
+    metrics: PushgateMetrics,
+  ): Record<AlarmName, cloudwatch.Alarm> {
     const alarm = (
       id: AlarmName,
       description: string,
@@ -190,7 +192,9 @@ export class Operations extends Construct {
         left: [
           props.sendQueue.metricApproximateNumberOfMessagesVisible({ label: 'waiting' }),
           props.sendQueue.metricApproximateNumberOfMessagesNotVisible({ label: 'being sent' }),
-          props.sendQueue.metric('ApproximateNumberOfMessagesDelayed', { label: 'delayed (retries, re-pushes)' }),
+          props.sendQueue.metric('ApproximateNumberOfMessagesDelayed', {
+            label: 'delayed (retries, re-pushes)',
+          }),
         ],
       }),
       new cloudwatch.GraphWidget({

@@ -76,7 +76,11 @@ export class SendQueue extends Construct {
   /** The send queue's URL for a function that puts jobs on it, with sqs:SendMessage. */
   sendJobs(): Binding {
     const { queue } = this;
-    return { variable: ENVIRONMENT.sendQueue, value: queue.queueUrl, grant: (grantee) => queue.grantSendMessages(grantee) };
+    return {
+      variable: ENVIRONMENT.sendQueue,
+      value: queue.queueUrl,
+      grant: (grantee) => queue.grantSendMessages(grantee),
+    };
   }
 
   /** The dead-letter queue's URL for the sender, which moves jobs that cannot succeed there. */
