@@ -48,6 +48,13 @@ export class PushgateStack extends Stack {
       push.publisherPolicy.managedPolicyArn,
       'Attach to a backend role in this account that sends notifications (queue or API).',
     );
+    if (push.publisherRole) {
+      output(
+        'PublisherRoleArn',
+        push.publisherRole.roleArn,
+        'Backends in the accounts of publishers.accounts assume this role to call the API.',
+      );
+    }
     output('AlarmTopicArn', push.alarmTopic.topicArn, 'Every alarm notifies this topic.');
     output(
       'DashboardUrl',

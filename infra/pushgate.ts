@@ -66,6 +66,8 @@ export class Pushgate extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** A managed policy for backends in this account that send notifications (queue or API). */
   readonly publisherPolicy: iam.ManagedPolicy;
+  /** With `publishers.accounts`: the role those accounts assume to call the API (the queue admits them directly). */
+  readonly publisherRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: PushgateProps) {
     super(scope, id);
@@ -178,6 +180,16 @@ export class Pushgate extends Construct {
         }),
       ],
     });
+    if (config.publishers.accounts.length > 0) {
+      // An HTTP API takes no resource policy: other accounts call it by assuming this role.
+      this.publisherRole = new iam.Role(this, 'PublisherRole', {
+        description: `${config.name}: assumed by backends in other accounts to send notifications`,
+        assumedBy: new iam.CompositePrincipal(
+          ...config.publishers.accounts.map((account) => new iam.AccountPrincipal(account)),
+        ),
+        managedPolicies: [this.publisherPolicy],
+      });
+    }
 
     this.devicesTable = devices.table;
     this.notificationsTable = notifications.table;
