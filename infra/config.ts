@@ -77,6 +77,11 @@ export function resolveStage(config: PushgateConfig, stage: string): ResolvedSta
         `Stage "${stage}" needs env: { account, region } in pushgate.config.ts, so that it deploys where it was deployed before, whatever credentials the shell holds.`,
       );
     }
+    if (!/^\d{12}$/.test(env.account) || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(env.region)) {
+      throw new Error(
+        `Stage "${stage}": env.account is a 12-digit account id and env.region a region such as eu-west-1 (got ${env.account}, ${env.region}).`,
+      );
+    }
     if ((props.alarms?.emails ?? []).length === 0 && props.alarms?.topicArn === undefined) {
       throw new Error(
         `Stage "${stage}" has no alarm recipients: set alarms.emails or alarms.topicArn in pushgate.config.ts.`,

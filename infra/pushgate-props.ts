@@ -137,7 +137,10 @@ export const pushgatePropsSchema = z
     alarms: z
       .strictObject({
         /** Who gets the alarm mails (each confirms the subscription once). */
-        emails: z.array(z.email()).default([]),
+        emails: z
+          .array(z.email())
+          .refine((emails) => new Set(emails).size === emails.length, 'An address is listed twice.')
+          .default([]),
         /** An existing SNS topic to notify instead of a new one (PagerDuty, Chatbot, …). */
         topicArn: topicArn.optional(),
         /** How old the oldest waiting job may get before the backlog alarm fires. */

@@ -65,6 +65,8 @@ describe('stages', () => {
     expect(() => resolveStage(withStage('prod', unpinned), 'prod')).toThrow(
       /needs env: \{ account, region \}/,
     );
+    const elsewhere = { ...PROD_STAGE, env: { account: '1234', region: 'Europe' } };
+    expect(() => resolveStage(withStage('prod', elsewhere), 'prod')).toThrow(/12-digit account id/);
     const silent = { ...PROD_STAGE, alarms: { emails: [] } };
     expect(() => resolveStage(withStage('prod', silent), 'prod')).toThrow(/no alarm recipients/);
   });
@@ -135,6 +137,7 @@ describe('props are checked at synth, with a message that says what to fix', () 
     expect(refusal({ sender: { maxConcurrency: 10, reservedConcurrency: 5 } })).toMatch(
       /reservedConcurrency/,
     );
+    expect(refusal({ alarms: { emails: ['a@acme.test', 'a@acme.test'] } })).toMatch(/listed twice/);
     expect(refusal({ auth: { cognito: { callbackUrls: ['http://acme.test/cb'] } } })).toMatch(/localhost/);
   });
 
