@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { appIdSchema } from '../lambda/domain/app';
+import { SENDER } from './queue-settings';
 
 /**
  * What a `Pushgate` deployment is configured with — plain data, validated at synth
@@ -163,7 +164,7 @@ export const pushgatePropsSchema = z
          * Sender invocations at once (the SQS event source's maximum concurrency, 2–1000).
          * The default leaves room on accounts whose concurrency quota is 10.
          */
-        maxConcurrency: z.int().min(2).max(1000).default(5),
+        maxConcurrency: z.int().min(2).max(1000).default(SENDER.maxConcurrency),
         /** Reserved concurrency: guarantees the sender that many, and takes them from the account. */
         reservedConcurrency: z.int().min(2).optional(),
       })
@@ -175,7 +176,7 @@ export const pushgatePropsSchema = z
             'reservedConcurrency below maxConcurrency makes Lambda throttle the event source: raise it or lower maxConcurrency.',
         },
       )
-      .default({ maxConcurrency: 5 }),
+      .default({ maxConcurrency: SENDER.maxConcurrency }),
     /** Who else may put jobs on the send queue directly. */
     publishers: z
       .strictObject({
