@@ -190,6 +190,18 @@ export const pushgatePropsSchema = z
       .default({ accounts: [], snsTopicArns: [], eventBridgeRuleArns: [] }),
   })
   .superRefine((props, context) => {
+    const cognito = props.auth.cognito;
+    if (
+      cognito !== undefined &&
+      cognito.domainPrefix === undefined &&
+      /aws|amazon|cognito/.test(props.name)
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['auth', 'cognito', 'domainPrefix'],
+        message: `The hosted UI's domain prefix would be "${props.name}-<account>", which Cognito refuses (aws, amazon, cognito): set auth.cognito.domainPrefix.`,
+      });
+    }
     const seen = new Map<string, string>();
     for (const [index, { appId }] of props.apps.entries()) {
       // CloudFormation ids keep letters and digits only: these two would share one.

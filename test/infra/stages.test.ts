@@ -139,6 +139,9 @@ describe('props are checked at synth, with a message that says what to fix', () 
     );
     expect(refusal({ alarms: { emails: ['a@acme.test', 'a@acme.test'] } })).toMatch(/listed twice/);
     expect(refusal({ auth: { cognito: { callbackUrls: ['http://acme.test/cb'] } } })).toMatch(/localhost/);
+    expect(refusal({ name: 'aws-pushgate', auth: { cognito: { callbackUrls: ['acme://cb'] } } })).toMatch(
+      /set auth\.cognito\.domainPrefix/,
+    );
   });
 
   it('a secret or a certificate in another region than the stack', () => {
