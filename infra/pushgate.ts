@@ -213,9 +213,15 @@ export class Pushgate extends Construct {
   }
 }
 
-/** Secrets Manager and API Gateway only use resources of their own region. */
+/** The sender reads secrets, and CloudWatch notifies topics, of their own region only. */
 function checkRegions(stackRegion: string, config: ResolvedPushgateProps): void {
   if (Token.isUnresolved(stackRegion)) return;
+  const topicRegion = config.alarms.topicArn?.split(':')[3];
+  if (topicRegion !== undefined && topicRegion !== stackRegion) {
+    throw new Error(
+      `alarms.topicArn is in ${topicRegion}, the stack in ${stackRegion}: CloudWatch alarms notify topics of their own region only.`,
+    );
+  }
   for (const app of config.apps) {
     const secretRegion = app.credentialsSecretArn?.split(':')[3];
     if (secretRegion !== undefined && secretRegion !== stackRegion) {

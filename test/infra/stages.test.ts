@@ -144,7 +144,7 @@ describe('props are checked at synth, with a message that says what to fix', () 
     );
   });
 
-  it('a secret or a certificate in another region than the stack', () => {
+  it('a secret, an alarm topic or a certificate in another region than the stack', () => {
     const build = (changes: Partial<PushgateProps>) => () =>
       new Pushgate(
         new Stack(new App(), 'S', { env: { account: ACCOUNT, region: 'us-east-1' } }),
@@ -153,6 +153,9 @@ describe('props are checked at synth, with a message that says what to fix', () 
       );
     expect(build({ apps: [app('com.acme.chat', { credentialsSecretArn: IMPORTED_SECRET_ARN })] })).toThrow(
       /secret of com\.acme\.chat is in eu-west-1, the stack in us-east-1/,
+    );
+    expect(build({ alarms: { topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:oncall` } })).toThrow(
+      /alarms\.topicArn is in eu-west-1, the stack in us-east-1/,
     );
     expect(build({ domain: { name: 'push.acme.test', certificateArn: CERTIFICATE_ARN } })).toThrow(
       /certificate must be in the stack's region \(us-east-1\), not eu-west-1/,
