@@ -1,148 +1,111 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { API_ROUTES, handlerEntry } from './api-routes';
-import { DevicesTable } from './constructs/devices-table';
-import { PushgateHttpApi } from './constructs/http-api';
-import { NotificationsTable } from './constructs/notifications-table';
-import { PushgateFunction } from './constructs/pushgate-function';
-import { SendQueue } from './constructs/send-queue';
-import { SEND_QUEUE, SENDER } from './queue-settings';
-import type { StackConfig } from './stack-config';
+import { Pushgate } from './pushgate';
+import { appIdKey, type PushgateProps } from './pushgate-props';
 
 export interface PushgateStackProps extends StackProps {
-  config: StackConfig;
+  /** The stage's name (an output, for the operator's tools). */
+  stage: string;
+  pushgate: PushgateProps;
 }
 
 /**
- * pushgate on AWS: the Devices and Notifications tables, the HTTP API with one
- * Lambda per route, the send queue with its DLQ and alarm, and the sender Lambda.
+ * This project's own deployment: the `Pushgate` construct and the outputs an
+ * operator, a backend and an iOS app need. Output names are fixed — the redrive
+ * tool and scripts read them.
  */
 export class PushgateStack extends Stack {
+  readonly pushgate: Pushgate;
+
   constructor(scope: Construct, id: string, props: PushgateStackProps) {
     super(scope, id, props);
-    const { config } = props;
-    const devices = new DevicesTable(this, 'Devices');
-    const http = new PushgateHttpApi(this, 'Http', {
-      ...(config.jwtIssuer && config.jwtAudience
-        ? { jwt: { issuer: config.jwtIssuer, audience: config.jwtAudience } }
-        : {}),
-    });
-    const notifications = new NotificationsTable(this, 'Notifications');
-    const sendQueue = new SendQueue(this, 'Send');
-    const apps = JSON.stringify(config.apps.map(({ appId, bundleId }) => ({ appId, bundleId })));
+    const push = new Pushgate(this, 'Pushgate', props.pushgate);
+    this.pushgate = push;
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
 
-    for (const route of API_ROUTES) {
-      const fn = new PushgateFunction(this, route.name, {
-        entry: handlerEntry(route.name),
-        description: `pushgate ${route.method} ${route.path}`,
-        environment: {
-          DEVICES_TABLE_NAME: devices.table.tableName,
-          PUSHGATE_APPS: apps,
-          ...(route.notifications ? { NOTIFICATIONS_TABLE_NAME: notifications.table.tableName } : {}),
-          ...(route.sendsJobs ? { SEND_QUEUE_URL: sendQueue.queue.queueUrl } : {}),
-        },
-      });
-      devices.grant(fn.role, route.devices);
-      if (route.notifications) notifications.grant(fn.role, route.notifications);
-      if (route.sendsJobs) sendQueue.queue.grantSendMessages(fn.role);
-      http.addRoute(route, fn.function);
-      Validations.of(fn.function).acknowledge({
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'API Gateway invokes this function synchronously and gets its error; a DLQ only catches asynchronous invocations.',
-      });
-    }
-
-    const credentials = config.apps.map(
-      (app) =>
-        [
-          app,
-          app.credentialsSecretArn
-            ? secretsmanager.Secret.fromSecretCompleteArn(this, `Apns-${app.appId}`, app.credentialsSecretArn)
-            : this.createCredentialsSecret(app.appId),
-        ] as const,
+    output('Stage', props.stage, 'The stage (pushgate.config.ts) this stack deploys.');
+    output('ApiUrl', push.apiUrl, 'The API base URL for apps and backends.');
+    output(
+      'ApiArn',
+      this.formatArn({ service: 'execute-api', resource: push.httpApi.apiId }),
+      'execute-api ARN of the API: IAM policies allow execute-api:Invoke on <ApiArn>/$default/<METHOD>/<path>.',
     );
-    const senderApps = JSON.stringify(
-      credentials.map(([app, secret]) => ({
-        appId: app.appId,
-        bundleId: app.bundleId,
-        credentials: `secretsmanager:${secret.secretArn}`,
-      })),
+    output('SendQueueUrl', push.sendQueue.queueUrl, 'Backends put send jobs here (sqs:SendMessage).');
+    output(
+      'SendQueueArn',
+      push.sendQueue.queueArn,
+      'For IAM policies, SNS subscriptions and EventBridge targets.',
     );
-    const sender = new PushgateFunction(this, 'sender', {
-      entry: 'lambda/adapters/primary/send-notifications/handler.ts',
-      description: 'pushgate sender: send queue → APNs',
-      memorySize: SENDER.memoryMb,
-      timeout: Duration.seconds(SENDER.timeoutSeconds),
-      environment: {
-        DEVICES_TABLE_NAME: devices.table.tableName,
-        NOTIFICATIONS_TABLE_NAME: notifications.table.tableName,
-        SEND_QUEUE_URL: sendQueue.queue.queueUrl,
-        DEAD_LETTER_QUEUE_URL: sendQueue.deadLetterQueue.queueUrl,
-        PUSHGATE_APPS: senderApps,
-      },
-    });
-    if (SEND_QUEUE.visibilityTimeoutSeconds < 6 * SENDER.timeoutSeconds) {
-      throw new Error('The send queue visibility timeout must be at least six times the sender timeout.');
-    }
-    devices.grant(sender.role, {
-      table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
-      userIndex: ['dynamodb:Query'],
-    });
-    notifications.grant(sender.role, ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem']);
-    sendQueue.queue.grantSendMessages(sender.role);
-    sendQueue.deadLetterQueue.grantSendMessages(sender.role);
-    for (const [, secret] of credentials) secret.grantRead(sender.role);
-    sender.function.addEventSource(
-      new SqsEventSource(sendQueue.queue, {
-        batchSize: SENDER.batchSize,
-        maxConcurrency: SENDER.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
+    output(
+      'DeadLetterQueueUrl',
+      push.deadLetterQueue.queueUrl,
+      'Jobs that could not be sent; npm run redrive.',
     );
-    Validations.of(sender.function).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'The SQS event source invokes the sender synchronously; failed messages return to the send queue, whose redrive policy moves them to its DLQ.',
-      },
-      {
-        id: 'Serverless-LambdaEventSourceMappingDestination',
-        reason:
-          'SQS event source mappings take no on-failure destination; the send queue’s redrive policy is that destination (its DLQ, alarmed).',
-      },
+    output('DeadLetterQueueArn', push.deadLetterQueue.queueArn, 'The dead-letter queue’s ARN.');
+    output(
+      'PublisherPolicyArn',
+      push.publisherPolicy.managedPolicyArn,
+      'Attach to a backend role in this account that sends notifications (queue or API).',
     );
-
-    new CfnOutput(this, 'ApiUrl', { value: http.url });
-    new CfnOutput(this, 'SendQueueUrl', { value: sendQueue.queue.queueUrl });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: sendQueue.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'DeadLetterAlarmName', { value: sendQueue.deadLetterAlarm.alarmName });
-    for (const [app, secret] of credentials) {
-      new CfnOutput(this, `ApnsSecret${app.appId.replace(/[^A-Za-z0-9]/g, '')}`, {
-        value: secret.secretArn,
-        description: `APNs credentials of ${app.appId}: {"keyId","teamId","key"} or {"cert","key"}`,
-      });
+    if (push.publisherRole) {
+      output(
+        'PublisherRoleArn',
+        push.publisherRole.roleArn,
+        'Backends in the accounts of publishers.accounts assume this role to call the API.',
+      );
     }
-    new CfnOutput(this, 'DevicesTableName', { value: devices.table.tableName });
-    if (http.userPool && http.userPoolClient) {
-      new CfnOutput(this, 'UserPoolId', { value: http.userPool.userPoolId });
-      new CfnOutput(this, 'UserPoolClientId', { value: http.userPoolClient.userPoolClientId });
+    output('AlarmTopicArn', push.alarmTopic.topicArn, 'Every alarm notifies this topic.');
+    output(
+      'DashboardUrl',
+      `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${push.dashboard.dashboardName}`,
+      'The CloudWatch dashboard.',
+    );
+    output('MetricsNamespace', push.metricsNamespace, 'The CloudWatch namespace of the sender’s metrics.');
+    output(
+      'SenderRoleArn',
+      push.sender.role?.roleArn ?? '',
+      'The sender’s role: allow it in the policy of a secret or KMS key in another account.',
+    );
+    for (const [appId, secret] of push.credentialsSecrets) {
+      output(
+        `ApnsSecret${appIdKey(appId)}`,
+        secret.secretArn,
+        `APNs credentials of ${appId}: {"keyId","teamId","key"} or {"cert","key"}`,
+      );
     }
-  }
-
-  /** An empty secret for an app's APNs credentials; the operator puts the .p8 key in it once. */
-  private createCredentialsSecret(appId: string): secretsmanager.ISecret {
-    const secret = new secretsmanager.Secret(this, `Apns-${appId}`, {
-      secretName: `pushgate/apns/${appId}`,
-      description: `APNs credentials of ${appId}: {"keyId","teamId","key"} (token auth) or {"cert","key"}`,
-    });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'APNs keys are issued and revoked in the Apple Developer portal; there is nothing AWS can rotate.',
-    });
-    return secret;
+    output('DevicesTableName', push.devicesTable.tableName, 'The Devices table.');
+    output('NotificationsTableName', push.notificationsTable.tableName, 'The Notifications table.');
+    output('JwtIssuer', push.http.jwtIssuer, 'The OIDC issuer whose tokens the app routes accept.');
+    if (push.userPool && push.userPoolClient && push.http.userPoolDomain) {
+      output('UserPoolId', push.userPool.userPoolId, 'The Cognito user pool of app users.');
+      output(
+        'UserPoolClientId',
+        push.userPoolClient.userPoolClientId,
+        'The app’s client id (public, code + PKCE).',
+      );
+      output(
+        'HostedUiUrl',
+        push.http.userPoolDomain.baseUrl(),
+        'The hosted sign-in: <url>/oauth2/authorize and <url>/oauth2/token.',
+      );
+    }
+    if (push.http.domainName) {
+      output(
+        'CustomDomainTarget',
+        push.http.domainName.regionalDomainName,
+        'Point the custom domain here (CNAME, or Route 53 alias with CustomDomainHostedZoneId).',
+      );
+      output(
+        'CustomDomainHostedZoneId',
+        push.http.domainName.regionalHostedZoneId,
+        'For a Route 53 alias record.',
+      );
+      output(
+        'ExecuteApiUrl',
+        push.http.executeApiUrl,
+        'API Gateway’s own URL of the API (use the custom domain).',
+      );
+    }
   }
 }

@@ -22,6 +22,10 @@ export const SENDER = {
    * fill batches by themselves.
    */
   batchSize: 10,
-  /** Invocations at once; also caps the number of warm APNs connections (two per app per invocation). */
-  maxConcurrency: 20,
+  /**
+   * Invocations at once by default (configurable per deployment); also caps the number of
+   * warm APNs connections (two per app per invocation). Leaves room for the API's functions on
+   * a new account, whose concurrency quota is often 10.
+   */
+  maxConcurrency: 5,
 } as const;

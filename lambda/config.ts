@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ENVIRONMENT } from './environment';
 import './validation';
 
 /**
@@ -32,41 +33,41 @@ const endpointsSchema = z.strictObject({ sandbox: z.string(), production: z.stri
 
 export const config = {
   get devicesTableName(): string {
-    return requireEnv('DEVICES_TABLE_NAME');
+    return requireEnv(ENVIRONMENT.devicesTable);
   },
   get notificationsTableName(): string {
-    return requireEnv('NOTIFICATIONS_TABLE_NAME');
+    return requireEnv(ENVIRONMENT.notificationsTable);
   },
   get sendQueueUrl(): string {
-    return requireEnv('SEND_QUEUE_URL');
+    return requireEnv(ENVIRONMENT.sendQueue);
   },
   get deadLetterQueueUrl(): string {
-    return requireEnv('DEAD_LETTER_QUEUE_URL');
+    return requireEnv(ENVIRONMENT.deadLetterQueue);
   },
   /**
    * `APNS_ENDPOINTS` (optional): `{"sandbox":"host:port","production":"host:port"}` to
    * talk to the simulator instead of Apple; `APNS_CA_FILE` the CA that signs it.
    */
   get apnsEndpoints(): { sandbox: string; production: string } | undefined {
-    const value = process.env.APNS_ENDPOINTS;
+    const value = process.env[ENVIRONMENT.apnsEndpoints];
     return value ? endpointsSchema.parse(JSON.parse(value)) : undefined;
   },
   get apnsCaFile(): string | undefined {
-    return process.env.APNS_CA_FILE || undefined;
+    return process.env[ENVIRONMENT.apnsCaFile] || undefined;
   },
   /** How long one APNs request may take before it counts as a timeout. */
   get apnsRequestTimeoutMs(): number {
-    const value = process.env.APNS_REQUEST_TIMEOUT_MS;
+    const value = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
     return value === undefined ? 10_000 : Number(value);
   },
   /** The first retry's delay; later ones double (tests shorten it). */
   get retryBaseDelaySeconds(): number {
-    const value = process.env.RETRY_BASE_DELAY_SECONDS;
+    const value = process.env[ENVIRONMENT.retryBaseDelaySeconds];
     return value === undefined ? 15 : Number(value);
   },
   /** `PUSHGATE_APPS`: JSON list of the apps this deployment serves. */
   get apps(): AppConfig[] {
-    const source = requireEnv('PUSHGATE_APPS');
+    const source = requireEnv(ENVIRONMENT.apps);
     if (apps === undefined || source !== appsSource) {
       apps = appsSchema.parse(JSON.parse(source));
       appsSource = source;

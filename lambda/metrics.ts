@@ -1,17 +1,14 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DeliveryOutcomeName, DeliveryTally } from './domain/work';
+import {
+  JOBS_DEAD_LETTERED,
+  OUTCOME_METRICS as METRIC_NAMES,
+  METRICS_SERVICE,
+  REASON_DIMENSION,
+} from './metric-names';
 
 /** CloudWatch metrics (embedded metric format); namespace from POWERTOOLS_METRICS_NAMESPACE. */
-export const metrics = new Metrics({ serviceName: 'pushgate' });
-
-const METRIC_NAMES: Record<DeliveryOutcomeName, string> = {
-  accepted: 'NotificationsAccepted',
-  pruned: 'TokensPruned',
-  kept: 'TokensKeptAfterReRegistration',
-  retried: 'DeliveriesRetried',
-  deadLettered: 'DeliveriesDeadLettered',
-  unregistered: 'TokensNotRegistered',
-};
+export const metrics = new Metrics({ serviceName: METRICS_SERVICE });
 
 /**
  * Publishes a job's tally: one metric per outcome, plus one per outcome and reason
@@ -28,13 +25,13 @@ export function publishTally(tally: DeliveryTally): void {
   for (const [key, count] of tally.reasons) {
     const [outcome, reason] = key.split(':') as [DeliveryOutcomeName, string];
     const single = metrics.singleMetric();
-    single.addDimension('reason', reason);
+    single.addDimension(REASON_DIMENSION, reason);
     single.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, count);
   }
   for (const { reason } of tally.jobsDeadLettered) {
     const single = metrics.singleMetric();
-    single.addDimension('reason', reason);
-    single.addMetric('JobsDeadLettered', MetricUnit.Count, 1);
+    single.addDimension(REASON_DIMENSION, reason);
+    single.addMetric(JOBS_DEAD_LETTERED, MetricUnit.Count, 1);
   }
   if (stored > 0) metrics.publishStoredMetrics();
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SENDER } from '../infra/queue-settings';
+import { ENVIRONMENT } from '../lambda/environment';
 import { createLocalProviderKey } from './apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from './apns-simulator/simulator';
 import { startDynamo } from './dynamodb';
@@ -64,8 +65,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const caFile = join(options.workDir, 'apns-simulator-ca.pem');
     writeFileSync(caFile, simulator.ca);
-    apnsEnv.APNS_ENDPOINTS = JSON.stringify(simulator.endpoints);
-    apnsEnv.APNS_CA_FILE = caFile;
+    apnsEnv[ENVIRONMENT.apnsEndpoints] = JSON.stringify(simulator.endpoints);
+    apnsEnv[ENVIRONMENT.apnsCaFile] = caFile;
   }
 
   Object.assign(process.env, {
@@ -75,9 +76,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    DEVICES_TABLE_NAME: 'pushgate-devices',
-    NOTIFICATIONS_TABLE_NAME: 'pushgate-notifications',
-    PUSHGATE_APPS: JSON.stringify([
+    [ENVIRONMENT.devicesTable]: 'pushgate-devices',
+    [ENVIRONMENT.notificationsTable]: 'pushgate-notifications',
+    [ENVIRONMENT.apps]: JSON.stringify([
       { appId: options.appId, bundleId: options.appId, credentials: `file:${credentialsFile}` },
     ]),
     POWERTOOLS_SERVICE_NAME: 'pushgate',
@@ -92,8 +93,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const sqs = new SQSClient({ endpoint: sqsServer.endpoint, useQueueUrlAsEndpoint: false });
   const queues = await ensureQueues(sqs, 'pushgate');
   Object.assign(process.env, {
-    SEND_QUEUE_URL: queues.sendQueueUrl,
-    DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+    [ENVIRONMENT.sendQueue]: queues.sendQueueUrl,
+    [ENVIRONMENT.deadLetterQueue]: queues.deadLetterQueueUrl,
   });
 
   let eventSource: SqsEventSource | undefined;

@@ -3,11 +3,19 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
+import { ENVIRONMENT } from '../../lambda/environment';
+import type { Binding } from './pushgate-function';
+
+/** DynamoDB actions on the Devices table and on its `byUser` index. */
+export interface DevicesAccess {
+  table?: readonly string[];
+  userIndex?: readonly string[];
+}
 
 /**
  * The user→token table. Keys come from the runtime's keys module so the stack and
  * the code agree; on-demand, TTL, point-in-time recovery, encrypted, and retained
- * when the stack is deleted — it is the users' data.
+ * and deletion-protected — it is the users' data.
  */
 export class DevicesTable extends Construct {
   readonly table: dynamodb.Table;
@@ -32,18 +40,25 @@ export class DevicesTable extends Construct {
     });
   }
 
-  /** Grants exactly the listed actions on the table and on the `byUser` index. */
-  grant(grantee: iam.IGrantable, access: { table?: readonly string[]; userIndex?: readonly string[] }): void {
-    // Not table.grant(): with a GSI it also grants on `index/*`, more than we ask for.
-    if (access.table?.length) {
-      iam.Grant.addToPrincipal({ grantee, actions: [...access.table], resourceArns: [this.table.tableArn] });
-    }
-    if (access.userIndex?.length) {
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: [...access.userIndex],
-        resourceArns: [`${this.table.tableArn}/index/${DEVICES_TABLE.userIndex.name}`],
-      });
-    }
+  /** The table's name for a function, with exactly the listed actions on the table and on `byUser`. */
+  access(access: DevicesAccess): Binding {
+    const { tableArn, tableName } = this.table;
+    return {
+      variable: ENVIRONMENT.devicesTable,
+      value: tableName,
+      grant(grantee) {
+        // Not table.grant(): with a GSI it also grants on `index/*`, more than we ask for.
+        if (access.table?.length) {
+          iam.Grant.addToPrincipal({ grantee, actions: [...access.table], resourceArns: [tableArn] });
+        }
+        if (access.userIndex?.length) {
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: [...access.userIndex],
+            resourceArns: [`${tableArn}/index/${DEVICES_TABLE.userIndex.name}`],
+          });
+        }
+      },
+    };
   }
 }

@@ -1,51 +1,80 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ApiRoute } from '../api-routes';
+import type { ResolvedPushgateProps } from '../pushgate-props';
 
 export interface HttpApiProps {
-  /** The OIDC issuer and audience of app users' JWTs; a Cognito user pool is created when absent. */
-  jwt?: { issuer: string; audience: string[] };
+  /** The deployment's name: the default prefix of the hosted UI's domain. */
+  name: string;
+  /** Your own OIDC issuer, or a Cognito user pool created here. */
+  auth: ResolvedPushgateProps['auth'];
+  /** A custom domain name and its ACM certificate (in the stack's region). */
+  domain?: ResolvedPushgateProps['domain'];
   /** Steady-state requests per second across the API, and the burst above it. */
   throttle?: { rateLimit: number; burstLimit: number };
 }
 
 /**
  * The HTTP API: JWT authorizer for app routes, IAM for backend routes, default-stage
- * throttling and JSON access logs.
+ * throttling and JSON access logs; optionally a custom domain. Without an issuer of
+ * your own, a Cognito user pool with a hosted sign-in page (authorization code flow
+ * with PKCE, your callback URLs) issues the app users' tokens.
  */
 export class PushgateHttpApi extends Construct {
   readonly api: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  /** The issuer the JWT authorizer trusts. */
+  readonly jwtIssuer: string;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
+  readonly userPoolDomain?: cognito.UserPoolDomain;
+  readonly domainName?: apigwv2.DomainName;
   private readonly jwtAuthorizer: HttpJwtAuthorizer;
   private readonly iamAuthorizer = new HttpIamAuthorizer();
 
   constructor(scope: Construct, id: string, props: HttpApiProps) {
     super(scope, id);
-    let jwt = props.jwt;
-    if (jwt === undefined) {
-      this.userPool = this.createUserPool();
+    let jwt = props.auth.jwt;
+    const hostedUi = props.auth.cognito;
+    if (jwt === undefined && hostedUi !== undefined) {
+      this.userPool = this.createUserPool(hostedUi.email);
       this.userPoolClient = this.userPool.addClient('App', {
         authFlows: { userSrp: true },
         preventUserExistenceErrors: true,
         accessTokenValidity: Duration.hours(1),
         idTokenValidity: Duration.hours(1),
+        // A public client (an app cannot keep a secret): the code flow, with PKCE from the app.
+        generateSecret: false,
+        oAuth: {
+          flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
+          scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+          callbackUrls: hostedUi.callbackUrls,
+          ...(hostedUi.logoutUrls === undefined ? {} : { logoutUrls: hostedUi.logoutUrls }),
+        },
+        supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      });
+      this.userPoolDomain = this.userPool.addDomain('HostedUi', {
+        cognitoDomain: { domainPrefix: hostedUi.domainPrefix ?? `${props.name}-${Stack.of(this).account}` },
       });
       jwt = {
-        issuer: `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`,
+        issuer: `https://cognito-idp.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/${this.userPool.userPoolId}`,
         audience: [this.userPoolClient.userPoolClientId],
       };
     }
+    if (jwt === undefined) throw new Error('Configure auth.jwt or auth.cognito.');
+    this.jwtIssuer = jwt.issuer;
     this.jwtAuthorizer = new HttpJwtAuthorizer('AppUsers', jwt.issuer, { jwtAudience: jwt.audience });
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
+      apiName: props.name,
       description: 'pushgate: device registration and notifications',
       createDefaultStage: false,
     });
@@ -54,7 +83,7 @@ export class PushgateHttpApi extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const throttle = props.throttle ?? { rateLimit: 1000, burstLimit: 2000 };
-    new apigwv2.HttpStage(this, 'DefaultStage', {
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
@@ -76,10 +105,35 @@ export class PushgateHttpApi extends Construct {
         ),
       },
     });
+
+    if (props.domain !== undefined) {
+      const certificateRegion = props.domain.certificateArn.split(':')[3];
+      const region = Stack.of(this).region;
+      if (!Token.isUnresolved(region) && certificateRegion !== region) {
+        throw new Error(
+          `The API's certificate must be in the stack's region (${region}), not ${certificateRegion}: a regional API Gateway domain uses a certificate from its own region.`,
+        );
+      }
+      this.domainName = new apigwv2.DomainName(this, 'Domain', {
+        domainName: props.domain.name,
+        certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+        securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+      });
+      new apigwv2.ApiMapping(this, 'DomainMapping', {
+        api: this.api,
+        domainName: this.domainName,
+        stage: this.stage,
+      });
+    }
   }
 
-  /** The URL of the default stage. */
+  /** The URL apps and backends should use: the custom domain's when there is one. */
   get url(): string {
+    return this.domainName === undefined ? this.executeApiUrl : `https://${this.domainName.name}/`;
+  }
+
+  /** The URL of the default stage on API Gateway's own host. */
+  get executeApiUrl(): string {
     return `https://${this.api.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/`;
   }
 
@@ -94,7 +148,11 @@ export class PushgateHttpApi extends Construct {
     });
   }
 
-  private createUserPool(): cognito.UserPool {
+  private createUserPool(email?: {
+    from: string;
+    replyTo?: string | undefined;
+    sesRegion?: string | undefined;
+  }) {
     const pool = new cognito.UserPool(this, 'Users', {
       selfSignUpEnabled: true,
       signInAliases: { email: true },
@@ -110,6 +168,17 @@ export class PushgateHttpApi extends Construct {
       mfa: cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      ...(email === undefined
+        ? {}
+        : {
+            email: cognito.UserPoolEmail.withSES({
+              fromEmail: email.from,
+              ...(email.replyTo === undefined ? {} : { replyTo: email.replyTo }),
+              ...(email.sesRegion === undefined ? {} : { sesRegion: email.sesRegion }),
+            }),
+          }),
+      // The users' accounts: kept when the stack goes, and CloudFormation may not delete them.
+      deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(pool).acknowledge(

@@ -3,11 +3,13 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { NOTIFICATIONS_TABLE } from '../../lambda/adapters/secondary/notifications-keys';
+import { ENVIRONMENT } from '../../lambda/environment';
+import type { Binding } from './pushgate-function';
 
 /**
  * Per-notification records: delivery progress (and, with tracking, per-device
  * status and receipts). Every item carries a TTL; keys come from the runtime's
- * keys module.
+ * keys module. Retained and deletion-protected: idempotency records and receipts.
  */
 export class NotificationsTable extends Construct {
   readonly table: dynamodb.Table;
@@ -22,13 +24,20 @@ export class NotificationsTable extends Construct {
       timeToLiveAttribute: ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }
 
-  /** Grants exactly the listed actions on the table. */
-  grant(grantee: iam.IGrantable, actions: readonly string[]): void {
-    if (actions.length)
-      iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [this.table.tableArn] });
+  /** The table's name for a function, with exactly the listed actions on it. */
+  access(actions: readonly string[]): Binding {
+    const { tableArn, tableName } = this.table;
+    return {
+      variable: ENVIRONMENT.notificationsTable,
+      value: tableName,
+      grant(grantee) {
+        iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [tableArn] });
+      },
+    };
   }
 }

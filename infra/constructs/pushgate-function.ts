@@ -4,21 +4,35 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { EnvironmentVariable } from '../../lambda/environment';
 import { LAMBDA_BUNDLING } from '../bundling';
 
 export interface PushgateFunctionProps {
   entry: string;
   description: string;
-  environment?: Record<string, string>;
+  /** The CloudWatch namespace of the function's own metrics (POWERTOOLS_METRICS_NAMESPACE). */
+  metricsNamespace: string;
   memorySize?: number;
   timeout?: Duration;
+  reservedConcurrentExecutions?: number;
+}
+
+/**
+ * Something a function uses: the environment variable that tells it where (named in
+ * lambda/environment.ts, which the runtime reads) and the grant that lets it — set
+ * together by `PushgateFunction.bind`, so a name never comes without its permission.
+ */
+export interface Binding {
+  readonly variable: EnvironmentVariable;
+  readonly value: string;
+  grant(grantee: iam.IGrantable): void;
 }
 
 /**
  * A Lambda function with pushgate's defaults: Node.js 24 on arm64, bundled by the
  * local esbuild, X-Ray tracing, its own log group with a retention, and a role
  * that starts with nothing but writing to that log group — every other permission
- * is granted explicitly by the stack.
+ * comes with the variable that needs it, through `bind`.
  */
 export class PushgateFunction extends Construct {
   readonly function: NodejsFunction;
@@ -48,6 +62,9 @@ export class PushgateFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       role: this.role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -55,8 +72,7 @@ export class PushgateFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'pushgate',
-        POWERTOOLS_METRICS_NAMESPACE: 'pushgate',
-        ...props.environment,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       },
       bundling: {
         forceDockerBundling: false,
@@ -73,5 +89,14 @@ export class PushgateFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
     });
+  }
+
+  /** Sets each binding's variable on the function and grants its role what the value needs. */
+  bind(...bindings: Binding[]): this {
+    for (const binding of bindings) {
+      this.function.addEnvironment(binding.variable, binding.value);
+      binding.grant(this.role);
+    }
+    return this;
   }
 }

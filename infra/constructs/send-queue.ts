@@ -1,20 +1,30 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { SEND_QUEUE } from '../queue-settings';
+import type { Binding } from './pushgate-function';
+
+export interface SendQueuePublishers {
+  /** Other AWS accounts allowed to send jobs (their own IAM policies must allow it too). */
+  accounts: readonly string[];
+  /** SNS topics whose subscriptions deliver to the queue. */
+  snsTopicArns: readonly string[];
+  /** EventBridge rules that target the queue. */
+  eventBridgeRuleArns: readonly string[];
+}
 
 /**
  * The send queue and its dead-letter queue — the same settings the offline stack
- * uses (local/queues.ts) — and an alarm that fires as soon as anything lands in
- * the DLQ.
+ * uses (local/queues.ts). Same-account publishers need only IAM; the queue policy
+ * admits the configured other accounts, SNS topics and EventBridge rules.
  */
 export class SendQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly deadLetterAlarm: cloudwatch.Alarm;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: { publishers: SendQueuePublishers }) {
     super(scope, id);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       retentionPeriod: Duration.days(SEND_QUEUE.deadLetterRetentionDays),
@@ -32,17 +42,54 @@ export class SendQueue extends Construct {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: SEND_QUEUE.maxReceiveCount },
     });
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'pushgate: notifications reached the dead-letter queue. Read pushgate-failure-reason on the messages, fix, then redrive.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+
+    const { accounts, snsTopicArns, eventBridgeRuleArns } = props.publishers;
+    if (accounts.length > 0) {
+      this.queue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'OtherAccountsSendJobs',
+          principals: accounts.map((account) => new iam.AccountPrincipal(account)),
+          actions: ['sqs:SendMessage'],
+          resources: [this.queue.queueArn],
+        }),
+      );
+    }
+    const services = [
+      ['SnsTopicsSendJobs', 'sns.amazonaws.com', snsTopicArns],
+      ['EventBridgeRulesSendJobs', 'events.amazonaws.com', eventBridgeRuleArns],
+    ] as const;
+    for (const [sid, service, sources] of services) {
+      if (sources.length === 0) continue;
+      this.queue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['sqs:SendMessage'],
+          resources: [this.queue.queueArn],
+          // Only these topics or rules, not every one of the service's customers.
+          conditions: { ArnEquals: { 'aws:SourceArn': [...sources] } },
+        }),
+      );
+    }
+  }
+
+  /** The send queue's URL for a function that puts jobs on it, with sqs:SendMessage. */
+  sendJobs(): Binding {
+    const { queue } = this;
+    return {
+      variable: ENVIRONMENT.sendQueue,
+      value: queue.queueUrl,
+      grant: (grantee) => queue.grantSendMessages(grantee),
+    };
+  }
+
+  /** The dead-letter queue's URL for the sender, which moves jobs that cannot succeed there. */
+  deadLetters(): Binding {
+    const queue = this.deadLetterQueue;
+    return {
+      variable: ENVIRONMENT.deadLetterQueue,
+      value: queue.queueUrl,
+      grant: (grantee) => queue.grantSendMessages(grantee),
+    };
   }
 }

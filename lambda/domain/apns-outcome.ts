@@ -24,7 +24,8 @@ export interface RawApnsAnswer {
   transportError?: string;
 }
 
-const CREDENTIAL_REASONS = new Set([
+/** 403 reasons that mean our provider credentials are wrong (also alarmed on). */
+export const CREDENTIAL_REASONS: ReadonlySet<string> = new Set([
   'InvalidProviderToken',
   'MissingProviderToken',
   'BadCertificate',

@@ -6,7 +6,12 @@ import {
   listDevices,
   pruneDevice,
 } from '../adapters/secondary/devices-table';
-import { claimChunk, completedChunks, markChunkCompleted } from '../adapters/secondary/notifications-table';
+import {
+  claimChunk,
+  completedChunks,
+  markChunkCompleted,
+  releaseChunk,
+} from '../adapters/secondary/notifications-table';
 import { deadLetter, enqueue } from '../adapters/secondary/send-queue';
 import { deliveryStatuses, recordDelivery } from '../adapters/secondary/tracking-table';
 import { type AppConfig, config, findApp } from '../config';
@@ -109,7 +114,17 @@ export async function deliverNotification(
       }
       const index = pending[next++] as number;
       if (!(await claimChunk(job.notificationId, work.part, work.attempt, index, CHUNK_LEASE_MS))) continue;
-      await sender.deliverChunk(index, chunks[index] as Chunk);
+      try {
+        await sender.deliverChunk(index, chunks[index] as Chunk);
+      } catch (error) {
+        // The job goes to the DLQ: free the chunk so that a redrive sends it now, not after the lease.
+        if (error instanceof JobFailedError) {
+          await releaseChunk(job.notificationId, work.part, work.attempt, index).catch((releaseError) =>
+            logger.warn('could not release a dead-lettered chunk', { error: releaseError }),
+          );
+        }
+        throw error;
+      }
       await markChunkCompleted(job.notificationId, work.part, work.attempt, index);
     }
   };

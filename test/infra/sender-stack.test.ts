@@ -1,20 +1,32 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
-import { synthDefaultStack, synthStack } from './stack-fixture';
+import { ENVIRONMENT } from '../../lambda/environment';
+import {
+  IMPORTED_SECRET_ARN,
+  KMS_KEY_ARN,
+  type Resource,
+  resourcesOf,
+  statementsOfRole,
+  synthDefaultStack,
+  type synthStage,
+} from './stack-fixture';
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
-let synthesized: ReturnType<typeof synthStack>;
+let synthesized: ReturnType<typeof synthStage>;
 let resources: Record<string, Resource>;
 beforeAll(() => {
   synthesized = synthDefaultStack();
-  resources = synthesized.template.toJSON().Resources as Record<string, Resource>;
+  resources = resourcesOf(synthesized.template);
 });
 
 const senderId = () =>
   Object.entries(resources).find(
     ([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).includes('sender'),
   )?.[0] as string;
+const senderStatements = () => {
+  const sender = resources[senderId()] as Resource;
+  return statementsOfRole(resources, (sender.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]);
+};
 
 describe('send queue and dead-letter queue', () => {
   it('redrives to the DLQ after maxReceiveCount, with a visibility timeout ≥ 6 × the sender timeout', () => {
@@ -27,26 +39,18 @@ describe('send queue and dead-letter queue', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 86_400 });
     expect(SEND_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * SENDER.timeoutSeconds);
   });
-
-  it('alarms as soon as one message is in the DLQ', () => {
-    synthesized.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Namespace: 'AWS/SQS',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
-    });
-  });
 });
 
 describe('sender', () => {
-  it('is fed by the send queue with partial batch failures, a batch size and a concurrency cap', () => {
+  it('is fed by the send queue with partial batch failures, a batch size and a concurrency cap that fits a quota of 10', () => {
     synthesized.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: senderId() },
       BatchSize: SENDER.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: SENDER.maxConcurrency },
+      ScalingConfig: { MaximumConcurrency: 5 },
     });
+    // Reserving concurrency on an account with a quota of 10 fails the deploy: none by default.
+    expect(resources[senderId()]?.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('runs with the timeout the queue is sized for and knows where its queues and tables are', () => {
@@ -55,40 +59,48 @@ describe('sender', () => {
     const variables = (sender.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(variables)).toEqual(
       expect.arrayContaining([
-        'DEVICES_TABLE_NAME',
-        'NOTIFICATIONS_TABLE_NAME',
-        'SEND_QUEUE_URL',
-        'DEAD_LETTER_QUEUE_URL',
-        'PUSHGATE_APPS',
+        ENVIRONMENT.devicesTable,
+        ENVIRONMENT.notificationsTable,
+        ENVIRONMENT.sendQueue,
+        ENVIRONMENT.deadLetterQueue,
+        ENVIRONMENT.apps,
       ]),
     );
+    const apps = JSON.stringify(variables[ENVIRONMENT.apps]);
+    expect(apps).toContain(`secretsmanager:${IMPORTED_SECRET_ARN}`);
   });
 
-  it('reads the APNs credentials secret of each app, created when none is given', () => {
-    synthesized.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'pushgate/apns/com.example.app',
-    });
-    const policies = Object.values(resources).filter(
-      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('senderRole'),
+  it('reads each app’s secret — the created one and the imported one — and uses no Scan or PutItem', () => {
+    const statements = senderStatements();
+    const reads = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    const created = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SecretsManager::Secret')?.[0];
+    expect(reads.map((s) => JSON.stringify(s.Resource)).sort()).toEqual(
+      [JSON.stringify({ Ref: created }), JSON.stringify(IMPORTED_SECRET_ARN)].sort(),
     );
-    const actions = policies.flatMap((p) =>
-      (p.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap((s) =>
-        [s.Action].flat(),
-      ),
-    );
-    expect(actions).toEqual(
-      expect.arrayContaining(['secretsmanager:GetSecretValue', 'sqs:SendMessage', 'dynamodb:Query']),
-    );
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'dynamodb:Query']));
     expect(actions).not.toContain('dynamodb:Scan');
     expect(actions).not.toContain('dynamodb:PutItem');
   });
 
-  it('uses an existing secret instead of creating one when given its ARN', () => {
-    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:apns-chat-AbCdEf';
-    const { template } = synthStack({
-      apps: [{ appId: 'com.acme.chat', bundleId: 'com.acme.chat', credentialsSecretArn: arn }],
+  it('may decrypt with the imported secret’s KMS key only through Secrets Manager, for that secret', () => {
+    const decrypts = senderStatements().filter((s) => [s.Action].flat().includes('kms:Decrypt'));
+    expect(decrypts).toHaveLength(1);
+    expect(decrypts[0]?.Resource).toBe(KMS_KEY_ARN);
+    expect(decrypts[0]?.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] },
+        'kms:EncryptionContext:SecretARN': IMPORTED_SECRET_ARN,
+      },
     });
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // No other function may decrypt anything.
+    const all = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap(
+        (p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement,
+      )
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+    expect(all).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { startDynamo } from '../../local/dynamodb';
 import { ensureQueues } from '../../local/queues';
 import { startSqs } from '../../local/sqs';
@@ -23,9 +24,9 @@ export default async function setup() {
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
-    DEVICES_TABLE_NAME: 'pushgate-test-devices',
-    NOTIFICATIONS_TABLE_NAME: 'pushgate-test-notifications',
-    PUSHGATE_APPS: JSON.stringify([{ appId: TEST_APP_ID, bundleId: TEST_APP_ID }]),
+    [ENVIRONMENT.devicesTable]: 'pushgate-test-devices',
+    [ENVIRONMENT.notificationsTable]: 'pushgate-test-notifications',
+    [ENVIRONMENT.apps]: JSON.stringify([{ appId: TEST_APP_ID, bundleId: TEST_APP_ID }]),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_NAMESPACE: 'pushgate-test',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -38,8 +39,8 @@ export default async function setup() {
   const queues = await ensureQueues(sqs, 'pushgate-test', TEST_VISIBILITY_TIMEOUT_SECONDS);
   sqs.destroy();
   Object.assign(process.env, {
-    SEND_QUEUE_URL: queues.sendQueueUrl,
-    DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+    [ENVIRONMENT.sendQueue]: queues.sendQueueUrl,
+    [ENVIRONMENT.deadLetterQueue]: queues.deadLetterQueueUrl,
   });
   return async () => {
     await Promise.all([dynamo.stop(), sqsServer.stop()]);

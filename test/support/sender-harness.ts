@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { createLocalProviderKey } from '../../local/apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from '../../local/apns-simulator/simulator';
 import { SqsEventSource } from '../../local/sqs-event-source';
@@ -46,13 +47,13 @@ export class SenderHarness {
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, this.simulator.ca);
     Object.assign(process.env, {
-      PUSHGATE_APPS: JSON.stringify([
+      [ENVIRONMENT.apps]: JSON.stringify([
         { appId: TEST_APP_ID, bundleId: TEST_APP_ID, credentials: `file:${key.path}` },
       ]),
-      APNS_ENDPOINTS: JSON.stringify(this.simulator.endpoints),
-      APNS_CA_FILE: caFile,
-      RETRY_BASE_DELAY_SECONDS: '0',
-      APNS_REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs ?? 10_000),
+      [ENVIRONMENT.apnsEndpoints]: JSON.stringify(this.simulator.endpoints),
+      [ENVIRONMENT.apnsCaFile]: caFile,
+      [ENVIRONMENT.retryBaseDelaySeconds]: '0',
+      [ENVIRONMENT.apnsRequestTimeoutMs]: String(options.requestTimeoutMs ?? 10_000),
     });
     await this.purge();
     this.source = new SqsEventSource({
@@ -128,8 +129,8 @@ function describe(message: Message) {
   };
 }
 
-export const sendQueueUrl = () => process.env.SEND_QUEUE_URL ?? '';
-export const deadLetterQueueUrl = () => process.env.DEAD_LETTER_QUEUE_URL ?? '';
+export const sendQueueUrl = () => process.env[ENVIRONMENT.sendQueue] ?? '';
+export const deadLetterQueueUrl = () => process.env[ENVIRONMENT.deadLetterQueue] ?? '';
 
 /** Registers `count` devices for a user through the API; returns their tokens. */
 export async function registerDevices(
@@ -151,7 +152,8 @@ export async function registerDevices(
 }
 
 export async function deviceRecord(token: string) {
-  return (await db.send(new GetCommand({ TableName: process.env.DEVICES_TABLE_NAME, Key: { token } }))).Item;
+  return (await db.send(new GetCommand({ TableName: process.env[ENVIRONMENT.devicesTable], Key: { token } })))
+    .Item;
 }
 
 export function alertJob(

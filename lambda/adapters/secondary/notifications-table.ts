@@ -81,6 +81,30 @@ export async function claimChunk(
   }
 }
 
+/**
+ * Gives up a claim before its lease ends: the chunk's job went to the dead-letter
+ * queue, and a redrive must be able to send it at once, not after the lease.
+ */
+export async function releaseChunk(
+  notificationId: string,
+  part: string,
+  attempt: number,
+  chunk: number,
+): Promise<void> {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: config.notificationsTableName,
+        Key: progressKey(notificationId, part, attempt, chunk),
+        UpdateExpression: 'REMOVE claimedUntil',
+        ConditionExpression: 'attribute_exists(claimedUntil) AND attribute_not_exists(completedAt)',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
 /** Records that every device of a chunk ended accepted, pruned, re-queued or dead-lettered. */
 export async function markChunkCompleted(
   notificationId: string,

@@ -6,12 +6,14 @@ import type { AppConfig } from '../../../config';
 import { config } from '../../../config';
 import type { ApnsEnvironment } from '../../../domain/device';
 import { APPLE_ENDPOINTS, type ApnsCredentials, type ApnsEndpoint } from './apns-gateway';
+import { isCredentialsPlaceholder } from './credentials-placeholder';
 
 /**
  * Where an app's APNs credentials live: `secretsmanager:<secret ARN or name>`
- * (deployed; cached five minutes so a rotated key is picked up) or `file:<path>`
- * (offline). The secret is JSON: `{"keyId","teamId","key"}` (token auth, the .p8
- * key as PEM) or `{"cert","key","passphrase"?}` (certificate auth, PEM).
+ * (deployed; cached one minute, so a filled-in or rotated key is picked up within a
+ * minute) or `file:<path>` (offline). The secret is JSON: `{"keyId","teamId","key"}`
+ * (token auth, the .p8 key as PEM) or `{"cert","key","passphrase"?}` (certificate
+ * auth, PEM).
  */
 const credentialsSchema = z.union([
   z.strictObject({
@@ -22,25 +24,36 @@ const credentialsSchema = z.union([
   z.strictObject({ cert: z.string(), key: z.string(), passphrase: z.optional(z.string()) }),
 ]);
 
+/** Says which app, where its credentials were looked for and what is wrong — never any of their content. */
 export class CredentialsUnavailableError extends Error {
   constructor(
     readonly appId: string,
     cause: unknown,
+    source?: string,
   ) {
-    super(`APNs credentials of ${appId} could not be loaded`, { cause });
+    const where =
+      source === undefined
+        ? 'nowhere (no credentials configured)'
+        : source.startsWith('secretsmanager:')
+          ? `the secret ${source.slice('secretsmanager:'.length)}`
+          : source;
+    super(
+      `APNs credentials of ${appId} could not be loaded from ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 
-/** Loaded credentials by source, kept five minutes (as the secret cache): a rotated key is picked up. */
+/** Loaded credentials by source, kept one minute (as the secret cache): a rotated key is picked up. */
 const loaded = new Map<string, { credentials: ApnsCredentials; until: number }>();
-const CACHE_MS = 300_000;
+const CACHE_SECONDS = 60;
 
 export async function loadCredentials(app: AppConfig): Promise<ApnsCredentials> {
   const cached = app.credentials === undefined ? undefined : loaded.get(app.credentials);
   if (cached !== undefined && cached.until > Date.now()) return cached.credentials;
   const credentials = await readCredentials(app);
   if (app.credentials !== undefined)
-    loaded.set(app.credentials, { credentials, until: Date.now() + CACHE_MS });
+    loaded.set(app.credentials, { credentials, until: Date.now() + CACHE_SECONDS * 1000 });
   return credentials;
 }
 
@@ -51,14 +64,32 @@ async function readCredentials(app: AppConfig): Promise<ApnsCredentials> {
     let text: string | Uint8Array | undefined;
     if (source.startsWith('file:')) text = readFileSync(source.slice('file:'.length), 'utf8');
     else if (source.startsWith('secretsmanager:')) {
-      text = await getSecret(source.slice('secretsmanager:'.length), { maxAge: 300 });
+      text = await getSecret(source.slice('secretsmanager:'.length), { maxAge: CACHE_SECONDS });
     } else throw new Error('credentials source must start with file: or secretsmanager:');
-    const parsed = credentialsSchema.parse(
-      JSON.parse(typeof text === 'string' ? text : Buffer.from(text ?? '').toString('utf8')),
-    );
-    return 'keyId' in parsed ? { kind: 'token', ...parsed } : { kind: 'certificate', ...parsed };
+    let value: unknown;
+    try {
+      value = JSON.parse(typeof text === 'string' ? text : Buffer.from(text ?? '').toString('utf8'));
+    } catch {
+      // JSON.parse's own message quotes the text, which may be a key.
+      throw new Error('the value is not JSON; it must be {"keyId","teamId","key"} or {"cert","key"}.');
+    }
+    if (isCredentialsPlaceholder(value)) {
+      throw new Error(
+        'it still holds the placeholder the stack created. Put the app’s APNs key in it: {"keyId","teamId","key"} (the .p8 key as PEM) or {"cert","key"}.',
+      );
+    }
+    const parsed = credentialsSchema.safeParse(value);
+    if (!parsed.success) {
+      throw new Error(
+        'the value is neither {"keyId","teamId","key"} (10-character key and team ids) nor {"cert","key","passphrase"?}.',
+      );
+    }
+    const credentials = parsed.data;
+    return 'keyId' in credentials
+      ? { kind: 'token', ...credentials }
+      : { kind: 'certificate', ...credentials };
   } catch (error) {
-    throw new CredentialsUnavailableError(app.appId, error);
+    throw new CredentialsUnavailableError(app.appId, error, source);
   }
 }
 

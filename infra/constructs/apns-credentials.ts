@@ -1,0 +1,128 @@
+import { RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CREDENTIALS_PLACEHOLDER } from '../../lambda/adapters/secondary/apns/credentials-placeholder';
+import { ENVIRONMENT } from '../../lambda/environment';
+import type { PushgateApp } from '../pushgate-props';
+import type { Binding } from './pushgate-function';
+
+export interface ApnsCredentialsProps {
+  /** The deployment's name: created secrets are `<name>/apns/<appId>`. */
+  name: string;
+  apps: readonly PushgateApp[];
+}
+
+/**
+ * Each app's APNs credentials secret: the one configured (possibly in another account,
+ * encrypted with its own KMS key), or one created here holding a placeholder until
+ * the operator puts the key in it. Created secrets are retained when the stack or the
+ * app goes away, and a resource policy refuses to delete them.
+ */
+export class ApnsCredentials extends Construct {
+  /** The credentials secret of each app, by app id. */
+  readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
+  private readonly apps: readonly PushgateApp[];
+
+  constructor(scope: Construct, id: string, props: ApnsCredentialsProps) {
+    super(scope, id);
+    this.apps = props.apps;
+    this.secrets = new Map(
+      props.apps.map((app) => [
+        app.appId,
+        app.credentialsSecretArn === undefined
+          ? this.createSecret(props.name, app.appId)
+          : secretsmanager.Secret.fromSecretCompleteArn(this, app.appId, app.credentialsSecretArn),
+      ]),
+    );
+  }
+
+  /** The apps for the API functions: ids and topics, no credentials. */
+  appsForRoutes(): Binding {
+    return {
+      variable: ENVIRONMENT.apps,
+      value: JSON.stringify(this.apps.map(({ appId, bundleId }) => ({ appId, bundleId }))),
+      grant: () => {},
+    };
+  }
+
+  /** The apps for the sender, each with its secret — which it may read (and decrypt, with a KMS key). */
+  appsForSender(): Binding {
+    const value = JSON.stringify(
+      this.apps.map(({ appId, bundleId }) => ({
+        appId,
+        bundleId,
+        credentials: `secretsmanager:${this.secret(appId).secretArn}`,
+      })),
+    );
+    return {
+      variable: ENVIRONMENT.apps,
+      value,
+      grant: (grantee) => {
+        for (const app of this.apps) {
+          const secret = this.secret(app.appId);
+          secret.grantRead(grantee);
+          if (app.credentialsKmsKeyArn !== undefined && app.credentialsSecretArn !== undefined) {
+            grantee.grantPrincipal.addToPrincipalPolicy(
+              decryptThroughSecretsManager(this, app.credentialsKmsKeyArn, app.credentialsSecretArn),
+            );
+          }
+        }
+      },
+    };
+  }
+
+  private secret(appId: string): secretsmanager.ISecret {
+    const secret = this.secrets.get(appId);
+    if (secret === undefined) throw new Error(`No credentials secret for ${appId}`);
+    return secret;
+  }
+
+  private createSecret(name: string, appId: string): secretsmanager.ISecret {
+    const secret = new secretsmanager.Secret(this, appId, {
+      secretName: `${name}/apns/${appId}`,
+      description: `APNs credentials of ${appId}: holds a placeholder until you put {"keyId","teamId","key"} (token auth) or {"cert","key"} in it`,
+      // A constant: CloudFormation writes the value only when the template's changes.
+      secretStringValue: SecretValue.unsafePlainText(CREDENTIALS_PLACEHOLDER),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'KeepTheApnsKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:DeleteSecret'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'APNs keys are issued and revoked in the Apple Developer portal; there is nothing AWS can rotate.',
+    });
+    return secret;
+  }
+}
+
+/**
+ * kms:Decrypt on exactly the key, only when Secrets Manager asks for it (in the
+ * secret's own region) and only for this secret. A key in another account must also
+ * allow the sender's role in its key policy.
+ */
+function decryptThroughSecretsManager(
+  scope: Construct,
+  keyArn: string,
+  secretArn: string,
+): iam.PolicyStatement {
+  const secretRegion = secretArn.split(':')[3];
+  return new iam.PolicyStatement({
+    actions: ['kms:Decrypt'],
+    resources: [keyArn],
+    conditions: {
+      StringEquals: {
+        'kms:ViaService': `secretsmanager.${secretRegion}.${Stack.of(scope).urlSuffix}`,
+        'kms:EncryptionContext:SecretARN': secretArn,
+      },
+    },
+  });
+}

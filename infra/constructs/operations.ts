@@ -1,0 +1,352 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
+import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
+import {
+  JOBS_DEAD_LETTERED,
+  METRICS_SERVICE,
+  OUTCOME_METRICS,
+  REASON_DIMENSION,
+} from '../../lambda/metric-names';
+
+/** The reasons a job is dead-lettered for when our APNs credentials are missing or wrong. */
+export const CREDENTIAL_FAILURE_REASONS = ['CredentialsUnavailable', ...CREDENTIAL_REASONS];
+
+export interface OperationsProps {
+  /** The deployment's name: prefix of the alarms' and the dashboard's names. */
+  name: string;
+  /** The namespace the functions publish their metrics in. */
+  metricsNamespace: string;
+  alarms: { emails: readonly string[]; topicArn?: string | undefined; backlogAgeSeconds: number };
+  sendQueue: sqs.IQueue;
+  deadLetterQueue: sqs.IQueue;
+  sender: lambda.IFunction;
+  api: apigwv2.IHttpApi;
+  devicesTableName: string;
+  notificationsTableName: string;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * What an operator watches: an SNS topic (mail subscriptions from the config, or a
+ * topic of your own) that every alarm notifies when it fires and when it clears,
+ * and a dashboard of sends, outcomes, the queues, errors and latency.
+ */
+export class Operations extends Construct {
+  readonly topic: sns.ITopic;
+  readonly alarms: Readonly<Record<AlarmName, cloudwatch.Alarm>>;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    this.topic = this.alarmTopic(props);
+    const metrics = new PushgateMetrics(props);
+    this.alarms = this.createAlarms(props, metrics);
+    for (const alarm of Object.values(this.alarms)) {
+      alarm.addAlarmAction(new actions.SnsAction(this.topic));
+      alarm.addOkAction(new actions.SnsAction(this.topic));
+    }
+    this.dashboard = this.createDashboard(props, metrics);
+  }
+
+  private alarmTopic(props: OperationsProps): sns.ITopic {
+    let topic: sns.ITopic;
+    if (props.alarms.topicArn !== undefined) {
+      topic = sns.Topic.fromTopicArn(this, 'Topic', props.alarms.topicArn);
+    } else {
+      const created = new sns.Topic(this, 'Topic', { displayName: `${props.name} alarms`, enforceSSL: true });
+      Validations.of(created).acknowledge({
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'Alarm notifications carry alarm names and metric values, no user data; CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, and a customer-managed key only for this is not worth its cost.',
+      });
+      topic = created;
+    }
+    for (const email of props.alarms.emails) {
+      const subscription = new sns.Subscription(this, `Mail-${email}`, {
+        topic,
+        endpoint: email,
+        protocol: sns.SubscriptionProtocol.EMAIL,
+      });
+      Validations.of(subscription).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'An email subscription has nothing to redrive; a failed mail is retried by SNS and the alarm stays visible in CloudWatch.',
+      });
+    }
+    return topic;
+  }
+
+  private createAlarms(
+    props: OperationsProps,
+    metrics: PushgateMetrics,
+  ): Record<AlarmName, cloudwatch.Alarm> {
+    const alarm = (
+      id: AlarmName,
+      description: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      options: { evaluationPeriods?: number } = {},
+    ) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmName: `${props.name}-${id}`,
+        alarmDescription: `${props.name}: ${description}`,
+        metric,
+        threshold,
+        evaluationPeriods: options.evaluationPeriods ?? 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    return {
+      DeadLetters: alarm(
+        'DeadLetters',
+        'jobs reached the dead-letter queue. `npm run redrive -- --dry-run` lists them by pushgate-failure-reason; fix the cause, then `npm run redrive`.',
+        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        1,
+      ),
+      SenderErrors: alarm(
+        'SenderErrors',
+        'the sender Lambda failed whole invocations (crash or timeout); its messages come back and, after 5 tries, reach the DLQ. Read its logs.',
+        props.sender.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+      ),
+      SenderThrottles: alarm(
+        'SenderThrottles',
+        'Lambda throttled the sender: the account is out of concurrency. Raise the quota, or lower sender.maxConcurrency.',
+        props.sender.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+      ),
+      SendBacklog: alarm(
+        'SendBacklog',
+        `the oldest job on the send queue waited ${props.alarms.backlogAgeSeconds} s or more: the sender is not keeping up or not running.`,
+        props.sendQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        props.alarms.backlogAgeSeconds,
+      ),
+      ApiServerErrors: alarm(
+        'ApiServerErrors',
+        'the HTTP API answered 5xx (our fault, never the caller’s) 5 or more times in 5 minutes. Read the access logs and the route functions’ logs.',
+        props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        5,
+      ),
+      DynamoDbThrottles: alarm(
+        'DynamoDbThrottles',
+        'DynamoDB throttled reads or writes on the Devices or Notifications table (or the byUser index).',
+        metrics.tableThrottles(),
+        1,
+      ),
+      CredentialFailures: alarm(
+        'CredentialFailures',
+        'jobs failed because an app’s APNs credentials are missing (a secret still holding its placeholder, no read permission) or refused by Apple. The DLQ detail names the secret; fix it, then redrive.',
+        metrics.credentialFailures(),
+        1,
+      ),
+    };
+  }
+
+  private createDashboard(props: OperationsProps, metrics: PushgateMetrics): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.name,
+      defaultInterval: Duration.hours(3),
+    });
+    const width = 8;
+    const height = 6;
+    const sum = { statistic: 'Sum', period: Duration.minutes(1) };
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Sends: jobs in, notifications out',
+        width,
+        height,
+        left: [
+          props.sendQueue.metricNumberOfMessagesSent({ ...sum, label: 'jobs put on the send queue' }),
+          ...metrics.outcomes(),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Outcomes by reason',
+        width,
+        height,
+        left: [metrics.outcomesByReason()],
+      }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        width,
+        height,
+        alarms: Object.values(this.alarms),
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Send queue depth',
+        width,
+        height,
+        left: [
+          props.sendQueue.metricApproximateNumberOfMessagesVisible({ label: 'waiting' }),
+          props.sendQueue.metricApproximateNumberOfMessagesNotVisible({ label: 'being sent' }),
+          props.sendQueue.metric('ApproximateNumberOfMessagesDelayed', {
+            label: 'delayed (retries, re-pushes)',
+          }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Oldest job on the send queue (s)',
+        width,
+        height,
+        left: [props.sendQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum' })],
+        leftAnnotations: [{ value: props.alarms.backlogAgeSeconds, label: 'backlog alarm' }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queue depth',
+        width,
+        height,
+        left: [
+          props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+          metrics.deadLetteredJobs(),
+        ],
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Errors',
+        width,
+        height,
+        left: [
+          props.sender.metricErrors({ ...sum, label: 'sender errors' }),
+          props.sender.metricThrottles({ ...sum, label: 'sender throttles' }),
+          props.api.metricServerError({ ...sum, label: 'API 5xx' }),
+          props.api.metricClientError({ ...sum, label: 'API 4xx' }),
+          metrics.tableThrottles(),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API latency (ms)',
+        width,
+        height,
+        left: [
+          props.api.metricLatency({ statistic: 'p50', label: 'p50' }),
+          props.api.metricLatency({ statistic: 'p99', label: 'p99' }),
+          props.api.metricIntegrationLatency({ statistic: 'p99', label: 'integration p99' }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Sender duration (ms) and concurrency',
+        width,
+        height,
+        left: [
+          props.sender.metricDuration({ statistic: 'p50', label: 'p50' }),
+          props.sender.metricDuration({ statistic: 'p99', label: 'p99' }),
+          props.sender.metricDuration({ statistic: 'Maximum', label: 'max' }),
+        ],
+        right: [props.sender.metric('ConcurrentExecutions', { statistic: 'Maximum', label: 'concurrent' })],
+      }),
+    );
+    return dashboard;
+  }
+}
+
+export type AlarmName =
+  | 'DeadLetters'
+  | 'SenderErrors'
+  | 'SenderThrottles'
+  | 'SendBacklog'
+  | 'ApiServerErrors'
+  | 'DynamoDbThrottles'
+  | 'CredentialFailures';
+
+/** The sender's own metrics (lambda/metric-names.ts) and the DynamoDB throttling sum. */
+class PushgateMetrics {
+  constructor(private readonly props: OperationsProps) {}
+
+  outcomes(): cloudwatch.Metric[] {
+    return Object.values(OUTCOME_METRICS).map((metricName) => this.metric(metricName, {}, metricName));
+  }
+
+  outcomesByReason(): cloudwatch.MathExpression {
+    const namespace = this.props.metricsNamespace;
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{"${namespace}",${REASON_DIMENSION},service} service="${METRICS_SERVICE}"', 'Sum', 300)`,
+      label: '',
+      period: FIVE_MINUTES,
+    });
+  }
+
+  deadLetteredJobs(): cloudwatch.MathExpression {
+    const namespace = this.props.metricsNamespace;
+    return new cloudwatch.MathExpression({
+      expression: `SUM(SEARCH('{"${namespace}",${REASON_DIMENSION},service} MetricName="${JOBS_DEAD_LETTERED}"', 'Sum', 60))`,
+      label: 'jobs dead-lettered by the sender',
+      period: Duration.minutes(1),
+    });
+  }
+
+  /** Jobs dead-lettered for a credential reason, whichever one. */
+  credentialFailures(): cloudwatch.MathExpression {
+    const usingMetrics = Object.fromEntries(
+      CREDENTIAL_FAILURE_REASONS.map((reason, index) => [
+        `r${index}`,
+        this.metric(JOBS_DEAD_LETTERED, { [REASON_DIMENSION]: reason }, reason),
+      ]),
+    );
+    return new cloudwatch.MathExpression({
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics,
+      label: 'jobs failed on APNs credentials',
+      period: FIVE_MINUTES,
+    });
+  }
+
+  /** Throttled reads and writes on both tables and the byUser index. */
+  tableThrottles(): cloudwatch.MathExpression {
+    const { devicesTableName, notificationsTableName } = this.props;
+    const sources: Record<string, string>[] = [
+      { TableName: devicesTableName },
+      { TableName: devicesTableName, GlobalSecondaryIndexName: DEVICES_TABLE.userIndex.name },
+      { TableName: notificationsTableName },
+    ];
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    sources.forEach((dimensionsMap, index) => {
+      for (const [kind, metricName] of [
+        ['r', 'ReadThrottleEvents'],
+        ['w', 'WriteThrottleEvents'],
+      ] as const) {
+        usingMetrics[`${kind}${index}`] = new cloudwatch.Metric({
+          namespace: 'AWS/DynamoDB',
+          metricName,
+          dimensionsMap,
+          statistic: 'Sum',
+          period: FIVE_MINUTES,
+        });
+      }
+    });
+    return new cloudwatch.MathExpression({
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics,
+      label: 'DynamoDB throttled requests',
+      period: FIVE_MINUTES,
+    });
+  }
+
+  private metric(metricName: string, dimensions: Record<string, string>, label: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.props.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: METRICS_SERVICE, ...dimensions },
+      statistic: 'Sum',
+      period: FIVE_MINUTES,
+      label,
+    });
+  }
+}

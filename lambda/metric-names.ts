@@ -1,0 +1,22 @@
+import type { DeliveryOutcomeName } from './domain/work';
+
+/**
+ * The names the sender's CloudWatch metrics are published under — shared with the
+ * CDK alarms and dashboard that read them, so the two cannot drift. The namespace is
+ * the deployment's (POWERTOOLS_METRICS_NAMESPACE); every metric carries the dimension
+ * `service` = METRICS_SERVICE, and the per-reason ones also `reason`.
+ */
+export const METRICS_SERVICE = 'pushgate';
+export const REASON_DIMENSION = 'reason';
+
+export const OUTCOME_METRICS: Record<DeliveryOutcomeName, string> = {
+  accepted: 'NotificationsAccepted',
+  pruned: 'TokensPruned',
+  kept: 'TokensKeptAfterReRegistration',
+  retried: 'DeliveriesRetried',
+  deadLettered: 'DeliveriesDeadLettered',
+  unregistered: 'TokensNotRegistered',
+};
+
+/** One per job moved to the dead-letter queue, with its `reason`. */
+export const JOBS_DEAD_LETTERED = 'JobsDeadLettered';

@@ -1,0 +1,210 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CREDENTIALS_PLACEHOLDER } from '../../lambda/adapters/secondary/apns/credentials-placeholder';
+import { ENVIRONMENT } from '../../lambda/environment';
+import type { RedriveResult } from '../../scripts/redrive';
+import { newUser } from '../support/api';
+import { TEST_APP_ID } from '../support/embedded-services';
+import {
+  alertJob,
+  deadLetterQueueUrl,
+  registerDevices,
+  SenderHarness,
+  sendQueueUrl,
+  sqs,
+} from '../support/sender-harness';
+
+const run = promisify(execFile);
+const harness = new SenderHarness();
+beforeAll(() => harness.start(), 30_000);
+afterAll(() => harness.stop());
+beforeEach(() => harness.purge());
+
+/** `npm run redrive -- …` as an operator runs it: a process of its own, no AWS credentials needed offline. */
+async function redrive(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SQS', 'AWS_PROFILE'])
+    delete env[name];
+  return run(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/redrive.ts', ...args], {
+    env,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
+
+const offlineQueues = () => [
+  '--endpoint-url',
+  process.env.AWS_ENDPOINT_URL_SQS ?? '',
+  '--send-queue-url',
+  sendQueueUrl(),
+  '--dead-letter-queue-url',
+  deadLetterQueueUrl(),
+];
+
+/** Everything visible on a queue, made visible again at once: a look that changes nothing. */
+async function peek(queueUrl: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) break;
+    all.push(...Messages);
+  }
+  for (let start = 0; start < all.length; start += 10) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: all.slice(start, start + 10).map((m, i) => ({
+          Id: String(i),
+          ReceiptHandle: m.ReceiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+  }
+  return all;
+}
+
+async function waitingOn(queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+describe('npm run redrive', () => {
+  it('--help answers without credentials or queues', async () => {
+    const help = await run(
+      process.execPath,
+      ['node_modules/tsx/dist/cli.mjs', 'scripts/redrive.ts', '--help'],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
+      },
+    );
+    expect(help.stdout).toContain('Usage: npm run redrive');
+    expect(help.stdout).toContain('--dry-run');
+    const wrong = await redrive('--dry-run');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('Say where the queues are');
+  });
+
+  it('lists dead-lettered jobs by reason without changing anything, then moves them back and they are delivered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pushgate-redrive-'));
+    const apps = process.env[ENVIRONMENT.apps] ?? '[]';
+    const [configured] = JSON.parse(apps) as { credentials: string }[];
+    const keyFile = configured?.credentials.slice('file:'.length) ?? '';
+    // The app's credentials still hold the placeholder the stack creates.
+    const credentialsFile = join(dir, 'apns.json');
+    writeFileSync(credentialsFile, CREDENTIALS_PLACEHOLDER);
+    process.env[ENVIRONMENT.apps] = JSON.stringify([
+      { appId: TEST_APP_ID, bundleId: TEST_APP_ID, credentials: `file:${credentialsFile}` },
+    ]);
+    try {
+      const [alice, bob] = [newUser('alice'), newUser('bob')];
+      const [aliceToken] = await registerDevices(alice, 1);
+      const [bobToken] = await registerDevices(bob, 1);
+
+      // Three ways onto the DLQ: the sender's own (credentials, a bad job) and SQS's redrive policy,
+      // which moves a message as it was, with no pushgate reason.
+      // With its id, as the API enqueues it: the redriven job is the same notification, not a new one.
+      await harness.deliver(alertJob({ userIds: [alice] }, { notificationId: 'redrive-alice-1' }));
+      await harness.deliver('this is not a job');
+      const bobJob = alertJob({ userIds: [bob] }, { notificationId: 'redrive-bob-1' });
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: deadLetterQueueUrl(),
+          MessageBody: JSON.stringify(bobJob),
+          MessageAttributes: { 'trace-id': { DataType: 'String', StringValue: 'abc-123' } },
+        }),
+      );
+      expect(harness.inboxTokens()).toEqual([]);
+      const before = (await peek(deadLetterQueueUrl())).map((m) => m.Body).sort();
+      expect(before).toHaveLength(3);
+
+      const dryRun = await redrive(...offlineQueues(), '--dry-run', '--json');
+      expect(dryRun.code, dryRun.stderr).toBe(0);
+      const listed = JSON.parse(dryRun.stdout) as RedriveResult;
+      expect(listed.found).toBe(3);
+      expect(listed.moved).toBe(0);
+      expect(
+        Object.fromEntries(Object.entries(listed.byReason).map(([reason, g]) => [reason, g.count])),
+      ).toEqual({
+        CredentialsUnavailable: 1,
+        InvalidJob: 1,
+        MaxReceiveCountExceeded: 1,
+      });
+      expect(listed.byReason.MaxReceiveCountExceeded?.notificationIds).toEqual(['redrive-bob-1']);
+      // The sender says which credentials to fill and that they still hold the placeholder.
+      expect(listed.byReason.CredentialsUnavailable?.detail).toContain(`file:${credentialsFile}`);
+      expect(listed.byReason.CredentialsUnavailable?.detail).toContain('still holds the placeholder');
+      // Nothing changed: the same three jobs, visible at once; nothing sent.
+      expect((await peek(deadLetterQueueUrl())).map((m) => m.Body).sort()).toEqual(before);
+      expect(await waitingOn(sendQueueUrl())).toBe(0);
+      const human = await redrive(...offlineQueues(), '--dry-run');
+      expect(human.stdout).toMatch(/CredentialsUnavailable\s+1/);
+      expect(human.stdout).toContain('Dry run: nothing was moved.');
+
+      // The operator fills the credentials, then moves back what can now succeed — with the sender
+      // paused here, to look at what lands on the send queue.
+      copyFileSync(keyFile, credentialsFile);
+      await harness.source.stop();
+      const moved = await redrive(
+        ...offlineQueues(),
+        '--reason',
+        'CredentialsUnavailable',
+        '--reason',
+        'MaxReceiveCountExceeded',
+        '--json',
+      );
+      expect(moved.code, moved.stderr).toBe(0);
+      expect((JSON.parse(moved.stdout) as RedriveResult).moved).toBe(2);
+      const requeued = await peek(sendQueueUrl());
+      expect(requeued.map((m) => JSON.parse(m.Body ?? '').notificationId).sort()).toEqual([
+        'redrive-alice-1',
+        'redrive-bob-1',
+      ]);
+      const bobs = requeued.find((m) => m.Body === JSON.stringify(bobJob));
+      expect(bobs?.MessageAttributes?.['trace-id']?.StringValue).toBe('abc-123');
+      for (const message of requeued) {
+        expect(
+          Object.keys(message.MessageAttributes ?? {}).filter((name) => name.startsWith('pushgate-')),
+        ).toEqual([]);
+      }
+      // Only the bad job is left on the DLQ.
+      const left = await peek(deadLetterQueueUrl());
+      expect(left.map((m) => m.Body)).toEqual([JSON.stringify('this is not a job')]);
+
+      await harness.source.start();
+      await harness.source.idle(120_000);
+      expect(harness.inboxTokens().sort()).toEqual([aliceToken, bobToken].sort());
+      expect(await waitingOn(deadLetterQueueUrl())).toBe(1);
+    } finally {
+      process.env[ENVIRONMENT.apps] = apps;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,63 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadCredentials } from '../../lambda/adapters/secondary/apns/apns-credentials';
+import { CREDENTIALS_PLACEHOLDER } from '../../lambda/adapters/secondary/apns/credentials-placeholder';
+
+vi.mock('@aws-lambda-powertools/parameters/secrets', () => ({ getSecret: vi.fn() }));
+const secretValue = vi.mocked(getSecret);
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-pushgate/apns/com.acme.chat-AbCdEf';
+const app = (n: number) => ({
+  appId: 'com.acme.chat',
+  bundleId: 'com.acme.chat',
+  credentials: `secretsmanager:${ARN}#${n}`,
+});
+const TOKEN_KEY = {
+  keyId: 'ABC123DEFG',
+  teamId: 'DEF123GHIJ',
+  key: '-----BEGIN PRIVATE KEY-----\nMIGTAgEA\n-----END PRIVATE KEY-----',
+};
+
+beforeEach(() => secretValue.mockReset());
+
+describe('APNs credentials from Secrets Manager', () => {
+  it('name the secret to fill while it holds the stack’s placeholder, and load once it is filled', async () => {
+    secretValue.mockResolvedValueOnce(CREDENTIALS_PLACEHOLDER);
+    await expect(loadCredentials(app(1))).rejects.toThrow(
+      `APNs credentials of com.acme.chat could not be loaded from the secret ${ARN}#1: it still holds the placeholder the stack created. Put the app’s APNs key in it`,
+    );
+    secretValue.mockResolvedValueOnce(JSON.stringify(TOKEN_KEY));
+    await expect(loadCredentials(app(1))).resolves.toEqual({ kind: 'token', ...TOKEN_KEY });
+  });
+
+  it('are read again after at most a minute, so a fix is picked up within one', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
+    try {
+      secretValue.mockResolvedValue(JSON.stringify(TOKEN_KEY));
+      await loadCredentials(app(2));
+      vi.setSystemTime(1_000_000 + 30_000);
+      await loadCredentials(app(2));
+      expect(secretValue).toHaveBeenCalledTimes(1);
+      vi.setSystemTime(1_000_000 + 61_000);
+      await loadCredentials(app(2));
+      expect(secretValue).toHaveBeenCalledTimes(2);
+      // Powertools keeps its own copy of the value: no longer than that either.
+      for (const [, options] of secretValue.mock.calls) expect(options?.maxAge).toBeLessThanOrEqual(60);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never quote the secret’s value when it is not the expected JSON', async () => {
+    secretValue.mockResolvedValueOnce(TOKEN_KEY.key);
+    const error = await loadCredentials(app(3)).catch((e: Error) => e);
+    expect((error as Error).message).toContain('the value is not JSON');
+    expect((error as Error).message).not.toContain('MIGT');
+    secretValue.mockResolvedValueOnce(
+      JSON.stringify({ keyId: 'short', teamId: 'DEF123GHIJ', key: 'MIGTsecret' }),
+    );
+    const wrongShape = await loadCredentials(app(4)).catch((e: Error) => e);
+    expect((wrongShape as Error).message).toContain('neither {"keyId","teamId","key"}');
+    expect((wrongShape as Error).message).not.toContain('MIGT');
+  });
+});
