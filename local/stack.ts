@@ -5,15 +5,20 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SENDER } from '../infra/queue-settings';
 import { createLocalProviderKey } from './apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from './apns-simulator/simulator';
+import { releaseChunkClaims } from './chunk-claims';
 import { startDynamo } from './dynamodb';
 import { ensureQueues, type Queues } from './queues';
-import { startSqs } from './sqs';
+import { type EmbeddedSqs, startSqs } from './sqs';
 import { SqsEventSource } from './sqs-event-source';
 import { devicesTableDefinition, ensureTable, notificationsTableDefinition } from './tables';
 
 export interface LocalStackOptions {
   /** Where dynalite persists its data; in memory when absent. */
   dataDir?: string;
+  /** The SQS journal that keeps the queues across restarts and crashes; in memory when absent. */
+  sqsJournalFile?: string;
+  /** Fixed SQS port, so backends can publish to a stable endpoint; random when absent. */
+  sqsPort?: number;
   /** Where the generated APNs key and simulator CA go. */
   workDir: string;
   appId: string;
@@ -28,6 +33,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   queues: Queues;
+  /** The SQS endpoint (`http://127.0.0.1:<port>`) and what its journal restored. */
+  sqsServer: EmbeddedSqs;
   simulator?: ApnsSimulator;
   eventSource?: SqsEventSource;
   sqs: SQSClient;
@@ -43,10 +50,13 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(options.workDir, { recursive: true });
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const [dynamo, sqsServer] = await Promise.all([
+  const [dynamo, sqsServer] = await startBoth(
     startDynamo(options.dataDir === undefined ? {} : { path: options.dataDir }),
-    startSqs(),
-  ]);
+    startSqs({
+      ...(options.sqsPort === undefined ? {} : { port: options.sqsPort }),
+      ...(options.sqsJournalFile === undefined ? {} : { journalFile: options.sqsJournalFile }),
+    }),
+  );
 
   let simulator: ApnsSimulator | undefined;
   let credentialsFile = options.apnsCredentialsFile;
@@ -57,7 +67,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     simulator = await startApnsSimulator({
       providerKeys: [key],
       bundleIds: [options.appId],
-      inboxLimit: 1_000,
       ...(options.simulatorPort === undefined
         ? {}
         : { ports: { sandbox: options.simulatorPort, production: options.simulatorPort + 1 } }),
@@ -88,6 +97,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
   await ensureTable(dynamoClient, devicesTableDefinition('pushgate-devices'));
   await ensureTable(dynamoClient, notificationsTableDefinition('pushgate-notifications'));
+  if ((sqsServer.restored?.received ?? 0) > 0)
+    await releaseChunkClaims(dynamoClient, 'pushgate-notifications');
   dynamoClient.destroy();
   const sqs = new SQSClient({ endpoint: sqsServer.endpoint, useQueueUrlAsEndpoint: false });
   const queues = await ensureQueues(sqs, 'pushgate');
@@ -113,6 +124,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   return {
     queues,
+    sqsServer,
     ...(simulator === undefined ? {} : { simulator }),
     ...(eventSource === undefined ? {} : { eventSource }),
     sqs,
@@ -125,4 +137,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqs.destroy();
     },
   };
+}
+
+/** Starts both services; when one fails, stops the other before rethrowing (else the process hangs). */
+async function startBoth<A extends { stop(): Promise<void> }, B extends { stop(): Promise<void> }>(
+  a: Promise<A>,
+  b: Promise<B>,
+): Promise<[A, B]> {
+  const results = await Promise.allSettled([a, b]);
+  const [first, second] = results;
+  if (first.status === 'fulfilled' && second.status === 'fulfilled') return [first.value, second.value];
+  await Promise.all(
+    results.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)),
+  );
+  throw results.find((result): result is PromiseRejectedResult => result.status === 'rejected')?.reason;
 }
