@@ -50,7 +50,9 @@ async function ensureQueue(
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     return QueueUrl as string;
   } catch (error) {
-    if (!(error instanceof QueueNameExists)) throw error;
+    // fauxqs names the error by its query-protocol code, which the SDK does not map to the class.
+    const exists = error instanceof QueueNameExists || (error as Error).name?.endsWith('QueueNameExists');
+    if (!exists) throw error;
   }
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
   await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));

@@ -7,10 +7,10 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { PidLock } from './pid-lock';
 
 /**
  * A write-ahead journal under fauxqs, which keeps its queues only in memory. Every
@@ -174,6 +174,7 @@ export class SqsJournal {
   private constructor(
     private readonly file: string,
     private readonly replayed: JournalState,
+    private readonly lock: PidLock,
   ) {
     this.restored = {
       queues: replayed.queues.size,
@@ -191,10 +192,19 @@ export class SqsJournal {
    */
   static open(file: string): SqsJournal {
     mkdirSync(dirname(file), { recursive: true });
-    takeLock(`${file}.lock`);
-    rmSync(`${file}.tmp`, { force: true });
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    return new SqsJournal(file, replayJournal(text));
+    const lock = PidLock.take(
+      `${file}.lock`,
+      (pid) =>
+        `Another pushgate (pid ${pid}) is using ${dirname(file)}. Stop it, or give this one its own PUSHGATE_HOME.`,
+    );
+    try {
+      rmSync(`${file}.tmp`, { force: true });
+      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      return new SqsJournal(file, replayJournal(text), lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   /**
@@ -237,7 +247,7 @@ export class SqsJournal {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.store = undefined;
-    releaseLock(`${this.file}.lock`);
+    this.lock.release();
   }
 
   private hookQueue(queue: FauxqsQueue): void {
@@ -340,41 +350,6 @@ export class SqsJournal {
     this.fd = openSync(this.file, 'a');
     this.compactedBytes = written;
     this.fileBytes = written;
-  }
-}
-
-/** The lock file names its holder's pid; a holder that is gone (crashed) no longer holds it. */
-function takeLock(lock: string): void {
-  try {
-    writeFileSync(lock, String(process.pid), { flag: 'wx' });
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const holder = Number(readFileSync(lock, 'utf8'));
-  if (holder !== process.pid && isAlive(holder)) {
-    throw new Error(
-      `Another pushgate (pid ${holder}) is using ${dirname(lock)}. Stop it, or give this one its own PUSHGATE_HOME.`,
-    );
-  }
-  writeFileSync(lock, String(process.pid));
-}
-
-function releaseLock(lock: string): void {
-  try {
-    if (Number(readFileSync(lock, 'utf8')) === process.pid) rmSync(lock);
-  } catch {
-    // Already gone.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

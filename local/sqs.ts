@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { buildApp } from 'fauxqs';
 import { type FauxqsStore, SqsJournal } from './sqs-journal';
 
@@ -49,10 +53,15 @@ export async function startSqs(options: SqsOptions = {}): Promise<EmbeddedSqs> {
 
 /**
  * fauxqs's own SQS store class. Its package exports only the server entry, so the
- * module is loaded by file URL next to it (the same module instance the server uses).
+ * module is found the way Node finds packages (the node_modules directories up from
+ * here) and loaded by file URL — the same module instance the server uses.
  */
 async function createStore(): Promise<FauxqsStore> {
-  const url = new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs'));
-  const { SqsStore } = (await import(url.href)) as { SqsStore: new () => FauxqsStore };
+  const directories = createRequire(import.meta.url).resolve.paths('fauxqs') ?? [];
+  const file = directories
+    .map((directory) => join(directory, 'fauxqs', 'dist', 'sqs', 'sqsStore.js'))
+    .find((candidate) => existsSync(candidate));
+  if (file === undefined) throw new Error('fauxqs is not installed: run npm install');
+  const { SqsStore } = (await import(pathToFileURL(file).href)) as { SqsStore: new () => FauxqsStore };
   return new SqsStore();
 }

@@ -12,6 +12,12 @@ import { type EmbeddedSqs, startSqs } from './sqs';
 import { SqsEventSource } from './sqs-event-source';
 import { devicesTableDefinition, ensureTable, notificationsTableDefinition } from './tables';
 
+/** The offline tables (the deployed stack lets CloudFormation name its own). */
+export const OFFLINE_TABLES = {
+  devices: 'pushgate-devices',
+  notifications: 'pushgate-notifications',
+} as const;
+
 export interface LocalStackOptions {
   /** Where dynalite persists its data; in memory when absent. */
   dataDir?: string;
@@ -84,8 +90,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    DEVICES_TABLE_NAME: 'pushgate-devices',
-    NOTIFICATIONS_TABLE_NAME: 'pushgate-notifications',
+    DEVICES_TABLE_NAME: OFFLINE_TABLES.devices,
+    NOTIFICATIONS_TABLE_NAME: OFFLINE_TABLES.notifications,
     PUSHGATE_APPS: JSON.stringify([
       { appId: options.appId, bundleId: options.appId, credentials: `file:${credentialsFile}` },
     ]),
@@ -95,10 +101,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ...apnsEnv,
   });
   const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
-  await ensureTable(dynamoClient, devicesTableDefinition('pushgate-devices'));
-  await ensureTable(dynamoClient, notificationsTableDefinition('pushgate-notifications'));
-  if ((sqsServer.restored?.received ?? 0) > 0)
-    await releaseChunkClaims(dynamoClient, 'pushgate-notifications');
+  await ensureTable(dynamoClient, devicesTableDefinition(OFFLINE_TABLES.devices));
+  await ensureTable(dynamoClient, notificationsTableDefinition(OFFLINE_TABLES.notifications));
+  // Only a run that ended with messages received (maybe mid-send) can have left leases behind.
+  if ((sqsServer.restored?.received ?? 0) > 0) {
+    await releaseChunkClaims(dynamoClient, OFFLINE_TABLES.notifications);
+  }
   dynamoClient.destroy();
   const sqs = new SQSClient({ endpoint: sqsServer.endpoint, useQueueUrlAsEndpoint: false });
   const queues = await ensureQueues(sqs, 'pushgate');
