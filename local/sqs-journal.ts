@@ -61,7 +61,7 @@ export interface FauxqsQueue {
   arn: string;
   attributes: Record<string, string>;
   tags: Map<string, string>;
-  inflightMessages: Map<string, { message: FauxqsMessage }>;
+  inflightMessages: Map<string, { message: FauxqsMessage; visibilityDeadline: number }>;
   enqueue(message: FauxqsMessage): void;
   dequeue(maxCount: number, visibilityTimeout?: number, dlqResolver?: unknown): FauxqsReceived[];
   deleteMessage(receiptHandle: string): boolean;
@@ -70,7 +70,7 @@ export interface FauxqsQueue {
   inspectMessages(): {
     ready: FauxqsMessage[];
     delayed: FauxqsMessage[];
-    inflight: { message: FauxqsMessage }[];
+    inflight: { message: FauxqsMessage; visibilityDeadline: number }[];
   };
 }
 
@@ -98,16 +98,17 @@ interface QueueRecord {
 type JournalRecord =
   | ({ t: 'queue' } & QueueRecord)
   | { t: 'drop'; arn: string }
-  | { t: 'put'; arn: string; message: FauxqsMessage }
-  /** Receives: [messageId, approximateReceiveCount, approximateFirstReceiveTimestamp]. */
-  | { t: 'recv'; r: [string, number, number][] }
+  /** `hiddenUntil`: in flight until then (compaction keeps it); a new put is visible or delayed. */
+  | { t: 'put'; arn: string; message: FauxqsMessage; hiddenUntil?: number }
+  /** Receives: [messageId, approximateReceiveCount, approximateFirstReceiveTimestamp, visibility deadline]. */
+  | { t: 'recv'; r: [string, number, number, number][] }
   | { t: 'del'; id: string }
   | { t: 'purge'; arn: string };
 
 /** What a journal says is queued: queues by ARN, live messages by id, in the order they were put. */
 export interface JournalState {
   queues: Map<string, QueueRecord>;
-  messages: Map<string, { arn: string; message: FauxqsMessage }>;
+  messages: Map<string, { arn: string; message: FauxqsMessage; hiddenUntil?: number }>;
   /** Lines that could not be read (a torn last line after a crash is normal). */
   unreadable: number;
 }
@@ -144,14 +145,19 @@ function applyRecord(state: JournalState, record: JournalRecord): void {
     case 'put':
       // A redrive puts the same message on the DLQ: it moves, keeping its id.
       state.messages.delete(record.message.messageId);
-      state.messages.set(record.message.messageId, { arn: record.arn, message: record.message });
+      state.messages.set(record.message.messageId, {
+        arn: record.arn,
+        message: record.message,
+        ...(record.hiddenUntil === undefined ? {} : { hiddenUntil: record.hiddenUntil }),
+      });
       return;
     case 'recv':
-      for (const [id, count, first] of record.r) {
+      for (const [id, count, first, hiddenUntil] of record.r) {
         const entry = state.messages.get(id);
         if (entry === undefined) continue;
         entry.message.approximateReceiveCount = count;
         if (first > 0) entry.message.approximateFirstReceiveTimestamp = first;
+        entry.hiddenUntil = hiddenUntil;
       }
       return;
     case 'del':
@@ -163,8 +169,11 @@ function applyRecord(state: JournalState, record: JournalRecord): void {
 const COMPACTION_SLACK_BYTES = 8 * 1024 * 1024;
 
 export class SqsJournal {
-  /** What the journal held when it was opened; `received`: messages received before (maybe in flight). */
-  readonly restored: { queues: number; messages: number; received: number; unreadable: number };
+  /**
+   * What the journal held when it was opened. `inFlight`: messages a consumer had
+   * received whose visibility timeout had not run out yet — released early, at start.
+   */
+  readonly restored: { queues: number; messages: number; inFlight: number; unreadable: number };
   private fd: number | undefined;
   private store: FauxqsStore | undefined;
   private compactedBytes = 0;
@@ -179,7 +188,7 @@ export class SqsJournal {
     this.restored = {
       queues: replayed.queues.size,
       messages: replayed.messages.size,
-      received: [...replayed.messages.values()].filter(({ message }) => message.approximateReceiveCount > 0)
+      inFlight: [...replayed.messages.values()].filter(({ hiddenUntil = 0 }) => hiddenUntil > Date.now())
         .length,
       unreadable: replayed.unreadable,
     };
@@ -263,11 +272,12 @@ export class SqsJournal {
         this.append({
           t: 'recv',
           r: received.map(({ MessageId, ReceiptHandle }) => {
-            const message = queue.inflightMessages.get(ReceiptHandle)?.message;
+            const entry = queue.inflightMessages.get(ReceiptHandle);
             return [
               MessageId,
-              message?.approximateReceiveCount ?? 1,
-              message?.approximateFirstReceiveTimestamp ?? 0,
+              entry?.message.approximateReceiveCount ?? 1,
+              entry?.message.approximateFirstReceiveTimestamp ?? 0,
+              entry?.visibilityDeadline ?? 0,
             ];
           }),
         });
@@ -336,7 +346,9 @@ export class SqsJournal {
       for (const queue of store.queues.values()) {
         const { ready, delayed, inflight } = queue.inspectMessages();
         // In-flight first: they were received before anything still waiting.
-        for (const { message } of inflight) write({ t: 'put', arn: queue.arn, message });
+        for (const { message, visibilityDeadline } of inflight) {
+          write({ t: 'put', arn: queue.arn, message, hiddenUntil: visibilityDeadline });
+        }
         for (const message of [...ready, ...delayed]) write({ t: 'put', arn: queue.arn, message });
       }
       flush();

@@ -103,8 +103,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
   await ensureTable(dynamoClient, devicesTableDefinition(OFFLINE_TABLES.devices));
   await ensureTable(dynamoClient, notificationsTableDefinition(OFFLINE_TABLES.notifications));
-  // Only a run that ended with messages received (maybe mid-send) can have left leases behind.
-  if ((sqsServer.restored?.received ?? 0) > 0) {
+  // Only a run that ended with messages in flight (stopped mid-send) can have left leases behind.
+  if ((sqsServer.restored?.inFlight ?? 0) > 0) {
     await releaseChunkClaims(dynamoClient, OFFLINE_TABLES.notifications);
   }
   dynamoClient.destroy();

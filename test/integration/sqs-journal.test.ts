@@ -111,7 +111,7 @@ describe('the SQS journal (queues that survive a crash)', () => {
     expect(await depth(first)).toEqual({ visible: 1, inFlight: 1, delayed: 1 });
 
     const second = await start(crashImage(first));
-    expect(second.sqs.restored).toEqual({ queues: 2, messages: 3, received: 1, unreadable: 0 });
+    expect(second.sqs.restored).toEqual({ queues: 2, messages: 3, inFlight: 1, unreadable: 0 });
     // In flight at the crash: visible at once (its receipt handle died with the process).
     expect(await depth(second)).toEqual({ visible: 2, inFlight: 0, delayed: 1 });
     const back = await receive(second);
@@ -134,6 +134,7 @@ describe('the SQS journal (queues that survive a crash)', () => {
     expect((await depth(first, first.queues.deadLetterQueueUrl)).visible).toBe(1);
 
     const second = await start(crashImage(first));
+    expect(second.sqs.restored).toMatchObject({ messages: 1, inFlight: 0 });
     expect(await depth(second)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     const [dead] = await receive(second, 10, second.queues.deadLetterQueueUrl);
     expect(dead?.MessageId).toBe(MessageId);
