@@ -113,10 +113,14 @@ export interface JournalState {
   unreadable: number;
 }
 
-/** Replays journal text into the state it describes. */
-export function replayJournal(text: string): JournalState {
+/** Replays a journal into the state it describes (line by line: a journal may outgrow a string). */
+export function replayJournal(data: Buffer): JournalState {
   const state: JournalState = { queues: new Map(), messages: new Map(), unreadable: 0 };
-  for (const line of text.split('\n')) {
+  for (let start = 0; start < data.length; ) {
+    const newline = data.indexOf(0x0a, start);
+    const end = newline === -1 ? data.length : newline;
+    const line = data.toString('utf8', start, end);
+    start = end + 1;
     if (line === '') continue;
     let record: JournalRecord;
     try {
@@ -208,8 +212,8 @@ export class SqsJournal {
     );
     try {
       rmSync(`${file}.tmp`, { force: true });
-      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-      return new SqsJournal(file, replayJournal(text), lock);
+      const data = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+      return new SqsJournal(file, replayJournal(data), lock);
     } catch (error) {
       lock.release();
       throw error;
@@ -306,7 +310,9 @@ export class SqsJournal {
   private append(record: JournalRecord): void {
     if (this.fd === undefined) throw new Error('the SQS journal is closed');
     const line = Buffer.from(`${JSON.stringify(record)}\n`);
-    writeSync(this.fd, line);
+    const written = writeSync(this.fd, line);
+    // A short write (disk full) must fail the SQS call, not pass for durable.
+    if (written !== line.length) throw new Error(`the SQS journal wrote ${written} of ${line.length} bytes`);
     this.fileBytes += line.length;
     // Compacting costs the live size; waiting until the file is twice that (plus slack) keeps it amortized.
     if (this.fileBytes > 2 * this.compactedBytes + COMPACTION_SLACK_BYTES && !this.compactionScheduled) {
@@ -314,7 +320,12 @@ export class SqsJournal {
       this.compactionScheduled = true;
       setImmediate(() => {
         this.compactionScheduled = false;
-        if (this.store !== undefined) this.compact();
+        try {
+          if (this.store !== undefined) this.compact();
+        } catch (error) {
+          // The journal as it is stays valid (the rewrite goes to a separate file): keep appending.
+          console.error('could not compact the SQS journal; it keeps growing until the next start:', error);
+        }
       });
     }
   }
@@ -330,7 +341,7 @@ export class SqsJournal {
     let pendingBytes = 0;
     const flush = () => {
       const chunk = Buffer.from(pending.join(''));
-      writeSync(out, chunk);
+      if (writeSync(out, chunk) !== chunk.length) throw new Error('short write compacting the SQS journal');
       written += chunk.length;
       pending = [];
       pendingBytes = 0;
@@ -357,8 +368,11 @@ export class SqsJournal {
       closeSync(out);
     }
     renameSync(tmp, this.file);
+    // The old descriptor now writes to an unlinked file: never append through it again.
+    const old = this.fd;
+    this.fd = undefined;
+    if (old !== undefined) closeSync(old);
     syncDirectory(dirname(this.file));
-    if (this.fd !== undefined) closeSync(this.fd);
     this.fd = openSync(this.file, 'a');
     this.compactedBytes = written;
     this.fileBytes = written;

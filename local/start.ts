@@ -66,6 +66,7 @@ server.listen(port, host, async () => {
   const token = randomBytes(32).toString('hex');
   const sqs = stack.sqsServer;
   const restored = sqs.restored?.messages ?? 0;
+  const restoredLine = `\n  restored            ${restored} message${restored === 1 ? '' : 's'} from the queue journal (jobs, retries, re-push rounds, dead letters): sending resumes`;
   const job = JSON.stringify({ appId, to: { userIds: ['alice'] }, aps: { alert: 'Hi from SQS' } });
   console.log(`
 pushgate is running offline (${((Date.now() - started) / 1000).toFixed(1)} s)
@@ -75,7 +76,7 @@ pushgate is running offline (${((Date.now() - started) / 1000).toFixed(1)} s)
   APNs                ${stack.simulator ? `simulator (inbox: ${base}/_local/apns/inbox)` : 'real APNs sandbox'}
   SQS endpoint        ${sqs.endpoint}   (queue URLs: ${base}/_local/queues)
   send queue          ${stack.queues.sendQueueUrl}
-  data                ${memory ? 'in memory (--memory)' : `${home} (devices, notifications and queued jobs kept across restarts)`}${restored > 0 ? `\n  restored            ${restored} queued message${restored === 1 ? '' : 's'}: delivery resumes` : ''}
+  data                ${memory ? 'in memory (--memory)' : `${home} (devices, notifications and queued jobs kept across restarts)`}${restored > 0 ? restoredLine : ''}
   admin key           ${adminKey}   (stands in for IAM on backend routes)
   SigV4               access key ${SIGV4_CREDENTIALS.accessKeyId}, secret ${SIGV4_CREDENTIALS.secretAccessKey}, region ${SIGV4_CREDENTIALS.region}, service ${SIGV4_CREDENTIALS.service}
 

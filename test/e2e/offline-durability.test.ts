@@ -79,7 +79,7 @@ describe('offline mode keeps queued work across a crash and a busy Ctrl-C', () =
     expect(seenBeforeKill).toBeLessThan(DEVICES);
 
     const second = await start();
-    expect(second.output()).toMatch(/restored\s+\d+ queued messages?: delivery resumes/);
+    expect(second.output()).toMatch(/restored\s+\d+ messages? from the queue journal/);
     const done = await allAccepted(second, id);
     expect(done.counts).toMatchObject({
       devices: DEVICES,
