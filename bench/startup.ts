@@ -12,18 +12,22 @@ export async function benchStartup(): Promise<{ secondsMedian: number; runs: num
   return { secondsMedian: sorted[1] ?? Number.NaN, runs };
 }
 
-async function startOnce(): Promise<number> {
-  const port = await new Promise<number>((resolve) => {
+const freePort = () =>
+  new Promise<number>((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
   });
+
+async function startOnce(): Promise<number> {
+  const [port, sqsPort] = [await freePort(), await freePort()];
   const started = performance.now();
   const child = spawn('npm', ['start', '--', '--memory'], {
     env: {
       ...process.env,
       PORT: String(port),
+      PUSHGATE_SQS_PORT: String(sqsPort),
       PUSHGATE_HOME: mkdtempSync(join(tmpdir(), 'pushgate-bench-')),
     },
     stdio: ['ignore', 'pipe', 'inherit'],

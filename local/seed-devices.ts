@@ -10,14 +10,17 @@ import { type Device, deviceExpiry } from '../lambda/domain/device';
 /**
  * Writes many devices straight into the Devices table, with a client of its own so
  * set-up traffic is never counted as the system's — for large-audience tests and
- * benchmarks, where registering through the API would only slow them down.
+ * benchmarks, where registering through the API would only slow them down. By
+ * default the table named by DEVICES_TABLE_NAME at the SDK's configured endpoint.
  */
 export async function seedDevices(
   userIds: readonly string[],
   perUser: number,
   appId: string,
+  target: { client?: DynamoDBClient; tableName?: string } = {},
 ): Promise<Device[]> {
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const client = target.client ?? new DynamoDBClient({});
+  const db = DynamoDBDocumentClient.from(client);
   const now = new Date();
   const items: Device[] = userIds.flatMap((userId) =>
     Array.from({ length: perUser }, () => ({
@@ -30,7 +33,7 @@ export async function seedDevices(
       expiresAt: deviceExpiry(now),
     })),
   );
-  const table = process.env.DEVICES_TABLE_NAME ?? '';
+  const table = target.tableName ?? process.env.DEVICES_TABLE_NAME ?? '';
   let next = 0;
   const writer = async () => {
     for (let start = next; start < items.length; start = next) {
@@ -47,6 +50,6 @@ export async function seedDevices(
     }
   };
   await Promise.all(Array.from({ length: 8 }, writer));
-  db.destroy();
+  if (target.client === undefined) client.destroy();
   return items;
 }

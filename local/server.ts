@@ -6,9 +6,11 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { listDeliveries } from '../lambda/adapters/secondary/tracking-table';
 import { userIdSchema } from '../lambda/domain/user';
+import { DEFAULT_INBOX_PAGE } from './apns-simulator/inbox';
 import { findRoute, invokeRoute } from './http-dispatch';
 import type { Caller } from './lambda-events';
 import type { LocalIssuer } from './oidc';
+import { isSigV4, verifySigV4 } from './sigv4';
 import type { LocalStack } from './stack';
 
 /** API Gateway's own payload limit. */
@@ -24,7 +26,8 @@ export interface LocalServerOptions {
 
 /**
  * The offline API Gateway: verifies the caller the way the deployed authorizers
- * do (JWT for app routes; the admin key stands in for IAM on backend routes),
+ * do (JWT for app routes; IAM for backend routes — a SigV4 signature made with the
+ * local credentials, or the admin key as a shortcut),
  * answers their refusals with API Gateway's own bodies, and hands everything else
  * to the route's Lambda handler as a v2.0 event. Also serves `/_local/*` and the
  * dashboard, which exist only offline.
@@ -41,8 +44,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
 async function handle(options: LocalServerOptions, request: IncomingMessage, response: ServerResponse) {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
-  const body = await readBody(request);
-  if (body === undefined) return send(response, 413, { message: 'Request Entity Too Large' });
+  const raw = await readBody(request);
+  if (raw === undefined) return send(response, 413, { message: 'Request Entity Too Large' });
+  const body = raw.toString('utf8');
 
   if (url.pathname === '/' && method === 'GET') {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -66,10 +70,17 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
       return send(response, 401, { message: 'Unauthorized' });
     }
     caller = { jwt: claims };
-  } else {
-    if (headers.authorization !== `Bearer ${options.adminKey}`)
-      return send(response, 403, { message: 'Forbidden' });
+  } else if (headers.authorization === `Bearer ${options.adminKey}`) {
     caller = { iam: { userArn: 'arn:aws:iam::000000000000:user/local-admin' } };
+  } else if (isSigV4(headers.authorization)) {
+    const verdict = verifySigV4({ method, url: request.url ?? '/', headers: request.headers, body: raw });
+    if (!verdict.ok) {
+      response.setHeader('x-amzn-ErrorType', verdict.errorType);
+      return send(response, 403, { message: verdict.message });
+    }
+    caller = { iam: { userArn: `arn:aws:iam::000000000000:user/${verdict.accessKeyId}` } };
+  } else {
+    return send(response, 403, { message: 'Forbidden' });
   }
   const result = await invokeRoute(
     found.route,
@@ -109,16 +120,37 @@ async function handleLocal(
     return send(response, 200, { token: await issuer.mint(valid.data) });
   }
   if (route === 'GET /_local/apns/inbox') {
+    const after = integerParameter(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = integerParameter(url, 'limit', DEFAULT_INBOX_PAGE, 1, DEFAULT_INBOX_PAGE);
+    if (after === undefined || limit === undefined) {
+      return send(response, 400, {
+        error: {
+          code: 'InvalidRequest',
+          message: `after must be a whole number ≥ 0 and limit a whole number from 1 to ${DEFAULT_INBOX_PAGE}.`,
+        },
+      });
+    }
     if (!stack.simulator)
-      return send(response, 200, { notifications: [], note: 'Real APNs sandbox in use.' });
+      return send(response, 200, { total: 0, notifications: [], note: 'Real APNs sandbox in use.' });
+    const page = stack.simulator.received.page(after, limit);
     return send(response, 200, {
-      notifications: stack.simulator.inbox.map(({ token, topic, headers, payload, receivedAt }) => ({
+      total: page.total,
+      notifications: page.notifications.map(({ seq, token, topic, headers, payload, receivedAt }) => ({
+        seq,
         token,
         topic,
         headers,
         payload,
         receivedAt,
       })),
+      ...(page.next === undefined ? {} : { next: page.next }),
+    });
+  }
+  if (route === 'GET /_local/queues') {
+    return send(response, 200, {
+      endpoint: stack.sqsServer.endpoint,
+      sendQueueUrl: stack.queues.sendQueueUrl,
+      deadLetterQueueUrl: stack.queues.deadLetterQueueUrl,
     });
   }
   if (route === 'DELETE /_local/apns/inbox') {
@@ -165,6 +197,7 @@ async function dashboardState({ stack, appId }: LocalServerOptions) {
       });
     }
     const inbox = (stack.simulator?.inbox ?? []).slice(-200);
+    const inboxTotal = stack.simulator?.received.total ?? 0;
     const notifications = new Map<
       string,
       { notificationId: string; devices: { token: string; receivedAt: string }[]; title: string }
@@ -202,6 +235,7 @@ async function dashboardState({ stack, appId }: LocalServerOptions) {
       devicesByUser: byUser,
       notifications: recent,
       inbox: inbox.slice(-20).reverse(),
+      inboxTotal,
       deadLetterQueueDepth: Number(Attributes.ApproximateNumberOfMessages ?? 0),
     };
   } finally {
@@ -214,7 +248,22 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
+/** A whole-number query parameter within bounds; `fallback` when absent, undefined when invalid. */
+function integerParameter(
+  url: URL,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) return undefined;
+  const value = Number(raw);
+  return value >= min && value <= max ? value : undefined;
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -222,5 +271,5 @@ async function readBody(request: IncomingMessage): Promise<string | undefined> {
     if (size > MAX_BODY_BYTES) return undefined;
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -21,6 +22,8 @@ export interface EventSourceOptions {
   maxConcurrency?: number;
   /** The function's timeout: the context's deadline. */
   timeoutMs?: number;
+  /** How long stop() waits for running invocations before leaving them to the visibility timeout. */
+  stopGraceMs?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -30,6 +33,12 @@ export interface EventSourceOptions {
  * reported batch item failures (or the whole batch, if the handler throws) to
  * reappear after the visibility timeout — where the queue's redrive policy moves
  * them to the DLQ after maxReceiveCount.
+ *
+ * stop() is quick however busy the sender is: running invocations see their
+ * remaining time drop to zero — as at a Lambda deadline, so the sender finishes the
+ * chunk in hand and hands the rest to a continuation message — and messages received
+ * after stop() are made visible again at once. Whatever still runs after the grace
+ * period is left to SQS: undeleted, it is delivered again.
  */
 export class SqsEventSource {
   private running = false;
@@ -50,7 +59,12 @@ export class SqsEventSource {
 
   async stop(): Promise<void> {
     this.running = false;
-    await Promise.all(this.loops);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.stopGraceMs ?? 10_000);
+    });
+    await Promise.race([Promise.all(this.loops), grace]);
+    clearTimeout(timer);
     this.loops.length = 0;
   }
 
@@ -92,7 +106,8 @@ export class SqsEventSource {
             MessageAttributeNames: ['All'],
           }),
         );
-        if (Messages.length > 0) await this.invoke(Messages);
+        if (Messages.length > 0 && !this.running) await this.release(Messages);
+        else if (Messages.length > 0) await this.invoke(Messages);
       } catch (error) {
         this.options.onError?.(error);
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -107,10 +122,10 @@ export class SqsEventSource {
       const handler = await this.options.handler();
       let failed: Set<string>;
       try {
-        const response = await handler(
-          event,
-          lambdaContext(this.options.functionName, this.options.timeoutMs),
-        );
+        const context = lambdaContext(this.options.functionName, this.options.timeoutMs);
+        const remaining = context.getRemainingTimeInMillis;
+        context.getRemainingTimeInMillis = () => (this.running ? remaining() : 0);
+        const response = await handler(event, context);
         failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
       } catch (error) {
         this.options.onError?.(error);
@@ -131,6 +146,20 @@ export class SqsEventSource {
     } finally {
       this.activeInvocations--;
     }
+  }
+
+  /** Messages received as stop() was called go back to the queue instead of being invoked. */
+  private async release(messages: Message[]): Promise<void> {
+    await this.options.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: this.options.queueUrl,
+        Entries: messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle ?? '',
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
   }
 }
 

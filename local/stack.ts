@@ -6,15 +6,26 @@ import { SENDER } from '../infra/queue-settings';
 import { ENVIRONMENT } from '../lambda/environment';
 import { createLocalProviderKey } from './apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from './apns-simulator/simulator';
+import { releaseChunkClaims } from './chunk-claims';
 import { startDynamo } from './dynamodb';
 import { ensureQueues, type Queues } from './queues';
-import { startSqs } from './sqs';
+import { type EmbeddedSqs, startSqs } from './sqs';
 import { SqsEventSource } from './sqs-event-source';
 import { devicesTableDefinition, ensureTable, notificationsTableDefinition } from './tables';
+
+/** The offline tables (the deployed stack lets CloudFormation name its own). */
+export const OFFLINE_TABLES = {
+  devices: 'pushgate-devices',
+  notifications: 'pushgate-notifications',
+} as const;
 
 export interface LocalStackOptions {
   /** Where dynalite persists its data; in memory when absent. */
   dataDir?: string;
+  /** The SQS journal that keeps the queues across restarts and crashes; in memory when absent. */
+  sqsJournalFile?: string;
+  /** Fixed SQS port, so backends can publish to a stable endpoint; random when absent. */
+  sqsPort?: number;
   /** Where the generated APNs key and simulator CA go. */
   workDir: string;
   appId: string;
@@ -29,6 +40,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   queues: Queues;
+  /** The SQS endpoint (`http://127.0.0.1:<port>`) and what its journal restored. */
+  sqsServer: EmbeddedSqs;
   simulator?: ApnsSimulator;
   eventSource?: SqsEventSource;
   sqs: SQSClient;
@@ -44,10 +57,13 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(options.workDir, { recursive: true });
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const [dynamo, sqsServer] = await Promise.all([
+  const [dynamo, sqsServer] = await startBoth(
     startDynamo(options.dataDir === undefined ? {} : { path: options.dataDir }),
-    startSqs(),
-  ]);
+    startSqs({
+      ...(options.sqsPort === undefined ? {} : { port: options.sqsPort }),
+      ...(options.sqsJournalFile === undefined ? {} : { journalFile: options.sqsJournalFile }),
+    }),
+  );
 
   let simulator: ApnsSimulator | undefined;
   let credentialsFile = options.apnsCredentialsFile;
@@ -58,7 +74,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     simulator = await startApnsSimulator({
       providerKeys: [key],
       bundleIds: [options.appId],
-      inboxLimit: 1_000,
       ...(options.simulatorPort === undefined
         ? {}
         : { ports: { sandbox: options.simulatorPort, production: options.simulatorPort + 1 } }),
@@ -76,8 +91,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    [ENVIRONMENT.devicesTable]: 'pushgate-devices',
-    [ENVIRONMENT.notificationsTable]: 'pushgate-notifications',
+    [ENVIRONMENT.devicesTable]: OFFLINE_TABLES.devices,
+    [ENVIRONMENT.notificationsTable]: OFFLINE_TABLES.notifications,
     [ENVIRONMENT.apps]: JSON.stringify([
       { appId: options.appId, bundleId: options.appId, credentials: `file:${credentialsFile}` },
     ]),
@@ -87,8 +102,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ...apnsEnv,
   });
   const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
-  await ensureTable(dynamoClient, devicesTableDefinition('pushgate-devices'));
-  await ensureTable(dynamoClient, notificationsTableDefinition('pushgate-notifications'));
+  await ensureTable(dynamoClient, devicesTableDefinition(OFFLINE_TABLES.devices));
+  await ensureTable(dynamoClient, notificationsTableDefinition(OFFLINE_TABLES.notifications));
+  // Only a run that ended with messages in flight (stopped mid-send) can have left leases behind.
+  if ((sqsServer.restored?.inFlight ?? 0) > 0) {
+    await releaseChunkClaims(dynamoClient, OFFLINE_TABLES.notifications);
+  }
   dynamoClient.destroy();
   const sqs = new SQSClient({ endpoint: sqsServer.endpoint, useQueueUrlAsEndpoint: false });
   const queues = await ensureQueues(sqs, 'pushgate');
@@ -114,6 +133,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   return {
     queues,
+    sqsServer,
     ...(simulator === undefined ? {} : { simulator }),
     ...(eventSource === undefined ? {} : { eventSource }),
     sqs,
@@ -126,4 +146,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqs.destroy();
     },
   };
+}
+
+/** Starts both services; when one fails, stops the other before rethrowing (else the process hangs). */
+async function startBoth<A extends { stop(): Promise<void> }, B extends { stop(): Promise<void> }>(
+  a: Promise<A>,
+  b: Promise<B>,
+): Promise<[A, B]> {
+  const results = await Promise.allSettled([a, b]);
+  const [first, second] = results;
+  if (first.status === 'fulfilled' && second.status === 'fulfilled') return [first.value, second.value];
+  await Promise.all(
+    results.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)),
+  );
+  throw results.find((result): result is PromiseRejectedResult => result.status === 'rejected')?.reason;
 }

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Inbox, type InboxEntry } from './inbox';
+
+export type { InboxEntry } from './inbox';
 
 /**
  * The project's APNs simulator: HTTP/2 over TLS (self-signed), speaking the
@@ -28,18 +31,8 @@ export interface SimulatorOptions {
   maxConcurrentStreams?: number;
   /** Fixed ports (offline mode); random free ports when absent. */
   ports?: Partial<Record<ApnsEnvironment, number>>;
-  /** Keep at most this many accepted notifications in the inbox (oldest dropped). */
+  /** Keep at least the latest this many accepted notifications in the inbox (default 200 000). */
   inboxLimit?: number;
-}
-
-export interface InboxEntry {
-  token: string;
-  topic: string;
-  environment: ApnsEnvironment;
-  apnsId: string;
-  headers: Record<string, string>;
-  payload: unknown;
-  receivedAt: string;
 }
 
 /** What a scripted fault makes the simulator do with a request. */
@@ -69,7 +62,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class ApnsSimulator {
   readonly ca = readFileSync(join(TLS_DIR, 'tls-cert.pem'), 'utf8');
-  readonly inbox: InboxEntry[] = [];
+  /** Every notification accepted, numbered, paged (see Inbox). */
+  readonly received: Inbox;
   readonly stats = { requests: 0, accepted: 0, rejected: 0, maxInFlight: 0, sessions: 0 };
   endpoints: Record<ApnsEnvironment, string> = { sandbox: '', production: '' };
 
@@ -84,6 +78,7 @@ export class ApnsSimulator {
   private inFlight = 0;
 
   constructor(private readonly options: SimulatorOptions) {
+    this.received = new Inbox(options.inboxLimit);
     for (const key of options.providerKeys) this.addProviderKey(key);
   }
 
@@ -148,8 +143,13 @@ export class ApnsSimulator {
     this.streamsPerSession = new WeakMap();
   }
 
+  /** The accepted notifications still kept, oldest first. */
+  get inbox(): readonly InboxEntry[] {
+    return this.received.entries;
+  }
+
   clearInbox(): void {
-    this.inbox.length = 0;
+    this.received.clear();
   }
 
   reset(): void {
@@ -242,7 +242,7 @@ export class ApnsSimulator {
       return;
     }
     this.stats.accepted++;
-    this.inbox.push({
+    this.received.add({
       token,
       topic: String(headers['apns-topic']),
       environment,
@@ -251,8 +251,6 @@ export class ApnsSimulator {
       payload: JSON.parse(body.toString('utf8')),
       receivedAt: new Date().toISOString(),
     });
-    const limit = this.options.inboxLimit;
-    if (limit !== undefined && this.inbox.length > limit) this.inbox.splice(0, this.inbox.length - limit);
     if (stream.destroyed) return;
     stream.respond({ ':status': 200, 'apns-id': apnsId });
     stream.end();

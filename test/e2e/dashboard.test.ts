@@ -72,5 +72,7 @@ describe.runIf(browserPresent || browserRequired)('dashboard (headless Chromium)
       'From the dashboard',
     );
     expect(await page.locator('#dlq').textContent()).toBe('0');
+    // The total counts everything the simulator accepted, not just the rows shown.
+    await expect.poll(() => page.locator('#inbox-total').textContent()).toBe('1');
   }, 120_000);
 });

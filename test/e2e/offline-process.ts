@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,22 +16,35 @@ export async function freePort(): Promise<number> {
 
 export interface Offline {
   base: string;
+  /** The offline SQS port (PUSHGATE_SQS_PORT). */
+  sqsPort: number;
   adminKey: string;
   home: string;
   process: ChildProcess;
   output: () => string;
+  /** Signals the whole process group (npm and everything under it) and waits until npm exits. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves once no process of the group is left (npm may exit before pushgate under it). */
+  groupGone(timeoutMs?: number): Promise<void>;
 }
 
 /** Spawns `npm start` as a newcomer would, and waits until it says it is running. */
 export async function startOffline(
-  options: { port?: number; home?: string; memory?: boolean } = {},
+  options: { port?: number; sqsPort?: number; home?: string; memory?: boolean } = {},
 ): Promise<Offline> {
   const port = options.port ?? (await freePort());
+  // Never PORT+1 by default here: tests run beside other suites, so that port may be taken.
+  const sqsPort = options.sqsPort ?? (await freePort());
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'pushgate-offline-'));
   const adminKey = 'test-admin-key';
   const child = spawn('npm', ['start', '--', ...(options.memory === false ? [] : ['--memory'])], {
-    env: { ...process.env, PORT: String(port), PUSHGATE_ADMIN_KEY: adminKey, PUSHGATE_HOME: home },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      PUSHGATE_SQS_PORT: String(sqsPort),
+      PUSHGATE_ADMIN_KEY: adminKey,
+      PUSHGATE_HOME: home,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a "Ctrl-C" reaches npm and everything under it, as in a terminal.
     detached: true,
@@ -64,6 +77,7 @@ export async function startOffline(
   });
   return {
     base: `http://127.0.0.1:${port}`,
+    sqsPort,
     adminKey,
     home,
     process: child,
@@ -72,5 +86,37 @@ export async function startOffline(
       if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, signal);
       return exited;
     },
+    async groupGone(timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (child.pid !== undefined && groupAlive(child.pid)) {
+        if (Date.now() > deadline)
+          throw new Error(`npm start's processes still run after ${timeoutMs} ms:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
   };
+}
+
+/** A live (not zombie) process in the group; zombies linger where PID 1 does not reap orphans. */
+function groupAlive(pgid: number): boolean {
+  if (existsSync('/proc/self/stat')) {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .some((pid) => {
+        try {
+          // pid (comm) state ppid pgrp …: comm may hold spaces, so read after its closing parenthesis.
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return Number(pgrp) === pgid && state !== 'Z';
+        } catch {
+          return false;
+        }
+      });
+  }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

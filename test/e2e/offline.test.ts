@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Offline, startOffline } from './offline-process';
+import { freePort, type Offline, startOffline } from './offline-process';
 
 const token = () => randomBytes(32).toString('hex');
 
@@ -94,7 +94,8 @@ describe('npm start, walked through as the README says', () => {
   it('a second instance on the same port says the port is busy, without a stack trace', async () => {
     const port = new URL(offline.base).port;
     const second = spawn('npm', ['start', '--', '--memory'], {
-      env: { ...process.env, PORT: port },
+      // Its SQS port is free, so the API port is what it finds busy.
+      env: { ...process.env, PORT: port, PUSHGATE_SQS_PORT: String(await freePort()) },
       stdio: 'pipe',
     });
     let output = '';
