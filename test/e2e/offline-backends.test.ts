@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { promisify } from 'node:util';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../support/sigv4-signer';
 import { APP_ID, call, readInbox, waitFor } from './offline-client';
@@ -154,5 +156,76 @@ describe('backends against npm start', () => {
     expect(bad.body.error.code).toBe('InvalidRequest');
     expect((await call(offline, 'DELETE', '/_local/apns/inbox')).status).toBe(204);
     expect((await call(offline, 'GET', '/_local/apns/inbox')).body).toEqual({ total: 0, notifications: [] });
+  });
+
+  it('npm run redrive against npm start: --dry-run lists and keeps a dead-lettered job, a redrive delivers it', async () => {
+    const queues = (await call(offline, 'GET', '/_local/queues')).body;
+    const sqs = new SQSClient({
+      endpoint: queues.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const deadLetters = async () => {
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queues.deadLetterQueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Number(Attributes.ApproximateNumberOfMessages) +
+        Number(Attributes.ApproximateNumberOfMessagesNotVisible)
+      );
+    };
+    const notificationId = `redrive-${randomBytes(6).toString('hex')}`;
+    // As the sender dead-letters a job: the job's body, the reason as a message attribute.
+    try {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queues.deadLetterQueueUrl,
+          MessageBody: JSON.stringify({
+            notificationId,
+            appId: APP_ID,
+            to: { userIds: ['dave'] },
+            aps: { alert: 'Redriven' },
+          }),
+          MessageAttributes: {
+            'pushgate-failure-reason': { DataType: 'String', StringValue: 'CredentialsUnavailable' },
+          },
+        }),
+      );
+      expect(await deadLetters()).toBe(1);
+      const redrive = (...args: string[]) =>
+        promisify(execFile)(
+          process.execPath,
+          [
+            'node_modules/tsx/dist/cli.mjs',
+            'scripts/redrive.ts',
+            '--endpoint-url',
+            queues.endpoint,
+            '--send-queue-url',
+            queues.sendQueueUrl,
+            '--dead-letter-queue-url',
+            queues.deadLetterQueueUrl,
+            '--json',
+            ...args,
+          ],
+          { env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } },
+        );
+      const listed = JSON.parse((await redrive('--dry-run')).stdout);
+      expect(listed.byReason.CredentialsUnavailable?.notificationIds).toEqual([notificationId]);
+      await waitFor('the listed job visible again in the DLQ', async () =>
+        (await deadLetters()) === 1 ? true : undefined,
+      );
+      const { notifications } = await readInbox(offline);
+      expect(notifications.some((entry) => entry.payload.pushgate?.id === notificationId)).toBe(false);
+
+      await redrive();
+      const entry = await deliveredTo(daveToken, notificationId);
+      expect(entry.payload).toMatchObject({ aps: { alert: 'Redriven' } });
+      expect(await deadLetters()).toBe(0);
+    } finally {
+      sqs.destroy();
+    }
   });
 });
