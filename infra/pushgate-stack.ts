@@ -91,7 +91,13 @@ export class PushgateStack extends Stack {
       table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
       userIndex: ['dynamodb:Query'],
     });
-    notifications.grant(sender.role, ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem']);
+    notifications.grant(sender.role, [
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchGetItem',
+      // The fleet's shared APNs provider token, read consistently (lambda/adapters/secondary/provider-token-table.ts).
+      'dynamodb:GetItem',
+    ]);
     sendQueue.queue.grantSendMessages(sender.role);
     sendQueue.deadLetterQueue.grantSendMessages(sender.role);
     for (const [, secret] of credentials) secret.grantRead(sender.role);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -27,6 +27,8 @@ export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 export class SenderHarness {
   simulator!: ApnsSimulator;
   source!: SqsEventSource;
+  /** The credentials file the sender reads: `{keyId, teamId, key}`. */
+  credentialsFile!: string;
 
   /**
    * `requestTimeoutMs`: the APNs request timeout. Short (1 s) only where a test stalls
@@ -36,6 +38,7 @@ export class SenderHarness {
   async start(options: { maxConcurrentStreams?: number; requestTimeoutMs?: number } = {}): Promise<this> {
     const dir = join(tmpdir(), `pushgate-test-${process.pid}-${Date.now()}`);
     const key = createLocalProviderKey(join(dir, 'apns.json'));
+    this.credentialsFile = key.path;
     this.simulator = await startApnsSimulator({
       providerKeys: [key],
       bundleIds: [TEST_APP_ID],
@@ -113,6 +116,11 @@ export class SenderHarness {
 
   inboxTokens(): string[] {
     return this.simulator.inbox.map((entry) => entry.token);
+  }
+
+  /** The provider key the sender signs with (to mint tokens as another container would). */
+  providerKey(): { keyId: string; teamId: string; key: string } {
+    return JSON.parse(readFileSync(this.credentialsFile, 'utf8'));
   }
 }
 
