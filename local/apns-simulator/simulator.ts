@@ -105,6 +105,8 @@ export class ApnsSimulator {
     /** The oldest provider token any request carried, in seconds (by the simulator's clock). */
     maxProviderTokenAgeSeconds: 0,
   };
+  /** Tokens of the streams `stallEvery` processed but never answered (accepted ones are in the inbox). */
+  readonly stalledTokens: string[] = [];
   /** Every provider token accepted, in the order first seen. */
   readonly providerTokens: ProviderTokenSeen[] = [];
   endpoints: Record<ApnsEnvironment, string> = { sandbox: '', production: '' };
@@ -219,6 +221,7 @@ export class ApnsSimulator {
     this.environmentOnly.clear();
     this.clearFaults();
     this.acceptedTokens.clear();
+    this.stalledTokens.length = 0;
     // Like a fresh APNs: no provider token seen yet (the 20-minute rule starts over).
     this.keyTokens.clear();
     this.providerTokens.length = 0;
@@ -273,7 +276,12 @@ export class ApnsSimulator {
       if (done) return;
       done = true;
       this.inFlight--;
-      if (state) state.inFlight--;
+      if (!state) return;
+      state.inFlight--;
+      // After GOAWAY, close once every stream up to its last-stream-id has been answered. Not
+      // sooner: a close() submitted before the GOAWAY frame is written would send a second
+      // GOAWAY with a higher last-stream-id, a protocol error that kills the answers in flight.
+      if (state.lastStreamId !== undefined && state.inFlight === 0) session?.close();
     });
     const fault = this.faults.nextStream();
     if (session && state) {
@@ -284,11 +292,11 @@ export class ApnsSimulator {
         state.streams % goawayEvery === 0 &&
         state.lastStreamId === undefined
       ) {
-        // As Apple does: GOAWAY naming the last stream it will answer, then close once those are done.
+        // As Apple does: GOAWAY naming the last stream it will answer; the connection closes once
+        // those are answered (below).
         state.lastStreamId = stream.id ?? 0;
         this.faults.count('goaways');
         session.goaway(http2.constants.NGHTTP2_NO_ERROR, state.lastStreamId);
-        session.close();
       }
     }
     if (fault === 'reset') {
@@ -324,7 +332,7 @@ export class ApnsSimulator {
     if (verdict.status !== 200) {
       this.stats.rejected++;
       if (stall) {
-        this.stall(stream);
+        this.stall(stream, token);
         return;
       }
       if (stream.destroyed) return;
@@ -361,7 +369,7 @@ export class ApnsSimulator {
     if (limit !== undefined && this.inbox.length > limit) this.inbox.splice(0, this.inbox.length - limit);
     // Delivered, never answered: the one truly ambiguous case for the client.
     if (stall) {
-      this.stall(stream);
+      this.stall(stream, token);
       return;
     }
     if (stream.destroyed) return;
@@ -369,8 +377,9 @@ export class ApnsSimulator {
     stream.end();
   }
 
-  private stall(stream: http2.ServerHttp2Stream): void {
+  private stall(stream: http2.ServerHttp2Stream, scriptedFor?: string): void {
     this.faults.count('stalls');
+    if (scriptedFor !== undefined) this.stalledTokens.push(scriptedFor);
     this.stalled.add(stream);
     stream.on('close', () => this.stalled.delete(stream));
   }

@@ -10,7 +10,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { vi } from 'vitest';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
+import { metrics } from '../../lambda/metrics';
 import { createLocalProviderKey } from '../../local/apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from '../../local/apns-simulator/simulator';
 import { SqsEventSource } from '../../local/sqs-event-source';
@@ -134,6 +136,23 @@ function describe(message: Message) {
       ? {}
       : { detail: message.MessageAttributes['pushgate-failure-detail'].StringValue }),
   };
+}
+
+/**
+ * Runs `action` and sums the sender's own metrics over every invocation it caused:
+ * NotificationsAccepted, TokensPruned, DeliveriesRetried, DeliveriesDeadLettered, …
+ * (the totals publishTally emits; metrics are not flushed in tests).
+ */
+export async function senderMetrics(action: () => Promise<void>): Promise<Record<string, number>> {
+  const added = vi.spyOn(metrics, 'addMetric');
+  try {
+    await action();
+    const totals: Record<string, number> = {};
+    for (const [name, , value] of added.mock.calls) totals[name] = (totals[name] ?? 0) + Number(value);
+    return totals;
+  } finally {
+    added.mockRestore();
+  }
 }
 
 export const sendQueueUrl = () => process.env.SEND_QUEUE_URL ?? '';
