@@ -22,11 +22,14 @@ const simulator = await startApnsSimulator({
   countDuplicates: process.env.SIMULATOR_COUNT_DUPLICATES === '1',
   ...(process.env.SIMULATOR_BUNDLE_ID ? { bundleIds: [process.env.SIMULATOR_BUNDLE_ID] } : {}),
 });
-if (process.env.SIMULATOR_FAULTS) simulator.setFaults(JSON.parse(process.env.SIMULATOR_FAULTS) as FaultScript);
+if (process.env.SIMULATOR_FAULTS)
+  simulator.setFaults(JSON.parse(process.env.SIMULATOR_FAULTS) as FaultScript);
 process.stdout.write(`${JSON.stringify({ endpoints: simulator.endpoints, ca: simulator.ca })}\n`);
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'stats') {
-    process.stdout.write(`${JSON.stringify({ stats: simulator.stats, faults: simulator.faultReport().done })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ stats: simulator.stats, faults: simulator.faultReport().done })}\n`,
+    );
   }
 });
 process.on('SIGTERM', () => {

@@ -99,6 +99,8 @@ export class ApnsSimulator {
     maxInFlight: 0,
     /** The most streams one connection had in flight at once (the server's limit applies per connection). */
     maxInFlightPerSession: 0,
+    /** The most streams one connection had in flight before it had answered anything (APNs allows one). */
+    maxInFlightBeforeFirstAnswer: 0,
     sessions: 0,
     /** Accepted again after an earlier acceptance of the same token (with `countDuplicates`). */
     duplicates: 0,
@@ -231,6 +233,7 @@ export class ApnsSimulator {
       rejected: 0,
       maxInFlight: 0,
       maxInFlightPerSession: 0,
+      maxInFlightBeforeFirstAnswer: 0,
       sessions: 0,
       duplicates: 0,
       maxProviderTokenAgeSeconds: 0,
@@ -240,13 +243,13 @@ export class ApnsSimulator {
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly sessionState = new WeakMap<
     http2.Http2Session,
-    { streams: number; inFlight: number; lastStreamId?: number }
+    { streams: number; inFlight: number; answered: boolean; lastStreamId?: number }
   >();
 
   private onSession(session: http2.ServerHttp2Session): void {
     this.stats.sessions++;
     this.sessions.add(session);
-    this.sessionState.set(session, { streams: 0, inFlight: 0 });
+    this.sessionState.set(session, { streams: 0, inFlight: 0, answered: false });
     session.on('close', () => this.sessions.delete(session));
     session.on('error', () => undefined);
   }
@@ -270,6 +273,12 @@ export class ApnsSimulator {
     if (state) {
       state.inFlight++;
       this.stats.maxInFlightPerSession = Math.max(this.stats.maxInFlightPerSession, state.inFlight);
+      if (!state.answered) {
+        this.stats.maxInFlightBeforeFirstAnswer = Math.max(
+          this.stats.maxInFlightBeforeFirstAnswer,
+          state.inFlight,
+        );
+      }
     }
     let done = false;
     stream.on('close', () => {
@@ -336,6 +345,7 @@ export class ApnsSimulator {
         return;
       }
       if (stream.destroyed) return;
+      this.answered(stream);
       stream.respond({
         ':status': verdict.status,
         'apns-id': apnsId,
@@ -373,8 +383,14 @@ export class ApnsSimulator {
       return;
     }
     if (stream.destroyed) return;
+    this.answered(stream);
     stream.respond({ ':status': 200, 'apns-id': apnsId });
     stream.end();
+  }
+
+  private answered(stream: http2.ServerHttp2Stream): void {
+    const state = stream.session ? this.sessionState.get(stream.session) : undefined;
+    if (state) state.answered = true;
   }
 
   private stall(stream: http2.ServerHttp2Stream, scriptedFor?: string): void {

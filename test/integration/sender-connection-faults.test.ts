@@ -64,6 +64,8 @@ describe('connection faults', () => {
       expect(harness.simulator.stats.accepted).toBe(devices.length);
       expect(harness.simulator.stats.sessions).toBeGreaterThanOrEqual(done.goaways);
       expect(harness.simulator.stats.maxInFlightPerSession).toBeLessThanOrEqual(STREAM_LIMIT);
+      // Each new session carried one stream until it had answered (APNs's rule before a valid token).
+      expect(harness.simulator.stats.maxInFlightBeforeFirstAnswer).toBe(1);
       // Re-sending a refused stream is not an attempt: no retries, nothing dead-lettered.
       expect(counted).toEqual({ NotificationsAccepted: devices.length });
       expect(await harness.deadLetters()).toEqual([]);

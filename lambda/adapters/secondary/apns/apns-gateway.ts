@@ -251,7 +251,7 @@ export class ApnsConnection {
     if (this.current === session) this.current = undefined;
     // Refused, unreachable or closed before answering anything: after a few in a row, stop
     // opening connections for now; the queued requests go back to the sender's retry policy.
-    if (!session.confirmed && ++this.silentSessions >= MAX_SILENT_SESSIONS) {
+    if (!session.heard && ++this.silentSessions >= MAX_SILENT_SESSIONS) {
       this.silentSessions = 0;
       logger.warn('APNs closed connections without answering; failing the queued requests for now');
       for (const pending of this.drainQueue()) pending.done({ transportError: 'ConnectionFailed' });
@@ -351,7 +351,8 @@ export class ApnsConnection {
   private settle(entry: InFlight, answer: RawApnsAnswer): void {
     if (!this.release(entry)) return;
     const { session } = entry;
-    session.answered();
+    // APNs allows one stream until it has seen a valid provider token.
+    session.answered(answer.status !== 403 && answer.reason !== 'TooManyProviderTokenUpdates');
     this.silentSessions = 0;
     if (answer.status === 403 && answer.reason === 'ExpiredProviderToken' && entry.jwt !== undefined) {
       this.tokens?.expired(entry.jwt);

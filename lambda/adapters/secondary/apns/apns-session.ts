@@ -34,8 +34,10 @@ export class ApnsSession {
   inFlight = 0;
   /** Timeouts in a row on this session (an answer resets it). */
   consecutiveTimeouts = 0;
-  /** The server answered once: it accepted our credentials, so its advertised limit applies. */
-  confirmed = false;
+  /** The server has answered at least once (a session that closes without ever answering is suspect). */
+  heard = false;
+  /** The server accepted our credentials once: from then on its advertised limit applies. */
+  private confirmed = false;
   private advertisedLimit = 1;
   private retired = false;
   /** From the server's GOAWAY: streams above it were never processed. */
@@ -96,10 +98,11 @@ export class ApnsSession {
     return (this.confirmed ? this.advertisedLimit : 1) - this.inFlight;
   }
 
-  /** A complete answer arrived: the server took our credentials; timeouts are no longer in a row. */
-  answered(): void {
+  /** An answer arrived (timeouts are no longer in a row); `credentialsAccepted` unlocks the server's limit. */
+  answered(credentialsAccepted: boolean): void {
+    this.heard = true;
     this.consecutiveTimeouts = 0;
-    if (!this.confirmed) {
+    if (credentialsAccepted && !this.confirmed) {
       this.confirmed = true;
       this.onChange(this);
     }
