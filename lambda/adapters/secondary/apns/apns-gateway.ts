@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import { createSecureContext } from 'node:tls';
 import { endsSession, type RawApnsAnswer, readApnsAnswer } from '../../../domain/apns-outcome';
 import type { ApnsRequest } from '../../../domain/apns-request';
 import type { ApnsEnvironment } from '../../../domain/device';
@@ -110,6 +111,12 @@ export class ApnsConnection {
       this.tokens = options.tokens;
       this.sessionOptions = { address: endpoint.address, connectTimeoutMs: this.requestTimeoutMs, ...tls };
     } else {
+      // Refuse a certificate or key TLS cannot use now, where the caller can report it.
+      createSecureContext({
+        cert: credentials.cert,
+        key: credentials.key,
+        ...(credentials.passphrase === undefined ? {} : { passphrase: credentials.passphrase }),
+      });
       this.tokens = undefined;
       this.sessionOptions = {
         address: endpoint.address,
@@ -236,11 +243,19 @@ export class ApnsConnection {
   /** The current session if it can take a stream now; opens a new one when it is gone or retired. */
   private sessionWithRoom(): ApnsSession | undefined {
     if (this.current === undefined || !this.current.open) {
-      this.current = new ApnsSession(
-        this.sessionOptions,
-        (session) => this.sessionChanged(session),
-        (session) => this.sessionClosed(session),
-      );
+      try {
+        this.current = new ApnsSession(
+          this.sessionOptions,
+          (session) => this.sessionChanged(session),
+          (session) => this.sessionClosed(session),
+        );
+      } catch (error) {
+        // pump() runs from stream and session events: nothing may throw out of it.
+        logger.error('could not open an APNs session', { error: (error as Error).message });
+        this.current = undefined;
+        for (const pending of this.drainQueue()) pending.done({ transportError: 'ConnectionFailed' });
+        return undefined;
+      }
       this.sessions.add(this.current);
     }
     return this.current.room() > 0 ? this.current : undefined;
