@@ -6,7 +6,13 @@ import { providerTokenTable } from '../../lambda/adapters/secondary/provider-tok
 import { logger } from '../../lambda/observability';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { alertJob, deviceRecord, registerDevices, SenderHarness } from '../support/sender-harness';
+import {
+  alertJob,
+  deviceRecord,
+  registerDevices,
+  SenderHarness,
+  senderMetrics,
+} from '../support/sender-harness';
 
 const harness = new SenderHarness();
 // A shorter APNs timeout than production's 10 s, because one test stalls a response on purpose;
@@ -100,12 +106,15 @@ describe('retryable failures', () => {
     const stored = await providerTokenTable.read(keyName);
     expect(await providerTokenTable.replace(keyName, stale, stored)).toBe(true);
     harness.simulator.clock = () => Date.now() + 16 * 60_000;
+    let counted: Record<string, number>;
     try {
-      await harness.deliver(alertJob({ userIds: [user] }));
+      counted = await senderMetrics(() => harness.deliver(alertJob({ userIds: [user] })));
     } finally {
       harness.simulator.clock = Date.now;
     }
     expect(harness.inboxTokens()).toEqual([token]);
+    // Sent again at once with the new token: not a retry, nothing re-queued.
+    expect(counted).toEqual({ NotificationsAccepted: 1 });
     expect(await harness.deadLetters()).toEqual([]);
     const renewed = await providerTokenTable.read(keyName);
     expect(renewed?.jwt).not.toBe(stale.jwt);
