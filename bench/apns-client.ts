@@ -12,11 +12,11 @@ import {
 } from '../lambda/adapters/secondary/apns/provider-token';
 
 /**
- * One APNs client under test, in its own process (fresh heap, its own JIT), sending
- * to the simulator: a warm-up, then `rounds` rounds of NOTIFICATIONS to fresh tokens;
- * prints one JSON line with the rate of each round and every failure.
+ * APNs clients under test, in a process of their own, sending to the simulator: a
+ * warm-up each, then `rounds` rounds of NOTIFICATIONS to fresh tokens; prints one
+ * JSON line with, per client, the rate of each round and every failure.
  *
- *   node --import tsx bench/apns-client.ts <client> '<ClientConfig as JSON>'
+ *   node --import tsx bench/apns-client.ts <client>[,<client>] '<ClientConfig as JSON>'
  *
  * Raw http2 and the gateway share one provider token minted by the runner (APNs
  * refuses a new token for a key within 20 minutes, and the simulator does too);
@@ -147,27 +147,46 @@ export async function gateway(config: ClientConfig): Promise<Send> {
 
 const freshTokens = (count: number) => Array.from({ length: count }, () => randomBytes(32).toString('hex'));
 
+export interface ClientResult {
+  rates: number[];
+  failures: Record<string, number>;
+}
+
+/**
+ * Runs `rounds` rounds of each client, alternating round by round (and which goes
+ * first), so a busy moment of the machine hits them alike.
+ */
 async function main() {
-  const [name, json] = process.argv.slice(2) as [ClientName, string];
-  const config = JSON.parse(json) as ClientConfig;
+  const names = (process.argv[2] ?? '').split(',') as ClientName[];
+  const config = JSON.parse(process.argv[3] ?? '{}') as ClientConfig;
   const create = {
     raw: () => rawHttp2(config),
     'node-apn-1000': () => nodeApn(config, 1_000),
     'node-apn-all': () => nodeApn(config, NOTIFICATIONS),
     gateway: () => gateway(config),
-  }[name];
-  const send = await create();
-  await send(freshTokens(WARM_UP));
-  const rates: number[] = [];
-  const failures: Record<string, number> = {};
-  for (let round = 0; round < config.rounds; round++) {
-    const tokens = freshTokens(NOTIFICATIONS);
-    const started = performance.now();
-    const outcomes = await send(tokens);
-    rates.push(Math.round(NOTIFICATIONS / ((performance.now() - started) / 1000)));
-    for (const outcome of outcomes) if (outcome !== 'ok') failures[outcome] = (failures[outcome] ?? 0) + 1;
+  };
+  const clients: [ClientName, Send][] = [];
+  for (const name of names) {
+    const send = await create[name]();
+    await send(freshTokens(WARM_UP));
+    clients.push([name, send]);
   }
-  process.stdout.write(`${JSON.stringify({ rates, failures })}\n`);
+  const results: Record<string, ClientResult> = Object.fromEntries(
+    names.map((name) => [name, { rates: [], failures: {} }]),
+  );
+  for (let round = 0; round < config.rounds; round++) {
+    const order = round % 2 === 0 ? clients : [...clients].reverse();
+    for (const [name, send] of order) {
+      const result = results[name] as ClientResult;
+      const tokens = freshTokens(NOTIFICATIONS);
+      const started = performance.now();
+      const outcomes = await send(tokens);
+      result.rates.push(Math.round(NOTIFICATIONS / ((performance.now() - started) / 1000)));
+      for (const outcome of outcomes)
+        if (outcome !== 'ok') result.failures[outcome] = (result.failures[outcome] ?? 0) + 1;
+    }
+  }
+  process.stdout.write(`${JSON.stringify(results)}\n`);
   process.exit(0);
 }
 

@@ -7,14 +7,22 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { mintProviderToken } from '../lambda/adapters/secondary/apns/provider-token';
-import { CLIENTS, type ClientConfig, type ClientName, NOTIFICATIONS, TEAM_ID } from './apns-client';
+import {
+  CLIENTS,
+  type ClientConfig,
+  type ClientName,
+  type ClientResult,
+  NOTIFICATIONS,
+  TEAM_ID,
+} from './apns-client';
 
 /**
- * 20 000 notifications to the APNs simulator, which runs in its own process, by
- * each client in fresh processes, in one run on one machine:
+ * 20 000 notifications per round to the APNs simulator, which runs in its own
+ * process, by clients in processes of their own, in one run on one machine:
  * 1. raw node:http2, one session, requests in flight = the server's limit (the ceiling),
- *    and pushgate's gateway (what the sender uses), in alternating processes so a
- *    busy moment of the machine hits both alike; each rate is the median of its rounds;
+ *    and pushgate's gateway (what the sender uses), alternating round by round in the
+ *    same processes so a busy moment of the machine hits both alike; each rate is the
+ *    median of its rounds;
  * 2. @parse/node-apn used naively: send() with 1 000 recipients per call, and all in one call;
  * 3. the gateway again, against a simulator that sends GOAWAY every 1 000 streams:
  *    throughput, failures, and duplicates (tokens APNs accepted twice; target 0).
@@ -32,9 +40,9 @@ export interface ThroughputRow {
 }
 
 const run = promisify(execFile);
-/** Raw and gateway processes, alternating; rounds per process after a warm-up. */
-const PAIRS = 3;
-const ROUNDS = 3;
+/** Processes running raw and the gateway round by round, and rounds of each per process. */
+const PROCESSES = 3;
+const ROUNDS = 4;
 const GOAWAY_EVERY = 1_000;
 
 interface Key {
@@ -88,19 +96,13 @@ async function simulatorStats(child: SimulatorProcess) {
   return JSON.parse(line) as { stats: { duplicates: number }; faults: { goaways: number } };
 }
 
-async function runClient(name: ClientName, config: ClientConfig) {
+async function runClients(names: ClientName[], config: ClientConfig) {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', 'bench/apns-client.ts', name, JSON.stringify(config)],
-    {
-      maxBuffer: 1 << 20,
-      timeout: 600_000,
-    },
+    ['--import', 'tsx', 'bench/apns-client.ts', names.join(','), JSON.stringify(config)],
+    { maxBuffer: 1 << 20, timeout: 600_000 },
   );
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
-    rates: number[];
-    failures: Record<string, number>;
-  };
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<ClientName, ClientResult>;
 }
 
 function row(client: string, rates: number[], failures: Record<string, number>): ThroughputRow {
@@ -147,12 +149,12 @@ export async function benchApnsThroughput(): Promise<{
     const sharedConfig = { ...base, keyFile: shared.keyFile, keyId: shared.keyId, tokenFile, rounds: ROUNDS };
     const rates: Record<'raw' | 'gateway', number[]> = { raw: [], gateway: [] };
     const failures: Record<'raw' | 'gateway', Record<string, number>> = { raw: {}, gateway: {} };
-    for (let pair = 0; pair < PAIRS; pair++) {
-      const order = pair % 2 === 0 ? (['raw', 'gateway'] as const) : (['gateway', 'raw'] as const);
-      for (const name of order) {
-        const result = await runClient(name, sharedConfig);
-        rates[name].push(...result.rates);
-        merge(failures[name], result.failures);
+    for (let run = 0; run < PROCESSES; run++) {
+      const names = run % 2 === 0 ? (['raw', 'gateway'] as const) : (['gateway', 'raw'] as const);
+      const results = await runClients([...names], sharedConfig);
+      for (const name of names) {
+        rates[name].push(...results[name].rates);
+        merge(failures[name], results[name].failures);
       }
     }
     rows.push(
@@ -161,7 +163,9 @@ export async function benchApnsThroughput(): Promise<{
     );
     for (const [name, key] of Object.entries(nodeApnKeys) as [keyof typeof nodeApnKeys, Key][]) {
       const rounds = name === 'node-apn-all' ? 1 : ROUNDS;
-      const result = await runClient(name, { ...base, keyFile: key.keyFile, keyId: key.keyId, rounds });
+      const result = (await runClients([name], { ...base, keyFile: key.keyFile, keyId: key.keyId, rounds }))[
+        name
+      ];
       rows.push(row(CLIENTS[name], result.rates, result.failures));
     }
   } finally {
@@ -173,7 +177,7 @@ export async function benchApnsThroughput(): Promise<{
     SIMULATOR_COUNT_DUPLICATES: '1',
   });
   try {
-    const result = await runClient('gateway', {
+    const { gateway: result } = await runClients(['gateway'], {
       address: goaway.address,
       caFile: goaway.caFile,
       keyFile: shared.keyFile,

@@ -53,7 +53,7 @@ if (wanted('bundles')) {
 if (wanted('apns')) {
   const apns = await benchApnsThroughput();
   console.log(
-    `\n${apns.notifications} notifications per round to the APNs simulator (separate process), each client in fresh processes`,
+    `\n${apns.notifications} notifications per round to the APNs simulator (separate process), clients in processes of their own`,
   );
   console.table(
     apns.rows.map((row) => ({

@@ -54,6 +54,7 @@ const PING_TIMEOUT_MS = 2_000;
 /** Sessions in a row that closed without a single answer: APNs is unreachable; queued requests fail fast. */
 const MAX_SILENT_SESSIONS = 3;
 const { NGHTTP2_CANCEL } = http2.constants;
+const ignore = () => undefined;
 
 interface Pending {
   request: ApnsRequest;
@@ -304,10 +305,11 @@ export class ApnsConnection {
     this.active.add(entry);
     this.sweeper ??= setInterval(() => this.sweep(), 250).unref();
 
+    // The hot path (20 000 answers a second): no per-stream decoder, no object built for a 200.
     let status: number | undefined;
     let apnsId: string | undefined;
     let retryAfter: string | undefined;
-    let body = '';
+    let body: Buffer[] | undefined;
     stream.on('response', (headers) => {
       status = Number(headers[':status']);
       const id = headers['apns-id'];
@@ -315,25 +317,26 @@ export class ApnsConnection {
       const after = headers['retry-after'];
       if (after !== undefined) retryAfter = String(after);
     });
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      body += chunk;
+    stream.on('data', (chunk: Buffer) => {
+      if (body === undefined) body = [chunk];
+      else body.push(chunk);
     });
     stream.on('end', () => {
       if (status === undefined) this.failed(entry);
+      else if (status === 200) this.settle(entry, apnsId === undefined ? { status } : { status, apnsId });
       else
         this.settle(
           entry,
           readApnsAnswer({
             status,
-            body,
+            body: body === undefined ? '' : Buffer.concat(body).toString('utf8'),
             ...(apnsId === undefined ? {} : { apnsId }),
             ...(retryAfter === undefined ? {} : { retryAfter }),
           }),
         );
     });
     // 'error' is always followed by 'close'; the failure is read there.
-    stream.on('error', () => undefined);
+    stream.on('error', ignore);
     stream.on('close', () => this.failed(entry));
     stream.end(pending.request.body);
   }
