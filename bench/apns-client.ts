@@ -1,22 +1,30 @@
-import { createSign, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import apn from '@parse/node-apn';
 import { ApnsConnection } from '../lambda/adapters/secondary/apns/apns-gateway';
+import {
+  MemoryProviderTokenStore,
+  type ProviderToken,
+  ProviderTokens,
+  providerKeyName,
+} from '../lambda/adapters/secondary/apns/provider-token';
 
 /**
- * One APNs client under test, in its own process (fresh heap, its own JIT), sending
- * to the simulator: warm-up, then ROUNDS rounds of NOTIFICATIONS; prints one JSON
- * line with the rate of each round and the outcomes of the last.
+ * APNs clients under test, in a process of their own, sending to the simulator: a
+ * warm-up each, then `rounds` rounds of NOTIFICATIONS to fresh tokens; prints one
+ * JSON line with, per client, the rate of each round and every failure.
  *
- *   node --import tsx bench/apns-client.ts <client> <address> <ca file> <key file>
+ *   node --import tsx bench/apns-client.ts <client>[,<client>] '<ClientConfig as JSON>'
+ *
+ * Raw http2 and the gateway share one provider token minted by the runner (APNs
+ * refuses a new token for a key within 20 minutes, and the simulator does too);
+ * node-apn mints its own, so each node-apn client has a key of its own.
  */
 export const NOTIFICATIONS = 20_000;
-const ROUNDS = 5;
 const WARM_UP = 2_000;
 export const BUNDLE_ID = 'com.example.app';
-export const KEY_ID = 'BENCHKEY01';
 export const TEAM_ID = 'BENCHTEAM1';
 const HEADERS = { 'apns-topic': BUNDLE_ID, 'apns-push-type': 'alert', 'apns-priority': '10' };
 const BODY = JSON.stringify({
@@ -24,11 +32,18 @@ const BODY = JSON.stringify({
   pushgate: { id: 'bench' },
 });
 
-type Outcome = 'ok' | string;
-interface Simulator {
+export interface ClientConfig {
   address: string;
-  ca: string;
+  caFile: string;
+  keyFile: string;
+  keyId: string;
+  /** The shared provider token, `{jwt, issuedAt}` (raw and gateway). */
+  tokenFile?: string;
+  rounds: number;
 }
+
+type Outcome = 'ok' | string;
+type Send = (tokens: string[]) => Promise<Outcome[]>;
 
 export const CLIENTS = {
   raw: 'raw node:http2, one session (ceiling)',
@@ -38,20 +53,16 @@ export const CLIENTS = {
 } as const;
 export type ClientName = keyof typeof CLIENTS;
 
-function providerJwt(key: string): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${encode({ alg: 'ES256', kid: KEY_ID })}.${encode({ iss: TEAM_ID, iat: Math.floor(Date.now() / 1000) })}`;
-  const signature = createSign('sha256')
-    .update(unsigned)
-    .sign({ key, dsaEncoding: 'ieee-p1363' })
-    .toString('base64url');
-  return `${unsigned}.${signature}`;
+function sharedToken(config: ClientConfig): ProviderToken {
+  if (config.tokenFile === undefined) throw new Error('this client needs the shared provider token');
+  return JSON.parse(readFileSync(config.tokenFile, 'utf8')) as ProviderToken;
 }
 
-export async function rawHttp2(simulator: Simulator, key: string) {
-  const session = http2.connect(`https://${simulator.address}`, { ca: simulator.ca });
+/** node:http2 as plainly as it gets: one session, as many streams in flight as the server allows. */
+export async function rawHttp2(config: ClientConfig): Promise<Send> {
+  const session = http2.connect(`https://${config.address}`, { ca: readFileSync(config.caFile, 'utf8') });
   await once(session, 'remoteSettings');
-  const authorization = `bearer ${providerJwt(key)}`;
+  const authorization = `bearer ${sharedToken(config).jwt}`;
   const one = (token: string) =>
     new Promise<Outcome>((resolve) => {
       const stream = session.request({
@@ -69,7 +80,7 @@ export async function rawHttp2(simulator: Simulator, key: string) {
       stream.on('error', (error) => resolve((error as NodeJS.ErrnoException).code ?? 'error'));
       stream.end(BODY);
     });
-  return async (tokens: string[]) => {
+  return async (tokens) => {
     const limit = session.remoteSettings.maxConcurrentStreams ?? 100;
     const results = new Array<Outcome>(tokens.length);
     let next = 0;
@@ -85,21 +96,21 @@ export async function rawHttp2(simulator: Simulator, key: string) {
   };
 }
 
-export async function nodeApn(simulator: Simulator, key: string, perCall: number) {
-  const [, port] = simulator.address.split(':');
+export async function nodeApn(config: ClientConfig, perCall: number): Promise<Send> {
+  const [, port] = config.address.split(':');
   const provider = new apn.Provider({
-    token: { key, keyId: KEY_ID, teamId: TEAM_ID },
+    token: { key: readFileSync(config.keyFile, 'utf8'), keyId: config.keyId, teamId: TEAM_ID },
     production: true,
-    address: simulator.address,
+    address: config.address,
     port: Number(port),
-    ca: [simulator.ca],
+    ca: [readFileSync(config.caFile, 'utf8')],
   } as apn.ProviderOptions);
   const note = new apn.Notification();
   note.topic = BUNDLE_ID;
   note.pushType = 'alert';
   note.priority = 10;
   note.rawPayload = JSON.parse(BODY);
-  return async (tokens: string[]) => {
+  return async (tokens) => {
     const results: Outcome[] = [];
     for (let start = 0; start < tokens.length; start += perCall) {
       const { sent, failed } = await provider.send(note, tokens.slice(start, start + perCall));
@@ -113,45 +124,69 @@ export async function nodeApn(simulator: Simulator, key: string, perCall: number
   };
 }
 
-export async function gateway(simulator: Simulator, key: string) {
+/** What the sender uses: the gateway, with the fleet's token already in its store. */
+export async function gateway(config: ClientConfig): Promise<Send> {
+  const key = { keyId: config.keyId, teamId: TEAM_ID, key: readFileSync(config.keyFile, 'utf8') };
+  const store = new MemoryProviderTokenStore();
+  await store.replace(providerKeyName(key, createPrivateKey(key.key)), sharedToken(config), undefined);
   const connection = new ApnsConnection(
-    { kind: 'token', keyId: KEY_ID, teamId: TEAM_ID, key },
+    { kind: 'token', ...key },
     'production',
     {
-      address: simulator.address,
-      ca: simulator.ca,
+      address: config.address,
+      ca: readFileSync(config.caFile, 'utf8'),
     },
+    { tokens: new ProviderTokens(key, store) },
   );
   const request = { headers: HEADERS, body: BODY };
-  return async (tokens: string[]) =>
+  return async (tokens) =>
     (await connection.sendAll(request, tokens)).map((answer) =>
       answer.status === 200 ? 'ok' : (answer.reason ?? answer.transportError ?? 'error'),
     );
 }
 
+const freshTokens = (count: number) => Array.from({ length: count }, () => randomBytes(32).toString('hex'));
+
+export interface ClientResult {
+  rates: number[];
+  failures: Record<string, number>;
+}
+
+/**
+ * Runs `rounds` rounds of each client, alternating round by round (and which goes
+ * first), so a busy moment of the machine hits them alike.
+ */
 async function main() {
-  const [name, address, caFile, keyFile] = process.argv.slice(2) as [ClientName, string, string, string];
-  const simulator = { address, ca: readFileSync(caFile, 'utf8') };
-  const key = readFileSync(keyFile, 'utf8');
+  const names = (process.argv[2] ?? '').split(',') as ClientName[];
+  const config = JSON.parse(process.argv[3] ?? '{}') as ClientConfig;
   const create = {
-    raw: () => rawHttp2(simulator, key),
-    'node-apn-1000': () => nodeApn(simulator, key, 1_000),
-    'node-apn-all': () => nodeApn(simulator, key, NOTIFICATIONS),
-    gateway: () => gateway(simulator, key),
-  }[name];
-  const send = await create();
-  const tokens = Array.from({ length: NOTIFICATIONS }, () => randomBytes(32).toString('hex'));
-  await send(tokens.slice(0, WARM_UP));
-  const rates: number[] = [];
-  let last: Outcome[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = performance.now();
-    last = await send(tokens);
-    rates.push(Math.round(NOTIFICATIONS / ((performance.now() - started) / 1000)));
+    raw: () => rawHttp2(config),
+    'node-apn-1000': () => nodeApn(config, 1_000),
+    'node-apn-all': () => nodeApn(config, NOTIFICATIONS),
+    gateway: () => gateway(config),
+  };
+  const clients: [ClientName, Send][] = [];
+  for (const name of names) {
+    const send = await create[name]();
+    await send(freshTokens(WARM_UP));
+    clients.push([name, send]);
   }
-  const failures: Record<string, number> = {};
-  for (const outcome of last) if (outcome !== 'ok') failures[outcome] = (failures[outcome] ?? 0) + 1;
-  process.stdout.write(`${JSON.stringify({ rates, failures })}\n`);
+  const results: Record<string, ClientResult> = Object.fromEntries(
+    names.map((name) => [name, { rates: [], failures: {} }]),
+  );
+  for (let round = 0; round < config.rounds; round++) {
+    const order = round % 2 === 0 ? clients : [...clients].reverse();
+    for (const [name, send] of order) {
+      const result = results[name] as ClientResult;
+      const tokens = freshTokens(NOTIFICATIONS);
+      const started = performance.now();
+      const outcomes = await send(tokens);
+      result.rates.push(Math.round(NOTIFICATIONS / ((performance.now() - started) / 1000)));
+      for (const outcome of outcomes)
+        if (outcome !== 'ok') result.failures[outcome] = (result.failures[outcome] ?? 0) + 1;
+    }
+  }
+  process.stdout.write(`${JSON.stringify(results)}\n`);
   process.exit(0);
 }
 

@@ -127,7 +127,13 @@ export class Pushgate extends Construct {
         table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
         userIndex: ['dynamodb:Query'],
       }),
-      notifications.access(['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem']),
+      notifications.access([
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchGetItem',
+        // The fleet's shared APNs provider token, read consistently (adapters/secondary/provider-token-table.ts).
+        'dynamodb:GetItem',
+      ]),
       queues.sendJobs(),
       queues.deadLetters(),
     );

@@ -6,6 +6,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { listDeliveries } from '../lambda/adapters/secondary/tracking-table';
 import { userIdSchema } from '../lambda/domain/user';
+import { APNS_FAULTS_PATH, apnsFaultsRoute } from './apns-faults-route';
 import { DEFAULT_INBOX_PAGE } from './apns-simulator/inbox';
 import { findRoute, invokeRoute } from './http-dispatch';
 import type { Caller } from './lambda-events';
@@ -157,6 +158,14 @@ async function handleLocal(
     stack.simulator?.clearInbox();
     response.writeHead(204);
     return response.end();
+  }
+  if (url.pathname === APNS_FAULTS_PATH) {
+    const answer = apnsFaultsRoute(stack.simulator, method, body);
+    if (answer.body === undefined) {
+      response.writeHead(answer.status);
+      return response.end();
+    }
+    return send(response, answer.status, answer.body);
   }
   if (route === 'GET /_local/state') return send(response, 200, await dashboardState(options));
   if (route === 'POST /_local/send') {

@@ -1,6 +1,7 @@
 /**
- * What an APNs answer means for pushgate (see APNS.md, "Responses and what to do").
- * Pure: the gateway turns a raw answer into one of these; the use case acts on it.
+ * What an APNs answer means for pushgate (docs/apns.md). Pure: the gateway
+ * turns an HTTP/2 response into a raw answer; these rules turn it into an outcome
+ * the use case acts on.
  */
 export type ApnsOutcome =
   | { kind: 'accepted'; apnsId?: string }
@@ -13,6 +14,9 @@ export type ApnsOutcome =
   /** The job or our request is wrong: the job goes to the DLQ with the reason. */
   | { kind: 'job-error'; reason: string; status: number };
 
+/** The outcomes that stop a whole job (it goes to the DLQ with the reason). */
+export type FatalOutcome = Extract<ApnsOutcome, { kind: 'credential-error' | 'job-error' }>;
+
 export interface RawApnsAnswer {
   status?: number;
   reason?: string;
@@ -20,9 +24,12 @@ export interface RawApnsAnswer {
   timestamp?: number;
   retryAfter?: string;
   apnsId?: string;
-  /** Transport failure without an HTTP answer: timeout, reset, refused stream. */
+  /** No APNs answer at all: timeout, reset, connection lost, or an incomplete response. */
   transportError?: string;
 }
+
+/** A response with a status but without the body APNs documents for it says nothing about the token. */
+export const INCOMPLETE_ANSWER = 'IncompleteAnswer';
 
 /** 403 reasons that mean our provider credentials are wrong (also alarmed on). */
 export const CREDENTIAL_REASONS: ReadonlySet<string> = new Set([
@@ -33,23 +40,64 @@ export const CREDENTIAL_REASONS: ReadonlySet<string> = new Set([
   'Forbidden',
   'UnrelatedKeyIdInToken',
   'BadEnvironmentKeyIdInToken',
-  'ExpiredProviderToken',
 ]);
 
+/**
+ * Reads an HTTP/2 response as APNs's answer. A non-200 answer is one only with the
+ * JSON body Apple documents: `reason`, and `timestamp` for 410; without them (empty
+ * or unparseable body) the raw answer carries no reason, which the classifier treats
+ * as a transport failure.
+ */
+export function readApnsAnswer(response: {
+  status: number;
+  body: string;
+  apnsId?: string;
+  retryAfter?: string;
+}): RawApnsAnswer {
+  const { status, apnsId, retryAfter } = response;
+  const extra = {
+    ...(apnsId === undefined ? {} : { apnsId }),
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  };
+  if (status === 200) return { status, ...extra };
+  let parsed: { reason?: unknown; timestamp?: unknown } = {};
+  try {
+    const value: unknown = JSON.parse(response.body);
+    if (typeof value === 'object' && value !== null) parsed = value;
+  } catch {
+    // An unparseable body is no answer: no reason below.
+  }
+  return {
+    status,
+    ...extra,
+    ...(typeof parsed.reason === 'string' && parsed.reason !== '' ? { reason: parsed.reason } : {}),
+    ...(typeof parsed.timestamp === 'number' && Number.isFinite(parsed.timestamp)
+      ? { timestamp: parsed.timestamp }
+      : {}),
+  };
+}
+
+/**
+ * Classifies an answer. Anything that is not a complete APNs answer — a transport
+ * failure, a status without its reason, a 410 without its timestamp — is retryable:
+ * it never prunes a token and never fails a job.
+ */
 export function classifyApnsAnswer(answer: RawApnsAnswer): ApnsOutcome {
-  const { status, reason = `HTTP${status ?? ''}` } = answer;
-  if (status === undefined) return { kind: 'retryable', reason: answer.transportError ?? 'ConnectionError' };
+  const { status, reason } = answer;
+  if (answer.transportError !== undefined) return { kind: 'retryable', reason: answer.transportError };
+  if (status === undefined) return { kind: 'retryable', reason: 'ConnectionError' };
   if (status === 200)
     return answer.apnsId === undefined ? { kind: 'accepted' } : { kind: 'accepted', apnsId: answer.apnsId };
-  if (status === 410) {
-    return answer.timestamp === undefined
-      ? { kind: 'invalid-token', reason, status }
-      : { kind: 'invalid-token', reason, status, timestamp: answer.timestamp };
+  if (reason === undefined || (status === 410 && answer.timestamp === undefined)) {
+    return { kind: 'retryable', reason: INCOMPLETE_ANSWER, status };
   }
+  if (status === 410) return { kind: 'invalid-token', reason, status, timestamp: answer.timestamp as number };
   if (status === 400 && (reason === 'BadDeviceToken' || reason === 'DeviceTokenNotForTopic')) {
     return { kind: 'invalid-token', reason, status };
   }
   if (status === 400 && reason === 'IdleTimeout') return { kind: 'retryable', reason, status };
+  // The token aged out (or APNs thinks so): the gateway mints a new one; never a job failure.
+  if (status === 403 && reason === 'ExpiredProviderToken') return { kind: 'retryable', reason, status };
   if (status === 403 && CREDENTIAL_REASONS.has(reason)) return { kind: 'credential-error', reason, status };
   if (status === 429 || status >= 500) {
     const retryAfter = Number(answer.retryAfter);
@@ -58,4 +106,30 @@ export function classifyApnsAnswer(answer: RawApnsAnswer): ApnsOutcome {
       : { kind: 'retryable', reason, status };
   }
   return { kind: 'job-error', reason, status };
+}
+
+/**
+ * Answers worth sending again at once rather than re-queuing: ExpiredProviderToken
+ * (the gateway has dropped the token it refused; the next request carries a fresh
+ * one). Once only — a second refusal is re-queued like any retryable answer.
+ */
+export function retryAtOnce(answer: RawApnsAnswer): boolean {
+  return (
+    answer.status === 403 && answer.reason === 'ExpiredProviderToken' && answer.transportError === undefined
+  );
+}
+
+/** The first outcome that stops the whole job, if any. */
+export function fatalOutcome(outcomes: readonly ApnsOutcome[]): FatalOutcome | undefined {
+  return outcomes.find(
+    (outcome): outcome is FatalOutcome => outcome.kind === 'credential-error' || outcome.kind === 'job-error',
+  );
+}
+
+/** Answers after which a session is retired (APNs asks for a new connection). */
+export function endsSession(answer: RawApnsAnswer): boolean {
+  return (
+    (answer.status === 400 && answer.reason === 'IdleTimeout') ||
+    (answer.status === 503 && answer.reason === 'Shutdown')
+  );
 }

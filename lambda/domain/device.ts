@@ -2,6 +2,24 @@
 export const APNS_ENVIRONMENTS = ['sandbox', 'production'] as const;
 export type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
 
+export function otherEnvironment(environment: ApnsEnvironment): ApnsEnvironment {
+  return environment === 'production' ? 'sandbox' : 'production';
+}
+
+/**
+ * Where to try a token once more before pruning it: APNs calls a token of the other
+ * environment a BadDeviceToken (a debug build registered as production, or the other
+ * way round). Tried there once; what it answers there is final.
+ */
+export function environmentToTryInstead(
+  environment: ApnsEnvironment,
+  outcome: { kind: string; reason?: string },
+): ApnsEnvironment | undefined {
+  return outcome.kind === 'invalid-token' && outcome.reason === 'BadDeviceToken'
+    ? otherEnvironment(environment)
+    : undefined;
+}
+
 /**
  * Devices not seen for this long expire through DynamoDB TTL. Apps re-register
  * their token on every launch, so 180 days without one means the app is gone or

@@ -93,3 +93,18 @@ export class PayloadTooLargeError extends PushgateError {
     );
   }
 }
+
+/**
+ * A send job that cannot succeed as it is (unknown app, oversize payload, APNs
+ * credential or request errors, an unreadable message): it goes to the DLQ with
+ * `reason`, never retried. 422: the job is well-formed JSON but unprocessable.
+ */
+export class JobFailedError extends PushgateError {
+  constructor(reason: string, message: string) {
+    super(422, reason, message);
+  }
+
+  get reason(): string {
+    return this.code;
+  }
+}

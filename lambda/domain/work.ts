@@ -29,6 +29,21 @@ export interface Work {
   repush?: { round: number; dueAt: number };
 }
 
+/** The part of a split: "0.3" is the fourth part of part "0". */
+export function splitPartName(parent: string | undefined, index: number): string {
+  return parent === undefined ? String(index) : `${parent}.${index}`;
+}
+
+/** The devices of chunk `chunk` of `part` re-queued for a retry: "0.3/2". */
+export function retryPartName(part: string, chunk: number): string {
+  return `${part}/${chunk}`;
+}
+
+/** Re-push round `round` of the devices chunk `chunk` of `part` got accepted: "0.3/2r1". */
+export function repushPartName(part: string, chunk: number, round: number): string {
+  return `${part}/${chunk}r${round}`;
+}
+
 /** Users per part: a part's devices fit one sender invocation with room to spare (~2 000 sends). */
 export const USERS_PER_PART = 1_000;
 /**
@@ -56,7 +71,7 @@ export function partsOf(job: SendJob, parent?: string): Work[] {
     parts.push({
       pushgate: 'work/v1',
       job: slice,
-      part: parent === undefined ? String(index) : `${parent}.${index}`,
+      part: splitPartName(parent, index),
       attempt: 0,
     });
   }

@@ -7,10 +7,13 @@ import { Inbox, type InboxEntry } from './inbox';
 
 export type { InboxEntry } from './inbox';
 
+import { type FaultReport, type FaultScript, Faults } from './faults';
+
 /**
  * The project's APNs simulator: HTTP/2 over TLS (self-signed), speaking the
- * provider API the way APNs does — JWT checks, header and payload rules, APNs's
- * status codes and reasons — plus scripted faults for tests. One listener per APNs
+ * provider API the way APNs does — JWT checks (expired after 60 minutes, at most one
+ * new token per key every 20 minutes), header and payload rules, APNs's status codes
+ * and reasons — plus scripted faults (see faults.ts). One listener per APNs
  * environment, so a token can be valid in one and a BadDeviceToken in the other.
  */
 
@@ -33,18 +36,38 @@ export interface SimulatorOptions {
   ports?: Partial<Record<ApnsEnvironment, number>>;
   /** Keep at least the latest this many accepted notifications in the inbox (default 200 000). */
   inboxLimit?: number;
+  /** The simulator's clock (ms): provider-token ages are judged by it. Tests move it to simulate hours. */
+  clock?: () => number;
+  /** Count accepted notifications whose token was accepted before (keeps every accepted token). */
+  countDuplicates?: boolean;
 }
 
-/** What a scripted fault makes the simulator do with a request. */
+/** A provider token the simulator accepted for the first time. */
+export interface ProviderTokenSeen {
+  keyId: string;
+  issuedAt: number;
+  /** By the simulator's clock, ms. */
+  firstUsedAt: number;
+}
+
+/**
+ * What a programmed per-token fault makes the simulator do with a request: an answer
+ * (no `reason`: no body), `reset` — the connection is dropped — or `stall` — never
+ * answered and not delivered. (The fault script's `stallEvery` delivers; see faults.ts.)
+ */
 export type Fault =
-  | { status: number; reason: string; timestamp?: number; retryAfter?: number }
+  | { status: number; reason?: string; timestamp?: number; retryAfter?: number }
   | { kind: 'reset' }
   | { kind: 'stall' };
+
+type Verdict = Fault | { status: 200; reason?: undefined; timestamp?: undefined; retryAfter?: undefined };
 
 const TLS_DIR = join(import.meta.dirname, '.');
 const PAYLOAD_LIMIT = 4096;
 const VOIP_PAYLOAD_LIMIT = 5120;
 const JWT_MAX_AGE_SECONDS = 3600;
+/** APNs refuses a new provider token for a key within this long (by `iat`) of the previous one. */
+const JWT_UPDATE_INTERVAL_SECONDS = 1200;
 const PUSH_TYPE_SUFFIX: Record<string, string> = {
   alert: '',
   background: '',
@@ -64,21 +87,45 @@ export class ApnsSimulator {
   readonly ca = readFileSync(join(TLS_DIR, 'tls-cert.pem'), 'utf8');
   /** Every notification accepted, numbered, paged (see Inbox). */
   readonly received: Inbox;
-  readonly stats = { requests: 0, accepted: 0, rejected: 0, maxInFlight: 0, sessions: 0 };
+  readonly stats = {
+    requests: 0,
+    accepted: 0,
+    rejected: 0,
+    maxInFlight: 0,
+    /** The most streams one connection had in flight at once (the server's limit applies per connection). */
+    maxInFlightPerSession: 0,
+    /** The most streams one connection had in flight before it had answered anything (APNs allows one). */
+    maxInFlightBeforeFirstAnswer: 0,
+    sessions: 0,
+    /** Accepted again after an earlier acceptance of the same token (with `countDuplicates`). */
+    duplicates: 0,
+    /** The oldest provider token any request carried, in seconds (by the simulator's clock). */
+    maxProviderTokenAgeSeconds: 0,
+  };
+  /** Tokens of the streams `stallEvery` processed but never answered (accepted ones are in the inbox). */
+  readonly stalledTokens: string[] = [];
+  /** Every provider token accepted, in the order first seen. */
+  readonly providerTokens: ProviderTokenSeen[] = [];
   endpoints: Record<ApnsEnvironment, string> = { sandbox: '', production: '' };
 
   private readonly keys = new Map<string, { teamId: string; publicKey: KeyObject }>();
-  private readonly verifiedJwts = new Map<string, { iat: number; teamId: string } | string>();
+  private readonly verifiedJwts = new Map<string, { iat: number; keyId: string } | string>();
+  /** Per key: the tokens accepted so far and the newest one's `iat`. */
+  private readonly keyTokens = new Map<string, { accepted: Set<string>; newestIssuedAt: number }>();
+  private readonly faults = new Faults();
+  private readonly acceptedTokens = new Set<string>();
+  /** The simulator's clock (ms); tests may move it to judge provider tokens hours later. */
+  clock: () => number;
   private readonly servers: http2.Http2SecureServer[] = [];
   private readonly tokenFaults = new Map<string, Fault[]>();
   private readonly nextFaults: Fault[] = [];
   private readonly environmentOnly = new Map<string, ApnsEnvironment>();
   private readonly stalled = new Set<http2.ServerHttp2Stream>();
-  private goawayAfter: number | undefined;
   private inFlight = 0;
 
   constructor(private readonly options: SimulatorOptions) {
     this.received = new Inbox(options.inboxLimit);
+    this.clock = options.clock ?? Date.now;
     for (const key of options.providerKeys) this.addProviderKey(key);
   }
 
@@ -139,8 +186,26 @@ export class ApnsSimulator {
 
   /** Each connection is sent GOAWAY after it has carried `streams` streams. */
   goawayAfterStreams(streams: number | undefined): void {
-    this.goawayAfter = streams;
-    this.streamsPerSession = new WeakMap();
+    const { script } = this.faults.report();
+    const connection = { ...script.connection };
+    if (streams === undefined) delete connection.goawayEvery;
+    else connection.goawayEvery = streams;
+    this.faults.replace({ ...script, connection });
+  }
+
+  /** Replaces the fault script (`POST /_local/apns/faults`). */
+  setFaults(script: FaultScript): void {
+    this.faults.replace(script);
+  }
+
+  /** The script and what it did so far (`GET /_local/apns/faults`). */
+  faultReport(): FaultReport {
+    return this.faults.report();
+  }
+
+  /** Clears every scripted fault (`DELETE /_local/apns/faults`). */
+  clearFaults(): void {
+    this.faults.replace({});
   }
 
   /** The accepted notifications still kept, oldest first. */
@@ -157,17 +222,35 @@ export class ApnsSimulator {
     this.tokenFaults.clear();
     this.nextFaults.length = 0;
     this.environmentOnly.clear();
-    this.goawayAfter = undefined;
-    Object.assign(this.stats, { requests: 0, accepted: 0, rejected: 0, maxInFlight: 0, sessions: 0 });
+    this.clearFaults();
+    this.acceptedTokens.clear();
+    this.stalledTokens.length = 0;
+    // Like a fresh APNs: no provider token seen yet (the 20-minute rule starts over).
+    this.keyTokens.clear();
+    this.providerTokens.length = 0;
+    Object.assign(this.stats, {
+      requests: 0,
+      accepted: 0,
+      rejected: 0,
+      maxInFlight: 0,
+      maxInFlightPerSession: 0,
+      maxInFlightBeforeFirstAnswer: 0,
+      sessions: 0,
+      duplicates: 0,
+      maxProviderTokenAgeSeconds: 0,
+    });
   }
 
   private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private streamsPerSession = new WeakMap<http2.Http2Session, number>();
-  private readonly goawayLastStreamId = new WeakMap<http2.Http2Session, number>();
+  private readonly sessionState = new WeakMap<
+    http2.Http2Session,
+    { streams: number; inFlight: number; answered: boolean; lastStreamId?: number }
+  >();
 
   private onSession(session: http2.ServerHttp2Session): void {
     this.stats.sessions++;
     this.sessions.add(session);
+    this.sessionState.set(session, { streams: 0, inFlight: 0, answered: false });
     session.on('close', () => this.sessions.delete(session));
     session.on('error', () => undefined);
   }
@@ -178,35 +261,65 @@ export class ApnsSimulator {
     headers: http2.IncomingHttpHeaders,
   ): void {
     this.stats.requests++;
-    this.inFlight++;
-    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
-    let done = false;
-    const finish = () => {
-      if (!done) {
-        done = true;
-        this.inFlight--;
-      }
-    };
-    stream.on('close', finish);
     stream.on('error', () => undefined);
     const session = stream.session;
-    const lastAllowed = session ? this.goawayLastStreamId.get(session) : undefined;
-    if (lastAllowed !== undefined && (stream.id ?? 0) > lastAllowed) {
-      // After our GOAWAY, newer streams are refused, never processed (the client may retry them).
+    const state = session ? this.sessionState.get(session) : undefined;
+    if (state?.lastStreamId !== undefined && (stream.id ?? 0) > state.lastStreamId) {
+      // After our GOAWAY, newer streams are refused, never processed (the client may send them again).
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
-    if (session && this.goawayAfter !== undefined) {
-      const count = (this.streamsPerSession.get(session) ?? 0) + 1;
-      this.streamsPerSession.set(session, count);
-      if (count === this.goawayAfter) {
-        this.goawayLastStreamId.set(session, stream.id ?? 0);
-        session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id ?? 0);
+    this.inFlight++;
+    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
+    if (state) {
+      state.inFlight++;
+      this.stats.maxInFlightPerSession = Math.max(this.stats.maxInFlightPerSession, state.inFlight);
+      if (!state.answered) {
+        this.stats.maxInFlightBeforeFirstAnswer = Math.max(
+          this.stats.maxInFlightBeforeFirstAnswer,
+          state.inFlight,
+        );
       }
+    }
+    let done = false;
+    stream.on('close', () => {
+      if (done) return;
+      done = true;
+      this.inFlight--;
+      if (!state) return;
+      state.inFlight--;
+      // After GOAWAY, close once every stream up to its last-stream-id has been answered. Not
+      // sooner: a close() submitted before the GOAWAY frame is written would send a second
+      // GOAWAY with a higher last-stream-id, a protocol error that kills the answers in flight.
+      if (state.lastStreamId !== undefined && state.inFlight === 0) session?.close();
+    });
+    const fault = this.faults.nextStream();
+    if (session && state) {
+      state.streams++;
+      const goawayEvery = this.faults.goawayEvery();
+      if (
+        goawayEvery !== undefined &&
+        state.streams % goawayEvery === 0 &&
+        state.lastStreamId === undefined
+      ) {
+        // As Apple does: GOAWAY naming the last stream it will answer; the connection closes once
+        // those are answered (below).
+        state.lastStreamId = stream.id ?? 0;
+        this.faults.count('goaways');
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR, state.lastStreamId);
+      }
+    }
+    if (fault === 'reset') {
+      // Reset before anything is processed: nothing reaches the device.
+      this.faults.count('resets');
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
     }
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => this.handle(environment, stream, headers, Buffer.concat(chunks)));
+    stream.on('end', () =>
+      this.handle(environment, stream, headers, Buffer.concat(chunks), fault === 'stall'),
+    );
   }
 
   private handle(
@@ -214,6 +327,7 @@ export class ApnsSimulator {
     stream: http2.ServerHttp2Stream,
     headers: http2.IncomingHttpHeaders,
     body: Buffer,
+    stall: boolean,
   ): void {
     const path = String(headers[':path'] ?? '');
     const token = path.startsWith('/3/device/') ? path.slice('/3/device/'.length) : '';
@@ -222,26 +336,37 @@ export class ApnsSimulator {
     if ('kind' in verdict) {
       if (verdict.kind === 'reset') {
         stream.session?.destroy();
-      } else {
-        this.stalled.add(stream);
-        stream.on('close', () => this.stalled.delete(stream));
-      }
+      } else this.stall(stream);
       return;
     }
     if (verdict.status !== 200) {
       this.stats.rejected++;
+      if (stall) {
+        this.stall(stream, token);
+        return;
+      }
       if (stream.destroyed) return;
+      this.answered(stream);
       stream.respond({
         ':status': verdict.status,
         'apns-id': apnsId,
         'content-type': 'application/json',
         ...(verdict.retryAfter === undefined ? {} : { 'retry-after': String(verdict.retryAfter) }),
       });
+      // A scripted answer without a reason has no body: what a broken proxy would send.
+      if (verdict.reason === undefined) {
+        stream.end();
+        return;
+      }
       const extra = verdict.timestamp === undefined ? {} : { timestamp: verdict.timestamp };
       stream.end(JSON.stringify({ reason: verdict.reason, ...extra }));
       return;
     }
     this.stats.accepted++;
+    if (this.options.countDuplicates) {
+      if (this.acceptedTokens.has(token)) this.stats.duplicates++;
+      else this.acceptedTokens.add(token);
+    }
     this.received.add({
       token,
       topic: String(headers['apns-topic']),
@@ -251,9 +376,27 @@ export class ApnsSimulator {
       payload: JSON.parse(body.toString('utf8')),
       receivedAt: new Date().toISOString(),
     });
+    // Delivered, never answered: the one truly ambiguous case for the client.
+    if (stall) {
+      this.stall(stream, token);
+      return;
+    }
     if (stream.destroyed) return;
+    this.answered(stream);
     stream.respond({ ':status': 200, 'apns-id': apnsId });
     stream.end();
+  }
+
+  private answered(stream: http2.ServerHttp2Stream): void {
+    const state = stream.session ? this.sessionState.get(stream.session) : undefined;
+    if (state) state.answered = true;
+  }
+
+  private stall(stream: http2.ServerHttp2Stream, scriptedFor?: string): void {
+    this.faults.count('stalls');
+    if (scriptedFor !== undefined) this.stalledTokens.push(scriptedFor);
+    this.stalled.add(stream);
+    stream.on('close', () => this.stalled.delete(stream));
   }
 
   /** What APNs would answer: 200, a rejection with its reason, or a scripted transport fault. */
@@ -262,16 +405,17 @@ export class ApnsSimulator {
     headers: http2.IncomingHttpHeaders,
     token: string,
     body: Buffer,
-  ): Fault | { status: 200; reason?: undefined; timestamp?: undefined; retryAfter?: undefined } {
+  ): Verdict {
     const path = String(headers[':path'] ?? '');
     if (headers[':method'] !== 'POST') return { status: 405, reason: 'MethodNotAllowed' };
     if (!path.startsWith('/3/device/')) return { status: 404, reason: 'BadPath' };
     if (token === '') return { status: 400, reason: 'MissingDeviceToken' };
 
     const auth = this.checkAuthorization(headers.authorization);
-    if (auth !== undefined) return { status: 403, reason: auth };
+    if (auth !== undefined) return auth;
 
-    const fault = this.tokenFaults.get(token)?.shift() ?? this.nextFaults.shift();
+    const fault =
+      this.tokenFaults.get(token)?.shift() ?? this.nextFaults.shift() ?? this.faults.forToken(token);
     if (fault !== undefined) return fault;
 
     if (!/^[0-9a-f]+$/.test(token) || token.length % 2 !== 0 || token.length < 32 || token.length > 400) {
@@ -315,21 +459,39 @@ export class ApnsSimulator {
     return { status: 200 };
   }
 
-  /** Returns the 403 reason, or undefined when the provider token is good. */
-  private checkAuthorization(header: string | undefined): string | undefined {
-    if (header === undefined || !/^bearer /i.test(header)) return 'MissingProviderToken';
+  /** APNs's refusal of the provider token, or undefined when it is good. */
+  private checkAuthorization(header: string | undefined): { status: number; reason: string } | undefined {
+    if (header === undefined || !/^bearer /i.test(header))
+      return { status: 403, reason: 'MissingProviderToken' };
     const jwt = header.slice(7);
     let verdict = this.verifiedJwts.get(jwt);
     if (verdict === undefined) {
       verdict = this.verifyJwt(jwt);
       this.verifiedJwts.set(jwt, verdict);
     }
-    if (typeof verdict === 'string') return verdict;
-    if (Math.floor(Date.now() / 1000) - verdict.iat > JWT_MAX_AGE_SECONDS) return 'ExpiredProviderToken';
+    if (typeof verdict === 'string') return { status: 403, reason: verdict };
+    const now = this.clock();
+    const age = Math.floor(now / 1000) - verdict.iat;
+    this.stats.maxProviderTokenAgeSeconds = Math.max(this.stats.maxProviderTokenAgeSeconds, age);
+    if (age > JWT_MAX_AGE_SECONDS) return { status: 403, reason: 'ExpiredProviderToken' };
+    let key = this.keyTokens.get(verdict.keyId);
+    if (key === undefined) {
+      key = { accepted: new Set(), newestIssuedAt: Number.NEGATIVE_INFINITY };
+      this.keyTokens.set(verdict.keyId, key);
+    }
+    if (!key.accepted.has(jwt)) {
+      // A new token for this key: refused if it comes within 20 minutes (by iat) of the newest one.
+      if (Math.abs(verdict.iat - key.newestIssuedAt) < JWT_UPDATE_INTERVAL_SECONDS) {
+        return { status: 429, reason: 'TooManyProviderTokenUpdates' };
+      }
+      key.accepted.add(jwt);
+      key.newestIssuedAt = Math.max(key.newestIssuedAt, verdict.iat);
+      this.providerTokens.push({ keyId: verdict.keyId, issuedAt: verdict.iat, firstUsedAt: now });
+    }
     return undefined;
   }
 
-  private verifyJwt(jwt: string): { iat: number; teamId: string } | string {
+  private verifyJwt(jwt: string): { iat: number; keyId: string } | string {
     const [headerPart, claimsPart, signaturePart] = jwt.split('.');
     if (!headerPart || !claimsPart || !signaturePart) return 'InvalidProviderToken';
     try {
@@ -347,7 +509,7 @@ export class ApnsSimulator {
       if (!signed) return 'InvalidProviderToken';
       if (claims.iss !== key.teamId) return 'InvalidProviderToken';
       if (typeof claims.iat !== 'number') return 'InvalidProviderToken';
-      return { iat: claims.iat, teamId: claims.iss };
+      return { iat: claims.iat, keyId: header.kid };
     } catch {
       return 'InvalidProviderToken';
     }

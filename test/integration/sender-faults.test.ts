@@ -1,8 +1,18 @@
+import { createPrivateKey } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
+import { mintProviderToken, providerKeyName } from '../../lambda/adapters/secondary/apns/provider-token';
+import { providerTokenTable } from '../../lambda/adapters/secondary/provider-token-table';
 import { logger } from '../../lambda/observability';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { alertJob, deviceRecord, registerDevices, SenderHarness } from '../support/sender-harness';
+import {
+  alertJob,
+  deviceRecord,
+  registerDevices,
+  SenderHarness,
+  senderMetrics,
+} from '../support/sender-harness';
 
 const harness = new SenderHarness();
 // A shorter APNs timeout than production's 10 s, because one test stalls a response on purpose;
@@ -84,11 +94,33 @@ describe('retryable failures', () => {
     expect(harness.inboxTokens().sort()).toEqual([...tokens].sort());
   });
 
-  it('403 ExpiredProviderToken: a new JWT and the request again', async () => {
+  it('403 ExpiredProviderToken: a new JWT, minted once for the fleet, and the request again', async () => {
     const { user, token } = await oneDevice();
-    harness.simulator.failToken(token, { status: 403, reason: 'ExpiredProviderToken' });
-    await harness.deliver(alertJob({ userIds: [user] }));
+    // The fleet's stored token is 45 minutes old by our clock (still fresh for the sender), but
+    // APNs's clock runs 16 minutes ahead: to it the token is 61 minutes old, so it is refused.
+    await closeApnsConnections();
+    const key = harness.providerKey();
+    const privateKey = createPrivateKey(key.key);
+    const keyName = providerKeyName(key, privateKey);
+    const stale = mintProviderToken(key, privateKey, Math.floor(Date.now() / 1000) - 45 * 60);
+    const stored = await providerTokenTable.read(keyName);
+    expect(await providerTokenTable.replace(keyName, stale, stored)).toBe(true);
+    harness.simulator.clock = () => Date.now() + 16 * 60_000;
+    let counted: Record<string, number>;
+    try {
+      counted = await senderMetrics(() => harness.deliver(alertJob({ userIds: [user] })));
+    } finally {
+      harness.simulator.clock = Date.now;
+    }
     expect(harness.inboxTokens()).toEqual([token]);
+    // Sent again at once with the new token: not a retry, nothing re-queued.
+    expect(counted).toEqual({ NotificationsAccepted: 1 });
+    expect(await harness.deadLetters()).toEqual([]);
+    const renewed = await providerTokenTable.read(keyName);
+    expect(renewed?.jwt).not.toBe(stale.jwt);
+    expect(renewed?.issuedAt).toBeGreaterThan(stale.issuedAt + 40 * 60);
+    // APNs saw exactly one new token: the renewed one.
+    expect(harness.simulator.providerTokens.map((seen) => seen.issuedAt)).toEqual([renewed?.issuedAt]);
   });
 
   it('GOAWAY after a few streams: the session is replaced and every device is reached once', async () => {

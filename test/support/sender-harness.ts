@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,8 +10,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { vi } from 'vitest';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { ENVIRONMENT } from '../../lambda/environment';
+import { metrics } from '../../lambda/metrics';
 import { createLocalProviderKey } from '../../local/apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from '../../local/apns-simulator/simulator';
 import { SqsEventSource } from '../../local/sqs-event-source';
@@ -28,6 +30,8 @@ export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 export class SenderHarness {
   simulator!: ApnsSimulator;
   source!: SqsEventSource;
+  /** The credentials file the sender reads: `{keyId, teamId, key}`. */
+  credentialsFile!: string;
 
   /**
    * `requestTimeoutMs`: the APNs request timeout. Short (1 s) only where a test stalls
@@ -37,6 +41,7 @@ export class SenderHarness {
   async start(options: { maxConcurrentStreams?: number; requestTimeoutMs?: number } = {}): Promise<this> {
     const dir = join(tmpdir(), `pushgate-test-${process.pid}-${Date.now()}`);
     const key = createLocalProviderKey(join(dir, 'apns.json'));
+    this.credentialsFile = key.path;
     this.simulator = await startApnsSimulator({
       providerKeys: [key],
       bundleIds: [TEST_APP_ID],
@@ -115,6 +120,11 @@ export class SenderHarness {
   inboxTokens(): string[] {
     return this.simulator.inbox.map((entry) => entry.token);
   }
+
+  /** The provider key the sender signs with (to mint tokens as another container would). */
+  providerKey(): { keyId: string; teamId: string; key: string } {
+    return JSON.parse(readFileSync(this.credentialsFile, 'utf8'));
+  }
 }
 
 function describe(message: Message) {
@@ -127,6 +137,23 @@ function describe(message: Message) {
       ? {}
       : { detail: message.MessageAttributes['pushgate-failure-detail'].StringValue }),
   };
+}
+
+/**
+ * Runs `action` and sums the sender's own metrics over every invocation it caused:
+ * NotificationsAccepted, TokensPruned, DeliveriesRetried, DeliveriesDeadLettered, …
+ * (the totals publishTally emits; metrics are not flushed in tests).
+ */
+export async function senderMetrics(action: () => Promise<void>): Promise<Record<string, number>> {
+  const added = vi.spyOn(metrics, 'addMetric');
+  try {
+    await action();
+    const totals: Record<string, number> = {};
+    for (const [name, , value] of added.mock.calls) totals[name] = (totals[name] ?? 0) + Number(value);
+    return totals;
+  } finally {
+    added.mockRestore();
+  }
 }
 
 export const sendQueueUrl = () => process.env[ENVIRONMENT.sendQueue] ?? '';

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyApnsAnswer } from '../../lambda/domain/apns-outcome';
+import {
+  classifyApnsAnswer,
+  endsSession,
+  fatalOutcome,
+  readApnsAnswer,
+  retryAtOnce,
+} from '../../lambda/domain/apns-outcome';
 import { apnsTopic, collapseId, compileApnsRequest } from '../../lambda/domain/apns-request';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import { MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../lambda/domain/retry-policy';
@@ -50,6 +56,7 @@ describe('classifyApnsAnswer', () => {
   it.each([
     [{ status: 200, apnsId: 'x' }, 'accepted'],
     [{ status: 410, reason: 'Unregistered', timestamp: 1 }, 'invalid-token'],
+    [{ status: 410, reason: 'ExpiredToken', timestamp: 1 }, 'invalid-token'],
     [{ status: 400, reason: 'BadDeviceToken' }, 'invalid-token'],
     [{ status: 400, reason: 'DeviceTokenNotForTopic' }, 'invalid-token'],
     [{ status: 400, reason: 'IdleTimeout' }, 'retryable'],
@@ -57,6 +64,7 @@ describe('classifyApnsAnswer', () => {
     [{ status: 500, reason: 'InternalServerError' }, 'retryable'],
     [{ status: 503, reason: 'Shutdown' }, 'retryable'],
     [{ transportError: 'Timeout' }, 'retryable'],
+    [{ status: 403, reason: 'ExpiredProviderToken' }, 'retryable'],
     [{ status: 403, reason: 'InvalidProviderToken' }, 'credential-error'],
     [{ status: 403, reason: 'BadCertificateEnvironment' }, 'credential-error'],
     [{ status: 400, reason: 'BadTopic' }, 'job-error'],
@@ -74,6 +82,80 @@ describe('classifyApnsAnswer', () => {
     expect(classifyApnsAnswer({ status: 429, reason: 'TooManyRequests', retryAfter: '30' })).toMatchObject({
       retryAfterSeconds: 30,
     });
+  });
+});
+
+describe('an answer that is not a complete APNs answer', () => {
+  it.each([
+    ['400 with an empty body', { status: 400, body: '' }],
+    ['400 with unparseable JSON', { status: 400, body: '{"reason":' }],
+    ['400 with a body but no reason', { status: 400, body: '{"error":"x"}' }],
+    ['410 without its timestamp', { status: 410, body: '{"reason":"Unregistered"}' }],
+    [
+      '410 with a timestamp that is not a number',
+      { status: 410, body: '{"reason":"Unregistered","timestamp":"x"}' },
+    ],
+    ['403 with an empty body', { status: 403, body: '' }],
+    ['500 with an empty body', { status: 500, body: '' }],
+  ])('%s is retryable (IncompleteAnswer): never a prune, never a job failure', (_name, response) => {
+    const outcome = classifyApnsAnswer(readApnsAnswer(response));
+    expect(outcome).toMatchObject({ kind: 'retryable', reason: 'IncompleteAnswer', status: response.status });
+  });
+
+  it('transport failures say nothing about the token', () => {
+    for (const transportError of ['ConnectionError', 'Timeout', 'ConnectionFailed']) {
+      expect(classifyApnsAnswer({ transportError })).toEqual({ kind: 'retryable', reason: transportError });
+    }
+    expect(classifyApnsAnswer({})).toEqual({ kind: 'retryable', reason: 'ConnectionError' });
+  });
+
+  it('a complete answer keeps its reason, timestamp, apns-id and retry-after', () => {
+    expect(
+      readApnsAnswer({
+        status: 410,
+        body: '{"reason":"Unregistered","timestamp":1767225600000}',
+        apnsId: 'a',
+      }),
+    ).toEqual({ status: 410, reason: 'Unregistered', timestamp: 1767225600000, apnsId: 'a' });
+    expect(readApnsAnswer({ status: 429, body: '{"reason":"TooManyRequests"}', retryAfter: '30' })).toEqual({
+      status: 429,
+      reason: 'TooManyRequests',
+      retryAfter: '30',
+    });
+    expect(readApnsAnswer({ status: 200, body: '', apnsId: 'b' })).toEqual({ status: 200, apnsId: 'b' });
+  });
+});
+
+describe('what the sender does with an answer', () => {
+  it('sends again at once only after ExpiredProviderToken (the gateway has a fresh token by then)', () => {
+    expect(retryAtOnce({ status: 403, reason: 'ExpiredProviderToken' })).toBe(true);
+    expect(retryAtOnce({ status: 403, reason: 'InvalidProviderToken' })).toBe(false);
+    expect(retryAtOnce({ transportError: 'ConnectionError' })).toBe(false);
+    expect(retryAtOnce({ status: 429, reason: 'TooManyProviderTokenUpdates' })).toBe(false);
+  });
+
+  it('only credential and request errors stop the job', () => {
+    const outcomes = [
+      classifyApnsAnswer({ status: 200 }),
+      classifyApnsAnswer(readApnsAnswer({ status: 400, body: '' })),
+      classifyApnsAnswer({ status: 410, reason: 'Unregistered', timestamp: 1 }),
+      classifyApnsAnswer({ status: 403, reason: 'ExpiredProviderToken' }),
+    ];
+    expect(fatalOutcome(outcomes)).toBeUndefined();
+    expect(
+      fatalOutcome([...outcomes, classifyApnsAnswer({ status: 403, reason: 'BadCertificate' })]),
+    ).toEqual({
+      kind: 'credential-error',
+      reason: 'BadCertificate',
+      status: 403,
+    });
+    expect(fatalOutcome([classifyApnsAnswer({ status: 400, reason: 'BadTopic' })])?.kind).toBe('job-error');
+  });
+
+  it('retires the session when APNs asks for a new connection', () => {
+    expect(endsSession({ status: 400, reason: 'IdleTimeout' })).toBe(true);
+    expect(endsSession({ status: 503, reason: 'Shutdown' })).toBe(true);
+    expect(endsSession({ status: 503, reason: 'ServiceUnavailable' })).toBe(false);
   });
 });
 

@@ -42,3 +42,8 @@ export function deliveryKey(notificationId: string, token: string) {
 }
 
 export const DELIVERY_PREFIX = 'device#';
+
+/** The APNs provider token the whole fleet shares for one key (see the gateway's provider-token module). */
+export function providerTokenKey(keyName: string) {
+  return { pk: `provider-token#${keyName}`, sk: 'provider-token' };
+}

@@ -1,10 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deadLetter } from '../../../adapters/secondary/send-queue';
+import { JobFailedError } from '../../../domain/errors';
 import { DeliveryTally } from '../../../domain/work';
 import { publishTally } from '../../../metrics';
 import { logger } from '../../../observability';
-import { deliverNotification, JobFailedError } from '../../../use-cases/deliver-notification';
+import { deliverNotification } from '../../../use-cases/deliver-notification';
 import { workFromMessage } from './work-message';
 
 const processor = new BatchProcessor(EventType.SQS);

@@ -1,7 +1,6 @@
-import { PushgateError } from '../../../domain/errors';
+import { JobFailedError, PushgateError } from '../../../domain/errors';
 import { normalizeSendJob, sendJobSchema } from '../../../domain/send-job';
 import { isWork, type Work } from '../../../domain/work';
-import { JobFailedError } from '../../../use-cases/deliver-notification';
 import { parseWith } from '../../../validation';
 
 /**

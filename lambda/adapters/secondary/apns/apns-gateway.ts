@@ -1,28 +1,33 @@
 import http2 from 'node:http2';
-import clientFactory from '@parse/node-apn/lib/client.js';
-import configFactory from '@parse/node-apn/lib/config.js';
-import credentialsFactory from '@parse/node-apn/lib/credentials/index.js';
-import type { RawApnsAnswer } from '../../../domain/apns-outcome';
+import { createSecureContext } from 'node:tls';
+import { endsSession, type RawApnsAnswer, readApnsAnswer } from '../../../domain/apns-outcome';
 import type { ApnsRequest } from '../../../domain/apns-request';
 import type { ApnsEnvironment } from '../../../domain/device';
 import { logger } from '../../../observability';
+import { providerTokenTable } from '../provider-token-table';
+import { ApnsSession, type SessionOptions } from './apns-session';
+import { type ProviderToken, ProviderTokens } from './provider-token';
 
 /**
- * The APNs gateway: warm HTTP/2 sessions to APNs. @parse/node-apn owns the
- * connection — TLS and credentials, the provider JWT (minted, cached, renewed
- * before 60 minutes), heartbeat PINGs, and dropping the session on GOAWAY, error or
- * close so the next request reconnects. The request path is ours, because that is
- * where node-apn's traps are (APNS.md): it opens every recipient's stream at once,
- * retries 429/5xx immediately, and never sees `retry-after` (it looks for
- * `Retry-After`; HTTP/2 names are lower case). So here:
+ * The APNs gateway: warm HTTP/2 connections to APNs, owned here on node:http2
+ * (docs/apns.md says why not @parse/node-apn's). What it guarantees:
  * - at most SETTINGS_MAX_CONCURRENT_STREAMS requests in flight per session — one
  *   until the session has answered once (APNs allows one stream before the first
  *   valid JWT) — however many tokens are sent at once;
- * - no retries: every answer goes back to the sender's retry policy, with
- *   `retry-after` read;
- * - a session is replaced after a burst of timeouts, and checked with a PING after
- *   idling (a Lambda freeze can leave a dead socket).
- * Sessions live in module scope, one per credential and environment, so warm
+ * - GOAWAY as Apple means it: streams at or below its last-stream-id get their
+ *   answers on the old session, which closes gracefully; streams above it (and
+ *   refused ones) were never processed and go out again at once on a new session,
+ *   not as an attempt. A session is replaced the same graceful way after a burst of
+ *   timeouts, an IdleTimeout/Shutdown answer, or a PING after idling that gets no
+ *   answer — never destroyed while it has healthy streams in flight;
+ * - every request gets exactly one answer: a complete APNs answer, or a transport
+ *   failure (timeout, reset, lost connection, incomplete response) that says
+ *   nothing about the token;
+ * - no retries of its own: answers go back to the sender's retry policy with
+ *   `retry-after` read (lower-case, as HTTP/2 has it);
+ * - the provider token is the fleet's shared one (provider-token.ts), never older
+ *   than its renewal age on the wire, dropped when APNs calls it expired.
+ * Connections live in module scope, one per credential and environment, so warm
  * invocations reuse them.
  */
 
@@ -43,28 +48,13 @@ export const APPLE_ENDPOINTS: Record<ApnsEnvironment, ApnsEndpoint> = {
 };
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-const MAX_STREAMS_CAP = 1000;
 const TIMEOUT_BURST = 3;
 const IDLE_CHECK_AFTER_MS = 5 * 60_000;
 const PING_TIMEOUT_MS = 2_000;
-/** node-apn renews its JWT after 55 minutes (APNs rejects one older than 60). */
-const JWT_RENEW_AFTER_SECONDS = 3300;
+/** Sessions in a row that closed without a single answer: APNs is unreachable; queued requests fail fast. */
+const MAX_SILENT_SESSIONS = 3;
 const { NGHTTP2_CANCEL } = http2.constants;
-
-const silent = Object.assign(() => undefined, { enabled: false });
-const errorLog = Object.assign((message: string) => logger.debug('node-apn', { message }), { enabled: true });
-const credentials = credentialsFactory({ logger: silent });
-const Client = clientFactory({
-  logger: silent,
-  errorLogger: errorLog,
-  config: configFactory({
-    logger: silent,
-    prepareCertificate: credentials.certificate,
-    prepareToken: credentials.token,
-    prepareCA: credentials.ca,
-  }),
-  http2,
-});
+const ignore = () => undefined;
 
 interface Pending {
   request: ApnsRequest;
@@ -73,52 +63,84 @@ interface Pending {
 }
 
 interface InFlight {
+  pending: Pending;
+  session: ApnsSession;
   stream: http2.ClientHttp2Stream;
   startedAt: number;
-  settle: (answer: RawApnsAnswer) => void;
+  jwt: string | undefined;
+}
+
+export interface ApnsConnectionOptions {
+  requestTimeoutMs?: number;
+  /** The shared provider token (token auth); required with token credentials. */
+  tokens?: ProviderTokens;
 }
 
 export class ApnsConnection {
-  private readonly client: NodeApnClient;
-  private readonly queue: Pending[] = [];
+  private readonly sessionOptions: SessionOptions;
+  private readonly authority: string;
+  private readonly requestTimeoutMs: number;
+  private readonly tokens: ProviderTokens | undefined;
+  /** Requests waiting for room, oldest first. */
+  private queue: Pending[] = [];
   private queueHead = 0;
-  private inFlight = 0;
-  private confirmedSession: unknown;
-  private connecting: Promise<void> | undefined;
-  private consecutiveTimeouts = 0;
-  private lastActivity = Date.now();
+  /** Requests a server refused (never processed): sent before the queue, in the order refused. */
+  private again: Pending[] = [];
+  private againHead = 0;
+  /** The session new streams go to; retired ones live on in `sessions` until they close. */
+  private current: ApnsSession | undefined;
+  private readonly sessions = new Set<ApnsSession>();
   /** Streams awaiting an answer; one sweeper times them out (cheaper than a timer per stream). */
   private readonly active = new Set<InFlight>();
   private sweeper: NodeJS.Timeout | undefined;
+  private renewing = false;
+  private silentSessions = 0;
+  private lastActivity = Date.now();
+  private closed = false;
 
   constructor(
     credentials: ApnsCredentials,
     environment: ApnsEnvironment,
     endpoint: ApnsEndpoint,
-    private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    options: ApnsConnectionOptions = {},
   ) {
-    const auth =
-      credentials.kind === 'token'
-        ? { token: { key: credentials.key, keyId: credentials.keyId, teamId: credentials.teamId } }
-        : { cert: credentials.cert, key: credentials.key, passphrase: credentials.passphrase ?? null };
-    const [, port = '443'] = endpoint.address.split(':');
-    this.client = new Client({
-      ...auth,
-      // node-apn defaults this to NODE_ENV === 'production': always explicit.
-      production: environment === 'production',
-      // node-apn builds the URL from `address` alone; http2 takes the port from the options.
-      address: endpoint.address,
-      port: Number(port),
-      ...(endpoint.ca === undefined ? {} : { ca: endpoint.ca }),
-      heartBeat: 60_000,
-    });
+    this.authority = endpoint.address;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const tls = endpoint.ca === undefined ? {} : { ca: endpoint.ca };
+    if (credentials.kind === 'token') {
+      if (options.tokens === undefined) throw new Error('token credentials need a provider token source');
+      this.tokens = options.tokens;
+      this.sessionOptions = { address: endpoint.address, connectTimeoutMs: this.requestTimeoutMs, ...tls };
+    } else {
+      // Refuse a certificate or key TLS cannot use now, where the caller can report it.
+      createSecureContext({
+        cert: credentials.cert,
+        key: credentials.key,
+        ...(credentials.passphrase === undefined ? {} : { passphrase: credentials.passphrase }),
+      });
+      this.tokens = undefined;
+      this.sessionOptions = {
+        address: endpoint.address,
+        connectTimeoutMs: this.requestTimeoutMs,
+        ...tls,
+        cert: credentials.cert,
+        key: credentials.key,
+        ...(credentials.passphrase === undefined ? {} : { passphrase: credentials.passphrase }),
+      };
+    }
+    logger.debug('APNs connection configured', { environment, address: endpoint.address });
   }
 
-  /** Sends the same request to every token; answers come back in token order. */
+  /**
+   * Sends the same request to every token; answers come back in token order. Rejects
+   * only when no provider token can be had (the store is unreachable).
+   */
   async sendAll(request: ApnsRequest, tokens: readonly string[]): Promise<RawApnsAnswer[]> {
-    await this.checkIdleSession();
     const answers = new Array<RawApnsAnswer>(tokens.length);
     if (tokens.length === 0) return answers;
+    if (this.closed) throw new Error('the APNs connection is closed');
+    await this.tokens?.current();
+    await this.checkIdleSession();
     return new Promise((resolve) => {
       let remaining = tokens.length;
       tokens.forEach((token, index) => {
@@ -135,123 +157,159 @@ export class ApnsConnection {
     });
   }
 
+  /** Closes every session gracefully (destroyed if still busy after the request timeout). */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.drainQueue()) pending.done({ transportError: 'ConnectionClosed' });
+    const sessions = [...this.sessions];
+    this.current = undefined;
+    await Promise.all(
+      sessions.map(
+        (session) =>
+          new Promise<void>((resolve) => {
+            if (session.closed) return resolve();
+            const timer = setTimeout(() => session.destroy(), this.requestTimeoutMs).unref();
+            session.http2.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            session.retire();
+          }),
+      ),
+    );
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.sweeper = undefined;
-    await this.client.shutdown();
   }
 
-  private openSession(): http2.ClientHttp2Session | undefined {
-    const session = this.client.session;
-    return session && !session.closed && !session.destroyed ? session : undefined;
-  }
-
-  /** Requests allowed in flight now: one until the session answered, then its advertised limit. */
-  private limit(): number {
-    const session = this.client.session;
-    return session && session === this.confirmedSession && !session.closed ? this.confirmedLimit : 1;
-  }
-
-  private confirmedLimit = 1;
-
-  /** Reads SETTINGS_MAX_CONCURRENT_STREAMS (a getter that asks nghttp2: read it on change, not per request). */
-  private readLimit(session: http2.ClientHttp2Session): void {
-    const advertised = session.remoteSettings?.maxConcurrentStreams ?? 1;
-    this.confirmedLimit = Math.max(1, Math.min(advertised, MAX_STREAMS_CAP));
-  }
-
+  /** Moves queued requests onto sessions while there is room. */
   private pump(): void {
-    while (this.queueHead < this.queue.length && this.inFlight < this.limit()) {
-      const pending = this.queue[this.queueHead] as Pending;
-      this.queue[this.queueHead] = undefined as unknown as Pending;
-      this.queueHead++;
-      this.inFlight++;
-      this.write(pending, (answer) => {
-        this.inFlight--;
-        pending.done(answer);
-        this.pump();
-      });
+    if (this.closed) return;
+    for (;;) {
+      const fromAgain = this.againHead < this.again.length;
+      const next = fromAgain ? this.again[this.againHead] : this.queue[this.queueHead];
+      if (next === undefined) break;
+      const jwt = this.providerJwt();
+      if (jwt === null) break;
+      const session = this.sessionWithRoom();
+      if (session === undefined) break;
+      if (fromAgain) this.again[this.againHead++] = undefined as unknown as Pending;
+      else this.queue[this.queueHead++] = undefined as unknown as Pending;
+      this.dispatch(next, session, jwt);
     }
-    if (this.queueHead === this.queue.length) {
-      this.queue.length = 0;
+    if (this.againHead > 0 && this.againHead === this.again.length) {
+      this.again = [];
+      this.againHead = 0;
+    }
+    if (this.queueHead > 0 && this.queueHead === this.queue.length) {
+      this.queue = [];
       this.queueHead = 0;
     }
   }
 
-  private write({ request, token }: Pending, done: (answer: RawApnsAnswer) => void): void {
-    this.lastActivity = Date.now();
-    const session = this.openSession();
-    if (session) {
-      this.send(session, request, token, done);
-      return;
+  /**
+   * The provider JWT to send now: undefined with certificate auth; null while a fresh
+   * one is being fetched (the pump resumes when it arrives).
+   */
+  private providerJwt(): string | undefined | null {
+    if (this.tokens === undefined) return undefined;
+    const token: ProviderToken | undefined = this.tokens.usable();
+    if (token !== undefined) return token.jwt;
+    if (!this.renewing) {
+      this.renewing = true;
+      this.tokens.current().then(
+        () => {
+          this.renewing = false;
+          this.pump();
+        },
+        (error: unknown) => {
+          this.renewing = false;
+          logger.error('no APNs provider token', { error: (error as Error).message });
+          for (const pending of this.drainQueue())
+            pending.done({ transportError: 'ProviderTokenUnavailable' });
+        },
+      );
     }
-    this.connecting ??= this.client.connect().finally(() => {
-      this.connecting = undefined;
-    });
-    this.connecting.then(
-      () => {
-        const connected = this.openSession();
-        if (connected) this.send(connected, request, token, done);
-        else done({ transportError: 'ConnectionError' });
-      },
-      () => done({ transportError: 'ConnectionError' }),
-    );
+    return null;
   }
 
-  private send(
-    session: http2.ClientHttp2Session,
-    request: ApnsRequest,
-    token: string,
-    done: (answer: RawApnsAnswer) => void,
-  ): void {
-    const jwt = this.client.config.token;
-    if (jwt?.isExpired(JWT_RENEW_AFTER_SECONDS)) jwt.regenerate(jwt.generation);
-    const generation = jwt?.generation;
-    this.request(session, request, token, jwt?.current, (answer) => {
-      if (answer.status !== undefined) this.answered(session);
-      else if (answer.transportError === 'Timeout') this.timedOut();
-      if (answer.status === 403 && answer.reason === 'ExpiredProviderToken' && generation !== undefined) {
-        jwt?.regenerate(generation);
+  private drainQueue(): Pending[] {
+    const all = [...this.again.slice(this.againHead), ...this.queue.slice(this.queueHead)];
+    this.again = [];
+    this.againHead = 0;
+    this.queue = [];
+    this.queueHead = 0;
+    return all;
+  }
+
+  /** The current session if it can take a stream now; opens a new one when it is gone or retired. */
+  private sessionWithRoom(): ApnsSession | undefined {
+    if (this.current === undefined || !this.current.open) {
+      try {
+        this.current = new ApnsSession(
+          this.sessionOptions,
+          (session) => this.sessionChanged(session),
+          (session) => this.sessionClosed(session),
+        );
+      } catch (error) {
+        // pump() runs from stream and session events: nothing may throw out of it.
+        logger.error('could not open an APNs session', { error: (error as Error).message });
+        this.current = undefined;
+        for (const pending of this.drainQueue()) pending.done({ transportError: 'ConnectionFailed' });
+        return undefined;
       }
-      done(answer);
-    });
+      this.sessions.add(this.current);
+    }
+    return this.current.room() > 0 ? this.current : undefined;
   }
 
-  /** One POST /3/device/<token> on the session; calls back with the answer, never throws. */
-  private request(
-    session: http2.ClientHttp2Session,
-    request: ApnsRequest,
-    token: string,
-    jwt: string | undefined,
-    done: (answer: RawApnsAnswer) => void,
-  ): void {
+  private sessionClosed(session: ApnsSession): void {
+    this.sessions.delete(session);
+    if (this.current === session) this.current = undefined;
+    // Refused, unreachable or closed before answering anything: after a few in a row, stop
+    // opening connections for now; the queued requests go back to the sender's retry policy.
+    if (!session.heard && ++this.silentSessions >= MAX_SILENT_SESSIONS) {
+      this.silentSessions = 0;
+      logger.warn('APNs closed connections without answering; failing the queued requests for now');
+      for (const pending of this.drainQueue()) pending.done({ transportError: 'ConnectionFailed' });
+    }
+    queueMicrotask(() => this.pump());
+  }
+
+  private sessionChanged(session: ApnsSession): void {
+    if (!session.open && session.inFlight === 0) this.sessions.delete(session);
+    if (this.current === session && !session.open) this.current = undefined;
+    // Room may have appeared (settings, first answer) or a replacement may be needed (GOAWAY).
+    queueMicrotask(() => this.pump());
+  }
+
+  private dispatch(pending: Pending, session: ApnsSession, jwt: string | undefined): void {
+    this.lastActivity = Date.now();
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = session.request({
+      stream = session.http2.request({
         ':method': 'POST',
         ':scheme': 'https',
-        ':authority': this.client.config.address,
-        ':path': `/3/device/${token}`,
+        ':authority': this.authority,
+        ':path': `/3/device/${pending.token}`,
         ...(jwt === undefined ? {} : { authorization: `bearer ${jwt}` }),
-        ...request.headers,
+        ...pending.request.headers,
       });
     } catch {
-      done({ transportError: 'ConnectionError' });
+      // The session stopped taking streams between the check and now: nothing was sent.
+      session.retire();
+      this.sendAgain(pending);
       return;
     }
+    session.inFlight++;
+    const entry: InFlight = { pending, session, stream, startedAt: Date.now(), jwt };
+    this.active.add(entry);
+    this.sweeper ??= setInterval(() => this.sweep(), 250).unref();
+
+    // The hot path (20 000 answers a second): no per-stream decoder, no object built for a 200.
     let status: number | undefined;
     let apnsId: string | undefined;
     let retryAfter: string | undefined;
-    let body = '';
-    const entry: InFlight = {
-      stream,
-      startedAt: Date.now(),
-      settle: (answer) => {
-        if (this.active.delete(entry)) done(answer);
-      },
-    };
-    this.active.add(entry);
-    this.sweeper ??= setInterval(() => this.sweep(), 250).unref();
+    let body: Buffer[] | undefined;
     stream.on('response', (headers) => {
       status = Number(headers[':status']);
       const id = headers['apns-id'];
@@ -260,98 +318,125 @@ export class ApnsConnection {
       if (after !== undefined) retryAfter = String(after);
     });
     stream.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8');
+      if (body === undefined) body = [chunk];
+      else body.push(chunk);
     });
     stream.on('end', () => {
-      if (status === undefined) entry.settle({ transportError: 'ConnectionError' });
-      else if (status === 200) entry.settle(apnsId === undefined ? { status } : { status, apnsId });
+      if (status === undefined) this.failed(entry);
+      else if (status === 200) this.settle(entry, apnsId === undefined ? { status } : { status, apnsId });
       else
-        entry.settle({
-          status,
-          ...parseErrorBody(status, body),
-          ...(retryAfter === undefined ? {} : { retryAfter }),
-        });
+        this.settle(
+          entry,
+          readApnsAnswer({
+            status,
+            body: body === undefined ? '' : Buffer.concat(body).toString('utf8'),
+            ...(apnsId === undefined ? {} : { apnsId }),
+            ...(retryAfter === undefined ? {} : { retryAfter }),
+          }),
+        );
     });
-    stream.on('error', () => entry.settle({ transportError: 'ConnectionError' }));
-    stream.on('close', () => entry.settle({ transportError: 'ConnectionError' }));
-    stream.end(request.body);
+    // 'error' is always followed by 'close'; the failure is read there.
+    stream.on('error', ignore);
+    stream.on('close', () => this.failed(entry));
+    stream.end(pending.request.body);
+  }
+
+  /**
+   * The stream ended without an answer. Never processed (above the GOAWAY's
+   * last-stream-id, refused, never sent): sent again at once, not an attempt — a
+   * session that refuses streams while still open is overloaded and retired, so
+   * this cannot spin. Otherwise it may have been processed: a transport failure.
+   */
+  private failed(entry: InFlight): void {
+    if (!this.release(entry)) return;
+    const { session, stream, pending } = entry;
+    if (session.neverProcessed(stream)) {
+      if (session.open) session.retire();
+      this.sendAgain(pending);
+    } else pending.done({ transportError: 'ConnectionError' });
+    this.pump();
+  }
+
+  private sendAgain(pending: Pending): void {
+    if (this.closed) {
+      pending.done({ transportError: 'ConnectionClosed' });
+      return;
+    }
+    this.again.push(pending);
+    queueMicrotask(() => this.pump());
+  }
+
+  private settle(entry: InFlight, answer: RawApnsAnswer): void {
+    if (!this.release(entry)) return;
+    const { session } = entry;
+    // APNs allows one stream until it has seen a valid provider token.
+    session.answered(answer.status !== 403 && answer.reason !== 'TooManyProviderTokenUpdates');
+    this.silentSessions = 0;
+    if (answer.status === 403 && answer.reason === 'ExpiredProviderToken' && entry.jwt !== undefined) {
+      this.tokens?.expired(entry.jwt);
+    }
+    if (endsSession(answer) && session.open) {
+      logger.info('APNs asked for a new connection', { reason: answer.reason });
+      session.retire();
+    }
+    entry.pending.done(answer);
+    this.pump();
+  }
+
+  /** Frees the stream's slot; false when it was already released (each stream settles once). */
+  private release(entry: InFlight): boolean {
+    if (!this.active.delete(entry)) return false;
+    entry.session.inFlight--;
+    if (!entry.session.open && entry.session.inFlight === 0) this.sessions.delete(entry.session);
+    return true;
   }
 
   /** Cancels streams older than the request timeout; stops when nothing is in flight. */
   private sweep(): void {
     const expired = Date.now() - this.requestTimeoutMs;
     for (const entry of this.active) {
-      if (entry.startedAt <= expired) {
-        entry.stream.close(NGHTTP2_CANCEL);
-        entry.settle({ transportError: 'Timeout' });
-      }
+      if (entry.startedAt > expired) continue;
+      if (!this.release(entry)) continue;
+      entry.stream.close(NGHTTP2_CANCEL);
+      this.timedOut(entry.session);
+      entry.pending.done({ transportError: 'Timeout' });
     }
     if (this.active.size === 0 && this.sweeper !== undefined) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
+    this.pump();
   }
 
-  private answered(session: http2.ClientHttp2Session): void {
-    this.consecutiveTimeouts = 0;
-    if (this.confirmedSession !== session) {
-      this.confirmedSession = session;
-      this.readLimit(session);
-      // APNs may lower (or raise) the limit later in the session's life.
-      session.on('remoteSettings', () => {
-        if (this.confirmedSession === session) this.readLimit(session);
+  private timedOut(session: ApnsSession): void {
+    session.consecutiveTimeouts++;
+    if (session.consecutiveTimeouts >= TIMEOUT_BURST && session.open) {
+      logger.warn('replacing APNs session after a burst of timeouts', {
+        timeouts: session.consecutiveTimeouts,
+        inFlight: session.inFlight,
       });
-      // The window may have grown from one stream to the server's limit.
-      queueMicrotask(() => this.pump());
-    }
-  }
-
-  private timedOut(): void {
-    this.consecutiveTimeouts++;
-    const session = this.openSession();
-    if (this.consecutiveTimeouts >= TIMEOUT_BURST && session) {
-      logger.warn('replacing APNs session after a burst of timeouts', { timeouts: this.consecutiveTimeouts });
-      this.client.destroySession(session);
-      this.consecutiveTimeouts = 0;
+      session.retire();
     }
   }
 
   /** After a long idle (or a Lambda freeze), PING before trusting the socket; replace it if silent. */
   private async checkIdleSession(): Promise<void> {
-    const session = this.openSession();
-    if (!session || Date.now() - this.lastActivity < IDLE_CHECK_AFTER_MS) return;
-    const alive = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
-      try {
-        session.ping((error) => {
-          clearTimeout(timer);
-          resolve(!error);
-        });
-      } catch {
-        clearTimeout(timer);
-        resolve(false);
-      }
-    });
-    if (!alive) {
-      logger.warn('replacing idle APNs session that did not answer a PING');
-      this.client.destroySession(session);
-    }
+    const session = this.current;
+    if (session === undefined || !session.open || Date.now() - this.lastActivity < IDLE_CHECK_AFTER_MS)
+      return;
     this.lastActivity = Date.now();
+    if (await session.ping(PING_TIMEOUT_MS)) return;
+    logger.warn('replacing idle APNs session that did not answer a PING');
+    // Nothing has been in flight for minutes; if something is, let it finish.
+    if (session.inFlight === 0) session.destroy();
+    else session.retire();
   }
 }
 
-function parseErrorBody(status: number, body: string): { reason: string; timestamp?: number } {
-  try {
-    const parsed = JSON.parse(body) as { reason?: unknown; timestamp?: unknown };
-    const reason = typeof parsed.reason === 'string' ? parsed.reason : `HTTP${status}`;
-    return typeof parsed.timestamp === 'number' ? { reason, timestamp: parsed.timestamp } : { reason };
-  } catch {
-    return { reason: `HTTP${status}` };
-  }
-}
-
-/** Module-scope sessions, one per credential and environment, reused across invocations. */
-const connections = new Map<string, ApnsConnection>();
+/** Module-scope connections, one per credential and environment, reused across invocations. */
+const connections = new Map<string, { credentials: string; connection: ApnsConnection }>();
+/** One shared-token view per provider key, for both environments' connections. */
+const providerTokens = new Map<string, ProviderTokens>();
 
 export function apnsConnection(
   credentialId: string,
@@ -361,11 +446,22 @@ export function apnsConnection(
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): ApnsConnection {
   const key = `${credentialId}|${environment}|${endpoint.address}`;
-  let connection = connections.get(key);
-  if (connection === undefined) {
-    connection = new ApnsConnection(credentials, environment, endpoint, requestTimeoutMs);
-    connections.set(key, connection);
+  const material = JSON.stringify(credentials);
+  const existing = connections.get(key);
+  if (existing?.credentials === material) return existing.connection;
+  // A rotated key or certificate: new sessions with it; the old ones finish what they carry.
+  void existing?.connection.close();
+  let tokens: ProviderTokens | undefined;
+  if (credentials.kind === 'token') {
+    const tokenKey = `${credentials.teamId}|${credentials.keyId}|${credentials.key}`;
+    tokens = providerTokens.get(tokenKey) ?? new ProviderTokens(credentials, providerTokenTable);
+    providerTokens.set(tokenKey, tokens);
   }
+  const connection = new ApnsConnection(credentials, environment, endpoint, {
+    requestTimeoutMs,
+    ...(tokens === undefined ? {} : { tokens }),
+  });
+  connections.set(key, { credentials: material, connection });
   return connection;
 }
 
@@ -373,5 +469,6 @@ export function apnsConnection(
 export async function closeApnsConnections(): Promise<void> {
   const all = [...connections.values()];
   connections.clear();
-  await Promise.all(all.map((connection) => connection.close()));
+  providerTokens.clear();
+  await Promise.all(all.map(({ connection }) => connection.close()));
 }

@@ -1,0 +1,101 @@
+import { completedChunks } from '../../adapters/secondary/notifications-table';
+import { enqueue } from '../../adapters/secondary/send-queue';
+import { deliveryStatuses } from '../../adapters/secondary/tracking-table';
+import { type AppConfig, findApp } from '../../config';
+import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
+import { JobFailedError, PushgateError } from '../../domain/errors';
+import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
+import { type DeliveryTally, type DeviceTarget, partsOf, type Work } from '../../domain/work';
+import { logger } from '../../observability';
+
+/** Users, tokens or retried devices per progress chunk: the most a crash can send twice. */
+const CHUNK_SIZE = { users: 100, tokens: 500, devices: 500 } as const;
+
+export type Chunk = { users: string[] } | { tokens: string[] } | { devices: DeviceTarget[] };
+
+/** What every step of one delivery shares. */
+export interface Delivery {
+  work: Work;
+  app: AppConfig;
+  request: ApnsRequest;
+  tally: DeliveryTally;
+  chunks: Chunk[];
+  /** Indexes of the chunks not completed by an earlier delivery of this same work. */
+  pending: number[];
+}
+
+/**
+ * Step 1, plan: what this message asks to send, and what is left of it.
+ * - Unknown app or a payload APNs would refuse → JobFailedError (the job goes to the DLQ).
+ * - A first delivery naming more users or tokens than one invocation should handle is
+ *   split into parts, enqueued as follow-up work: nothing to send here (undefined).
+ * - A re-push round not yet due is sent on with the rest of its delay; a due one keeps
+ *   only the devices that have not acknowledged.
+ * - Chunks an earlier delivery of the same work completed are skipped.
+ */
+export async function planDelivery(received: Work, tally: DeliveryTally): Promise<Delivery | undefined> {
+  let work = received;
+  const { job } = work;
+  const app = findApp(job.appId);
+  if (app === undefined)
+    throw new JobFailedError('UnknownApp', `The app id "${job.appId}" is not configured.`);
+  let request: ApnsRequest;
+  try {
+    request = compileApnsRequest(job, app.bundleId);
+  } catch (error) {
+    if (error instanceof PushgateError) throw new JobFailedError(error.code, error.message);
+    throw error;
+  }
+  if (work.devices === undefined && (await splitIntoParts(work))) return undefined;
+  // Retries within a re-push round (attempt > 0) go to their devices as they are.
+  if (work.repush !== undefined && work.attempt === 0) {
+    const due = await dueRepush(work);
+    if (due === undefined) return undefined;
+    work = due;
+  }
+  const chunks = chunksOf(work);
+  const done = await completedChunks(job.notificationId, work.part, work.attempt);
+  const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
+  return { work, app, request, tally, chunks, pending };
+}
+
+function chunksOf(work: Work): Chunk[] {
+  const slices = <T>(items: readonly T[], size: number) =>
+    Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+  if (work.devices !== undefined)
+    return slices(work.devices, CHUNK_SIZE.devices).map((devices) => ({ devices }));
+  const { to } = work.job;
+  if ('userIds' in to) return slices([...new Set(to.userIds)], CHUNK_SIZE.users).map((users) => ({ users }));
+  return slices([...new Set(to.tokens)], CHUNK_SIZE.tokens).map((tokens) => ({ tokens }));
+}
+
+/** Splits a first delivery that names too many users or tokens; true when it did. */
+async function splitIntoParts(work: Work): Promise<boolean> {
+  const parts = partsOf(work.job, work.part);
+  if (parts.length <= 1) return false;
+  await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
+  logger.info('split job into parts', { notificationId: work.job.notificationId, parts: parts.length });
+  return true;
+}
+
+/**
+ * A re-push round that is due: its devices that are still only `accepted` (no
+ * receipt). Not yet due: the message is sent on again with the rest of the delay
+ * (SQS delays at most 15 minutes) and undefined is returned.
+ */
+async function dueRepush(work: Work): Promise<Work | undefined> {
+  const repush = work.repush as NonNullable<Work['repush']>;
+  const waitSeconds = Math.ceil((repush.dueAt - Date.now()) / 1000);
+  if (waitSeconds > 0) {
+    await enqueue([
+      { body: JSON.stringify(work), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, waitSeconds) },
+    ]);
+    return undefined;
+  }
+  const devices = work.devices ?? [];
+  const statuses = await deliveryStatuses(
+    work.job.notificationId,
+    devices.map((d) => d.token),
+  );
+  return { ...work, devices: devices.filter((d) => statuses.get(d.token) === 'accepted') };
+}

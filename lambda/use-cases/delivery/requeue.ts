@@ -1,0 +1,75 @@
+import { deadLetter, enqueue } from '../../adapters/secondary/send-queue';
+import { config } from '../../config';
+import { tokenHash } from '../../domain/device-token';
+import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../domain/retry-policy';
+import { DEFAULT_MAX_REPUSHES } from '../../domain/tracking';
+import { type DeviceTarget, repushPartName, retryPartName, type Work } from '../../domain/work';
+import { logger } from '../../observability';
+import type { Delivery } from './plan';
+import { type Retry, track } from './settle';
+
+/**
+ * Step 5, requeue: exactly the devices of a chunk that need a retry go back on the
+ * send queue as one message, with a growing delay (at least the longest
+ * `retry-after`); after the last attempt they are dead-lettered with their reasons.
+ */
+export async function requeueRetries(delivery: Delivery, chunk: number, retries: Retry[]): Promise<void> {
+  if (retries.length === 0) return;
+  const { work, tally } = delivery;
+  const attempt = work.attempt + 1;
+  const retry: Work = {
+    pushgate: 'work/v1',
+    job: work.job,
+    part: retryPartName(work.part, chunk),
+    attempt,
+    devices: retries.map((r) => r.device),
+    reasons: Object.fromEntries(retries.map((r) => [tokenHash(r.device.token), r.reason])),
+    ...(work.repush === undefined ? {} : { repush: work.repush }),
+  };
+  if (attempt >= MAX_DELIVERY_ATTEMPTS) {
+    const summary = [...new Set(retries.map((r) => r.reason))].join(', ');
+    await deadLetter(
+      JSON.stringify(retry),
+      'RetriesExhausted',
+      `${retries.length} devices still failing: ${summary}`,
+    );
+    for (const r of retries) {
+      tally.add('deadLettered', r.reason);
+      await track(delivery, r.device, 'failed', { reason: `${r.reason} (retries exhausted)` });
+    }
+    logger.error('dead-lettered devices after the last attempt', {
+      notificationId: work.job.notificationId,
+      devices: retries.length,
+      reasons: summary,
+    });
+    return;
+  }
+  const retryAfter = Math.max(0, ...retries.map((r) => r.retryAfterSeconds ?? 0));
+  const delaySeconds = retryDelaySeconds(attempt, retryAfter, config.retryBaseDelaySeconds);
+  await enqueue([{ body: JSON.stringify(retry), delaySeconds }]);
+  for (const r of retries) tally.add('retried', r.reason);
+}
+
+/** Schedules the next re-push round for the devices APNs just accepted, if the job asks for one. */
+export async function scheduleRepush(
+  delivery: Delivery,
+  chunk: number,
+  accepted: DeviceTarget[],
+): Promise<void> {
+  const { work } = delivery;
+  const track = work.job.track;
+  if (accepted.length === 0 || !track?.receipts || track.repushAfterSeconds === undefined) return;
+  const round = (work.repush?.round ?? 0) + 1;
+  if (round > (track.maxRepushes ?? DEFAULT_MAX_REPUSHES)) return;
+  const next: Work = {
+    pushgate: 'work/v1',
+    job: work.job,
+    part: repushPartName(work.part, chunk, round),
+    attempt: 0,
+    devices: accepted,
+    repush: { round, dueAt: Date.now() + track.repushAfterSeconds * 1000 },
+  };
+  await enqueue([
+    { body: JSON.stringify(next), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds) },
+  ]);
+}

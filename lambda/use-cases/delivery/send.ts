@@ -1,0 +1,146 @@
+import { apnsEndpoint, loadCredentials } from '../../adapters/secondary/apns/apns-credentials';
+import { type ApnsConnection, apnsConnection } from '../../adapters/secondary/apns/apns-gateway';
+import { correctDeviceEnvironment, findDevices, listDevices } from '../../adapters/secondary/devices-table';
+import { config } from '../../config';
+import {
+  type ApnsOutcome,
+  classifyApnsAnswer,
+  fatalOutcome,
+  type RawApnsAnswer,
+  retryAtOnce,
+} from '../../domain/apns-outcome';
+import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/device';
+import { JobFailedError } from '../../domain/errors';
+import type { DeviceTarget } from '../../domain/work';
+import { mapConcurrent } from './concurrency';
+import type { Chunk, Delivery } from './plan';
+
+/** Parallel DynamoDB queries when resolving users to devices. */
+const QUERY_CONCURRENCY = 16;
+
+/** The devices a chunk reaches: its users' devices of this app, or its tokens that are registered for it. */
+export async function resolveDevices(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
+  const { appId } = delivery.work.job;
+  if ('devices' in chunk) return chunk.devices;
+  if ('users' in chunk) {
+    const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
+      listDevices(userId, appId),
+    );
+    return perUser.flat().map(({ token, userId, environment }) => ({ token, userId, appId, environment }));
+  }
+  const found = (await findDevices(chunk.tokens)).filter((device) => device.appId === appId);
+  const unregistered = chunk.tokens.length - found.length;
+  if (unregistered > 0) delivery.tally.add('unregistered', 'NotRegisteredForApp', unregistered);
+  return found.map(({ token, userId, environment }) => ({ token, userId, appId, environment }));
+}
+
+/**
+ * Step 3, send: the request to every device over the warm session of its
+ * environment; one outcome per device, in device order.
+ * - ExpiredProviderToken is sent again at once (the gateway has dropped the refused
+ *   token); once only.
+ * - A BadDeviceToken is tried once in the other environment: accepted there, the
+ *   device's environment is corrected; no answer there, it is retried later.
+ * - A credential or request error stops the job (JobFailedError): nothing of this
+ *   chunk is settled, and a redrive sends it whole.
+ */
+export async function sendToDevices(delivery: Delivery, devices: DeviceTarget[]): Promise<ApnsOutcome[]> {
+  const outcomes = new Array<ApnsOutcome>(devices.length);
+  const byEnvironment = new Map<ApnsEnvironment, number[]>();
+  devices.forEach((device, index) => {
+    const list = byEnvironment.get(device.environment) ?? [];
+    list.push(index);
+    byEnvironment.set(device.environment, list);
+  });
+  await mapConcurrent([...byEnvironment], 2, async ([environment, indexes]) => {
+    const answers = await send(
+      delivery,
+      environment,
+      indexes.map((i) => devices[i] as DeviceTarget),
+    );
+    indexes.forEach((deviceIndex, j) => {
+      outcomes[deviceIndex] = classifyApnsAnswer(answers[j] as RawApnsAnswer);
+    });
+  });
+  await tryOtherEnvironment(delivery, devices, outcomes);
+  const fatal = fatalOutcome(outcomes);
+  if (fatal !== undefined) {
+    throw new JobFailedError(
+      fatal.reason,
+      `APNs answered ${fatal.status} ${fatal.reason}; the job stops here.`,
+    );
+  }
+  return outcomes;
+}
+
+/** Sends to devices of one environment, with the one immediate retry some answers deserve. */
+async function send(
+  delivery: Delivery,
+  environment: ApnsEnvironment,
+  devices: DeviceTarget[],
+): Promise<RawApnsAnswer[]> {
+  const connection = await connectionFor(delivery, environment);
+  const tokens = devices.map((device) => device.token);
+  const answers = await connection.sendAll(delivery.request, tokens);
+  const again = answers.flatMap((answer, i) => (retryAtOnce(answer) ? [i] : []));
+  if (again.length > 0) {
+    const second = await connection.sendAll(
+      delivery.request,
+      again.map((i) => tokens[i] as string),
+    );
+    again.forEach((i, j) => {
+      answers[i] = second[j] as RawApnsAnswer;
+    });
+  }
+  return answers;
+}
+
+async function tryOtherEnvironment(
+  delivery: Delivery,
+  devices: DeviceTarget[],
+  outcomes: ApnsOutcome[],
+): Promise<void> {
+  const elsewhere = new Map<ApnsEnvironment, number[]>();
+  outcomes.forEach((outcome, i) => {
+    const other = environmentToTryInstead((devices[i] as DeviceTarget).environment, outcome);
+    if (other === undefined) return;
+    const list = elsewhere.get(other) ?? [];
+    list.push(i);
+    elsewhere.set(other, list);
+  });
+  for (const [environment, indexes] of elsewhere) {
+    const answers = await send(
+      delivery,
+      environment,
+      indexes.map((i) => devices[i] as DeviceTarget),
+    );
+    await mapConcurrent(indexes, QUERY_CONCURRENCY, async (deviceIndex, j) => {
+      const there = classifyApnsAnswer(answers[j] as RawApnsAnswer);
+      const device = devices[deviceIndex] as DeviceTarget;
+      if (there.kind === 'accepted') {
+        await correctDeviceEnvironment(device, environment);
+        device.environment = environment;
+        outcomes[deviceIndex] = there;
+      } else if (there.kind === 'retryable') {
+        // No answer about the token there: it may yet be valid, so nothing is pruned now.
+        outcomes[deviceIndex] = there;
+      }
+    });
+  }
+}
+
+async function connectionFor(delivery: Delivery, environment: ApnsEnvironment): Promise<ApnsConnection> {
+  const { app } = delivery;
+  try {
+    const credentials = await loadCredentials(app);
+    return apnsConnection(
+      app.credentials ?? app.appId,
+      credentials,
+      environment,
+      apnsEndpoint(environment),
+      config.apnsRequestTimeoutMs,
+    );
+  } catch (error) {
+    throw new JobFailedError('CredentialsUnavailable', (error as Error).message);
+  }
+}
