@@ -12,8 +12,15 @@ export interface ApiRoute {
   auth: RouteAuth;
   /** The function's logical name (CDK id) and the handler's folder under lambda/adapters/primary. */
   name: string;
-  /** The only DynamoDB actions the function may take on the Devices table and on its `byUser` index. */
-  devices: { table?: readonly string[]; userIndex?: readonly string[] };
+  /**
+   * The only DynamoDB actions the function may take on the Devices table, on its
+   * `byUser` index and on its `byLiveActivity` index.
+   */
+  devices: {
+    table?: readonly string[];
+    userIndex?: readonly string[];
+    liveActivityIndex?: readonly string[];
+  };
   /** DynamoDB actions on the Notifications table. */
   notifications?: readonly string[];
   /** Whether it puts jobs on the send queue. */
@@ -55,6 +62,34 @@ export const API_ROUTES: readonly ApiRoute[] = [
     auth: 'iam',
     name: 'erase-user-devices',
     devices: { table: ['dynamodb:DeleteItem'], userIndex: ['dynamodb:Query'] },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/live-activities/push-to-start/{token}',
+    auth: 'jwt',
+    name: 'register-push-to-start-token',
+    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/live-activities/push-to-start/{token}',
+    auth: 'jwt',
+    name: 'unregister-push-to-start-token',
+    devices: { table: ['dynamodb:DeleteItem'] },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/live-activities/{activityId}/tokens/{token}',
+    auth: 'jwt',
+    name: 'register-activity-token',
+    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/live-activities/{activityId}/tokens/{token}',
+    auth: 'jwt',
+    name: 'unregister-activity-token',
+    devices: { table: ['dynamodb:DeleteItem'] },
   },
   {
     method: 'POST',

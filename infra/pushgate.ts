@@ -95,7 +95,11 @@ export class Pushgate extends Construct {
         metricsNamespace: this.metricsNamespace,
       });
       fn.bind(credentials.appsForRoutes());
-      if (route.devices.table?.length || route.devices.userIndex?.length)
+      if (
+        route.devices.table?.length ||
+        route.devices.userIndex?.length ||
+        route.devices.liveActivityIndex?.length
+      )
         fn.bind(devices.access(route.devices));
       if (route.notifications?.length) fn.bind(notifications.access(route.notifications));
       if (route.sendsJobs) fn.bind(queues.sendJobs());
@@ -124,8 +128,10 @@ export class Pushgate extends Construct {
     sender.bind(
       credentials.appsForSender(),
       devices.access({
-        table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+        // GetItem: a Live Activity token is read consistently before each send (live-activity-targets.ts).
+        table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
         userIndex: ['dynamodb:Query'],
+        liveActivityIndex: ['dynamodb:Query'],
       }),
       notifications.access([
         'dynamodb:Query',

@@ -18,6 +18,12 @@ const HANDLERS: Record<string, () => Promise<{ handler: HttpHandler }>> = {
   'list-my-devices': () => import('../lambda/adapters/primary/list-my-devices/handler'),
   'list-user-devices': () => import('../lambda/adapters/primary/list-user-devices/handler'),
   'erase-user-devices': () => import('../lambda/adapters/primary/erase-user-devices/handler'),
+  'register-push-to-start-token': () =>
+    import('../lambda/adapters/primary/register-push-to-start-token/handler'),
+  'unregister-push-to-start-token': () =>
+    import('../lambda/adapters/primary/unregister-push-to-start-token/handler'),
+  'register-activity-token': () => import('../lambda/adapters/primary/register-activity-token/handler'),
+  'unregister-activity-token': () => import('../lambda/adapters/primary/unregister-activity-token/handler'),
   'send-notification': () => import('../lambda/adapters/primary/send-notification/handler'),
   'get-notification': () => import('../lambda/adapters/primary/get-notification/handler'),
   'record-receipt': () => import('../lambda/adapters/primary/record-receipt/handler'),

@@ -9,7 +9,7 @@ import { NOTIFICATIONS_TABLE } from '../lambda/adapters/secondary/notifications-
 
 /** The offline twin of the stack's tables, built from the same key definitions. */
 export function devicesTableDefinition(tableName: string): CreateTableCommandInput {
-  const { partitionKey, userIndex } = DEVICES_TABLE;
+  const { partitionKey, userIndex, liveActivityIndex } = DEVICES_TABLE;
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -17,6 +17,7 @@ export function devicesTableDefinition(tableName: string): CreateTableCommandInp
       { AttributeName: partitionKey, AttributeType: 'S' },
       { AttributeName: userIndex.partitionKey, AttributeType: 'S' },
       { AttributeName: userIndex.sortKey, AttributeType: 'S' },
+      { AttributeName: liveActivityIndex.partitionKey, AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
     GlobalSecondaryIndexes: [
@@ -26,6 +27,11 @@ export function devicesTableDefinition(tableName: string): CreateTableCommandInp
           { AttributeName: userIndex.partitionKey, KeyType: 'HASH' },
           { AttributeName: userIndex.sortKey, KeyType: 'RANGE' },
         ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: liveActivityIndex.name,
+        KeySchema: [{ AttributeName: liveActivityIndex.partitionKey, KeyType: 'HASH' }],
         Projection: { ProjectionType: 'ALL' },
       },
     ],

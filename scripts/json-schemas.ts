@@ -1,6 +1,10 @@
 import * as z from 'zod/mini';
 import { receiptBody } from '../lambda/adapters/primary/record-receipt/schema';
 import { registerDeviceBody } from '../lambda/adapters/primary/register-device/schema';
+import {
+  registerActivityTokenBody,
+  registerPushToStartBody,
+} from '../lambda/adapters/primary/register-push-to-start-token/schema';
 import { sendJobSchema } from '../lambda/domain/send-job';
 
 /**
@@ -18,6 +22,17 @@ export function jsonSchemas(): Record<string, unknown> {
       $id: 'https://pushgate.dev/schema/register-device.schema.json',
       title: 'pushgate device registration (PUT /v1/devices/{token} body)',
       ...z.toJSONSchema(registerDeviceBody, { io: 'input', unrepresentable: 'any' }),
+    },
+    'register-push-to-start-token.schema.json': {
+      $id: 'https://pushgate.dev/schema/register-push-to-start-token.schema.json',
+      title:
+        'pushgate Live Activity push-to-start token (PUT /v1/live-activities/push-to-start/{token} body)',
+      ...z.toJSONSchema(registerPushToStartBody, { io: 'input', unrepresentable: 'any' }),
+    },
+    'register-activity-token.schema.json': {
+      $id: 'https://pushgate.dev/schema/register-activity-token.schema.json',
+      title: 'pushgate Live Activity update token (PUT /v1/live-activities/{activityId}/tokens/{token} body)',
+      ...z.toJSONSchema(registerActivityTokenBody, { io: 'input', unrepresentable: 'any' }),
     },
     'receipt.schema.json': {
       $id: 'https://pushgate.dev/schema/receipt.schema.json',

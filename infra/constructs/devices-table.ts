@@ -6,10 +6,11 @@ import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { ENVIRONMENT } from '../../lambda/environment';
 import type { Binding } from './pushgate-function';
 
-/** DynamoDB actions on the Devices table and on its `byUser` index. */
+/** DynamoDB actions on the Devices table, on its `byUser` index and on its `byLiveActivity` index. */
 export interface DevicesAccess {
   table?: readonly string[];
   userIndex?: readonly string[];
+  liveActivityIndex?: readonly string[];
 }
 
 /**
@@ -22,7 +23,7 @@ export class DevicesTable extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const { partitionKey, userIndex, ttlAttribute } = DEVICES_TABLE;
+    const { partitionKey, userIndex, liveActivityIndex, ttlAttribute } = DEVICES_TABLE;
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -38,9 +39,15 @@ export class DevicesTable extends Construct {
       sortKey: { name: userIndex.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // Sparse: only Live Activity tokens carry its key (docs/decisions/live-activity-tokens.md).
+    this.table.addGlobalSecondaryIndex({
+      indexName: liveActivityIndex.name,
+      partitionKey: { name: liveActivityIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
   }
 
-  /** The table's name for a function, with exactly the listed actions on the table and on `byUser`. */
+  /** The table's name for a function, with exactly the listed actions on the table and its indexes. */
   access(access: DevicesAccess): Binding {
     const { tableArn, tableName } = this.table;
     return {
@@ -56,6 +63,13 @@ export class DevicesTable extends Construct {
             grantee,
             actions: [...access.userIndex],
             resourceArns: [`${tableArn}/index/${DEVICES_TABLE.userIndex.name}`],
+          });
+        }
+        if (access.liveActivityIndex?.length) {
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: [...access.liveActivityIndex],
+            resourceArns: [`${tableArn}/index/${DEVICES_TABLE.liveActivityIndex.name}`],
           });
         }
       },

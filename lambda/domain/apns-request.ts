@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PayloadTooLargeError } from './errors';
+import { defaultLiveActivityPriority } from './live-activity';
 import type { PushType, SendJob } from './send-job';
 
 /** What pushgate sends to APNs for every device of a job: the same headers and body. */
@@ -62,7 +63,13 @@ export function compileApnsRequest(job: SendJob, bundleId: string): ApnsRequest 
   const bytes = Buffer.byteLength(body);
   const limit = payloadLimit(pushType);
   if (bytes > limit) throw new PayloadTooLargeError(bytes, limit);
-  const priority = job.apns?.priority ?? (pushType === 'background' ? 5 : 10);
+  const priority =
+    job.apns?.priority ??
+    (pushType === 'background'
+      ? 5
+      : pushType === 'liveactivity'
+        ? defaultLiveActivityPriority(job.aps.event)
+        : 10);
   const headers: Record<string, string> = {
     'apns-push-type': pushType,
     'apns-topic': apnsTopic(bundleId, pushType),

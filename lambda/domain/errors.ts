@@ -56,6 +56,12 @@ export class DeviceNotFoundError extends PushgateError {
   }
 }
 
+export class LiveActivityTokenNotFoundError extends PushgateError {
+  constructor() {
+    super(404, 'LiveActivityTokenNotFound', 'No Live Activity token like this is registered to you.');
+  }
+}
+
 export class NotFoundError extends PushgateError {
   constructor(code: string, message: string) {
     super(404, code, message);

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { appIdSchema } from './app';
 import { canonicalDeviceToken, MAX_TOKEN_BYTES } from './device-token';
 import { InvalidDeviceTokenError } from './errors';
+import { activityIdSchema, checkLiveActivityJob } from './live-activity';
 import { userIdSchema } from './user';
 
 /**
@@ -142,8 +143,22 @@ export const sendJobSchema = z
               z.maxLength(MAX_RECIPIENTS_PER_JOB, `A job names at most ${MAX_RECIPIENTS_PER_JOB} tokens.`),
             ),
         }),
+        z.strictObject({
+          activityIds: z
+            .array(activityIdSchema)
+            .check(
+              z.minLength(1, 'Name at least one activity.'),
+              z.maxLength(
+                MAX_RECIPIENTS_PER_JOB,
+                `A job names at most ${MAX_RECIPIENTS_PER_JOB} activities.`,
+              ),
+            ),
+        }),
       ],
-      { error: '"to" is {"userIds": [...]} or {"tokens": [...]}.' },
+      {
+        error:
+          '"to" is {"userIds": [...]}, {"tokens": [...]} or, for Live Activities, {"activityIds": [...]}.',
+      },
     ),
     aps: apsSchema,
     data: z.optional(jsonObject),
@@ -192,9 +207,11 @@ export type SendJob = SendJobInput & { notificationId: string };
 /**
  * Fixes a validated job's identity and tokens: the notification id (the given one,
  * else `fallbackId`), and every token in canonical form (InvalidDeviceToken names
- * the first bad one).
+ * the first bad one). A Live Activity push must also follow Apple's rules for its
+ * event (InvalidLiveActivity, MissingLiveActivityKey).
  */
 export function normalizeSendJob(input: SendJobInput, fallbackId: string): SendJob {
+  checkLiveActivityJob(input);
   const to =
     'tokens' in input.to
       ? {

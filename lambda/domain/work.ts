@@ -1,4 +1,5 @@
 import type { ApnsEnvironment } from './device';
+import type { LiveActivityTokenKind } from './live-activity';
 import type { SendJob } from './send-job';
 
 /** One device a job reaches, as the sender needs it. */
@@ -7,6 +8,8 @@ export interface DeviceTarget {
   userId: string;
   appId: string;
   environment: ApnsEnvironment;
+  /** A Live Activity token: its kind, and the registration it was found by (push-to-start type or activity). */
+  liveActivity?: { kind: LiveActivityTokenKind; target: string };
 }
 
 /**
@@ -64,7 +67,9 @@ export function partsOf(job: SendJob, parent?: string): Work[] {
   const [key, recipients, size] =
     'userIds' in to
       ? (['userIds', to.userIds, USERS_PER_PART] as const)
-      : (['tokens', to.tokens, TOKENS_PER_PART] as const);
+      : 'activityIds' in to
+        ? (['activityIds', to.activityIds, USERS_PER_PART] as const)
+        : (['tokens', to.tokens, TOKENS_PER_PART] as const);
   const parts: Work[] = [];
   for (let start = 0, index = 0; start < recipients.length; start += size, index++) {
     const slice = { ...job, to: { [key]: recipients.slice(start, start + size) } } as SendJob;

@@ -3,6 +3,7 @@ import { enqueue } from '../adapters/secondary/send-queue';
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
+import { withLiveActivityTimestamp } from '../domain/live-activity';
 import { jobFingerprint, type SendJob } from '../domain/send-job';
 import { partsOf } from '../domain/work';
 import { logger } from '../observability';
@@ -10,7 +11,7 @@ import { logger } from '../observability';
 export interface SendRequestAnswer {
   notificationId: string;
   /** How many users or tokens the request names. */
-  recipients: { users: number } | { tokens: number };
+  recipients: { users: number } | { tokens: number } | { activities: number };
   /** How many jobs it was split into on the send queue. */
   jobs: number;
 }
@@ -28,7 +29,8 @@ export interface SendRequestAnswer {
  *    again: the sender deduplicates by notification id and part, so nobody is
  *    notified twice.
  * 3. Split the recipients into jobs (1 000 users or 2 000 tokens each) and put them
- *    on the send queue as ASCII JSON, batched within SQS's limits.
+ *    on the send queue as ASCII JSON, batched within SQS's limits. A Live Activity
+ *    push without `aps.timestamp` gets one now, so every retry carries the same.
  * 4. Mark the request enqueued and answer with the id and the counts.
  */
 export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {
@@ -36,10 +38,16 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
   if (app === undefined) throw new UnknownAppError(job.appId);
   compileApnsRequest(job, app.bundleId);
 
-  const parts = partsOf(job);
+  // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
+  const parts = partsOf(withLiveActivityTimestamp(job, now));
   const answer: SendRequestAnswer = {
     notificationId: job.notificationId,
-    recipients: 'userIds' in job.to ? { users: job.to.userIds.length } : { tokens: job.to.tokens.length },
+    recipients:
+      'userIds' in job.to
+        ? { users: job.to.userIds.length }
+        : 'activityIds' in job.to
+          ? { activities: job.to.activityIds.length }
+          : { tokens: job.to.tokens.length },
     jobs: parts.length,
   };
   const fingerprint = jobFingerprint(job);

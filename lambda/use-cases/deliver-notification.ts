@@ -1,9 +1,11 @@
 import { claimChunk, markChunkCompleted, releaseChunk } from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
 import { JobFailedError } from '../domain/errors';
+import { isLiveActivityJob } from '../domain/live-activity';
 import type { DeliveryTally, Work } from '../domain/work';
 import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
+import { afterLiveActivityEnd, resolveLiveActivityTargets } from './delivery/live-activity-targets';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { requeueRetries, scheduleRepush } from './delivery/requeue';
 import { resolveDevices, sendToDevices } from './delivery/send';
@@ -24,9 +26,11 @@ const CHUNK_LEASE_MS = 300_000;
  * Then, for each remaining chunk, CHUNK_CONCURRENCY at a time:
  * 2. claim — a conditional write with a lease; a concurrent duplicate delivery of the
  *    same message skips the chunk.
- * 3. send — resolve the chunk's devices and send over the warm session of each
- *    environment; one outcome per device (delivery/send.ts).
- * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts).
+ * 3. send — resolve the chunk's devices (for a Live Activity push, its Live Activity
+ *    tokens: delivery/live-activity-targets.ts) and send over the warm session of
+ *    each environment; one outcome per device (delivery/send.ts).
+ * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts);
+ *    after a Live Activity `end`, the accepted update tokens are dropped.
  * 5. requeue — the devices due for a retry go back on the queue with a delay, or to
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
  *    asks (delivery/requeue.ts). Then the chunk is marked completed.
@@ -64,7 +68,10 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<void> {
   const { work } = delivery;
   const { notificationId } = work.job;
   if (!(await claimChunk(notificationId, work.part, work.attempt, index, CHUNK_LEASE_MS))) return;
-  const devices = await resolveDevices(delivery, delivery.chunks[index] as Chunk);
+  const chunk = delivery.chunks[index] as Chunk;
+  const devices = isLiveActivityJob(work.job)
+    ? await resolveLiveActivityTargets(delivery, chunk)
+    : await resolveDevices(delivery, chunk);
   let outcomes: Awaited<ReturnType<typeof sendToDevices>>;
   try {
     outcomes = await sendToDevices(delivery, devices);
@@ -78,6 +85,7 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<void> {
     throw error;
   }
   const { accepted, retries } = await settleOutcomes(delivery, devices, outcomes);
+  await afterLiveActivityEnd(delivery, accepted);
   await requeueRetries(delivery, index, retries);
   await scheduleRepush(delivery, index, accepted);
   await markChunkCompleted(notificationId, work.part, work.attempt, index);

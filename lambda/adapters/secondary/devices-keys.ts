@@ -6,11 +6,17 @@
  *   moving it between users is a single conditional write;
  * - GSI `byUser` (`userId`, `appId`): every device of a user — or of a user for one
  *   app — in one Query;
+ * - GSI `byLiveActivity` (`liveActivityTarget`): Live Activity tokens, which live in
+ *   this table under kind-prefixed keys (live-activity-keys.ts), by what a send
+ *   addresses — a user's push-to-start tokens of one attributes type, or an
+ *   activity's update tokens. Device items lack the attribute, Live Activity items
+ *   lack `userId`, so neither index sees the other kind;
  * - TTL attribute `expiresAt`.
  */
 export const DEVICES_TABLE = {
   partitionKey: 'token',
   userIndex: { name: 'byUser', partitionKey: 'userId', sortKey: 'appId' },
+  liveActivityIndex: { name: 'byLiveActivity', partitionKey: 'liveActivityTarget' },
   ttlAttribute: 'expiresAt',
 } as const;
 

@@ -11,7 +11,11 @@ import { logger } from '../../observability';
 /** Users, tokens or retried devices per progress chunk: the most a crash can send twice. */
 const CHUNK_SIZE = { users: 100, tokens: 500, devices: 500 } as const;
 
-export type Chunk = { users: string[] } | { tokens: string[] } | { devices: DeviceTarget[] };
+export type Chunk =
+  | { users: string[] }
+  | { tokens: string[] }
+  | { activities: string[] }
+  | { devices: DeviceTarget[] };
 
 /** What every step of one delivery shares. */
 export interface Delivery {
@@ -66,6 +70,8 @@ function chunksOf(work: Work): Chunk[] {
     return slices(work.devices, CHUNK_SIZE.devices).map((devices) => ({ devices }));
   const { to } = work.job;
   if ('userIds' in to) return slices([...new Set(to.userIds)], CHUNK_SIZE.users).map((users) => ({ users }));
+  if ('activityIds' in to)
+    return slices([...new Set(to.activityIds)], CHUNK_SIZE.users).map((activities) => ({ activities }));
   return slices([...new Set(to.tokens)], CHUNK_SIZE.tokens).map((tokens) => ({ tokens }));
 }
 

@@ -1,6 +1,7 @@
 import { apnsEndpoint, loadCredentials } from '../../adapters/secondary/apns/apns-credentials';
 import { type ApnsConnection, apnsConnection } from '../../adapters/secondary/apns/apns-gateway';
 import { correctDeviceEnvironment, findDevices, listDevices } from '../../adapters/secondary/devices-table';
+import { correctLiveActivityEnvironment } from '../../adapters/secondary/live-activity-tokens-table';
 import { config } from '../../config';
 import {
   type ApnsOutcome,
@@ -22,6 +23,8 @@ const QUERY_CONCURRENCY = 16;
 export async function resolveDevices(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
   const { appId } = delivery.work.job;
   if ('devices' in chunk) return chunk.devices;
+  // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
+  if ('activities' in chunk) return [];
   if ('users' in chunk) {
     const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
       listDevices(userId, appId),
@@ -118,7 +121,10 @@ async function tryOtherEnvironment(
       const there = classifyApnsAnswer(answers[j] as RawApnsAnswer);
       const device = devices[deviceIndex] as DeviceTarget;
       if (there.kind === 'accepted') {
-        await correctDeviceEnvironment(device, environment);
+        await (device.liveActivity ? correctLiveActivityEnvironment : correctDeviceEnvironment)(
+          device,
+          environment,
+        );
         device.environment = environment;
         outcomes[deviceIndex] = there;
       } else if (there.kind === 'retryable') {

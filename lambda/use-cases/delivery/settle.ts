@@ -1,4 +1,5 @@
 import { pruneDevice } from '../../adapters/secondary/devices-table';
+import { pruneLiveActivityToken } from '../../adapters/secondary/live-activity-tokens-table';
 import { recordDelivery } from '../../adapters/secondary/tracking-table';
 import type { ApnsOutcome } from '../../domain/apns-outcome';
 import { tokenHash } from '../../domain/device-token';
@@ -61,7 +62,7 @@ async function settleOne(
       return;
     case 'invalid-token': {
       const since = outcome.timestamp === undefined ? undefined : new Date(outcome.timestamp);
-      const pruned = await pruneDevice(device, since);
+      const pruned = await (device.liveActivity ? pruneLiveActivityToken : pruneDevice)(device, since);
       tally.add(pruned ? 'pruned' : 'kept', outcome.reason);
       await track(delivery, device, pruned ? 'pruned' : 'failed', { reason: outcome.reason });
       logger.info(pruned ? 'pruned invalid token' : 'kept token re-registered after APNs invalidated it', {

@@ -21,7 +21,12 @@ async function deliverRecord(record: SQSRecord, context?: Context): Promise<void
   const tally = new DeliveryTally();
   const remaining = () => context?.getRemainingTimeInMillis() ?? 60_000;
   try {
-    const work = workFromMessage(record.body, record.messageId);
+    const sentAt = Number(record.attributes?.SentTimestamp);
+    const work = workFromMessage(
+      record.body,
+      record.messageId,
+      Number.isFinite(sentAt) ? new Date(sentAt) : new Date(),
+    );
     await deliverNotification(work, tally, remaining);
     const { notificationId } = work.job;
     logger.info('delivered', { notificationId, part: work.part, attempt: work.attempt, ...tally.counts });

@@ -1,0 +1,16 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { canonicalDeviceToken } from '../../../domain/device-token';
+import { unregisterLiveActivityToken } from '../../../use-cases/register-live-activity-token';
+import { callerUserId, pathParameter } from '../http/request';
+import { httpErrors, noContent } from '../http/response';
+
+/** `DELETE /v1/live-activities/push-to-start/{token}` — 204; another user's or an unknown token is 404. */
+export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
+  .use(httpErrors())
+  .handler(async (event) => {
+    const userId = callerUserId(event);
+    const token = canonicalDeviceToken(pathParameter(event, 'token'));
+    await unregisterLiveActivityToken(userId, 'push-to-start', token);
+    return noContent();
+  });

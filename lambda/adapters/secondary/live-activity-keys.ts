@@ -1,0 +1,28 @@
+import type { LiveActivityTokenKind } from '../../domain/live-activity';
+import { DEVICES_TABLE } from './devices-keys';
+
+/**
+ * Keys of Live Activity tokens in the Devices table (docs/decisions/live-activity-tokens.md).
+ * The partition key is the token behind a kind prefix, so a Live Activity token never
+ * collides with a device token (canonical hex has no `:`) nor with a token of the
+ * other kind; the owner is `ownerId`, not `userId`, which keeps these items out of
+ * the `byUser` index that device sends read.
+ */
+const KEY_PREFIX: Record<LiveActivityTokenKind, string> = {
+  'push-to-start': 'la-start:',
+  update: 'la-update:',
+};
+
+export function liveActivityTokenKey(kind: LiveActivityTokenKind, token: string) {
+  return { [DEVICES_TABLE.partitionKey]: `${KEY_PREFIX[kind]}${token}` };
+}
+
+/** The `byLiveActivity` key of a user's push-to-start tokens for one attributes type. */
+export function pushToStartTarget(appId: string, userId: string, attributesType: string): string {
+  return `start|${appId}|${attributesType}|${userId}`;
+}
+
+/** The `byLiveActivity` key of an activity's update tokens. */
+export function activityTarget(appId: string, activityId: string): string {
+  return `activity|${appId}|${activityId}`;
+}

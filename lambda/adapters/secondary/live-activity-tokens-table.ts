@@ -1,0 +1,327 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../../clients';
+import { config } from '../../config';
+import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
+import { LiveActivityTokenNotFoundError } from '../../domain/errors';
+import {
+  type LiveActivityToken,
+  type LiveActivityTokenKind,
+  type LiveActivityTokenRegistration,
+  liveActivityTokenExpiry,
+} from '../../domain/live-activity';
+import type { DeviceTarget } from '../../domain/work';
+import { DEVICES_TABLE } from './devices-keys';
+import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
+
+/** A Live Activity token as stored: the domain record plus its index key, owner under `ownerId`. */
+interface StoredToken {
+  token: string;
+  apnsToken: string;
+  kind: LiveActivityTokenKind;
+  ownerId: string;
+  appId: string;
+  environment: ApnsEnvironment;
+  attributesType?: string;
+  activityId?: string;
+  liveActivityTarget: string;
+  registeredAt: string;
+  lastSeenAt: string;
+  expiresAt: number;
+  dismissAt?: number;
+}
+
+function targetOf(registration: LiveActivityTokenRegistration): string {
+  return registration.kind === 'push-to-start'
+    ? pushToStartTarget(registration.appId, registration.userId, registration.attributesType ?? '')
+    : activityTarget(registration.appId, registration.activityId ?? '');
+}
+
+function toItem(token: LiveActivityToken): StoredToken {
+  const { kind, token: apnsToken, userId, dismissAt: _dismissed, ...rest } = token;
+  return {
+    ...liveActivityTokenKey(kind, apnsToken),
+    ...rest,
+    apnsToken,
+    kind,
+    ownerId: userId,
+    liveActivityTarget: targetOf(token),
+  } as StoredToken;
+}
+
+function fromItem(item: Record<string, unknown>): LiveActivityToken {
+  const {
+    token: _key,
+    apnsToken,
+    ownerId,
+    liveActivityTarget: _target,
+    ...rest
+  } = item as unknown as StoredToken;
+  return { ...rest, token: apnsToken, userId: ownerId };
+}
+
+/**
+ * Registers or refreshes a Live Activity token for a user, under the same rules as a
+ * device token: new or already the caller's — one conditional update that keeps
+ * `registeredAt` (and makes an update token live again); held by another user — one
+ * put that replaces the record, so the move is atomic and the token leaves the old
+ * owner's push-to-start types and activities in the same write.
+ */
+export async function saveLiveActivityToken(
+  registration: LiveActivityTokenRegistration,
+  now: Date,
+): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
+  try {
+    return await refreshOrCreate(registration, now);
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  return takeOver(registration, now);
+}
+
+async function refreshOrCreate(registration: LiveActivityTokenRegistration, now: Date) {
+  const expiresAt = liveActivityTokenExpiry(registration.kind, now);
+  const optional = (['attributesType', 'activityId'] as const).filter(
+    (name) => registration[name] !== undefined,
+  );
+  const removed = [
+    'dismissAt',
+    ...(['attributesType', 'activityId'] as const).filter((name) => registration[name] === undefined),
+  ];
+  const set = [
+    'apnsToken = :apnsToken',
+    '#kind = :kind',
+    'ownerId = :ownerId',
+    'appId = :appId',
+    'environment = :environment',
+    'liveActivityTarget = :target',
+    'lastSeenAt = :now',
+    'expiresAt = :expiresAt',
+    'registeredAt = if_not_exists(registeredAt, :now)',
+    ...optional.map((name) => `${name} = :${name}`),
+  ];
+  const result = await dynamo.send(
+    new UpdateCommand({
+      TableName: config.devicesTableName,
+      Key: liveActivityTokenKey(registration.kind, registration.token),
+      UpdateExpression: `SET ${set.join(', ')} REMOVE ${removed.join(', ')}`,
+      ConditionExpression: 'attribute_not_exists(#token) OR ownerId = :ownerId',
+      ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#kind': 'kind' },
+      ExpressionAttributeValues: {
+        ':apnsToken': registration.token,
+        ':kind': registration.kind,
+        ':ownerId': registration.userId,
+        ':appId': registration.appId,
+        ':environment': registration.environment,
+        ':target': targetOf(registration),
+        ':now': now.toISOString(),
+        ':expiresAt': expiresAt,
+        ...Object.fromEntries(optional.map((name) => [`:${name}`, registration[name]])),
+      },
+      ReturnValues: 'ALL_OLD',
+    }),
+  );
+  const previous = result.Attributes === undefined ? undefined : fromItem(result.Attributes);
+  const token: LiveActivityToken = {
+    ...registration,
+    registeredAt: previous?.registeredAt ?? now.toISOString(),
+    lastSeenAt: now.toISOString(),
+    expiresAt,
+  };
+  const outcome: RegistrationOutcome = previous === undefined ? 'created' : 'refreshed';
+  return { token, outcome };
+}
+
+async function takeOver(
+  registration: LiveActivityTokenRegistration,
+  now: Date,
+): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
+  const token: LiveActivityToken = {
+    ...registration,
+    registeredAt: now.toISOString(),
+    lastSeenAt: now.toISOString(),
+    expiresAt: liveActivityTokenExpiry(registration.kind, now),
+  };
+  const { Attributes } = await dynamo.send(
+    new PutCommand({ TableName: config.devicesTableName, Item: toItem(token), ReturnValues: 'ALL_OLD' }),
+  );
+  const previous = Attributes === undefined ? undefined : fromItem(Attributes);
+  const outcome: RegistrationOutcome =
+    previous === undefined ? 'created' : previous.userId === registration.userId ? 'refreshed' : 'moved';
+  return { token, outcome };
+}
+
+/**
+ * Deletes the caller's token of this kind — for an update token, only as a token of
+ * `activityId`. Anyone else's, or an unknown one: LiveActivityTokenNotFoundError.
+ */
+export async function deleteLiveActivityToken(
+  userId: string,
+  kind: LiveActivityTokenKind,
+  token: string,
+  activityId?: string,
+): Promise<void> {
+  const conditions = ['ownerId = :ownerId'];
+  const values: Record<string, unknown> = { ':ownerId': userId };
+  if (activityId !== undefined) {
+    conditions.push('activityId = :activityId');
+    values[':activityId'] = activityId;
+  }
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: config.devicesTableName,
+        Key: liveActivityTokenKey(kind, token),
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeValues: values,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new LiveActivityTokenNotFoundError();
+    throw error;
+  }
+}
+
+function toTarget(item: StoredToken): DeviceTarget {
+  return {
+    token: item.apnsToken,
+    userId: item.ownerId,
+    appId: item.appId,
+    environment: item.environment,
+    liveActivity: { kind: item.kind, target: item.liveActivityTarget },
+  };
+}
+
+/** What the `byLiveActivity` index lists under one key (eventually consistent: check before sending). */
+async function queryTarget(target: string): Promise<DeviceTarget[]> {
+  const { name, partitionKey } = DEVICES_TABLE.liveActivityIndex;
+  const pages = paginateQuery(
+    { client: dynamo },
+    {
+      TableName: config.devicesTableName,
+      IndexName: name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': partitionKey },
+      ExpressionAttributeValues: { ':pk': target },
+    },
+  );
+  const targets: DeviceTarget[] = [];
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) targets.push(toTarget(item as unknown as StoredToken));
+  }
+  return targets;
+}
+
+/** A user's push-to-start tokens for one attributes type, as the index lists them. */
+export function listPushToStartTargets(appId: string, userId: string, attributesType: string) {
+  return queryTarget(pushToStartTarget(appId, userId, attributesType));
+}
+
+/** An activity's update tokens, as the index lists them. */
+export function listActivityTargets(appId: string, activityId: string) {
+  return queryTarget(activityTarget(appId, activityId));
+}
+
+/**
+ * Whether the token still belongs, right now, to the same user and the same
+ * push-to-start type or activity, and has not been dismissed by an `end`: a
+ * strongly consistent read of its record, because the index may lag a move.
+ */
+export async function isCurrentTarget(target: DeviceTarget, now: Date): Promise<boolean> {
+  if (target.liveActivity === undefined) return false;
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.devicesTableName,
+      Key: liveActivityTokenKey(target.liveActivity.kind, target.token),
+      ConsistentRead: true,
+    }),
+  );
+  if (Item === undefined) return false;
+  const item = Item as StoredToken;
+  return (
+    item.ownerId === target.userId &&
+    item.liveActivityTarget === target.liveActivity.target &&
+    (item.dismissAt === undefined || item.dismissAt > Math.floor(now.getTime() / 1000))
+  );
+}
+
+/**
+ * Removes a Live Activity token APNs called invalid — only while it still belongs to
+ * the same user and app and, for a 410, was not registered again after APNs's
+ * `timestamp`. Returns whether it was removed.
+ */
+export async function pruneLiveActivityToken(target: DeviceTarget, invalidSince?: Date): Promise<boolean> {
+  if (target.liveActivity === undefined) return false;
+  const conditions = ['ownerId = :ownerId', 'appId = :appId'];
+  const values: Record<string, unknown> = { ':ownerId': target.userId, ':appId': target.appId };
+  if (invalidSince !== undefined) {
+    conditions.push('lastSeenAt < :invalidSince');
+    values[':invalidSince'] = invalidSince.toISOString();
+  }
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: config.devicesTableName,
+        Key: liveActivityTokenKey(target.liveActivity.kind, target.token),
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * After an `end`: the activity's update token stops reaching anyone — deleted at
+ * once, or from `dismissAt` (epoch seconds) on, when DynamoDB's TTL also removes it.
+ * Only while it is still the same user's token of the same activity.
+ */
+export async function endActivityToken(target: DeviceTarget, dismissAt?: number): Promise<void> {
+  if (target.liveActivity?.kind !== 'update') return;
+  const key = liveActivityTokenKey('update', target.token);
+  const condition = {
+    ConditionExpression: 'ownerId = :ownerId AND liveActivityTarget = :target',
+    ExpressionAttributeValues: { ':ownerId': target.userId, ':target': target.liveActivity.target },
+  };
+  try {
+    if (dismissAt === undefined) {
+      await dynamo.send(new DeleteCommand({ TableName: config.devicesTableName, Key: key, ...condition }));
+      return;
+    }
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: config.devicesTableName,
+        Key: key,
+        UpdateExpression: 'SET dismissAt = :dismissAt, expiresAt = :dismissAt',
+        ...condition,
+        ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':dismissAt': dismissAt },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** The token turned out to belong to the other APNs environment: correct the record. */
+export async function correctLiveActivityEnvironment(
+  target: DeviceTarget,
+  environment: ApnsEnvironment,
+): Promise<void> {
+  if (target.liveActivity === undefined) return;
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: config.devicesTableName,
+        Key: liveActivityTokenKey(target.liveActivity.kind, target.token),
+        UpdateExpression: 'SET environment = :environment',
+        ConditionExpression: 'ownerId = :ownerId',
+        ExpressionAttributeValues: { ':environment': environment, ':ownerId': target.userId },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}

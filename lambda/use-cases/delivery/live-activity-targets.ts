@@ -1,0 +1,58 @@
+import {
+  endActivityToken,
+  isCurrentTarget,
+  listActivityTargets,
+  listPushToStartTargets,
+} from '../../adapters/secondary/live-activity-tokens-table';
+import { dismissalAfterEnd } from '../../domain/live-activity';
+import type { DeviceTarget } from '../../domain/work';
+import { mapConcurrent } from './concurrency';
+import type { Chunk, Delivery } from './plan';
+
+/** Parallel DynamoDB reads when resolving users or activities to Live Activity tokens. */
+const QUERY_CONCURRENCY = 16;
+
+/**
+ * The Live Activity tokens a chunk of a `liveactivity` job reaches (step 3, before
+ * sending): for `start`, the push-to-start tokens its users registered for
+ * `aps["attributes-type"]`; for `update` and `end`, the update tokens of its
+ * activities; for a retry, the tokens it carries. Each one is then read again,
+ * strongly consistent, and sent to only while it still belongs to the same user and
+ * the same type or activity (the index may lag a move) and no `end` has dismissed it.
+ */
+export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
+  const { job } = delivery.work;
+  let candidates: DeviceTarget[] = [];
+  if ('devices' in chunk) candidates = chunk.devices;
+  else if ('users' in chunk) {
+    const attributesType = String(job.aps['attributes-type'] ?? '');
+    const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
+      listPushToStartTargets(job.appId, userId, attributesType),
+    );
+    candidates = perUser.flat();
+  } else if ('activities' in chunk) {
+    const perActivity = await mapConcurrent(chunk.activities, QUERY_CONCURRENCY, (activityId) =>
+      listActivityTargets(job.appId, activityId),
+    );
+    candidates = perActivity.flat();
+  }
+  const now = new Date();
+  const current = await mapConcurrent(candidates, QUERY_CONCURRENCY, (target) =>
+    isCurrentTarget(target, now),
+  );
+  const gone = current.filter((isCurrent) => !isCurrent).length;
+  if (gone > 0) delivery.tally.add('unregistered', 'LiveActivityTokenGone', gone);
+  return candidates.filter((_, i) => current[i]);
+}
+
+/**
+ * After an `end` APNs accepted: the activity's update tokens reach nobody any more —
+ * at once, or from the `dismissal-date` on when it lies ahead. Tokens whose `end`
+ * is being retried keep theirs until it is accepted.
+ */
+export async function afterLiveActivityEnd(delivery: Delivery, accepted: DeviceTarget[]): Promise<void> {
+  const { job } = delivery.work;
+  if (job.apns?.pushType !== 'liveactivity' || job.aps.event !== 'end') return;
+  const dismissAt = dismissalAfterEnd(job.aps, new Date());
+  await mapConcurrent(accepted, QUERY_CONCURRENCY, (target) => endActivityToken(target, dismissAt));
+}

@@ -1,0 +1,42 @@
+import {
+  deleteLiveActivityToken,
+  saveLiveActivityToken,
+} from '../adapters/secondary/live-activity-tokens-table';
+import { findApp } from '../config';
+import type { RegistrationOutcome } from '../domain/device';
+import { UnknownAppError } from '../domain/errors';
+import type {
+  LiveActivityToken,
+  LiveActivityTokenKind,
+  LiveActivityTokenRegistration,
+} from '../domain/live-activity';
+
+/**
+ * Registers a Live Activity token (push-to-start or update) for the signed-in user.
+ *
+ * 1. Refuse app ids this deployment does not serve (UnknownApp).
+ * 2. Write the token in one atomic step: create it, refresh it (same user: keeps
+ *    `registeredAt`, bumps `lastSeenAt` and the TTL, and points it at the
+ *    attributes type or activity given now), or move it from the user who held it —
+ *    which takes it out of that user's activities in the same write.
+ */
+export async function registerLiveActivityToken(
+  registration: LiveActivityTokenRegistration,
+  now = new Date(),
+): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
+  if (findApp(registration.appId) === undefined) throw new UnknownAppError(registration.appId);
+  return saveLiveActivityToken(registration, now);
+}
+
+/**
+ * Removes one of the caller's Live Activity tokens. Someone else's token and an
+ * unknown token both end in LiveActivityTokenNotFound, so existence never leaks.
+ */
+export async function unregisterLiveActivityToken(
+  userId: string,
+  kind: LiveActivityTokenKind,
+  token: string,
+  activityId?: string,
+): Promise<void> {
+  await deleteLiveActivityToken(userId, kind, token, activityId);
+}
