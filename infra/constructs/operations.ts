@@ -306,12 +306,13 @@ class PushgateMetrics {
     });
   }
 
-  /** Throttled reads and writes on both tables and the byUser index. */
+  /** Throttled reads and writes on both tables and the Devices table's indexes. */
   tableThrottles(): cloudwatch.MathExpression {
     const { devicesTableName, notificationsTableName } = this.props;
     const sources: Record<string, string>[] = [
       { TableName: devicesTableName },
       { TableName: devicesTableName, GlobalSecondaryIndexName: DEVICES_TABLE.userIndex.name },
+      { TableName: devicesTableName, GlobalSecondaryIndexName: DEVICES_TABLE.liveActivityIndex.name },
       { TableName: notificationsTableName },
     ];
     const usingMetrics: Record<string, cloudwatch.IMetric> = {};

@@ -8,6 +8,7 @@ import { Inbox, type InboxEntry } from './inbox';
 export type { InboxEntry } from './inbox';
 
 import { type FaultReport, type FaultScript, Faults } from './faults';
+import { LIVE_ACTIVITY_PAYLOAD_REASON, liveActivityPayloadProblem } from './live-activity-rules';
 
 /**
  * The project's APNs simulator: HTTP/2 over TLS (self-signed), speaking the
@@ -451,10 +452,14 @@ export class ApnsSimulator {
     if (body.length > (pushType === 'voip' ? VOIP_PAYLOAD_LIMIT : PAYLOAD_LIMIT)) {
       return { status: 413, reason: 'PayloadTooLarge' };
     }
+    let payload: unknown;
     try {
-      JSON.parse(body.toString('utf8'));
+      payload = JSON.parse(body.toString('utf8'));
     } catch {
       return { status: 400, reason: 'PayloadEmpty' };
+    }
+    if (pushType === 'liveactivity' && liveActivityPayloadProblem(payload) !== undefined) {
+      return { status: 400, reason: LIVE_ACTIVITY_PAYLOAD_REASON };
     }
     return { status: 200 };
   }

@@ -114,22 +114,23 @@ describe('alarms watch the right metric', () => {
     });
   });
 
-  it('DynamoDB throttling: reads and writes on both tables and the byUser index, summed', () => {
+  it('DynamoDB throttling: reads and writes on both tables and the byUser and byLiveActivity indexes, summed', () => {
     const properties = alarm('DynamoDbThrottles');
     const tables = ofType('AWS::DynamoDB::Table').map(([id]) => id);
     const stats = mathMetrics(properties).map((m) => m.MetricStat?.Metric as MetricStat['Metric']);
     expect(stats.every((m) => m.Namespace === 'AWS/DynamoDB')).toBe(true);
     expect(stats.map((m) => m.MetricName).sort()).toEqual([
-      ...Array(3).fill('ReadThrottleEvents'),
-      ...Array(3).fill('WriteThrottleEvents'),
+      ...Array(4).fill('ReadThrottleEvents'),
+      ...Array(4).fill('WriteThrottleEvents'),
     ]);
     const dimensions = JSON.stringify(stats.map((m) => m.Dimensions));
     for (const table of tables) expect(dimensions).toContain(`{"Ref":"${table}"}`);
     expect(dimensions).toContain('{"Name":"GlobalSecondaryIndexName","Value":"byUser"}');
+    expect(dimensions).toContain('{"Name":"GlobalSecondaryIndexName","Value":"byLiveActivity"}');
     const expression = (properties.Metrics as { Expression?: string }[]).find(
       (m) => m.Expression,
     )?.Expression;
-    expect(expression?.split('+')).toHaveLength(6);
+    expect(expression?.split('+')).toHaveLength(8);
     expect(properties.Threshold).toBe(1);
   });
 

@@ -37,7 +37,7 @@ describe('stateful resources', () => {
     }
   });
 
-  it('the Devices table is keyed by token with a byUser index, TTL, PITR, encryption, on-demand', () => {
+  it('the Devices table is keyed by token with byUser and byLiveActivity indexes, TTL, PITR, encryption, on-demand', () => {
     synthesized.template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'token', KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',
@@ -51,6 +51,10 @@ describe('stateful resources', () => {
             { AttributeName: 'userId', KeyType: 'HASH' },
             { AttributeName: 'appId', KeyType: 'RANGE' },
           ],
+        }),
+        Match.objectLike({
+          IndexName: 'byLiveActivity',
+          KeySchema: [{ AttributeName: 'liveActivityTarget', KeyType: 'HASH' }],
         }),
       ],
     });
@@ -331,6 +335,41 @@ describe('Lambda functions', () => {
       .flatMap((s) => [s.Action].flat())
       .filter((a) => a.startsWith('dynamodb:'));
     expect(statements.sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
+  it('give each Live Activity token function only the DynamoDB actions it takes, on the table alone', () => {
+    const expected: Record<string, string[]> = {
+      Pushgateregisterpushtostarttoken: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Pushgateunregisterpushtostarttoken: ['dynamodb:DeleteItem'],
+      Pushgateregisteractivitytoken: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Pushgateunregisteractivitytoken: ['dynamodb:DeleteItem'],
+    };
+    for (const [prefix, actions] of Object.entries(expected)) {
+      const statements = ofType('AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith(prefix))
+        .flatMap(
+          ([, p]) =>
+            (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+              .Statement,
+        )
+        .filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      expect(statements.flatMap((s) => [s.Action].flat()).sort(), prefix).toEqual(actions);
+      expect(JSON.stringify(statements.map((s) => s.Resource)), prefix).not.toContain('/index/');
+    }
+  });
+
+  it('let the sender query the byLiveActivity index and nothing else new', () => {
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([id]) => id.startsWith('Pushgatesender'))
+      .flatMap(
+        ([, p]) =>
+          (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+            .Statement,
+      );
+    const onLiveActivityIndex = statements.filter((s) =>
+      JSON.stringify(s.Resource).includes('/index/byLiveActivity'),
+    );
+    expect(onLiveActivityIndex.flatMap((s) => [s.Action].flat())).toEqual(['dynamodb:Query']);
   });
 });
 
