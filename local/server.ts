@@ -194,15 +194,23 @@ async function dashboardState({ stack, appId }: LocalServerOptions) {
       devices.push(...(page.Items ?? []).map((item) => unmarshall(item)));
       start = page.LastEvaluatedKey as typeof start;
     } while (start && devices.length < 2_000);
-    const byUser: Record<string, { token: string; environment: string; lastSeenAt: string }[]> = {};
+    const byUser: Record<
+      string,
+      { token: string; kind: string; environment: string; lastSeenAt: string; for?: string }[]
+    > = {};
     for (const device of devices) {
-      const userId = String(device.userId);
+      // Live Activity tokens share the table under kind-prefixed keys, owned by `ownerId`.
+      const liveActivity = typeof device.kind === 'string';
+      const userId = String(liveActivity ? device.ownerId : device.userId);
       const list = byUser[userId] ?? [];
       byUser[userId] = list;
+      const target = device.attributesType ?? device.activityId;
       list.push({
-        token: String(device.token),
+        token: String(liveActivity ? device.apnsToken : device.token),
+        kind: liveActivity ? String(device.kind) : 'device',
         environment: String(device.environment),
         lastSeenAt: String(device.lastSeenAt),
+        ...(target === undefined ? {} : { for: String(target) }),
       });
     }
     const inbox = (stack.simulator?.inbox ?? []).slice(-200);

@@ -75,4 +75,35 @@ describe.runIf(browserPresent || browserRequired)('dashboard (headless Chromium)
     // The total counts everything the simulator accepted, not just the rows shown.
     await expect.poll(() => page.locator('#inbox-total').textContent()).toBe('1');
   }, 120_000);
+
+  it('shows each user’s token kinds: devices and Live Activity push-to-start and update tokens', async () => {
+    const minted = await fetch(`${offline.base}/_local/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"sub":"dora"}',
+    });
+    const { token: jwt } = (await minted.json()) as { token: string };
+    const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' };
+    const registrations = [
+      [
+        `/v1/live-activities/push-to-start/${randomBytes(32).toString('hex')}`,
+        { attributesType: 'DeliveryAttributes' },
+      ],
+      [`/v1/live-activities/order-42/tokens/${randomBytes(32).toString('hex')}`, {}],
+    ] as const;
+    for (const [path, extra] of registrations) {
+      const answer = await fetch(`${offline.base}${path}`, {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({ appId: 'com.example.app', environment: 'sandbox', ...extra }),
+      });
+      expect(answer.status).toBe(201);
+    }
+    const page = await browser.newPage();
+    await page.goto(offline.base);
+    await expect
+      .poll(() => page.locator('#devices').textContent())
+      .toContain('push-to-start (DeliveryAttributes)');
+    expect(await page.locator('#devices').textContent()).toContain('update (order-42)');
+  }, 120_000);
 });
