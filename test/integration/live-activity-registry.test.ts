@@ -1,6 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  ScanCommand as RawScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { devicesTableDefinition, ensureTable } from '../../local/tables';
 import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 
@@ -242,5 +249,38 @@ describe('bad Live Activity registrations: 4xx with a stable code, nothing store
       },
     );
     expect(deleted.body.error.code).toBe('InvalidActivityId');
+  });
+});
+
+describe('an offline Devices table kept from before Live Activities', () => {
+  it('is rebuilt with the byLiveActivity index, keeping its devices', async () => {
+    const client = new DynamoDBClient({});
+    const name = `pushgate-test-old-devices-${newToken(4)}`;
+    const current = devicesTableDefinition(name);
+    await client.send(
+      new CreateTableCommand({
+        ...current,
+        AttributeDefinitions: current.AttributeDefinitions?.filter(
+          (a) => a.AttributeName !== 'liveActivityTarget',
+        ),
+        GlobalSecondaryIndexes: current.GlobalSecondaryIndexes?.filter((i) => i.IndexName === 'byUser'),
+      }),
+    );
+    const token = newToken();
+    await client.send(
+      new PutItemCommand({
+        TableName: name,
+        Item: { token: { S: token }, userId: { S: 'alice' }, appId: { S: TEST_APP_ID } },
+      }),
+    );
+    await ensureTable(client, current);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
+      'byLiveActivity',
+      'byUser',
+    ]);
+    const { Items = [] } = await client.send(new RawScanCommand({ TableName: name }));
+    expect(Items.map((item) => item.token?.S)).toEqual([token]);
+    client.destroy();
   });
 });
