@@ -18,6 +18,10 @@ const stored = async (key: string) =>
 const startKey = (token: string) => `la-start:${token}`;
 const updateKey = (token: string) => `la-update:${token}`;
 
+/** Activity ids are claimed by the first user who registers one: each test uses its own. */
+const run = newToken(4);
+const order = (n: number | string) => `order-${n}-${run}`;
+
 const pushToStart = { appId: TEST_APP_ID, environment: 'sandbox', attributesType: 'DeliveryAttributes' };
 const activityToken = { appId: TEST_APP_ID, environment: 'sandbox' };
 
@@ -76,18 +80,18 @@ describe('PUT /v1/live-activities/{activityId}/tokens/{token}', () => {
   it('registers the update token of an activity with 201, refreshes with 200', async () => {
     const alice = newUser('alice');
     const token = newToken();
-    const created = await api('PUT', `/v1/live-activities/order-123/tokens/${token}`, {
+    const created = await api('PUT', `/v1/live-activities/${order(123)}/tokens/${token}`, {
       as: alice,
       body: activityToken,
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ kind: 'update', token, userId: alice, activityId: 'order-123' });
-    const again = await api('PUT', `/v1/live-activities/order-123/tokens/${token}`, {
+    expect(created.body).toMatchObject({ kind: 'update', token, userId: alice, activityId: order(123) });
+    const again = await api('PUT', `/v1/live-activities/${order(123)}/tokens/${token}`, {
       as: alice,
       body: activityToken,
     });
     expect(again.status).toBe(200);
-    expect(await stored(updateKey(token))).toMatchObject({ ownerId: alice, activityId: 'order-123' });
+    expect(await stored(updateKey(token))).toMatchObject({ ownerId: alice, activityId: order(123) });
   });
 });
 
@@ -113,16 +117,18 @@ describe('ownership of Live Activity tokens', () => {
     const alice = newUser('alice');
     const mallory = newUser('mallory');
     const token = newToken();
-    await api('PUT', `/v1/live-activities/order-1/tokens/${token}`, { as: alice, body: activityToken });
-    const theirs = await api('DELETE', `/v1/live-activities/order-1/tokens/${token}`, { as: mallory });
+    await api('PUT', `/v1/live-activities/${order(1)}/tokens/${token}`, { as: alice, body: activityToken });
+    const theirs = await api('DELETE', `/v1/live-activities/${order(1)}/tokens/${token}`, { as: mallory });
     expect(theirs.status).toBe(404);
     expect(theirs.body.error.code).toBe('LiveActivityTokenNotFound');
-    const otherActivity = await api('DELETE', `/v1/live-activities/order-2/tokens/${token}`, { as: alice });
+    const otherActivity = await api('DELETE', `/v1/live-activities/${order(2)}/tokens/${token}`, {
+      as: alice,
+    });
     expect(otherActivity.status).toBe(404);
-    expect(await stored(updateKey(token))).toMatchObject({ ownerId: alice, activityId: 'order-1' });
-    expect((await api('DELETE', `/v1/live-activities/order-1/tokens/${token}`, { as: alice })).status).toBe(
-      204,
-    );
+    expect(await stored(updateKey(token))).toMatchObject({ ownerId: alice, activityId: order(1) });
+    expect(
+      (await api('DELETE', `/v1/live-activities/${order(1)}/tokens/${token}`, { as: alice })).status,
+    ).toBe(204);
     expect(await stored(updateKey(token))).toBeUndefined();
   });
 
@@ -130,24 +136,50 @@ describe('ownership of Live Activity tokens', () => {
     const alice = newUser('alice');
     const bob = newUser('bob');
     const token = newToken();
-    await api('PUT', `/v1/live-activities/order-7/tokens/${token}`, { as: alice, body: activityToken });
-    const moved = await api('PUT', `/v1/live-activities/order-8/tokens/${token}`, {
+    await api('PUT', `/v1/live-activities/${order(7)}/tokens/${token}`, { as: alice, body: activityToken });
+    const moved = await api('PUT', `/v1/live-activities/${order(8)}/tokens/${token}`, {
       as: bob,
       body: activityToken,
     });
     expect(moved.status).toBe(201);
-    expect(moved.body).toMatchObject({ userId: bob, activityId: 'order-8' });
+    expect(moved.body).toMatchObject({ userId: bob, activityId: order(8) });
     const items = await itemsWith(token);
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({
       ownerId: bob,
-      activityId: 'order-8',
-      liveActivityTarget: `activity|${TEST_APP_ID}|order-8`,
+      activityId: order(8),
+      liveActivityTarget: `activity|${TEST_APP_ID}|${order(8)}`,
     });
     // Alice no longer holds it: her delete is a 404 like any stranger's.
-    expect((await api('DELETE', `/v1/live-activities/order-7/tokens/${token}`, { as: alice })).status).toBe(
-      404,
-    );
+    expect(
+      (await api('DELETE', `/v1/live-activities/${order(7)}/tokens/${token}`, { as: alice })).status,
+    ).toBe(404);
+  });
+});
+
+describe('an activity id belongs to one user', () => {
+  it('another user cannot register a token under your activity id: 409 ActivityIdTaken, nothing stored', async () => {
+    const alice = newUser('alice');
+    const mallory = newUser('mallory');
+    const id = order('claimed');
+    const alicePhone = newToken();
+    const aliceIpad = newToken();
+    expect(
+      (await api('PUT', `/v1/live-activities/${id}/tokens/${alicePhone}`, { as: alice, body: activityToken }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await api('PUT', `/v1/live-activities/${id}/tokens/${aliceIpad}`, { as: alice, body: activityToken }))
+        .status,
+    ).toBe(201);
+    const token = newToken();
+    const theirs = await api('PUT', `/v1/live-activities/${id}/tokens/${token}`, {
+      as: mallory,
+      body: activityToken,
+    });
+    expect(theirs.status).toBe(409);
+    expect(theirs.body.error.code).toBe('ActivityIdTaken');
+    expect(await itemsWith(token)).toEqual([]);
   });
 });
 
@@ -183,14 +215,14 @@ describe('bad Live Activity registrations: 4xx with a stable code, nothing store
     ],
     [
       'attributesType on an update token',
-      `/v1/live-activities/order-1/tokens/{token}`,
+      `/v1/live-activities/${order('bad')}/tokens/{token}`,
       pushToStart,
       400,
       'UnknownField',
     ],
     [
       'a missing environment',
-      `/v1/live-activities/order-1/tokens/{token}`,
+      `/v1/live-activities/${order('bad')}/tokens/{token}`,
       { appId: TEST_APP_ID },
       400,
       'InvalidRequest',
@@ -216,7 +248,7 @@ describe('bad Live Activity registrations: 4xx with a stable code, nothing store
       as: alice,
       body: pushToStart,
     });
-    const update = await api('PUT', `/v1/live-activities/order-1/tokens/${encoded}`, {
+    const update = await api('PUT', `/v1/live-activities/${order('bad')}/tokens/${encoded}`, {
       as: alice,
       body: activityToken,
     });

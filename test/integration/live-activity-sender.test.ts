@@ -1,10 +1,11 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apnsEndpoint, loadCredentials } from '../../lambda/adapters/secondary/apns/apns-credentials';
 import { apnsConnection } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { type AppConfig, findApp } from '../../lambda/config';
 import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { registerDevices, SenderHarness } from '../support/sender-harness';
+import { db, registerDevices, SenderHarness } from '../support/sender-harness';
 
 const harness = new SenderHarness();
 beforeAll(() => harness.start(), 30_000);
@@ -178,6 +179,34 @@ describe('Live Activity update and end', () => {
     expect(harness.inboxTokens()).toEqual([]);
     await harness.deliver(activityJob([bobActivity], { event: 'update', 'content-state': { eta: 1 } }));
     expect(harness.inboxTokens()).toEqual([token]);
+  });
+
+  it('an update reaches only the tokens of the user the activity id belongs to', async () => {
+    const alice = newUser('alice');
+    const id = activity();
+    const mine = await registerActivityToken(alice, id);
+    // A token of another user filed under alice's activity, as no registration can make it.
+    const planted = newToken();
+    await db.send(
+      new PutCommand({
+        TableName: process.env.DEVICES_TABLE_NAME,
+        Item: {
+          token: `la-update:${planted}`,
+          apnsToken: planted,
+          kind: 'update',
+          ownerId: newUser('mallory'),
+          appId: TEST_APP_ID,
+          environment: 'production',
+          activityId: id,
+          liveActivityTarget: `activity|${TEST_APP_ID}|${id}`,
+          registeredAt: new Date().toISOString(),
+          lastSeenAt: new Date().toISOString(),
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        },
+      }),
+    );
+    await harness.deliver(activityJob([id], { event: 'update', 'content-state': { eta: 1 } }));
+    expect(harness.inboxTokens()).toEqual([mine]);
   });
 
   it('an update token APNs calls Unregistered is pruned', async () => {

@@ -26,3 +26,12 @@ export function pushToStartTarget(appId: string, userId: string, attributesType:
 export function activityTarget(appId: string, activityId: string): string {
   return `activity|${appId}|${activityId}`;
 }
+
+/**
+ * The claim of an activity id by the user who registered its first update token: an
+ * activity belongs to one user, so nobody else can register a token under its id and
+ * receive its updates.
+ */
+export function activityClaimKey(appId: string, activityId: string) {
+  return { [DEVICES_TABLE.partitionKey]: `la-activity:${appId}|${activityId}` };
+}

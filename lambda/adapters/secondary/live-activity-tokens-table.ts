@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } f
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
-import { LiveActivityTokenNotFoundError } from '../../domain/errors';
+import { ActivityIdTakenError, LiveActivityTokenNotFoundError } from '../../domain/errors';
 import {
   type LiveActivityToken,
   type LiveActivityTokenKind,
@@ -12,7 +12,12 @@ import {
 } from '../../domain/live-activity';
 import type { DeviceTarget } from '../../domain/work';
 import { DEVICES_TABLE } from './devices-keys';
-import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
+import {
+  activityClaimKey,
+  activityTarget,
+  liveActivityTokenKey,
+  pushToStartTarget,
+} from './live-activity-keys';
 
 /** A Live Activity token as stored: the domain record plus its index key, owner under `ownerId`. */
 interface StoredToken {
@@ -71,6 +76,9 @@ export async function saveLiveActivityToken(
   registration: LiveActivityTokenRegistration,
   now: Date,
 ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
+  if (registration.activityId !== undefined) {
+    await claimActivity(registration.appId, registration.activityId, registration.userId, now);
+  }
   try {
     return await refreshOrCreate(registration, now);
   } catch (error) {
@@ -180,6 +188,45 @@ export async function deleteLiveActivityToken(
     if (error instanceof ConditionalCheckFailedException) throw new LiveActivityTokenNotFoundError();
     throw error;
   }
+}
+
+/**
+ * Claims the activity id for the user (or refreshes their claim, which expires with
+ * their update tokens): one conditional write, so of two users racing for an id one
+ * wins. Another user's: ActivityIdTakenError, and nothing is stored.
+ */
+async function claimActivity(appId: string, activityId: string, userId: string, now: Date): Promise<void> {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: config.devicesTableName,
+        Key: activityClaimKey(appId, activityId),
+        UpdateExpression: 'SET ownerId = :ownerId, #kind = :kind, expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(#token) OR ownerId = :ownerId',
+        ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#kind': 'kind' },
+        ExpressionAttributeValues: {
+          ':ownerId': userId,
+          ':kind': 'activity',
+          ':expiresAt': liveActivityTokenExpiry('update', now),
+        },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new ActivityIdTakenError();
+    throw error;
+  }
+}
+
+/** The user an activity id belongs to, read strongly consistent; undefined when unclaimed. */
+export async function activityOwner(appId: string, activityId: string): Promise<string | undefined> {
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.devicesTableName,
+      Key: activityClaimKey(appId, activityId),
+      ConsistentRead: true,
+    }),
+  );
+  return typeof Item?.ownerId === 'string' ? Item.ownerId : undefined;
 }
 
 function toTarget(item: StoredToken): DeviceTarget {

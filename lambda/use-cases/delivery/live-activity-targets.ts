@@ -1,4 +1,5 @@
 import {
+  activityOwner,
   endActivityToken,
   isCurrentTarget,
   listActivityTargets,
@@ -16,7 +17,8 @@ const QUERY_CONCURRENCY = 16;
  * The Live Activity tokens a chunk of a `liveactivity` job reaches (step 3, before
  * sending): for `start`, the push-to-start tokens its users registered for
  * `aps["attributes-type"]`; for `update` and `end`, the update tokens of its
- * activities; for a retry, the tokens it carries. Each one is then read again,
+ * activities that belong to the user the activity id belongs to; for a retry, the
+ * tokens it carries. Each one is then read again,
  * strongly consistent, and sent to only while it still belongs to the same user and
  * the same type or activity (the index may lag a move) and no `end` has dismissed it.
  */
@@ -31,9 +33,11 @@ export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chun
     );
     candidates = perUser.flat();
   } else if ('activities' in chunk) {
-    const perActivity = await mapConcurrent(chunk.activities, QUERY_CONCURRENCY, (activityId) =>
-      listActivityTargets(job.appId, activityId),
-    );
+    const perActivity = await mapConcurrent(chunk.activities, QUERY_CONCURRENCY, async (activityId) => {
+      const owner = await activityOwner(job.appId, activityId);
+      const targets = owner === undefined ? [] : await listActivityTargets(job.appId, activityId);
+      return targets.filter((target) => target.userId === owner);
+    });
     candidates = perActivity.flat();
   }
   const now = new Date();
