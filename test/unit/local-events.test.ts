@@ -100,3 +100,18 @@ describe('the offline gateway decodes the path once, like the HTTP API', () => {
     expect(findRoute('GET', '/v1/users/a%2Fb/devices')).toBeUndefined();
   });
 });
+
+describe('offline routing of the Live Activity routes', () => {
+  const token = 'ab'.repeat(32);
+  it('push-to-start and update-token paths reach their own handlers with their parameters', () => {
+    for (const method of ['PUT', 'DELETE']) {
+      const start = findRoute(method, `/v1/live-activities/push-to-start/${token}`);
+      expect(start?.route.name).toBe(`${method === 'PUT' ? '' : 'un'}register-push-to-start-token`);
+      expect(start?.params).toEqual({ token });
+      const update = findRoute(method, `/v1/live-activities/order-123/tokens/${token}`);
+      expect(update?.route.name).toBe(`${method === 'PUT' ? '' : 'un'}register-activity-token`);
+      expect(update?.params).toEqual({ activityId: 'order-123', token });
+    }
+    expect(findRoute('GET', `/v1/live-activities/push-to-start/${token}`)).toBeUndefined();
+  });
+});
