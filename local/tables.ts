@@ -7,6 +7,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DEVICES_TABLE } from '../lambda/adapters/secondary/devices-keys';
@@ -74,13 +75,30 @@ async function addMissingIndexes(client: DynamoDBClient, definition: CreateTable
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   await client.send(new DeleteTableCommand({ TableName: definition.TableName }));
+  await tableState(client, String(definition.TableName), 'gone');
   await client.send(new CreateTableCommand(definition));
+  await tableState(client, String(definition.TableName), 'active');
   for (let i = 0; i < items.length; i += 25) {
     const requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     await client.send(
       new BatchWriteItemCommand({ RequestItems: { [String(definition.TableName)]: requests } }),
     );
   }
+}
+
+/** Waits until the table is ACTIVE or gone: dynalite creates and deletes tables asynchronously. */
+export async function tableState(client: DynamoDBClient, tableName: string, state: 'active' | 'gone') {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    try {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      if (state === 'active' && Table?.TableStatus === 'ACTIVE') return;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      if (state === 'gone') return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`table ${tableName} did not become ${state} in 30 s`);
 }
 
 export function notificationsTableDefinition(tableName: string): CreateTableCommandInput {

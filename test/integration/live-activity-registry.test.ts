@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { devicesTableDefinition, ensureTable } from '../../local/tables';
+import { devicesTableDefinition, ensureTable, tableState } from '../../local/tables';
 import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 
@@ -298,6 +298,7 @@ describe('an offline Devices table kept from before Live Activities', () => {
         GlobalSecondaryIndexes: current.GlobalSecondaryIndexes?.filter((i) => i.IndexName === 'byUser'),
       }),
     );
+    await tableState(client, name, 'active');
     const token = newToken();
     await client.send(
       new PutItemCommand({
