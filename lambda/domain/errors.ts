@@ -9,8 +9,9 @@ export class PushgateError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = code;
   }
 }
@@ -100,11 +101,32 @@ export class PayloadTooLargeError extends PushgateError {
  * `reason`, never retried. 422: the job is well-formed JSON but unprocessable.
  */
 export class JobFailedError extends PushgateError {
-  constructor(reason: string, message: string) {
-    super(422, reason, message);
+  constructor(reason: string, message: string, options?: ErrorOptions) {
+    super(422, reason, message, options);
   }
 
   get reason(): string {
     return this.code;
+  }
+}
+
+/**
+ * An app's APNs credentials could not be loaded (no source configured, an
+ * unreadable or malformed secret, the stack's placeholder still in it). The job
+ * cannot be sent until an operator fixes the secret: it goes to the DLQ as
+ * CredentialsUnavailable. The message says which app, where the credentials were
+ * looked for (`where`) and what is wrong — never any of their content.
+ */
+export class CredentialsUnavailableError extends JobFailedError {
+  constructor(
+    readonly appId: string,
+    cause: unknown,
+    where: string,
+  ) {
+    super(
+      'CredentialsUnavailable',
+      `APNs credentials of ${appId} could not be loaded from ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }

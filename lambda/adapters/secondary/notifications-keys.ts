@@ -1,7 +1,7 @@
 /**
  * The shape of the Notifications table (per-notification records: delivery
- * progress; later idempotency and tracking), shared by the adapter, the CDK stack
- * and the offline stack.
+ * progress, the send request under its id, per-device tracking), shared by the
+ * adapter, the CDK stack and the offline stack.
  */
 export const NOTIFICATIONS_TABLE = {
   partitionKey: 'pk',
