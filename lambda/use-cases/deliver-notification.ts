@@ -1,4 +1,4 @@
-import { claimChunk, markChunkCompleted, releaseChunk } from '../adapters/secondary/notifications-table';
+import { claimChunk, releaseChunk } from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
 import { JobFailedError } from '../domain/errors';
 import type { DeliveryTally, Work } from '../domain/work';
@@ -7,7 +7,7 @@ import { mapConcurrent } from './delivery/concurrency';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { requeueRetries, scheduleRepush } from './delivery/requeue';
 import { resolveDevices, sendToDevices } from './delivery/send';
-import { settleOutcomes } from './delivery/settle';
+import { completeChunk, settleOutcomes } from './delivery/settle';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
 const CHUNK_CONCURRENCY = 4;
@@ -77,8 +77,8 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<void> {
     }
     throw error;
   }
-  const { accepted, retries } = await settleOutcomes(delivery, devices, outcomes);
-  await requeueRetries(delivery, index, retries);
-  await scheduleRepush(delivery, index, accepted);
-  await markChunkCompleted(notificationId, work.part, work.attempt, index);
+  const settled = await settleOutcomes(delivery, devices, outcomes);
+  await requeueRetries(delivery, index, settled);
+  await scheduleRepush(delivery, index, settled.accepted);
+  await completeChunk(delivery, index, settled);
 }

@@ -1,6 +1,6 @@
 import { completedChunks } from '../../adapters/secondary/notifications-table';
 import { enqueue } from '../../adapters/secondary/send-queue';
-import { deliveryStatuses } from '../../adapters/secondary/tracking-table';
+import { acknowledgedTokens } from '../../adapters/secondary/tracking-table';
 import { type AppConfig, findApp } from '../../config';
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
 import { JobFailedError, PushgateError } from '../../domain/errors';
@@ -54,7 +54,7 @@ export async function planDelivery(received: Work, tally: DeliveryTally): Promis
     work = due;
   }
   const chunks = chunksOf(work);
-  const done = await completedChunks(job.notificationId, work.part, work.attempt);
+  const done = await completedChunks(job.notificationId, work.part, work.attempt, chunks.length);
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
   return { work, app, request, tally, chunks, pending };
 }
@@ -79,8 +79,8 @@ async function splitIntoParts(work: Work): Promise<boolean> {
 }
 
 /**
- * A re-push round that is due: its devices that are still only `accepted` (no
- * receipt). Not yet due: the message is sent on again with the rest of the delay
+ * A re-push round that is due: its devices (all accepted by APNs in the round
+ * before) that have no receipt. Not yet due: the message is sent on again with the rest of the delay
  * (SQS delays at most 15 minutes) and undefined is returned.
  */
 async function dueRepush(work: Work): Promise<Work | undefined> {
@@ -93,9 +93,9 @@ async function dueRepush(work: Work): Promise<Work | undefined> {
     return undefined;
   }
   const devices = work.devices ?? [];
-  const statuses = await deliveryStatuses(
+  const acknowledged = await acknowledgedTokens(
     work.job.notificationId,
     devices.map((d) => d.token),
   );
-  return { ...work, devices: devices.filter((d) => statuses.get(d.token) === 'accepted') };
+  return { ...work, devices: devices.filter((d) => !acknowledged.has(d.token)) };
 }
