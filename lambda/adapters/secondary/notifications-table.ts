@@ -54,21 +54,20 @@ export async function claimChunk(
   now = new Date(),
 ): Promise<boolean> {
   try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: config.notificationsTableName,
-        Key: progressKey(notificationId, part, attempt, chunk),
-        UpdateExpression: 'SET claimedUntil = :until, #ttl = :ttl',
-        ConditionExpression:
-          'attribute_not_exists(completedAt) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
-        ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
-        ExpressionAttributeValues: {
-          ':until': now.getTime() + leaseMs,
-          ':now': now.getTime(),
-          ':ttl': progressExpiry(now),
-        },
-      }),
-    );
+    const claim = new UpdateCommand({
+      TableName: config.notificationsTableName,
+      Key: progressKey(notificationId, part, attempt, chunk),
+      UpdateExpression: 'SET claimedUntil = :until, #ttl = :ttl',
+      ConditionExpression:
+        'attribute_not_exists(completedAt) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
+      ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
+      ExpressionAttributeValues: {
+        ':until': now.getTime() + leaseMs,
+        ':now': now.getTime(),
+        ':ttl': progressExpiry(now),
+      },
+    });
+    await patientlyThrottled(() => dynamo.send(claim));
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
@@ -107,14 +106,6 @@ export interface ChunkRecord {
   tracking?: ChunkTracking;
   round?: number;
 }
-
-/** Throttled completion writes are tried again for this long: giving up would send the chunk again. */
-const COMPLETION_PATIENCE_MS = 60_000;
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
 
 /**
  * Records that every device of a chunk ended accepted, pruned, re-queued or
@@ -164,11 +155,27 @@ export async function markChunkCompleted(
     },
     ExpressionAttributeValues: values,
   });
-  const giveUpAt = Date.now() + COMPLETION_PATIENCE_MS;
+  await patientlyThrottled(() => dynamo.send(command));
+}
+
+/** Throttled progress writes are tried again for this long (beyond the SDK's own retries). */
+const THROTTLING_PATIENCE_MS = 60_000;
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+/**
+ * Runs a progress write, waiting out throttling with a growing, jittered pause.
+ * A chunk's claim or completion failing on throttling would fail its message — and a
+ * failed completion would send the chunk again — so a busy partition only slows it down.
+ */
+async function patientlyThrottled<T>(write: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + THROTTLING_PATIENCE_MS;
   for (let retry = 0; ; retry++) {
     try {
-      await dynamo.send(command);
-      return;
+      return await write();
     } catch (error) {
       if (!THROTTLING.has((error as Error).name) || Date.now() > giveUpAt) throw error;
       const pause = Math.min(2_000, 50 * 2 ** retry) * (0.5 + Math.random() / 2);
