@@ -114,7 +114,7 @@ if (wanted('latency')) {
     `End to end offline: ${endToEnd.devices} devices from one request: accepted in ${endToEnd.acceptMs} ms, first APNs answer at ${endToEnd.firstPushMs} ms, last at ${endToEnd.lastPushMs} ms = ${endToEnd.notificationsPerSecond} notifications/s`,
   );
   console.log(
-    `  time in calls (summed over concurrent calls): DynamoDB ${endToEnd.callMs.dynamoDb} ms, SQS ${endToEnd.callMs.sqs} ms; DynamoDB calls: ${JSON.stringify(endToEnd.dynamoDbCalls)}`,
+    `  mean call (socket queueing included): DynamoDB ${endToEnd.meanCallMs.dynamoDb} ms, SQS ${endToEnd.meanCallMs.sqs} ms; DynamoDB calls: ${JSON.stringify(endToEnd.dynamoDbCalls)}`,
   );
   results.latency = latency;
 }
