@@ -93,6 +93,6 @@ function progressOf(progress: readonly ChunkProgress[], parts: number | undefine
     ...(parts === undefined ? {} : { parts }),
     partsDone,
     chunksInProgress,
-    complete: parts !== undefined && partsDone >= parts && chunksInProgress === 0,
+    ...(parts === undefined ? {} : { complete: partsDone >= parts && chunksInProgress === 0 }),
   };
 }

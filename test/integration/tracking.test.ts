@@ -149,6 +149,21 @@ describe('receipts', () => {
     expect((await ack('ack-3', gina, newToken(), 'received')).status).toBe(404);
   });
 
+  it('a tracked job published straight to the queue takes receipts from its recipients only', async () => {
+    const kim = newUser('kim');
+    const [token] = (await registerDevices(kim, 1)) as [string];
+    const lou = newUser('lou');
+    const [other] = (await registerDevices(lou, 1)) as [string];
+    await harness.deliver(
+      alertJob({ userIds: [kim] }, { notificationId: 'ack-published', track: { receipts: true } }),
+    );
+    expect((await ack('ack-published', kim, token, 'opened')).status).toBe(204);
+    expect(await statusOf('ack-published', token)).toBe('opened');
+    expect((await ack('ack-published', lou, other, 'opened')).status).toBe(404);
+    const report_ = (await report('ack-published')).body;
+    expect(report_.progress).toMatchObject({ parts: 1, partsDone: 1, complete: true });
+  });
+
   it.each([
     ['no token', { event: 'received' }, 'InvalidRequest'],
     ['unknown event', { token: 'ab'.repeat(32), event: 'seen' }, 'InvalidRequest'],
