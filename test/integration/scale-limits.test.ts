@@ -185,6 +185,9 @@ describe('tracking under a throttling DynamoDB', () => {
 });
 
 describe('receipts the moment a push lands', () => {
+  /** Long enough that every receipt is in before the round is due, even on a slow, busy machine. */
+  const REPUSH_AFTER_SECONDS = 15;
+
   it('300 devices acknowledge as each push arrives: all 204, none re-pushed', async () => {
     const devices = await seedDevices(
       Array.from({ length: 100 }, (_, i) => `landing-${i}`),
@@ -209,13 +212,16 @@ describe('receipts the moment a push lands', () => {
     try {
       const job = alertJob(
         { userIds: [...new Set(devices.map((d) => d.userId))] },
-        { notificationId: 'landing', track: { receipts: true, repushAfterSeconds: 2, maxRepushes: 1 } },
+        {
+          notificationId: 'landing',
+          track: { receipts: true, repushAfterSeconds: REPUSH_AFTER_SECONDS, maxRepushes: 1 },
+        },
       );
       expect((await post(job)).status).toBe(202);
       await expect.poll(() => acks.length, { timeout: 120_000 }).toBe(300);
       expect(new Set(await Promise.all(acks))).toEqual(new Set([204]));
       // The re-push round comes due and finds every device acknowledged.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await new Promise((resolve) => setTimeout(resolve, (REPUSH_AFTER_SECONDS + 1) * 1000));
       await harness.source.idle(120_000);
     } finally {
       clearInterval(watcher);
