@@ -80,8 +80,12 @@ export class UnsupportedMediaTypeError extends PushgateError {
 }
 
 export class RequestTooLargeError extends PushgateError {
-  constructor(limitBytes: number) {
-    super(413, 'RequestTooLarge', `The request body is larger than ${limitBytes} bytes.`);
+  constructor(limitBytes: number, hint?: string) {
+    super(
+      413,
+      'RequestTooLarge',
+      `The request body is larger than ${limitBytes} bytes.${hint === undefined ? '' : ` ${hint}`}`,
+    );
   }
 }
 

@@ -27,6 +27,8 @@ export interface Work {
   reasons?: Record<string, string>;
   /** A re-push round: send again to those of `devices` that have not acknowledged by `dueAt` (ms). */
   repush?: { round: number; dueAt: number };
+  /** A job published straight to the queue: no API request recorded it (receipts need that record). */
+  published?: true;
 }
 
 /** The part of a split: "0.3" is the fourth part of part "0". */

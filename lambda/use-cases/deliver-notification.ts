@@ -1,19 +1,26 @@
-import { claimChunk, markChunkCompleted, releaseChunk } from '../adapters/secondary/notifications-table';
+import { claimChunk, releaseChunk } from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
+import { config } from '../config';
 import { JobFailedError } from '../domain/errors';
 import type { DeliveryTally, Work } from '../domain/work';
 import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { requeueRetries, scheduleRepush } from './delivery/requeue';
-import { resolveDevices, sendToDevices } from './delivery/send';
-import { settleOutcomes } from './delivery/settle';
+import { APNS_TIMEOUTS_PER_CHUNK, resolveDevices, sendToDevices } from './delivery/send';
+import { completeChunk, settleOutcomes } from './delivery/settle';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
 const CHUNK_CONCURRENCY = 4;
-/** Below this much remaining time, hand the rest to a continuation message. */
-const TIME_RESERVE_MS = 20_000;
-/** How long a chunk is held by the invocation sending it: under the queue's visibility timeout (360 s). */
+/** Resolving, settling and recording a chunk, besides waiting for APNs. */
+const CHUNK_BOOKKEEPING_MS = 10_000;
+/**
+ * Below this much remaining time no chunk is started; the rest goes on in a
+ * continuation message. It covers the worst chunk: every APNs timeout it can wait
+ * through in a row, plus its bookkeeping — so a started chunk always finishes.
+ */
+const timeReserveMs = () => APNS_TIMEOUTS_PER_CHUNK * config.apnsRequestTimeoutMs + CHUNK_BOOKKEEPING_MS;
+/** How long a chunk is held by the invocation sending it: under the queue's visibility timeout (720 s). */
 const CHUNK_LEASE_MS = 300_000;
 
 /**
@@ -44,7 +51,7 @@ export async function deliverNotification(
   if (delivery === undefined) return;
   let outOfTime = false;
   await mapConcurrent(delivery.pending, CHUNK_CONCURRENCY, async (index) => {
-    if (outOfTime || remainingTimeMs() < TIME_RESERVE_MS) {
+    if (outOfTime || remainingTimeMs() < timeReserveMs()) {
       outOfTime = true;
       return;
     }
@@ -77,8 +84,8 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<void> {
     }
     throw error;
   }
-  const { accepted, retries } = await settleOutcomes(delivery, devices, outcomes);
-  await requeueRetries(delivery, index, retries);
-  await scheduleRepush(delivery, index, accepted);
-  await markChunkCompleted(notificationId, work.part, work.attempt, index);
+  const settled = await settleOutcomes(delivery, devices, outcomes);
+  await requeueRetries(delivery, index, settled);
+  await scheduleRepush(delivery, index, settled.accepted);
+  await completeChunk(delivery, index, settled);
 }

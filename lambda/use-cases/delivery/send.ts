@@ -15,6 +15,13 @@ import type { DeviceTarget } from '../../domain/work';
 import { mapConcurrent } from './concurrency';
 import type { Chunk, Delivery } from './plan';
 
+/**
+ * The longest chain of APNs request timeouts one chunk can wait through: the first
+ * send, its immediate retry (ExpiredProviderToken), then the other environment
+ * (both environments at once) with its own immediate retry.
+ */
+export const APNS_TIMEOUTS_PER_CHUNK = 4;
+
 /** Parallel DynamoDB queries when resolving users to devices. */
 const QUERY_CONCURRENCY = 16;
 
@@ -108,7 +115,7 @@ async function tryOtherEnvironment(
     list.push(i);
     elsewhere.set(other, list);
   });
-  for (const [environment, indexes] of elsewhere) {
+  await mapConcurrent([...elsewhere], 2, async ([environment, indexes]) => {
     const answers = await send(
       delivery,
       environment,
@@ -126,7 +133,7 @@ async function tryOtherEnvironment(
         outcomes[deviceIndex] = there;
       }
     });
-  }
+  });
 }
 
 async function connectionFor(delivery: Delivery, environment: ApnsEnvironment): Promise<ApnsConnection> {

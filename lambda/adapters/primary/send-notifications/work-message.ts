@@ -26,6 +26,7 @@ export function workFromMessage(body: string, messageId: string): Work {
       job: normalizeSendJob(parseWith(sendJobSchema, value), messageId),
       part: '0',
       attempt: 0,
+      published: true,
     };
   } catch (error) {
     if (error instanceof PushgateError) throw new JobFailedError('InvalidJob', error.message);
