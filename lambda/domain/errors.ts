@@ -134,3 +134,17 @@ export class CredentialsUnavailableError extends JobFailedError {
     );
   }
 }
+
+/**
+ * Some chunks of a message are held by another invocation that has not finished
+ * them: a concurrent duplicate delivery, or one that crashed. Not the caller's
+ * fault and not final: the message fails so that SQS delivers it again after the
+ * visibility timeout — by then the chunks are completed (skipped) or their lease
+ * has run out (claimed and sent here).
+ */
+export class ChunksHeldElsewhereError extends Error {
+  constructor(readonly chunks: number[]) {
+    super(`${chunks.length} chunks are held by another invocation and not completed yet`);
+    this.name = 'ChunksHeldElsewhere';
+  }
+}

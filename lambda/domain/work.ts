@@ -93,7 +93,8 @@ export type DeliveryOutcomeName =
   | 'kept'
   | 'retried'
   | 'deadLettered'
-  | 'unregistered';
+  | 'unregistered'
+  | 'moved';
 
 /** Counts per outcome and per reason, for metrics, logs and the job's answer. */
 export class DeliveryTally {
@@ -104,6 +105,7 @@ export class DeliveryTally {
     retried: 0,
     deadLettered: 0,
     unregistered: 0,
+    moved: 0,
   };
   readonly reasons = new Map<string, number>();
   jobsDeadLettered: { reason: string }[] = [];

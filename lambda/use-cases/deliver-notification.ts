@@ -1,13 +1,14 @@
 import { claimChunk, releaseChunk } from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
 import { config } from '../config';
-import { JobFailedError } from '../domain/errors';
+import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
 import type { DeliveryTally, Work } from '../domain/work';
 import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
+import { resolveRecipients } from './delivery/recipients';
 import { requeueRetries, scheduleRepush } from './delivery/requeue';
-import { APNS_TIMEOUTS_PER_CHUNK, resolveDevices, sendToDevices } from './delivery/send';
+import { APNS_TIMEOUTS_PER_CHUNK, sendToDevices } from './delivery/send';
 import { completeChunk, settleOutcomes } from './delivery/settle';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
@@ -29,10 +30,13 @@ const CHUNK_LEASE_MS = 300_000;
  * 1. plan — the app and the compiled APNs request; a big first delivery is split
  *    into parts (enqueued, nothing sent here); the chunks still to do (delivery/plan.ts).
  * Then, for each remaining chunk, CHUNK_CONCURRENCY at a time:
- * 2. claim — a conditional write with a lease; a concurrent duplicate delivery of the
- *    same message skips the chunk.
- * 3. send — resolve the chunk's devices and send over the warm session of each
- *    environment; one outcome per device (delivery/send.ts).
+ * 2. claim — a conditional write with a lease. A chunk completed earlier is skipped;
+ *    one another invocation holds (a concurrent duplicate, or a crashed one) is left
+ *    alone, and this message fails once the others are done (ChunksHeldElsewhereError),
+ *    so SQS delivers it again after the visibility timeout — never lost, never twice.
+ * 3. send — confirm who holds each device right now (delivery/recipients.ts: the
+ *    privacy rule, for first pushes, retries and re-pushes alike), then send over the
+ *    warm session of each environment; one outcome per device (delivery/send.ts).
  * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts).
  * 5. requeue — the devices due for a retry go back on the queue with a delay, or to
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
@@ -50,28 +54,42 @@ export async function deliverNotification(
   const delivery = await planDelivery(received, tally);
   if (delivery === undefined) return;
   let outOfTime = false;
+  const held: number[] = [];
   await mapConcurrent(delivery.pending, CHUNK_CONCURRENCY, async (index) => {
     if (outOfTime || remainingTimeMs() < timeReserveMs()) {
       outOfTime = true;
       return;
     }
-    await deliverChunk(delivery, index);
+    if ((await deliverChunk(delivery, index)) === 'held') held.push(index);
   });
+  const { work } = delivery;
   if (outOfTime) {
-    const { work } = delivery;
+    // The continuation carries the held chunks too: it claims them once they are free.
     logger.info('continuing delivery in a new message', {
       notificationId: work.job.notificationId,
       part: work.part,
     });
     await enqueue([{ body: JSON.stringify(work) }]);
+    return;
+  }
+  if (held.length > 0) {
+    logger.warn('chunks held by another invocation: this message will be delivered again', {
+      notificationId: work.job.notificationId,
+      part: work.part,
+      attempt: work.attempt,
+      chunks: held,
+    });
+    throw new ChunksHeldElsewhereError(held);
   }
 }
 
-async function deliverChunk(delivery: Delivery, index: number): Promise<void> {
+/** Delivers one chunk if this invocation can claim it; what the claim found otherwise. */
+async function deliverChunk(delivery: Delivery, index: number): Promise<'sent' | 'completed' | 'held'> {
   const { work } = delivery;
   const { notificationId } = work.job;
-  if (!(await claimChunk(notificationId, work.part, work.attempt, index, CHUNK_LEASE_MS))) return;
-  const devices = await resolveDevices(delivery, delivery.chunks[index] as Chunk);
+  const claim = await claimChunk(notificationId, work.part, work.attempt, index, CHUNK_LEASE_MS);
+  if (claim !== 'claimed') return claim;
+  const { recipients: devices, dropped } = await resolveRecipients(delivery, delivery.chunks[index] as Chunk);
   let outcomes: Awaited<ReturnType<typeof sendToDevices>>;
   try {
     outcomes = await sendToDevices(delivery, devices);
@@ -85,7 +103,9 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<void> {
     throw error;
   }
   const settled = await settleOutcomes(delivery, devices, outcomes);
+  settled.outcomes.push(...dropped);
   await requeueRetries(delivery, index, settled);
   await scheduleRepush(delivery, index, settled.accepted);
   await completeChunk(delivery, index, settled);
+  return 'sent';
 }

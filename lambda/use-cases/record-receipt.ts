@@ -1,4 +1,4 @@
-import { findDevices } from '../adapters/secondary/devices-table';
+import { currentOwners } from '../adapters/secondary/devices-table';
 import { findSendRequest } from '../adapters/secondary/notifications-table';
 import { isRecipient, recordReceipt as storeReceipt } from '../adapters/secondary/tracking-table';
 import { NotFoundError } from '../domain/errors';
@@ -25,7 +25,7 @@ export async function recordReceipt(
 ): Promise<void> {
   const request = await findSendRequest(notificationId);
   const receipts = request?.receipts;
-  const [device] = receipts === undefined ? [] : await findDevices([token]);
+  const device = receipts === undefined ? undefined : (await currentOwners([token])).get(token);
   const recipient =
     receipts !== undefined &&
     device?.userId === userId &&

@@ -40,10 +40,17 @@ export async function completedChunks(
 }
 
 /**
- * Claims a chunk for this invocation for `leaseMs`: false when it is completed or
- * another invocation (a concurrent duplicate delivery of the same message) holds
- * it. The lease is shorter than the queue's visibility timeout, so a crashed
- * invocation's chunks are free again when SQS redelivers its message.
+ * What claiming a chunk found: `claimed` — this invocation holds it now;
+ * `completed` — an earlier delivery finished it; `held` — another invocation holds
+ * an unexpired lease and has not finished (a concurrent duplicate delivery, or one
+ * that crashed: only the lease's end tells them apart).
+ */
+export type ChunkClaim = 'claimed' | 'completed' | 'held';
+
+/**
+ * Claims a chunk for this invocation for `leaseMs`. The lease is shorter than the
+ * queue's visibility timeout, so a crashed invocation's chunks are free again when
+ * SQS redelivers its message.
  */
 export async function claimChunk(
   notificationId: string,
@@ -52,11 +59,12 @@ export async function claimChunk(
   chunk: number,
   leaseMs: number,
   now = new Date(),
-): Promise<boolean> {
+): Promise<ChunkClaim> {
+  const key = progressKey(notificationId, part, attempt, chunk);
   try {
     const claim = new UpdateCommand({
       TableName: config.notificationsTableName,
-      Key: progressKey(notificationId, part, attempt, chunk),
+      Key: key,
       UpdateExpression: 'SET claimedUntil = :until, #ttl = :ttl',
       ConditionExpression:
         'attribute_not_exists(completedAt) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
@@ -68,11 +76,20 @@ export async function claimChunk(
       },
     });
     await patientlyThrottled(() => dynamo.send(claim));
-    return true;
+    return 'claimed';
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+  // Which condition failed (the embedded DynamoDB has no ReturnValuesOnConditionCheckFailure).
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.notificationsTableName,
+      Key: key,
+      ConsistentRead: true,
+      ProjectionExpression: 'completedAt',
+    }),
+  );
+  return Item?.completedAt === undefined ? 'held' : 'completed';
 }
 
 /**

@@ -1,6 +1,6 @@
 import { apnsEndpoint, loadCredentials } from '../../adapters/secondary/apns/apns-credentials';
 import { type ApnsConnection, apnsConnection } from '../../adapters/secondary/apns/apns-gateway';
-import { correctDeviceEnvironment, findDevices, listDevices } from '../../adapters/secondary/devices-table';
+import { correctDeviceEnvironment } from '../../adapters/secondary/devices-table';
 import { config } from '../../config';
 import {
   type ApnsOutcome,
@@ -13,7 +13,7 @@ import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/devi
 import { JobFailedError } from '../../domain/errors';
 import type { DeviceTarget } from '../../domain/work';
 import { mapConcurrent } from './concurrency';
-import type { Chunk, Delivery } from './plan';
+import type { Delivery } from './plan';
 
 /**
  * The longest chain of APNs request timeouts one chunk can wait through: the first
@@ -22,24 +22,8 @@ import type { Chunk, Delivery } from './plan';
  */
 export const APNS_TIMEOUTS_PER_CHUNK = 4;
 
-/** Parallel DynamoDB queries when resolving users to devices. */
-const QUERY_CONCURRENCY = 16;
-
-/** The devices a chunk reaches: its users' devices of this app, or its tokens that are registered for it. */
-export async function resolveDevices(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
-  const { appId } = delivery.work.job;
-  if ('devices' in chunk) return chunk.devices;
-  if ('users' in chunk) {
-    const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
-      listDevices(userId, appId),
-    );
-    return perUser.flat().map(({ token, userId, environment }) => ({ token, userId, appId, environment }));
-  }
-  const found = (await findDevices(chunk.tokens)).filter((device) => device.appId === appId);
-  const unregistered = chunk.tokens.length - found.length;
-  if (unregistered > 0) delivery.tally.add('unregistered', 'NotRegisteredForApp', unregistered);
-  return found.map(({ token, userId, environment }) => ({ token, userId, appId, environment }));
-}
+/** Parallel DynamoDB writes when correcting environments. */
+const WRITE_CONCURRENCY = 16;
 
 /**
  * Step 3, send: the request to every device over the warm session of its
@@ -121,7 +105,7 @@ async function tryOtherEnvironment(
       environment,
       indexes.map((i) => devices[i] as DeviceTarget),
     );
-    await mapConcurrent(indexes, QUERY_CONCURRENCY, async (deviceIndex, j) => {
+    await mapConcurrent(indexes, WRITE_CONCURRENCY, async (deviceIndex, j) => {
       const there = classifyApnsAnswer(answers[j] as RawApnsAnswer);
       const device = devices[deviceIndex] as DeviceTarget;
       if (there.kind === 'accepted') {
