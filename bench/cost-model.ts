@@ -65,8 +65,25 @@ function instrument(tally: Tally, sqsClients: SQSClient[]): void {
       if (/^Query(Item)?Command$/.test(command)) {
         tally.readUnits += Math.max(1, Math.ceil(bytes(output.Items) / 4096)) * 0.5;
       } else if (/^BatchGet(Item)?Command$/.test(command)) {
-        const items = Object.values((output.Responses ?? {}) as Record<string, unknown[]>).flat();
-        tally.readUnits += items.reduce<number>((sum, item) => sum + Math.ceil(bytes(item) / 4096) * 0.5, 0);
+        // Each key read is billed (found or not) at ≥ 1 unit per 4 KB; a strongly
+        // consistent read costs twice an eventually consistent one.
+        const requested = (input.RequestItems ?? {}) as Record<
+          string,
+          { Keys?: unknown[]; ConsistentRead?: boolean }
+        >;
+        const responses = (output.Responses ?? {}) as Record<string, unknown[]>;
+        for (const [table, request] of Object.entries(requested)) {
+          const factor = request.ConsistentRead ? 1 : 0.5;
+          const found = responses[table] ?? [];
+          const unprocessed =
+            (output.UnprocessedKeys as Record<string, { Keys?: unknown[] }> | undefined)?.[table]?.Keys
+              ?.length ?? 0;
+          const missing = Math.max(0, (request.Keys?.length ?? 0) - found.length - unprocessed);
+          tally.readUnits +=
+            (missing +
+              found.reduce<number>((sum, item) => sum + Math.max(1, Math.ceil(bytes(item) / 4096)), 0)) *
+            factor;
+        }
       } else if (/^Get(Item)?Command$/.test(command)) {
         tally.readUnits +=
           Math.max(1, Math.ceil(bytes(output.Item) / 4096)) * (input.ConsistentRead ? 1 : 0.5);
