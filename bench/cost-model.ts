@@ -43,6 +43,8 @@ export interface CostResult {
   };
   dollarsPerMillion: number;
   breakdownPerMillion: Record<string, number>;
+  /** Tracked only: one app receipt (POST /v1/notifications/{id}/receipts), per million receipts. */
+  receipt?: { dynamoReadUnits: number; dynamoWriteUnits: number; dollarsPerMillion: number };
 }
 
 interface Tally {
@@ -63,8 +65,25 @@ function instrument(tally: Tally, sqsClients: SQSClient[]): void {
       if (/^Query(Item)?Command$/.test(command)) {
         tally.readUnits += Math.max(1, Math.ceil(bytes(output.Items) / 4096)) * 0.5;
       } else if (/^BatchGet(Item)?Command$/.test(command)) {
-        const items = Object.values((output.Responses ?? {}) as Record<string, unknown[]>).flat();
-        tally.readUnits += items.reduce<number>((sum, item) => sum + Math.ceil(bytes(item) / 4096) * 0.5, 0);
+        // Each key read is billed (found or not) at ≥ 1 unit per 4 KB; a strongly
+        // consistent read costs twice an eventually consistent one.
+        const requested = (input.RequestItems ?? {}) as Record<
+          string,
+          { Keys?: unknown[]; ConsistentRead?: boolean }
+        >;
+        const responses = (output.Responses ?? {}) as Record<string, unknown[]>;
+        for (const [table, request] of Object.entries(requested)) {
+          const factor = request.ConsistentRead ? 1 : 0.5;
+          const found = responses[table] ?? [];
+          const unprocessed =
+            (output.UnprocessedKeys as Record<string, { Keys?: unknown[] }> | undefined)?.[table]?.Keys
+              ?.length ?? 0;
+          const missing = Math.max(0, (request.Keys?.length ?? 0) - found.length - unprocessed);
+          tally.readUnits +=
+            (missing +
+              found.reduce<number>((sum, item) => sum + Math.max(1, Math.ceil(bytes(item) / 4096)), 0)) *
+            factor;
+        }
       } else if (/^Get(Item)?Command$/.test(command)) {
         tally.readUnits +=
           Math.max(1, Math.ceil(bytes(output.Item) / 4096)) * (input.ConsistentRead ? 1 : 0.5);
@@ -125,7 +144,7 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
   let senderMs = 0;
   const acceptedBefore = stack.simulator?.stats.accepted ?? 0;
   const users = Array.from({ length: USERS }, (_, i) => `cost-${tracked ? 'tracked' : 'untracked'}-${i}`);
-  await seedDevices(users, DEVICES_PER_USER, 'com.example.app');
+  const seeded = await seedDevices(users, DEVICES_PER_USER, 'com.example.app');
 
   const { handler } = await import('../lambda/adapters/primary/send-notifications/handler');
   const timed = async (event: SQSEvent, context: Context) => {
@@ -185,6 +204,8 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
       httpApi: perMillion((1 / 1e6) * PRICES.httpApiPerMillionRequests),
     };
     const round = (value: number) => Math.round(value * 10_000) / 10_000;
+    const notificationId = String(JSON.parse(answer.body).notificationId);
+    const receipt = tracked ? await receiptCost(tally, notificationId, seeded[0]) : undefined;
     return {
       scenario: tracked ? 'tracked (track.receipts)' : 'untracked',
       notifications,
@@ -200,8 +221,49 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
       breakdownPerMillion: Object.fromEntries(
         Object.entries(breakdownPerMillion).map(([k, v]) => [k, round(v)]),
       ),
+      ...(receipt === undefined ? {} : { receipt }),
     };
   } finally {
     await source.stop();
   }
+}
+
+/** One receipt from the app, counted like the send: API request, Lambda (256 MB) and DynamoDB units. */
+async function receiptCost(
+  tally: Tally,
+  notificationId: string,
+  device: { token: string; userId: string } | undefined,
+): Promise<NonNullable<CostResult['receipt']>> {
+  if (device === undefined) throw new Error('no device to acknowledge from');
+  const path = `/v1/notifications/${notificationId}/receipts`;
+  const route = findRoute('POST', path);
+  if (route === undefined) throw new Error('no receipt route');
+  const before = { readUnits: tally.readUnits, writeUnits: tally.writeUnits };
+  const started = performance.now();
+  const answer = await invokeRoute(
+    route.route,
+    route.params,
+    {
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: device.token, event: 'received' }),
+    },
+    { jwt: { sub: device.userId, iss: 'https://issuer.bench', aud: 'pushgate' } },
+  );
+  const ms = performance.now() - started;
+  if (answer.statusCode !== 204) throw new Error(`receipt refused: ${answer.body}`);
+  const readUnits = tally.readUnits - before.readUnits;
+  const writeUnits = tally.writeUnits - before.writeUnits;
+  const dollars =
+    (readUnits / 1e6) * PRICES.dynamoPerMillionReadUnits +
+    (writeUnits / 1e6) * PRICES.dynamoPerMillionWriteUnits +
+    PRICES.lambdaPerMillionRequests / 1e6 +
+    (ms / 1000) * API_MEMORY_GB * PRICES.lambdaArmPerGbSecond +
+    PRICES.httpApiPerMillionRequests / 1e6;
+  return {
+    dynamoReadUnits: readUnits,
+    dynamoWriteUnits: writeUnits,
+    dollarsPerMillion: Math.round(dollars * 1e6 * 10_000) / 10_000,
+  };
 }

@@ -2,11 +2,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchApnsThroughput } from './apns-throughput';
 import { benchCosts, PRICES } from './cost-model';
 import { benchLambdaBundles } from './lambda-bundles';
+import { benchLatency } from './latency';
 import { benchStartup } from './startup';
 
 /**
  * `npm run bench`: every benchmark, one table each, and bench/results.json.
- * `npm run bench -- apns` (or bundles, costs, startup) runs only those, keeping the
+ * `npm run bench -- apns` (or bundles, costs, latency, startup) runs only those, keeping the
  * other figures in results.json. Figures are compared as ratios within one run,
  * never asserted in tests.
  */
@@ -20,6 +21,7 @@ const TARGETS = {
   registryColdInitMs: 150,
   gatewayVsRaw: 0.9,
   untrackedDollarsPerMillion: 0.05,
+  trackedDollarsPerMillion: 0.1,
   offlineStartSeconds: 10,
 };
 
@@ -93,7 +95,28 @@ if (wanted('costs')) {
         Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10,
     })),
   );
+  const receipt = costs.find((cost) => cost.receipt !== undefined)?.receipt;
+  if (receipt !== undefined) {
+    console.log(
+      `One receipt: ${receipt.dynamoReadUnits} RRU + ${receipt.dynamoWriteUnits} WRU, with API Gateway and Lambda $${receipt.dollarsPerMillion} per million receipts`,
+    );
+  }
   results.costPerMillion = { prices: PRICES, scenarios: costs };
+}
+
+if (wanted('latency')) {
+  const latency = await benchLatency();
+  const { chat, endToEnd } = latency;
+  console.log(
+    `\nChat-like latency offline (one user, one device, POST → APNs answer, ${chat.sends} sends one at a time): p50 ${chat.p50Ms} ms, p95 ${chat.p95Ms} ms, max ${chat.maxMs} ms`,
+  );
+  console.log(
+    `End to end offline: ${endToEnd.devices} devices from one request: accepted in ${endToEnd.acceptMs} ms, first APNs answer at ${endToEnd.firstPushMs} ms, last at ${endToEnd.lastPushMs} ms = ${endToEnd.notificationsPerSecond} notifications/s`,
+  );
+  console.log(
+    `  mean call (socket queueing included): DynamoDB ${endToEnd.meanCallMs.dynamoDb} ms, SQS ${endToEnd.meanCallMs.sqs} ms; DynamoDB calls: ${JSON.stringify(endToEnd.dynamoDbCalls)}`,
+  );
+  results.latency = latency;
 }
 
 if (wanted('startup')) {

@@ -1,19 +1,11 @@
-/**
- * Settings of the send queue and its dead-letter queue, shared by the CDK stack and
- * the offline stack.
- */
-export const SEND_QUEUE = {
-  /** Deliveries of one message before SQS moves it to the DLQ (crashes, timeouts, throttling). */
-  maxReceiveCount: 5,
-  /** Seconds a received message stays hidden: ≥ 6 × the sender's timeout. */
-  visibilityTimeoutSeconds: 360,
-  retentionDays: 4,
-  deadLetterRetentionDays: 14,
-} as const;
-
 /** The sender Lambda and its SQS event source mapping. */
 export const SENDER = {
-  timeoutSeconds: 60,
+  /**
+   * Time for a batch: starting chunks stops when what is left only covers the worst
+   * chunk (four 10 s APNs timeouts in a row and its bookkeeping, 50 s), so 120 s
+   * leaves 70 s of sending per invocation.
+   */
+  timeoutSeconds: 120,
   /** Memory also buys CPU: 1024 MB is about half a vCPU, enough for ~5k APNs requests/s. */
   memoryMb: 1024,
   /**
@@ -28,4 +20,17 @@ export const SENDER = {
    * a new account, whose concurrency quota is often 10.
    */
   maxConcurrency: 5,
+} as const;
+
+/**
+ * Settings of the send queue and its dead-letter queue, shared by the CDK stack and
+ * the offline stack.
+ */
+export const SEND_QUEUE = {
+  /** Deliveries of one message before SQS moves it to the DLQ (crashes, timeouts, throttling). */
+  maxReceiveCount: 5,
+  /** Seconds a received message stays hidden: 6 × the sender's timeout, as AWS recommends for event sources. */
+  visibilityTimeoutSeconds: 6 * SENDER.timeoutSeconds,
+  retentionDays: 4,
+  deadLetterRetentionDays: 14,
 } as const;

@@ -16,6 +16,7 @@ export const OUTCOME_METRICS: Record<DeliveryOutcomeName, string> = {
   retried: 'DeliveriesRetried',
   deadLettered: 'DeliveriesDeadLettered',
   unregistered: 'TokensNotRegistered',
+  moved: 'TokensMovedToAnotherUser',
 };
 
 /** One per job moved to the dead-letter queue, with its `reason`. */

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { API_ROUTES, type ApiRoute } from '../infra/api-routes';
+import { API_ROUTES, type ApiRoute, handlerEntry } from '../infra/api-routes';
 import {
   apiGatewayEvent,
   type Caller,
@@ -11,23 +11,20 @@ import {
 
 type HttpHandler = (event: never, context: Context) => Promise<APIGatewayProxyResultV2>;
 
-/** The deployed handler modules, loaded on first use like a cold start. */
-const HANDLERS: Record<string, () => Promise<{ handler: HttpHandler }>> = {
-  'register-device': () => import('../lambda/adapters/primary/register-device/handler'),
-  'unregister-device': () => import('../lambda/adapters/primary/unregister-device/handler'),
-  'list-my-devices': () => import('../lambda/adapters/primary/list-my-devices/handler'),
-  'list-user-devices': () => import('../lambda/adapters/primary/list-user-devices/handler'),
-  'erase-user-devices': () => import('../lambda/adapters/primary/erase-user-devices/handler'),
-  'register-push-to-start-token': () =>
-    import('../lambda/adapters/primary/register-push-to-start-token/handler'),
-  'unregister-push-to-start-token': () =>
-    import('../lambda/adapters/primary/unregister-push-to-start-token/handler'),
-  'register-activity-token': () => import('../lambda/adapters/primary/register-activity-token/handler'),
-  'unregister-activity-token': () => import('../lambda/adapters/primary/unregister-activity-token/handler'),
-  'send-notification': () => import('../lambda/adapters/primary/send-notification/handler'),
-  'get-notification': () => import('../lambda/adapters/primary/get-notification/handler'),
-  'record-receipt': () => import('../lambda/adapters/primary/record-receipt/handler'),
-};
+/**
+ * The handler module API Gateway would invoke for a route — the same file the stack
+ * deploys for it (handlerEntry), loaded on first use like a cold start. Derived from
+ * the route list, so a route added to api-routes.ts is served offline as it is.
+ */
+export async function loadRouteHandler(route: ApiRoute): Promise<HttpHandler> {
+  const module: unknown = await import(`../${handlerEntry(route.name)}`);
+  const handler: unknown =
+    typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
+  if (typeof handler !== 'function') {
+    throw new Error(`${handlerEntry(route.name)} exports no handler for ${route.method} ${route.path}`);
+  }
+  return handler as HttpHandler;
+}
 
 export interface HttpResponse {
   statusCode: number;
@@ -58,9 +55,7 @@ export async function invokeRoute(
   request: HttpRequest,
   caller: Caller,
 ): Promise<HttpResponse> {
-  const load = HANDLERS[route.name];
-  if (load === undefined) throw new Error(`No handler module for route ${route.name}`);
-  const { handler } = await load();
+  const handler = await loadRouteHandler(route);
   const event = apiGatewayEvent(route, request, params, caller);
   const result = await handler(event as never, lambdaContext(`pushgate-${route.name}`));
   if (typeof result === 'string')

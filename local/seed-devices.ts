@@ -5,7 +5,10 @@ import {
   type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { retryUnprocessed } from '../lambda/adapters/secondary/retry-unprocessed';
 import { type Device, deviceExpiry } from '../lambda/domain/device';
+import { ENVIRONMENT } from '../lambda/environment';
+import { mapConcurrent } from '../lambda/use-cases/delivery/concurrency';
 
 /**
  * Writes many devices straight into the Devices table, with a client of its own so
@@ -33,23 +36,31 @@ export async function seedDevices(
       expiresAt: deviceExpiry(now),
     })),
   );
-  const table = target.tableName ?? process.env.DEVICES_TABLE_NAME ?? '';
-  let next = 0;
-  const writer = async () => {
-    for (let start = next; start < items.length; start = next) {
-      next += 25;
-      let requests = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } })) as
-        | never[]
-        | undefined;
-      while (requests?.length) {
+  const table = target.tableName ?? process.env[ENVIRONMENT.devicesTable];
+  if (table === undefined || table === '') {
+    throw new Error(
+      `seedDevices needs the Devices table: pass target.tableName or set ${ENVIRONMENT.devicesTable}.`,
+    );
+  }
+  const batches = Array.from({ length: Math.ceil(items.length / 25) }, (_, index) =>
+    items.slice(index * 25, index * 25 + 25),
+  );
+  await mapConcurrent(batches, 8, (batch) =>
+    retryUnprocessed(
+      batch.map((Item) => ({ PutRequest: { Item } })),
+      async (requests) => {
         const result: BatchWriteCommandOutput = await db.send(
-          new BatchWriteCommand({ RequestItems: { [table]: requests } }),
+          new BatchWriteCommand({ RequestItems: { [table]: [...requests] } }),
         );
-        requests = result.UnprocessedItems?.[table] as never[] | undefined;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, writer));
+        return result.UnprocessedItems?.[table] as { PutRequest: { Item: Device } }[] | undefined;
+      },
+      {
+        attempts: 8,
+        firstPauseMs: 25,
+        failure: (undone) => `DynamoDB left ${undone} device writes to ${table} unprocessed`,
+      },
+    ),
+  );
   if (target.client === undefined) client.destroy();
   return items;
 }

@@ -43,6 +43,9 @@ export interface Device {
   expiresAt: number;
 }
 
+/** Who holds a token now, for which app and environment: what the sender confirms before each push. */
+export type DeviceOwner = Pick<Device, 'token' | 'userId' | 'appId' | 'environment'>;
+
 export interface DeviceRegistration {
   token: string;
   userId: string;

@@ -9,8 +9,9 @@ export class PushgateError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = code;
   }
 }
@@ -95,8 +96,12 @@ export class UnsupportedMediaTypeError extends PushgateError {
 }
 
 export class RequestTooLargeError extends PushgateError {
-  constructor(limitBytes: number) {
-    super(413, 'RequestTooLarge', `The request body is larger than ${limitBytes} bytes.`);
+  constructor(limitBytes: number, hint?: string) {
+    super(
+      413,
+      'RequestTooLarge',
+      `The request body is larger than ${limitBytes} bytes.${hint === undefined ? '' : ` ${hint}`}`,
+    );
   }
 }
 
@@ -116,11 +121,46 @@ export class PayloadTooLargeError extends PushgateError {
  * `reason`, never retried. 422: the job is well-formed JSON but unprocessable.
  */
 export class JobFailedError extends PushgateError {
-  constructor(reason: string, message: string) {
-    super(422, reason, message);
+  constructor(reason: string, message: string, options?: ErrorOptions) {
+    super(422, reason, message, options);
   }
 
   get reason(): string {
     return this.code;
+  }
+}
+
+/**
+ * An app's APNs credentials could not be loaded (no source configured, an
+ * unreadable or malformed secret, the stack's placeholder still in it). The job
+ * cannot be sent until an operator fixes the secret: it goes to the DLQ as
+ * CredentialsUnavailable. The message says which app, where the credentials were
+ * looked for (`where`) and what is wrong — never any of their content.
+ */
+export class CredentialsUnavailableError extends JobFailedError {
+  constructor(
+    readonly appId: string,
+    cause: unknown,
+    where: string,
+  ) {
+    super(
+      'CredentialsUnavailable',
+      `APNs credentials of ${appId} could not be loaded from ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Some chunks of a message are held by another invocation that has not finished
+ * them: a concurrent duplicate delivery, or one that crashed. Not the caller's
+ * fault and not final: the message fails so that SQS delivers it again after the
+ * visibility timeout — by then the chunks are completed (skipped) or their lease
+ * has run out (claimed and sent here).
+ */
+export class ChunksHeldElsewhereError extends Error {
+  constructor(readonly chunks: number[]) {
+    super(`${chunks.length} chunks are held by another invocation and not completed yet`);
+    this.name = 'ChunksHeldElsewhere';
   }
 }

@@ -193,6 +193,11 @@ export const sendJobSchema = z
       message: 'Background pushes need "aps": {"content-available": 1}.',
       path: ['aps', 'content-available'],
     }),
+    z.refine((job) => job.apns?.pushType !== 'liveactivity' || job.track === undefined, {
+      message:
+        'Live Activity pushes are not tracked: iOS applies them to the activity without the app acknowledging them. Leave out "track".',
+      path: ['track'],
+    }),
     z.refine((job) => job.track?.repushAfterSeconds === undefined || job.track.receipts === true, {
       message: 'Re-push needs "track": {"receipts": true}, so acknowledged devices can be skipped.',
       path: ['track', 'receipts'],

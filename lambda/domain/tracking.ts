@@ -42,3 +42,127 @@ export function countByStatus(deliveries: readonly DeviceDelivery[]): Record<Del
   for (const delivery of deliveries) counts[delivery.status]++;
   return counts;
 }
+
+/** What the sender knows about a device: its statuses before any acknowledgement. */
+export type SenderStatus = Extract<DeliveryStatus, 'queued' | 'accepted' | 'pruned' | 'failed'>;
+
+/** One device's outcome in one chunk of a send. */
+export interface ChunkOutcome {
+  token: string;
+  userId: string;
+  status: SenderStatus;
+  reason?: string;
+}
+
+/**
+ * The outcomes of a chunk as one small record: user ids and reasons listed once,
+ * each device a short entry `<token, base64url>:<status letter><user index>[:<reason index>]`.
+ * DynamoDB bills writes per KB, so a device costs about 50 bytes instead of an item.
+ */
+export interface ChunkTracking {
+  outcomes: string;
+  users: string[];
+  reasons: string[];
+}
+
+const STATUS_LETTER: Record<SenderStatus, string> = { queued: 'q', accepted: 'a', pruned: 'p', failed: 'f' };
+const LETTER_STATUS = new Map(Object.entries(STATUS_LETTER).map(([status, letter]) => [letter, status]));
+
+export function encodeChunkTracking(outcomes: readonly ChunkOutcome[]): ChunkTracking {
+  const users: string[] = [];
+  const reasons: string[] = [];
+  const indexOf = (list: string[], value: string) => {
+    const found = list.indexOf(value);
+    return found >= 0 ? found : list.push(value) - 1;
+  };
+  const entries = outcomes.map(({ token, userId, status, reason }) => {
+    const head = `${Buffer.from(token, 'hex').toString('base64url')}:${STATUS_LETTER[status]}${indexOf(users, userId)}`;
+    return reason === undefined ? head : `${head}:${indexOf(reasons, reason)}`;
+  });
+  return { outcomes: entries.join(','), users, reasons };
+}
+
+export function decodeChunkTracking(tracking: ChunkTracking): ChunkOutcome[] {
+  if (tracking.outcomes === '') return [];
+  return tracking.outcomes.split(',').map((entry) => {
+    const [token = '', statusAndUser = '', reason] = entry.split(':');
+    const status = LETTER_STATUS.get(statusAndUser.charAt(0)) as SenderStatus | undefined;
+    const userId = tracking.users[Number(statusAndUser.slice(1))];
+    if (status === undefined || userId === undefined) throw new Error('malformed chunk tracking entry');
+    return {
+      token: Buffer.from(token, 'base64url').toString('hex'),
+      userId,
+      status,
+      ...(reason === undefined ? {} : { reason: tracking.reasons[Number(reason)] ?? 'unknown' }),
+    };
+  });
+}
+
+/** A chunk's outcomes as read back, with when they were recorded and the re-push round. */
+export interface RecordedChunk {
+  at: string;
+  round?: number;
+  outcomes: ChunkOutcome[];
+}
+
+export interface Receipt {
+  token: string;
+  userId: string;
+  receivedAt: string;
+  openedAt?: string;
+}
+
+/** Later sender statuses win over earlier ones by this rank; equal ranks by time. */
+const SENDER_RANK: Record<SenderStatus, number> = { queued: 0, accepted: 1, pruned: 2, failed: 2 };
+
+/**
+ * One status per device from every chunk that sent to it (first try, retries,
+ * re-push rounds) and its receipt. A receipt says the app has the notification,
+ * so it wins over whatever the sender recorded — also when it arrived first.
+ */
+export function mergeDeliveries(
+  chunks: readonly RecordedChunk[],
+  receipts: readonly Receipt[],
+): DeviceDelivery[] {
+  const byToken = new Map<string, DeviceDelivery>();
+  const ordered = [...chunks].sort((a, b) => a.at.localeCompare(b.at));
+  for (const chunk of ordered) {
+    for (const outcome of chunk.outcomes) {
+      const current = byToken.get(outcome.token);
+      const next: DeviceDelivery = current ?? {
+        token: outcome.token,
+        userId: outcome.userId,
+        status: 'queued',
+        updatedAt: chunk.at,
+      };
+      if (
+        current === undefined ||
+        SENDER_RANK[outcome.status] >= SENDER_RANK[current.status as SenderStatus]
+      ) {
+        next.status = outcome.status;
+        if (outcome.reason === undefined) delete next.reason;
+        else next.reason = outcome.reason;
+      }
+      if (outcome.status === 'accepted') next.acceptedAt = chunk.at;
+      if (chunk.round !== undefined) next.repushes = Math.max(next.repushes ?? 0, chunk.round);
+      next.updatedAt = chunk.at;
+      byToken.set(outcome.token, next);
+    }
+  }
+  for (const receipt of receipts) {
+    const current = byToken.get(receipt.token) ?? {
+      token: receipt.token,
+      userId: receipt.userId,
+      status: 'queued',
+      updatedAt: receipt.receivedAt,
+    };
+    current.status = receipt.openedAt === undefined ? 'received' : 'opened';
+    current.receivedAt = receipt.receivedAt;
+    if (receipt.openedAt !== undefined) current.openedAt = receipt.openedAt;
+    delete current.reason;
+    const last = receipt.openedAt ?? receipt.receivedAt;
+    if (last > current.updatedAt) current.updatedAt = last;
+    byToken.set(receipt.token, current);
+  }
+  return [...byToken.values()];
+}

@@ -30,6 +30,8 @@ export interface Work {
   reasons?: Record<string, string>;
   /** A re-push round: send again to those of `devices` that have not acknowledged by `dueAt` (ms). */
   repush?: { round: number; dueAt: number };
+  /** A job published straight to the queue: no API request recorded it (receipts need that record). */
+  published?: true;
 }
 
 /** The part of a split: "0.3" is the fourth part of part "0". */
@@ -96,7 +98,8 @@ export type DeliveryOutcomeName =
   | 'kept'
   | 'retried'
   | 'deadLettered'
-  | 'unregistered';
+  | 'unregistered'
+  | 'moved';
 
 /** Counts per outcome and per reason, for metrics, logs and the job's answer. */
 export class DeliveryTally {
@@ -107,6 +110,7 @@ export class DeliveryTally {
     retried: 0,
     deadLettered: 0,
     unregistered: 0,
+    moved: 0,
   };
   readonly reasons = new Map<string, number>();
   jobsDeadLettered: { reason: string }[] = [];

@@ -1,5 +1,6 @@
 import { markRequestEnqueued, takeNotificationId } from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
+import { recipientBuckets, saveRecipients } from '../adapters/secondary/tracking-table';
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
@@ -28,10 +29,12 @@ export interface SendRequestAnswer {
  *    finished enqueuing (it crashed, or is still at it), then enqueue its jobs
  *    again: the sender deduplicates by notification id and part, so nobody is
  *    notified twice.
- * 3. Split the recipients into jobs (1 000 users or 2 000 tokens each) and put them
+ * 3. A tracked job (`track.receipts`) stores who it is for (hashed), so a receipt
+ *    can be checked the moment a push lands, before the sender records anything.
+ * 4. Split the recipients into jobs (1 000 users or 2 000 tokens each) and put them
  *    on the send queue as ASCII JSON, batched within SQS's limits. A Live Activity
  *    push without `aps.timestamp` gets one now, so every retry carries the same.
- * 4. Mark the request enqueued and answer with the id and the counts.
+ * 5. Mark the request enqueued and answer with the id and the counts.
  */
 export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {
   const app = findApp(job.appId);
@@ -51,6 +54,9 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
     jobs: parts.length,
   };
   const fingerprint = jobFingerprint(job);
+  const recipients =
+    'userIds' in job.to ? job.to.userIds : 'tokens' in job.to ? job.to.tokens : job.to.activityIds;
+  const tracked = job.track?.receipts === true;
   const taken = await takeNotificationId(
     {
       notificationId: job.notificationId,
@@ -58,6 +64,15 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
       status: 'pending',
       createdAt: now.toISOString(),
       jobFingerprint: fingerprint,
+      ...(tracked
+        ? {
+            receipts: {
+              appId: job.appId,
+              to: 'userIds' in job.to ? 'users' : 'tokens',
+              buckets: recipientBuckets(recipients.length),
+            },
+          }
+        : {}),
     },
     now,
   );
@@ -71,6 +86,7 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
       notificationId: job.notificationId,
     });
   }
+  if (tracked) await saveRecipients(job.notificationId, recipients, now);
   await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
   await markRequestEnqueued(job.notificationId);
   return taken.taken ? answer : (taken.existing.answer as unknown as SendRequestAnswer);

@@ -1,21 +1,29 @@
-import { claimChunk, markChunkCompleted, releaseChunk } from '../adapters/secondary/notifications-table';
+import { claimChunk, releaseChunk } from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
-import { JobFailedError } from '../domain/errors';
+import { config } from '../config';
+import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
 import { isLiveActivityJob } from '../domain/live-activity';
 import type { DeliveryTally, Work } from '../domain/work';
 import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
 import { afterLiveActivityEnd, resolveLiveActivityTargets } from './delivery/live-activity-targets';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
+import { resolveRecipients } from './delivery/recipients';
 import { requeueRetries, scheduleRepush } from './delivery/requeue';
-import { resolveDevices, sendToDevices } from './delivery/send';
-import { settleOutcomes } from './delivery/settle';
+import { APNS_TIMEOUTS_PER_CHUNK, sendToDevices } from './delivery/send';
+import { completeChunk, settleOutcomes } from './delivery/settle';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
 const CHUNK_CONCURRENCY = 4;
-/** Below this much remaining time, hand the rest to a continuation message. */
-const TIME_RESERVE_MS = 20_000;
-/** How long a chunk is held by the invocation sending it: under the queue's visibility timeout (360 s). */
+/** Resolving, settling and recording a chunk, besides waiting for APNs. */
+const CHUNK_BOOKKEEPING_MS = 10_000;
+/**
+ * Below this much remaining time no chunk is started; the rest goes on in a
+ * continuation message. It covers the worst chunk: every APNs timeout it can wait
+ * through in a row, plus its bookkeeping — so a started chunk always finishes.
+ */
+const timeReserveMs = () => APNS_TIMEOUTS_PER_CHUNK * config.apnsRequestTimeoutMs + CHUNK_BOOKKEEPING_MS;
+/** How long a chunk is held by the invocation sending it: under the queue's visibility timeout (720 s). */
 const CHUNK_LEASE_MS = 300_000;
 
 /**
@@ -24,13 +32,14 @@ const CHUNK_LEASE_MS = 300_000;
  * 1. plan — the app and the compiled APNs request; a big first delivery is split
  *    into parts (enqueued, nothing sent here); the chunks still to do (delivery/plan.ts).
  * Then, for each remaining chunk, CHUNK_CONCURRENCY at a time:
- * 2. claim — a conditional write with a lease; a concurrent duplicate delivery of the
- *    same message skips the chunk.
- * 3. send — resolve the chunk's devices (for a Live Activity push, its Live Activity
- *    tokens: delivery/live-activity-targets.ts) and send over the warm session of
- *    each environment; one outcome per device (delivery/send.ts).
- * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts);
- *    after a Live Activity `end`, the accepted update tokens are dropped.
+ * 2. claim — a conditional write with a lease. A chunk completed earlier is skipped;
+ *    one another invocation holds (a concurrent duplicate, or a crashed one) is left
+ *    alone, and this message fails once the others are done (ChunksHeldElsewhereError),
+ *    so SQS delivers it again after the visibility timeout — never lost, never twice.
+ * 3. send — confirm who holds each device right now (delivery/recipients.ts: the
+ *    privacy rule, for first pushes, retries and re-pushes alike), then send over the
+ *    warm session of each environment; one outcome per device (delivery/send.ts).
+ * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts).
  * 5. requeue — the devices due for a retry go back on the queue with a delay, or to
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
  *    asks (delivery/requeue.ts). Then the chunk is marked completed.
@@ -47,31 +56,45 @@ export async function deliverNotification(
   const delivery = await planDelivery(received, tally);
   if (delivery === undefined) return;
   let outOfTime = false;
+  const held: number[] = [];
   await mapConcurrent(delivery.pending, CHUNK_CONCURRENCY, async (index) => {
-    if (outOfTime || remainingTimeMs() < TIME_RESERVE_MS) {
+    if (outOfTime || remainingTimeMs() < timeReserveMs()) {
       outOfTime = true;
       return;
     }
-    await deliverChunk(delivery, index);
+    if ((await deliverChunk(delivery, index)) === 'held') held.push(index);
   });
+  const { work } = delivery;
   if (outOfTime) {
-    const { work } = delivery;
+    // The continuation carries the held chunks too: it claims them once they are free.
     logger.info('continuing delivery in a new message', {
       notificationId: work.job.notificationId,
       part: work.part,
     });
     await enqueue([{ body: JSON.stringify(work) }]);
+    return;
+  }
+  if (held.length > 0) {
+    logger.warn('chunks held by another invocation: this message will be delivered again', {
+      notificationId: work.job.notificationId,
+      part: work.part,
+      attempt: work.attempt,
+      chunks: held,
+    });
+    throw new ChunksHeldElsewhereError(held);
   }
 }
 
-async function deliverChunk(delivery: Delivery, index: number): Promise<void> {
+/** Delivers one chunk if this invocation can claim it; what the claim found otherwise. */
+async function deliverChunk(delivery: Delivery, index: number): Promise<'sent' | 'completed' | 'held'> {
   const { work } = delivery;
   const { notificationId } = work.job;
-  if (!(await claimChunk(notificationId, work.part, work.attempt, index, CHUNK_LEASE_MS))) return;
+  const claim = await claimChunk(notificationId, work.part, work.attempt, index, CHUNK_LEASE_MS);
+  if (claim !== 'claimed') return claim;
   const chunk = delivery.chunks[index] as Chunk;
-  const devices = isLiveActivityJob(work.job)
-    ? await resolveLiveActivityTargets(delivery, chunk)
-    : await resolveDevices(delivery, chunk);
+  const { recipients: devices, dropped } = isLiveActivityJob(work.job)
+    ? { recipients: await resolveLiveActivityTargets(delivery, chunk), dropped: [] }
+    : await resolveRecipients(delivery, chunk);
   let outcomes: Awaited<ReturnType<typeof sendToDevices>>;
   try {
     outcomes = await sendToDevices(delivery, devices);
@@ -84,9 +107,11 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<void> {
     }
     throw error;
   }
-  const { accepted, retries } = await settleOutcomes(delivery, devices, outcomes);
-  await afterLiveActivityEnd(delivery, accepted);
-  await requeueRetries(delivery, index, retries);
-  await scheduleRepush(delivery, index, accepted);
-  await markChunkCompleted(notificationId, work.part, work.attempt, index);
+  const settled = await settleOutcomes(delivery, devices, outcomes);
+  settled.outcomes.push(...dropped);
+  await afterLiveActivityEnd(delivery, settled.accepted);
+  await requeueRetries(delivery, index, settled);
+  await scheduleRepush(delivery, index, settled.accepted);
+  await completeChunk(delivery, index, settled);
+  return 'sent';
 }

@@ -1,17 +1,41 @@
-import { recordReceipt as storeReceipt } from '../adapters/secondary/tracking-table';
+import { currentOwners } from '../adapters/secondary/devices-table';
+import { findSendRequest } from '../adapters/secondary/notifications-table';
+import { isRecipient, recordReceipt as storeReceipt } from '../adapters/secondary/tracking-table';
+import { NotFoundError } from '../domain/errors';
 import type { ReceiptEvent } from '../domain/tracking';
 
 /**
  * The app acknowledges a notification on one of the caller's devices: `received`
- * (shown or handled) or `opened` (the user tapped it). Only a recipient device of
- * the caller of a tracked notification counts; anything else is ReceiptNotFound.
- * An acknowledged device gets no re-push.
+ * (shown or handled) or `opened` (the user tapped it). It is kept whenever it
+ * arrives — also before the sender has recorded the APNs answer — so the device
+ * gets no re-push. Checked without the sender's records:
+ *
+ * 1. The notification was sent with `track.receipts` (its request record says so,
+ *    with the app and who the job was for).
+ * 2. The device is registered to the caller, for that app.
+ * 3. The job named the caller (a job to users) or the token (a job to tokens).
+ * 4. One write: the receipt's own item.
+ * Any failed check is ReceiptNotFound, the same for each, so nothing leaks.
  */
 export async function recordReceipt(
   notificationId: string,
   token: string,
   userId: string,
   event: ReceiptEvent,
-) {
+): Promise<void> {
+  const request = await findSendRequest(notificationId);
+  const receipts = request?.receipts;
+  const device = receipts === undefined ? undefined : (await currentOwners([token])).get(token);
+  const recipient =
+    receipts !== undefined &&
+    device?.userId === userId &&
+    device.appId === receipts.appId &&
+    (await isRecipient(notificationId, receipts.buckets, receipts.to === 'users' ? userId : token));
+  if (!recipient) {
+    throw new NotFoundError(
+      'ReceiptNotFound',
+      'No tracked notification with this id was sent to this device of yours.',
+    );
+  }
   await storeReceipt(notificationId, token, userId, event);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CREDENTIAL_FAILURE_REASONS } from '../../infra/constructs/operations';
 import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
@@ -188,5 +189,21 @@ describe('dashboard', () => {
     expect(widget('API latency (ms)')).toContain('"Latency"');
     expect(widget('Sender duration (ms) and concurrency')).toContain('"Duration"');
     expect(widget('Alarms')).toContain('alarms');
+  });
+});
+
+describe('the runbook (docs/runbook.md)', () => {
+  const runbook = readFileSync('docs/runbook.md', 'utf8');
+
+  it('has a section for exactly the alarms the stack defines', () => {
+    const deployed = ofType('AWS::CloudWatch::Alarm').map(([, r]) =>
+      String(r.Properties.AlarmName).replace(/^prod-pushgate-/, ''),
+    );
+    const sections = [...runbook.matchAll(/^### (\w+) — /gm)].map(([, name]) => name);
+    expect(sections.sort()).toEqual(deployed.sort());
+  });
+
+  it('names every reason a credential failure is dead-lettered with', () => {
+    for (const reason of CREDENTIAL_FAILURE_REASONS) expect(runbook, reason).toContain(`\`${reason}\``);
   });
 });

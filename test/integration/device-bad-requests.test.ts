@@ -1,5 +1,8 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { findRoute } from '../../local/http-dispatch';
+import { ERROR_CODES, type ErrorCode, OPERATIONS } from '../../scripts/api-operations';
+import { operationKey } from '../../scripts/openapi';
 import { api, jwtWithClaims, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 
@@ -353,8 +356,19 @@ const badRequests: BadRequest[] = [
 ];
 
 describe('bad device requests', () => {
-  it('has at least 30 cases', () => {
-    expect(badRequests.length).toBeGreaterThanOrEqual(30);
+  it('every refusal PUT /v1/devices/{token} documents has a case, and each case expects a code its route documents, with its status', () => {
+    const registerRefusals = new Set<string>();
+    for (const bad of badRequests) {
+      const method = bad.method ?? 'PUT';
+      const found = findRoute(method, bad.path ?? `/v1/devices/${token}`);
+      const key = found === undefined ? `no route for ${bad.name}` : operationKey(found.route);
+      expect(OPERATIONS[key]?.errors, bad.name).toContain(bad.code);
+      expect(ERROR_CODES[bad.code as ErrorCode][0], bad.name).toBe(bad.status);
+      if (key === 'PUT /v1/devices/{token}') registerRefusals.add(bad.code);
+    }
+    expect([...registerRefusals].sort()).toEqual(
+      [...(OPERATIONS['PUT /v1/devices/{token}']?.errors ?? [])].sort(),
+    );
   });
 
   it.each(badRequests)('$name → $status $code, and nothing is written', async (bad) => {

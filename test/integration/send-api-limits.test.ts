@@ -25,17 +25,17 @@ describe('whatever the API accepts, it enqueues', () => {
 
   it.each([
     [
-      '31 000 user ids of the longest length allowed (8 MB)',
+      '19 000 user ids of the longest length allowed (4.9 MB)',
       {
         userIds: Array.from(
-          { length: 31_000 },
+          { length: 19_000 },
           (_, i) => `${i}-${'u'.repeat(MAX_USER_ID_LENGTH - String(i).length - 1)}`,
         ),
       },
     ],
     [
-      '20 000 tokens of the longest length allowed (200 bytes)',
-      { tokens: Array.from({ length: 20_000 }, (_, i) => i.toString(16).padStart(8, '0').repeat(50)) },
+      '12 000 tokens of the longest length allowed (200 bytes, 4.8 MB)',
+      { tokens: Array.from({ length: 12_000 }, (_, i) => i.toString(16).padStart(8, '0').repeat(50)) },
     ],
   ])(
     '%s: 202, every recipient on the queue once, each message ASCII and within SQS limits',
@@ -57,5 +57,27 @@ describe('whatever the API accepts, it enqueues', () => {
       expect(recipients.sort()).toEqual([...('userIds' in to ? to.userIds : to.tokens)].sort());
     },
     300_000,
+  );
+});
+
+describe('bodies larger than a Lambda event can carry', () => {
+  const longIds = (count: number) =>
+    Array.from({ length: count }, (_, i) => `${i}-${'u'.repeat(MAX_USER_ID_LENGTH - String(i).length - 1)}`);
+
+  it.each([
+    ['a 7 MB body', longIds(27_000)],
+    ['50 000 user ids of the longest length allowed (13 MB)', longIds(50_000)],
+  ])(
+    '%s: our JSON 413 that says what to do, and nothing enqueued',
+    async (_name, userIds) => {
+      await purge();
+      const body = { appId: TEST_APP_ID, to: { userIds }, aps: { alert: 'big' } };
+      const answer = await api('POST', '/v1/notifications', { backend: true, body });
+      expect(answer.status).toBe(413);
+      expect(answer.body.error.code).toBe('RequestTooLarge');
+      expect(answer.body.error.message).toMatch(/several requests.*SQS send queue/);
+      expect(await drainSendQueue()).toEqual([]);
+    },
+    120_000,
   );
 });

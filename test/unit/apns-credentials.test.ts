@@ -2,6 +2,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadCredentials } from '../../lambda/adapters/secondary/apns/apns-credentials';
 import { CREDENTIALS_PLACEHOLDER } from '../../lambda/adapters/secondary/apns/credentials-placeholder';
+import { CredentialsUnavailableError, JobFailedError } from '../../lambda/domain/errors';
 
 vi.mock('@aws-lambda-powertools/parameters/secrets', () => ({ getSecret: vi.fn() }));
 const secretValue = vi.mocked(getSecret);
@@ -28,6 +29,15 @@ describe('APNs credentials from Secrets Manager', () => {
     );
     secretValue.mockResolvedValueOnce(JSON.stringify(TOKEN_KEY));
     await expect(loadCredentials(app(1))).resolves.toEqual({ kind: 'token', ...TOKEN_KEY });
+  });
+
+  it('fail as a job failure of the domain: dead-lettered as CredentialsUnavailable, for the app named', async () => {
+    secretValue.mockResolvedValueOnce('not json');
+    const failure = await loadCredentials(app(5)).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(CredentialsUnavailableError);
+    expect(failure).toBeInstanceOf(JobFailedError);
+    expect(failure).toMatchObject({ reason: 'CredentialsUnavailable', appId: 'com.acme.chat' });
+    expect((failure as Error).message).not.toContain('not json');
   });
 
   it('are read again after at most a minute, so a fix is picked up within one', async () => {

@@ -5,6 +5,7 @@ import { config } from '../../config';
 import {
   type ApnsEnvironment,
   type Device,
+  type DeviceOwner,
   type DeviceRegistration,
   deviceExpiry,
   type RegistrationOutcome,
@@ -158,10 +159,23 @@ export async function deleteDevicesOfUser(userId: string): Promise<number> {
   return deleted;
 }
 
-/** The registered devices among these tokens (unknown tokens are simply absent). */
-export async function findDevices(tokens: readonly string[]): Promise<Device[]> {
-  const items = await batchGetAll(config.devicesTableName, tokens.map(deviceKey));
-  return items.map(fromItem);
+/**
+ * Who holds each of these tokens right now, for which app and environment: a
+ * strongly consistent read of the table itself (never the `byUser` index, which
+ * lags), so a move, sign-out or prune acknowledged before the call is seen.
+ * Unknown tokens are simply absent.
+ */
+export async function currentOwners(tokens: readonly string[]): Promise<Map<string, DeviceOwner>> {
+  const items = await batchGetAll(
+    config.devicesTableName,
+    [...new Set(tokens)].map(deviceKey),
+    {
+      expression: '#token, #userId, appId, environment',
+      names: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
+    },
+    true,
+  );
+  return new Map(items.map((item) => [String(item.token), fromItem(item)]));
 }
 
 /**

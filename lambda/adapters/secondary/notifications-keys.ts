@@ -1,7 +1,7 @@
 /**
  * The shape of the Notifications table (per-notification records: delivery
- * progress; later idempotency and tracking), shared by the adapter, the CDK stack
- * and the offline stack.
+ * progress, the send request under its id, per-device tracking), shared by the
+ * adapter, the CDK stack and the offline stack.
  */
 export const NOTIFICATIONS_TABLE = {
   partitionKey: 'pk',
@@ -16,15 +16,63 @@ export function notificationPk(notificationId: string): string {
   return `notification#${notificationId}`;
 }
 
+/**
+ * Tracking and progress of one notification are spread over this many partition
+ * keys, so a large send never concentrates its writes on one partition (DynamoDB
+ * gives a partition about 1 000 writes/s). A read of the whole notification
+ * queries each of them.
+ */
+export const TRACKING_SHARDS = 16;
+
+/** FNV-1a: a stable, cheap spread of names over the shards. */
+function shardOf(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % TRACKING_SHARDS;
+}
+
+export function trackingShardPk(notificationId: string, shard: number): string {
+  return `${notificationPk(notificationId)}#s${shard}`;
+}
+
+/** Every partition key holding a notification's progress, tracking and receipts. */
+export function trackingShardPks(notificationId: string): string[] {
+  return Array.from({ length: TRACKING_SHARDS }, (_, shard) => trackingShardPk(notificationId, shard));
+}
+
 /** The prefix of every progress record of one part of a job at one attempt. */
 export function progressPrefix(part: string, attempt: number): string {
   return `progress#${part}#${attempt}#`;
 }
 
+export const PROGRESS_PREFIX = 'progress#';
+
+/**
+ * A chunk's progress record: its claim, its completion and — for tracked jobs —
+ * the outcome of each of its devices, in one item. Chunks land on shards by name.
+ */
 export function progressKey(notificationId: string, part: string, attempt: number, chunk: number) {
+  const sk = `${progressPrefix(part, attempt)}${String(chunk).padStart(6, '0')}`;
+  return { pk: trackingShardPk(notificationId, shardOf(sk)), sk };
+}
+
+export const RECEIPT_PREFIX = 'receipt#';
+
+/** An app's receipt for one device: its own small item, on the device's shard. */
+export function receiptKey(notificationId: string, token: string) {
+  return { pk: trackingShardPk(notificationId, shardOf(token)), sk: `${RECEIPT_PREFIX}${token}` };
+}
+
+export const RECIPIENTS_PREFIX = 'recipients#';
+
+/** Buckets of a tracked job's recipient hashes, so a receipt can be checked without the sender's record. */
+export function recipientsKey(notificationId: string, bucket: number) {
   return {
-    pk: notificationPk(notificationId),
-    sk: `${progressPrefix(part, attempt)}${String(chunk).padStart(6, '0')}`,
+    pk: trackingShardPk(notificationId, bucket % TRACKING_SHARDS),
+    sk: `${RECIPIENTS_PREFIX}${String(bucket).padStart(4, '0')}`,
   };
 }
 
@@ -35,13 +83,6 @@ export const IDEMPOTENCY_WINDOW_DAYS = 7;
 export function requestKey(notificationId: string) {
   return { pk: notificationPk(notificationId), sk: 'request' };
 }
-
-/** A recipient device's tracking record (only for `track.receipts`). */
-export function deliveryKey(notificationId: string, token: string) {
-  return { pk: notificationPk(notificationId), sk: `device#${token}` };
-}
-
-export const DELIVERY_PREFIX = 'device#';
 
 /** The APNs provider token the whole fleet shares for one key (see the gateway's provider-token module). */
 export function providerTokenKey(keyName: string) {

@@ -1,11 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
+import { type ChunkTracking, trackingExpiry } from '../../domain/tracking';
+import { batchGetAll } from './batch-get';
 import {
   IDEMPOTENCY_WINDOW_DAYS,
   NOTIFICATIONS_TABLE,
-  notificationPk,
   PROGRESS_TTL_DAYS,
   progressKey,
   progressPrefix,
@@ -15,40 +16,41 @@ import {
 /**
  * The chunks of one part of a job already completed at this attempt. SQS delivers at
  * least once and the DLQ can be redriven: these let a repeated job skip what it did.
+ * The chunk records are spread over shards, so they are read by key.
  */
 export async function completedChunks(
   notificationId: string,
   part: string,
   attempt: number,
+  chunks: number,
 ): Promise<Set<number>> {
-  const prefix = progressPrefix(part, attempt);
-  const pages = paginateQuery(
-    { client: dynamo },
-    {
-      TableName: config.notificationsTableName,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: {
-        '#pk': NOTIFICATIONS_TABLE.partitionKey,
-        '#sk': NOTIFICATIONS_TABLE.sortKey,
-      },
-      ExpressionAttributeValues: { ':pk': notificationPk(notificationId), ':prefix': prefix },
-      ProjectionExpression: '#sk, completedAt',
-    },
+  const keys = Array.from({ length: chunks }, (_, chunk) =>
+    progressKey(notificationId, part, attempt, chunk),
   );
+  const items = await batchGetAll(config.notificationsTableName, keys, {
+    expression: '#sk, completedAt',
+    names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
+  });
+  const prefix = progressPrefix(part, attempt);
   const done = new Set<number>();
-  for await (const page of pages) {
-    for (const item of page.Items ?? []) {
-      if (item.completedAt !== undefined) done.add(Number(String(item.sk).slice(prefix.length)));
-    }
+  for (const item of items) {
+    if (item.completedAt !== undefined) done.add(Number(String(item.sk).slice(prefix.length)));
   }
   return done;
 }
 
 /**
- * Claims a chunk for this invocation for `leaseMs`: false when it is completed or
- * another invocation (a concurrent duplicate delivery of the same message) holds
- * it. The lease is shorter than the queue's visibility timeout, so a crashed
- * invocation's chunks are free again when SQS redelivers its message.
+ * What claiming a chunk found: `claimed` — this invocation holds it now;
+ * `completed` — an earlier delivery finished it; `held` — another invocation holds
+ * an unexpired lease and has not finished (a concurrent duplicate delivery, or one
+ * that crashed: only the lease's end tells them apart).
+ */
+export type ChunkClaim = 'claimed' | 'completed' | 'held';
+
+/**
+ * Claims a chunk for this invocation for `leaseMs`. The lease is shorter than the
+ * queue's visibility timeout, so a crashed invocation's chunks are free again when
+ * SQS redelivers its message.
  */
 export async function claimChunk(
   notificationId: string,
@@ -57,28 +59,37 @@ export async function claimChunk(
   chunk: number,
   leaseMs: number,
   now = new Date(),
-): Promise<boolean> {
+): Promise<ChunkClaim> {
+  const key = progressKey(notificationId, part, attempt, chunk);
   try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: config.notificationsTableName,
-        Key: progressKey(notificationId, part, attempt, chunk),
-        UpdateExpression: 'SET claimedUntil = :until, #ttl = :ttl',
-        ConditionExpression:
-          'attribute_not_exists(completedAt) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
-        ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
-        ExpressionAttributeValues: {
-          ':until': now.getTime() + leaseMs,
-          ':now': now.getTime(),
-          ':ttl': progressExpiry(now),
-        },
-      }),
-    );
-    return true;
+    const claim = new UpdateCommand({
+      TableName: config.notificationsTableName,
+      Key: key,
+      UpdateExpression: 'SET claimedUntil = :until, #ttl = :ttl',
+      ConditionExpression:
+        'attribute_not_exists(completedAt) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
+      ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
+      ExpressionAttributeValues: {
+        ':until': now.getTime() + leaseMs,
+        ':now': now.getTime(),
+        ':ttl': progressExpiry(now),
+      },
+    });
+    await patientlyThrottled(() => dynamo.send(claim));
+    return 'claimed';
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+  // Which condition failed (the embedded DynamoDB has no ReturnValuesOnConditionCheckFailure).
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.notificationsTableName,
+      Key: key,
+      ConsistentRead: true,
+      ProjectionExpression: 'completedAt',
+    }),
+  );
+  return Item?.completedAt === undefined ? 'held' : 'completed';
 }
 
 /**
@@ -105,23 +116,89 @@ export async function releaseChunk(
   }
 }
 
-/** Records that every device of a chunk ended accepted, pruned, re-queued or dead-lettered. */
+/** What a completed chunk records besides its completion (tracked jobs only). */
+export interface ChunkRecord {
+  /** Chunks of the part at this attempt, so a reader can tell a part still in progress. */
+  chunks: number;
+  tracking?: ChunkTracking;
+  round?: number;
+}
+
+/**
+ * Records that every device of a chunk ended accepted, pruned, re-queued or
+ * dead-lettered — with each device's outcome when the job is tracked: one write
+ * per chunk, on the chunk's own shard. The sends already happened, so a throttled
+ * write is retried patiently rather than failing the chunk (which would send it again).
+ */
 export async function markChunkCompleted(
   notificationId: string,
   part: string,
   attempt: number,
   chunk: number,
+  record: ChunkRecord,
   now = new Date(),
 ): Promise<void> {
-  await dynamo.send(
-    new UpdateCommand({
-      TableName: config.notificationsTableName,
-      Key: progressKey(notificationId, part, attempt, chunk),
-      UpdateExpression: 'SET completedAt = :now, #ttl = :ttl REMOVE claimedUntil',
-      ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
-      ExpressionAttributeValues: { ':now': now.toISOString(), ':ttl': progressExpiry(now) },
-    }),
-  );
+  const { tracking, round, chunks } = record;
+  const sets = ['completedAt = :now', '#ttl = :ttl', '#chunks = :chunks'];
+  const values: Record<string, unknown> = {
+    ':now': now.toISOString(),
+    // Tracked outcomes live as long as tracking data; both outlive the DLQ's retention.
+    ':ttl': tracking === undefined ? progressExpiry(now) : trackingExpiry(now),
+    ':chunks': chunks,
+  };
+  if (tracking !== undefined) {
+    sets.push('#outcomes = :outcomes', '#users = :users', '#reasons = :reasons');
+    Object.assign(values, {
+      ':outcomes': tracking.outcomes,
+      ':users': tracking.users,
+      ':reasons': tracking.reasons,
+    });
+  }
+  if (round !== undefined) {
+    sets.push('#round = :round');
+    values[':round'] = round;
+  }
+  const command = new UpdateCommand({
+    TableName: config.notificationsTableName,
+    Key: progressKey(notificationId, part, attempt, chunk),
+    UpdateExpression: `SET ${sets.join(', ')} REMOVE claimedUntil`,
+    ExpressionAttributeNames: {
+      '#ttl': NOTIFICATIONS_TABLE.ttlAttribute,
+      '#chunks': 'chunks',
+      ...(tracking === undefined
+        ? {}
+        : { '#outcomes': 'outcomes', '#users': 'users', '#reasons': 'reasons' }),
+      ...(round === undefined ? {} : { '#round': 'round' }),
+    },
+    ExpressionAttributeValues: values,
+  });
+  await patientlyThrottled(() => dynamo.send(command));
+}
+
+/** Throttled progress writes are tried again for this long (beyond the SDK's own retries). */
+const THROTTLING_PATIENCE_MS = 60_000;
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+/**
+ * Runs a progress write, waiting out throttling with a growing, jittered pause.
+ * A chunk's claim or completion failing on throttling would fail its message — and a
+ * failed completion would send the chunk again — so a busy partition only slows it down.
+ */
+async function patientlyThrottled<T>(write: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + THROTTLING_PATIENCE_MS;
+  for (let retry = 0; ; retry++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!THROTTLING.has((error as Error).name) || Date.now() > giveUpAt) throw error;
+      const pause = Math.min(2_000, 50 * 2 ** retry) * (0.5 + Math.random() / 2);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
 
 function progressExpiry(now: Date): number {
@@ -137,6 +214,8 @@ export interface SendRequestRecord {
   createdAt: string;
   /** The job's fingerprint: a repeat must ask for exactly the same (absent on records from before it existed). */
   jobFingerprint?: string;
+  /** Tracked jobs: who may acknowledge (see saveRecipients), without the sender's records. */
+  receipts?: { appId: string; to: 'users' | 'tokens'; buckets: number };
 }
 
 /**

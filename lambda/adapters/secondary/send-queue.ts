@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../../clients';
 import { config } from '../../config';
+import { retryUnprocessed } from './retry-unprocessed';
 
 export interface OutgoingMessage {
   /** A JSON text; it is put on the queue as ASCII JSON (see asciiJson). */
@@ -35,23 +36,24 @@ export async function enqueue(
   queueUrl = config.sendQueueUrl,
 ): Promise<void> {
   for (const entries of batchesOf(messages)) {
-    let batch = entries;
-    for (let round = 0; batch.length > 0; round++) {
-      if (round === 4) throw new Error(`SQS refused ${batch.length} messages four times`);
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-      const result = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map(({ id, body, delaySeconds }) => ({
-            Id: id,
-            MessageBody: body,
-            ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}),
-          })),
-        }),
-      );
-      const failed = new Set((result.Failed ?? []).map((entry) => entry.Id));
-      batch = batch.filter(({ id }) => failed.has(id));
-    }
+    await retryUnprocessed(
+      entries,
+      async (batch) => {
+        const result = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.map(({ id, body, delaySeconds }) => ({
+              Id: id,
+              MessageBody: body,
+              ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}),
+            })),
+          }),
+        );
+        const failed = new Set((result.Failed ?? []).map((entry) => entry.Id));
+        return batch.filter(({ id }) => failed.has(id));
+      },
+      { attempts: 4, firstPauseMs: 50, failure: (undone) => `SQS refused ${undone} messages four times` },
+    );
   }
 }
 

@@ -1,80 +1,31 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
-import { NotFoundError } from '../../domain/errors';
 import {
-  type DeliveryStatus,
+  type ChunkTracking,
   type DeviceDelivery,
+  decodeChunkTracking,
+  mergeDeliveries,
+  type Receipt,
   type ReceiptEvent,
+  type RecordedChunk,
   trackingExpiry,
 } from '../../domain/tracking';
 import { batchGetAll } from './batch-get';
-import { DELIVERY_PREFIX, deliveryKey, NOTIFICATIONS_TABLE, notificationPk } from './notifications-keys';
-
-const FORWARD_FROM: Record<DeliveryStatus, DeliveryStatus[]> = {
-  queued: ['queued'],
-  accepted: ['queued', 'accepted'],
-  received: ['queued', 'accepted', 'received'],
-  opened: ['queued', 'accepted', 'received', 'opened'],
-  pruned: ['queued', 'accepted'],
-  failed: ['queued', 'accepted'],
-};
+import {
+  NOTIFICATIONS_TABLE,
+  PROGRESS_PREFIX,
+  RECEIPT_PREFIX,
+  receiptKey,
+  recipientsKey,
+  trackingShardPks,
+} from './notifications-keys';
 
 /**
- * Records what happened to one recipient device. Statuses only move forward, so
- * an app's receipt that raced ahead of the sender's own write is never undone:
- * when the status may not move, the other fields are still recorded.
- */
-export async function recordDelivery(
-  notificationId: string,
-  delivery: Omit<DeviceDelivery, 'updatedAt'>,
-  now = new Date(),
-): Promise<void> {
-  const { token, status, ...fields } = delivery;
-  const names: Record<string, string> = { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute };
-  const values: Record<string, unknown> = { ':now': now.toISOString(), ':ttl': trackingExpiry(now) };
-  const sets = ['updatedAt = :now', '#ttl = :ttl'];
-  for (const [name, value] of Object.entries({ token, ...fields })) {
-    if (value === undefined) continue;
-    // Attribute names go through placeholders: `token` is a DynamoDB reserved word.
-    sets.push(`#${name} = :${name}`);
-    names[`#${name}`] = name;
-    values[`:${name}`] = value;
-  }
-  const key = { TableName: config.notificationsTableName, Key: deliveryKey(notificationId, token) };
-  const allowed = FORWARD_FROM[status];
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        ...key,
-        UpdateExpression: `SET ${[...sets, '#status = :status'].join(', ')}`,
-        ConditionExpression: `attribute_not_exists(#status) OR #status IN (${allowed.map((_, i) => `:from${i}`).join(', ')})`,
-        ExpressionAttributeNames: { ...names, '#status': 'status' },
-        ExpressionAttributeValues: {
-          ...values,
-          ':status': status,
-          ...Object.fromEntries(allowed.map((from, i) => [`:from${i}`, from])),
-        },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    await dynamo.send(
-      new UpdateCommand({
-        ...key,
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-  }
-}
-
-/**
- * An app's receipt: only for a device of the caller that was a recipient of this
- * tracked notification (else NotFound, the same for every other case). Repeats are
- * idempotent; `opened` after `received` upgrades, `received` after `opened` keeps it.
+ * An app's receipt: one small item of its own (on the device's shard), whenever it
+ * arrives — also before the sender recorded the APNs answer. Repeats are
+ * idempotent; `opened` keeps the first `receivedAt`. One write.
  */
 export async function recordReceipt(
   notificationId: string,
@@ -83,82 +34,184 @@ export async function recordReceipt(
   event: ReceiptEvent,
   now = new Date(),
 ): Promise<void> {
-  const stamp = event === 'opened' ? 'openedAt = if_not_exists(openedAt, :now), ' : '';
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: config.notificationsTableName,
-        Key: deliveryKey(notificationId, token),
-        UpdateExpression: `SET ${stamp}receivedAt = if_not_exists(receivedAt, :now), #status = :status, updatedAt = :now, #ttl = :ttl`,
-        ConditionExpression: `attribute_exists(pk) AND userId = :userId AND #status IN (${event === 'opened' ? ':queued, :accepted, :received, :opened' : ':queued, :accepted, :received'})`,
-        ExpressionAttributeNames: { '#status': 'status', '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
-        ExpressionAttributeValues: {
-          ':now': now.toISOString(),
-          ':ttl': trackingExpiry(now),
-          ':status': event,
-          ':userId': userId,
-          ':queued': 'queued',
-          ':accepted': 'accepted',
-          ':received': 'received',
-          ...(event === 'opened' ? { ':opened': 'opened' } : {}),
-        },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const current = await findDelivery(notificationId, token);
-    // A `received` after `opened` is a repeat, not an error.
-    if (current?.userId === userId && current.status === 'opened') return;
-    throw new NotFoundError(
-      'ReceiptNotFound',
-      'No tracked notification with this id was sent to this device of yours (or it was pruned).',
-    );
-  }
-}
-
-export async function findDelivery(
-  notificationId: string,
-  token: string,
-): Promise<DeviceDelivery | undefined> {
-  const { Item } = await dynamo.send(
-    new GetCommand({
+  const stamp = event === 'opened' ? ', openedAt = if_not_exists(openedAt, :now)' : '';
+  await dynamo.send(
+    new UpdateCommand({
       TableName: config.notificationsTableName,
-      Key: deliveryKey(notificationId, token),
-      ConsistentRead: true,
+      Key: receiptKey(notificationId, token),
+      UpdateExpression: `SET userId = :userId, receivedAt = if_not_exists(receivedAt, :now)${stamp}, #ttl = :ttl`,
+      ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
+      ExpressionAttributeValues: {
+        ':userId': userId,
+        ':now': now.toISOString(),
+        ':ttl': trackingExpiry(now),
+      },
     }),
   );
-  return Item as DeviceDelivery | undefined;
 }
 
-/** Every tracked device of a notification. */
-export async function listDeliveries(notificationId: string): Promise<DeviceDelivery[]> {
-  const pages = paginateQuery(
-    { client: dynamo },
-    {
-      TableName: config.notificationsTableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': notificationPk(notificationId), ':prefix': DELIVERY_PREFIX },
-    },
-  );
-  const deliveries: DeviceDelivery[] = [];
-  for await (const page of pages) {
-    for (const item of page.Items ?? []) {
-      const { pk: _pk, sk: _sk, expiresAt: _ttl, ...delivery } = item;
-      deliveries.push(delivery as DeviceDelivery);
-    }
-  }
-  return deliveries;
-}
-
-/** The current statuses of some recipient devices (absent ones are simply missing). */
-export async function deliveryStatuses(
+/** The tokens among `tokens` that the app has acknowledged (a receipt exists). */
+export async function acknowledgedTokens(
   notificationId: string,
   tokens: readonly string[],
-): Promise<Map<string, DeliveryStatus>> {
+): Promise<Set<string>> {
   const items = await batchGetAll(
     config.notificationsTableName,
-    tokens.map((token) => deliveryKey(notificationId, token)),
-    { expression: '#token, #status', names: { '#token': 'token', '#status': 'status' } },
+    tokens.map((token) => receiptKey(notificationId, token)),
+    { expression: '#sk', names: { '#sk': NOTIFICATIONS_TABLE.sortKey } },
   );
-  return new Map(items.map((item) => [String(item.token), item.status as DeliveryStatus]));
+  return new Set(items.map((item) => String(item.sk).slice(RECEIPT_PREFIX.length)));
+}
+
+/** A chunk's progress as read back from its record. */
+export interface ChunkProgress {
+  part: string;
+  attempt: number;
+  chunk: number;
+  completed: boolean;
+  /** Chunks of its part at this attempt (recorded at completion). */
+  chunks?: number;
+}
+
+export interface NotificationTracking {
+  chunks: RecordedChunk[];
+  receipts: Receipt[];
+  progress: ChunkProgress[];
+}
+
+/**
+ * Everything recorded about a notification: one paginated Query per shard (at
+ * most TRACKING_SHARDS × 0.5 RCU for a small one; ~50 bytes per device beyond).
+ */
+export async function readTracking(notificationId: string): Promise<NotificationTracking> {
+  const tracking: NotificationTracking = { chunks: [], receipts: [], progress: [] };
+  await Promise.all(
+    trackingShardPks(notificationId).map(async (pk) => {
+      const pages = paginateQuery(
+        { client: dynamo },
+        {
+          TableName: config.notificationsTableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': NOTIFICATIONS_TABLE.partitionKey },
+          ExpressionAttributeValues: { ':pk': pk },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) addRecord(tracking, item);
+      }
+    }),
+  );
+  return tracking;
+}
+
+function addRecord(tracking: NotificationTracking, item: Record<string, unknown>): void {
+  const sk = String(item.sk);
+  if (sk.startsWith(RECEIPT_PREFIX)) {
+    tracking.receipts.push({
+      token: sk.slice(RECEIPT_PREFIX.length),
+      userId: String(item.userId),
+      receivedAt: String(item.receivedAt),
+      ...(typeof item.openedAt === 'string' ? { openedAt: item.openedAt } : {}),
+    });
+    return;
+  }
+  if (!sk.startsWith(PROGRESS_PREFIX)) return;
+  // progress#<part>#<attempt>#<chunk>; a part name never holds '#'.
+  const [, part = '', attempt = '0', chunk = '0'] = sk.split('#');
+  const completed = item.completedAt !== undefined;
+  tracking.progress.push({
+    part,
+    attempt: Number(attempt),
+    chunk: Number(chunk),
+    completed,
+    ...(typeof item.chunks === 'number' ? { chunks: item.chunks } : {}),
+  });
+  if (completed && typeof item.outcomes === 'string') {
+    tracking.chunks.push({
+      at: String(item.completedAt),
+      ...(typeof item.round === 'number' ? { round: item.round } : {}),
+      outcomes: decodeChunkTracking(item as unknown as ChunkTracking),
+    });
+  }
+}
+
+/** Every tracked device of a notification, one status each. */
+export async function listDeliveries(notificationId: string): Promise<DeviceDelivery[]> {
+  const { chunks, receipts } = await readTracking(notificationId);
+  return mergeDeliveries(chunks, receipts);
+}
+
+/** Recipient hashes per bucket: a bucket item stays a few KB, so checking a receipt reads one small item. */
+const RECIPIENTS_PER_BUCKET = 500;
+/** Hex digits of a recipient's hash: 48 bits, so a stranger matches by chance about once in 10^14 / recipients. */
+const RECIPIENT_HASH_DIGITS = 12;
+
+function recipientHash(notificationId: string, recipient: string): string {
+  return createHash('sha256')
+    .update(`${notificationId}\n${recipient}`)
+    .digest('hex')
+    .slice(0, RECIPIENT_HASH_DIGITS);
+}
+
+function bucketOf(hash: string, buckets: number): number {
+  return Number.parseInt(hash.slice(0, 8), 16) % buckets;
+}
+
+export function recipientBuckets(recipients: number): number {
+  return Math.max(1, Math.ceil(recipients / RECIPIENTS_PER_BUCKET));
+}
+
+/**
+ * Stores who a tracked job is for (user ids or tokens, hashed), so that a receipt
+ * can be checked before the sender has recorded anything. ~13 bytes per recipient.
+ */
+export async function saveRecipients(
+  notificationId: string,
+  recipients: readonly string[],
+  now = new Date(),
+): Promise<void> {
+  const buckets = recipientBuckets(recipients.length);
+  const hashes = Array.from({ length: buckets }, () => [] as string[]);
+  for (const recipient of new Set(recipients)) {
+    const hash = recipientHash(notificationId, recipient);
+    hashes[bucketOf(hash, buckets)]?.push(hash);
+  }
+  const expiry = trackingExpiry(now);
+  for (let start = 0; start < buckets; start += 16) {
+    await Promise.all(
+      hashes.slice(start, start + 16).map((list, i) =>
+        dynamo.send(
+          new PutCommand({
+            TableName: config.notificationsTableName,
+            Item: {
+              ...recipientsKey(notificationId, start + i),
+              hashes: list.sort().join(''),
+              [NOTIFICATIONS_TABLE.ttlAttribute]: expiry,
+            },
+          }),
+        ),
+      ),
+    );
+  }
+}
+
+/** Whether `recipient` is one of the job's recipients (see saveRecipients). */
+export async function isRecipient(
+  notificationId: string,
+  buckets: number,
+  recipient: string,
+): Promise<boolean> {
+  const hash = recipientHash(notificationId, recipient);
+  const { Item: item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.notificationsTableName,
+      Key: recipientsKey(notificationId, bucketOf(hash, buckets)),
+      ProjectionExpression: 'hashes',
+    }),
+  );
+  const stored = typeof item?.hashes === 'string' ? item.hashes : '';
+  for (let at = 0; at < stored.length; at += RECIPIENT_HASH_DIGITS) {
+    if (stored.slice(at, at + RECIPIENT_HASH_DIGITS) === hash) return true;
+  }
+  return false;
 }

@@ -1,10 +1,15 @@
-import { completedChunks } from '../../adapters/secondary/notifications-table';
+import { completedChunks, takeNotificationId } from '../../adapters/secondary/notifications-table';
 import { enqueue } from '../../adapters/secondary/send-queue';
-import { deliveryStatuses } from '../../adapters/secondary/tracking-table';
+import {
+  acknowledgedTokens,
+  recipientBuckets,
+  saveRecipients,
+} from '../../adapters/secondary/tracking-table';
 import { type AppConfig, findApp } from '../../config';
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
 import { JobFailedError, PushgateError } from '../../domain/errors';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
+import { jobFingerprint } from '../../domain/send-job';
 import { type DeliveryTally, type DeviceTarget, partsOf, type Work } from '../../domain/work';
 import { logger } from '../../observability';
 
@@ -31,6 +36,8 @@ export interface Delivery {
 /**
  * Step 1, plan: what this message asks to send, and what is left of it.
  * - Unknown app or a payload APNs would refuse → JobFailedError (the job goes to the DLQ).
+ * - A tracked job published straight to the queue is recorded as the API records
+ *   its requests (id, fingerprint, who may acknowledge), so receipts work for it too.
  * - A first delivery naming more users or tokens than one invocation should handle is
  *   split into parts, enqueued as follow-up work: nothing to send here (undefined).
  * - A re-push round not yet due is sent on with the rest of its delay; a due one keeps
@@ -50,6 +57,7 @@ export async function planDelivery(received: Work, tally: DeliveryTally): Promis
     if (error instanceof PushgateError) throw new JobFailedError(error.code, error.message);
     throw error;
   }
+  if (work.published && job.track?.receipts && work.devices === undefined) await recordPublishedJob(work);
   if (work.devices === undefined && (await splitIntoParts(work))) return undefined;
   // Retries within a re-push round (attempt > 0) go to their devices as they are.
   if (work.repush !== undefined && work.attempt === 0) {
@@ -58,7 +66,7 @@ export async function planDelivery(received: Work, tally: DeliveryTally): Promis
     work = due;
   }
   const chunks = chunksOf(work);
-  const done = await completedChunks(job.notificationId, work.part, work.attempt);
+  const done = await completedChunks(job.notificationId, work.part, work.attempt, chunks.length);
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
   return { work, app, request, tally, chunks, pending };
 }
@@ -85,8 +93,8 @@ async function splitIntoParts(work: Work): Promise<boolean> {
 }
 
 /**
- * A re-push round that is due: its devices that are still only `accepted` (no
- * receipt). Not yet due: the message is sent on again with the rest of the delay
+ * A re-push round that is due: its devices (all accepted by APNs in the round
+ * before) that have no receipt. Not yet due: the message is sent on again with the rest of the delay
  * (SQS delays at most 15 minutes) and undefined is returned.
  */
 async function dueRepush(work: Work): Promise<Work | undefined> {
@@ -99,9 +107,38 @@ async function dueRepush(work: Work): Promise<Work | undefined> {
     return undefined;
   }
   const devices = work.devices ?? [];
-  const statuses = await deliveryStatuses(
+  const acknowledged = await acknowledgedTokens(
     work.job.notificationId,
     devices.map((d) => d.token),
   );
-  return { ...work, devices: devices.filter((d) => statuses.get(d.token) === 'accepted') };
+  return { ...work, devices: devices.filter((d) => !acknowledged.has(d.token)) };
+}
+
+/**
+ * Records a tracked job that did not come through the API: its id (taken as the API
+ * takes it, so a later POST with the same id is a repeat or a conflict) and its
+ * recipients' hashes, before anything is sent. Repeats are harmless.
+ */
+async function recordPublishedJob(work: Work): Promise<void> {
+  const { job } = work;
+  const recipients =
+    'userIds' in job.to ? job.to.userIds : 'tokens' in job.to ? job.to.tokens : job.to.activityIds;
+  const parts = partsOf(job).length;
+  await takeNotificationId({
+    notificationId: job.notificationId,
+    answer: {
+      notificationId: job.notificationId,
+      recipients: 'userIds' in job.to ? { users: recipients.length } : { tokens: recipients.length },
+      jobs: parts,
+    },
+    status: 'enqueued',
+    createdAt: new Date().toISOString(),
+    jobFingerprint: jobFingerprint(job),
+    receipts: {
+      appId: job.appId,
+      to: 'userIds' in job.to ? 'users' : 'tokens',
+      buckets: recipientBuckets(recipients.length),
+    },
+  });
+  await saveRecipients(job.notificationId, recipients);
 }

@@ -6,14 +6,15 @@ import { DEFAULT_MAX_REPUSHES } from '../../domain/tracking';
 import { type DeviceTarget, repushPartName, retryPartName, type Work } from '../../domain/work';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
-import { type Retry, track } from './settle';
+import type { Settled } from './settle';
 
 /**
  * Step 5, requeue: exactly the devices of a chunk that need a retry go back on the
  * send queue as one message, with a growing delay (at least the longest
  * `retry-after`); after the last attempt they are dead-lettered with their reasons.
  */
-export async function requeueRetries(delivery: Delivery, chunk: number, retries: Retry[]): Promise<void> {
+export async function requeueRetries(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
+  const { retries } = settled;
   if (retries.length === 0) return;
   const { work, tally } = delivery;
   const attempt = work.attempt + 1;
@@ -33,9 +34,13 @@ export async function requeueRetries(delivery: Delivery, chunk: number, retries:
       'RetriesExhausted',
       `${retries.length} devices still failing: ${summary}`,
     );
-    for (const r of retries) {
-      tally.add('deadLettered', r.reason);
-      await track(delivery, r.device, 'failed', { reason: `${r.reason} (retries exhausted)` });
+    const reasons = new Map(retries.map((r) => [r.device.token, r.reason]));
+    for (const r of retries) tally.add('deadLettered', r.reason);
+    for (const outcome of settled.outcomes) {
+      const reason = reasons.get(outcome.token);
+      if (reason === undefined) continue;
+      outcome.status = 'failed';
+      outcome.reason = `${reason} (retries exhausted)`;
     }
     logger.error('dead-lettered devices after the last attempt', {
       notificationId: work.job.notificationId,

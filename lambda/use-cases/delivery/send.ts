@@ -1,6 +1,6 @@
 import { apnsEndpoint, loadCredentials } from '../../adapters/secondary/apns/apns-credentials';
 import { type ApnsConnection, apnsConnection } from '../../adapters/secondary/apns/apns-gateway';
-import { correctDeviceEnvironment, findDevices, listDevices } from '../../adapters/secondary/devices-table';
+import { correctDeviceEnvironment } from '../../adapters/secondary/devices-table';
 import { correctLiveActivityEnvironment } from '../../adapters/secondary/live-activity-tokens-table';
 import { config } from '../../config';
 import {
@@ -14,28 +14,17 @@ import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/devi
 import { JobFailedError } from '../../domain/errors';
 import type { DeviceTarget } from '../../domain/work';
 import { mapConcurrent } from './concurrency';
-import type { Chunk, Delivery } from './plan';
+import type { Delivery } from './plan';
 
-/** Parallel DynamoDB queries when resolving users to devices. */
-const QUERY_CONCURRENCY = 16;
+/**
+ * The longest chain of APNs request timeouts one chunk can wait through: the first
+ * send, its immediate retry (ExpiredProviderToken), then the other environment
+ * (both environments at once) with its own immediate retry.
+ */
+export const APNS_TIMEOUTS_PER_CHUNK = 4;
 
-/** The devices a chunk reaches: its users' devices of this app, or its tokens that are registered for it. */
-export async function resolveDevices(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
-  const { appId } = delivery.work.job;
-  if ('devices' in chunk) return chunk.devices;
-  // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
-  if ('activities' in chunk) return [];
-  if ('users' in chunk) {
-    const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
-      listDevices(userId, appId),
-    );
-    return perUser.flat().map(({ token, userId, environment }) => ({ token, userId, appId, environment }));
-  }
-  const found = (await findDevices(chunk.tokens)).filter((device) => device.appId === appId);
-  const unregistered = chunk.tokens.length - found.length;
-  if (unregistered > 0) delivery.tally.add('unregistered', 'NotRegisteredForApp', unregistered);
-  return found.map(({ token, userId, environment }) => ({ token, userId, appId, environment }));
-}
+/** Parallel DynamoDB writes when correcting environments. */
+const WRITE_CONCURRENCY = 16;
 
 /**
  * Step 3, send: the request to every device over the warm session of its
@@ -111,13 +100,13 @@ async function tryOtherEnvironment(
     list.push(i);
     elsewhere.set(other, list);
   });
-  for (const [environment, indexes] of elsewhere) {
+  await mapConcurrent([...elsewhere], 2, async ([environment, indexes]) => {
     const answers = await send(
       delivery,
       environment,
       indexes.map((i) => devices[i] as DeviceTarget),
     );
-    await mapConcurrent(indexes, QUERY_CONCURRENCY, async (deviceIndex, j) => {
+    await mapConcurrent(indexes, WRITE_CONCURRENCY, async (deviceIndex, j) => {
       const there = classifyApnsAnswer(answers[j] as RawApnsAnswer);
       const device = devices[deviceIndex] as DeviceTarget;
       if (there.kind === 'accepted') {
@@ -132,7 +121,7 @@ async function tryOtherEnvironment(
         outcomes[deviceIndex] = there;
       }
     });
-  }
+  });
 }
 
 async function connectionFor(delivery: Delivery, environment: ApnsEnvironment): Promise<ApnsConnection> {

@@ -1,9 +1,9 @@
 import { pruneDevice } from '../../adapters/secondary/devices-table';
 import { pruneLiveActivityToken } from '../../adapters/secondary/live-activity-tokens-table';
-import { recordDelivery } from '../../adapters/secondary/tracking-table';
+import { markChunkCompleted } from '../../adapters/secondary/notifications-table';
 import type { ApnsOutcome } from '../../domain/apns-outcome';
 import { tokenHash } from '../../domain/device-token';
-import type { DeliveryStatus } from '../../domain/tracking';
+import { type ChunkOutcome, encodeChunkTracking, type SenderStatus } from '../../domain/tracking';
 import type { DeviceTarget } from '../../domain/work';
 import { logger } from '../../observability';
 import { mapConcurrent } from './concurrency';
@@ -21,21 +21,22 @@ export interface Retry {
 export interface Settled {
   accepted: DeviceTarget[];
   retries: Retry[];
+  /** Each device's outcome in this chunk, recorded with the chunk's completion when the job is tracked. */
+  outcomes: ChunkOutcome[];
 }
 
 /**
  * Step 4, settle: each device ends in its outcome, counted once — accepted; pruned
  * (an invalid token; a 410 only if the token was not registered again after APNs's
  * timestamp, otherwise kept); or due for a retry (step 5 re-queues or dead-letters
- * it). With `track.receipts` each outcome is recorded for the device.
- * `sendToDevices` has already stopped the job on a fatal outcome.
+ * it). `sendToDevices` has already stopped the job on a fatal outcome.
  */
 export async function settleOutcomes(
   delivery: Delivery,
   devices: DeviceTarget[],
   outcomes: ApnsOutcome[],
 ): Promise<Settled> {
-  const settled: Settled = { accepted: [], retries: [] };
+  const settled: Settled = { accepted: [], retries: [], outcomes: [] };
   await mapConcurrent(devices, WRITE_CONCURRENCY, (device, i) =>
     settleOne(delivery, device, outcomes[i] as ApnsOutcome, settled),
   );
@@ -49,22 +50,24 @@ async function settleOne(
   settled: Settled,
 ): Promise<void> {
   const { tally } = delivery;
+  const record = (status: SenderStatus, reason?: string) =>
+    settled.outcomes.push({
+      token: device.token,
+      userId: device.userId,
+      status,
+      ...(reason === undefined ? {} : { reason }),
+    });
   switch (outcome.kind) {
     case 'accepted':
       tally.add('accepted');
       settled.accepted.push(device);
-      await track(
-        delivery,
-        device,
-        'accepted',
-        outcome.apnsId === undefined ? {} : { apnsId: outcome.apnsId },
-      );
+      record('accepted');
       return;
     case 'invalid-token': {
       const since = outcome.timestamp === undefined ? undefined : new Date(outcome.timestamp);
       const pruned = await (device.liveActivity ? pruneLiveActivityToken : pruneDevice)(device, since);
       tally.add(pruned ? 'pruned' : 'kept', outcome.reason);
-      await track(delivery, device, pruned ? 'pruned' : 'failed', { reason: outcome.reason });
+      record(pruned ? 'pruned' : 'failed', outcome.reason);
       logger.info(pruned ? 'pruned invalid token' : 'kept token re-registered after APNs invalidated it', {
         token: tokenHash(device.token),
         reason: outcome.reason,
@@ -72,7 +75,7 @@ async function settleOne(
       return;
     }
     case 'retryable':
-      await track(delivery, device, 'queued', { reason: outcome.reason });
+      record('queued', outcome.reason);
       settled.retries.push({
         device,
         reason: outcome.reason,
@@ -86,26 +89,16 @@ async function settleOne(
   }
 }
 
-/** Records a device's outcome when the job is tracked (`track.receipts`); nothing otherwise. */
-export async function track(
-  delivery: Delivery,
-  device: DeviceTarget,
-  status: DeliveryStatus,
-  fields: { apnsId?: string; reason?: string } = {},
-): Promise<void> {
+/**
+ * Marks the chunk completed; for a tracked job (`track.receipts`) the same single
+ * write holds every device's outcome, compactly (see encodeChunkTracking).
+ */
+export async function completeChunk(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
   const { work } = delivery;
-  if (!work.job.track?.receipts) return;
-  const now = new Date();
-  await recordDelivery(
-    work.job.notificationId,
-    {
-      token: device.token,
-      userId: device.userId,
-      status,
-      ...fields,
-      ...(status === 'accepted' ? { acceptedAt: now.toISOString() } : {}),
-      ...(work.repush === undefined ? {} : { repushes: work.repush.round }),
-    },
-    now,
-  );
+  const tracked = work.job.track?.receipts === true;
+  await markChunkCompleted(work.job.notificationId, work.part, work.attempt, chunk, {
+    chunks: delivery.chunks.length,
+    ...(tracked ? { tracking: encodeChunkTracking(settled.outcomes) } : {}),
+    ...(tracked && work.repush !== undefined ? { round: work.repush.round } : {}),
+  });
 }

@@ -73,6 +73,7 @@ export function parseJsonBody<Schema extends z.ZodMiniType>(
   event: APIGatewayProxyEventV2,
   schema: Schema,
   maxBytes: number,
+  tooLargeHint?: string,
 ): z.output<Schema> {
   if (event.body === undefined || event.body === '') {
     throw new InvalidRequestError('The request needs a JSON body.', 'MissingBody');
@@ -80,7 +81,7 @@ export function parseJsonBody<Schema extends z.ZodMiniType>(
   const contentType = event.headers?.['content-type'];
   if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text) > maxBytes) throw new RequestTooLargeError(maxBytes);
+  if (Buffer.byteLength(text) > maxBytes) throw new RequestTooLargeError(maxBytes, tooLargeHint);
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -13,7 +13,8 @@ const processor = new BatchProcessor(EventType.SQS);
 /**
  * One send-queue message. A job that cannot succeed (bad job, unknown app,
  * oversize payload, APNs credential or request errors) is moved to the DLQ with
- * its reason and counted; any other error fails only this record, so SQS
+ * its reason and counted; any other error — including chunks another invocation
+ * still holds (ChunksHeldElsewhereError) — fails only this record, so SQS
  * redelivers it after the visibility timeout and, past maxReceiveCount, redrives
  * it to the DLQ.
  */

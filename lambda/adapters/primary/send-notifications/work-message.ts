@@ -29,6 +29,7 @@ export function workFromMessage(body: string, messageId: string, sentAt = new Da
       job: withLiveActivityTimestamp(normalizeSendJob(parseWith(sendJobSchema, value), messageId), sentAt),
       part: '0',
       attempt: 0,
+      published: true,
     };
   } catch (error) {
     if (error instanceof PushgateError) throw new JobFailedError('InvalidJob', error.message);

@@ -5,6 +5,7 @@ import '../../../validation';
 import type { AppConfig } from '../../../config';
 import { config } from '../../../config';
 import type { ApnsEnvironment } from '../../../domain/device';
+import { CredentialsUnavailableError } from '../../../domain/errors';
 import { APPLE_ENDPOINTS, type ApnsCredentials, type ApnsEndpoint } from './apns-gateway';
 import { isCredentialsPlaceholder } from './credentials-placeholder';
 
@@ -24,24 +25,11 @@ const credentialsSchema = z.union([
   z.strictObject({ cert: z.string(), key: z.string(), passphrase: z.optional(z.string()) }),
 ]);
 
-/** Says which app, where its credentials were looked for and what is wrong — never any of their content. */
-export class CredentialsUnavailableError extends Error {
-  constructor(
-    readonly appId: string,
-    cause: unknown,
-    source?: string,
-  ) {
-    const where =
-      source === undefined
-        ? 'nowhere (no credentials configured)'
-        : source.startsWith('secretsmanager:')
-          ? `the secret ${source.slice('secretsmanager:'.length)}`
-          : source;
-    super(
-      `APNs credentials of ${appId} could not be loaded from ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
-  }
+/** Where credentials were looked for, in words an operator can act on — never their content. */
+function describeSource(source: string | undefined): string {
+  if (source === undefined) return 'nowhere (no credentials configured)';
+  if (source.startsWith('secretsmanager:')) return `the secret ${source.slice('secretsmanager:'.length)}`;
+  return source;
 }
 
 /** Loaded credentials by source, kept one minute (as the secret cache): a rotated key is picked up. */
@@ -89,7 +77,7 @@ async function readCredentials(app: AppConfig): Promise<ApnsCredentials> {
       ? { kind: 'token', ...credentials }
       : { kind: 'certificate', ...credentials };
   } catch (error) {
-    throw new CredentialsUnavailableError(app.appId, error, source);
+    throw new CredentialsUnavailableError(app.appId, error, describeSource(source));
   }
 }
 

@@ -1,0 +1,141 @@
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
+import { findRoute, invokeRoute } from '../local/http-dispatch';
+import { seedDevices } from '../local/seed-devices';
+import { type LocalStack, startLocalStack } from '../local/stack';
+
+const APP_ID = 'com.example.app';
+
+export interface LatencyResult {
+  chat: { sends: number; p50Ms: number; p95Ms: number; maxMs: number };
+  endToEnd: {
+    devices: number;
+    acceptMs: number;
+    firstPushMs: number;
+    lastPushMs: number;
+    notificationsPerSecond: number;
+    /** Mean wall time of one call, queueing for a socket included. */
+    meanCallMs: { dynamoDb: number; sqs: number };
+    dynamoDbCalls: Record<string, number>;
+  };
+}
+
+async function post(job: unknown): Promise<void> {
+  const route = findRoute('POST', '/v1/notifications');
+  if (route === undefined) throw new Error('no send route');
+  const answer = await invokeRoute(
+    route.route,
+    route.params,
+    {
+      method: 'POST',
+      url: '/v1/notifications',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(job),
+    },
+    { iam: { userArn: 'arn:aws:iam::000000000000:role/bench' } },
+  );
+  if (answer.statusCode !== 202) throw new Error(`send refused: ${answer.body}`);
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for APNs');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/** The chat-like case: one user, one device, POST → the APNs simulator's answer, one send at a time. */
+async function chatLatency(stack: LocalStack, sends: number) {
+  const simulator = stack.simulator;
+  if (simulator === undefined) throw new Error('the bench needs the simulator');
+  await seedDevices(['chat-user'], 1, APP_ID);
+  const times: number[] = [];
+  for (let i = 0; i < sends + 5; i++) {
+    const before = simulator.stats.accepted;
+    const started = performance.now();
+    await post({ appId: APP_ID, to: { userIds: ['chat-user'] }, aps: { alert: `message ${i}` } });
+    await until(() => simulator.stats.accepted > before, 30_000);
+    if (i >= 5) times.push(performance.now() - started); // the first few warm up connections
+  }
+  times.sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return {
+    sends,
+    p50Ms: round(percentile(times, 50)),
+    p95Ms: round(percentile(times, 95)),
+    maxMs: round(times.at(-1) ?? 0),
+  };
+}
+
+/** One request to `devices` devices (2 per user), from the POST to the last APNs answer. */
+async function endToEnd(stack: LocalStack, devices: number) {
+  const simulator = stack.simulator;
+  if (simulator === undefined) throw new Error('the bench needs the simulator');
+  const users = Array.from({ length: devices / 2 }, (_, i) => `e2e-${i}`);
+  await seedDevices(users, 2, APP_ID);
+  const callMs = { dynamoDb: 0, sqs: 0 };
+  const calls = { dynamoDb: 0, sqs: 0 };
+  const dynamoDbCalls: Record<string, number> = {};
+  const timing =
+    (kind: keyof typeof callMs) =>
+    // biome-ignore lint/suspicious/noExplicitAny: SDK middleware signatures are generic over every command
+    (next: any, context: any) =>
+    async (args: unknown) => {
+      const started = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        callMs[kind] += performance.now() - started;
+        calls[kind]++;
+        if (kind === 'dynamoDb') {
+          const name = String(context.commandName);
+          dynamoDbCalls[name] = (dynamoDbCalls[name] ?? 0) + 1;
+        }
+      }
+    };
+  dynamo.middlewareStack.add(timing('dynamoDb'), { step: 'initialize', name: 'benchTiming' });
+  lambdaSqs.middlewareStack.add(timing('sqs'), { step: 'initialize', name: 'benchTiming' });
+  try {
+    const before = simulator.stats.accepted;
+    const started = performance.now();
+    await post({ appId: APP_ID, to: { userIds: users }, aps: { alert: 'to everybody' } });
+    const acceptMs = performance.now() - started;
+    await until(() => simulator.stats.accepted > before, 120_000);
+    const firstPushMs = performance.now() - started;
+    await until(() => simulator.stats.accepted >= before + devices, 900_000);
+    const lastPushMs = performance.now() - started;
+    const round = (ms: number) => Math.round(ms);
+    return {
+      devices,
+      acceptMs: round(acceptMs),
+      firstPushMs: round(firstPushMs),
+      lastPushMs: round(lastPushMs),
+      notificationsPerSecond: Math.round(devices / (lastPushMs / 1000)),
+      meanCallMs: {
+        dynamoDb: round(callMs.dynamoDb / Math.max(1, calls.dynamoDb)),
+        sqs: round(callMs.sqs / Math.max(1, calls.sqs)),
+      },
+      dynamoDbCalls,
+    };
+  } finally {
+    dynamo.middlewareStack.remove('benchTiming');
+    lambdaSqs.middlewareStack.remove('benchTiming');
+  }
+}
+
+/** Offline (`npm start`'s stack, in memory): the chat-like latency, then one large send. */
+export async function benchLatency(chatSends = 100, devices = 50_000): Promise<LatencyResult> {
+  const workDir = resolve('.bench-tmp/latency');
+  rmSync(workDir, { recursive: true, force: true });
+  const stack = await startLocalStack({ workDir, appId: APP_ID });
+  try {
+    return { chat: await chatLatency(stack, chatSends), endToEnd: await endToEnd(stack, devices) };
+  } finally {
+    await stack.stop();
+  }
+}

@@ -1,0 +1,69 @@
+import { currentOwners, listDevices } from '../../adapters/secondary/devices-table';
+import { tokenHash } from '../../domain/device-token';
+import { type Candidate, confirmRecipients, type DropReason } from '../../domain/recipients';
+import type { ChunkOutcome } from '../../domain/tracking';
+import type { DeliveryOutcomeName, DeviceTarget } from '../../domain/work';
+import { logger } from '../../observability';
+import { mapConcurrent } from './concurrency';
+import type { Chunk, Delivery } from './plan';
+
+/** Parallel DynamoDB queries when resolving users to devices. */
+const QUERY_CONCURRENCY = 16;
+
+const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
+  DeviceMoved: 'moved',
+  NotRegistered: 'unregistered',
+  NotRegisteredForApp: 'unregistered',
+};
+
+/**
+ * The devices a chunk may be sent to now — the one place every kind of work (first
+ * push, retry, re-push round) passes through right before its pushes leave:
+ *
+ * 1. candidates — a user's devices of this app from the `byUser` index (which may
+ *    lag: it can still list a token that moved or was signed out a moment ago, or
+ *    miss one just registered); the job's tokens; or the devices a retry or re-push
+ *    carries, each with the user it was for.
+ * 2. confirm — a consistent read of those tokens in the Devices table keeps only
+ *    those still registered for the app and held by that user (domain/recipients.ts).
+ * 3. every dropped device is counted (`moved` or `unregistered`, with its reason);
+ *    one a retry or re-push carried (so it already has a tracking status) is
+ *    returned in `dropped`, to be recorded as `failed` with that reason along with
+ *    the chunk's other outcomes.
+ */
+export async function resolveRecipients(
+  delivery: Delivery,
+  chunk: Chunk,
+): Promise<{ recipients: DeviceTarget[]; dropped: ChunkOutcome[] }> {
+  const { appId } = delivery.work.job;
+  const candidates = await candidatesOf(chunk, appId);
+  if (candidates.length === 0) return { recipients: [], dropped: [] };
+  const owners = await currentOwners(candidates.map((candidate) => candidate.token));
+  const { recipients, dropped } = confirmRecipients(candidates, owners, appId);
+  if (dropped.length === 0) return { recipients, dropped: [] };
+  const carried =
+    'devices' in chunk ? new Map(chunk.devices.map((device) => [device.token, device])) : undefined;
+  const droppedOutcomes: ChunkOutcome[] = [];
+  for (const { candidate, reason } of dropped) {
+    delivery.tally.add(OUTCOME[reason], reason);
+    const device = carried?.get(candidate.token);
+    if (device !== undefined)
+      droppedOutcomes.push({ token: device.token, userId: device.userId, status: 'failed', reason });
+  }
+  logger.info('dropped devices no longer held for this notification', {
+    notificationId: delivery.work.job.notificationId,
+    part: delivery.work.part,
+    dropped: dropped.length,
+    tokens: dropped.slice(0, 10).map(({ candidate, reason }) => `${tokenHash(candidate.token)}:${reason}`),
+  });
+  return { recipients, dropped: droppedOutcomes };
+}
+
+async function candidatesOf(chunk: Chunk, appId: string): Promise<Candidate[]> {
+  if ('devices' in chunk) return chunk.devices.map(({ token, userId }) => ({ token, userId }));
+  if ('tokens' in chunk) return chunk.tokens.map((token) => ({ token }));
+  // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
+  if ('activities' in chunk) return [];
+  const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) => listDevices(userId, appId));
+  return perUser.flat().map(({ token, userId }) => ({ token, userId }));
+}

@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CREDENTIAL_REASONS, INCOMPLETE_ANSWER } from '../../lambda/domain/apns-outcome';
+
+const tracked = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const markdown = tracked.filter((file) => file.endsWith('.md') && existsSync(file));
+
+describe('the project documents itself', () => {
+  it('every relative link in README and docs/ leads to a file or folder of the repository', () => {
+    const broken: string[] = [];
+    for (const file of markdown) {
+      for (const [, target = ''] of readFileSync(file, 'utf8').matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/i.test(target)) continue;
+        if (!existsSync(join(dirname(file), target))) broken.push(`${file} → ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('no file points to documents outside the repository', () => {
+    // Names of contract documents that live outside this repository, built so this file does not match itself.
+    const outside = new RegExp(
+      `${['APNS', 'DESIGN', 'STYLE'].map((name) => `${name}\\.md`).join('|')}|\\.\\./shared`,
+    );
+    const citing = tracked.filter(
+      (file) =>
+        existsSync(file) && !/\.(pem|png|jpg)$/.test(file) && outside.test(readFileSync(file, 'utf8')),
+    );
+    expect(citing).toEqual([]);
+  });
+
+  it('docs/apns.md says what happens for every APNs reason the sender treats specially', () => {
+    const notes = readFileSync('docs/apns.md', 'utf8');
+    const special = [
+      ...CREDENTIAL_REASONS,
+      INCOMPLETE_ANSWER,
+      'BadDeviceToken',
+      'DeviceTokenNotForTopic',
+      'Unregistered',
+      'ExpiredToken',
+      'IdleTimeout',
+      'ExpiredProviderToken',
+      'TooManyRequests',
+      'TooManyProviderTokenUpdates',
+      'Shutdown',
+    ];
+    for (const reason of special) expect(notes, reason).toContain(`\`${reason}\``);
+  });
+});

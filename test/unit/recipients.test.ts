@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceOwner } from '../../lambda/domain/device';
+import { confirmRecipients, dropReason } from '../../lambda/domain/recipients';
+
+const APP = 'com.example.app';
+const owners = (...list: DeviceOwner[]) => new Map(list.map((owner) => [owner.token, owner]));
+const held = (token: string, userId: string, extra: Partial<DeviceOwner> = {}): DeviceOwner => ({
+  token,
+  userId,
+  appId: APP,
+  environment: 'production',
+  ...extra,
+});
+
+describe('who a push may leave for (the privacy rule)', () => {
+  it("keeps a device still held by the user the work is for, for the job's app", () => {
+    expect(confirmRecipients([{ token: 't1', userId: 'alice' }], owners(held('t1', 'alice')), APP)).toEqual({
+      recipients: [{ token: 't1', userId: 'alice', appId: APP, environment: 'production' }],
+      dropped: [],
+    });
+  });
+
+  it('drops a device that moved to another user since the work was planned or the index was read', () => {
+    expect(dropReason({ token: 't1', userId: 'alice' }, held('t1', 'bob'), APP)).toBe('DeviceMoved');
+  });
+
+  it('drops a device no one holds any more (signed out, erased, pruned or expired)', () => {
+    expect(dropReason({ token: 't1', userId: 'alice' }, undefined, APP)).toBe('NotRegistered');
+    expect(dropReason({ token: 't1' }, undefined, APP)).toBe('NotRegistered');
+  });
+
+  it('drops a device the same user registered again for another app', () => {
+    expect(
+      dropReason({ token: 't1', userId: 'alice' }, held('t1', 'alice', { appId: 'com.example.other' }), APP),
+    ).toBe('NotRegisteredForApp');
+  });
+
+  it('a first push to a token reaches whoever holds it for the app, and names that holder', () => {
+    const { recipients, dropped } = confirmRecipients(
+      [{ token: 't1' }, { token: 't2' }],
+      owners(held('t1', 'bob'), held('t2', 'carol', { appId: 'com.example.other' })),
+      APP,
+    );
+    expect(recipients).toEqual([{ token: 't1', userId: 'bob', appId: APP, environment: 'production' }]);
+    expect(dropped).toEqual([{ candidate: { token: 't2' }, reason: 'NotRegisteredForApp' }]);
+  });
+
+  it('takes the environment from the current record, not from the work', () => {
+    const { recipients } = confirmRecipients(
+      [{ token: 't1', userId: 'alice' }],
+      owners(held('t1', 'alice', { environment: 'sandbox' })),
+      APP,
+    );
+    expect(recipients[0]?.environment).toBe('sandbox');
+  });
+
+  it('a stale index listing one token under its old and new owner sends it once, to the new owner', () => {
+    const { recipients, dropped } = confirmRecipients(
+      [
+        { token: 't1', userId: 'alice' },
+        { token: 't1', userId: 'bob' },
+      ],
+      owners(held('t1', 'bob')),
+      APP,
+    );
+    expect(recipients.map((r) => r.userId)).toEqual(['bob']);
+    expect(dropped).toEqual([{ candidate: { token: 't1', userId: 'alice' }, reason: 'DeviceMoved' }]);
+  });
+
+  it('every candidate ends in exactly one of recipients or dropped', () => {
+    const candidates = [
+      { token: 'a', userId: 'u1' },
+      { token: 'b', userId: 'u1' },
+      { token: 'c', userId: 'u2' },
+      { token: 'd', userId: 'u2' },
+      { token: 'e' },
+    ];
+    const { recipients, dropped } = confirmRecipients(
+      candidates,
+      owners(held('a', 'u1'), held('b', 'u9'), held('d', 'u2', { appId: 'x' }), held('e', 'u3')),
+      APP,
+    );
+    expect(recipients.map((r) => r.token)).toEqual(['a', 'e']);
+    expect(dropped.map((d) => [d.candidate.token, d.reason])).toEqual([
+      ['b', 'DeviceMoved'],
+      ['c', 'NotRegistered'],
+      ['d', 'NotRegisteredForApp'],
+    ]);
+    expect(recipients.length + dropped.length).toBe(candidates.length);
+  });
+});

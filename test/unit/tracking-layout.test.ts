@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ChunkOutcome,
+  decodeChunkTracking,
+  encodeChunkTracking,
+  mergeDeliveries,
+} from '../../lambda/domain/tracking';
+
+const token = (n: number, bytes = 32) => n.toString(16).padStart(2 * bytes, '0');
+
+describe('chunk tracking encoding', () => {
+  it('round-trips every status, reason and user, for tokens of 16 to 200 bytes', () => {
+    const outcomes: ChunkOutcome[] = [
+      { token: token(1), userId: 'alice', status: 'accepted' },
+      { token: token(2, 16), userId: 'bob', status: 'pruned', reason: 'Unregistered' },
+      { token: token(3, 200), userId: 'alice', status: 'queued', reason: 'TooManyRequests' },
+      { token: token(4), userId: 'a:b,c"d\\e', status: 'failed', reason: 'Unregistered' },
+    ];
+    const encoded = encodeChunkTracking(outcomes);
+    expect(encoded.users).toEqual(['alice', 'bob', 'a:b,c"d\\e']);
+    expect(encoded.reasons).toEqual(['Unregistered', 'TooManyRequests']);
+    expect(decodeChunkTracking(encoded)).toEqual(outcomes);
+    expect(decodeChunkTracking(encodeChunkTracking([]))).toEqual([]);
+  });
+
+  it('keeps a 32-byte token under 50 bytes per device', () => {
+    const outcomes = Array.from({ length: 500 }, (_, i) => ({
+      token: token(i),
+      userId: `user-${i % 100}`,
+      status: 'accepted' as const,
+    }));
+    expect(encodeChunkTracking(outcomes).outcomes.length / 500).toBeLessThan(50);
+  });
+});
+
+describe('merging chunk records and receipts', () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  const device = (status: ChunkOutcome['status'], reason?: string): ChunkOutcome => ({
+    token: token(7),
+    userId: 'alice',
+    status,
+    ...(reason === undefined ? {} : { reason }),
+  });
+
+  it('a retry that got through wins over the queued first try, whatever order the records come in', () => {
+    const [merged] = mergeDeliveries(
+      [
+        { at: at(5), outcomes: [device('accepted')] },
+        { at: at(1), outcomes: [device('queued', 'InternalServerError')] },
+      ],
+      [],
+    );
+    expect(merged).toMatchObject({ status: 'accepted', acceptedAt: at(5) });
+    expect(merged?.reason).toBeUndefined();
+  });
+
+  it('pruned and failed are final; re-push rounds are counted', () => {
+    const [merged] = mergeDeliveries(
+      [
+        { at: at(1), outcomes: [device('accepted')] },
+        { at: at(3), round: 1, outcomes: [device('failed', 'Unregistered (retries exhausted)')] },
+        { at: at(4), round: 2, outcomes: [device('queued', 'InternalServerError')] },
+      ],
+      [],
+    );
+    expect(merged).toMatchObject({
+      status: 'failed',
+      repushes: 2,
+      reason: 'Unregistered (retries exhausted)',
+    });
+  });
+
+  it('a receipt wins, also one that arrived before any sender record', () => {
+    const receipt = { token: token(7), userId: 'alice', receivedAt: at(2), openedAt: at(3) };
+    expect(mergeDeliveries([], [receipt])).toEqual([
+      {
+        token: token(7),
+        userId: 'alice',
+        status: 'opened',
+        receivedAt: at(2),
+        openedAt: at(3),
+        updatedAt: at(3),
+      },
+    ]);
+    const [merged] = mergeDeliveries(
+      [{ at: at(9), outcomes: [device('accepted')] }],
+      [{ token: token(7), userId: 'alice', receivedAt: at(2) }],
+    );
+    expect(merged).toMatchObject({ status: 'received', acceptedAt: at(9) });
+  });
+});
