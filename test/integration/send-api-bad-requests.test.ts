@@ -46,6 +46,32 @@ const badBodies: [string, unknown, number, string, RegExp?][] = [
   ['missing to', { appId: TEST_APP_ID, aps: ok.aps }, 400, 'InvalidRequest'],
   ['missing aps', { appId: TEST_APP_ID, to: ok.to }, 400, 'InvalidRequest'],
   ['appId not configured', { ...ok, appId: 'com.other.app' }, 400, 'UnknownApp'],
+  // Live Activity jobs: the full table is in live-activity-send-requests.test.ts.
+  [
+    'Live Activity update addressed to users',
+    { ...ok, apns: { pushType: 'liveactivity' }, aps: { event: 'update', 'content-state': { eta: 5 } } },
+    400,
+    'InvalidLiveActivity',
+  ],
+  [
+    'Live Activity update without content-state',
+    { ...ok, to: { activityIds: ['order-1'] }, apns: { pushType: 'liveactivity' }, aps: { event: 'update' } },
+    400,
+    'MissingLiveActivityKey',
+  ],
+  [
+    'Live Activity job with track',
+    {
+      ...ok,
+      to: { activityIds: ['order-1'] },
+      apns: { pushType: 'liveactivity' },
+      aps: { event: 'update', 'content-state': { eta: 5 } },
+      track: { receipts: true },
+    },
+    400,
+    'InvalidRequest',
+    /not tracked/,
+  ],
   ['appId malformed', { ...ok, appId: 'not an app' }, 400, 'InvalidRequest'],
   ['to empty', { ...ok, to: {} }, 400, 'InvalidRequest'],
   [
