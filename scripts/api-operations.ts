@@ -17,6 +17,8 @@ import { DELIVERY_STATUSES } from '../lambda/domain/tracking';
 export interface OperationDoc {
   summary: string;
   description: string;
+  /** Query parameters the route reads (any other is refused). */
+  query?: readonly { name: string; description: string; schema: Record<string, unknown> }[];
   /** The request body, validated by this zod schema (published under components/schemas). */
   body?: { schemaName: keyof typeof BODY_SCHEMAS };
   /** The success answers (most routes have one). */
@@ -69,6 +71,9 @@ export const ERROR_CODES = {
     404,
     'No Live Activity token like this is registered to the caller (someone else’s answers the same).',
   ],
+  InvalidLimit: [400, '`limit` is not a whole number from 1 to 1000.'],
+  InvalidNextToken: [400, '`nextToken` is not one this API gave out.'],
+  UnknownQueryParameter: [400, 'A query parameter the route does not read.'],
   NotificationNotFound: [404, 'No notification with this id is known (tracking data expires after 30 days).'],
   ActivityIdTaken: [409, 'Another user’s activity already uses this activity id.'],
   NotificationIdConflict: [
@@ -236,8 +241,26 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'A notification’s delivery report',
     description:
       'For a job sent with `track.receipts`: totals per status and each recipient device’s status. An untracked notification answers `tracked: false` with no devices.',
-    success: [{ status: 200, description: 'The report.', schema: ref('NotificationReport') }],
-    errors: ['InvalidRequest', 'NotificationNotFound'],
+    query: [
+      {
+        name: 'limit',
+        description: 'Devices per page, 1–1000 (default 1000). `counts` always cover every device.',
+        schema: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 },
+      },
+      {
+        name: 'nextToken',
+        description: 'The `nextToken` of the previous page, unchanged (opaque).',
+        schema: { type: 'string', maxLength: 2048 },
+      },
+    ],
+    success: [{ status: 200, description: 'One page of the report.', schema: ref('NotificationReport') }],
+    errors: [
+      'InvalidRequest',
+      'UnknownQueryParameter',
+      'InvalidLimit',
+      'InvalidNextToken',
+      'NotificationNotFound',
+    ],
   },
   'POST /v1/notifications/{id}/receipts': {
     summary: 'Acknowledge a notification on one of the caller’s devices',
@@ -356,7 +379,26 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
         ),
         required: ['devices', ...DELIVERY_STATUSES],
       },
-      devices: { type: 'array', items: ref('DeviceDelivery') },
+      devices: { type: 'array', items: ref('DeviceDelivery'), description: 'One page of devices.' },
+      nextToken: {
+        type: 'string',
+        description: 'Present when more devices follow: pass it to get the next page.',
+      },
+      progress: {
+        type: 'object',
+        description:
+          'Whether every part of the request has had its recipients resolved and sent: a stuck or lost part shows here.',
+        properties: {
+          parts: { type: 'integer', description: 'Parts the request was split into (when known).' },
+          partsDone: { type: 'integer' },
+          chunksInProgress: {
+            type: 'integer',
+            description: 'Chunks claimed by a sender and not yet finished.',
+          },
+          complete: { type: 'boolean' },
+        },
+        required: ['partsDone', 'chunksInProgress'],
+      },
     },
     required: ['notificationId', 'tracked', 'counts', 'devices'],
   },

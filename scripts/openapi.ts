@@ -125,6 +125,7 @@ function operation(route: ApiRoute, doc: OperationDoc): Record<string, unknown> 
       throw new Error(`${operationKey(route)}: no description of path parameter {${name}}`);
     return { name, in: 'path', required: true, ...parameter };
   });
+  for (const query of doc.query ?? []) parameters.push({ in: 'query', required: false, ...query });
   return {
     operationId: camelCase(route.name),
     summary: doc.summary,

@@ -32,12 +32,13 @@ describe('OpenAPI description of the HTTP API (schema/openapi.json)', () => {
   });
 
   it.each(API_ROUTES.map((route) => [operationKey(route), route] as const))(
-    '%s: the auth the stack deploys, its path parameters, an error answer for every code it lists',
+    '%s: the auth the stack deploys, its path and query parameters, an error answer for every code it lists',
     (key, route) => {
       const operation = publishedOperation(route);
       expect(operation?.security).toEqual([route.auth === 'jwt' ? { appJwt: [] } : { backendIam: [] }]);
       const pathNames = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name);
-      expect(operation?.parameters?.map(({ name }) => name) ?? []).toEqual(pathNames);
+      const queryNames = (OPERATIONS[key]?.query ?? []).map(({ name }) => name);
+      expect(operation?.parameters?.map(({ name }) => name) ?? []).toEqual([...pathNames, ...queryNames]);
       for (const code of [...(OPERATIONS[key]?.errors ?? []), 'InternalError' as const]) {
         const [status] = ERROR_CODES[code];
         expect(operation?.responses[String(status)]?.description).toContain(`\`${code}\``);
