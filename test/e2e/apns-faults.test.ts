@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { call as callOffline, waitFor } from './offline-client';
 import { type Offline, startOffline } from './offline-process';
 
 let offline: Offline;
@@ -10,27 +11,8 @@ afterAll(async () => {
   await offline?.stop();
 });
 
-async function call(method: string, path: string, options: { bearer?: string; body?: unknown } = {}) {
-  const response = await fetch(`${offline.base}${path}`, {
-    method,
-    headers: {
-      ...(options.bearer ? { authorization: `Bearer ${options.bearer}` } : {}),
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function until<T>(check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined || Date.now() > deadline) return value as T;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const call = (method: string, path: string, options?: { bearer?: string; body?: unknown }) =>
+  callOffline(offline, method, path, options);
 
 it('a fault script makes the simulator misbehave as asked, and the sender copes as the rules say', async () => {
   const jwt = (await call('POST', '/_local/tokens', { body: { sub: 'carol' } })).body.token;
@@ -57,12 +39,12 @@ it('a fault script makes the simulator misbehave as asked, and the sender copes 
     body: { appId: 'com.example.app', to: { userIds: ['carol'] }, aps: { alert: 'Hi' } },
   });
   expect(sent.status).toBe(202);
-  const devices = await until(async () => {
+  const devices = await waitFor('the scripted outcome', async () => {
     const { body } = await call('GET', '/v1/devices', { bearer: jwt });
     return body.devices.length === 1 ? (body.devices as { token: string }[]) : undefined;
   });
   expect(devices.map((device) => device.token)).toEqual([fine]);
-  const inbox = await until(async () => {
+  const inbox = await waitFor('the scripted outcome', async () => {
     const { body } = await call('GET', '/_local/apns/inbox');
     const tokens = (body.notifications as { token: string }[]).map((n) => n.token);
     return tokens.includes(fine) ? tokens : undefined;
