@@ -33,7 +33,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/devices/{token}',
     auth: 'jwt',
     name: 'register-device',
-    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+    // GetItem: the user's device generation, read before the write.
+    devices: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] },
   },
   {
     method: 'DELETE',
@@ -47,21 +48,22 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/devices',
     auth: 'jwt',
     name: 'list-my-devices',
-    devices: { userIndex: ['dynamodb:Query'] },
+    devices: { table: ['dynamodb:GetItem'], userIndex: ['dynamodb:Query'] },
   },
   {
     method: 'GET',
     path: '/v1/users/{userId}/devices',
     auth: 'iam',
     name: 'list-user-devices',
-    devices: { userIndex: ['dynamodb:Query'] },
+    devices: { table: ['dynamodb:GetItem'], userIndex: ['dynamodb:Query'] },
   },
   {
     method: 'DELETE',
     path: '/v1/users/{userId}/devices',
     auth: 'iam',
     name: 'erase-user-devices',
-    devices: { table: ['dynamodb:DeleteItem'], userIndex: ['dynamodb:Query'] },
+    // UpdateItem: the user's device generation moves on before the deletes.
+    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], userIndex: ['dynamodb:Query'] },
   },
   {
     method: 'PUT',
@@ -113,7 +115,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/notifications/{id}/receipts',
     auth: 'jwt',
     name: 'record-receipt',
-    devices: {},
+    // BatchGetItem: the device and its user's generation, read consistently (record-receipt.ts).
+    devices: { table: ['dynamodb:BatchGetItem'] },
     notifications: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
   },
 ];

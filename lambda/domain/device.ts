@@ -41,10 +41,28 @@ export interface Device {
   lastSeenAt: string;
   /** Epoch seconds after which DynamoDB removes the device. */
   expiresAt: number;
+  /** The user's device generation when this record was written (absent: 0); see `isCurrentGeneration`. */
+  generation?: number;
 }
 
 /** Who holds a token now, for which app and environment: what the sender confirms before each push. */
 export type DeviceOwner = Pick<Device, 'token' | 'userId' | 'appId' | 'environment'>;
+
+/**
+ * A user's device generation: 0 until the user's devices are first erased ("log out
+ * everywhere"), and one more at each erase. A device record belongs to its user only
+ * while it was written in the user's current generation — so an erase takes every
+ * device of the user at once, also one registered a moment before that the
+ * eventually consistent `byUser` index did not list yet, and one the erase could not
+ * delete. Registering the token again after the erase writes it in the new
+ * generation (docs/decisions/device-generations.md).
+ */
+export function isCurrentGeneration(
+  recordGeneration: number | undefined,
+  userGeneration: number | undefined,
+): boolean {
+  return (recordGeneration ?? 0) >= (userGeneration ?? 0);
+}
 
 export interface DeviceRegistration {
   token: string;

@@ -1,9 +1,11 @@
 import { deleteDevicesOfUser } from '../adapters/secondary/devices-table';
 
 /**
- * Log out everywhere / erase a user's data: removes every device of the user.
- * Idempotent — a user with no devices is already erased.
+ * Log out everywhere / erase a user's data: from this call on no device the user
+ * registered before counts as theirs — not for sends, retries, re-pushes, receipts
+ * or lists — and every such record the table lists is deleted. Idempotent — a user
+ * with no devices is already erased.
  */
-export async function eraseUserDevices(userId: string): Promise<number> {
-  return deleteDevicesOfUser(userId);
+export async function eraseUserDevices(userId: string, now = new Date()): Promise<number> {
+  return deleteDevicesOfUser(userId, now);
 }

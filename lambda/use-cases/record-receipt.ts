@@ -25,7 +25,7 @@ export async function recordReceipt(
 ): Promise<void> {
   const request = await findSendRequest(notificationId);
   const receipts = request?.receipts;
-  const device = receipts === undefined ? undefined : (await currentOwners([token])).get(token);
+  const device = receipts === undefined ? undefined : (await currentOwners([token], [userId])).get(token);
   const recipient =
     receipts !== undefined &&
     device?.userId === userId &&

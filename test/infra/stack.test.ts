@@ -326,7 +326,7 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('give the registration function only the writes it makes', () => {
+  it('give the registration function only the device generation read and the writes it makes', () => {
     const statements = ofType('AWS::IAM::Policy')
       .filter(([id]) => id.startsWith('Pushgateregisterdevice'))
       .flatMap(
@@ -334,7 +334,7 @@ describe('Lambda functions', () => {
       )
       .flatMap((s) => [s.Action].flat())
       .filter((a) => a.startsWith('dynamodb:'));
-    expect(statements.sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(statements.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
   it('give each Live Activity token function only the DynamoDB actions it takes, on the table alone', () => {

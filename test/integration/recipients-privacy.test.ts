@@ -1,11 +1,17 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
-import { listDevices } from '../../lambda/adapters/secondary/devices-table';
+import { indexedDevicesOf, listDevices } from '../../lambda/adapters/secondary/devices-table';
 import { claimChunk } from '../../lambda/adapters/secondary/notifications-table';
 import { dynamo } from '../../lambda/clients';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { alertJob, registerDevices, SenderHarness, senderMetrics } from '../support/sender-harness';
+import {
+  alertJob,
+  deviceRecord,
+  registerDevices,
+  SenderHarness,
+  senderMetrics,
+} from '../support/sender-harness';
 
 const harness = new SenderHarness();
 beforeAll(() => harness.start(), 30_000);
@@ -177,6 +183,64 @@ describe('with a lagging byUser index', () => {
     // Never a recipient: the dropped device gets no tracking record for alice's notification.
     expect([...(await reportOf(id)).keys()]).toEqual([kept]);
   });
+  it('an erase takes a device the index did not list yet: no re-push, send, receipt or list reaches it until the app registers it again', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const [listed] = (await registerDevices(alice, 1)) as [string];
+    expect((await indexedDevicesOf(alice, TEST_APP_ID)).map((d) => d.token)).toEqual([listed]);
+    stale = true;
+    // Registered a moment before the erase: the index has not caught up with it yet.
+    const [unlisted] = (await registerDevices(alice, 1)) as [string];
+    const [control] = (await registerDevices(bob, 1)) as [string];
+    const id = 'privacy-erase-lag';
+    const answer = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob(
+        { tokens: [listed, unlisted, control] },
+        { notificationId: id, track: { receipts: true, repushAfterSeconds: 4, maxRepushes: 1 } },
+      ),
+    });
+    expect(answer.status).toBe(202);
+    await until(() => pushesOf(id).size === 3, 'the first push');
+
+    expect((await api('DELETE', `/v1/users/${alice}/devices`, { backend: true })).status).toBe(204);
+    // The erase found only what the index listed: the other record is still in the table, under alice.
+    expect(await deviceRecord(listed)).toBeUndefined();
+    expect(await deviceRecord(unlisted)).toMatchObject({ userId: alice });
+    stale = false;
+    // The index catches up and lists the left-behind record as alice's — nothing may believe it.
+    expect((await indexedDevicesOf(alice, TEST_APP_ID)).map((d) => d.token)).toEqual([unlisted]);
+    expect((await api('GET', '/v1/devices', { as: alice })).body.devices).toEqual([]);
+    expect((await api('GET', `/v1/users/${alice}/devices`, { backend: true })).body.devices).toEqual([]);
+    const receipt = await api('POST', `/v1/notifications/${id}/receipts`, {
+      as: alice,
+      body: { token: unlisted, event: 'received' },
+    });
+    expect(receipt.status).toBe(404);
+
+    // The re-push round reaches bob's device again and neither of alice's.
+    await harness.source.idle(180_000);
+    const pushes = pushesOf(id);
+    expect(pushes.get(control)).toBe(2);
+    expect(pushes.get(listed)).toBe(1);
+    expect(pushes.get(unlisted)).toBe(1);
+    const report = await reportOf(id);
+    expect(report.get(unlisted)).toMatchObject({ status: 'failed', reason: 'NotRegistered' });
+
+    // A new notification for alice, by user or by token, reaches nothing.
+    await harness.deliver(alertJob({ userIds: [alice] }, { notificationId: 'privacy-erase-lag-2' }));
+    await harness.deliver(alertJob({ tokens: [unlisted] }, { notificationId: 'privacy-erase-lag-3' }));
+    expect(pushesOf('privacy-erase-lag-2').size).toBe(0);
+    expect(pushesOf('privacy-erase-lag-3').size).toBe(0);
+
+    // The app signs in again and registers its token: a new device of alice's, reached again.
+    expect((await takeOver(alice, unlisted)).status).toBe(201);
+    expect((await api('GET', '/v1/devices', { as: alice })).body.devices).toMatchObject([
+      { token: unlisted },
+    ]);
+    await harness.deliver(alertJob({ userIds: [alice] }, { notificationId: 'privacy-erase-lag-4' }));
+    expect([...pushesOf('privacy-erase-lag-4').keys()]).toEqual([unlisted]);
+  }, 240_000);
 });
 
 describe('a chunk held by an invocation that crashed', () => {

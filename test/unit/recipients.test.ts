@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceOwner } from '../../lambda/domain/device';
+import { type DeviceOwner, isCurrentGeneration } from '../../lambda/domain/device';
 import { confirmRecipients, dropReason } from '../../lambda/domain/recipients';
 
 const APP = 'com.example.app';
@@ -87,5 +87,16 @@ describe('who a push may leave for (the privacy rule)', () => {
       ['d', 'NotRegisteredForApp'],
     ]);
     expect(recipients.length + dropped.length).toBe(candidates.length);
+  });
+});
+
+describe('device generations (what an erase takes)', () => {
+  it('a record of the user’s current or a newer generation is theirs; an older one is not', () => {
+    expect(isCurrentGeneration(undefined, undefined)).toBe(true); // never erased, record from before generations
+    expect(isCurrentGeneration(undefined, 0)).toBe(true);
+    expect(isCurrentGeneration(2, 2)).toBe(true);
+    expect(isCurrentGeneration(3, 2)).toBe(true); // written after an erase the reader has not seen yet
+    expect(isCurrentGeneration(undefined, 1)).toBe(false); // registered before the first erase
+    expect(isCurrentGeneration(1, 2)).toBe(false);
   });
 });

@@ -11,6 +11,8 @@
  *   addresses — a user's push-to-start tokens of one attributes type, or an
  *   activity's update tokens. Device items lack the attribute, Live Activity items
  *   lack `userId`, so neither index sees the other kind;
+ * - one item per user who was ever erased, under the key `user:<userId>` (canonical
+ *   hex has no `:`), holding the user's device generation — see `userKey`;
  * - TTL attribute `expiresAt`.
  */
 export const DEVICES_TABLE = {
@@ -22,4 +24,12 @@ export const DEVICES_TABLE = {
 
 export function deviceKey(token: string) {
   return { [DEVICES_TABLE.partitionKey]: token };
+}
+
+/**
+ * The item that holds a user's device generation (docs/decisions/device-generations.md).
+ * It has no `userId` attribute, so the `byUser` index never lists it.
+ */
+export function userKey(userId: string) {
+  return { [DEVICES_TABLE.partitionKey]: `user:${userId}` };
 }

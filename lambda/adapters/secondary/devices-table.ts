@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import {
@@ -8,36 +8,41 @@ import {
   type DeviceOwner,
   type DeviceRegistration,
   deviceExpiry,
+  isCurrentGeneration,
   type RegistrationOutcome,
 } from '../../domain/device';
 import { DeviceNotFoundError } from '../../domain/errors';
 import { batchGetAll } from './batch-get';
-import { DEVICES_TABLE, deviceKey } from './devices-keys';
+import { DEVICES_TABLE, deviceKey, userKey } from './devices-keys';
 
 function fromItem(item: Record<string, unknown>): Device {
   return item as unknown as Device;
 }
 
 /**
- * Registers or refreshes a token for a user. New or already the caller's: one
+ * Registers or refreshes a token for a user, in the user's current device
+ * generation (read first, strongly consistent). New or already the caller's: one
  * conditional update that keeps `registeredAt`. Held by another user: one put that
  * replaces the record — the move is a single atomic write, and it needs no
  * condition, so registrations racing for one token all succeed and the last write
- * decides the owner (no retry loop that could run out).
+ * decides the owner (no retry loop that could run out). A registration that
+ * overlaps an erase of the same user may land in the erased generation: it counts
+ * as registered before the erase, and the app's next registration brings it back.
  */
 export async function saveDevice(
   registration: DeviceRegistration,
   now: Date,
 ): Promise<{ device: Device; outcome: RegistrationOutcome }> {
+  const generation = await userGeneration(registration.userId);
   try {
-    return await refreshOrCreate(registration, now);
+    return await refreshOrCreate(registration, generation, now);
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
-  return takeOver(registration, now);
+  return takeOver(registration, generation, now);
 }
 
-async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
+async function refreshOrCreate(registration: DeviceRegistration, generation: number, now: Date) {
   const optional = (['locale', 'appVersion'] as const).filter((name) => registration[name] !== undefined);
   const removed = (['locale', 'appVersion'] as const).filter((name) => registration[name] === undefined);
   const set = [
@@ -47,6 +52,7 @@ async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
     'lastSeenAt = :now',
     'expiresAt = :expiresAt',
     'registeredAt = if_not_exists(registeredAt, :now)',
+    'generation = :generation',
     ...optional.map((name) => `${name} = :${name}`),
   ];
   const result = await dynamo.send(
@@ -54,7 +60,11 @@ async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
       TableName: config.devicesTableName,
       Key: deviceKey(registration.token),
       UpdateExpression: `SET ${set.join(', ')}${removed.length ? ` REMOVE ${removed.join(', ')}` : ''}`,
-      ConditionExpression: 'attribute_not_exists(#token) OR #userId = :userId',
+      // The caller's own record of an erased generation is not refreshed: takeOver starts it anew.
+      ConditionExpression:
+        generation === 0
+          ? 'attribute_not_exists(#token) OR #userId = :userId'
+          : 'attribute_not_exists(#token) OR (#userId = :userId AND generation >= :generation)',
       ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
       ExpressionAttributeValues: {
         ':userId': registration.userId,
@@ -62,6 +72,7 @@ async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
         ':environment': registration.environment,
         ':now': now.toISOString(),
         ':expiresAt': deviceExpiry(now),
+        ':generation': generation,
         ...Object.fromEntries(optional.map((name) => [`:${name}`, registration[name]])),
       },
       ReturnValues: 'ALL_OLD',
@@ -73,6 +84,7 @@ async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
     registeredAt: previous?.registeredAt ?? now.toISOString(),
     lastSeenAt: now.toISOString(),
     expiresAt: deviceExpiry(now),
+    generation,
   };
   const outcome: RegistrationOutcome = previous === undefined ? 'created' : 'refreshed';
   return { device, outcome };
@@ -80,12 +92,14 @@ async function refreshOrCreate(registration: DeviceRegistration, now: Date) {
 
 /**
  * Writes the device over whatever record the token has. What it replaced tells the
- * outcome: another user's (moved), nothing (created: deleted meanwhile), or the
+ * outcome: another user's (moved), nothing (created: deleted meanwhile), the
+ * caller's own from before an erase (created: it was no longer theirs), or the
  * caller's own (refreshed: a concurrent registration of the caller won the race a
  * moment ago, so `registeredAt` is as good as unchanged).
  */
 async function takeOver(
   registration: DeviceRegistration,
+  generation: number,
   now: Date,
 ): Promise<{ device: Device; outcome: RegistrationOutcome }> {
   const device: Device = {
@@ -93,13 +107,16 @@ async function takeOver(
     registeredAt: now.toISOString(),
     lastSeenAt: now.toISOString(),
     expiresAt: deviceExpiry(now),
+    generation,
   };
   const { Attributes } = await dynamo.send(
     new PutCommand({ TableName: config.devicesTableName, Item: device, ReturnValues: 'ALL_OLD' }),
   );
   const previous = Attributes === undefined ? undefined : fromItem(Attributes);
-  const outcome: RegistrationOutcome =
-    previous === undefined ? 'created' : previous.userId === registration.userId ? 'refreshed' : 'moved';
+  let outcome: RegistrationOutcome = 'moved';
+  if (previous === undefined) outcome = 'created';
+  else if (previous.userId === registration.userId)
+    outcome = isCurrentGeneration(previous.generation, generation) ? 'refreshed' : 'created';
   return { device, outcome };
 }
 
@@ -121,8 +138,22 @@ export async function deleteDevice(userId: string, token: string): Promise<void>
   }
 }
 
-/** Every device of a user, optionally only those of one app. */
+/**
+ * Every device of a user, optionally only those of one app: the `byUser` index (which
+ * may lag a registration or a move by a moment), less what an erase of the user took
+ * (a record of an earlier device generation).
+ */
 export async function listDevices(userId: string, appId?: string): Promise<Device[]> {
+  const [indexed, generation] = await Promise.all([indexedDevicesOf(userId, appId), userGeneration(userId)]);
+  return indexed.filter((device) => isCurrentGeneration(device.generation, generation));
+}
+
+/**
+ * What the `byUser` index lists for a user — unchecked: it may still list a token
+ * that moved or was erased a moment ago, and miss one just registered. Only a
+ * candidate list for `currentOwners` to confirm.
+ */
+export async function indexedDevicesOf(userId: string, appId?: string): Promise<Device[]> {
   const { name, partitionKey, sortKey } = DEVICES_TABLE.userIndex;
   const pages = paginateQuery(
     { client: dynamo },
@@ -143,39 +174,126 @@ export async function listDevices(userId: string, appId?: string): Promise<Devic
 }
 
 /**
- * Removes every device of a user. Each delete is conditional on the owner, so a
- * token that moved to someone else between the query and the delete survives.
+ * Erases every device of a user ("log out everywhere"). First the user's device
+ * generation moves on — from that write on, no record of the user written before
+ * counts (sends, receipts and lists all check it), including one the lagging index
+ * does not list yet. Then the records the index lists are deleted, each only if it
+ * still belongs to the user and to an earlier generation, so neither a token that
+ * moved to someone else nor one registered again since is touched. A record the
+ * index missed stays inert until the token is registered again or expires.
+ * Returns how many records were deleted.
  */
-export async function deleteDevicesOfUser(userId: string): Promise<number> {
+export async function deleteDevicesOfUser(userId: string, now: Date): Promise<number> {
+  const generation = await startNewGeneration(userId, now);
   let deleted = 0;
-  for (const device of await listDevices(userId)) {
+  for (const device of await indexedDevicesOf(userId)) {
+    if (isCurrentGeneration(device.generation, generation)) continue;
     try {
-      await deleteDevice(userId, device.token);
+      await dynamo.send(
+        new DeleteCommand({
+          TableName: config.devicesTableName,
+          Key: deviceKey(device.token),
+          ConditionExpression:
+            '#userId = :userId AND (attribute_not_exists(generation) OR generation < :generation)',
+          ExpressionAttributeNames: { '#userId': 'userId' },
+          ExpressionAttributeValues: { ':userId': userId, ':generation': generation },
+        }),
+      );
       deleted++;
     } catch (error) {
-      if (!(error instanceof DeviceNotFoundError)) throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
   return deleted;
 }
 
+/** A user's current device generation (0 for a user never erased), read strongly consistent. */
+async function userGeneration(userId: string): Promise<number> {
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.devicesTableName,
+      Key: userKey(userId),
+      ConsistentRead: true,
+      ProjectionExpression: 'generation',
+    }),
+  );
+  return typeof Item?.generation === 'number' ? Item.generation : 0;
+}
+
+/** Moves the user's device generation on by one; returns the new one. */
+async function startNewGeneration(userId: string, now: Date): Promise<number> {
+  const { Attributes } = await dynamo.send(
+    new UpdateCommand({
+      TableName: config.devicesTableName,
+      Key: userKey(userId),
+      UpdateExpression: 'ADD generation :one SET erasedAt = :now',
+      ExpressionAttributeValues: { ':one': 1, ':now': now.toISOString() },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  if (typeof Attributes?.generation !== 'number')
+    throw new Error('DynamoDB did not return the new device generation');
+  return Attributes.generation;
+}
+
 /**
  * Who holds each of these tokens right now, for which app and environment: a
  * strongly consistent read of the table itself (never the `byUser` index, which
- * lags), so a move, sign-out or prune acknowledged before the call is seen.
- * Unknown tokens are simply absent.
+ * lags), so a move, sign-out, prune or erase acknowledged before the call is seen.
+ * A token whose record belongs to an erased generation of its user counts as
+ * unregistered, like an unknown one: both are absent from the result.
+ * `expectedUsers` (the users the caller means the tokens for) lets the owners'
+ * generations come in the same read; any other owner's is read after.
  */
-export async function currentOwners(tokens: readonly string[]): Promise<Map<string, DeviceOwner>> {
+export async function currentOwners(
+  tokens: readonly string[],
+  expectedUsers: readonly string[] = [],
+): Promise<Map<string, DeviceOwner>> {
+  const users = [...new Set(expectedUsers)];
   const items = await batchGetAll(
     config.devicesTableName,
-    [...new Set(tokens)].map(deviceKey),
+    [...[...new Set(tokens)].map(deviceKey), ...users.map(userKey)],
     {
-      expression: '#token, #userId, appId, environment',
+      expression: '#token, #userId, appId, environment, generation',
       names: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
     },
     true,
   );
-  return new Map(items.map((item) => [String(item.token), fromItem(item)]));
+  const generations = new Map<string, number>(users.map((userId) => [userId, 0]));
+  const userOfKey = new Map(users.map((userId) => [userKey(userId)[DEVICES_TABLE.partitionKey], userId]));
+  const devices: (DeviceOwner & { generation?: number })[] = [];
+  for (const item of items) {
+    const user = userOfKey.get(String(item[DEVICES_TABLE.partitionKey]));
+    if (user !== undefined) generations.set(user, Number(item.generation ?? 0));
+    else devices.push(item as unknown as DeviceOwner & { generation?: number });
+  }
+  const unread = [...new Set(devices.map((device) => device.userId))].filter(
+    (userId) => !generations.has(userId),
+  );
+  for (const [userId, generation] of await userGenerations(unread)) generations.set(userId, generation);
+  return new Map(
+    devices
+      .filter((device) => isCurrentGeneration(device.generation, generations.get(device.userId)))
+      .map(({ token, userId, appId, environment }) => [token, { token, userId, appId, environment }]),
+  );
+}
+
+/** The device generation of each of these users (0 for users never erased), read strongly consistent. */
+async function userGenerations(userIds: readonly string[]): Promise<Map<string, number>> {
+  const generations = new Map<string, number>(userIds.map((userId) => [userId, 0]));
+  if (userIds.length === 0) return generations;
+  const keyOf = new Map(userIds.map((userId) => [userKey(userId)[DEVICES_TABLE.partitionKey], userId]));
+  const items = await batchGetAll(
+    config.devicesTableName,
+    userIds.map(userKey),
+    { expression: '#token, generation', names: { '#token': DEVICES_TABLE.partitionKey } },
+    true,
+  );
+  for (const item of items) {
+    const userId = keyOf.get(String(item[DEVICES_TABLE.partitionKey]));
+    if (userId !== undefined) generations.set(userId, Number(item.generation ?? 0));
+  }
+  return generations;
 }
 
 /**

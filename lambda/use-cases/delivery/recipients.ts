@@ -1,4 +1,4 @@
-import { currentOwners, listDevices } from '../../adapters/secondary/devices-table';
+import { currentOwners, indexedDevicesOf } from '../../adapters/secondary/devices-table';
 import { tokenHash } from '../../domain/device-token';
 import { type Candidate, confirmRecipients, type DropReason } from '../../domain/recipients';
 import type { ChunkOutcome } from '../../domain/tracking';
@@ -24,8 +24,9 @@ const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
  *    lag: it can still list a token that moved or was signed out a moment ago, or
  *    miss one just registered); the job's tokens; or the devices a retry or re-push
  *    carries, each with the user it was for.
- * 2. confirm — a consistent read of those tokens in the Devices table keeps only
- *    those still registered for the app and held by that user (domain/recipients.ts).
+ * 2. confirm — a consistent read of those tokens in the Devices table, and of their
+ *    users' device generations, keeps only those still registered for the app and
+ *    held by that user, and not taken by an erase since (domain/recipients.ts).
  * 3. every dropped device is counted (`moved` or `unregistered`, with its reason);
  *    one a retry or re-push carried (so it already has a tracking status) is
  *    returned in `dropped`, to be recorded as `failed` with that reason along with
@@ -38,7 +39,10 @@ export async function resolveRecipients(
   const { appId } = delivery.work.job;
   const candidates = await candidatesOf(chunk, appId);
   if (candidates.length === 0) return { recipients: [], dropped: [] };
-  const owners = await currentOwners(candidates.map((candidate) => candidate.token));
+  const owners = await currentOwners(
+    candidates.map((candidate) => candidate.token),
+    candidates.flatMap((candidate) => (candidate.userId === undefined ? [] : [candidate.userId])),
+  );
   const { recipients, dropped } = confirmRecipients(candidates, owners, appId);
   if (dropped.length === 0) return { recipients, dropped: [] };
   const carried =
@@ -64,6 +68,8 @@ async function candidatesOf(chunk: Chunk, appId: string): Promise<Candidate[]> {
   if ('tokens' in chunk) return chunk.tokens.map((token) => ({ token }));
   // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
   if ('activities' in chunk) return [];
-  const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) => listDevices(userId, appId));
+  const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
+    indexedDevicesOf(userId, appId),
+  );
   return perUser.flat().map(({ token, userId }) => ({ token, userId }));
 }
