@@ -31,5 +31,15 @@ export function deviceKey(token: string) {
  * It has no `userId` attribute, so the `byUser` index never lists it.
  */
 export function userKey(userId: string) {
-  return { [DEVICES_TABLE.partitionKey]: `user:${userId}` };
+  return { [DEVICES_TABLE.partitionKey]: `${USER_KEY_PREFIX}${userId}` };
+}
+
+const USER_KEY_PREFIX = 'user:';
+
+/** The user whose device generation an item holds, or undefined for any other item. */
+export function userOfKey(item: Record<string, unknown>): string | undefined {
+  const key = item[DEVICES_TABLE.partitionKey];
+  return typeof key === 'string' && key.startsWith(USER_KEY_PREFIX)
+    ? key.slice(USER_KEY_PREFIX.length)
+    : undefined;
 }

@@ -13,7 +13,7 @@ import {
 } from '../../domain/device';
 import { DeviceNotFoundError } from '../../domain/errors';
 import { batchGetAll } from './batch-get';
-import { DEVICES_TABLE, deviceKey, userKey } from './devices-keys';
+import { DEVICES_TABLE, deviceKey, userKey, userOfKey } from './devices-keys';
 
 function fromItem(item: Record<string, unknown>): Device {
   return item as unknown as Device;
@@ -260,10 +260,9 @@ export async function currentOwners(
     true,
   );
   const generations = new Map<string, number>(users.map((userId) => [userId, 0]));
-  const userOfKey = new Map(users.map((userId) => [userKey(userId)[DEVICES_TABLE.partitionKey], userId]));
   const devices: (DeviceOwner & { generation?: number })[] = [];
   for (const item of items) {
-    const user = userOfKey.get(String(item[DEVICES_TABLE.partitionKey]));
+    const user = userOfKey(item);
     if (user !== undefined) generations.set(user, Number(item.generation ?? 0));
     else devices.push(item as unknown as DeviceOwner & { generation?: number });
   }
@@ -282,7 +281,6 @@ export async function currentOwners(
 async function userGenerations(userIds: readonly string[]): Promise<Map<string, number>> {
   const generations = new Map<string, number>(userIds.map((userId) => [userId, 0]));
   if (userIds.length === 0) return generations;
-  const keyOf = new Map(userIds.map((userId) => [userKey(userId)[DEVICES_TABLE.partitionKey], userId]));
   const items = await batchGetAll(
     config.devicesTableName,
     userIds.map(userKey),
@@ -290,7 +288,7 @@ async function userGenerations(userIds: readonly string[]): Promise<Map<string, 
     true,
   );
   for (const item of items) {
-    const userId = keyOf.get(String(item[DEVICES_TABLE.partitionKey]));
+    const userId = userOfKey(item);
     if (userId !== undefined) generations.set(userId, Number(item.generation ?? 0));
   }
   return generations;

@@ -1,0 +1,113 @@
+import type { ServerResponse } from 'node:http';
+import { userIdSchema } from '../lambda/domain/user';
+import { APNS_FAULTS_PATH, apnsFaultsRoute } from './apns-faults-route';
+import { DEFAULT_INBOX_PAGE } from './apns-simulator/inbox';
+import { dashboardState } from './dashboard-state';
+import { findRoute, invokeRoute } from './http-dispatch';
+import { sendEmpty, sendJson } from './respond';
+import type { LocalServerOptions } from './server';
+
+/**
+ * The routes that exist only offline, under `/_local/`: dev JWTs, the APNs
+ * simulator's inbox and fault script, the local queues, the dashboard's state and
+ * its send form (which calls the send route as an IAM caller would).
+ */
+export async function handleLocalRoute(
+  options: LocalServerOptions,
+  method: string,
+  url: URL,
+  body: string,
+  response: ServerResponse,
+) {
+  const { stack, issuer } = options;
+  const route = `${method} ${url.pathname}`;
+  if (route === 'POST /_local/tokens') {
+    let sub: unknown;
+    try {
+      sub = (JSON.parse(body || '{}') as { sub?: unknown }).sub;
+    } catch {
+      return sendJson(response, 400, {
+        error: { code: 'MalformedJson', message: 'The request body is not valid JSON.' },
+      });
+    }
+    const valid = userIdSchema.safeParse(sub);
+    if (!valid.success) {
+      const rule = valid.error.issues[0]?.message ?? '';
+      return sendJson(response, 400, {
+        error: { code: 'InvalidRequest', message: `Send {"sub": "<user id>"}. ${rule}` },
+      });
+    }
+    return sendJson(response, 200, { token: await issuer.mint(valid.data) });
+  }
+  if (route === 'GET /_local/apns/inbox') {
+    const after = integerParameter(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = integerParameter(url, 'limit', DEFAULT_INBOX_PAGE, 1, DEFAULT_INBOX_PAGE);
+    if (after === undefined || limit === undefined) {
+      return sendJson(response, 400, {
+        error: {
+          code: 'InvalidRequest',
+          message: `after must be a whole number ≥ 0 and limit a whole number from 1 to ${DEFAULT_INBOX_PAGE}.`,
+        },
+      });
+    }
+    if (!stack.simulator)
+      return sendJson(response, 200, { total: 0, notifications: [], note: 'Real APNs sandbox in use.' });
+    const page = stack.simulator.received.page(after, limit);
+    return sendJson(response, 200, {
+      total: page.total,
+      notifications: page.notifications.map(({ seq, token, topic, headers, payload, receivedAt }) => ({
+        seq,
+        token,
+        topic,
+        headers,
+        payload,
+        receivedAt,
+      })),
+      ...(page.next === undefined ? {} : { next: page.next }),
+    });
+  }
+  if (route === 'GET /_local/queues') {
+    return sendJson(response, 200, {
+      endpoint: stack.sqsServer.endpoint,
+      sendQueueUrl: stack.queues.sendQueueUrl,
+      deadLetterQueueUrl: stack.queues.deadLetterQueueUrl,
+    });
+  }
+  if (route === 'DELETE /_local/apns/inbox') {
+    stack.simulator?.clearInbox();
+    return sendEmpty(response, 204);
+  }
+  if (url.pathname === APNS_FAULTS_PATH) {
+    const answer = apnsFaultsRoute(stack.simulator, method, body);
+    if (answer.body === undefined) return sendEmpty(response, answer.status);
+    return sendJson(response, answer.status, answer.body);
+  }
+  if (route === 'GET /_local/state')
+    return sendJson(response, 200, await dashboardState(stack, options.appId));
+  if (route === 'POST /_local/send') {
+    const result = await invokeRoute(
+      findRoute('POST', '/v1/notifications')?.route ?? (undefined as never),
+      {},
+      { method: 'POST', url: '/v1/notifications', headers: { 'content-type': 'application/json' }, body },
+      { iam: { userArn: 'arn:aws:iam::000000000000:user/local-dashboard' } },
+    );
+    response.writeHead(result.statusCode, result.headers);
+    return response.end(result.body);
+  }
+  return sendJson(response, 404, { message: 'Not Found' });
+}
+
+/** A whole-number query parameter within bounds; `fallback` when absent, undefined when invalid. */
+function integerParameter(
+  url: URL,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) return undefined;
+  const value = Number(raw);
+  return value >= min && value <= max ? value : undefined;
+}
