@@ -1,3 +1,5 @@
+import { DAY_SECONDS, expiresAfter } from './expiry';
+
 /** The environments APNs has; a token is valid in exactly one of them. */
 export const APNS_ENVIRONMENTS = ['sandbox', 'production'] as const;
 export type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
@@ -77,7 +79,7 @@ export interface DeviceRegistration {
 export type RegistrationOutcome = 'created' | 'moved' | 'refreshed';
 
 export function deviceExpiry(lastSeenAt: Date): number {
-  return Math.floor(lastSeenAt.getTime() / 1000) + DEVICE_TTL_DAYS * 24 * 60 * 60;
+  return expiresAfter(lastSeenAt, DEVICE_TTL_DAYS * DAY_SECONDS);
 }
 
 /** What the API shows of a device. */

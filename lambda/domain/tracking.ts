@@ -4,6 +4,8 @@
  * with a receipt. Statuses only move forward: queued → accepted → received → opened;
  * pruned and failed are final.
  */
+
+import { DAY_SECONDS, expiresAfter } from './expiry';
 export const DELIVERY_STATUSES = ['queued', 'accepted', 'received', 'opened', 'pruned', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
@@ -30,7 +32,7 @@ export interface DeviceDelivery {
 }
 
 export function trackingExpiry(now: Date): number {
-  return Math.floor(now.getTime() / 1000) + TRACKING_TTL_DAYS * 86_400;
+  return expiresAfter(now, TRACKING_TTL_DAYS * DAY_SECONDS);
 }
 
 /** Totals per status, every status present (zeros included) so dashboards need no special cases. */

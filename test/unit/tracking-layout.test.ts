@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  parseSortKey,
+  progressKey,
+  receiptKey,
+  recipientsKey,
+  requestKey,
+} from '../../lambda/adapters/secondary/notifications-keys';
+import {
   type ChunkOutcome,
   decodeChunkTracking,
   encodeChunkTracking,
@@ -87,5 +94,16 @@ describe('merging chunk records and receipts', () => {
       [{ token: token(7), userId: 'alice', receivedAt: at(2) }],
     );
     expect(merged).toMatchObject({ status: 'received', acceptedAt: at(9) });
+  });
+});
+
+describe('sort keys read back', () => {
+  it('a progress key gives back its part, attempt and chunk; a receipt key its token; others nothing', () => {
+    const progress = progressKey('n-1', '0.3/2r1', 4, 17);
+    expect(parseSortKey(progress.sk)).toEqual({ kind: 'progress', part: '0.3/2r1', attempt: 4, chunk: 17 });
+    const token = 'ab'.repeat(32);
+    expect(parseSortKey(receiptKey('n-1', token).sk)).toEqual({ kind: 'receipt', token });
+    expect(parseSortKey(recipientsKey('n-1', 3).sk)).toEqual({ kind: 'other' });
+    expect(parseSortKey(requestKey('n-1').sk)).toEqual({ kind: 'other' });
   });
 });

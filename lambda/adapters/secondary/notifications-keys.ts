@@ -48,7 +48,7 @@ export function progressPrefix(part: string, attempt: number): string {
   return `progress#${part}#${attempt}#`;
 }
 
-export const PROGRESS_PREFIX = 'progress#';
+const PROGRESS_PREFIX = 'progress#';
 
 /**
  * A chunk's progress record: its claim, its completion and — for tracked jobs —
@@ -59,14 +59,14 @@ export function progressKey(notificationId: string, part: string, attempt: numbe
   return { pk: trackingShardPk(notificationId, shardOf(sk)), sk };
 }
 
-export const RECEIPT_PREFIX = 'receipt#';
+const RECEIPT_PREFIX = 'receipt#';
 
 /** An app's receipt for one device: its own small item, on the device's shard. */
 export function receiptKey(notificationId: string, token: string) {
   return { pk: trackingShardPk(notificationId, shardOf(token)), sk: `${RECEIPT_PREFIX}${token}` };
 }
 
-export const RECIPIENTS_PREFIX = 'recipients#';
+const RECIPIENTS_PREFIX = 'recipients#';
 
 /** Buckets of a tracked job's recipient hashes, so a receipt can be checked without the sender's record. */
 export function recipientsKey(notificationId: string, bucket: number) {
@@ -87,4 +87,19 @@ export function requestKey(notificationId: string) {
 /** The APNs provider token the whole fleet shares for one key (see the gateway's provider-token module). */
 export function providerTokenKey(keyName: string) {
   return { pk: `provider-token#${keyName}`, sk: 'provider-token' };
+}
+
+/** What a sort key of a notification's shards names: a chunk's progress, a receipt, or something else. */
+export type ParsedSortKey =
+  | { kind: 'progress'; part: string; attempt: number; chunk: number }
+  | { kind: 'receipt'; token: string }
+  | { kind: 'other' };
+
+/** Reads a sort key written by `progressKey` or `receiptKey` (a part name never holds '#'). */
+export function parseSortKey(sk: unknown): ParsedSortKey {
+  const key = String(sk);
+  if (key.startsWith(RECEIPT_PREFIX)) return { kind: 'receipt', token: key.slice(RECEIPT_PREFIX.length) };
+  if (!key.startsWith(PROGRESS_PREFIX)) return { kind: 'other' };
+  const [, part = '', attempt = '0', chunk = '0'] = key.split('#');
+  return { kind: 'progress', part, attempt: Number(attempt), chunk: Number(chunk) };
 }

@@ -2,14 +2,15 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
+import { DAY_SECONDS, expiresAfter } from '../../domain/expiry';
 import { type ChunkTracking, trackingExpiry } from '../../domain/tracking';
 import { batchGetAll } from './batch-get';
 import {
   IDEMPOTENCY_WINDOW_DAYS,
   NOTIFICATIONS_TABLE,
   PROGRESS_TTL_DAYS,
+  parseSortKey,
   progressKey,
-  progressPrefix,
   requestKey,
 } from './notifications-keys';
 
@@ -31,10 +32,10 @@ export async function completedChunks(
     expression: '#sk, completedAt',
     names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
   });
-  const prefix = progressPrefix(part, attempt);
   const done = new Set<number>();
   for (const item of items) {
-    if (item.completedAt !== undefined) done.add(Number(String(item.sk).slice(prefix.length)));
+    const key = parseSortKey(item[NOTIFICATIONS_TABLE.sortKey]);
+    if (item.completedAt !== undefined && key.kind === 'progress') done.add(key.chunk);
   }
   return done;
 }
@@ -202,7 +203,7 @@ async function patientlyThrottled<T>(write: () => Promise<T>): Promise<T> {
 }
 
 function progressExpiry(now: Date): number {
-  return Math.floor(now.getTime() / 1000) + PROGRESS_TTL_DAYS * 86_400;
+  return expiresAfter(now, PROGRESS_TTL_DAYS * DAY_SECONDS);
 }
 
 export interface SendRequestRecord {
@@ -234,8 +235,7 @@ export async function takeNotificationId(
         Item: {
           ...requestKey(record.notificationId),
           ...record,
-          [NOTIFICATIONS_TABLE.ttlAttribute]:
-            Math.floor(now.getTime() / 1000) + IDEMPOTENCY_WINDOW_DAYS * 86_400,
+          [NOTIFICATIONS_TABLE.ttlAttribute]: expiresAfter(now, IDEMPOTENCY_WINDOW_DAYS * DAY_SECONDS),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),

@@ -15,8 +15,7 @@ import {
 import { batchGetAll } from './batch-get';
 import {
   NOTIFICATIONS_TABLE,
-  PROGRESS_PREFIX,
-  RECEIPT_PREFIX,
+  parseSortKey,
   receiptKey,
   recipientsKey,
   trackingShardPks,
@@ -60,7 +59,12 @@ export async function acknowledgedTokens(
     tokens.map((token) => receiptKey(notificationId, token)),
     { expression: '#sk', names: { '#sk': NOTIFICATIONS_TABLE.sortKey } },
   );
-  return new Set(items.map((item) => String(item.sk).slice(RECEIPT_PREFIX.length)));
+  const acknowledged = new Set<string>();
+  for (const item of items) {
+    const key = parseSortKey(item[NOTIFICATIONS_TABLE.sortKey]);
+    if (key.kind === 'receipt') acknowledged.add(key.token);
+  }
+  return acknowledged;
 }
 
 /** A chunk's progress as read back from its record. */
@@ -105,24 +109,23 @@ export async function readTracking(notificationId: string): Promise<Notification
 }
 
 function addRecord(tracking: NotificationTracking, item: Record<string, unknown>): void {
-  const sk = String(item.sk);
-  if (sk.startsWith(RECEIPT_PREFIX)) {
+  const key = parseSortKey(item[NOTIFICATIONS_TABLE.sortKey]);
+  if (key.kind === 'receipt') {
     tracking.receipts.push({
-      token: sk.slice(RECEIPT_PREFIX.length),
+      token: key.token,
       userId: String(item.userId),
       receivedAt: String(item.receivedAt),
       ...(typeof item.openedAt === 'string' ? { openedAt: item.openedAt } : {}),
     });
     return;
   }
-  if (!sk.startsWith(PROGRESS_PREFIX)) return;
-  // progress#<part>#<attempt>#<chunk>; a part name never holds '#'.
-  const [, part = '', attempt = '0', chunk = '0'] = sk.split('#');
+  if (key.kind !== 'progress') return;
+  const { part, attempt, chunk } = key;
   const completed = item.completedAt !== undefined;
   tracking.progress.push({
     part,
-    attempt: Number(attempt),
-    chunk: Number(chunk),
+    attempt,
+    chunk,
     completed,
     ...(typeof item.chunks === 'number' ? { chunks: item.chunks } : {}),
   });
