@@ -1,0 +1,194 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ApnsOutcome } from '../../lambda/domain/apns-outcome';
+import { tokenHash } from '../../lambda/domain/device-token';
+import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS } from '../../lambda/domain/retry-policy';
+import type { SendJob } from '../../lambda/domain/send-job';
+import { DeliveryTally, type DeviceTarget, type Work } from '../../lambda/domain/work';
+import type { Delivery } from '../../lambda/use-cases/delivery/plan';
+
+/**
+ * The sender's decisions after APNs has answered — settle (step 4) and requeue
+ * (step 5) — with the table and queue adapters replaced by recording doubles, so
+ * each rule is checked on its own, without the embedded services.
+ */
+const pruneDevice = vi.fn(async (_device: unknown, _since?: Date) => true);
+const pruneLiveActivityToken = vi.fn(async (_device: unknown, _since?: Date) => true);
+const enqueue = vi.fn(async (_messages: { body: string; delaySeconds?: number }[]) => {});
+const deadLetter = vi.fn(async (_body: string, _reason: string, _detail: string) => {});
+vi.mock('../../lambda/adapters/secondary/devices-table', () => ({ pruneDevice }));
+vi.mock('../../lambda/adapters/secondary/live-activity-tokens-table', () => ({ pruneLiveActivityToken }));
+vi.mock('../../lambda/adapters/secondary/notifications-table', () => ({ markChunkCompleted: vi.fn() }));
+vi.mock('../../lambda/adapters/secondary/send-queue', () => ({ enqueue, deadLetter }));
+vi.mock('../../lambda/config', () => ({ config: { retryBaseDelaySeconds: 15 } }));
+
+const { settleOutcomes } = await import('../../lambda/use-cases/delivery/settle');
+const { requeueRetries, scheduleRepush } = await import('../../lambda/use-cases/delivery/requeue');
+
+const device = (n: number, extra: Partial<DeviceTarget> = {}): DeviceTarget => ({
+  token: n.toString(16).padStart(64, '0'),
+  userId: `user-${n}`,
+  appId: 'com.example.app',
+  environment: 'production',
+  ...extra,
+});
+
+function delivery(work: Partial<Work> = {}, track?: SendJob['track']): Delivery {
+  const job = {
+    notificationId: 'n-1',
+    appId: 'com.example.app',
+    to: { userIds: ['user-1'] },
+    aps: { alert: 'hi' },
+    ...(track === undefined ? {} : { track }),
+  } as unknown as SendJob;
+  return {
+    work: { pushgate: 'work/v1', job, part: '0', attempt: 0, ...work },
+    tally: new DeliveryTally(),
+  } as unknown as Delivery;
+}
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  pruneDevice.mockResolvedValue(true);
+});
+
+describe('settling what APNs answered', () => {
+  it('accepted devices are accepted; invalid tokens pruned (a 410 with its timestamp); retryable ones queued', async () => {
+    const run = delivery();
+    const devices = [device(1), device(2), device(3), device(4)];
+    const outcomes: ApnsOutcome[] = [
+      { kind: 'accepted' },
+      { kind: 'invalid-token', reason: 'Unregistered', timestamp: 1_700_000_000_000 },
+      { kind: 'invalid-token', reason: 'BadDeviceToken' },
+      { kind: 'retryable', reason: 'TooManyRequests', retryAfterSeconds: 120 },
+    ] as ApnsOutcome[];
+    const settled = await settleOutcomes(run, devices, outcomes);
+    expect(settled.accepted).toEqual([devices[0]]);
+    expect(settled.retries).toEqual([
+      { device: devices[3], reason: 'TooManyRequests', retryAfterSeconds: 120 },
+    ]);
+    expect(pruneDevice).toHaveBeenCalledWith(devices[1], new Date(1_700_000_000_000));
+    expect(pruneDevice).toHaveBeenCalledWith(devices[2], undefined);
+    expect(run.tally.counts).toMatchObject({ accepted: 1, pruned: 2, kept: 0 });
+    expect(new Map(settled.outcomes.map((o) => [o.token, [o.status, o.reason]]))).toEqual(
+      new Map([
+        [devices[0]?.token, ['accepted', undefined]],
+        [devices[1]?.token, ['pruned', 'Unregistered']],
+        [devices[2]?.token, ['pruned', 'BadDeviceToken']],
+        [devices[3]?.token, ['queued', 'TooManyRequests']],
+      ]),
+    );
+  });
+
+  it('a token registered again after APNs invalidated it is kept, and its push counts as failed', async () => {
+    pruneDevice.mockResolvedValue(false);
+    const run = delivery();
+    const settled = await settleOutcomes(run, [device(1)], [
+      { kind: 'invalid-token', reason: 'Unregistered', timestamp: 1 },
+    ] as ApnsOutcome[]);
+    expect(run.tally.counts).toMatchObject({ kept: 1, pruned: 0 });
+    expect(settled.outcomes).toMatchObject([{ status: 'failed', reason: 'Unregistered' }]);
+  });
+
+  it('a Live Activity token is pruned from the Live Activity registry, never the devices', async () => {
+    const token = device(1, { liveActivity: { kind: 'update', target: 'activity|app|order-1' } });
+    await settleOutcomes(delivery(), [token], [
+      { kind: 'invalid-token', reason: 'BadDeviceToken' },
+    ] as ApnsOutcome[]);
+    expect(pruneLiveActivityToken).toHaveBeenCalledWith(token, undefined);
+    expect(pruneDevice).not.toHaveBeenCalled();
+  });
+
+  it('a fatal outcome never reaches settling quietly', async () => {
+    await expect(
+      settleOutcomes(delivery(), [device(1)], [
+        { kind: 'job-error', reason: 'PayloadTooLarge' },
+      ] as ApnsOutcome[]),
+    ).rejects.toThrow(/fatal outcome \(PayloadTooLarge\)/);
+  });
+});
+
+describe('re-queueing retries', () => {
+  const retries = [
+    { device: device(1), reason: 'InternalServerError' },
+    { device: device(2), reason: 'TooManyRequests', retryAfterSeconds: 300 },
+  ];
+
+  it('exactly the retried devices go back as one message of the next attempt, no sooner than the longest retry-after', async () => {
+    const run = delivery({ part: '0.2', attempt: 1 });
+    await requeueRetries(run, 3, { accepted: [], retries, outcomes: [] });
+    expect(deadLetter).not.toHaveBeenCalled();
+    expect(enqueue).toHaveBeenCalledTimes(1);
+    const [message] = enqueue.mock.calls[0]?.[0] ?? [];
+    const body = JSON.parse(message?.body ?? '{}') as Work;
+    expect(body).toMatchObject({ part: '0.2/3', attempt: 2, devices: [device(1), device(2)] });
+    expect(body.reasons).toEqual({
+      [tokenHash(device(1).token)]: 'InternalServerError',
+      [tokenHash(device(2).token)]: 'TooManyRequests',
+    });
+    expect(JSON.stringify(body.reasons)).not.toContain(device(1).token); // no raw tokens in reasons
+    expect(message?.delaySeconds).toBeGreaterThanOrEqual(300);
+    expect(message?.delaySeconds).toBeLessThanOrEqual(MAX_SQS_DELAY_SECONDS);
+    expect(run.tally.counts.retried).toBe(2);
+  });
+
+  it('after the last attempt the devices are dead-lettered with their reasons and recorded as failed', async () => {
+    const run = delivery({ attempt: MAX_DELIVERY_ATTEMPTS - 1 });
+    const outcomes = [
+      { token: device(1).token, userId: 'user-1', status: 'queued' as const, reason: 'InternalServerError' },
+      { token: device(3).token, userId: 'user-3', status: 'accepted' as const },
+    ];
+    await requeueRetries(run, 0, { accepted: [], retries, outcomes });
+    expect(enqueue).not.toHaveBeenCalled();
+    expect(deadLetter).toHaveBeenCalledWith(
+      expect.any(String),
+      'RetriesExhausted',
+      '2 devices still failing: InternalServerError, TooManyRequests',
+    );
+    expect(run.tally.counts.deadLettered).toBe(2);
+    expect(outcomes[0]).toMatchObject({
+      status: 'failed',
+      reason: 'InternalServerError (retries exhausted)',
+    });
+    expect(outcomes[1]).toMatchObject({ status: 'accepted' });
+  });
+
+  it('nothing to retry enqueues nothing', async () => {
+    await requeueRetries(delivery(), 0, { accepted: [device(1)], retries: [], outcomes: [] });
+    expect(enqueue).not.toHaveBeenCalled();
+    expect(deadLetter).not.toHaveBeenCalled();
+  });
+});
+
+describe('scheduling re-push rounds', () => {
+  it('a tracked job with repushAfterSeconds sends its accepted devices round 1, delayed', async () => {
+    const run = delivery({}, { receipts: true, repushAfterSeconds: 600, maxRepushes: 2 });
+    await scheduleRepush(run, 4, [device(1)]);
+    const [message] = enqueue.mock.calls[0]?.[0] ?? [];
+    expect(JSON.parse(message?.body ?? '{}')).toMatchObject({
+      part: '0/4r1',
+      attempt: 0,
+      devices: [device(1)],
+      repush: { round: 1 },
+    });
+    expect(message?.delaySeconds).toBe(600);
+  });
+
+  it('a delay beyond SQS’s 15 minutes is capped (the round waits out the rest when it arrives)', async () => {
+    await scheduleRepush(delivery({}, { receipts: true, repushAfterSeconds: 3_600 }), 0, [device(1)]);
+    expect(enqueue.mock.calls[0]?.[0]?.[0]?.delaySeconds).toBe(MAX_SQS_DELAY_SECONDS);
+  });
+
+  it('no round past maxRepushes, none for untracked jobs, none without accepted devices', async () => {
+    await scheduleRepush(
+      delivery(
+        { repush: { round: 2, dueAt: 0 } },
+        { receipts: true, repushAfterSeconds: 60, maxRepushes: 2 },
+      ),
+      0,
+      [device(1)],
+    );
+    await scheduleRepush(delivery(), 0, [device(1)]);
+    await scheduleRepush(delivery({}, { receipts: true, repushAfterSeconds: 60 }), 0, []);
+    expect(enqueue).not.toHaveBeenCalled();
+  });
+});
