@@ -2,11 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DEVICE_TTL_DAYS } from '../../lambda/domain/device';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const tableName = () => process.env.DEVICES_TABLE_NAME ?? '';
+const tableName = () => process.env[ENVIRONMENT.devicesTable] ?? '';
 const stored = async (token: string) =>
   (await db.send(new GetCommand({ TableName: tableName(), Key: { token } }))).Item;
 

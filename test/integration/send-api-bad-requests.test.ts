@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sq
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SEND_BODY_BYTES } from '../../lambda/adapters/primary/send-notification/handler';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { ERROR_CODES, OPERATIONS } from '../../scripts/api-operations';
 import { api } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
@@ -213,7 +214,7 @@ describe('bad send requests', () => {
     expect(await queued()).toBe(0);
     const record = await db.send(
       new GetCommand({
-        TableName: process.env.NOTIFICATIONS_TABLE_NAME,
+        TableName: process.env[ENVIRONMENT.notificationsTable],
         Key: { pk: `notification#${notificationId}`, sk: 'request' },
       }),
     );

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import type { Device } from '../../lambda/domain/device';
+import { ENVIRONMENT } from '../../lambda/environment';
 import type { TokenAnswer } from '../../local/apns-simulator/faults';
 import { seedDevices } from '../support/seed';
 import { alertJob, deviceRecord, SenderHarness, senderMetrics } from '../support/sender-harness';
@@ -37,13 +38,13 @@ const sorted = (tokens: Iterable<string>) => [...tokens].sort();
 
 /** Runs `action` with a shorter APNs request timeout (for stalled streams), on fresh sessions. */
 async function withRequestTimeout<T>(ms: number, action: () => Promise<T>): Promise<T> {
-  const before = process.env.APNS_REQUEST_TIMEOUT_MS;
-  process.env.APNS_REQUEST_TIMEOUT_MS = String(ms);
+  const before = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
+  process.env[ENVIRONMENT.apnsRequestTimeoutMs] = String(ms);
   await closeApnsConnections();
   try {
     return await action();
   } finally {
-    process.env.APNS_REQUEST_TIMEOUT_MS = before;
+    process.env[ENVIRONMENT.apnsRequestTimeoutMs] = before;
     await closeApnsConnections();
   }
 }

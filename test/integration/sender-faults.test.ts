@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { mintProviderToken, providerKeyName } from '../../lambda/adapters/secondary/apns/provider-token';
 import { providerTokenTable } from '../../lambda/adapters/secondary/provider-token-table';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { logger } from '../../lambda/observability';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
@@ -175,13 +176,13 @@ describe('jobs that cannot succeed go to the DLQ with the reason', () => {
   });
 
   it('credentials that cannot be loaded fail the job with CredentialsUnavailable', async () => {
-    const apps = process.env.PUSHGATE_APPS ?? '[]';
+    const apps = process.env[ENVIRONMENT.apps] ?? '[]';
     const broken = {
       appId: 'com.example.broken',
       bundleId: 'com.example.broken',
       credentials: 'file:/nonexistent/apns.json',
     };
-    process.env.PUSHGATE_APPS = JSON.stringify([...JSON.parse(apps), broken]);
+    process.env[ENVIRONMENT.apps] = JSON.stringify([...JSON.parse(apps), broken]);
     try {
       const user = newUser();
       const token = '5e'.repeat(32);
@@ -196,7 +197,7 @@ describe('jobs that cannot succeed go to the DLQ with the reason', () => {
       expect(dead?.detail).toContain(broken.appId);
       expect(await deviceRecord(token)).toBeDefined();
     } finally {
-      process.env.PUSHGATE_APPS = apps;
+      process.env[ENVIRONMENT.apps] = apps;
     }
   });
 

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { trackingShardPks } from '../../lambda/adapters/secondary/notifications-keys';
 import { TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newToken, newUser } from '../support/api';
 import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
 
@@ -89,7 +90,7 @@ describe('delivery tracking', () => {
     for (const pk of trackingShardPks('tracked-ttl')) {
       const { Items = [] } = await db.send(
         new QueryCommand({
-          TableName: process.env.NOTIFICATIONS_TABLE_NAME,
+          TableName: process.env[ENVIRONMENT.notificationsTable],
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': pk },
         }),
