@@ -4,10 +4,13 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { SENDER } from '../infra/queue-settings';
 import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
-import { findRoute, invokeRoute } from '../local/http-dispatch';
+import { callRoute } from '../local/call-route';
 import { seedDevices } from '../local/seed-devices';
 import { SqsEventSource } from '../local/sqs-event-source';
 import { type LocalStack, startLocalStack } from '../local/stack';
+
+/** The IAM principal the benchmarks send as. */
+const BENCH_CALLER = { iam: { userArn: 'arn:aws:iam::000000000000:role/bench' } };
 
 /**
  * What one end-to-end run costs on AWS, counted from the requests the real code
@@ -167,8 +170,6 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
   });
   await source.start();
   try {
-    const route = findRoute('POST', '/v1/notifications');
-    if (route === undefined) throw new Error('no send route');
     const job = {
       appId: 'com.example.app',
       to: { userIds: users },
@@ -176,17 +177,7 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
       ...(tracked ? { track: { receipts: true } } : {}),
     };
     const apiStarted = performance.now();
-    const answer = await invokeRoute(
-      route.route,
-      route.params,
-      {
-        method: 'POST',
-        url: '/v1/notifications',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(job),
-      },
-      { iam: { userArn: 'arn:aws:iam::000000000000:role/bench' } },
-    );
+    const answer = await callRoute('POST', '/v1/notifications', job, BENCH_CALLER);
     const apiMs = performance.now() - apiStarted;
     if (answer.statusCode !== 202) throw new Error(`send refused: ${answer.body}`);
     await source.idle(600_000);
@@ -236,19 +227,12 @@ async function receiptCost(
 ): Promise<NonNullable<CostResult['receipt']>> {
   if (device === undefined) throw new Error('no device to acknowledge from');
   const path = `/v1/notifications/${notificationId}/receipts`;
-  const route = findRoute('POST', path);
-  if (route === undefined) throw new Error('no receipt route');
   const before = { readUnits: tally.readUnits, writeUnits: tally.writeUnits };
   const started = performance.now();
-  const answer = await invokeRoute(
-    route.route,
-    route.params,
-    {
-      method: 'POST',
-      url: path,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: device.token, event: 'received' }),
-    },
+  const answer = await callRoute(
+    'POST',
+    path,
+    { token: device.token, event: 'received' },
     { jwt: { sub: device.userId, iss: 'https://issuer.bench', aud: 'pushgate' } },
   );
   const ms = performance.now() - started;

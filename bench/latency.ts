@@ -1,9 +1,12 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
-import { findRoute, invokeRoute } from '../local/http-dispatch';
+import { callRoute } from '../local/call-route';
 import { seedDevices } from '../local/seed-devices';
 import { type LocalStack, startLocalStack } from '../local/stack';
+
+/** The IAM principal the benchmarks send as. */
+const BENCH_CALLER = { iam: { userArn: 'arn:aws:iam::000000000000:role/bench' } };
 
 const APP_ID = 'com.example.app';
 
@@ -22,19 +25,7 @@ export interface LatencyResult {
 }
 
 async function post(job: unknown): Promise<void> {
-  const route = findRoute('POST', '/v1/notifications');
-  if (route === undefined) throw new Error('no send route');
-  const answer = await invokeRoute(
-    route.route,
-    route.params,
-    {
-      method: 'POST',
-      url: '/v1/notifications',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(job),
-    },
-    { iam: { userArn: 'arn:aws:iam::000000000000:role/bench' } },
-  );
+  const answer = await callRoute('POST', '/v1/notifications', job, BENCH_CALLER);
   if (answer.statusCode !== 202) throw new Error(`send refused: ${answer.body}`);
 }
 

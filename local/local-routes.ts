@@ -2,8 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { userIdSchema } from '../lambda/domain/user';
 import { APNS_FAULTS_PATH, apnsFaultsRoute } from './apns-faults-route';
 import { DEFAULT_INBOX_PAGE } from './apns-simulator/inbox';
+import { callRoute } from './call-route';
 import { dashboardState } from './dashboard-state';
-import { findRoute, invokeRoute } from './http-dispatch';
 import { sendEmpty, sendJson } from './respond';
 import type { LocalServerOptions } from './server';
 
@@ -85,12 +85,9 @@ export async function handleLocalRoute(
   if (route === 'GET /_local/state')
     return sendJson(response, 200, await dashboardState(stack, options.appId));
   if (route === 'POST /_local/send') {
-    const result = await invokeRoute(
-      findRoute('POST', '/v1/notifications')?.route ?? (undefined as never),
-      {},
-      { method: 'POST', url: '/v1/notifications', headers: { 'content-type': 'application/json' }, body },
-      { iam: { userArn: 'arn:aws:iam::000000000000:user/local-dashboard' } },
-    );
+    const result = await callRoute('POST', '/v1/notifications', body, {
+      iam: { userArn: 'arn:aws:iam::000000000000:user/local-dashboard' },
+    });
     response.writeHead(result.statusCode, result.headers);
     return response.end(result.body);
   }

@@ -84,11 +84,9 @@ const PUSH_TYPE_SUFFIX: Record<string, string> = {
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export class ApnsSimulator {
-  readonly ca = readFileSync(join(TLS_DIR, 'tls-cert.pem'), 'utf8');
-  /** Every notification accepted, numbered, paged (see Inbox). */
-  readonly received: Inbox;
-  readonly stats = {
+/** What the simulator counts; reset() starts it over. */
+function emptyStats() {
+  return {
     requests: 0,
     accepted: 0,
     rejected: 0,
@@ -103,6 +101,13 @@ export class ApnsSimulator {
     /** The oldest provider token any request carried, in seconds (by the simulator's clock). */
     maxProviderTokenAgeSeconds: 0,
   };
+}
+
+export class ApnsSimulator {
+  readonly ca = readFileSync(join(TLS_DIR, 'tls-cert.pem'), 'utf8');
+  /** Every notification accepted, numbered, paged (see Inbox). */
+  readonly received: Inbox;
+  readonly stats = emptyStats();
   /** Tokens of the streams `stallEvery` processed but never answered (accepted ones are in the inbox). */
   readonly stalledTokens: string[] = [];
   /** Every provider token accepted, in the order first seen. */
@@ -229,17 +234,7 @@ export class ApnsSimulator {
     // Like a fresh APNs: no provider token seen yet (the 20-minute rule starts over).
     this.keyTokens.clear();
     this.providerTokens.length = 0;
-    Object.assign(this.stats, {
-      requests: 0,
-      accepted: 0,
-      rejected: 0,
-      maxInFlight: 0,
-      maxInFlightPerSession: 0,
-      maxInFlightBeforeFirstAnswer: 0,
-      sessions: 0,
-      duplicates: 0,
-      maxProviderTokenAgeSeconds: 0,
-    });
+    Object.assign(this.stats, emptyStats());
   }
 
   private readonly sessions = new Set<http2.ServerHttp2Session>();
