@@ -199,7 +199,8 @@ async function dashboardState({ stack, appId }: LocalServerOptions) {
       { token: string; kind: string; environment: string; lastSeenAt: string; for?: string }[]
     > = {};
     for (const device of devices) {
-      if (device.kind === 'activity') continue; // an activity id's owner, not a token
+      // An activity id claim from before activities were per user: no token, nothing to show.
+      if (device.kind === 'activity') continue;
       // Live Activity tokens share the table under kind-prefixed keys, owned by `ownerId`.
       const liveActivity = typeof device.kind === 'string';
       const userId = String(liveActivity ? device.ownerId : device.userId);
