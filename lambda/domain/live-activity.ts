@@ -63,7 +63,7 @@ export function distinctActivities(activities: readonly UserActivity[]): UserAct
 export const ACTIVITY_OWNER_REQUIRED = {
   code: 'ActivityOwnerRequired',
   message:
-    '"to": {"activityIds": [...]} is no longer accepted: name the user of each activity, "to": {"activities": [{"userId": "alice", "activityId": "order-123"}]}. Activity ids are chosen by your backend and not unique across users, so an id alone could reach anyone who registered a token under it; with its user, only that user\'s tokens of that activity are reached.',
+    '{"activityIds": [...]} is no longer accepted: name the user of each activity, {"activities": [{"userId": "alice", "activityId": "order-123"}]}. Activity ids are chosen by your backend and not unique across users, so an id alone could reach anyone who registered a token under it; with its user, only that user\'s tokens of that activity are reached.',
 } as const;
 
 /** Whether a `to` value uses the refused id-only form (ACTIVITY_OWNER_REQUIRED). */
