@@ -208,13 +208,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
         schema: ref('LiveActivityToken'),
       },
     ],
-    errors: [
-      ...CALLER_ERRORS,
-      'InvalidActivityId',
-      'InvalidDeviceToken',
-      ...BODY_ERRORS,
-      'UnknownApp',
-    ],
+    errors: [...CALLER_ERRORS, 'InvalidActivityId', 'InvalidDeviceToken', ...BODY_ERRORS, 'UnknownApp'],
   },
   'DELETE /v1/live-activities/{activityId}/tokens/{token}': {
     summary: 'Unregister an update token of one of the caller’s activities',
