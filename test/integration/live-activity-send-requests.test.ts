@@ -1,6 +1,12 @@
-import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  type Message,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_USER_ID_LENGTH } from '../../lambda/domain/user';
 import { api } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { db, sendQueueUrl, sqs } from '../support/sender-harness';
@@ -236,4 +242,39 @@ describe('Live Activity send requests', () => {
       { activities: [pair] },
     ]);
   });
+
+  it('12 000 pairs of the longest ids allowed (5 MB): 202, every pair on the queue once, each message ASCII and within SQS limits', async () => {
+    const activities = Array.from({ length: 12_000 }, (_, i) => ({
+      userId: `${i}-${'u'.repeat(MAX_USER_ID_LENGTH - String(i).length - 1)}`,
+      activityId: `${'a'.repeat(120)}${String(i).padStart(8, '0')}`,
+    }));
+    const answer = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: { ...update, to: { activities } },
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.body.recipients).toEqual({ activities: 12_000 });
+    const messages: Message[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: sendQueueUrl(),
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 60,
+        }),
+      );
+      if (Messages.length === 0) break;
+      messages.push(...Messages);
+    }
+    expect(messages).toHaveLength(answer.body.jobs);
+    const queuedPairs: string[] = [];
+    for (const message of messages) {
+      const text = message.Body ?? '';
+      expect(text).toMatch(/^[\x20-\x7e]*$/);
+      expect(text.length).toBeLessThanOrEqual(1024 * 1024);
+      for (const pair of JSON.parse(text).job.to.activities)
+        queuedPairs.push(`${pair.userId} ${pair.activityId}`);
+    }
+    expect(queuedPairs.sort()).toEqual(activities.map((pair) => `${pair.userId} ${pair.activityId}`).sort());
+  }, 300_000);
 });
