@@ -199,8 +199,7 @@ async function dashboardState({ stack, appId }: LocalServerOptions) {
       { token: string; kind: string; environment: string; lastSeenAt: string; for?: string }[]
     > = {};
     for (const device of devices) {
-      // An activity id claim from before activities were per user: no token, nothing to show.
-      if (device.kind === 'activity') continue;
+      if (device.kind === 'activity') continue; // an activity id's owner, not a token
       // Live Activity tokens share the table under kind-prefixed keys, owned by `ownerId`.
       const liveActivity = typeof device.kind === 'string';
       const userId = String(liveActivity ? device.ownerId : device.userId);
