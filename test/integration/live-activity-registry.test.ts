@@ -7,12 +7,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { devicesTableDefinition, ensureTable, tableState } from '../../local/tables';
 import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const tableName = () => process.env.DEVICES_TABLE_NAME ?? '';
+const tableName = () => process.env[ENVIRONMENT.devicesTable] ?? '';
 const stored = async (key: string) =>
   (await db.send(new GetCommand({ TableName: tableName(), Key: { token: key } }))).Item;
 const startKey = (token: string) => `la-start:${token}`;

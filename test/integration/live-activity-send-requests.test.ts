@@ -7,6 +7,7 @@ import {
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_USER_ID_LENGTH } from '../../lambda/domain/user';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { api } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { db, sendQueueUrl, sqs } from '../support/sender-harness';
@@ -177,7 +178,7 @@ describe('Live Activity send requests', () => {
     expect(await queued()).toBe(0);
     const record = await db.send(
       new GetCommand({
-        TableName: process.env.NOTIFICATIONS_TABLE_NAME,
+        TableName: process.env[ENVIRONMENT.notificationsTable],
         Key: { pk: `notification#${notificationId}`, sk: 'request' },
       }),
     );

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apnsEndpoint, loadCredentials } from '../../lambda/adapters/secondary/apns/apns-credentials';
 import { apnsConnection } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { type AppConfig, findApp } from '../../lambda/config';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { db, registerDevices, SenderHarness, senderMetrics } from '../support/sender-harness';
@@ -67,7 +68,7 @@ const eta = (minutes: number) => ({ event: 'update', 'content-state': { eta: min
 async function expire(key: string, expiresAt: number): Promise<void> {
   await db.send(
     new UpdateCommand({
-      TableName: process.env.DEVICES_TABLE_NAME,
+      TableName: process.env[ENVIRONMENT.devicesTable],
       Key: { token: key },
       UpdateExpression: 'SET expiresAt = :expiresAt',
       ConditionExpression: 'attribute_exists(#token)',
@@ -316,7 +317,7 @@ describe('Live Activity update and end', () => {
     const planted = newToken();
     await db.send(
       new PutCommand({
-        TableName: process.env.DEVICES_TABLE_NAME,
+        TableName: process.env[ENVIRONMENT.devicesTable],
         Item: {
           token: `la-update:${planted}`,
           apnsToken: planted,
