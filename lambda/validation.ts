@@ -33,10 +33,12 @@ export function parseWith<Schema extends z.ZodMiniType>(
   refuseDeepNesting(value, subject);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const first = result.error.issues[0];
+  const first = result.error.issues.find((issue) => ownCode(issue) !== undefined) ?? result.error.issues[0];
   if (first === undefined) throw new InvalidRequestError(`${subject} is invalid.`);
   const issue = explainUnion(first, value);
   const where = issue.path.length ? `"${issue.path.join('.')}"` : subject;
+  const code = ownCode(issue);
+  if (code !== undefined) throw new InvalidRequestError(`${where}: ${issue.message}`, code);
   if (issue.code === 'unrecognized_keys') {
     const named = issue.keys.slice(0, 5).map((key) => `"${key}"`);
     const more = issue.keys.length - named.length;
@@ -48,6 +50,15 @@ export function parseWith<Schema extends z.ZodMiniType>(
     );
   }
   throw new InvalidRequestError(`${where}: ${issue.message}`);
+}
+
+/**
+ * A refinement that has its own stable error code names it in `params.code`; such
+ * an issue is reported first, with that code, whatever else is wrong.
+ */
+function ownCode(issue: Issue): string | undefined {
+  const code: unknown = issue.code === 'custom' ? issue.params?.code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** Walks the value without recursion and refuses it past MAX_JSON_NESTING levels. */

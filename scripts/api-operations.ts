@@ -52,7 +52,11 @@ export const ERROR_CODES = {
     400,
     'An activity id that is not 1–128 URL-safe characters (letters, digits, `. _ ~ -`).',
   ],
-  InvalidLiveActivity: [400, 'A Live Activity job addressed the wrong way (e.g. `start` to activity ids).'],
+  InvalidLiveActivity: [400, 'A Live Activity job addressed the wrong way (e.g. `start` to activities).'],
+  ActivityOwnerRequired: [
+    400,
+    '`to.activityIds` (activity ids alone) is refused: name each activity with its user, `to.activities: [{userId, activityId}]`.',
+  ],
   MissingLiveActivityKey: [
     400,
     'A Live Activity job lacks an `aps` key its event requires; the message names it.',
@@ -75,7 +79,6 @@ export const ERROR_CODES = {
   InvalidNextToken: [400, '`nextToken` is not one this API gave out.'],
   UnknownQueryParameter: [400, 'A query parameter the route does not read.'],
   NotificationNotFound: [404, 'No notification with this id is known (tracking data expires after 30 days).'],
-  ActivityIdTaken: [409, 'Another user’s activity already uses this activity id.'],
   NotificationIdConflict: [
     409,
     'The notification id is taken by a different job (other recipients, content or options).',
@@ -195,7 +198,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'PUT /v1/live-activities/{activityId}/tokens/{token}': {
     summary: 'Register the update token of one of the caller’s activities',
     description:
-      'Registers the token `activity.pushTokenUpdates` reported for the activity the backend calls `activityId`. The first registration claims the activity id for the caller; another user’s registration under it is 409.',
+      'Registers the token `activity.pushTokenUpdates` reported for the caller’s activity that the backend calls `activityId`. Activities are per user: another user’s activity with the same id is a different activity, and neither can reach, block or read the other. Sends address it as `{userId, activityId}`.',
     body: { schemaName: 'ActivityTokenRegistration' },
     success: [
       { status: 201, description: 'The token is new to the caller.', schema: ref('LiveActivityToken') },
@@ -205,14 +208,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
         schema: ref('LiveActivityToken'),
       },
     ],
-    errors: [
-      ...CALLER_ERRORS,
-      'InvalidActivityId',
-      'InvalidDeviceToken',
-      ...BODY_ERRORS,
-      'UnknownApp',
-      'ActivityIdTaken',
-    ],
+    errors: [...CALLER_ERRORS, 'InvalidActivityId', 'InvalidDeviceToken', ...BODY_ERRORS, 'UnknownApp'],
   },
   'DELETE /v1/live-activities/{activityId}/tokens/{token}': {
     summary: 'Unregister an update token of one of the caller’s activities',
@@ -232,6 +228,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'InvalidDeviceToken',
       'UnknownApp',
       'InvalidLiveActivity',
+      'ActivityOwnerRequired',
       'MissingLiveActivityKey',
       'NotificationIdConflict',
       'PayloadTooLarge',
@@ -326,7 +323,7 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
     properties: {
       notificationId: { type: 'string' },
       recipients: {
-        description: 'How many users or tokens the request names.',
+        description: 'How many users, tokens or activities the request names.',
         oneOf: [
           {
             type: 'object',
@@ -338,6 +335,12 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
             type: 'object',
             properties: { tokens: { type: 'integer' } },
             required: ['tokens'],
+            additionalProperties: false,
+          },
+          {
+            type: 'object',
+            properties: { activities: { type: 'integer' } },
+            required: ['activities'],
             additionalProperties: false,
           },
         ],

@@ -63,16 +63,6 @@ export class LiveActivityTokenNotFoundError extends PushgateError {
   }
 }
 
-export class ActivityIdTakenError extends PushgateError {
-  constructor() {
-    super(
-      409,
-      'ActivityIdTaken',
-      "This activity id belongs to another user's activity; the backend gives each activity its own id.",
-    );
-  }
-}
-
 export class NotFoundError extends PushgateError {
   constructor(code: string, message: string) {
     super(404, code, message);

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { ApnsEnvironment } from './device';
 import { DEVICE_TTL_DAYS } from './device';
 import { InvalidRequestError } from './errors';
+import { userIdSchema } from './user';
 
 /**
  * Live Activities (iOS 17.2+) have two token kinds of their own, besides the device
@@ -25,6 +26,50 @@ export const activityIdSchema = z
       'An activity id is 1–128 URL-safe characters: letters, digits and . _ ~ - (starting with a letter or digit).',
     ),
   );
+
+/**
+ * An activity as a send job names it: the user it belongs to and the backend's id
+ * for it. Activity ids are the backend's, not unique across users, so an update or
+ * end reaches only the update tokens that user registered under that id
+ * (docs/decisions/live-activity-tokens.md).
+ */
+export const userActivitySchema = z.strictObject({ userId: userIdSchema, activityId: activityIdSchema });
+z.globalRegistry.add(userActivitySchema, {
+  description:
+    'One user’s activity: an update or end reaches only the update tokens this user registered under this activity id.',
+});
+export type UserActivity = z.output<typeof userActivitySchema>;
+
+/** One user's activity, as a text no two different activities share (neither id can hold a space). */
+export function userActivityKey({ userId, activityId }: UserActivity): string {
+  return `${userId} ${activityId}`;
+}
+
+/** The activities in their first order, each once. */
+export function distinctActivities(activities: readonly UserActivity[]): UserActivity[] {
+  const seen = new Set<string>();
+  return activities.filter((activity) => {
+    const key = userActivityKey(activity);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * `to: {activityIds: [...]}`, the form that named activities by id alone, is refused
+ * with its own code: an id alone could reach whoever registered a token under it.
+ */
+export const ACTIVITY_OWNER_REQUIRED = {
+  code: 'ActivityOwnerRequired',
+  message:
+    '{"activityIds": [...]} is no longer accepted: name the user of each activity, {"activities": [{"userId": "alice", "activityId": "order-123"}]}. Activity ids are chosen by your backend and not unique across users, so an id alone could reach anyone who registered a token under it; with its user, only that user\'s tokens of that activity are reached.',
+} as const;
+
+/** Whether a `to` value uses the refused id-only form (ACTIVITY_OWNER_REQUIRED). */
+export function namesActivityIdsAlone(to: unknown): boolean {
+  return typeof to === 'object' && to !== null && Object.hasOwn(to, 'activityIds');
+}
 
 /** An activity id from a URL path; anything else is InvalidActivityId. */
 export function parseActivityId(value: string): string {
@@ -101,7 +146,7 @@ export function liveActivityTokenView(token: LiveActivityToken) {
 
 /** The `aps` keys and options of a send job that the Live Activity rules look at. */
 interface LiveActivityJobShape {
-  to: { userIds: string[] } | { tokens: string[] } | { activityIds: string[] };
+  to: { userIds: string[] } | { tokens: string[] } | { activities: UserActivity[] };
   aps: Record<string, unknown>;
   apns?: { pushType?: string; priority?: number };
 }
@@ -118,9 +163,10 @@ function refuse(message: string, code = 'InvalidLiveActivity'): never {
 
 /**
  * Apple's rules for a Live Activity push, checked before anything is queued:
- * - `to: {activityIds}` is only for Live Activity pushes, and a Live Activity push
- *   names users (start: their push-to-start tokens) or activities (update, end:
- *   their update tokens), never raw tokens (InvalidLiveActivity);
+ * - `to: {activities}` is only for Live Activity pushes, and a Live Activity push
+ *   names users (start: their push-to-start tokens) or users' activities (update,
+ *   end: the update tokens each user registered for that activity), never raw
+ *   tokens (InvalidLiveActivity);
  * - `aps.event` is required; start needs `attributes-type`, `attributes`,
  *   `content-state` and `alert`; update needs `content-state` (MissingLiveActivityKey).
  * `aps.timestamp` is filled when absent (withLiveActivityTimestamp).
@@ -128,9 +174,9 @@ function refuse(message: string, code = 'InvalidLiveActivity'): never {
 export function checkLiveActivityJob(job: LiveActivityJobShape): void {
   const { aps, to } = job;
   if (!isLiveActivityJob(job)) {
-    if ('activityIds' in to) {
+    if ('activities' in to) {
       refuse(
-        '"to": {"activityIds": [...]} is for Live Activity pushes: set "apns": {"pushType": "liveactivity"}.',
+        '"to": {"activities": [...]} is for Live Activity pushes: set "apns": {"pushType": "liveactivity"}.',
       );
     }
     return;
@@ -141,7 +187,7 @@ export function checkLiveActivityJob(job: LiveActivityJobShape): void {
   }
   if ('tokens' in to) {
     refuse(
-      'A Live Activity push names users ("start") or activities ("update", "end"), not tokens: Live Activity tokens are registered per user and activity.',
+      'A Live Activity push names users ("start") or users\' activities ("update", "end"), not tokens: Live Activity tokens are registered per user and activity.',
     );
   }
   if (event === 'start') {
@@ -155,9 +201,9 @@ export function checkLiveActivityJob(job: LiveActivityJobShape): void {
     }
     return;
   }
-  if (!('activityIds' in to)) {
+  if (!('activities' in to)) {
     refuse(
-      `"${event}" reaches the update tokens of activities: address it with "to": {"activityIds": [...]}.`,
+      `"${event}" reaches the update tokens of users' activities: address it with "to": {"activities": [{"userId": "...", "activityId": "..."}]}.`,
     );
   }
   if (event === 'update' && aps['content-state'] === undefined) {

@@ -3,7 +3,13 @@ import * as z from 'zod/mini';
 import { appIdSchema } from './app';
 import { canonicalDeviceToken, MAX_TOKEN_BYTES } from './device-token';
 import { InvalidDeviceTokenError } from './errors';
-import { activityIdSchema, checkLiveActivityJob } from './live-activity';
+import {
+  ACTIVITY_OWNER_REQUIRED,
+  checkLiveActivityJob,
+  distinctActivities,
+  namesActivityIdsAlone,
+  userActivitySchema,
+} from './live-activity';
 import { userIdSchema } from './user';
 
 /**
@@ -11,7 +17,7 @@ import { userIdSchema } from './user';
  * queue — one schema for both, published as JSON Schema in schema/.
  */
 
-/** One job names at most this many users or tokens; the sender splits big ones into parts. */
+/** One job names at most this many users, tokens or activities; the sender splits big ones into parts. */
 export const MAX_RECIPIENTS_PER_JOB = 50_000;
 
 export const PUSH_TYPES = [
@@ -125,41 +131,50 @@ export const sendJobSchema = z
   .strictObject({
     notificationId: z.optional(notificationIdSchema),
     appId: appIdSchema,
-    to: z.union(
-      [
-        z.strictObject({
-          userIds: z
-            .array(userIdSchema)
-            .check(
-              z.minLength(1, 'Name at least one user.'),
-              z.maxLength(MAX_RECIPIENTS_PER_JOB, `A job names at most ${MAX_RECIPIENTS_PER_JOB} users.`),
-            ),
-        }),
-        z.strictObject({
-          tokens: z
-            .array(tokenString)
-            .check(
-              z.minLength(1, 'Name at least one token.'),
-              z.maxLength(MAX_RECIPIENTS_PER_JOB, `A job names at most ${MAX_RECIPIENTS_PER_JOB} tokens.`),
-            ),
-        }),
-        z.strictObject({
-          activityIds: z
-            .array(activityIdSchema)
-            .check(
-              z.minLength(1, 'Name at least one activity.'),
-              z.maxLength(
-                MAX_RECIPIENTS_PER_JOB,
-                `A job names at most ${MAX_RECIPIENTS_PER_JOB} activities.`,
+    to: z
+      .union(
+        [
+          z.strictObject({
+            userIds: z
+              .array(userIdSchema)
+              .check(
+                z.minLength(1, 'Name at least one user.'),
+                z.maxLength(MAX_RECIPIENTS_PER_JOB, `A job names at most ${MAX_RECIPIENTS_PER_JOB} users.`),
               ),
-            ),
+          }),
+          z.strictObject({
+            tokens: z
+              .array(tokenString)
+              .check(
+                z.minLength(1, 'Name at least one token.'),
+                z.maxLength(MAX_RECIPIENTS_PER_JOB, `A job names at most ${MAX_RECIPIENTS_PER_JOB} tokens.`),
+              ),
+          }),
+          z.strictObject({
+            activities: z
+              .array(userActivitySchema)
+              .check(
+                z.minLength(1, 'Name at least one activity.'),
+                z.maxLength(
+                  MAX_RECIPIENTS_PER_JOB,
+                  `A job names at most ${MAX_RECIPIENTS_PER_JOB} activities.`,
+                ),
+              ),
+          }),
+        ],
+        {
+          error:
+            '"to" is {"userIds": [...]}, {"tokens": [...]} or, for Live Activities, {"activities": [{"userId": "...", "activityId": "..."}]}.',
+        },
+      )
+      .check(
+        // Reported even though no branch of the union matched, with its own code.
+        z.refine((to) => !namesActivityIdsAlone(to), {
+          when: () => true,
+          message: ACTIVITY_OWNER_REQUIRED.message,
+          params: { code: ACTIVITY_OWNER_REQUIRED.code },
         }),
-      ],
-      {
-        error:
-          '"to" is {"userIds": [...]}, {"tokens": [...]} or, for Live Activities, {"activityIds": [...]}.',
-      },
-    ),
+      ),
     aps: apsSchema,
     data: z.optional(jsonObject),
     apns: z.optional(
@@ -212,27 +227,49 @@ export type SendJob = SendJobInput & { notificationId: string };
 /**
  * Fixes a validated job's identity and tokens: the notification id (the given one,
  * else `fallbackId`), and every token in canonical form (InvalidDeviceToken names
- * the first bad one). A Live Activity push must also follow Apple's rules for its
- * event (InvalidLiveActivity, MissingLiveActivityKey).
+ * the first bad one), every activity once. A Live Activity push must also follow
+ * Apple's rules for its event (InvalidLiveActivity, MissingLiveActivityKey).
  */
 export function normalizeSendJob(input: SendJobInput, fallbackId: string): SendJob {
   checkLiveActivityJob(input);
   const to =
-    'tokens' in input.to
-      ? {
-          tokens: input.to.tokens.map((token, index) => {
-            try {
-              return canonicalDeviceToken(token);
-            } catch (error) {
-              if (error instanceof InvalidDeviceTokenError) {
-                throw new InvalidDeviceTokenError(`"to.tokens.${index}": ${error.message}`);
+    'activities' in input.to
+      ? { activities: distinctActivities(input.to.activities) }
+      : 'tokens' in input.to
+        ? {
+            tokens: input.to.tokens.map((token, index) => {
+              try {
+                return canonicalDeviceToken(token);
+              } catch (error) {
+                if (error instanceof InvalidDeviceTokenError) {
+                  throw new InvalidDeviceTokenError(`"to.tokens.${index}": ${error.message}`);
+                }
+                throw error;
               }
-              throw error;
-            }
-          }),
-        }
-      : input.to;
+            }),
+          }
+        : input.to;
   return { ...input, to, notificationId: input.notificationId ?? fallbackId };
+}
+
+/** How many users, tokens or activities a job names, as its send answer reports them. */
+export function recipientCount(
+  to: SendJob['to'],
+): { users: number } | { tokens: number } | { activities: number } {
+  if ('userIds' in to) return { users: to.userIds.length };
+  if ('tokens' in to) return { tokens: to.tokens.length };
+  return { activities: to.activities.length };
+}
+
+/**
+ * Who may acknowledge a tracked job: its users, or its tokens. Live Activity pushes
+ * (the only ones addressed to activities) are never tracked; were they, the users
+ * of the activities would stand.
+ */
+export function trackedRecipients(to: SendJob['to']): string[] {
+  if ('userIds' in to) return to.userIds;
+  if ('tokens' in to) return to.tokens;
+  return [...new Set(to.activities.map((activity) => activity.userId))];
 }
 
 /**

@@ -59,8 +59,15 @@ export const USERS_PER_PART = 1_000;
 export const TOKENS_PER_PART = 2_000;
 
 /**
+ * Activities per part. A named activity is up to ~410 bytes at the longest ids the
+ * schema allows (a 256-character user id and a 128-character activity id), so 500
+ * keep a part, and a retry that carries it with its devices, well inside SQS's 1 MiB.
+ */
+export const ACTIVITIES_PER_PART = 500;
+
+/**
  * Splits a job into parts of at most USERS_PER_PART users (or TOKENS_PER_PART
- * tokens), numbered under `parent`. Deterministic: the same job always gives the
+ * tokens, or ACTIVITIES_PER_PART activities), numbered under `parent`. Deterministic: the same job always gives the
  * same parts, so enqueuing them twice sends nothing twice (the sender deduplicates
  * by notification id and part).
  */
@@ -69,8 +76,8 @@ export function partsOf(job: SendJob, parent?: string): Work[] {
   const [key, recipients, size] =
     'userIds' in to
       ? (['userIds', to.userIds, USERS_PER_PART] as const)
-      : 'activityIds' in to
-        ? (['activityIds', to.activityIds, USERS_PER_PART] as const)
+      : 'activities' in to
+        ? (['activities', to.activities, ACTIVITIES_PER_PART] as const)
         : (['tokens', to.tokens, TOKENS_PER_PART] as const);
   const parts: Work[] = [];
   for (let start = 0, index = 0; start < recipients.length; start += size, index++) {

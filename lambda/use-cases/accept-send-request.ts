@@ -5,13 +5,13 @@ import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
-import { jobFingerprint, type SendJob } from '../domain/send-job';
+import { jobFingerprint, recipientCount, type SendJob, trackedRecipients } from '../domain/send-job';
 import { partsOf } from '../domain/work';
 import { logger } from '../observability';
 
 export interface SendRequestAnswer {
   notificationId: string;
-  /** How many users or tokens the request names. */
+  /** How many users, tokens or activities the request names. */
   recipients: { users: number } | { tokens: number } | { activities: number };
   /** How many jobs it was split into on the send queue. */
   jobs: number;
@@ -31,9 +31,10 @@ export interface SendRequestAnswer {
  *    notified twice.
  * 3. A tracked job (`track.receipts`) stores who it is for (hashed), so a receipt
  *    can be checked the moment a push lands, before the sender records anything.
- * 4. Split the recipients into jobs (1 000 users or 2 000 tokens each) and put them
- *    on the send queue as ASCII JSON, batched within SQS's limits. A Live Activity
- *    push without `aps.timestamp` gets one now, so every retry carries the same.
+ * 4. Split the recipients into jobs (1 000 users, 2 000 tokens or 500 activities
+ *    each) and put them on the send queue as ASCII JSON, batched within SQS's
+ *    limits. A Live Activity push without `aps.timestamp` gets one now, so every
+ *    retry carries the same.
  * 5. Mark the request enqueued and answer with the id and the counts.
  */
 export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {
@@ -45,17 +46,11 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
   const parts = partsOf(withLiveActivityTimestamp(job, now));
   const answer: SendRequestAnswer = {
     notificationId: job.notificationId,
-    recipients:
-      'userIds' in job.to
-        ? { users: job.to.userIds.length }
-        : 'activityIds' in job.to
-          ? { activities: job.to.activityIds.length }
-          : { tokens: job.to.tokens.length },
+    recipients: recipientCount(job.to),
     jobs: parts.length,
   };
   const fingerprint = jobFingerprint(job);
-  const recipients =
-    'userIds' in job.to ? job.to.userIds : 'tokens' in job.to ? job.to.tokens : job.to.activityIds;
+  const recipients = trackedRecipients(job.to);
   const tracked = job.track?.receipts === true;
   const taken = await takeNotificationId(
     {
@@ -68,7 +63,7 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
         ? {
             receipts: {
               appId: job.appId,
-              to: 'userIds' in job.to ? 'users' : 'tokens',
+              to: 'tokens' in job.to ? 'tokens' : 'users',
               buckets: recipientBuckets(recipients.length),
             },
           }

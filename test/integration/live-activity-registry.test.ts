@@ -7,18 +7,19 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { devicesTableDefinition, ensureTable, tableState } from '../../local/tables';
 import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const tableName = () => process.env.DEVICES_TABLE_NAME ?? '';
+const tableName = () => process.env[ENVIRONMENT.devicesTable] ?? '';
 const stored = async (key: string) =>
   (await db.send(new GetCommand({ TableName: tableName(), Key: { token: key } }))).Item;
 const startKey = (token: string) => `la-start:${token}`;
 const updateKey = (token: string) => `la-update:${token}`;
 
-/** Activity ids are claimed by the first user who registers one: each test uses its own. */
+/** Activity ids of this run, apart from earlier runs' against a kept table. */
 const run = newToken(4);
 const order = (n: number | string) => `order-${n}-${run}`;
 
@@ -148,7 +149,7 @@ describe('ownership of Live Activity tokens', () => {
     expect(items[0]).toMatchObject({
       ownerId: bob,
       activityId: order(8),
-      liveActivityTarget: `activity|${TEST_APP_ID}|${order(8)}`,
+      liveActivityTarget: `activity|${TEST_APP_ID}|${bob}|${order(8)}`,
     });
     // Alice no longer holds it: her delete is a 404 like any stranger's.
     expect(
@@ -157,29 +158,37 @@ describe('ownership of Live Activity tokens', () => {
   });
 });
 
-describe('an activity id belongs to one user', () => {
-  it('another user cannot register a token under your activity id: 409 ActivityIdTaken, nothing stored', async () => {
+describe('activities are per user: the same id of two users is two activities', () => {
+  it('whoever registers an id first, the other user registers theirs too (201); neither can remove the other’s', async () => {
     const alice = newUser('alice');
     const mallory = newUser('mallory');
-    const id = order('claimed');
+    const id = order('124');
+    const squatter = newToken();
     const alicePhone = newToken();
-    const aliceIpad = newToken();
-    expect(
-      (await api('PUT', `/v1/live-activities/${id}/tokens/${alicePhone}`, { as: alice, body: activityToken }))
-        .status,
-    ).toBe(201);
-    expect(
-      (await api('PUT', `/v1/live-activities/${id}/tokens/${aliceIpad}`, { as: alice, body: activityToken }))
-        .status,
-    ).toBe(201);
-    const token = newToken();
-    const theirs = await api('PUT', `/v1/live-activities/${id}/tokens/${token}`, {
-      as: mallory,
-      body: activityToken,
+    const put = (as: string, token: string) =>
+      api('PUT', `/v1/live-activities/${id}/tokens/${token}`, { as, body: activityToken });
+    expect((await put(mallory, squatter)).status).toBe(201);
+    expect((await put(alice, alicePhone)).status).toBe(201);
+    expect(await stored(updateKey(squatter))).toMatchObject({
+      ownerId: mallory,
+      activityId: id,
+      liveActivityTarget: `activity|${TEST_APP_ID}|${mallory}|${id}`,
     });
-    expect(theirs.status).toBe(409);
-    expect(theirs.body.error.code).toBe('ActivityIdTaken');
-    expect(await itemsWith(token)).toEqual([]);
+    expect(await stored(updateKey(alicePhone))).toMatchObject({
+      ownerId: alice,
+      activityId: id,
+      liveActivityTarget: `activity|${TEST_APP_ID}|${alice}|${id}`,
+    });
+    // Mallory cannot remove alice's token of "the same" activity, and learns nothing: 404 like an unknown token.
+    const theirs = await api('DELETE', `/v1/live-activities/${id}/tokens/${alicePhone}`, { as: mallory });
+    const unknown = await api('DELETE', `/v1/live-activities/${id}/tokens/${newToken()}`, { as: mallory });
+    expect(theirs.status).toBe(404);
+    expect(theirs.body).toEqual(unknown.body);
+    expect(await stored(updateKey(alicePhone))).toMatchObject({ ownerId: alice });
+    // No claim of the id is stored anywhere: only the two tokens mention it.
+    expect((await itemsWith(id)).map((item) => item.token).sort()).toEqual(
+      [updateKey(squatter), updateKey(alicePhone)].sort(),
+    );
   });
 });
 

@@ -1,11 +1,12 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apnsEndpoint, loadCredentials } from '../../lambda/adapters/secondary/apns/apns-credentials';
 import { apnsConnection } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { type AppConfig, findApp } from '../../lambda/config';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { db, registerDevices, SenderHarness } from '../support/sender-harness';
+import { db, registerDevices, SenderHarness, senderMetrics } from '../support/sender-harness';
 
 const harness = new SenderHarness();
 beforeAll(() => harness.start(), 30_000);
@@ -54,11 +55,35 @@ function startJob(
   };
 }
 
-function activityJob(activityIds: string[], aps: Record<string, unknown>) {
-  return { appId: TEST_APP_ID, to: { activityIds }, apns: { pushType: 'liveactivity' }, aps };
+type Activity = { userId: string; activityId: string };
+
+function activityJob(activities: Activity[], aps: Record<string, unknown>) {
+  return { appId: TEST_APP_ID, to: { activities }, apns: { pushType: 'liveactivity' }, aps };
 }
 
 const activity = () => `order-${newToken(6)}`;
+const eta = (minutes: number) => ({ event: 'update', 'content-state': { eta: minutes } });
+
+/** Sets a token's expiry (epoch seconds) straight in the table, as time passing would. */
+async function expire(key: string, expiresAt: number): Promise<void> {
+  await db.send(
+    new UpdateCommand({
+      TableName: process.env[ENVIRONMENT.devicesTable],
+      Key: { token: key },
+      UpdateExpression: 'SET expiresAt = :expiresAt',
+      ConditionExpression: 'attribute_exists(#token)',
+      ExpressionAttributeNames: { '#token': 'token' },
+      ExpressionAttributeValues: { ':expiresAt': expiresAt },
+    }),
+  );
+}
+
+/** Sends a job the way a backend does — POST /v1/notifications — and waits until the sender is idle. */
+async function sendThroughApi(job: unknown): Promise<Record<string, number>> {
+  const answer = await api('POST', '/v1/notifications', { backend: true, body: job });
+  if (answer.status !== 202) throw new Error(`send refused: ${answer.raw}`);
+  return senderMetrics(() => harness.source.idle(120_000));
+}
 
 describe('Live Activity start', () => {
   it('reaches exactly the target users’ push-to-start tokens of that attributes type', async () => {
@@ -108,10 +133,20 @@ describe('Live Activity start', () => {
     await harness.deliver(startJob([bob]));
     expect(harness.inboxTokens()).toEqual([token]);
   });
+
+  it('a push-to-start token past its expiry is not sent to (TTL deletes late) and is counted as gone', async () => {
+    const alice = newUser('alice');
+    const expired = await registerPushToStart(alice, 'DeliveryAttributes');
+    const live = await registerPushToStart(alice, 'DeliveryAttributes');
+    await expire(`la-start:${expired}`, Math.floor(Date.now() / 1000) - 1);
+    const metrics = await sendThroughApi(startJob([alice]));
+    expect(harness.inboxTokens()).toEqual([live]);
+    expect(metrics.TokensNotRegistered).toBe(1);
+  });
 });
 
 describe('Live Activity update and end', () => {
-  it('update and end reach exactly the activity’s update tokens, with the right priority', async () => {
+  it('update and end reach exactly the named users’ tokens of those activities, with the right priority', async () => {
     const alice = newUser('alice');
     const bob = newUser('bob');
     const mine = activity();
@@ -119,24 +154,79 @@ describe('Live Activity update and end', () => {
     const phone = await registerActivityToken(alice, mine);
     const ipad = await registerActivityToken(alice, mine);
     const elsewhere = await registerActivityToken(bob, other);
+    const aliceOther = await registerActivityToken(alice, other);
     const aliceStart = await registerPushToStart(alice, 'DeliveryAttributes');
+    const aliceMine = [{ userId: alice, activityId: mine }];
 
-    await harness.deliver(
-      activityJob([mine], { event: 'update', 'content-state': { eta: 5 }, timestamp: 1_800_000_000 }),
-    );
+    await harness.deliver(activityJob(aliceMine, { ...eta(5), timestamp: 1_800_000_000 }));
     expect(harness.inboxTokens().sort()).toEqual([phone, ipad].sort());
     const [update] = harness.simulator.inbox;
     expect(update?.topic).toBe(LIVE_ACTIVITY_TOPIC);
     expect(update?.headers).toMatchObject({ 'apns-push-type': 'liveactivity', 'apns-priority': '5' });
     expect(update?.payload).toMatchObject({ aps: { event: 'update', timestamp: 1_800_000_000 } });
-    expect(harness.inboxTokens()).not.toContain(elsewhere);
-    expect(harness.inboxTokens()).not.toContain(aliceStart);
+    for (const token of [elsewhere, aliceOther, aliceStart])
+      expect(harness.inboxTokens()).not.toContain(token);
+
+    // Bob's activity under alice's name is nobody's; named as bob's, it is his alone.
+    harness.simulator.reset();
+    await harness.deliver(activityJob([{ userId: alice, activityId: other }], eta(4)));
+    expect(harness.inboxTokens()).toEqual([aliceOther]);
+    harness.simulator.reset();
+    await harness.deliver(activityJob([{ userId: bob, activityId: other }], eta(4)));
+    expect(harness.inboxTokens()).toEqual([elsewhere]);
 
     harness.simulator.reset();
-    await harness.deliver(activityJob([mine], { event: 'end', 'content-state': { eta: 0 } }));
+    await harness.deliver(activityJob(aliceMine, { event: 'end', 'content-state': { eta: 0 } }));
     expect(harness.inboxTokens().sort()).toEqual([phone, ipad].sort());
     expect(harness.simulator.inbox[0]?.headers['apns-priority']).toBe('10');
     expect(await harness.deadLetters()).toEqual([]);
+  });
+
+  it('a user who registers another user’s activity id first gets none of its updates (no first-come ownership)', async () => {
+    const alice = newUser('alice');
+    const mallory = newUser('mallory');
+    const id = activity(); // e.g. "order-124": a guessable id
+    // Mallory, signed in with a valid JWT, registers a token under the id before alice's app does.
+    const squatter = await registerActivityToken(mallory, id);
+    // Alice's registration under the same id still works: her activity is hers.
+    const aliceToken = await registerActivityToken(alice, id);
+
+    await sendThroughApi(activityJob([{ userId: alice, activityId: id }], eta(12)));
+    expect(harness.inboxTokens()).toEqual([aliceToken]);
+
+    // Mallory's own activity under that id is a separate one, reached only when named as hers.
+    harness.simulator.reset();
+    await sendThroughApi(activityJob([{ userId: mallory, activityId: id }], eta(3)));
+    expect(harness.inboxTokens()).toEqual([squatter]);
+
+    // Ending alice's activity leaves mallory's untouched, and the other way round.
+    harness.simulator.reset();
+    await sendThroughApi(activityJob([{ userId: alice, activityId: id }], { event: 'end' }));
+    await sendThroughApi(activityJob([{ userId: mallory, activityId: id }], eta(2)));
+    expect(harness.inboxTokens()).toEqual([aliceToken, squatter]);
+    expect(await harness.deadLetters()).toEqual([]);
+  });
+
+  it('one job names several users’ activities, duplicates once; each pair reaches only its own tokens', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const carol = newUser('carol');
+    const id = activity();
+    const aliceToken = await registerActivityToken(alice, id);
+    const bobToken = await registerActivityToken(bob, id);
+    const carolToken = await registerActivityToken(carol, id);
+    await sendThroughApi(
+      activityJob(
+        [
+          { userId: alice, activityId: id },
+          { userId: bob, activityId: id },
+          { userId: alice, activityId: id },
+        ],
+        eta(7),
+      ),
+    );
+    expect(harness.inboxTokens().sort()).toEqual([aliceToken, bobToken].sort());
+    expect(harness.inboxTokens()).not.toContain(carolToken);
   });
 
   it('after an end without a dismissal date, or one in the past, further updates reach nobody', async () => {
@@ -144,12 +234,12 @@ describe('Live Activity update and end', () => {
     const now = Math.floor(Date.now() / 1000);
     const cases: Record<string, unknown>[] = [{}, { 'dismissal-date': now - 60 }];
     for (const dismissal of cases) {
-      const id = activity();
-      await registerActivityToken(alice, id);
-      await harness.deliver(activityJob([id], { event: 'end', ...dismissal }));
+      const named = [{ userId: alice, activityId: activity() }];
+      await registerActivityToken(alice, named[0]?.activityId ?? '');
+      await harness.deliver(activityJob(named, { event: 'end', ...dismissal }));
       expect(harness.inboxTokens()).toHaveLength(1);
       harness.simulator.reset();
-      await harness.deliver(activityJob([id], { event: 'update', 'content-state': { eta: 1 } }));
+      await harness.deliver(activityJob(named, eta(1)));
       expect(harness.inboxTokens()).toEqual([]);
     }
   });
@@ -159,9 +249,10 @@ describe('Live Activity update and end', () => {
     const id = activity();
     const token = await registerActivityToken(alice, id);
     const later = Math.floor(Date.now() / 1000) + 3600;
-    await harness.deliver(activityJob([id], { event: 'end', 'dismissal-date': later }));
+    const named = [{ userId: alice, activityId: id }];
+    await harness.deliver(activityJob(named, { event: 'end', 'dismissal-date': later }));
     harness.simulator.reset();
-    await harness.deliver(activityJob([id], { event: 'update', 'content-state': { eta: 1 } }));
+    await harness.deliver(activityJob(named, eta(1)));
     expect(harness.inboxTokens()).toEqual([token]);
   });
 
@@ -171,25 +262,62 @@ describe('Live Activity update and end', () => {
     const aliceActivity = activity();
     const bobActivity = activity();
     const token = await registerActivityToken(alice, aliceActivity);
-    await api('PUT', `/v1/live-activities/${bobActivity}/tokens/${token}`, {
+    const moved = await api('PUT', `/v1/live-activities/${bobActivity}/tokens/${token}`, {
       as: bob,
       body: { appId: TEST_APP_ID, environment: 'production' },
     });
-    await harness.deliver(activityJob([aliceActivity], { event: 'update', 'content-state': { eta: 1 } }));
+    expect(moved.status).toBe(201);
+    await harness.deliver(activityJob([{ userId: alice, activityId: aliceActivity }], eta(1)));
     expect(harness.inboxTokens()).toEqual([]);
-    await harness.deliver(activityJob([bobActivity], { event: 'update', 'content-state': { eta: 1 } }));
+    await harness.deliver(activityJob([{ userId: bob, activityId: bobActivity }], eta(1)));
     expect(harness.inboxTokens()).toEqual([token]);
   });
 
-  it('an update reaches only the tokens of the user the activity id belongs to', async () => {
+  it('a token that moved to another user under the same activity id leaves the old user’s activity too', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const id = activity();
+    const token = await registerActivityToken(alice, id);
+    const moved = await api('PUT', `/v1/live-activities/${id}/tokens/${token}`, {
+      as: bob,
+      body: { appId: TEST_APP_ID, environment: 'production' },
+    });
+    expect(moved.status).toBe(201);
+    await harness.deliver(activityJob([{ userId: alice, activityId: id }], eta(1)));
+    expect(harness.inboxTokens()).toEqual([]);
+    await harness.deliver(activityJob([{ userId: bob, activityId: id }], eta(1)));
+    expect(harness.inboxTokens()).toEqual([token]);
+  });
+
+  it('an update token past its expiry is not sent to (TTL deletes late) and is counted as gone', async () => {
+    const alice = newUser('alice');
+    const id = activity();
+    const expired = await registerActivityToken(alice, id);
+    const live = await registerActivityToken(alice, id);
+    await expire(`la-update:${expired}`, Math.floor(Date.now() / 1000) - 60);
+    const metrics = await sendThroughApi(activityJob([{ userId: alice, activityId: id }], eta(1)));
+    expect(harness.inboxTokens()).toEqual([live]);
+    expect(metrics.TokensNotRegistered).toBe(1);
+    expect(metrics.NotificationsAccepted).toBe(1);
+    // Registering it again makes it live again.
+    const again = await api('PUT', `/v1/live-activities/${id}/tokens/${expired}`, {
+      as: alice,
+      body: { appId: TEST_APP_ID, environment: 'production' },
+    });
+    expect(again.status).toBe(200);
+    harness.simulator.reset();
+    await harness.deliver(activityJob([{ userId: alice, activityId: id }], eta(2)));
+    expect(harness.inboxTokens().sort()).toEqual([expired, live].sort());
+  });
+
+  it('a token of another user filed under alice’s activity key, as no registration can make it, gets nothing', async () => {
     const alice = newUser('alice');
     const id = activity();
     const mine = await registerActivityToken(alice, id);
-    // A token of another user filed under alice's activity, as no registration can make it.
     const planted = newToken();
     await db.send(
       new PutCommand({
-        TableName: process.env.DEVICES_TABLE_NAME,
+        TableName: process.env[ENVIRONMENT.devicesTable],
         Item: {
           token: `la-update:${planted}`,
           apnsToken: planted,
@@ -198,14 +326,14 @@ describe('Live Activity update and end', () => {
           appId: TEST_APP_ID,
           environment: 'production',
           activityId: id,
-          liveActivityTarget: `activity|${TEST_APP_ID}|${id}`,
+          liveActivityTarget: `activity|${TEST_APP_ID}|${alice}|${id}`,
           registeredAt: new Date().toISOString(),
           lastSeenAt: new Date().toISOString(),
           expiresAt: Math.floor(Date.now() / 1000) + 3600,
         },
       }),
     );
-    await harness.deliver(activityJob([id], { event: 'update', 'content-state': { eta: 1 } }));
+    await harness.deliver(activityJob([{ userId: alice, activityId: id }], eta(1)));
     expect(harness.inboxTokens()).toEqual([mine]);
   });
 
@@ -218,12 +346,40 @@ describe('Live Activity update and end', () => {
       reason: 'Unregistered',
       timestamp: Date.now() + 60_000,
     });
-    await harness.deliver(activityJob([id], { event: 'update', 'content-state': { eta: 1 } }));
+    const named = [{ userId: alice, activityId: id }];
+    await harness.deliver(activityJob(named, eta(1)));
     harness.simulator.reset();
-    await harness.deliver(activityJob([id], { event: 'update', 'content-state': { eta: 2 } }));
+    await harness.deliver(activityJob(named, eta(2)));
     expect(harness.inboxTokens()).toEqual([]);
     const deleted = await api('DELETE', `/v1/live-activities/${id}/tokens/${token}`, { as: alice });
     expect(deleted.status).toBe(404);
+  });
+
+  it('a job of the old form on the queue (activity ids alone) is sent to nobody: dead-lettered with the reason', async () => {
+    const alice = newUser('alice');
+    const id = activity();
+    await registerActivityToken(alice, id);
+    const old = {
+      appId: TEST_APP_ID,
+      to: { activityIds: [id] },
+      apns: { pushType: 'liveactivity' },
+      aps: eta(1),
+    };
+    // As published by a backend not yet updated, and as a part the sender queued before the upgrade.
+    await harness.deliver(old);
+    await harness.deliver({
+      pushgate: 'work/v1',
+      job: { ...old, notificationId: 'old-part' },
+      part: '0',
+      attempt: 0,
+    });
+    expect(harness.inboxTokens()).toEqual([]);
+    const dead = await harness.deadLetters();
+    expect(dead).toHaveLength(2);
+    for (const letter of dead) {
+      expect(letter.reason).toBe('InvalidJob');
+      expect(letter.detail).toMatch(/name the user of each activity/);
+    }
   });
 });
 

@@ -56,15 +56,32 @@ const badBodies: [string, unknown, number, string, RegExp?][] = [
   ],
   [
     'Live Activity update without content-state',
-    { ...ok, to: { activityIds: ['order-1'] }, apns: { pushType: 'liveactivity' }, aps: { event: 'update' } },
+    {
+      ...ok,
+      to: { activities: [{ userId: 'alice', activityId: 'order-1' }] },
+      apns: { pushType: 'liveactivity' },
+      aps: { event: 'update' },
+    },
     400,
     'MissingLiveActivityKey',
+  ],
+  [
+    'Live Activity update to activity ids without their users',
+    {
+      ...ok,
+      to: { activityIds: ['order-1'] },
+      apns: { pushType: 'liveactivity' },
+      aps: { event: 'update', 'content-state': { eta: 5 } },
+    },
+    400,
+    'ActivityOwnerRequired',
+    /name the user of each activity/,
   ],
   [
     'Live Activity job with track',
     {
       ...ok,
-      to: { activityIds: ['order-1'] },
+      to: { activities: [{ userId: 'alice', activityId: 'order-1' }] },
       apns: { pushType: 'liveactivity' },
       aps: { event: 'update', 'content-state': { eta: 5 } },
       track: { receipts: true },

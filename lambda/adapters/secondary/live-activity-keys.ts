@@ -22,16 +22,12 @@ export function pushToStartTarget(appId: string, userId: string, attributesType:
   return `start|${appId}|${attributesType}|${userId}`;
 }
 
-/** The `byLiveActivity` key of an activity's update tokens. */
-export function activityTarget(appId: string, activityId: string): string {
-  return `activity|${appId}|${activityId}`;
-}
-
 /**
- * The claim of an activity id by the user who registered its first update token: an
- * activity belongs to one user, so nobody else can register a token under its id and
- * receive its updates.
+ * The `byLiveActivity` key of one user's activity: the update tokens that user
+ * registered under the activity id. The user is part of the key, so a query for one
+ * user's activity never lists another user's tokens, whatever id they chose. Neither
+ * an app id nor an activity id can hold `|`, so no two (user, activity) pairs share a key.
  */
-export function activityClaimKey(appId: string, activityId: string) {
-  return { [DEVICES_TABLE.partitionKey]: `la-activity:${appId}|${activityId}` };
+export function activityTarget(appId: string, userId: string, activityId: string): string {
+  return `activity|${appId}|${userId}|${activityId}`;
 }

@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } f
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
-import { ActivityIdTakenError, LiveActivityTokenNotFoundError } from '../../domain/errors';
+import { LiveActivityTokenNotFoundError } from '../../domain/errors';
 import {
   type LiveActivityToken,
   type LiveActivityTokenKind,
@@ -12,12 +12,7 @@ import {
 } from '../../domain/live-activity';
 import type { DeviceTarget } from '../../domain/work';
 import { DEVICES_TABLE } from './devices-keys';
-import {
-  activityClaimKey,
-  activityTarget,
-  liveActivityTokenKey,
-  pushToStartTarget,
-} from './live-activity-keys';
+import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
 
 /** A Live Activity token as stored: the domain record plus its index key, owner under `ownerId`. */
 interface StoredToken {
@@ -39,7 +34,7 @@ interface StoredToken {
 function targetOf(registration: LiveActivityTokenRegistration): string {
   return registration.kind === 'push-to-start'
     ? pushToStartTarget(registration.appId, registration.userId, registration.attributesType ?? '')
-    : activityTarget(registration.appId, registration.activityId ?? '');
+    : activityTarget(registration.appId, registration.userId, registration.activityId ?? '');
 }
 
 function toItem(token: LiveActivityToken): StoredToken {
@@ -70,15 +65,14 @@ function fromItem(item: Record<string, unknown>): LiveActivityToken {
  * device token: new or already the caller's — one conditional update that keeps
  * `registeredAt` (and makes an update token live again); held by another user — one
  * put that replaces the record, so the move is atomic and the token leaves the old
- * owner's push-to-start types and activities in the same write.
+ * owner's push-to-start types and activities in the same write. An update token is
+ * filed under the caller's own activity: whatever id another user gave theirs, the
+ * two never meet.
  */
 export async function saveLiveActivityToken(
   registration: LiveActivityTokenRegistration,
   now: Date,
 ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
-  if (registration.activityId !== undefined) {
-    await claimActivity(registration.appId, registration.activityId, registration.userId, now);
-  }
   try {
     return await refreshOrCreate(registration, now);
   } catch (error) {
@@ -190,45 +184,6 @@ export async function deleteLiveActivityToken(
   }
 }
 
-/**
- * Claims the activity id for the user (or refreshes their claim, which expires with
- * their update tokens): one conditional write, so of two users racing for an id one
- * wins. Another user's: ActivityIdTakenError, and nothing is stored.
- */
-async function claimActivity(appId: string, activityId: string, userId: string, now: Date): Promise<void> {
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: config.devicesTableName,
-        Key: activityClaimKey(appId, activityId),
-        UpdateExpression: 'SET ownerId = :ownerId, #kind = :kind, expiresAt = :expiresAt',
-        ConditionExpression: 'attribute_not_exists(#token) OR ownerId = :ownerId',
-        ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#kind': 'kind' },
-        ExpressionAttributeValues: {
-          ':ownerId': userId,
-          ':kind': 'activity',
-          ':expiresAt': liveActivityTokenExpiry('update', now),
-        },
-      }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw new ActivityIdTakenError();
-    throw error;
-  }
-}
-
-/** The user an activity id belongs to, read strongly consistent; undefined when unclaimed. */
-export async function activityOwner(appId: string, activityId: string): Promise<string | undefined> {
-  const { Item } = await dynamo.send(
-    new GetCommand({
-      TableName: config.devicesTableName,
-      Key: activityClaimKey(appId, activityId),
-      ConsistentRead: true,
-    }),
-  );
-  return typeof Item?.ownerId === 'string' ? Item.ownerId : undefined;
-}
-
 function toTarget(item: StoredToken): DeviceTarget {
   return {
     token: item.apnsToken,
@@ -264,15 +219,16 @@ export function listPushToStartTargets(appId: string, userId: string, attributes
   return queryTarget(pushToStartTarget(appId, userId, attributesType));
 }
 
-/** An activity's update tokens, as the index lists them. */
-export function listActivityTargets(appId: string, activityId: string) {
-  return queryTarget(activityTarget(appId, activityId));
+/** The update tokens one user registered for their activity, as the index lists them. */
+export function listActivityTargets(appId: string, userId: string, activityId: string) {
+  return queryTarget(activityTarget(appId, userId, activityId));
 }
 
 /**
  * Whether the token still belongs, right now, to the same user and the same
- * push-to-start type or activity, and has not been dismissed by an `end`: a
- * strongly consistent read of its record, because the index may lag a move.
+ * push-to-start type or activity, has not been dismissed by an `end` and has not
+ * expired: a strongly consistent read of its record, because the index may lag a
+ * move, and DynamoDB's TTL deletes an expired item only some time (up to days) later.
  */
 export async function isCurrentTarget(target: DeviceTarget, now: Date): Promise<boolean> {
   if (target.liveActivity === undefined) return false;
@@ -285,10 +241,13 @@ export async function isCurrentTarget(target: DeviceTarget, now: Date): Promise<
   );
   if (Item === undefined) return false;
   const item = Item as StoredToken;
+  const nowSeconds = Math.floor(now.getTime() / 1000);
   return (
     item.ownerId === target.userId &&
     item.liveActivityTarget === target.liveActivity.target &&
-    (item.dismissAt === undefined || item.dismissAt > Math.floor(now.getTime() / 1000))
+    typeof item.expiresAt === 'number' &&
+    item.expiresAt > nowSeconds &&
+    (item.dismissAt === undefined || item.dismissAt > nowSeconds)
   );
 }
 

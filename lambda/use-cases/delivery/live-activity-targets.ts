@@ -1,5 +1,4 @@
 import {
-  activityOwner,
   endActivityToken,
   isCurrentTarget,
   listActivityTargets,
@@ -16,11 +15,12 @@ const QUERY_CONCURRENCY = 16;
 /**
  * The Live Activity tokens a chunk of a `liveactivity` job reaches (step 3, before
  * sending): for `start`, the push-to-start tokens its users registered for
- * `aps["attributes-type"]`; for `update` and `end`, the update tokens of its
- * activities that belong to the user the activity id belongs to; for a retry, the
- * tokens it carries. Each one is then read again,
- * strongly consistent, and sent to only while it still belongs to the same user and
- * the same type or activity (the index may lag a move) and no `end` has dismissed it.
+ * `aps["attributes-type"]`; for `update` and `end`, the update tokens each named
+ * user registered for that activity — nobody else's, whatever id they chose; for a
+ * retry, the tokens it carries. Each one is then read again, strongly consistent,
+ * and sent to only while it still belongs to the same user and the same type or
+ * activity (the index may lag a move), no `end` has dismissed it and it has not
+ * expired (TTL deletes late); the others are counted as gone.
  */
 export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
   const { job } = delivery.work;
@@ -33,10 +33,9 @@ export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chun
     );
     candidates = perUser.flat();
   } else if ('activities' in chunk) {
-    const perActivity = await mapConcurrent(chunk.activities, QUERY_CONCURRENCY, async (activityId) => {
-      const owner = await activityOwner(job.appId, activityId);
-      const targets = owner === undefined ? [] : await listActivityTargets(job.appId, activityId);
-      return targets.filter((target) => target.userId === owner);
+    const perActivity = await mapConcurrent(chunk.activities, QUERY_CONCURRENCY, async (activity) => {
+      const targets = await listActivityTargets(job.appId, activity.userId, activity.activityId);
+      return targets.filter((target) => target.userId === activity.userId);
     });
     candidates = perActivity.flat();
   }

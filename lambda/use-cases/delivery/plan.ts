@@ -8,18 +8,19 @@ import {
 import { type AppConfig, findApp } from '../../config';
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
 import { JobFailedError, PushgateError } from '../../domain/errors';
+import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
-import { jobFingerprint } from '../../domain/send-job';
+import { jobFingerprint, recipientCount, trackedRecipients } from '../../domain/send-job';
 import { type DeliveryTally, type DeviceTarget, partsOf, type Work } from '../../domain/work';
 import { logger } from '../../observability';
 
-/** Users, tokens or retried devices per progress chunk: the most a crash can send twice. */
-const CHUNK_SIZE = { users: 100, tokens: 500, devices: 500 } as const;
+/** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
+const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: 500 } as const;
 
 export type Chunk =
   | { users: string[] }
   | { tokens: string[] }
-  | { activities: string[] }
+  | { activities: UserActivity[] }
   | { devices: DeviceTarget[] };
 
 /** What every step of one delivery shares. */
@@ -78,8 +79,10 @@ function chunksOf(work: Work): Chunk[] {
     return slices(work.devices, CHUNK_SIZE.devices).map((devices) => ({ devices }));
   const { to } = work.job;
   if ('userIds' in to) return slices([...new Set(to.userIds)], CHUNK_SIZE.users).map((users) => ({ users }));
-  if ('activityIds' in to)
-    return slices([...new Set(to.activityIds)], CHUNK_SIZE.users).map((activities) => ({ activities }));
+  if ('activities' in to)
+    return slices(distinctActivities(to.activities), CHUNK_SIZE.activities).map((activities) => ({
+      activities,
+    }));
   return slices([...new Set(to.tokens)], CHUNK_SIZE.tokens).map((tokens) => ({ tokens }));
 }
 
@@ -121,14 +124,13 @@ async function dueRepush(work: Work): Promise<Work | undefined> {
  */
 async function recordPublishedJob(work: Work): Promise<void> {
   const { job } = work;
-  const recipients =
-    'userIds' in job.to ? job.to.userIds : 'tokens' in job.to ? job.to.tokens : job.to.activityIds;
+  const recipients = trackedRecipients(job.to);
   const parts = partsOf(job).length;
   await takeNotificationId({
     notificationId: job.notificationId,
     answer: {
       notificationId: job.notificationId,
-      recipients: 'userIds' in job.to ? { users: recipients.length } : { tokens: recipients.length },
+      recipients: recipientCount(job.to),
       jobs: parts,
     },
     status: 'enqueued',
@@ -136,7 +138,7 @@ async function recordPublishedJob(work: Work): Promise<void> {
     jobFingerprint: jobFingerprint(job),
     receipts: {
       appId: job.appId,
-      to: 'userIds' in job.to ? 'users' : 'tokens',
+      to: 'tokens' in job.to ? 'tokens' : 'users',
       buckets: recipientBuckets(recipients.length),
     },
   });
