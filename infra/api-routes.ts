@@ -70,7 +70,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/live-activities/push-to-start/{token}',
     auth: 'jwt',
     name: 'register-push-to-start-token',
-    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+    // GetItem: the user's device generation, read before the write.
+    devices: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] },
   },
   {
     method: 'DELETE',
@@ -84,7 +85,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/live-activities/{activityId}/tokens/{token}',
     auth: 'jwt',
     name: 'register-activity-token',
-    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+    // GetItem: the user's device generation, read before the write.
+    devices: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] },
   },
   {
     method: 'DELETE',

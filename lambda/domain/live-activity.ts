@@ -126,6 +126,8 @@ export interface LiveActivityToken extends LiveActivityTokenRegistration {
   expiresAt: number;
   /** update tokens of an ended activity: epoch seconds from which they reach nobody. */
   dismissAt?: number;
+  /** The owner's device generation when written (absent: 0): an erase of the owner takes it too. */
+  generation?: number;
 }
 
 /** What the API shows of a Live Activity token. */

@@ -339,9 +339,9 @@ describe('Lambda functions', () => {
 
   it('give each Live Activity token function only the DynamoDB actions it takes, on the table alone', () => {
     const expected: Record<string, string[]> = {
-      Pushgateregisterpushtostarttoken: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Pushgateregisterpushtostarttoken: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       Pushgateunregisterpushtostarttoken: ['dynamodb:DeleteItem'],
-      Pushgateregisteractivitytoken: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Pushgateregisteractivitytoken: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       Pushgateunregisteractivitytoken: ['dynamodb:DeleteItem'],
     };
     for (const [prefix, actions] of Object.entries(expected)) {

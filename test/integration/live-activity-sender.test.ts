@@ -383,6 +383,39 @@ describe('Live Activity update and end', () => {
   });
 });
 
+describe('erasing a user (log out everywhere)', () => {
+  it('takes the user’s push-to-start and update tokens too: no start or update reaches them until registered again', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const mine = activity();
+    const start = await registerPushToStart(alice, 'DeliveryAttributes');
+    const update = await registerActivityToken(alice, mine);
+    const bobStart = await registerPushToStart(bob, 'DeliveryAttributes');
+    await harness.deliver(startJob([alice, bob]));
+    expect(harness.inboxTokens().sort()).toEqual([start, bobStart].sort());
+
+    expect((await api('DELETE', `/v1/users/${alice}/devices`, { backend: true })).status).toBe(204);
+    harness.simulator.reset();
+    const startMetrics = await sendThroughApi(startJob([alice, bob]));
+    expect(harness.inboxTokens()).toEqual([bobStart]);
+    expect(startMetrics.TokensNotRegistered).toBe(1);
+    harness.simulator.reset();
+    await harness.deliver(activityJob([{ userId: alice, activityId: mine }], eta(3)));
+    expect(harness.inboxTokens()).toEqual([]);
+
+    // The app registers its tokens again after signing in: new registrations, reached again.
+    const again = await api('PUT', `/v1/live-activities/${mine}/tokens/${update}`, {
+      as: alice,
+      body: { appId: TEST_APP_ID, environment: 'production' },
+    });
+    expect(again.status).toBe(201);
+    harness.simulator.reset();
+    await harness.deliver(activityJob([{ userId: alice, activityId: mine }], eta(2)));
+    expect(harness.inboxTokens()).toEqual([update]);
+    expect(await harness.deadLetters()).toEqual([]);
+  });
+});
+
 describe('the APNs simulator judges Live Activity requests like APNs', () => {
   /** Sends one raw request to the simulator over HTTP/2 + TLS with the sender's own credentials. */
   async function sendRaw(headers: Record<string, string>, aps: Record<string, unknown>) {

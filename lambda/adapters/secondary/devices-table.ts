@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import {
@@ -14,6 +14,7 @@ import {
 import { DeviceNotFoundError } from '../../domain/errors';
 import { batchGetAll } from './batch-get';
 import { DEVICES_TABLE, deviceKey, userKey, userOfKey } from './devices-keys';
+import { startNewGeneration, userGeneration, userGenerations } from './user-generations';
 
 function fromItem(item: Record<string, unknown>): Device {
   return item as unknown as Device;
@@ -207,35 +208,6 @@ export async function deleteDevicesOfUser(userId: string, now: Date): Promise<nu
   return deleted;
 }
 
-/** A user's current device generation (0 for a user never erased), read strongly consistent. */
-async function userGeneration(userId: string): Promise<number> {
-  const { Item } = await dynamo.send(
-    new GetCommand({
-      TableName: config.devicesTableName,
-      Key: userKey(userId),
-      ConsistentRead: true,
-      ProjectionExpression: 'generation',
-    }),
-  );
-  return typeof Item?.generation === 'number' ? Item.generation : 0;
-}
-
-/** Moves the user's device generation on by one; returns the new one. */
-async function startNewGeneration(userId: string, now: Date): Promise<number> {
-  const { Attributes } = await dynamo.send(
-    new UpdateCommand({
-      TableName: config.devicesTableName,
-      Key: userKey(userId),
-      UpdateExpression: 'ADD generation :one SET erasedAt = :now',
-      ExpressionAttributeValues: { ':one': 1, ':now': now.toISOString() },
-      ReturnValues: 'UPDATED_NEW',
-    }),
-  );
-  if (typeof Attributes?.generation !== 'number')
-    throw new Error('DynamoDB did not return the new device generation');
-  return Attributes.generation;
-}
-
 /**
  * Who holds each of these tokens right now, for which app and environment: a
  * strongly consistent read of the table itself (never the `byUser` index, which
@@ -275,23 +247,6 @@ export async function currentOwners(
       .filter((device) => isCurrentGeneration(device.generation, generations.get(device.userId)))
       .map(({ token, userId, appId, environment }) => [token, { token, userId, appId, environment }]),
   );
-}
-
-/** The device generation of each of these users (0 for users never erased), read strongly consistent. */
-async function userGenerations(userIds: readonly string[]): Promise<Map<string, number>> {
-  const generations = new Map<string, number>(userIds.map((userId) => [userId, 0]));
-  if (userIds.length === 0) return generations;
-  const items = await batchGetAll(
-    config.devicesTableName,
-    userIds.map(userKey),
-    { expression: '#token, generation', names: { '#token': DEVICES_TABLE.partitionKey } },
-    true,
-  );
-  for (const item of items) {
-    const userId = userOfKey(item);
-    if (userId !== undefined) generations.set(userId, Number(item.generation ?? 0));
-  }
-  return generations;
 }
 
 /**

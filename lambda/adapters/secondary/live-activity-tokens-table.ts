@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
-import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
+import { type ApnsEnvironment, isCurrentGeneration, type RegistrationOutcome } from '../../domain/device';
 import { LiveActivityTokenNotFoundError } from '../../domain/errors';
 import {
   type LiveActivityToken,
@@ -13,6 +13,7 @@ import {
 import type { DeviceTarget } from '../../domain/work';
 import { DEVICES_TABLE } from './devices-keys';
 import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
+import { userGeneration } from './user-generations';
 
 /** A Live Activity token as stored: the domain record plus its index key, owner under `ownerId`. */
 interface StoredToken {
@@ -29,6 +30,7 @@ interface StoredToken {
   lastSeenAt: string;
   expiresAt: number;
   dismissAt?: number;
+  generation?: number;
 }
 
 function targetOf(registration: LiveActivityTokenRegistration): string {
@@ -73,15 +75,16 @@ export async function saveLiveActivityToken(
   registration: LiveActivityTokenRegistration,
   now: Date,
 ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
+  const generation = await userGeneration(registration.userId);
   try {
-    return await refreshOrCreate(registration, now);
+    return await refreshOrCreate(registration, generation, now);
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
-  return takeOver(registration, now);
+  return takeOver(registration, generation, now);
 }
 
-async function refreshOrCreate(registration: LiveActivityTokenRegistration, now: Date) {
+async function refreshOrCreate(registration: LiveActivityTokenRegistration, generation: number, now: Date) {
   const expiresAt = liveActivityTokenExpiry(registration.kind, now);
   const optional = (['attributesType', 'activityId'] as const).filter(
     (name) => registration[name] !== undefined,
@@ -100,6 +103,7 @@ async function refreshOrCreate(registration: LiveActivityTokenRegistration, now:
     'lastSeenAt = :now',
     'expiresAt = :expiresAt',
     'registeredAt = if_not_exists(registeredAt, :now)',
+    'generation = :generation',
     ...optional.map((name) => `${name} = :${name}`),
   ];
   const result = await dynamo.send(
@@ -107,7 +111,11 @@ async function refreshOrCreate(registration: LiveActivityTokenRegistration, now:
       TableName: config.devicesTableName,
       Key: liveActivityTokenKey(registration.kind, registration.token),
       UpdateExpression: `SET ${set.join(', ')} REMOVE ${removed.join(', ')}`,
-      ConditionExpression: 'attribute_not_exists(#token) OR ownerId = :ownerId',
+      // The caller's own token of an erased generation is not refreshed: takeOver starts it anew.
+      ConditionExpression:
+        generation === 0
+          ? 'attribute_not_exists(#token) OR ownerId = :ownerId'
+          : 'attribute_not_exists(#token) OR (ownerId = :ownerId AND generation >= :generation)',
       ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#kind': 'kind' },
       ExpressionAttributeValues: {
         ':apnsToken': registration.token,
@@ -118,6 +126,7 @@ async function refreshOrCreate(registration: LiveActivityTokenRegistration, now:
         ':target': targetOf(registration),
         ':now': now.toISOString(),
         ':expiresAt': expiresAt,
+        ':generation': generation,
         ...Object.fromEntries(optional.map((name) => [`:${name}`, registration[name]])),
       },
       ReturnValues: 'ALL_OLD',
@@ -129,6 +138,7 @@ async function refreshOrCreate(registration: LiveActivityTokenRegistration, now:
     registeredAt: previous?.registeredAt ?? now.toISOString(),
     lastSeenAt: now.toISOString(),
     expiresAt,
+    generation,
   };
   const outcome: RegistrationOutcome = previous === undefined ? 'created' : 'refreshed';
   return { token, outcome };
@@ -136,6 +146,7 @@ async function refreshOrCreate(registration: LiveActivityTokenRegistration, now:
 
 async function takeOver(
   registration: LiveActivityTokenRegistration,
+  generation: number,
   now: Date,
 ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
   const token: LiveActivityToken = {
@@ -143,13 +154,16 @@ async function takeOver(
     registeredAt: now.toISOString(),
     lastSeenAt: now.toISOString(),
     expiresAt: liveActivityTokenExpiry(registration.kind, now),
+    generation,
   };
   const { Attributes } = await dynamo.send(
     new PutCommand({ TableName: config.devicesTableName, Item: toItem(token), ReturnValues: 'ALL_OLD' }),
   );
   const previous = Attributes === undefined ? undefined : fromItem(Attributes);
-  const outcome: RegistrationOutcome =
-    previous === undefined ? 'created' : previous.userId === registration.userId ? 'refreshed' : 'moved';
+  let outcome: RegistrationOutcome = 'moved';
+  if (previous === undefined) outcome = 'created';
+  else if (previous.userId === registration.userId)
+    outcome = isCurrentGeneration(previous.generation, generation) ? 'refreshed' : 'created';
   return { token, outcome };
 }
 
@@ -230,7 +244,11 @@ export function listActivityTargets(appId: string, userId: string, activityId: s
  * expired: a strongly consistent read of its record, because the index may lag a
  * move, and DynamoDB's TTL deletes an expired item only some time (up to days) later.
  */
-export async function isCurrentTarget(target: DeviceTarget, now: Date): Promise<boolean> {
+export async function isCurrentTarget(
+  target: DeviceTarget,
+  now: Date,
+  ownerGeneration: number,
+): Promise<boolean> {
   if (target.liveActivity === undefined) return false;
   const { Item } = await dynamo.send(
     new GetCommand({
@@ -244,6 +262,7 @@ export async function isCurrentTarget(target: DeviceTarget, now: Date): Promise<
   const nowSeconds = Math.floor(now.getTime() / 1000);
   return (
     item.ownerId === target.userId &&
+    isCurrentGeneration(item.generation, ownerGeneration) &&
     item.liveActivityTarget === target.liveActivity.target &&
     typeof item.expiresAt === 'number' &&
     item.expiresAt > nowSeconds &&

@@ -4,6 +4,7 @@ import {
   listActivityTargets,
   listPushToStartTargets,
 } from '../../adapters/secondary/live-activity-tokens-table';
+import { userGenerations } from '../../adapters/secondary/user-generations';
 import { dismissalAfterEnd } from '../../domain/live-activity';
 import type { DeviceTarget } from '../../domain/work';
 import { mapConcurrent } from './concurrency';
@@ -19,8 +20,9 @@ const QUERY_CONCURRENCY = 16;
  * user registered for that activity — nobody else's, whatever id they chose; for a
  * retry, the tokens it carries. Each one is then read again, strongly consistent,
  * and sent to only while it still belongs to the same user and the same type or
- * activity (the index may lag a move), no `end` has dismissed it and it has not
- * expired (TTL deletes late); the others are counted as gone.
+ * activity (the index may lag a move), no erase of the user has taken it (its
+ * device generation, read in one request per chunk), no `end` has dismissed it and
+ * it has not expired (TTL deletes late); the others are counted as gone.
  */
 export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
   const { job } = delivery.work;
@@ -40,8 +42,9 @@ export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chun
     candidates = perActivity.flat();
   }
   const now = new Date();
+  const generations = await userGenerations([...new Set(candidates.map((target) => target.userId))]);
   const current = await mapConcurrent(candidates, QUERY_CONCURRENCY, (target) =>
-    isCurrentTarget(target, now),
+    isCurrentTarget(target, now, generations.get(target.userId) ?? 0),
   );
   const gone = current.filter((isCurrent) => !isCurrent).length;
   if (gone > 0) delivery.tally.add('unregistered', 'LiveActivityTokenGone', gone);
