@@ -57,6 +57,10 @@ export const ERROR_CODES = {
     400,
     '`to.activityIds` (activity ids alone) is refused: name each activity with its user, `to.activities: [{userId, activityId}]`.',
   ],
+  UnsupportedPushType: [
+    400,
+    'A push type other than alert, background or liveactivity: those need tokens pushgate does not register (PushKit, location, widgets, controls).',
+  ],
   MissingLiveActivityKey: [
     400,
     'A Live Activity job lacks an `aps` key its event requires; the message names it.',
@@ -229,6 +233,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'UnknownApp',
       'InvalidLiveActivity',
       'ActivityOwnerRequired',
+      'UnsupportedPushType',
       'MissingLiveActivityKey',
       'NotificationIdConflict',
       'PayloadTooLarge',

@@ -36,6 +36,22 @@ export const PUSH_TYPES = [
 export type PushType = (typeof PUSH_TYPES)[number];
 
 /**
+ * The push types pushgate can send: those that go to an app's APNs device token
+ * (alert, background) and Live Activity pushes (to the Live Activity tokens it
+ * registers). Every other type needs a token pushgate never registers — a PushKit
+ * token for voip, pushtotalk, fileprovider or complication, a location push token,
+ * a widget or control token — and APNs answers one sent to a device token with
+ * DeviceTokenNotForTopic, which would prune the device.
+ */
+export const SUPPORTED_PUSH_TYPES: readonly PushType[] = ['alert', 'background', 'liveactivity'];
+
+export const UNSUPPORTED_PUSH_TYPE = {
+  code: 'UnsupportedPushType',
+  message:
+    "pushgate sends alert, background and liveactivity pushes. Other push types need their own tokens (PushKit for voip, location push tokens, ...), which pushgate does not register; sent to an app's device token, APNs would refuse them.",
+} as const;
+
+/**
  * A JSON object of the caller's own keys (`data`, Live Activity `content-state` and
  * `attributes`), kept exactly as sent. Bodies come from JSON.parse, so any object in
  * them is valid JSON; zod's record would rebuild it and silently drop a `__proto__`
@@ -196,6 +212,11 @@ export const sendJobSchema = z
     ),
   })
   .check(
+    z.refine((job) => SUPPORTED_PUSH_TYPES.includes(job.apns?.pushType ?? 'alert'), {
+      message: UNSUPPORTED_PUSH_TYPE.message,
+      path: ['apns', 'pushType'],
+      params: { code: UNSUPPORTED_PUSH_TYPE.code },
+    }),
     z.refine((job) => !job.data || !(Object.hasOwn(job.data, 'aps') || Object.hasOwn(job.data, 'pushgate')), {
       message: '"data" cannot use the reserved keys "aps" or "pushgate".',
       path: ['data'],

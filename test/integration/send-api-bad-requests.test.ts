@@ -183,6 +183,15 @@ const badBodies: [string, unknown, number, string, RegExp?][] = [
   ['data reserves aps', { ...ok, data: { aps: {} } }, 400, 'InvalidRequest'],
   ['data reserves pushgate', { ...ok, data: { pushgate: 1 } }, 400, 'InvalidRequest'],
   ['push type unknown', { ...ok, apns: { pushType: 'silent' } }, 400, 'InvalidRequest'],
+  ...['voip', 'pushtotalk', 'fileprovider', 'complication', 'location', 'widgets', 'controls', 'mdm'].map(
+    (pushType): [string, unknown, number, string, RegExp] => [
+      `push type ${pushType}, whose tokens pushgate does not register`,
+      { ...ok, apns: { pushType } },
+      400,
+      'UnsupportedPushType',
+      /need their own tokens/,
+    ],
+  ),
   ['priority 7', { ...ok, apns: { priority: 7 } }, 400, 'InvalidRequest'],
   ['expiration negative', { ...ok, apns: { expiration: -1 } }, 400, 'InvalidRequest'],
   ['collapse id over 64 bytes', { ...ok, apns: { collapseId: 'c'.repeat(65) } }, 400, 'InvalidRequest'],

@@ -40,10 +40,9 @@ describe('compileApnsRequest', () => {
     expect(apnsTopic('com.example.app', 'liveactivity')).toBe('com.example.app.push-type.liveactivity');
   });
 
-  it('refuses a payload over 4096 bytes, and allows VoIP up to 5120', () => {
+  it('refuses a payload over 4096 bytes', () => {
     const big = { ...job, data: { blob: 'x'.repeat(4500) } };
     expect(() => compileApnsRequest(big, 'com.example.app')).toThrow(PayloadTooLargeError);
-    expect(() => compileApnsRequest({ ...big, apns: { pushType: 'voip' } }, 'com.example.app')).not.toThrow();
   });
 
   it('uses a hash as collapse id when the notification id is longer than 64 bytes', () => {
