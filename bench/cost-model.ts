@@ -149,7 +149,7 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
   const users = Array.from({ length: USERS }, (_, i) => `cost-${tracked ? 'tracked' : 'untracked'}-${i}`);
   const seeded = await seedDevices(users, DEVICES_PER_USER, 'com.example.app');
 
-  const { handler } = await import('../lambda/adapters/primary/send-notifications/handler');
+  const { handler } = await import('../lambda/adapters/primary/deliver-notifications/handler');
   const timed = async (event: SQSEvent, context: Context) => {
     const started = performance.now();
     try {

@@ -20,7 +20,7 @@ const OUT_DIR = resolve('.bench-tmp/bundles');
 export function lambdaEntries(): { name: string; entry: string }[] {
   return [
     ...API_ROUTES.map((route) => ({ name: route.name, entry: handlerEntry(route.name) })),
-    { name: 'sender', entry: 'lambda/adapters/primary/send-notifications/handler.ts' },
+    { name: 'sender', entry: 'lambda/adapters/primary/deliver-notifications/handler.ts' },
   ];
 }
 

@@ -116,7 +116,7 @@ export class Pushgate extends Construct {
       throw new Error('The send queue visibility timeout must be at least six times the sender timeout.');
     }
     const sender = new PushgateFunction(this, 'sender', {
-      entry: 'lambda/adapters/primary/send-notifications/handler.ts',
+      entry: 'lambda/adapters/primary/deliver-notifications/handler.ts',
       description: `${config.name} sender: send queue → APNs`,
       metricsNamespace: this.metricsNamespace,
       memorySize: SENDER.memoryMb,

@@ -1,4 +1,4 @@
-import type { DeliveryOutcomeName } from './domain/work';
+import type { DeliveryOutcomeName } from './domain/job-part';
 
 /**
  * The names the sender's CloudWatch metrics are published under — shared with the

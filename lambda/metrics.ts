@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DeliveryOutcomeName, DeliveryTally } from './domain/work';
+import type { DeliveryOutcomeName, DeliveryTally } from './domain/job-part';
 import {
   JOBS_DEAD_LETTERED,
   OUTCOME_METRICS as METRIC_NAMES,

@@ -121,7 +121,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     eventSource = new SqsEventSource({
       sqs,
       queueUrl: queues.sendQueueUrl,
-      handler: async () => (await import('../lambda/adapters/primary/send-notifications/handler')).handler,
+      handler: async () => (await import('../lambda/adapters/primary/deliver-notifications/handler')).handler,
       functionName: 'pushgate-sender',
       batchSize: SENDER.batchSize,
       maxConcurrency: 2,

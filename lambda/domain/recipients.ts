@@ -1,5 +1,5 @@
 import type { DeviceOwner } from './device';
-import type { DeviceTarget } from './work';
+import type { DeviceTarget } from './job-part';
 
 /**
  * A device a chunk of work means to reach: a token, and the user it must still

@@ -4,9 +4,9 @@ import { recipientBuckets, saveRecipients } from '../adapters/secondary/tracking
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
+import { partsOf } from '../domain/job-part';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
 import { jobFingerprint, recipientCount, type SendJob, trackedRecipients } from '../domain/send-job';
-import { partsOf } from '../domain/work';
 import { logger } from '../observability';
 
 export interface SendRequestAnswer {

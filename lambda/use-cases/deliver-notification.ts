@@ -2,15 +2,15 @@ import { claimChunk, releaseChunk } from '../adapters/secondary/notifications-ta
 import { enqueue } from '../adapters/secondary/send-queue';
 import { config } from '../config';
 import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
+import type { DeliveryTally, JobPart } from '../domain/job-part';
 import { isLiveActivityJob } from '../domain/live-activity';
-import type { DeliveryTally, Work } from '../domain/work';
 import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
 import { afterLiveActivityEnd, resolveLiveActivityTargets } from './delivery/live-activity-targets';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
+import { APNS_TIMEOUTS_PER_CHUNK, pushToDevices } from './delivery/push';
 import { resolveRecipients } from './delivery/recipients';
 import { requeueRetries, scheduleRepush } from './delivery/requeue';
-import { APNS_TIMEOUTS_PER_CHUNK, sendToDevices } from './delivery/send';
 import { completeChunk, settleOutcomes } from './delivery/settle';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
@@ -38,7 +38,7 @@ const CHUNK_LEASE_MS = 300_000;
  *    so SQS delivers it again after the visibility timeout — never lost, never twice.
  * 3. send — confirm who holds each device right now (delivery/recipients.ts: the
  *    privacy rule, for first pushes, retries and re-pushes alike), then send over the
- *    warm session of each environment; one outcome per device (delivery/send.ts).
+ *    warm session of each environment; one outcome per device (delivery/push.ts).
  * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts).
  * 5. requeue — the devices due for a retry go back on the queue with a delay, or to
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
@@ -49,7 +49,7 @@ const CHUNK_LEASE_MS = 300_000;
  * rest goes on in a continuation message.
  */
 export async function deliverNotification(
-  received: Work,
+  received: JobPart,
   tally: DeliveryTally,
   remainingTimeMs: () => number,
 ): Promise<void> {
@@ -64,21 +64,21 @@ export async function deliverNotification(
     }
     if ((await deliverChunk(delivery, index)) === 'held') held.push(index);
   });
-  const { work } = delivery;
+  const { jobPart } = delivery;
   if (outOfTime) {
     // The continuation carries the held chunks too: it claims them once they are free.
     logger.info('continuing delivery in a new message', {
-      notificationId: work.job.notificationId,
-      part: work.part,
+      notificationId: jobPart.job.notificationId,
+      part: jobPart.part,
     });
-    await enqueue([{ body: JSON.stringify(work) }]);
+    await enqueue([{ body: JSON.stringify(jobPart) }]);
     return;
   }
   if (held.length > 0) {
     logger.warn('chunks held by another invocation: this message will be delivered again', {
-      notificationId: work.job.notificationId,
-      part: work.part,
-      attempt: work.attempt,
+      notificationId: jobPart.job.notificationId,
+      part: jobPart.part,
+      attempt: jobPart.attempt,
       chunks: held,
     });
     throw new ChunksHeldElsewhereError(held);
@@ -87,21 +87,21 @@ export async function deliverNotification(
 
 /** Delivers one chunk if this invocation can claim it; what the claim found otherwise. */
 async function deliverChunk(delivery: Delivery, index: number): Promise<'sent' | 'completed' | 'held'> {
-  const { work } = delivery;
-  const { notificationId } = work.job;
-  const claim = await claimChunk(notificationId, work.part, work.attempt, index, CHUNK_LEASE_MS);
+  const { jobPart } = delivery;
+  const { notificationId } = jobPart.job;
+  const claim = await claimChunk(notificationId, jobPart.part, jobPart.attempt, index, CHUNK_LEASE_MS);
   if (claim !== 'claimed') return claim;
   const chunk = delivery.chunks[index] as Chunk;
-  const { recipients: devices, dropped } = isLiveActivityJob(work.job)
+  const { recipients: devices, dropped } = isLiveActivityJob(jobPart.job)
     ? { recipients: await resolveLiveActivityTargets(delivery, chunk), dropped: [] }
     : await resolveRecipients(delivery, chunk);
-  let outcomes: Awaited<ReturnType<typeof sendToDevices>>;
+  let outcomes: Awaited<ReturnType<typeof pushToDevices>>;
   try {
-    outcomes = await sendToDevices(delivery, devices);
+    outcomes = await pushToDevices(delivery, devices);
   } catch (error) {
     // The job goes to the DLQ: free the chunk so that a redrive sends it now, not after the lease.
     if (error instanceof JobFailedError) {
-      await releaseChunk(notificationId, work.part, work.attempt, index).catch((releaseError) =>
+      await releaseChunk(notificationId, jobPart.part, jobPart.attempt, index).catch((releaseError) =>
         logger.warn('could not release a dead-lettered chunk', { error: releaseError }),
       );
     }

@@ -14,7 +14,7 @@ const DEVICES = USERS.length * 2;
  * stopped with Ctrl-C while the sender is busy. What was accepted must still be
  * delivered to every device after a restart.
  */
-describe('offline mode keeps queued work across a crash and a busy Ctrl-C', () => {
+describe('offline mode keeps queued jobPart across a crash and a busy Ctrl-C', () => {
   let home: string;
   let port: number;
   let sqsPort: number;

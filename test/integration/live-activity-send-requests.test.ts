@@ -197,9 +197,9 @@ describe('Live Activity send requests', () => {
       new ReceiveMessageCommand({ QueueUrl: sendQueueUrl(), MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
     );
     expect(Messages).toHaveLength(1);
-    const work = JSON.parse(Messages[0]?.Body ?? '{}');
-    expect(work.job.aps.timestamp).toBeGreaterThan(1_700_000_000);
-    expect(work.job.to).toEqual(update.to);
+    const jobPart = JSON.parse(Messages[0]?.Body ?? '{}');
+    expect(jobPart.job.aps.timestamp).toBeGreaterThan(1_700_000_000);
+    expect(jobPart.job.to).toEqual(update.to);
     // The filled timestamp is not part of the job's identity: repeating the request is no conflict.
     const repeat = await api('POST', '/v1/notifications', {
       backend: true,

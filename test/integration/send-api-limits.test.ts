@@ -50,9 +50,9 @@ describe('whatever the API accepts, it enqueues', () => {
         const text = message.Body ?? '';
         expect(text).toMatch(/^[\x20-\x7e]*$/);
         expect(text.length).toBeLessThanOrEqual(1024 * 1024);
-        const work = JSON.parse(text);
-        expect(work.job.aps).toEqual({ alert: '🎉 big' });
-        recipients.push(...(work.job.to.userIds ?? work.job.to.tokens));
+        const jobPart = JSON.parse(text);
+        expect(jobPart.job.aps).toEqual({ alert: '🎉 big' });
+        recipients.push(...(jobPart.job.to.userIds ?? jobPart.job.to.tokens));
       }
       expect(recipients.sort()).toEqual([...('userIds' in to ? to.userIds : to.tokens)].sort());
     },

@@ -210,6 +210,25 @@ describe('jobs that cannot succeed go to the DLQ with the reason', () => {
     expect(reasons).toEqual(['InvalidJob', 'InvalidJob', 'UnknownApp']);
     expect(harness.simulator.stats.requests).toBe(0);
   });
+
+  it('a job part put on the queue with malformed fields goes there with its reason, not retried blind', async () => {
+    const job = { ...alertJob({ userIds: ['x'] }), notificationId: 'forged-part' };
+    const forged = [
+      { devices: 'x' },
+      { devices: [{ token: 5 }, null] },
+      { part: { a: 1 } },
+      { part: '0#1' },
+      { attempt: 'x' },
+      { attempt: 99 },
+      { repush: { round: 1, dueAt: 'soon' } },
+      { smuggled: true },
+    ];
+    for (const fields of forged)
+      await harness.deliver({ pushgate: 'work/v1', job, part: '0', attempt: 0, ...fields });
+    const letters = await harness.deadLetters();
+    expect(letters.map((d) => d.reason)).toEqual(forged.map(() => 'InvalidJob'));
+    expect(harness.simulator.stats.requests).toBe(0);
+  });
 });
 
 describe('accounting', () => {

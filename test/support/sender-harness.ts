@@ -64,7 +64,8 @@ export class SenderHarness {
     this.source = new SqsEventSource({
       sqs,
       queueUrl: sendQueueUrl(),
-      handler: async () => (await import('../../lambda/adapters/primary/send-notifications/handler')).handler,
+      handler: async () =>
+        (await import('../../lambda/adapters/primary/deliver-notifications/handler')).handler,
       functionName: 'pushgate-sender',
       batchSize: 10,
       maxConcurrency: 2,

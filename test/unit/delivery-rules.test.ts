@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { environmentToTryInstead, otherEnvironment } from '../../lambda/domain/device';
 import { JobFailedError, PushgateError } from '../../lambda/domain/errors';
-import type { SendJob } from '../../lambda/domain/send-job';
 import {
   partsOf,
   repushPartName,
   retryPartName,
   splitPartName,
   USERS_PER_PART,
-} from '../../lambda/domain/work';
+} from '../../lambda/domain/job-part';
+import type { SendJob } from '../../lambda/domain/send-job';
 import { mapConcurrent } from '../../lambda/use-cases/delivery/concurrency';
 
 describe('part names', () => {

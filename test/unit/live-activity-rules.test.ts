@@ -3,6 +3,7 @@ import { activityTarget, pushToStartTarget } from '../../lambda/adapters/seconda
 import { MAX_SQS_BATCH_BYTES } from '../../lambda/adapters/secondary/send-queue';
 import { compileApnsRequest } from '../../lambda/domain/apns-request';
 import { PushgateError } from '../../lambda/domain/errors';
+import { ACTIVITIES_PER_PART, type DeviceTarget, type JobPart, partsOf } from '../../lambda/domain/job-part';
 import {
   checkLiveActivityJob,
   dismissalAfterEnd,
@@ -16,7 +17,6 @@ import {
   type SendJob,
   sendJobSchema,
 } from '../../lambda/domain/send-job';
-import { ACTIVITIES_PER_PART, type DeviceTarget, partsOf, type Work } from '../../lambda/domain/work';
 import { parseWith } from '../../lambda/validation';
 
 const job = (aps: Record<string, unknown>, extra: Partial<SendJob> = {}): SendJob =>
@@ -234,7 +234,7 @@ describe('addressing activities: each by its user and id', () => {
       ACTIVITIES_PER_PART,
       1,
     ]);
-    const first = parts[0] as Work;
+    const first = parts[0] as JobPart;
     // A retry carries the part's job and up to 500 devices (one chunk of retried devices), each at its longest.
     const device = (i: number): DeviceTarget => ({
       token: 'f'.repeat(400),
@@ -251,7 +251,7 @@ describe('addressing activities: each by its user and id', () => {
       },
     });
     const devices = Array.from({ length: 500 }, (_, i) => device(i));
-    const retry: Work = {
+    const retry: JobPart = {
       ...first,
       part: '0/0',
       attempt: 1,

@@ -13,14 +13,14 @@ const held = (token: string, userId: string, extra: Partial<DeviceOwner> = {}): 
 });
 
 describe('who a push may leave for (the privacy rule)', () => {
-  it("keeps a device still held by the user the work is for, for the job's app", () => {
+  it("keeps a device still held by the user the jobPart is for, for the job's app", () => {
     expect(confirmRecipients([{ token: 't1', userId: 'alice' }], owners(held('t1', 'alice')), APP)).toEqual({
       recipients: [{ token: 't1', userId: 'alice', appId: APP, environment: 'production' }],
       dropped: [],
     });
   });
 
-  it('drops a device that moved to another user since the work was planned or the index was read', () => {
+  it('drops a device that moved to another user since the jobPart was planned or the index was read', () => {
     expect(dropReason({ token: 't1', userId: 'alice' }, held('t1', 'bob'), APP)).toBe('DeviceMoved');
   });
 
@@ -45,7 +45,7 @@ describe('who a push may leave for (the privacy rule)', () => {
     expect(dropped).toEqual([{ candidate: { token: 't2' }, reason: 'NotRegisteredForApp' }]);
   });
 
-  it('takes the environment from the current record, not from the work', () => {
+  it('takes the environment from the current record, not from the jobPart', () => {
     const { recipients } = confirmRecipients(
       [{ token: 't1', userId: 'alice' }],
       owners(held('t1', 'alice', { environment: 'sandbox' })),

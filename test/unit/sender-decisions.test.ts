@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApnsOutcome } from '../../lambda/domain/apns-outcome';
 import { tokenHash } from '../../lambda/domain/device-token';
+import { DeliveryTally, type DeviceTarget, type JobPart } from '../../lambda/domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS } from '../../lambda/domain/retry-policy';
 import type { SendJob } from '../../lambda/domain/send-job';
-import { DeliveryTally, type DeviceTarget, type Work } from '../../lambda/domain/work';
 import type { Delivery } from '../../lambda/use-cases/delivery/plan';
 
 /**
@@ -32,7 +32,7 @@ const device = (n: number, extra: Partial<DeviceTarget> = {}): DeviceTarget => (
   ...extra,
 });
 
-function delivery(work: Partial<Work> = {}, track?: SendJob['track']): Delivery {
+function delivery(jobPart: Partial<JobPart> = {}, track?: SendJob['track']): Delivery {
   const job = {
     notificationId: 'n-1',
     appId: 'com.example.app',
@@ -41,7 +41,7 @@ function delivery(work: Partial<Work> = {}, track?: SendJob['track']): Delivery 
     ...(track === undefined ? {} : { track }),
   } as unknown as SendJob;
   return {
-    work: { pushgate: 'work/v1', job, part: '0', attempt: 0, ...work },
+    jobPart: { pushgate: 'work/v1', job, part: '0', attempt: 0, ...jobPart },
     tally: new DeliveryTally(),
   } as unknown as Delivery;
 }
@@ -119,7 +119,7 @@ describe('re-queueing retries', () => {
     expect(deadLetter).not.toHaveBeenCalled();
     expect(enqueue).toHaveBeenCalledTimes(1);
     const [message] = enqueue.mock.calls[0]?.[0] ?? [];
-    const body = JSON.parse(message?.body ?? '{}') as Work;
+    const body = JSON.parse(message?.body ?? '{}') as JobPart;
     expect(body).toMatchObject({ part: '0.2/3', attempt: 2, devices: [device(1), device(2)] });
     expect(body.reasons).toEqual({
       [tokenHash(device(1).token)]: 'InternalServerError',

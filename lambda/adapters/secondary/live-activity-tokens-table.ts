@@ -4,13 +4,13 @@ import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { type ApnsEnvironment, isCurrentGeneration, type RegistrationOutcome } from '../../domain/device';
 import { LiveActivityTokenNotFoundError } from '../../domain/errors';
+import type { DeviceTarget } from '../../domain/job-part';
 import {
   type LiveActivityToken,
   type LiveActivityTokenKind,
   type LiveActivityTokenRegistration,
   liveActivityTokenExpiry,
 } from '../../domain/live-activity';
-import type { DeviceTarget } from '../../domain/work';
 import { DEVICES_TABLE } from './devices-keys';
 import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
 import { userGeneration } from './user-generations';

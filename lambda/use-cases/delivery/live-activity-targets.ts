@@ -5,8 +5,8 @@ import {
   listPushToStartTargets,
 } from '../../adapters/secondary/live-activity-tokens-table';
 import { userGenerations } from '../../adapters/secondary/user-generations';
+import type { DeviceTarget } from '../../domain/job-part';
 import { dismissalAfterEnd } from '../../domain/live-activity';
-import type { DeviceTarget } from '../../domain/work';
 import { mapConcurrent } from './concurrency';
 import type { Chunk, Delivery } from './plan';
 
@@ -25,7 +25,7 @@ const QUERY_CONCURRENCY = 16;
  * it has not expired (TTL deletes late); the others are counted as gone.
  */
 export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
-  const { job } = delivery.work;
+  const { job } = delivery.jobPart;
   let candidates: DeviceTarget[] = [];
   if ('devices' in chunk) candidates = chunk.devices;
   else if ('users' in chunk) {
@@ -57,7 +57,7 @@ export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chun
  * is being retried keep theirs until it is accepted.
  */
 export async function afterLiveActivityEnd(delivery: Delivery, accepted: DeviceTarget[]): Promise<void> {
-  const { job } = delivery.work;
+  const { job } = delivery.jobPart;
   if (job.apns?.pushType !== 'liveactivity' || job.aps.event !== 'end') return;
   const dismissAt = dismissalAfterEnd(job.aps, new Date());
   await mapConcurrent(accepted, QUERY_CONCURRENCY, (target) => endActivityToken(target, dismissAt));

@@ -8,10 +8,10 @@ import {
 import { type AppConfig, findApp } from '../../config';
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
 import { JobFailedError, PushgateError } from '../../domain/errors';
+import { type DeliveryTally, type DeviceTarget, type JobPart, partsOf } from '../../domain/job-part';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
 import { jobFingerprint, recipientCount, trackedRecipients } from '../../domain/send-job';
-import { type DeliveryTally, type DeviceTarget, partsOf, type Work } from '../../domain/work';
 import { logger } from '../../observability';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
@@ -25,7 +25,7 @@ export type Chunk =
 
 /** What every step of one delivery shares. */
 export interface Delivery {
-  work: Work;
+  jobPart: JobPart;
   app: AppConfig;
   request: ApnsRequest;
   tally: DeliveryTally;
@@ -45,9 +45,9 @@ export interface Delivery {
  *   only the devices that have not acknowledged.
  * - Chunks an earlier delivery of the same work completed are skipped.
  */
-export async function planDelivery(received: Work, tally: DeliveryTally): Promise<Delivery | undefined> {
-  let work = received;
-  const { job } = work;
+export async function planDelivery(received: JobPart, tally: DeliveryTally): Promise<Delivery | undefined> {
+  let jobPart = received;
+  const { job } = jobPart;
   const app = findApp(job.appId);
   if (app === undefined)
     throw new JobFailedError('UnknownApp', `The app id "${job.appId}" is not configured.`);
@@ -58,26 +58,27 @@ export async function planDelivery(received: Work, tally: DeliveryTally): Promis
     if (error instanceof PushgateError) throw new JobFailedError(error.code, error.message);
     throw error;
   }
-  if (work.published && job.track?.receipts && work.devices === undefined) await recordPublishedJob(work);
-  if (work.devices === undefined && (await splitIntoParts(work))) return undefined;
+  if (jobPart.published && job.track?.receipts && jobPart.devices === undefined)
+    await recordPublishedJob(jobPart);
+  if (jobPart.devices === undefined && (await splitIntoParts(jobPart))) return undefined;
   // Retries within a re-push round (attempt > 0) go to their devices as they are.
-  if (work.repush !== undefined && work.attempt === 0) {
-    const due = await dueRepush(work);
+  if (jobPart.repush !== undefined && jobPart.attempt === 0) {
+    const due = await dueRepush(jobPart);
     if (due === undefined) return undefined;
-    work = due;
+    jobPart = due;
   }
-  const chunks = chunksOf(work);
-  const done = await completedChunks(job.notificationId, work.part, work.attempt, chunks.length);
+  const chunks = chunksOf(jobPart);
+  const done = await completedChunks(job.notificationId, jobPart.part, jobPart.attempt, chunks.length);
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
-  return { work, app, request, tally, chunks, pending };
+  return { jobPart, app, request, tally, chunks, pending };
 }
 
-function chunksOf(work: Work): Chunk[] {
+function chunksOf(jobPart: JobPart): Chunk[] {
   const slices = <T>(items: readonly T[], size: number) =>
     Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-  if (work.devices !== undefined)
-    return slices(work.devices, CHUNK_SIZE.devices).map((devices) => ({ devices }));
-  const { to } = work.job;
+  if (jobPart.devices !== undefined)
+    return slices(jobPart.devices, CHUNK_SIZE.devices).map((devices) => ({ devices }));
+  const { to } = jobPart.job;
   if ('userIds' in to) return slices([...new Set(to.userIds)], CHUNK_SIZE.users).map((users) => ({ users }));
   if ('activities' in to)
     return slices(distinctActivities(to.activities), CHUNK_SIZE.activities).map((activities) => ({
@@ -87,11 +88,11 @@ function chunksOf(work: Work): Chunk[] {
 }
 
 /** Splits a first delivery that names too many users or tokens; true when it did. */
-async function splitIntoParts(work: Work): Promise<boolean> {
-  const parts = partsOf(work.job, work.part);
+async function splitIntoParts(jobPart: JobPart): Promise<boolean> {
+  const parts = partsOf(jobPart.job, jobPart.part);
   if (parts.length <= 1) return false;
   await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
-  logger.info('split job into parts', { notificationId: work.job.notificationId, parts: parts.length });
+  logger.info('split job into parts', { notificationId: jobPart.job.notificationId, parts: parts.length });
   return true;
 }
 
@@ -100,21 +101,21 @@ async function splitIntoParts(work: Work): Promise<boolean> {
  * before) that have no receipt. Not yet due: the message is sent on again with the rest of the delay
  * (SQS delays at most 15 minutes) and undefined is returned.
  */
-async function dueRepush(work: Work): Promise<Work | undefined> {
-  const repush = work.repush as NonNullable<Work['repush']>;
+async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
+  const repush = jobPart.repush as NonNullable<JobPart['repush']>;
   const waitSeconds = Math.ceil((repush.dueAt - Date.now()) / 1000);
   if (waitSeconds > 0) {
     await enqueue([
-      { body: JSON.stringify(work), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, waitSeconds) },
+      { body: JSON.stringify(jobPart), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, waitSeconds) },
     ]);
     return undefined;
   }
-  const devices = work.devices ?? [];
+  const devices = jobPart.devices ?? [];
   const acknowledged = await acknowledgedTokens(
-    work.job.notificationId,
+    jobPart.job.notificationId,
     devices.map((d) => d.token),
   );
-  return { ...work, devices: devices.filter((d) => !acknowledged.has(d.token)) };
+  return { ...jobPart, devices: devices.filter((d) => !acknowledged.has(d.token)) };
 }
 
 /**
@@ -122,8 +123,8 @@ async function dueRepush(work: Work): Promise<Work | undefined> {
  * takes it, so a later POST with the same id is a repeat or a conflict) and its
  * recipients' hashes, before anything is sent. Repeats are harmless.
  */
-async function recordPublishedJob(work: Work): Promise<void> {
-  const { job } = work;
+async function recordPublishedJob(jobPart: JobPart): Promise<void> {
+  const { job } = jobPart;
   const recipients = trackedRecipients(job.to);
   const parts = partsOf(job).length;
   await takeNotificationId({

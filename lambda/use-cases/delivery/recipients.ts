@@ -1,8 +1,8 @@
 import { currentOwners, indexedDevicesOf } from '../../adapters/secondary/devices-table';
 import { tokenHash } from '../../domain/device-token';
+import type { DeliveryOutcomeName, DeviceTarget } from '../../domain/job-part';
 import { type Candidate, confirmRecipients, type DropReason } from '../../domain/recipients';
 import type { ChunkOutcome } from '../../domain/tracking';
-import type { DeliveryOutcomeName, DeviceTarget } from '../../domain/work';
 import { logger } from '../../observability';
 import { mapConcurrent } from './concurrency';
 import type { Chunk, Delivery } from './plan';
@@ -36,7 +36,7 @@ export async function resolveRecipients(
   delivery: Delivery,
   chunk: Chunk,
 ): Promise<{ recipients: DeviceTarget[]; dropped: ChunkOutcome[] }> {
-  const { appId } = delivery.work.job;
+  const { appId } = delivery.jobPart.job;
   const candidates = await candidatesOf(chunk, appId);
   if (candidates.length === 0) return { recipients: [], dropped: [] };
   const owners = await currentOwners(
@@ -55,8 +55,8 @@ export async function resolveRecipients(
       droppedOutcomes.push({ token: device.token, userId: device.userId, status: 'failed', reason });
   }
   logger.info('dropped devices no longer held for this notification', {
-    notificationId: delivery.work.job.notificationId,
-    part: delivery.work.part,
+    notificationId: delivery.jobPart.job.notificationId,
+    part: delivery.jobPart.part,
     dropped: dropped.length,
     tokens: dropped.slice(0, 10).map(({ candidate, reason }) => `${tokenHash(candidate.token)}:${reason}`),
   });

@@ -1,9 +1,15 @@
 import { deadLetter, enqueue } from '../../adapters/secondary/send-queue';
 import { config } from '../../config';
 import { tokenHash } from '../../domain/device-token';
+import {
+  type DeviceTarget,
+  JOB_PART_FORMAT,
+  type JobPart,
+  repushPartName,
+  retryPartName,
+} from '../../domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../domain/retry-policy';
 import { DEFAULT_MAX_REPUSHES } from '../../domain/tracking';
-import { type DeviceTarget, repushPartName, retryPartName, type Work } from '../../domain/work';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
 import type { Settled } from './settle';
@@ -16,16 +22,16 @@ import type { Settled } from './settle';
 export async function requeueRetries(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
   const { retries } = settled;
   if (retries.length === 0) return;
-  const { work, tally } = delivery;
-  const attempt = work.attempt + 1;
-  const retry: Work = {
-    pushgate: 'work/v1',
-    job: work.job,
-    part: retryPartName(work.part, chunk),
+  const { jobPart, tally } = delivery;
+  const attempt = jobPart.attempt + 1;
+  const retry: JobPart = {
+    pushgate: JOB_PART_FORMAT,
+    job: jobPart.job,
+    part: retryPartName(jobPart.part, chunk),
     attempt,
     devices: retries.map((r) => r.device),
     reasons: Object.fromEntries(retries.map((r) => [tokenHash(r.device.token), r.reason])),
-    ...(work.repush === undefined ? {} : { repush: work.repush }),
+    ...(jobPart.repush === undefined ? {} : { repush: jobPart.repush }),
   };
   if (attempt >= MAX_DELIVERY_ATTEMPTS) {
     const summary = [...new Set(retries.map((r) => r.reason))].join(', ');
@@ -43,7 +49,7 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
       outcome.reason = `${reason} (retries exhausted)`;
     }
     logger.error('dead-lettered devices after the last attempt', {
-      notificationId: work.job.notificationId,
+      notificationId: jobPart.job.notificationId,
       devices: retries.length,
       reasons: summary,
     });
@@ -61,15 +67,15 @@ export async function scheduleRepush(
   chunk: number,
   accepted: DeviceTarget[],
 ): Promise<void> {
-  const { work } = delivery;
-  const track = work.job.track;
+  const { jobPart } = delivery;
+  const track = jobPart.job.track;
   if (accepted.length === 0 || !track?.receipts || track.repushAfterSeconds === undefined) return;
-  const round = (work.repush?.round ?? 0) + 1;
+  const round = (jobPart.repush?.round ?? 0) + 1;
   if (round > (track.maxRepushes ?? DEFAULT_MAX_REPUSHES)) return;
-  const next: Work = {
-    pushgate: 'work/v1',
-    job: work.job,
-    part: repushPartName(work.part, chunk, round),
+  const next: JobPart = {
+    pushgate: JOB_PART_FORMAT,
+    job: jobPart.job,
+    part: repushPartName(jobPart.part, chunk, round),
     attempt: 0,
     devices: accepted,
     repush: { round, dueAt: Date.now() + track.repushAfterSeconds * 1000 },

@@ -3,8 +3,8 @@ import { pruneLiveActivityToken } from '../../adapters/secondary/live-activity-t
 import { markChunkCompleted } from '../../adapters/secondary/notifications-table';
 import type { ApnsOutcome } from '../../domain/apns-outcome';
 import { tokenHash } from '../../domain/device-token';
+import type { DeviceTarget } from '../../domain/job-part';
 import { type ChunkOutcome, encodeChunkTracking, type SenderStatus } from '../../domain/tracking';
-import type { DeviceTarget } from '../../domain/work';
 import { logger } from '../../observability';
 import { mapConcurrent } from './concurrency';
 import type { Delivery } from './plan';
@@ -29,7 +29,7 @@ export interface Settled {
  * Step 4, settle: each device ends in its outcome, counted once — accepted; pruned
  * (an invalid token; a 410 only if the token was not registered again after APNs's
  * timestamp, otherwise kept); or due for a retry (step 5 re-queues or dead-letters
- * it). `sendToDevices` has already stopped the job on a fatal outcome.
+ * it). `pushToDevices` has already stopped the job on a fatal outcome.
  */
 export async function settleOutcomes(
   delivery: Delivery,
@@ -94,11 +94,11 @@ async function settleOne(
  * write holds every device's outcome, compactly (see encodeChunkTracking).
  */
 export async function completeChunk(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
-  const { work } = delivery;
-  const tracked = work.job.track?.receipts === true;
-  await markChunkCompleted(work.job.notificationId, work.part, work.attempt, chunk, {
+  const { jobPart } = delivery;
+  const tracked = jobPart.job.track?.receipts === true;
+  await markChunkCompleted(jobPart.job.notificationId, jobPart.part, jobPart.attempt, chunk, {
     chunks: delivery.chunks.length,
     ...(tracked ? { tracking: encodeChunkTracking(settled.outcomes) } : {}),
-    ...(tracked && work.repush !== undefined ? { round: work.repush.round } : {}),
+    ...(tracked && jobPart.repush !== undefined ? { round: jobPart.repush.round } : {}),
   });
 }

@@ -1,17 +1,18 @@
 import { JobFailedError, PushgateError } from '../../../domain/errors';
+import { isJobPart, JOB_PART_FORMAT, type JobPart, jobPartSchema } from '../../../domain/job-part';
 import { withLiveActivityTimestamp } from '../../../domain/live-activity';
 import { normalizeSendJob, sendJobSchema } from '../../../domain/send-job';
-import { isWork, type Work } from '../../../domain/work';
 import { parseWith } from '../../../validation';
 
 /**
  * Reads a send-queue message: a public send job (from the API or any AWS service;
- * validated with the same schema as the API) or the sender's own follow-up work.
+ * validated with the same schema as the API) or a part of a job the sender wrote
+ * (a split, a retry, a re-push round; its envelope checked by `jobPartSchema`).
  * Anything unreadable is a JobFailedError('InvalidJob') and goes to the DLQ. A
  * public Live Activity job without `aps.timestamp` gets the time it was sent
  * (`sentAt`, the same on every redelivery).
  */
-export function workFromMessage(body: string, messageId: string, sentAt = new Date()): Work {
+export function jobPartFromMessage(body: string, messageId: string, sentAt = new Date()): JobPart {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -19,13 +20,18 @@ export function workFromMessage(body: string, messageId: string, sentAt = new Da
     throw new JobFailedError('InvalidJob', 'The message body is not JSON.');
   }
   try {
-    if (isWork(value)) {
-      const job = normalizeSendJob(parseWith(sendJobSchema, value.job), value.job.notificationId);
-      return { ...value, job };
+    if (isJobPart(value)) {
+      const part = parseWith(jobPartSchema, value);
+      const input = parseWith(sendJobSchema, part.job);
+      // A part's job has its id: only the sender writes parts, after fixing it.
+      const job = normalizeSendJob(input, input.notificationId ?? '');
+      if (job.notificationId === '')
+        throw new JobFailedError('InvalidJob', 'A job part names no notification id.');
+      return { ...part, job };
     }
     // SQS keeps a message's id across redeliveries: a job without an id gets a stable one.
     return {
-      pushgate: 'work/v1',
+      pushgate: JOB_PART_FORMAT,
       job: withLiveActivityTimestamp(normalizeSendJob(parseWith(sendJobSchema, value), messageId), sentAt),
       part: '0',
       attempt: 0,

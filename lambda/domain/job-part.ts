@@ -1,6 +1,9 @@
-import type { ApnsEnvironment } from './device';
-import type { LiveActivityTokenKind } from './live-activity';
+import * as z from 'zod/mini';
+import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './device';
+import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
+import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
 import type { SendJob } from './send-job';
+import { userIdSchema } from './user';
 
 /** One device a job reaches, as the sender needs it. */
 export interface DeviceTarget {
@@ -13,12 +16,20 @@ export interface DeviceTarget {
 }
 
 /**
- * A unit of sender work on the send queue. A public send job becomes part "0" at
- * attempt 0; the sender itself enqueues more: parts of a big job, continuations
- * when time runs short, and retries of exactly the devices that need one.
+ * The tag that marks a send-queue message as a part of a job written by the sender
+ * (not a job a backend published). The text is what the first version wrote and
+ * stays so: messages in flight across a deploy must still be read.
  */
-export interface Work {
-  pushgate: 'work/v1';
+export const JOB_PART_FORMAT = 'work/v1';
+
+/**
+ * A part of a send job, as it travels on the send queue. A public send job becomes
+ * part "0" at attempt 0; the sender itself enqueues more: parts of a big job,
+ * continuations when time runs short, retries of exactly the devices that need one,
+ * and re-push rounds.
+ */
+export interface JobPart {
+  pushgate: typeof JOB_PART_FORMAT;
   job: SendJob;
   /** Which slice of the job: "0", "0.3" (4th part of a split), "0.3/2" (retries from its chunk 2). */
   part: string;
@@ -71,7 +82,7 @@ export const ACTIVITIES_PER_PART = 500;
  * same parts, so enqueuing them twice sends nothing twice (the sender deduplicates
  * by notification id and part).
  */
-export function partsOf(job: SendJob, parent?: string): Work[] {
+export function partsOf(job: SendJob, parent?: string): JobPart[] {
   const to = job.to;
   const [key, recipients, size] =
     'userIds' in to
@@ -79,11 +90,11 @@ export function partsOf(job: SendJob, parent?: string): Work[] {
       : 'activities' in to
         ? (['activities', to.activities, ACTIVITIES_PER_PART] as const)
         : (['tokens', to.tokens, TOKENS_PER_PART] as const);
-  const parts: Work[] = [];
+  const parts: JobPart[] = [];
   for (let start = 0, index = 0; start < recipients.length; start += size, index++) {
     const slice = { ...job, to: { [key]: recipients.slice(start, start + size) } } as SendJob;
     parts.push({
-      pushgate: 'work/v1',
+      pushgate: JOB_PART_FORMAT,
       job: slice,
       part: splitPartName(parent, index),
       attempt: 0,
@@ -92,11 +103,51 @@ export function partsOf(job: SendJob, parent?: string): Work[] {
   return parts;
 }
 
-export function isWork(value: unknown): value is Work {
+/** Whether a queue message claims to be a job part (its fields are checked by `jobPartSchema`). */
+export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_FORMAT; job: unknown } {
   return (
-    typeof value === 'object' && value !== null && (value as { pushgate?: unknown }).pushgate === 'work/v1'
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { pushgate?: unknown }).pushgate === JOB_PART_FORMAT
   );
 }
+
+/**
+ * Everything of a job part but its job (which the send job schema checks): a part
+ * name of digits, dots, slashes and round markers (it becomes part of a sort key),
+ * an attempt within the limit, well-formed devices. Only the sender writes these
+ * messages, but anything with send access can put one on the queue: a malformed
+ * one goes to the DLQ with its reason instead of being retried blind.
+ */
+export const jobPartSchema = z.strictObject({
+  pushgate: z.literal(JOB_PART_FORMAT),
+  job: z.unknown(),
+  part: z
+    .string()
+    .check(z.maxLength(256), z.regex(/^\d+[\d.r/]*$/, 'A part name is digits, ".", "/" and "r".')),
+  attempt: z.int().check(z.minimum(0), z.maximum(MAX_DELIVERY_ATTEMPTS)),
+  devices: z.optional(
+    z.array(
+      z.strictObject({
+        token: z.string().check(z.regex(/^[0-9a-f]{32,400}$/, 'A device token is lowercase hex.')),
+        userId: userIdSchema,
+        appId: z.string().check(z.minLength(1), z.maxLength(256)),
+        environment: z.enum(APNS_ENVIRONMENTS),
+        liveActivity: z.optional(
+          z.strictObject({
+            kind: z.enum(LIVE_ACTIVITY_TOKEN_KINDS),
+            target: z.string().check(z.minLength(1), z.maxLength(1024)),
+          }),
+        ),
+      }),
+    ),
+  ),
+  reasons: z.optional(z.record(z.string(), z.string())),
+  repush: z.optional(
+    z.strictObject({ round: z.int().check(z.minimum(1), z.maximum(100)), dueAt: z.number() }),
+  ),
+  published: z.optional(z.literal(true)),
+});
 
 /** Outcomes the sender counts; each device of a job ends in exactly one. */
 export type DeliveryOutcomeName =

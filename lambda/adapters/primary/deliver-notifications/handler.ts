@@ -2,11 +2,11 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deadLetter } from '../../../adapters/secondary/send-queue';
 import { JobFailedError } from '../../../domain/errors';
-import { DeliveryTally } from '../../../domain/work';
+import { DeliveryTally } from '../../../domain/job-part';
 import { publishTally } from '../../../metrics';
 import { logger } from '../../../observability';
 import { deliverNotification } from '../../../use-cases/deliver-notification';
-import { workFromMessage } from './work-message';
+import { jobPartFromMessage } from './job-part-message';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -23,14 +23,19 @@ async function deliverRecord(record: SQSRecord, context?: Context): Promise<void
   const remaining = () => context?.getRemainingTimeInMillis() ?? 60_000;
   try {
     const sentAt = Number(record.attributes?.SentTimestamp);
-    const work = workFromMessage(
+    const jobPart = jobPartFromMessage(
       record.body,
       record.messageId,
       Number.isFinite(sentAt) ? new Date(sentAt) : new Date(),
     );
-    await deliverNotification(work, tally, remaining);
-    const { notificationId } = work.job;
-    logger.info('delivered', { notificationId, part: work.part, attempt: work.attempt, ...tally.counts });
+    await deliverNotification(jobPart, tally, remaining);
+    const { notificationId } = jobPart.job;
+    logger.info('delivered', {
+      notificationId,
+      part: jobPart.part,
+      attempt: jobPart.attempt,
+      ...tally.counts,
+    });
   } catch (error) {
     if (!(error instanceof JobFailedError)) throw error;
     await deadLetter(record.body, error.reason, error.message);

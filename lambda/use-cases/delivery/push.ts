@@ -12,7 +12,7 @@ import {
 } from '../../domain/apns-outcome';
 import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
-import type { DeviceTarget } from '../../domain/work';
+import type { DeviceTarget } from '../../domain/job-part';
 import { mapConcurrent } from './concurrency';
 import type { Delivery } from './plan';
 
@@ -36,7 +36,7 @@ const WRITE_CONCURRENCY = 16;
  * - A credential or request error stops the job (JobFailedError): nothing of this
  *   chunk is settled, and a redrive sends it whole.
  */
-export async function sendToDevices(delivery: Delivery, devices: DeviceTarget[]): Promise<ApnsOutcome[]> {
+export async function pushToDevices(delivery: Delivery, devices: DeviceTarget[]): Promise<ApnsOutcome[]> {
   const outcomes = new Array<ApnsOutcome>(devices.length);
   const byEnvironment = new Map<ApnsEnvironment, number[]>();
   devices.forEach((device, index) => {
