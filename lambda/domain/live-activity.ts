@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { ApnsEnvironment } from './device';
 import { DEVICE_TTL_DAYS } from './device';
 import { InvalidRequestError } from './errors';
+import { DAY_SECONDS, epochSeconds, expiresAfter } from './expiry';
 import { userIdSchema } from './user';
 
 /**
@@ -99,11 +100,13 @@ export const attributesTypeSchema = z
  * after 8 hours and removes from the lock screen at most 4 hours later: a day
  * without a refresh means the activity is gone.
  */
-export const UPDATE_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+export const UPDATE_TOKEN_TTL_SECONDS = DAY_SECONDS;
 
 export function liveActivityTokenExpiry(kind: LiveActivityTokenKind, lastSeenAt: Date): number {
-  const ttl = kind === 'update' ? UPDATE_TOKEN_TTL_SECONDS : DEVICE_TTL_DAYS * 24 * 60 * 60;
-  return Math.floor(lastSeenAt.getTime() / 1000) + ttl;
+  return expiresAfter(
+    lastSeenAt,
+    kind === 'update' ? UPDATE_TOKEN_TTL_SECONDS : DEVICE_TTL_DAYS * DAY_SECONDS,
+  );
 }
 
 export interface LiveActivityTokenRegistration {
@@ -222,7 +225,7 @@ export function withLiveActivityTimestamp<
   Job extends { aps: Record<string, unknown>; apns?: { pushType?: string } },
 >(job: Job, now: Date): Job {
   if (!isLiveActivityJob(job) || job.aps.timestamp !== undefined) return job;
-  return { ...job, aps: { ...job.aps, timestamp: Math.floor(now.getTime() / 1000) } };
+  return { ...job, aps: { ...job.aps, timestamp: epochSeconds(now) } };
 }
 
 /** 10 (shown at once, budgeted by iOS) for start and end; 5 for routine updates. */
@@ -236,6 +239,6 @@ export function defaultLiveActivityPriority(event: unknown): 5 | 10 {
  */
 export function dismissalAfterEnd(aps: Record<string, unknown>, now: Date): number | undefined {
   const dismissal = aps['dismissal-date'];
-  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const nowSeconds = epochSeconds(now);
   return typeof dismissal === 'number' && dismissal > nowSeconds ? dismissal : undefined;
 }

@@ -1,12 +1,15 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { indexedDevicesOf, listDevices } from '../../lambda/adapters/secondary/devices-table';
 import { claimChunk } from '../../lambda/adapters/secondary/notifications-table';
 import { dynamo } from '../../lambda/clients';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import {
   alertJob,
+  db,
   deviceRecord,
   registerDevices,
   SenderHarness,
@@ -121,6 +124,29 @@ describe('a notification reaches only the devices its user holds when each push 
     expect(pushesOf(id).has(moved)).toBe(false);
     expect(metrics.TokensMovedToAnotherUser).toBe(1);
   }, 240_000);
+});
+
+describe('a device past its expiry', () => {
+  it('is neither pushed to nor listed, although DynamoDB has not deleted it yet (TTL deletes late)', async () => {
+    const alice = newUser('alice');
+    const [expired, fresh] = (await registerDevices(alice, 2)) as [string, string];
+    await db.send(
+      new UpdateCommand({
+        TableName: process.env[ENVIRONMENT.devicesTable],
+        Key: { token: expired },
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+      }),
+    );
+    expect(await deviceRecord(expired)).toBeDefined();
+    const listed = (await api('GET', '/v1/devices', { as: alice })).body.devices as { token: string }[];
+    expect(listed.map((d) => d.token)).toEqual([fresh]);
+    const id = 'privacy-expired';
+    await harness.deliver(alertJob({ userIds: [alice] }, { notificationId: id }));
+    await harness.deliver(alertJob({ tokens: [expired] }, { notificationId: `${id}-token` }));
+    expect([...pushesOf(id).keys()]).toEqual([fresh]);
+    expect(pushesOf(`${id}-token`).size).toBe(0);
+  });
 });
 
 describe('with a lagging byUser index', () => {

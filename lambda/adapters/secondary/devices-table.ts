@@ -12,6 +12,7 @@ import {
   type RegistrationOutcome,
 } from '../../domain/device';
 import { DeviceNotFoundError } from '../../domain/errors';
+import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
 import { DEVICES_TABLE, deviceKey, userKey, userOfKey } from './devices-keys';
 import { startNewGeneration, userGeneration, userGenerations } from './user-generations';
@@ -146,7 +147,10 @@ export async function deleteDevice(userId: string, token: string): Promise<void>
  */
 export async function listDevices(userId: string, appId?: string): Promise<Device[]> {
   const [indexed, generation] = await Promise.all([indexedDevicesOf(userId, appId), userGeneration(userId)]);
-  return indexed.filter((device) => isCurrentGeneration(device.generation, generation));
+  const now = new Date();
+  return indexed.filter(
+    (device) => isCurrentGeneration(device.generation, generation) && !hasExpired(device.expiresAt, now),
+  );
 }
 
 /**
@@ -212,8 +216,9 @@ export async function deleteDevicesOfUser(userId: string, now: Date): Promise<nu
  * Who holds each of these tokens right now, for which app and environment: a
  * strongly consistent read of the table itself (never the `byUser` index, which
  * lags), so a move, sign-out, prune or erase acknowledged before the call is seen.
- * A token whose record belongs to an erased generation of its user counts as
- * unregistered, like an unknown one: both are absent from the result.
+ * A token whose record belongs to an erased generation of its user, or is past its
+ * expiry (DynamoDB's TTL deletes late), counts as unregistered, like an unknown
+ * one: all are absent from the result.
  * `expectedUsers` (the users the caller means the tokens for) lets the owners'
  * generations come in the same read; any other owner's is read after.
  */
@@ -226,25 +231,30 @@ export async function currentOwners(
     config.devicesTableName,
     [...[...new Set(tokens)].map(deviceKey), ...users.map(userKey)],
     {
-      expression: '#token, #userId, appId, environment, generation',
+      expression: '#token, #userId, appId, environment, generation, expiresAt',
       names: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
     },
     true,
   );
   const generations = new Map<string, number>(users.map((userId) => [userId, 0]));
-  const devices: (DeviceOwner & { generation?: number })[] = [];
+  const devices: (DeviceOwner & { generation?: number; expiresAt?: number })[] = [];
   for (const item of items) {
     const user = userOfKey(item);
     if (user !== undefined) generations.set(user, Number(item.generation ?? 0));
-    else devices.push(item as unknown as DeviceOwner & { generation?: number });
+    else devices.push(item as unknown as DeviceOwner & { generation?: number; expiresAt?: number });
   }
   const unread = [...new Set(devices.map((device) => device.userId))].filter(
     (userId) => !generations.has(userId),
   );
   for (const [userId, generation] of await userGenerations(unread)) generations.set(userId, generation);
+  const now = new Date();
   return new Map(
     devices
-      .filter((device) => isCurrentGeneration(device.generation, generations.get(device.userId)))
+      .filter(
+        (device) =>
+          isCurrentGeneration(device.generation, generations.get(device.userId)) &&
+          !hasExpired(device.expiresAt, now),
+      )
       .map(({ token, userId, appId, environment }) => [token, { token, userId, appId, environment }]),
   );
 }

@@ -4,6 +4,7 @@ import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { type ApnsEnvironment, isCurrentGeneration, type RegistrationOutcome } from '../../domain/device';
 import { LiveActivityTokenNotFoundError } from '../../domain/errors';
+import { hasExpired } from '../../domain/expiry';
 import type { DeviceTarget } from '../../domain/job-part';
 import {
   type LiveActivityToken,
@@ -259,14 +260,13 @@ export async function isCurrentTarget(
   );
   if (Item === undefined) return false;
   const item = Item as StoredToken;
-  const nowSeconds = Math.floor(now.getTime() / 1000);
   return (
     item.ownerId === target.userId &&
     isCurrentGeneration(item.generation, ownerGeneration) &&
     item.liveActivityTarget === target.liveActivity.target &&
     typeof item.expiresAt === 'number' &&
-    item.expiresAt > nowSeconds &&
-    (item.dismissAt === undefined || item.dismissAt > nowSeconds)
+    !hasExpired(item.expiresAt, now) &&
+    !hasExpired(item.dismissAt, now)
   );
 }
 
