@@ -30,7 +30,7 @@ export function parseWith<Schema extends z.ZodMiniType>(
   value: unknown,
   subject = 'The body',
 ): z.output<Schema> {
-  refuseDeepNesting(value, subject);
+  refuseHostileValues(value, subject);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const first = result.error.issues[0];
@@ -50,11 +50,24 @@ export function parseWith<Schema extends z.ZodMiniType>(
   throw new InvalidRequestError(`${where}: ${issue.message}`);
 }
 
-/** Walks the value without recursion and refuses it past MAX_JSON_NESTING levels. */
-function refuseDeepNesting(value: unknown, subject: string): void {
-  const pending: [unknown, number][] = [[value, 0]];
+/** Where a node sits in the value being walked: its parent and its key there. */
+interface Place {
+  parent: Place | undefined;
+  key: string | number;
+}
+
+/**
+ * Walks the value without recursion and refuses it past MAX_JSON_NESTING levels, or
+ * when a string in it — a value or a key — is not well-formed Unicode: a lone
+ * surrogate (`"\ud800"` is valid JSON, but no UTF-8 text holds it, so APNs, the app
+ * and DynamoDB would each read it their own way). U+FFFE and U+FFFF are characters
+ * like any other and pass.
+ */
+function refuseHostileValues(value: unknown, subject: string): void {
+  if (typeof value === 'string' && !value.isWellFormed()) throw notUnicode(subject);
+  const pending: [unknown, number, Place | undefined][] = [[value, 0, undefined]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, depth] = next;
+    const [node, depth, place] = next;
     if (typeof node !== 'object' || node === null) continue;
     if (depth >= MAX_JSON_NESTING) {
       throw new InvalidRequestError(
@@ -62,10 +75,46 @@ function refuseDeepNesting(value: unknown, subject: string): void {
         'NestingTooDeep',
       );
     }
-    for (const child of Object.values(node)) {
-      if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
+    const visit = (key: string | number, child: unknown) => {
+      if (typeof child === 'string' && !child.isWellFormed()) {
+        throw notUnicode(`"${keyPath(pathOf({ parent: place, key }))}"`);
+      }
+      if (typeof child === 'object' && child !== null)
+        pending.push([child, depth + 1, { parent: place, key }]);
+    };
+    if (Array.isArray(node)) {
+      for (let index = 0; index < node.length; index++) visit(index, node[index]);
+      continue;
+    }
+    for (const key of Object.keys(node)) {
+      if (!key.isWellFormed()) {
+        const where = place === undefined ? '' : ` in "${keyPath(pathOf(place))}"`;
+        throw notUnicode(`The key ${JSON.stringify(keyPath([key]))}${where}`);
+      }
+      visit(key, Reflect.get(node, key));
     }
   }
+}
+
+function pathOf(place: Place): (string | number)[] {
+  const keys: (string | number)[] = [];
+  for (let at: Place | undefined = place; at !== undefined; at = at.parent) keys.unshift(at.key);
+  return keys;
+}
+
+/**
+ * A path of keys and indices as messages show it (`to.userIds.3`), each key cut to 64
+ * characters: a hostile body must not make the answer as large as itself.
+ */
+export function keyPath(path: readonly (string | number)[]): string {
+  return path.map((key) => (String(key).length > 64 ? `${String(key).slice(0, 64)}…` : key)).join('.');
+}
+
+function notUnicode(where: string): InvalidRequestError {
+  return new InvalidRequestError(
+    `${where} holds a lone surrogate (an unpaired \\ud800–\\udfff), which is not Unicode text; send the character itself, or both halves of its surrogate pair.`,
+    'InvalidUnicode',
+  );
 }
 
 /**

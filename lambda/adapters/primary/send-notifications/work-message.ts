@@ -2,6 +2,7 @@ import { JobFailedError, PushgateError } from '../../../domain/errors';
 import { withLiveActivityTimestamp } from '../../../domain/live-activity';
 import { normalizeSendJob, sendJobSchema } from '../../../domain/send-job';
 import { isWork, type Work } from '../../../domain/work';
+import { parseStrictJson } from '../../../strict-json';
 import { parseWith } from '../../../validation';
 
 /**
@@ -14,9 +15,10 @@ import { parseWith } from '../../../validation';
 export function workFromMessage(body: string, messageId: string, sentAt = new Date()): Work {
   let value: unknown;
   try {
-    value = JSON.parse(body);
-  } catch {
-    throw new JobFailedError('InvalidJob', 'The message body is not JSON.');
+    value = parseStrictJson(body, 'The message body');
+  } catch (error) {
+    if (error instanceof PushgateError) throw new JobFailedError('InvalidJob', error.message);
+    throw error;
   }
   try {
     if (isWork(value)) {
