@@ -50,9 +50,11 @@ export function parseWith<Schema extends z.ZodMiniType>(
   throw new InvalidRequestError(`${where}: ${issue.message}`);
 }
 
-/** Where a node sits in the value being walked: its parent and its key there. */
-interface Place {
-  parent: Place | undefined;
+/** An object or array waiting to be walked, and where it sits: its parent and its key there. */
+interface Pending {
+  node: object;
+  depth: number;
+  parent: Pending | undefined;
   key: string | number;
 }
 
@@ -65,40 +67,43 @@ interface Place {
  */
 function refuseHostileValues(value: unknown, subject: string): void {
   if (typeof value === 'string' && !value.isWellFormed()) throw notUnicode(subject);
-  const pending: [unknown, number, Place | undefined][] = [[value, 0, undefined]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, depth, place] = next;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= MAX_JSON_NESTING) {
+  if (typeof value !== 'object' || value === null) return;
+  const pending: Pending[] = [{ node: value, depth: 0, parent: undefined, key: '' }];
+  for (let entry = pending.pop(); entry !== undefined; entry = pending.pop()) {
+    if (entry.depth >= MAX_JSON_NESTING) {
       throw new InvalidRequestError(
         `${subject} nests objects and arrays more than ${MAX_JSON_NESTING} levels deep.`,
         'NestingTooDeep',
       );
     }
-    const visit = (key: string | number, child: unknown) => {
-      if (typeof child === 'string' && !child.isWellFormed()) {
-        throw notUnicode(`"${keyPath(pathOf({ parent: place, key }))}"`);
-      }
-      if (typeof child === 'object' && child !== null)
-        pending.push([child, depth + 1, { parent: place, key }]);
-    };
+    const { node } = entry;
     if (Array.isArray(node)) {
-      for (let index = 0; index < node.length; index++) visit(index, node[index]);
+      for (let index = 0; index < node.length; index++) visit(pending, entry, index, node[index]);
       continue;
     }
     for (const key of Object.keys(node)) {
       if (!key.isWellFormed()) {
-        const where = place === undefined ? '' : ` in "${keyPath(pathOf(place))}"`;
+        const where = entry.parent === undefined ? '' : ` in "${keyPath(pathOf(entry))}"`;
         throw notUnicode(`The key ${JSON.stringify(keyPath([key]))}${where}`);
       }
-      visit(key, Reflect.get(node, key));
+      visit(pending, entry, key, Reflect.get(node, key));
     }
   }
 }
 
-function pathOf(place: Place): (string | number)[] {
+/** Refuses a string child that is not well-formed; queues an object or array child. */
+function visit(pending: Pending[], parent: Pending, key: string | number, child: unknown): void {
+  if (typeof child === 'string') {
+    if (!child.isWellFormed()) throw notUnicode(`"${keyPath([...pathOf(parent), key])}"`);
+  } else if (typeof child === 'object' && child !== null) {
+    pending.push({ node: child, depth: parent.depth + 1, parent, key });
+  }
+}
+
+/** The keys and indices from the walked value down to `entry`. */
+function pathOf(entry: Pending): (string | number)[] {
   const keys: (string | number)[] = [];
-  for (let at: Place | undefined = place; at !== undefined; at = at.parent) keys.unshift(at.key);
+  for (let at: Pending = entry; at.parent !== undefined; at = at.parent) keys.unshift(at.key);
   return keys;
 }
 
