@@ -50,6 +50,14 @@ export function parseWith<Schema extends z.ZodMiniType>(
   throw new InvalidRequestError(`${where}: ${issue.message}`);
 }
 
+/** The refusal of a value nesting objects and arrays past MAX_JSON_NESTING levels. */
+export function nestingTooDeep(subject: string): InvalidRequestError {
+  return new InvalidRequestError(
+    `${subject} nests objects and arrays more than ${MAX_JSON_NESTING} levels deep.`,
+    'NestingTooDeep',
+  );
+}
+
 /** An object or array waiting to be walked, and where it sits: its parent and its key there. */
 interface Pending {
   node: object;
@@ -70,12 +78,7 @@ function refuseHostileValues(value: unknown, subject: string): void {
   if (typeof value !== 'object' || value === null) return;
   const pending: Pending[] = [{ node: value, depth: 0, parent: undefined, key: '' }];
   for (let entry = pending.pop(); entry !== undefined; entry = pending.pop()) {
-    if (entry.depth >= MAX_JSON_NESTING) {
-      throw new InvalidRequestError(
-        `${subject} nests objects and arrays more than ${MAX_JSON_NESTING} levels deep.`,
-        'NestingTooDeep',
-      );
-    }
+    if (entry.depth >= MAX_JSON_NESTING) throw nestingTooDeep(subject);
     const { node } = entry;
     if (Array.isArray(node)) {
       for (let index = 0; index < node.length; index++) visit(pending, entry, index, node[index]);

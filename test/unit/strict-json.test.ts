@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PushgateError } from '../../lambda/domain/errors';
 import { sendJobSchema } from '../../lambda/domain/send-job';
-import { findDuplicateKey, parseStrictJson } from '../../lambda/strict-json';
-import { parseWith } from '../../lambda/validation';
+import { parseStrictJson, scanJson } from '../../lambda/strict-json';
+import { MAX_JSON_NESTING, parseWith } from '../../lambda/validation';
 
 function refusal(action: () => unknown): PushgateError {
   try {
@@ -14,7 +14,9 @@ function refusal(action: () => unknown): PushgateError {
   throw new Error('accepted');
 }
 
-describe('findDuplicateKey', () => {
+const findDuplicateKey = (text: string) => scanJson(text).duplicate;
+
+describe('scanJson: the first key named twice', () => {
   it.each([
     ['an object', '{"appId":"com.example.app","to":{"userIds":["a","a"]},"aps":{"alert":"Hi"}}'],
     ['the same key in sibling objects', '{"a":{"id":1},"b":{"id":2},"c":[{"id":1},{"id":1}]}'],
@@ -86,7 +88,42 @@ describe('findDuplicateKey', () => {
   });
 });
 
+describe('scanJson: nesting', () => {
+  const nested = (levels: number) => `${'[{"k":'.repeat(levels / 2)}0${'}]'.repeat(levels / 2)}`;
+
+  it(`counts levels as the validation walk does: ${MAX_JSON_NESTING} pass, ${MAX_JSON_NESTING + 2} do not`, () => {
+    expect(scanJson(nested(MAX_JSON_NESTING), MAX_JSON_NESTING).tooDeep).toBe(false);
+    expect(() => parseWith(sendJobSchema, JSON.parse(nested(MAX_JSON_NESTING)))).not.toThrow(/deep/);
+    expect(scanJson(nested(MAX_JSON_NESTING + 2), MAX_JSON_NESTING).tooDeep).toBe(true);
+    expect(scanJson(`[${nested(MAX_JSON_NESTING)}]`, MAX_JSON_NESTING).tooDeep).toBe(true);
+  });
+
+  it('ignores brackets inside strings', () => {
+    const text = `{"a":"${'[{'.repeat(100)}","b":["\\"[[["]}`;
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(scanJson(text, 3)).toEqual({ tooDeep: false });
+  });
+
+  it('stops at the first level too deep, whatever follows (valid or not)', () => {
+    expect(scanJson(`${'['.repeat(5_000_000)}`, MAX_JSON_NESTING)).toEqual({ tooDeep: true });
+  });
+
+  it('still sees a level too deep after a duplicate key, and reports both', () => {
+    const text = `{"a":1,"a":2,"b":${'['.repeat(40)}${']'.repeat(40)}}`;
+    expect(scanJson(text, MAX_JSON_NESTING)).toEqual({ duplicate: ['a'], tooDeep: true });
+  });
+});
+
 describe('parseStrictJson', () => {
+  it('refuses nesting past 32 levels before parsing: even an unterminated text is NestingTooDeep', () => {
+    const error = refusal(() => parseStrictJson('['.repeat(100_000), 'The request body'));
+    expect([error.statusCode, error.code, error.message]).toEqual([
+      400,
+      'NestingTooDeep',
+      `The request body nests objects and arrays more than ${MAX_JSON_NESTING} levels deep.`,
+    ]);
+  });
+
   it('answers the value JSON.parse does when every key is unique', () => {
     const text = '{"a":[1,{"b":"\\u00e9"}],"c":null}';
     expect(parseStrictJson(text, 'The request body')).toEqual(JSON.parse(text));
