@@ -4,10 +4,11 @@ import { benchCosts, PRICES } from './cost-model';
 import { benchLambdaBundles } from './lambda-bundles';
 import { benchLatency } from './latency';
 import { benchStartup } from './startup';
+import { benchStrictJson } from './strict-json';
 
 /**
  * `npm run bench`: every benchmark, one table each, and bench/results.json.
- * `npm run bench -- apns` (or bundles, costs, latency, startup) runs only those, keeping the
+ * `npm run bench -- apns` (or bundles, costs, latency, startup, json) runs only those, keeping the
  * other figures in results.json. Figures are compared as ratios within one run,
  * never asserted in tests.
  */
@@ -117,6 +118,24 @@ if (wanted('latency')) {
     `  mean call (socket queueing included): DynamoDB ${endToEnd.meanCallMs.dynamoDb} ms, SQS ${endToEnd.meanCallMs.sqs} ms; DynamoDB calls: ${JSON.stringify(endToEnd.dynamoDbCalls)}`,
   );
   results.latency = latency;
+}
+
+if (wanted('json')) {
+  const rows = benchStrictJson();
+  console.log(
+    '\nStrict JSON bodies: the scan for duplicate keys and depth beside JSON.parse (median of 15, ms)',
+  );
+  console.table(
+    rows.map((row) => ({
+      body: row.body,
+      MB: row.megabytes,
+      'JSON.parse': row.parseMs,
+      scan: row.duplicateScanMs,
+      'scan ÷ parse': row.scanVsParse,
+      'validation walk + schema': row.validateMs,
+    })),
+  );
+  results.strictJson = rows;
 }
 
 if (wanted('startup')) {

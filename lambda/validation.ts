@@ -30,7 +30,7 @@ export function parseWith<Schema extends z.ZodMiniType>(
   value: unknown,
   subject = 'The body',
 ): z.output<Schema> {
-  refuseDeepNesting(value, subject);
+  refuseHostileValues(value, subject);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const first = result.error.issues.find((issue) => ownCode(issue) !== undefined) ?? result.error.issues[0];
@@ -61,22 +61,79 @@ function ownCode(issue: Issue): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Walks the value without recursion and refuses it past MAX_JSON_NESTING levels. */
-function refuseDeepNesting(value: unknown, subject: string): void {
-  const pending: [unknown, number][] = [[value, 0]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, depth] = next;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= MAX_JSON_NESTING) {
-      throw new InvalidRequestError(
-        `${subject} nests objects and arrays more than ${MAX_JSON_NESTING} levels deep.`,
-        'NestingTooDeep',
-      );
+/** The refusal of a value nesting objects and arrays past MAX_JSON_NESTING levels. */
+export function nestingTooDeep(subject: string): InvalidRequestError {
+  return new InvalidRequestError(
+    `${subject} nests objects and arrays more than ${MAX_JSON_NESTING} levels deep.`,
+    'NestingTooDeep',
+  );
+}
+
+/** An object or array waiting to be walked, and where it sits: its parent and its key there. */
+interface Pending {
+  node: object;
+  depth: number;
+  parent: Pending | undefined;
+  key: string | number;
+}
+
+/**
+ * Walks the value without recursion and refuses it past MAX_JSON_NESTING levels, or
+ * when a string in it — a value or a key — is not well-formed Unicode: a lone
+ * surrogate (`"\ud800"` is valid JSON, but no UTF-8 text holds it, so APNs, the app
+ * and DynamoDB would each read it their own way). U+FFFE and U+FFFF are characters
+ * like any other and pass.
+ */
+function refuseHostileValues(value: unknown, subject: string): void {
+  if (typeof value === 'string' && !value.isWellFormed()) throw notUnicode(subject);
+  if (typeof value !== 'object' || value === null) return;
+  const pending: Pending[] = [{ node: value, depth: 0, parent: undefined, key: '' }];
+  for (let entry = pending.pop(); entry !== undefined; entry = pending.pop()) {
+    if (entry.depth >= MAX_JSON_NESTING) throw nestingTooDeep(subject);
+    const { node } = entry;
+    if (Array.isArray(node)) {
+      for (let index = 0; index < node.length; index++) visit(pending, entry, index, node[index]);
+      continue;
     }
-    for (const child of Object.values(node)) {
-      if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
+    for (const key of Object.keys(node)) {
+      if (!key.isWellFormed()) {
+        const where = entry.parent === undefined ? '' : ` in "${keyPath(pathOf(entry))}"`;
+        throw notUnicode(`The key ${JSON.stringify(keyPath([key]))}${where}`);
+      }
+      visit(pending, entry, key, Reflect.get(node, key));
     }
   }
+}
+
+/** Refuses a string child that is not well-formed; queues an object or array child. */
+function visit(pending: Pending[], parent: Pending, key: string | number, child: unknown): void {
+  if (typeof child === 'string') {
+    if (!child.isWellFormed()) throw notUnicode(`"${keyPath([...pathOf(parent), key])}"`);
+  } else if (typeof child === 'object' && child !== null) {
+    pending.push({ node: child, depth: parent.depth + 1, parent, key });
+  }
+}
+
+/** The keys and indices from the walked value down to `entry`. */
+function pathOf(entry: Pending): (string | number)[] {
+  const keys: (string | number)[] = [];
+  for (let at: Pending = entry; at.parent !== undefined; at = at.parent) keys.unshift(at.key);
+  return keys;
+}
+
+/**
+ * A path of keys and indices as messages show it (`to.userIds.3`), each key cut to 64
+ * characters: a hostile body must not make the answer as large as itself.
+ */
+export function keyPath(path: readonly (string | number)[]): string {
+  return path.map((key) => (String(key).length > 64 ? `${String(key).slice(0, 64)}…` : key)).join('.');
+}
+
+function notUnicode(where: string): InvalidRequestError {
+  return new InvalidRequestError(
+    `${where} holds a lone surrogate (an unpaired \\ud800–\\udfff), which is not Unicode text; send the character itself, or both halves of its surrogate pair.`,
+    'InvalidUnicode',
+  );
 }
 
 /**

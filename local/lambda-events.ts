@@ -15,7 +15,41 @@ export interface HttpRequest {
   /** Path and query as received, e.g. `/v1/devices/ab12?x=1`. */
   url: string;
   headers: Record<string, string>;
-  body?: string;
+  /** The bytes as received; a string stands for its UTF-8 bytes (in-process callers). */
+  body?: string | Uint8Array;
+}
+
+/** Content types the HTTP API passes to Lambda as text; every other body arrives base64-encoded. */
+const TEXT_MEDIA_TYPE = /^\s*(?:text\/[^\s;]+|application\/(?:json|xml|javascript))\s*(?:;|$)/i;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as API Gateway's HTTP API (payload 2.0) passes it to Lambda: as text when
+ * the content type is textual, base64-encoded with `isBase64Encoded` otherwise. A
+ * Lambda event is JSON text, so bytes that are not UTF-8 can only travel base64: a
+ * textual body that is not UTF-8 arrives base64-encoded too, never with U+FFFD in
+ * place of its bytes (docs/decisions/strict-json-bodies.md).
+ */
+export function eventBody(
+  body: string | Uint8Array | undefined,
+  contentType: string | undefined,
+): { body?: string; isBase64Encoded: boolean } {
+  if (body === undefined || body.length === 0) return { isBase64Encoded: false };
+  const textual = TEXT_MEDIA_TYPE.test(contentType ?? '');
+  if (typeof body === 'string') {
+    return textual
+      ? { body, isBase64Encoded: false }
+      : { body: Buffer.from(body, 'utf8').toString('base64'), isBase64Encoded: true };
+  }
+  if (textual) {
+    try {
+      return { body: UTF8.decode(body), isBase64Encoded: false };
+    } catch {
+      // not UTF-8: base64, below
+    }
+  }
+  return { body: Buffer.from(body).toString('base64'), isBase64Encoded: true };
 }
 
 /**
@@ -97,9 +131,7 @@ export function apiGatewayEvent(
     rawPath,
     rawQueryString,
     headers,
-    ...(rawQueryString
-      ? { queryStringParameters: Object.fromEntries(new URLSearchParams(rawQueryString)) }
-      : {}),
+    ...(rawQueryString ? { queryStringParameters: queryStringParameters(rawQueryString) } : {}),
     ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',
@@ -120,10 +152,19 @@ export function apiGatewayEvent(
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    ...(request.body === undefined || request.body === '' ? {} : { body: request.body }),
-    isBase64Encoded: false,
+    ...eventBody(request.body, headers['content-type']),
   };
   return event as APIGatewayProxyEventV2;
+}
+
+/** Decoded query parameters as payload 2.0 has them: a repeated name's values joined with commas. */
+function queryStringParameters(rawQueryString: string): Record<string, string> {
+  const parameters = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    const earlier = parameters.get(name);
+    parameters.set(name, earlier === undefined ? value : `${earlier},${value}`);
+  }
+  return Object.fromEntries(parameters);
 }
 
 /** A Lambda context like the runtime passes; the deadline is the function's timeout. */

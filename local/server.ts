@@ -78,10 +78,11 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   } else {
     return sendJson(response, 403, { message: 'Forbidden' });
   }
+  // The bytes as received: the event carries them as API Gateway would (text or base64).
   const result = await invokeRoute(
     found.route,
     found.params,
-    { method, url: request.url ?? '/', headers, body },
+    { method, url: request.url ?? '/', headers, body: raw },
     caller,
   );
   response.writeHead(result.statusCode, result.headers);

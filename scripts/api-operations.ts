@@ -17,7 +17,10 @@ import { DELIVERY_STATUSES } from '../lambda/domain/tracking';
 export interface OperationDoc {
   summary: string;
   description: string;
-  /** Query parameters the route reads (any other is refused). */
+  /**
+   * Query parameters the route reads: exactly the names the handlers accept for it
+   * (QUERY_PARAMETERS in lambda/adapters/primary/http/request.ts); any other is refused.
+   */
   query?: readonly { name: string; description: string; schema: Record<string, unknown> }[];
   /** The request body, validated by this zod schema (published under components/schemas). */
   body?: { schemaName: keyof typeof BODY_SCHEMAS };
@@ -39,8 +42,17 @@ export const BODY_SCHEMAS = {
 /** Every error code the Lambdas answer with, its status and when it happens. */
 export const ERROR_CODES = {
   MissingBody: [400, 'The request has no body.'],
+  InvalidEncoding: [400, 'The body is not UTF-8 text.'],
   MalformedJson: [400, 'The body is not JSON.'],
+  DuplicateKey: [
+    400,
+    'An object of the body names a key twice (also when spelled differently, like `"a"` and `"\\u0061"`); the message names it.',
+  ],
   NestingTooDeep: [400, 'Objects and arrays nest more than 32 levels deep.'],
+  InvalidUnicode: [
+    400,
+    'A string or key holds a lone surrogate (an unpaired `\\ud800`–`\\udfff`), which is not Unicode text; the message names where.',
+  ],
   UnknownField: [400, 'A field the schema does not know; the message names it. Nothing is ignored.'],
   InvalidRequest: [400, 'A field or path parameter breaks its rule; the message names it.'],
   InvalidDeviceToken: [
@@ -81,7 +93,7 @@ export const ERROR_CODES = {
   ],
   InvalidLimit: [400, '`limit` is not a whole number from 1 to 1000.'],
   InvalidNextToken: [400, '`nextToken` is not one this API gave out.'],
-  UnknownQueryParameter: [400, 'A query parameter the route does not read.'],
+  UnknownQueryParameter: [400, 'A query parameter the route does not read (every route refuses them).'],
   NotificationNotFound: [404, 'No notification with this id is known (tracking data expires after 30 days).'],
   NotificationIdConflict: [
     409,
@@ -117,10 +129,24 @@ export const PATH_PARAMETERS: Record<string, { description: string; schema: Reco
   },
 };
 
+/** Codes every route answers, whatever its entry lists: the shared request handling's. */
+export const EVERY_ROUTE_ERRORS = [
+  'UnknownQueryParameter',
+  'InternalError',
+] as const satisfies readonly ErrorCode[];
+
+/** Every code a route can answer: its entry's and EVERY_ROUTE_ERRORS. */
+export function routeErrors(key: string): ErrorCode[] {
+  return [...new Set<ErrorCode>([...(OPERATIONS[key]?.errors ?? []), ...EVERY_ROUTE_ERRORS])];
+}
+
 const BODY_ERRORS = [
   'MissingBody',
+  'InvalidEncoding',
   'MalformedJson',
+  'DuplicateKey',
   'NestingTooDeep',
+  'InvalidUnicode',
   'UnknownField',
   'InvalidRequest',
   'RequestTooLarge',
@@ -256,13 +282,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       },
     ],
     success: [{ status: 200, description: 'One page of the report.', schema: ref('NotificationReport') }],
-    errors: [
-      'InvalidRequest',
-      'UnknownQueryParameter',
-      'InvalidLimit',
-      'InvalidNextToken',
-      'NotificationNotFound',
-    ],
+    errors: ['InvalidRequest', 'InvalidLimit', 'InvalidNextToken', 'NotificationNotFound'],
   },
   'POST /v1/notifications/{id}/receipts': {
     summary: 'Acknowledge a notification on one of the caller’s devices',

@@ -1,9 +1,11 @@
 import * as z from 'zod/mini';
 import { API_ROUTES, type ApiRoute } from '../infra/api-routes';
+import { QUERY_PARAMETERS } from '../lambda/adapters/primary/http/request';
 import {
   BODY_SCHEMAS,
   ERROR_CODES,
   type ErrorCode,
+  EVERY_ROUTE_ERRORS,
   OPERATIONS,
   type OperationDoc,
   PATH_PARAMETERS,
@@ -20,11 +22,13 @@ export function operationKey(route: Pick<ApiRoute, 'method' | 'path'>): string {
  * per route infra/api-routes.ts deploys, with its auth, path parameters, body (the
  * JSON Schema of the zod schema the handler validates with), success answer and
  * every error code. Throws when a route has no entry in OPERATIONS, or an entry no
- * route deploys — so the description cannot fall behind the stack.
+ * route deploys, or documents other query parameters than the handlers accept
+ * (`query`) — so the description cannot fall behind the stack.
  */
 export function openApiDocument(
   routes: readonly ApiRoute[] = API_ROUTES,
   operations: Record<string, OperationDoc> = OPERATIONS,
+  query: Readonly<Record<string, readonly string[]>> = QUERY_PARAMETERS,
 ): Record<string, unknown> {
   const deployed = new Set(routes.map(operationKey));
   const stale = Object.keys(operations).filter((key) => !deployed.has(key));
@@ -37,6 +41,13 @@ export function openApiDocument(
     if (doc === undefined) {
       throw new Error(
         `${operationKey(route)} is deployed but has no entry in OPERATIONS (scripts/api-operations.ts)`,
+      );
+    }
+    const documented = (doc.query ?? []).map(({ name }) => name);
+    const accepted = query[operationKey(route)] ?? [];
+    if (documented.join() !== accepted.join()) {
+      throw new Error(
+        `${operationKey(route)} documents the query parameters [${documented.join(', ')}] but its handler reads [${accepted.join(', ')}] (QUERY_PARAMETERS)`,
       );
     }
     paths[route.path] ??= {};
@@ -158,7 +169,7 @@ function responses(route: ApiRoute, doc: OperationDoc): Record<string, unknown> 
     };
   }
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of [...new Set<ErrorCode>([...doc.errors, 'InternalError'])]) {
+  for (const code of [...new Set<ErrorCode>([...doc.errors, ...EVERY_ROUTE_ERRORS])]) {
     const [status] = ERROR_CODES[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }

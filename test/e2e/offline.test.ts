@@ -91,6 +91,54 @@ describe('npm start, walked through as the README says', () => {
     expect((await call(offline, 'GET', '/v2/nothing')).status).toBe(404);
   });
 
+  it('refuses bytes that are not UTF-8 (400 InvalidEncoding), a key twice and an unknown query parameter; delivers nothing of them', async () => {
+    const carol = await jwtFor(offline, 'carol');
+    const device = token();
+    const registration = { appId: 'com.example.app', environment: 'sandbox' };
+    expect(
+      (await call(offline, 'PUT', `/v1/devices/${device}`, { bearer: carol, body: registration })).status,
+    ).toBe(201);
+    const post = async (body: Uint8Array | string) => {
+      const response = await fetch(`${offline.base}/v1/notifications`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${offline.adminKey}`, 'content-type': 'application/json' },
+        body,
+      });
+      return { status: response.status, body: (await response.json()) as { error: { code: string } } };
+    };
+    const withAlert = (alert: Buffer) =>
+      Buffer.concat([
+        Buffer.from('{"appId":"com.example.app","to":{"userIds":["carol"]},"aps":{"alert":"a'),
+        alert,
+        Buffer.from('b"}}'),
+      ]);
+
+    const notUtf8 = await post(withAlert(Buffer.from([0xff, 0xfe, 0xc3])));
+    expect([notUtf8.status, notUtf8.body.error.code]).toEqual([400, 'InvalidEncoding']);
+    const twice = await post(
+      `{"appId":"com.example.app","to":{"tokens":["${token()}"]},"to":{"userIds":["carol"]},"aps":{"alert":"x"}}`,
+    );
+    expect([twice.status, twice.body.error.code]).toEqual([400, 'DuplicateKey']);
+    const listing = await call(offline, 'GET', '/v1/devices?userId=bob', { bearer: carol });
+    expect([listing.status, listing.body.error.code]).toEqual([400, 'UnknownQueryParameter']);
+
+    // The same bytes path with UTF-8 in it is delivered as sent: only the refusals sent nothing.
+    const utf8 = await post(withAlert(Buffer.from('ü 😀', 'utf8')));
+    expect(utf8.status).toBe(202);
+    const alertsFor = async (to: string) => {
+      const { body } = await call(offline, 'GET', '/_local/apns/inbox');
+      return (body.notifications as { token: string; payload: { aps: { alert: string } } }[])
+        .filter((entry) => entry.token === to)
+        .map((entry) => entry.payload.aps.alert);
+    };
+    const deadline = Date.now() + 60_000;
+    while ((await alertsFor(device)).length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const alerts = await alertsFor(device);
+    expect(alerts).toEqual(['aü 😀b']);
+  });
+
   it('a second instance on the same port says the port is busy, without a stack trace', async () => {
     const port = new URL(offline.base).port;
     const second = spawn('npm', ['start', '--', '--memory'], {

@@ -1,7 +1,8 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../../infra/api-routes';
 import { findRoute } from '../../local/http-dispatch';
-import { ERROR_CODES, type ErrorCode, OPERATIONS } from '../../scripts/api-operations';
+import { ERROR_CODES, type ErrorCode, routeErrors } from '../../scripts/api-operations';
 import { operationKey } from '../../scripts/openapi';
 import { api, jwtWithClaims, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
@@ -30,7 +31,7 @@ interface BadRequest {
   method?: string;
   path?: string;
   body?: unknown;
-  rawBody?: string;
+  rawBody?: string | Uint8Array;
   headers?: Record<string, string>;
   /** The caller's verified JWT claims, when not a fresh valid user. */
   claims?: Record<string, string | number | boolean | string[]>;
@@ -53,6 +54,13 @@ function callerWithSub(sub: unknown): Pick<BadRequest, 'claims' | 'headers'> {
 
 /** 32 bytes of "a": a double-decoded `%2561…` would register exactly this token. */
 const aaaToken = 'a'.repeat(64);
+/** A registration whose appVersion holds these bytes after "1.", sent with `Content-Type: application/json`. */
+const appVersionBytes = (...bytes: number[]) =>
+  Buffer.concat([
+    Buffer.from(`{"appId":"${TEST_APP_ID}","environment":"production","appVersion":"1.`),
+    Buffer.from(bytes),
+    Buffer.from('"}'),
+  ]);
 const deepLocale = `{"appId":"${TEST_APP_ID}","environment":"production","locale":${'['.repeat(1000)}${']'.repeat(1000)}}`;
 
 const badRequests: BadRequest[] = [
@@ -248,6 +256,65 @@ const badRequests: BadRequest[] = [
   },
   // nesting
   { name: 'a body nested 1 000 levels deep', rawBody: deepLocale, status: 400, code: 'NestingTooDeep' },
+  // a key twice: JSON.parse would keep the last one, other readers the first
+  {
+    name: 'environment twice',
+    rawBody: `{"appId":"${TEST_APP_ID}","environment":"sandbox","environment":"production"}`,
+    status: 400,
+    code: 'DuplicateKey',
+    message: /"environment" twice/,
+  },
+  {
+    name: 'appId twice, once escaped ("\\u0061ppId")',
+    rawBody: `{"appId":"com.other.app","environment":"sandbox","\\u0061ppId":"${TEST_APP_ID}"}`,
+    status: 400,
+    code: 'DuplicateKey',
+    message: /"appId" twice/,
+  },
+  // bytes that are not UTF-8, and strings that are not Unicode text
+  {
+    name: 'appVersion bytes FF FE C3',
+    rawBody: appVersionBytes(0xff, 0xfe, 0xc3),
+    status: 400,
+    code: 'InvalidEncoding',
+    message: /UTF-8/,
+  },
+  {
+    name: 'appVersion with a UTF-8 encoded surrogate',
+    rawBody: appVersionBytes(0xed, 0xb0, 0x80),
+    status: 400,
+    code: 'InvalidEncoding',
+  },
+  {
+    name: 'appVersion with a lone surrogate',
+    rawBody: `{"appId":"${TEST_APP_ID}","environment":"production","appVersion":"1.0\\udc00"}`,
+    status: 400,
+    code: 'InvalidUnicode',
+    message: /"appVersion"/,
+  },
+  // query parameters no route reads: refused, never ignored
+  {
+    name: "GET /v1/devices?userId=bob (never bob's list, nor the caller's)",
+    method: 'GET',
+    path: '/v1/devices?userId=bob',
+    status: 400,
+    code: 'UnknownQueryParameter',
+    message: /^Unknown query parameter "userId"; this route reads none\.$/,
+  },
+  {
+    name: 'PUT with ?userId=',
+    path: `/v1/devices/${token}?userId=bob`,
+    body: ok,
+    status: 400,
+    code: 'UnknownQueryParameter',
+  },
+  {
+    name: 'backend list with ?limit=',
+    method: 'GET',
+    path: '/v1/users/alice/devices?limit=10',
+    status: 400,
+    code: 'UnknownQueryParameter',
+  },
   // the caller's identity (the JWT's sub claim)
   {
     name: 'sub with a space',
@@ -360,14 +427,16 @@ describe('bad device requests', () => {
     const registerRefusals = new Set<string>();
     for (const bad of badRequests) {
       const method = bad.method ?? 'PUT';
-      const found = findRoute(method, bad.path ?? `/v1/devices/${token}`);
+      const found = findRoute(method, (bad.path ?? `/v1/devices/${token}`).split('?')[0] ?? '');
       const key = found === undefined ? `no route for ${bad.name}` : operationKey(found.route);
-      expect(OPERATIONS[key]?.errors, bad.name).toContain(bad.code);
+      expect(routeErrors(key), bad.name).toContain(bad.code);
       expect(ERROR_CODES[bad.code as ErrorCode][0], bad.name).toBe(bad.status);
       if (key === 'PUT /v1/devices/{token}') registerRefusals.add(bad.code);
     }
     expect([...registerRefusals].sort()).toEqual(
-      [...(OPERATIONS['PUT /v1/devices/{token}']?.errors ?? [])].sort(),
+      routeErrors('PUT /v1/devices/{token}')
+        .filter((code) => code !== 'InternalError')
+        .sort(),
     );
   });
 
@@ -389,4 +458,23 @@ describe('bad device requests', () => {
     expect(Object.keys(answer.body)).toEqual(['error']);
     expect(await tableSize()).toBe(before);
   });
+});
+
+describe('query parameters on every route', () => {
+  const values: Record<string, string> = { token, userId: 'alice', id: 'n-1', activityId: 'order-1' };
+  it.each(API_ROUTES.map((route) => [operationKey(route), route] as const))(
+    '%s?debug=1 → 400 UnknownQueryParameter, and nothing is written',
+    async (_key, route) => {
+      const before = await tableSize();
+      const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name);
+      const answer = await api(route.method, `${path}?debug=1`, {
+        as: newUser(),
+        backend: route.auth === 'iam',
+        ...(route.method === 'PUT' || route.method === 'POST' ? { body: ok } : {}),
+      });
+      expect([answer.status, answer.body.error?.code]).toEqual([400, 'UnknownQueryParameter']);
+      expect(answer.body.error.message).toMatch(/^Unknown query parameter "debug"; /);
+      expect(await tableSize()).toBe(before);
+    },
+  );
 });

@@ -115,6 +115,7 @@ describe('paged status', () => {
     ['nextToken=not%20a%20token', 'InvalidNextToken'],
     [`nextToken=${Buffer.from('{"a":1}').toString('base64url')}`, 'InvalidNextToken'],
     ['page=2', 'UnknownQueryParameter'],
+    ['limit=5&limit=6', 'InvalidLimit'],
   ])('GET ?%s → 400 %s', async (query, code) => {
     const answer = await api('GET', `/v1/notifications/paged?${query}`, { backend: true });
     expect(answer.status).toBe(400);

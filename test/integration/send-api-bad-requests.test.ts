@@ -33,6 +33,25 @@ function nested(levels: number): unknown {
 }
 const withProtoKey = (json: string) => JSON.parse(json) as Record<string, unknown>;
 
+/** A body sent as it is — text no value serialises to, or bytes — with the case's notification id. */
+class RawBody {
+  constructor(readonly make: (notificationId: string) => string | Uint8Array) {}
+}
+/** `{"notificationId":…,` then `rest`: a job written out by hand. */
+const rawJob = (rest: string) => new RawBody((id) => `{"notificationId":"${id}",${rest}`);
+/** A job whose alert holds these bytes between "a" and "b", sent with `Content-Type: application/json`. */
+const alertBytes = (...bytes: number[]) =>
+  new RawBody((id) =>
+    Buffer.concat([
+      Buffer.from(
+        `{"notificationId":"${id}","appId":"${TEST_APP_ID}","to":{"userIds":["a"]},"aps":{"alert":"a`,
+      ),
+      Buffer.from(bytes),
+      Buffer.from('b"}}'),
+    ]),
+  );
+const to = '"to":{"userIds":["a"]}';
+
 /** [name, body, status, code, what the message must say]. */
 const badBodies: [string, unknown, number, string, RegExp?][] = [
   ['empty object', {}, 400, 'InvalidRequest'],
@@ -205,6 +224,79 @@ const badBodies: [string, unknown, number, string, RegExp?][] = [
   ['repush after 0 s', { ...ok, track: { receipts: true, repushAfterSeconds: 0 } }, 400, 'InvalidRequest'],
   ['notification id with a slash', { ...ok, notificationId: 'a/b' }, 400, 'InvalidRequest'],
   ['payload over 4 KB', { ...ok, data: { blob: 'x'.repeat(4100) } }, 413, 'PayloadTooLarge'],
+  // a key twice in one object: JSON.parse would keep the last one, other readers the first
+  [
+    'appId twice, the last one configured',
+    rawJob(`"appId":"evil","appId":"${TEST_APP_ID}",${to},"aps":{"alert":"Hi"}}`),
+    400,
+    'DuplicateKey',
+    /"appId" twice/,
+  ],
+  [
+    'to twice: tokens, then users',
+    rawJob(`"appId":"${TEST_APP_ID}","to":{"tokens":["zz"]},${to},"aps":{"alert":"Hi"}}`),
+    400,
+    'DuplicateKey',
+    /"to" twice/,
+  ],
+  [
+    'userIds twice in to',
+    rawJob(`"appId":"${TEST_APP_ID}","to":{"userIds":["a"],"userIds":["b"]},"aps":{"alert":"Hi"}}`),
+    400,
+    'DuplicateKey',
+    /"userIds" in "to" twice/,
+  ],
+  [
+    '"alert" and "\\u0061lert" in aps',
+    rawJob(`"appId":"${TEST_APP_ID}",${to},"aps":{"alert":"Hi","\\u0061lert":"Ho"}}`),
+    400,
+    'DuplicateKey',
+    /"alert" in "aps" twice/,
+  ],
+  [
+    'a key twice in an object of a data array',
+    rawJob(
+      `"appId":"${TEST_APP_ID}",${to},"aps":{"alert":"Hi"},"data":{"items":[{"id":1},{"id":2,"id":3}]}}`,
+    ),
+    400,
+    'DuplicateKey',
+    /"id" in "data\.items\.1" twice/,
+  ],
+  [
+    'a key twice 30 levels down the data',
+    rawJob(
+      `"appId":"${TEST_APP_ID}",${to},"aps":{"alert":"Hi"},"data":${'{"d":'.repeat(28)}{"k":1,"k":2}${'}'.repeat(28)}}`,
+    ),
+    400,
+    'DuplicateKey',
+  ],
+  // bytes that are not UTF-8 (the handler gets them base64-encoded and decodes strictly)
+  ['alert bytes a FF FE C3 b', alertBytes(0xff, 0xfe, 0xc3), 400, 'InvalidEncoding', /UTF-8/],
+  ['an overlong "/" (C0 AF) in the alert', alertBytes(0xc0, 0xaf), 400, 'InvalidEncoding'],
+  ['a surrogate encoded as UTF-8 (ED A0 80)', alertBytes(0xed, 0xa0, 0x80), 400, 'InvalidEncoding'],
+  // strings that are not Unicode text: a lone surrogate, escaped (the JSON is valid)
+  [
+    'a lone surrogate in the alert',
+    rawJob(`"appId":"${TEST_APP_ID}",${to},"aps":{"alert":"a\\ud800b"}}`),
+    400,
+    'InvalidUnicode',
+    /"aps\.alert" holds a lone surrogate/,
+  ],
+  [
+    'a lone low surrogate in data',
+    { ...ok, data: { note: 'x\udfff' } },
+    400,
+    'InvalidUnicode',
+    /"data\.note"/,
+  ],
+  ['a lone surrogate in a data key', { ...ok, data: { 'k\ud800': 1 } }, 400, 'InvalidUnicode', /key/],
+  [
+    'a lone surrogate in a user id',
+    { ...ok, to: { userIds: ['alice', 'b\ud800'] } },
+    400,
+    'InvalidUnicode',
+    /"to\.userIds\.1"/,
+  ],
 ];
 
 describe('bad send requests', () => {
@@ -232,7 +324,8 @@ describe('bad send requests', () => {
     const notificationId = `bad-${Math.random().toString(36).slice(2)}`;
     const withId =
       typeof body === 'object' && body !== null && !Array.isArray(body) ? { notificationId, ...body } : body;
-    const answer = await api('POST', '/v1/notifications', { backend: true, body: withId });
+    const sent = body instanceof RawBody ? { rawBody: body.make(notificationId) } : { body: withId };
+    const answer = await api('POST', '/v1/notifications', { backend: true, ...sent });
     expect(answer.status).toBe(status);
     expect(answer.body.error.code).toBe(code);
     expect(answer.body.error.message.length).toBeGreaterThan(10);
@@ -251,6 +344,23 @@ describe('bad send requests', () => {
     const rawBody = `{"appId":"${TEST_APP_ID}","to":{"userIds":["a"]},"aps":{"alert":"Hi"},"data":{"d":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
     const answer = await api('POST', '/v1/notifications', { backend: true, rawBody });
     expect([answer.status, answer.body.error.code]).toEqual([400, 'NestingTooDeep']);
+    expect(await queued()).toBe(0);
+  });
+
+  it('refuses a query parameter the route does not read, before reading the job', async () => {
+    const answer = await api('POST', '/v1/notifications?dryRun=true', { backend: true, body: ok });
+    expect([answer.status, answer.body.error.code]).toEqual([400, 'UnknownQueryParameter']);
+    expect(answer.body.error.message).toMatch(/"dryRun"; this route reads none/);
+    expect(await queued()).toBe(0);
+  });
+
+  it('refuses a duplicate key in a 5 MB job of 50 000 users, at its very end', async () => {
+    const userIds = Array.from({ length: 50_000 }, (_, i) => `user-${i}-${'x'.repeat(90)}`);
+    const job = JSON.stringify({ ...ok, to: { userIds } });
+    const rawBody = `${job.slice(0, -1)},"appId":"${TEST_APP_ID}"}`;
+    expect(Buffer.byteLength(rawBody)).toBeGreaterThan(5_000_000);
+    const answer = await api('POST', '/v1/notifications', { backend: true, rawBody });
+    expect([answer.status, answer.body.error.code]).toEqual([400, 'DuplicateKey']);
     expect(await queued()).toBe(0);
   });
 

@@ -16,7 +16,7 @@ async function sendRaw(rawBody: string) {
 }
 
 describe('payloads reach the device exactly as sent', () => {
-  it('emoji and any other Unicode in alert and data travel through the queue (fauxqs) unchanged', async () => {
+  it('emoji and any other Unicode text in alert and data travel through the queue (fauxqs) unchanged', async () => {
     const user = newUser();
     const [token] = await registerDevices(user, 1);
     const notificationId = `unicode-${Date.now()}`;
@@ -25,7 +25,7 @@ describe('payloads reach the device exactly as sent', () => {
       note: '😀 family: 👨‍👩‍👧',
       ключ: 'значение',
       noncharacters: 'a\ufffeb\uffffc',
-      loneSurrogates: 'x\ud800y\udfffz',
+      pairs: '\ud83d\ude00 \ud800\udc00',
       controls: 'line\nbreak\ttab\u0000nul',
     };
     const answer = await sendRaw(
@@ -36,6 +36,23 @@ describe('payloads reach the device exactly as sent', () => {
       [token, { ...data, aps, pushgate: { id: notificationId } }],
     ]);
     expect(await harness.deadLetters()).toEqual([]);
+  });
+
+  it('a job sent as UTF-8 bytes with a vendor JSON type reaches the handler base64-encoded, and the device as sent', async () => {
+    const user = newUser();
+    const [token] = await registerDevices(user, 1);
+    const aps = { alert: { title: 'Grüße 🎉', body: '東京 \ufffe ✓' } };
+    const job = { appId: TEST_APP_ID, to: { userIds: [user] }, aps };
+    const answer = await api('POST', '/v1/notifications', {
+      backend: true,
+      rawBody: Buffer.from(JSON.stringify(job), 'utf8'),
+      headers: { 'content-type': 'application/vnd.pushgate+json' },
+    });
+    await harness.source.idle();
+    expect(answer.status).toBe(202);
+    expect(harness.simulator.inbox.map((entry) => [entry.token, entry.payload])).toEqual([
+      [token, { aps, pushgate: { id: answer.body.notificationId } }],
+    ]);
   });
 
   it('a "__proto__" key in data, at any depth, is delivered like any other key', async () => {

@@ -1,4 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { mintProviderToken, providerKeyName } from '../../lambda/adapters/secondary/apns/provider-token';
@@ -13,6 +14,8 @@ import {
   registerDevices,
   SenderHarness,
   senderMetrics,
+  sendQueueUrl,
+  sqs,
 } from '../support/sender-harness';
 
 const harness = new SenderHarness();
@@ -227,6 +230,33 @@ describe('jobs that cannot succeed go to the DLQ with the reason', () => {
       await harness.deliver({ pushgate: 'work/v1', job, part: '0', attempt: 0, ...fields });
     const letters = await harness.deadLetters();
     expect(letters.map((d) => d.reason)).toEqual(forged.map(() => 'InvalidJob'));
+    expect(harness.simulator.stats.requests).toBe(0);
+  });
+
+  it('a published job with a key twice, or a lone surrogate, lands there as InvalidJob saying which', async () => {
+    const user = newUser();
+    await registerDevices(user, 1);
+    const bodies = [
+      `{"appId":"${TEST_APP_ID}","to":{"tokens":["${'ab'.repeat(32)}"]},"to":{"userIds":["${user}"]},"aps":{"alert":"Hi"}}`,
+      `{"appId":"${TEST_APP_ID}","to":{"userIds":["${user}"]},"aps":{"alert":"Hi","\\u0061lert":"Ho"}}`,
+      `{"appId":"${TEST_APP_ID}","to":{"userIds":["${user}"]},"aps":{"alert":"a\\ud800b"}}`,
+    ];
+    for (const MessageBody of bodies) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: sendQueueUrl(), MessageBody }));
+    }
+    await harness.source.idle();
+    const dead = (await harness.deadLetters()).map((d) => [d.reason, d.detail]);
+    expect(dead).toHaveLength(3);
+    expect(dead).toEqual(
+      expect.arrayContaining([
+        ['InvalidJob', 'The message body names the key "to" twice; each key may appear once per object.'],
+        [
+          'InvalidJob',
+          'The message body names the key "alert" in "aps" twice; each key may appear once per object.',
+        ],
+        ['InvalidJob', expect.stringMatching(/^"aps\.alert" holds a lone surrogate/)],
+      ]),
+    );
     expect(harness.simulator.stats.requests).toBe(0);
   });
 });

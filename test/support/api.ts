@@ -17,8 +17,8 @@ interface CallOptions {
   /** Calls as a backend with IAM credentials. */
   backend?: boolean;
   body?: unknown;
-  /** A raw body, sent as it is. */
-  rawBody?: string;
+  /** A raw body, sent as it is: text, or bytes (delivered as API Gateway would: text or base64). */
+  rawBody?: string | Uint8Array;
   headers?: Record<string, string>;
 }
 

@@ -2,7 +2,7 @@ import { APIGatewayProxyEventV2Schema, SqsSchema } from '@aws-lambda-powertools/
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
 import { findRoute } from '../../local/http-dispatch';
-import { apiGatewayEvent, decodeRequestPath, matchRoute } from '../../local/lambda-events';
+import { apiGatewayEvent, decodeRequestPath, eventBody, matchRoute } from '../../local/lambda-events';
 import { sqsRecord } from '../../local/sqs-event-source';
 
 const route = (name: string) => API_ROUTES.find((r) => r.name === name) ?? (undefined as never);
@@ -63,6 +63,96 @@ describe('offline events have the shape AWS delivers (Powertools parser schemas)
     const parsed = SqsSchema.parse({ Records: [record] });
     expect(parsed.Records[0]?.attributes.ApproximateReceiveCount).toBe('2');
     expect(parsed.Records[0]?.awsRegion).toBe('us-east-1');
+  });
+});
+
+describe('the offline gateway passes a body the way the HTTP API does', () => {
+  const bytes = (...values: number[]) => Uint8Array.from(values);
+  const jsonBytes = Buffer.from('{"alert":"Grüße 😀"}', 'utf8');
+
+  it.each(['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml'])(
+    'UTF-8 bytes with %s: as text',
+    (contentType) => {
+      expect(eventBody(jsonBytes, contentType)).toEqual({
+        body: '{"alert":"Grüße 😀"}',
+        isBase64Encoded: false,
+      });
+    },
+  );
+
+  it.each([
+    ['application/octet-stream'],
+    ['application/vnd.example+json'],
+    ['application/x-www-form-urlencoded'],
+    [undefined],
+  ])('any bytes with %s: base64-encoded', (contentType) => {
+    expect(eventBody(jsonBytes, contentType)).toEqual({
+      body: jsonBytes.toString('base64'),
+      isBase64Encoded: true,
+    });
+  });
+
+  it.each([
+    ['a FF FE C3 b', bytes(0x61, 0xff, 0xfe, 0xc3, 0x62)],
+    ['an overlong "/" (C0 AF)', bytes(0x22, 0xc0, 0xaf, 0x22)],
+    ['an encoded surrogate (ED A0 80)', bytes(0x22, 0xed, 0xa0, 0x80, 0x22)],
+    ['a truncated sequence at the end', bytes(0x22, 0x61, 0x22, 0xe2, 0x82)],
+  ])('bytes that are not UTF-8 under a textual type (%s): base64, never U+FFFD', (_name, body) => {
+    const passed = eventBody(body, 'application/json');
+    expect(passed.isBase64Encoded).toBe(true);
+    expect(Buffer.from(passed.body ?? '', 'base64')).toEqual(Buffer.from(body));
+  });
+
+  it('a string (an in-process caller) stands for its UTF-8 bytes; no body is no body', () => {
+    expect(eventBody('{"a":"é"}', 'application/json')).toEqual({ body: '{"a":"é"}', isBase64Encoded: false });
+    expect(eventBody('{"a":"é"}', 'application/problem+json')).toEqual({
+      body: Buffer.from('{"a":"é"}').toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(eventBody(undefined, 'application/json')).toEqual({ isBase64Encoded: false });
+    expect(eventBody(new Uint8Array(), 'application/octet-stream')).toEqual({ isBase64Encoded: false });
+  });
+
+  it('the event with a base64 body has the shape AWS delivers', () => {
+    const event = apiGatewayEvent(
+      route('send-notification'),
+      {
+        method: 'POST',
+        url: '/v1/notifications',
+        headers: { 'content-type': 'application/json' },
+        body: bytes(0x61, 0xff),
+      },
+      {},
+      { iam: { userArn: 'arn:aws:iam::000000000000:role/backend' } },
+    );
+    const parsed = APIGatewayProxyEventV2Schema.parse(event);
+    expect([parsed.body, parsed.isBase64Encoded]).toEqual([
+      Buffer.from([0x61, 0xff]).toString('base64'),
+      true,
+    ]);
+  });
+});
+
+describe('the offline gateway passes query parameters the way the HTTP API does', () => {
+  const query = (url: string) =>
+    apiGatewayEvent(
+      route('get-notification'),
+      { method: 'GET', url, headers: {} },
+      { id: 'n-1' },
+      { iam: { userArn: 'arn:aws:iam::000000000000:role/backend' } },
+    ).queryStringParameters;
+
+  it('decodes them, and joins the values of a repeated name with commas', () => {
+    expect(query('/v1/notifications/n-1?limit=5&limit=6&nextToken=a%2Bb')).toEqual({
+      limit: '5,6',
+      nextToken: 'a+b',
+    });
+  });
+
+  it('a name like "__proto__" is a parameter like any other; no query is none', () => {
+    const parameters = query('/v1/notifications/n-1?__proto__=1');
+    expect(Object.keys(parameters ?? {})).toEqual(['__proto__']);
+    expect(query('/v1/notifications/n-1')).toBeUndefined();
   });
 });
 

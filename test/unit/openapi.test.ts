@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, type ApiRoute } from '../../infra/api-routes';
-import { ERROR_CODES, OPERATIONS } from '../../scripts/api-operations';
+import { QUERY_PARAMETERS } from '../../lambda/adapters/primary/http/request';
+import { ERROR_CODES, OPERATIONS, routeErrors } from '../../scripts/api-operations';
 import { serialise } from '../../scripts/json-schemas';
 import { openApiDocument, operationKey } from '../../scripts/openapi';
 
@@ -39,11 +40,13 @@ describe('OpenAPI description of the HTTP API (schema/openapi.json)', () => {
       const pathNames = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name);
       const queryNames = (OPERATIONS[key]?.query ?? []).map(({ name }) => name);
       expect(operation?.parameters?.map(({ name }) => name) ?? []).toEqual([...pathNames, ...queryNames]);
-      for (const code of [...(OPERATIONS[key]?.errors ?? []), 'InternalError' as const]) {
+      expect(queryNames).toEqual(QUERY_PARAMETERS[key] ?? []);
+      for (const code of routeErrors(key)) {
         const [status] = ERROR_CODES[code];
         expect(operation?.responses[String(status)]?.description).toContain(`\`${code}\``);
       }
       expect(operation?.responses['500']).toBeDefined();
+      expect(operation?.responses['400']?.description).toContain('`UnknownQueryParameter`');
       // API Gateway's own refusal: 401 from the JWT authorizer, 403 for a missing or refused SigV4 signature.
       expect(operation?.responses[route.auth === 'jwt' ? '401' : '403']?.description).toContain(
         'API Gateway',
@@ -60,6 +63,16 @@ describe('OpenAPI description of the HTTP API (schema/openapi.json)', () => {
       devices: {},
     };
     expect(() => openApiDocument([...API_ROUTES, added])).toThrow(/GET \/v1\/devices\/\{token\}.*no entry/);
+  });
+
+  it('query parameters other than the ones the handlers read fail the generation', () => {
+    const key = 'GET /v1/notifications/{id}';
+    const reads = { ...QUERY_PARAMETERS, [key]: ['limit'] };
+    expect(() => openApiDocument(API_ROUTES, OPERATIONS, reads)).toThrow(
+      /GET \/v1\/notifications\/\{id\} documents the query parameters \[limit, nextToken\] but its handler reads \[limit\]/,
+    );
+    const listing = { ...QUERY_PARAMETERS, 'GET /v1/devices': ['userId'] };
+    expect(() => openApiDocument(API_ROUTES, OPERATIONS, listing)).toThrow(/GET \/v1\/devices documents/);
   });
 
   it('an entry for a route the stack no longer deploys fails the generation', () => {

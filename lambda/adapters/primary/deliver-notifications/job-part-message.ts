@@ -2,6 +2,7 @@ import { JobFailedError, PushgateError } from '../../../domain/errors';
 import { isJobPart, JOB_PART_FORMAT, type JobPart, jobPartSchema } from '../../../domain/job-part';
 import { withLiveActivityTimestamp } from '../../../domain/live-activity';
 import { normalizeSendJob, sendJobSchema } from '../../../domain/send-job';
+import { parseStrictJson } from '../../../strict-json';
 import { parseWith } from '../../../validation';
 
 /**
@@ -15,9 +16,10 @@ import { parseWith } from '../../../validation';
 export function jobPartFromMessage(body: string, messageId: string, sentAt = new Date()): JobPart {
   let value: unknown;
   try {
-    value = JSON.parse(body);
-  } catch {
-    throw new JobFailedError('InvalidJob', 'The message body is not JSON.');
+    value = parseStrictJson(body, 'The message body');
+  } catch (error) {
+    if (error instanceof PushgateError) throw new JobFailedError('InvalidJob', error.message);
+    throw error;
   }
   try {
     if (isJobPart(value)) {

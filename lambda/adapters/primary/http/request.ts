@@ -8,7 +8,8 @@ import {
   UnsupportedMediaTypeError,
 } from '../../../domain/errors';
 import { userIdSchema } from '../../../domain/user';
-import { parseWith } from '../../../validation';
+import { parseStrictJson } from '../../../strict-json';
+import { keyPath, parseWith } from '../../../validation';
 
 /**
  * The `sub` claim API Gateway's JWT authorizer verified: the only source of the
@@ -64,10 +65,19 @@ export function parsePathParameter<Schema extends z.ZodMiniType>(
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
+/** Refuses bytes that are not UTF-8 instead of replacing them with U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * Reads the JSON body and validates it against a schema. Each way a body can be
  * wrong has its own stable code: UnsupportedMediaType, RequestTooLarge, MissingBody,
- * MalformedJson, NestingTooDeep, UnknownField, InvalidRequest.
+ * InvalidEncoding, MalformedJson, DuplicateKey, NestingTooDeep, InvalidUnicode,
+ * UnknownField, InvalidRequest.
+ *
+ * API Gateway's HTTP API hands a body to Lambda as text when its content type is
+ * textual (`application/json`), and base64-encoded (`isBase64Encoded`) otherwise,
+ * e.g. for `application/vnd.example+json`. A base64 body must be UTF-8, as RFC 8259
+ * requires of JSON (docs/decisions/strict-json-bodies.md).
  */
 export function parseJsonBody<Schema extends z.ZodMiniType>(
   event: APIGatewayProxyEventV2,
@@ -80,13 +90,46 @@ export function parseJsonBody<Schema extends z.ZodMiniType>(
   }
   const contentType = event.headers?.['content-type'];
   if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text) > maxBytes) throw new RequestTooLargeError(maxBytes, tooLargeHint);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new InvalidRequestError('The request body is not valid JSON.', 'MalformedJson');
+  const text = bodyText(event.body, event.isBase64Encoded, maxBytes, tooLargeHint);
+  return parseWith(schema, parseStrictJson(text, 'The request body'));
+}
+
+function bodyText(body: string, isBase64Encoded: boolean, maxBytes: number, tooLargeHint?: string): string {
+  if (!isBase64Encoded) {
+    if (Buffer.byteLength(body) > maxBytes) throw new RequestTooLargeError(maxBytes, tooLargeHint);
+    return body;
   }
-  return parseWith(schema, body);
+  const bytes = Buffer.from(body, 'base64');
+  if (bytes.length > maxBytes) throw new RequestTooLargeError(maxBytes, tooLargeHint);
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new InvalidRequestError(
+      'The request body is not UTF-8 text; send JSON encoded as UTF-8.',
+      'InvalidEncoding',
+    );
+  }
+}
+
+/**
+ * The query parameters each route reads, by API Gateway route key; a route not
+ * listed reads none. Any other parameter is refused, never ignored: `GET
+ * /v1/devices?userId=bob` must not answer as if it listed bob's devices. The OpenAPI
+ * description documents exactly these (scripts/openapi.ts refuses to differ).
+ */
+export const QUERY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  'GET /v1/notifications/{id}': ['limit', 'nextToken'],
+};
+
+/** Refuses a query parameter the route does not read (UnknownQueryParameter). */
+export function refuseUnknownQueryParameters(event: APIGatewayProxyEventV2): void {
+  const known = QUERY_PARAMETERS[event.routeKey] ?? [];
+  const unknown = Object.keys(event.queryStringParameters ?? {}).find((name) => !known.includes(name));
+  if (unknown === undefined) return;
+  const reads =
+    known.length === 0 ? 'this route reads none' : `use ${known.map((name) => `"${name}"`).join(' and ')}`;
+  throw new InvalidRequestError(
+    `Unknown query parameter "${keyPath([unknown])}"; ${reads}.`,
+    'UnknownQueryParameter',
+  );
 }

@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { PushgateError } from '../../../domain/errors';
 import { logger } from '../../../observability';
+import { refuseUnknownQueryParameters } from './request';
 
 type HttpResult = Exclude<APIGatewayProxyResultV2, string>;
 
@@ -22,12 +23,17 @@ function errorResponse(statusCode: number, code: string, message: string): HttpR
 }
 
 /**
- * The one place errors become HTTP responses: a PushgateError below 500 is shown
- * to the caller as it is; anything else is logged and becomes a generic 500 with
- * no internals in the body.
+ * The middleware every HTTP handler uses. Before the handler, the one check every
+ * route shares: a query parameter the route does not read is refused. After it, the
+ * one place errors become HTTP responses: a PushgateError below 500 is shown to the
+ * caller as it is; anything else is logged and becomes a generic 500 with no
+ * internals in the body.
  */
 export function httpErrors<Event extends APIGatewayProxyEventV2>(): MiddlewareObj<Event, HttpResult> {
   return {
+    before: async (request) => {
+      refuseUnknownQueryParameters(request.event);
+    },
     onError: async (request) => {
       const { error } = request;
       if (error instanceof PushgateError && error.statusCode < 500) {
