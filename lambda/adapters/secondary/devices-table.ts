@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import {
@@ -15,6 +15,7 @@ import { DeviceNotFoundError } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
 import { DEVICES_TABLE, deviceKey, userKey, userOfKey } from './devices-keys';
+import { saveOwnedRecord } from './owned-record';
 import { startNewGeneration, userGeneration, userGenerations } from './user-generations';
 
 function fromItem(item: Record<string, unknown>): Device {
@@ -23,102 +24,36 @@ function fromItem(item: Record<string, unknown>): Device {
 
 /**
  * Registers or refreshes a token for a user, in the user's current device
- * generation (read first, strongly consistent). New or already the caller's: one
- * conditional update that keeps `registeredAt`. Held by another user: one put that
- * replaces the record — the move is a single atomic write, and it needs no
- * condition, so registrations racing for one token all succeed and the last write
- * decides the owner (no retry loop that could run out). A registration that
- * overlaps an erase of the same user may land in the erased generation: it counts
- * as registered before the erase, and the app's next registration brings it back.
+ * generation (read first, strongly consistent), by the rules of `saveOwnedRecord`.
+ * A registration that overlaps an erase of the same user may land in the erased
+ * generation: it counts as registered before the erase, and the app's next
+ * registration brings it back.
  */
 export async function saveDevice(
   registration: DeviceRegistration,
   now: Date,
 ): Promise<{ device: Device; outcome: RegistrationOutcome }> {
   const generation = await userGeneration(registration.userId);
-  try {
-    return await refreshOrCreate(registration, generation, now);
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
-  return takeOver(registration, generation, now);
-}
-
-async function refreshOrCreate(registration: DeviceRegistration, generation: number, now: Date) {
-  const optional = (['locale', 'appVersion'] as const).filter((name) => registration[name] !== undefined);
-  const removed = (['locale', 'appVersion'] as const).filter((name) => registration[name] === undefined);
-  const set = [
-    '#userId = :userId',
-    'appId = :appId',
-    'environment = :environment',
-    'lastSeenAt = :now',
-    'expiresAt = :expiresAt',
-    'registeredAt = if_not_exists(registeredAt, :now)',
-    'generation = :generation',
-    ...optional.map((name) => `${name} = :${name}`),
-  ];
-  const result = await dynamo.send(
-    new UpdateCommand({
-      TableName: config.devicesTableName,
-      Key: deviceKey(registration.token),
-      UpdateExpression: `SET ${set.join(', ')}${removed.length ? ` REMOVE ${removed.join(', ')}` : ''}`,
-      // The caller's own record of an erased generation is not refreshed: takeOver starts it anew.
-      ConditionExpression:
-        generation === 0
-          ? 'attribute_not_exists(#token) OR #userId = :userId'
-          : 'attribute_not_exists(#token) OR (#userId = :userId AND generation >= :generation)',
-      ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
-      ExpressionAttributeValues: {
-        ':userId': registration.userId,
-        ':appId': registration.appId,
-        ':environment': registration.environment,
-        ':now': now.toISOString(),
-        ':expiresAt': deviceExpiry(now),
-        ':generation': generation,
-        ...Object.fromEntries(optional.map((name) => [`:${name}`, registration[name]])),
-      },
-      ReturnValues: 'ALL_OLD',
-    }),
+  const expiresAt = deviceExpiry(now);
+  const { token, userId, ...attributes } = registration;
+  const { registeredAt, outcome } = await saveOwnedRecord(
+    {
+      key: deviceKey(token),
+      ownerAttribute: 'userId',
+      ownerId: userId,
+      generation,
+      expiresAt,
+      attributes: { locale: undefined, appVersion: undefined, ...attributes },
+    },
+    now,
   );
-  const previous = result.Attributes === undefined ? undefined : fromItem(result.Attributes);
   const device: Device = {
     ...registration,
-    registeredAt: previous?.registeredAt ?? now.toISOString(),
+    registeredAt,
     lastSeenAt: now.toISOString(),
-    expiresAt: deviceExpiry(now),
+    expiresAt,
     generation,
   };
-  const outcome: RegistrationOutcome = previous === undefined ? 'created' : 'refreshed';
-  return { device, outcome };
-}
-
-/**
- * Writes the device over whatever record the token has. What it replaced tells the
- * outcome: another user's (moved), nothing (created: deleted meanwhile), the
- * caller's own from before an erase (created: it was no longer theirs), or the
- * caller's own (refreshed: a concurrent registration of the caller won the race a
- * moment ago, so `registeredAt` is as good as unchanged).
- */
-async function takeOver(
-  registration: DeviceRegistration,
-  generation: number,
-  now: Date,
-): Promise<{ device: Device; outcome: RegistrationOutcome }> {
-  const device: Device = {
-    ...registration,
-    registeredAt: now.toISOString(),
-    lastSeenAt: now.toISOString(),
-    expiresAt: deviceExpiry(now),
-    generation,
-  };
-  const { Attributes } = await dynamo.send(
-    new PutCommand({ TableName: config.devicesTableName, Item: device, ReturnValues: 'ALL_OLD' }),
-  );
-  const previous = Attributes === undefined ? undefined : fromItem(Attributes);
-  let outcome: RegistrationOutcome = 'moved';
-  if (previous === undefined) outcome = 'created';
-  else if (previous.userId === registration.userId)
-    outcome = isCurrentGeneration(previous.generation, generation) ? 'refreshed' : 'created';
   return { device, outcome };
 }
 

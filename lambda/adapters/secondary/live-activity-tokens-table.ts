@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { type ApnsEnvironment, isCurrentGeneration, type RegistrationOutcome } from '../../domain/device';
@@ -14,6 +14,7 @@ import {
 } from '../../domain/live-activity';
 import { DEVICES_TABLE } from './devices-keys';
 import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
+import { saveOwnedRecord } from './owned-record';
 import { userGeneration } from './user-generations';
 
 /** A Live Activity token as stored: the domain record plus its index key, owner under `ownerId`. */
@@ -40,29 +41,6 @@ function targetOf(registration: LiveActivityTokenRegistration): string {
     : activityTarget(registration.appId, registration.userId, registration.activityId ?? '');
 }
 
-function toItem(token: LiveActivityToken): StoredToken {
-  const { kind, token: apnsToken, userId, dismissAt: _dismissed, ...rest } = token;
-  return {
-    ...liveActivityTokenKey(kind, apnsToken),
-    ...rest,
-    apnsToken,
-    kind,
-    ownerId: userId,
-    liveActivityTarget: targetOf(token),
-  } as StoredToken;
-}
-
-function fromItem(item: Record<string, unknown>): LiveActivityToken {
-  const {
-    token: _key,
-    apnsToken,
-    ownerId,
-    liveActivityTarget: _target,
-    ...rest
-  } = item as unknown as StoredToken;
-  return { ...rest, token: apnsToken, userId: ownerId };
-}
-
 /**
  * Registers or refreshes a Live Activity token for a user, under the same rules as a
  * device token: new or already the caller's — one conditional update that keeps
@@ -77,94 +55,35 @@ export async function saveLiveActivityToken(
   now: Date,
 ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
   const generation = await userGeneration(registration.userId);
-  try {
-    return await refreshOrCreate(registration, generation, now);
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
-  return takeOver(registration, generation, now);
-}
-
-async function refreshOrCreate(registration: LiveActivityTokenRegistration, generation: number, now: Date) {
   const expiresAt = liveActivityTokenExpiry(registration.kind, now);
-  const optional = (['attributesType', 'activityId'] as const).filter(
-    (name) => registration[name] !== undefined,
-  );
-  const removed = [
-    'dismissAt',
-    ...(['attributesType', 'activityId'] as const).filter((name) => registration[name] === undefined),
-  ];
-  const set = [
-    'apnsToken = :apnsToken',
-    '#kind = :kind',
-    'ownerId = :ownerId',
-    'appId = :appId',
-    'environment = :environment',
-    'liveActivityTarget = :target',
-    'lastSeenAt = :now',
-    'expiresAt = :expiresAt',
-    'registeredAt = if_not_exists(registeredAt, :now)',
-    'generation = :generation',
-    ...optional.map((name) => `${name} = :${name}`),
-  ];
-  const result = await dynamo.send(
-    new UpdateCommand({
-      TableName: config.devicesTableName,
-      Key: liveActivityTokenKey(registration.kind, registration.token),
-      UpdateExpression: `SET ${set.join(', ')} REMOVE ${removed.join(', ')}`,
-      // The caller's own token of an erased generation is not refreshed: takeOver starts it anew.
-      ConditionExpression:
-        generation === 0
-          ? 'attribute_not_exists(#token) OR ownerId = :ownerId'
-          : 'attribute_not_exists(#token) OR (ownerId = :ownerId AND generation >= :generation)',
-      ExpressionAttributeNames: { '#token': DEVICES_TABLE.partitionKey, '#kind': 'kind' },
-      ExpressionAttributeValues: {
-        ':apnsToken': registration.token,
-        ':kind': registration.kind,
-        ':ownerId': registration.userId,
-        ':appId': registration.appId,
-        ':environment': registration.environment,
-        ':target': targetOf(registration),
-        ':now': now.toISOString(),
-        ':expiresAt': expiresAt,
-        ':generation': generation,
-        ...Object.fromEntries(optional.map((name) => [`:${name}`, registration[name]])),
+  const { registeredAt, outcome } = await saveOwnedRecord(
+    {
+      key: liveActivityTokenKey(registration.kind, registration.token),
+      ownerAttribute: 'ownerId',
+      ownerId: registration.userId,
+      generation,
+      expiresAt,
+      attributes: {
+        apnsToken: registration.token,
+        kind: registration.kind,
+        appId: registration.appId,
+        environment: registration.environment,
+        liveActivityTarget: targetOf(registration),
+        attributesType: registration.attributesType,
+        activityId: registration.activityId,
       },
-      ReturnValues: 'ALL_OLD',
-    }),
+      // A registration makes an ended activity's update token live again.
+      reset: ['dismissAt'],
+    },
+    now,
   );
-  const previous = result.Attributes === undefined ? undefined : fromItem(result.Attributes);
   const token: LiveActivityToken = {
     ...registration,
-    registeredAt: previous?.registeredAt ?? now.toISOString(),
+    registeredAt,
     lastSeenAt: now.toISOString(),
     expiresAt,
     generation,
   };
-  const outcome: RegistrationOutcome = previous === undefined ? 'created' : 'refreshed';
-  return { token, outcome };
-}
-
-async function takeOver(
-  registration: LiveActivityTokenRegistration,
-  generation: number,
-  now: Date,
-): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
-  const token: LiveActivityToken = {
-    ...registration,
-    registeredAt: now.toISOString(),
-    lastSeenAt: now.toISOString(),
-    expiresAt: liveActivityTokenExpiry(registration.kind, now),
-    generation,
-  };
-  const { Attributes } = await dynamo.send(
-    new PutCommand({ TableName: config.devicesTableName, Item: toItem(token), ReturnValues: 'ALL_OLD' }),
-  );
-  const previous = Attributes === undefined ? undefined : fromItem(Attributes);
-  let outcome: RegistrationOutcome = 'moved';
-  if (previous === undefined) outcome = 'created';
-  else if (previous.userId === registration.userId)
-    outcome = isCurrentGeneration(previous.generation, generation) ? 'refreshed' : 'created';
   return { token, outcome };
 }
 
