@@ -45,6 +45,22 @@ export interface JobPart {
   published?: true;
 }
 
+/**
+ * The most devices one job part carries (a retry, a re-push round): one chunk's
+ * worth, so the part is sent as one chunk and its message stays far below SQS's
+ * 1 MiB whatever the job holds.
+ */
+export const DEVICES_PER_PART = 500;
+
+/**
+ * The names of the `count` parts that carry a chunk's devices on: `name` itself when
+ * one does (the usual case), else `name.0`, `name.1`, … — the same every time, so a
+ * redelivered chunk enqueues the same parts.
+ */
+export function devicePartNames(name: string, count: number): string[] {
+  return count === 1 ? [name] : Array.from({ length: count }, (_, index) => splitPartName(name, index));
+}
+
 /** The part of a split: "0.3" is the fourth part of part "0". */
 export function splitPartName(parent: string | undefined, index: number): string {
   return parent === undefined ? String(index) : `${parent}.${index}`;

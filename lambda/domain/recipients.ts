@@ -60,3 +60,40 @@ export function confirmRecipients(
   }
   return { recipients, dropped };
 }
+
+/**
+ * The most devices of one user (for one app) a notification reaches: the most
+ * recently seen. A person has a handful; a user id with more is a test account, a
+ * leak of tokens or someone registering made-up tokens under their own account, and
+ * must not make one chunk of a job unbounded (its pushes, its tracking record, the
+ * message that retries it).
+ */
+export const MAX_DEVICES_PER_USER = 32;
+
+/**
+ * Keeps each user's `max` most recently seen devices; the others are returned apart,
+ * to be counted (`TooManyDevices`) and not sent to.
+ */
+export function newestDevicesPerUser<Device extends { userId: string; lastSeenAt: string }>(
+  devices: readonly Device[],
+  max = MAX_DEVICES_PER_USER,
+): { kept: Device[]; over: Device[] } {
+  const byUser = new Map<string, Device[]>();
+  for (const device of devices) {
+    const list = byUser.get(device.userId) ?? [];
+    list.push(device);
+    byUser.set(device.userId, list);
+  }
+  const kept: Device[] = [];
+  const over: Device[] = [];
+  for (const list of byUser.values()) {
+    if (list.length <= max) {
+      kept.push(...list);
+      continue;
+    }
+    list.sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt));
+    kept.push(...list.slice(0, max));
+    over.push(...list.slice(max));
+  }
+  return { kept, over };
+}

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { mintProviderToken, providerKeyName } from '../../lambda/adapters/secondary/apns/provider-token';
 import { providerTokenTable } from '../../lambda/adapters/secondary/provider-token-table';
+import { MAX_DEVICES_PER_USER } from '../../lambda/domain/recipients';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { logger } from '../../lambda/observability';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
+import { seedDevices as seedDevicesFor } from '../support/seed';
 import {
   alertJob,
   deviceRecord,
@@ -259,6 +261,31 @@ describe('jobs that cannot succeed go to the DLQ with the reason', () => {
     );
     expect(harness.simulator.stats.requests).toBe(0);
   });
+});
+
+describe('bounds a hostile or odd user id cannot break', () => {
+  it('a user with hundreds of devices gets a notification on the 32 seen last; 100 such users failing once are retried in parts and reached once each', async () => {
+    const [heavy] = await seedDevicesFor(['heavy-user'], 300);
+    expect(heavy).toBeDefined();
+    const one = await senderMetrics(() => harness.deliver(alertJob({ userIds: ['heavy-user'] })));
+    expect(harness.inboxTokens()).toHaveLength(MAX_DEVICES_PER_USER);
+    expect(one.TokensNotRegistered).toBe(300 - MAX_DEVICES_PER_USER);
+
+    harness.simulator.reset();
+    // User ids of 250 characters: 3 200 of these devices in one message would pass SQS's 1 MiB.
+    const users = Array.from({ length: 100 }, (_, i) => `crowded-${i}-`.padEnd(250, 'x'));
+    const devices = await seedDevicesFor(users, MAX_DEVICES_PER_USER);
+    for (const device of devices)
+      harness.simulator.failToken(device.token, { status: 503, reason: 'ServiceUnavailable' }, 1);
+    const many = await senderMetrics(() =>
+      harness.deliver(alertJob({ userIds: users }, { notificationId: 'crowded' }), 240_000),
+    );
+    // 3 200 devices of one chunk failed once: retried as 7 parts of at most 500, each reached once.
+    expect(many.DeliveriesRetried).toBe(devices.length);
+    expect(harness.simulator.inbox).toHaveLength(devices.length);
+    expect(new Set(harness.inboxTokens()).size).toBe(devices.length);
+    expect(await harness.deadLetters()).toEqual([]);
+  }, 300_000);
 });
 
 describe('accounting', () => {

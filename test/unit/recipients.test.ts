@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type DeviceOwner, isCurrentGeneration } from '../../lambda/domain/device';
-import { confirmRecipients, dropReason } from '../../lambda/domain/recipients';
+import {
+  confirmRecipients,
+  dropReason,
+  MAX_DEVICES_PER_USER,
+  newestDevicesPerUser,
+} from '../../lambda/domain/recipients';
 
 const APP = 'com.example.app';
 const owners = (...list: DeviceOwner[]) => new Map(list.map((owner) => [owner.token, owner]));
@@ -98,5 +103,21 @@ describe('device generations (what an erase takes)', () => {
     expect(isCurrentGeneration(3, 2)).toBe(true); // written after an erase the reader has not seen yet
     expect(isCurrentGeneration(undefined, 1)).toBe(false); // registered before the first erase
     expect(isCurrentGeneration(1, 2)).toBe(false);
+  });
+});
+
+describe('devices per user a notification reaches', () => {
+  it('keeps each user’s most recently seen devices up to the limit, and returns the rest apart', () => {
+    const seen = (user: string, n: number) => ({
+      userId: user,
+      token: `${user}-${n}`,
+      lastSeenAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+    });
+    const many = Array.from({ length: MAX_DEVICES_PER_USER + 3 }, (_, n) => seen('heavy', n));
+    const few = [seen('light', 1), seen('light', 2)];
+    const { kept, over } = newestDevicesPerUser([...few, ...many]);
+    expect(kept).toHaveLength(MAX_DEVICES_PER_USER + 2);
+    expect(kept).toEqual(expect.arrayContaining(few));
+    expect(over.map((d) => d.token).sort()).toEqual(['heavy-0', 'heavy-1', 'heavy-2']);
   });
 });

@@ -192,3 +192,46 @@ describe('scheduling re-push rounds', () => {
     expect(enqueue).not.toHaveBeenCalled();
   });
 });
+
+describe('parts that carry devices stay bounded', () => {
+  const many = (count: number) =>
+    Array.from({ length: count }, (_, n) => ({ device: device(n + 1), reason: 'ServiceUnavailable' }));
+
+  it('1 200 retries of one chunk go back as three parts of at most 500, named the same every time', async () => {
+    await requeueRetries(delivery({ part: '0', attempt: 0 }), 3, {
+      accepted: [],
+      retries: many(1_200),
+      outcomes: [],
+    });
+    const messages = enqueue.mock.calls[0]?.[0] ?? [];
+    const parts = messages.map((m) => JSON.parse(m.body) as JobPart);
+    expect(parts.map((p) => [p.part, p.devices?.length])).toEqual([
+      ['0/3.0', 500],
+      ['0/3.1', 500],
+      ['0/3.2', 200],
+    ]);
+    expect(new Set(parts.flatMap((p) => p.devices?.map((d) => d.token))).size).toBe(1_200);
+    expect(Math.max(...messages.map((m) => m.body.length))).toBeLessThan(256 * 1024);
+  });
+
+  it('after the last attempt they are dead-lettered in parts of at most 500 too', async () => {
+    await requeueRetries(delivery({ attempt: MAX_DELIVERY_ATTEMPTS - 1 }), 0, {
+      accepted: [],
+      retries: many(501),
+      outcomes: [],
+    });
+    expect(deadLetter.mock.calls.map(([body]) => (JSON.parse(body) as JobPart).devices?.length)).toEqual([
+      500, 1,
+    ]);
+  });
+
+  it('a re-push round of 700 accepted devices is two parts', async () => {
+    const accepted = many(700).map((r) => r.device);
+    await scheduleRepush(delivery({}, { receipts: true, repushAfterSeconds: 60 }), 2, accepted);
+    const parts = (enqueue.mock.calls[0]?.[0] ?? []).map((m) => JSON.parse(m.body) as JobPart);
+    expect(parts.map((p) => [p.part, p.devices?.length, p.repush?.round])).toEqual([
+      ['0/2r1.0', 500, 1],
+      ['0/2r1.1', 200, 1],
+    ]);
+  });
+});

@@ -8,14 +8,20 @@ import {
 import { type AppConfig, findApp } from '../../config';
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
 import { JobFailedError, PushgateError } from '../../domain/errors';
-import { type DeliveryTally, type DeviceTarget, type JobPart, partsOf } from '../../domain/job-part';
+import {
+  DEVICES_PER_PART,
+  type DeliveryTally,
+  type DeviceTarget,
+  type JobPart,
+  partsOf,
+} from '../../domain/job-part';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
 import { jobFingerprint, recipientCount, trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
-const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: 500 } as const;
+const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: DEVICES_PER_PART } as const;
 
 export type Chunk =
   | { users: string[] }

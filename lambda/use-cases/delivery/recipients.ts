@@ -1,7 +1,13 @@
 import { currentOwners, indexedDevicesOf } from '../../adapters/secondary/devices-table';
 import { tokenHash } from '../../domain/device-token';
 import type { DeliveryOutcomeName, DeviceTarget } from '../../domain/job-part';
-import { type Candidate, confirmRecipients, type DropReason } from '../../domain/recipients';
+import {
+  type Candidate,
+  confirmRecipients,
+  type DropReason,
+  MAX_DEVICES_PER_USER,
+  newestDevicesPerUser,
+} from '../../domain/recipients';
 import type { ChunkOutcome } from '../../domain/tracking';
 import { logger } from '../../observability';
 import { mapConcurrent } from './concurrency';
@@ -22,8 +28,9 @@ const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
  *
  * 1. candidates — a user's devices of this app from the `byUser` index (which may
  *    lag: it can still list a token that moved or was signed out a moment ago, or
- *    miss one just registered); the job's tokens; or the devices a retry or re-push
- *    carries, each with the user it was for.
+ *    miss one just registered), at most MAX_DEVICES_PER_USER of them, the most
+ *    recently seen (the rest counted as `TooManyDevices`); the job's tokens; or the
+ *    devices a retry or re-push carries, each with the user it was for.
  * 2. confirm — a consistent read of those tokens in the Devices table, and of their
  *    users' device generations, keeps only those still registered for the app and
  *    held by that user, and not taken by an erase since (domain/recipients.ts).
@@ -37,7 +44,7 @@ export async function resolveRecipients(
   chunk: Chunk,
 ): Promise<{ recipients: DeviceTarget[]; dropped: ChunkOutcome[] }> {
   const { appId } = delivery.jobPart.job;
-  const candidates = await candidatesOf(chunk, appId);
+  const candidates = await candidatesOf(delivery, chunk, appId);
   if (candidates.length === 0) return { recipients: [], dropped: [] };
   const owners = await currentOwners(
     candidates.map((candidate) => candidate.token),
@@ -63,7 +70,7 @@ export async function resolveRecipients(
   return { recipients, dropped: droppedOutcomes };
 }
 
-async function candidatesOf(chunk: Chunk, appId: string): Promise<Candidate[]> {
+async function candidatesOf(delivery: Delivery, chunk: Chunk, appId: string): Promise<Candidate[]> {
   if ('devices' in chunk) return chunk.devices.map(({ token, userId }) => ({ token, userId }));
   if ('tokens' in chunk) return chunk.tokens.map((token) => ({ token }));
   // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
@@ -71,5 +78,15 @@ async function candidatesOf(chunk: Chunk, appId: string): Promise<Candidate[]> {
   const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
     indexedDevicesOf(userId, appId),
   );
-  return perUser.flat().map(({ token, userId }) => ({ token, userId }));
+  const { kept, over } = newestDevicesPerUser(perUser.flat());
+  if (over.length > 0) {
+    delivery.tally.add('unregistered', 'TooManyDevices', over.length);
+    logger.warn('users with more devices than a notification reaches; the oldest seen get nothing', {
+      notificationId: delivery.jobPart.job.notificationId,
+      users: [...new Set(over.map((device) => device.userId))].length,
+      devices: over.length,
+      limit: MAX_DEVICES_PER_USER,
+    });
+  }
+  return kept.map(({ token, userId }) => ({ token, userId }));
 }

@@ -2,7 +2,9 @@ import { deadLetter, enqueue } from '../../adapters/secondary/send-queue';
 import { config } from '../../config';
 import { tokenHash } from '../../domain/device-token';
 import {
+  DEVICES_PER_PART,
   type DeviceTarget,
+  devicePartNames,
   JOB_PART_FORMAT,
   type JobPart,
   repushPartName,
@@ -16,30 +18,38 @@ import type { Settled } from './settle';
 
 /**
  * Step 5, requeue: exactly the devices of a chunk that need a retry go back on the
- * send queue as one message, with a growing delay (at least the longest
- * `retry-after`); after the last attempt they are dead-lettered with their reasons.
+ * send queue, DEVICES_PER_PART to a message, with a growing delay (at least the
+ * longest `retry-after`); after the last attempt they are dead-lettered with their
+ * reasons.
  */
 export async function requeueRetries(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
   const { retries } = settled;
   if (retries.length === 0) return;
   const { jobPart, tally } = delivery;
   const attempt = jobPart.attempt + 1;
-  const retry: JobPart = {
-    pushgate: JOB_PART_FORMAT,
-    job: jobPart.job,
-    part: retryPartName(jobPart.part, chunk),
-    attempt,
-    devices: retries.map((r) => r.device),
-    reasons: Object.fromEntries(retries.map((r) => [tokenHash(r.device.token), r.reason])),
-    ...(jobPart.repush === undefined ? {} : { repush: jobPart.repush }),
-  };
+  const groups = inGroups(retries, DEVICES_PER_PART);
+  const names = devicePartNames(retryPartName(jobPart.part, chunk), groups.length);
+  const parts = groups.map(
+    (group, i): JobPart => ({
+      pushgate: JOB_PART_FORMAT,
+      job: jobPart.job,
+      part: names[i] ?? '',
+      attempt,
+      devices: group.map((r) => r.device),
+      reasons: Object.fromEntries(group.map((r) => [tokenHash(r.device.token), r.reason])),
+      ...(jobPart.repush === undefined ? {} : { repush: jobPart.repush }),
+    }),
+  );
   if (attempt >= MAX_DELIVERY_ATTEMPTS) {
+    for (const part of parts) {
+      const reasons = [...new Set(Object.values(part.reasons ?? {}))].join(', ');
+      await deadLetter(
+        JSON.stringify(part),
+        'RetriesExhausted',
+        `${part.devices?.length ?? 0} devices still failing: ${reasons}`,
+      );
+    }
     const summary = [...new Set(retries.map((r) => r.reason))].join(', ');
-    await deadLetter(
-      JSON.stringify(retry),
-      'RetriesExhausted',
-      `${retries.length} devices still failing: ${summary}`,
-    );
     const reasons = new Map(retries.map((r) => [r.device.token, r.reason]));
     for (const r of retries) tally.add('deadLettered', r.reason);
     for (const outcome of settled.outcomes) {
@@ -57,11 +67,14 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
   }
   const retryAfter = Math.max(0, ...retries.map((r) => r.retryAfterSeconds ?? 0));
   const delaySeconds = retryDelaySeconds(attempt, retryAfter, config.retryBaseDelaySeconds);
-  await enqueue([{ body: JSON.stringify(retry), delaySeconds }]);
+  await enqueue(parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })));
   for (const r of retries) tally.add('retried', r.reason);
 }
 
-/** Schedules the next re-push round for the devices APNs just accepted, if the job asks for one. */
+/**
+ * Schedules the next re-push round for the devices APNs just accepted, if the job
+ * asks for one: DEVICES_PER_PART to a message.
+ */
 export async function scheduleRepush(
   delivery: Delivery,
   chunk: number,
@@ -72,15 +85,27 @@ export async function scheduleRepush(
   if (accepted.length === 0 || !track?.receipts || track.repushAfterSeconds === undefined) return;
   const round = (jobPart.repush?.round ?? 0) + 1;
   if (round > (track.maxRepushes ?? DEFAULT_MAX_REPUSHES)) return;
-  const next: JobPart = {
-    pushgate: JOB_PART_FORMAT,
-    job: jobPart.job,
-    part: repushPartName(jobPart.part, chunk, round),
-    attempt: 0,
-    devices: accepted,
-    repush: { round, dueAt: Date.now() + track.repushAfterSeconds * 1000 },
-  };
-  await enqueue([
-    { body: JSON.stringify(next), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds) },
-  ]);
+  const dueAt = Date.now() + track.repushAfterSeconds * 1000;
+  const groups = inGroups(accepted, DEVICES_PER_PART);
+  const names = devicePartNames(repushPartName(jobPart.part, chunk, round), groups.length);
+  const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds);
+  await enqueue(
+    groups.map((devices, i) => {
+      const next: JobPart = {
+        pushgate: JOB_PART_FORMAT,
+        job: jobPart.job,
+        part: names[i] ?? '',
+        attempt: 0,
+        devices,
+        repush: { round, dueAt },
+      };
+      return { body: JSON.stringify(next), delaySeconds };
+    }),
+  );
+}
+
+function inGroups<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let start = 0; start < items.length; start += size) groups.push(items.slice(start, start + size));
+  return groups;
 }
