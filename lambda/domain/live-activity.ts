@@ -233,12 +233,17 @@ export function defaultLiveActivityPriority(event: unknown): 5 | 10 {
   return event === 'update' ? 5 : 10;
 }
 
+/** iOS removes an ended activity from the lock screen at most four hours after the end. */
+export const MAX_DISMISSAL_SECONDS = 4 * 60 * 60;
+
 /**
  * When an activity's update tokens stop reaching anyone after an `end`: at its
- * `dismissal-date` (epoch seconds), or at once without one or when it has passed.
+ * `dismissal-date` (epoch seconds) but no later than iOS keeps an ended activity
+ * (four hours), or at once without one or when it has passed.
  */
 export function dismissalAfterEnd(aps: Record<string, unknown>, now: Date): number | undefined {
   const dismissal = aps['dismissal-date'];
   const nowSeconds = epochSeconds(now);
-  return typeof dismissal === 'number' && dismissal > nowSeconds ? dismissal : undefined;
+  if (typeof dismissal !== 'number' || dismissal <= nowSeconds) return undefined;
+  return Math.min(dismissal, nowSeconds + MAX_DISMISSAL_SECONDS);
 }

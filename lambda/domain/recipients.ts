@@ -1,5 +1,6 @@
 import type { DeviceOwner } from './device';
 import type { DeviceTarget } from './job-part';
+import type { SendJob } from './send-job';
 
 /**
  * A device a chunk of work means to reach: a token, and the user it must still
@@ -96,4 +97,16 @@ export function newestDevicesPerUser<Device extends { userId: string; lastSeenAt
     over.push(...list.slice(max));
   }
   return { kept, over };
+}
+
+/**
+ * Whether a device a job part carries (a retry, a re-push round) is one the job
+ * itself addresses: a user it names, or a token it names. Only the sender writes
+ * such parts, from the job's own recipients; a part that carries anyone else was put
+ * on the queue by someone else, and those devices get nothing.
+ */
+export function isJobRecipient(to: SendJob['to'], device: { token: string; userId: string }): boolean {
+  if ('userIds' in to) return to.userIds.includes(device.userId);
+  if ('tokens' in to) return to.tokens.includes(device.token);
+  return to.activities.some((activity) => activity.userId === device.userId);
 }

@@ -5,6 +5,7 @@ import { canonicalDeviceToken, MAX_TOKEN_BYTES } from './device-token';
 import { InvalidDeviceTokenError } from './errors';
 import {
   ACTIVITY_OWNER_REQUIRED,
+  attributesTypeSchema,
   checkLiveActivityJob,
   distinctActivities,
   namesActivityIdsAlone,
@@ -69,6 +70,18 @@ z.globalRegistry.add(jsonObject, {
 
 const locArgs = z.array(z.string());
 
+/**
+ * A date as APNs reads it in `aps`: whole seconds since 1970. Milliseconds (a
+ * thirteen-digit number) or a negative number is refused: iOS would drop every
+ * later update of an activity stamped in the far future.
+ */
+const epochSecondsSchema = z
+  .int()
+  .check(
+    z.minimum(0, 'A date in aps is whole seconds since 1970 (not milliseconds).'),
+    z.maximum(9_999_999_999, 'A date in aps is whole seconds since 1970 (not milliseconds).'),
+  );
+
 const alertSchema = z.union([
   z.string(),
   z.strictObject({
@@ -108,12 +121,12 @@ const apsSchema = z.strictObject({
   'relevance-score': z.optional(z.number().check(z.minimum(0), z.maximum(1))),
   'filter-criteria': z.optional(z.string()),
   // Live Activities
-  timestamp: z.optional(z.int()),
+  timestamp: z.optional(epochSecondsSchema),
   event: z.optional(z.enum(['start', 'update', 'end'])),
   'content-state': z.optional(jsonObject),
-  'stale-date': z.optional(z.int()),
-  'dismissal-date': z.optional(z.int()),
-  'attributes-type': z.optional(z.string()),
+  'stale-date': z.optional(epochSecondsSchema),
+  'dismissal-date': z.optional(epochSecondsSchema),
+  'attributes-type': z.optional(attributesTypeSchema),
   attributes: z.optional(jsonObject),
 });
 

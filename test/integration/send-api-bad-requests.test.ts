@@ -202,6 +202,35 @@ const badBodies: [string, unknown, number, string, RegExp?][] = [
   ['data reserves aps', { ...ok, data: { aps: {} } }, 400, 'InvalidRequest'],
   ['data reserves pushgate', { ...ok, data: { pushgate: 1 } }, 400, 'InvalidRequest'],
   ['push type unknown', { ...ok, apns: { pushType: 'silent' } }, 400, 'InvalidRequest'],
+  [
+    'Live Activity timestamp in milliseconds',
+    {
+      ...ok,
+      to: { activities: [{ userId: 'alice', activityId: 'order-1' }] },
+      apns: { pushType: 'liveactivity' },
+      aps: { event: 'update', 'content-state': { eta: 5 }, timestamp: 1_800_000_000_000 },
+    },
+    400,
+    'InvalidRequest',
+    /seconds since 1970/,
+  ],
+  [
+    'Live Activity attributes-type that is not a Swift type name (it would reach into another key)',
+    {
+      ...ok,
+      apns: { pushType: 'liveactivity' },
+      aps: {
+        event: 'start',
+        'attributes-type': 'DeliveryAttributes|auth0',
+        attributes: {},
+        'content-state': {},
+        alert: { title: 'x' },
+      },
+    },
+    400,
+    'InvalidRequest',
+    /Swift type name/,
+  ],
   ...['voip', 'pushtotalk', 'fileprovider', 'complication', 'location', 'widgets', 'controls', 'mdm'].map(
     (pushType): [string, unknown, number, string, RegExp] => [
       `push type ${pushType}, whose tokens pushgate does not register`,

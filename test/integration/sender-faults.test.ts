@@ -263,6 +263,77 @@ describe('jobs that cannot succeed go to the DLQ with the reason', () => {
   });
 });
 
+describe('a well-formed job part someone else put on the queue', () => {
+  it('reaches no device its job does not address, and a re-push round due beyond the job’s delay is dead-lettered', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const [aliceDevice] = (await registerDevices(alice, 1)) as [string];
+    const [bobDevice] = (await registerDevices(bob, 1)) as [string];
+    const job = { ...alertJob({ userIds: [alice] }), notificationId: 'carried-stranger' };
+    const carried = (token: string, userId: string) => ({
+      token,
+      userId,
+      appId: TEST_APP_ID,
+      environment: 'production',
+    });
+    const metrics = await senderMetrics(() =>
+      harness.deliver({
+        pushgate: 'work/v1',
+        job,
+        part: '0/0',
+        attempt: 1,
+        devices: [carried(bobDevice, bob), carried(aliceDevice, alice)],
+      }),
+    );
+    expect(harness.inboxTokens()).toEqual([aliceDevice]);
+    expect(metrics.TokensNotRegistered).toBe(1);
+
+    await harness.deliver({
+      pushgate: 'work/v1',
+      job: { ...job, track: { receipts: true, repushAfterSeconds: 60 } },
+      part: '0/0r1',
+      attempt: 0,
+      devices: [carried(aliceDevice, alice)],
+      repush: { round: 1, dueAt: 1e15 },
+    });
+    const [letter] = await harness.deadLetters();
+    expect(letter?.reason).toBe('InvalidJob');
+    expect(harness.inboxTokens()).toEqual([aliceDevice]);
+  });
+});
+
+describe('a notification id reused on the queue', () => {
+  it('for another job is NotificationIdConflict on the DLQ and reaches nobody; the same job twice reaches each device once', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const [aliceDevice] = await registerDevices(alice, 1);
+    await registerDevices(bob, 1);
+    const sent = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob({ userIds: [alice] }, { notificationId: 'reused-id' }),
+    });
+    expect(sent.status).toBe(202);
+    await harness.source.idle();
+    expect(harness.inboxTokens()).toEqual([aliceDevice]);
+
+    // Published straight to SQS under the same id: other recipients, untracked and tracked.
+    await harness.deliver(alertJob({ userIds: [bob] }, { notificationId: 'reused-id' }));
+    await harness.deliver(
+      alertJob({ userIds: [bob] }, { notificationId: 'reused-id', track: { receipts: true } }),
+    );
+    expect(harness.inboxTokens()).toEqual([aliceDevice]);
+    const letters = await harness.deadLetters();
+    expect(letters.map((d) => d.reason)).toEqual(['NotificationIdConflict', 'NotificationIdConflict']);
+
+    // The same published job twice (a backend retrying its publish): sent once.
+    harness.simulator.reset();
+    const job = alertJob({ userIds: [bob] }, { notificationId: 'published-twice' });
+    await harness.deliver(job);
+    await harness.deliver(job);
+    expect(harness.inboxTokens()).toHaveLength(1);
+  });
+});
+
 describe('bounds a hostile or odd user id cannot break', () => {
   it('a user with hundreds of devices gets a notification on the 32 seen last; 100 such users failing once are retried in parts and reached once each', async () => {
     const [heavy] = await seedDevicesFor(['heavy-user'], 300);

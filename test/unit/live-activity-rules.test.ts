@@ -7,6 +7,7 @@ import { ACTIVITIES_PER_PART, type DeviceTarget, type JobPart, partsOf } from '.
 import {
   checkLiveActivityJob,
   dismissalAfterEnd,
+  MAX_DISMISSAL_SECONDS,
   parseActivityId,
   withLiveActivityTimestamp,
 } from '../../lambda/domain/live-activity';
@@ -66,6 +67,13 @@ describe('Live Activity rules', () => {
     expect(dismissalAfterEnd({}, now)).toBeUndefined();
     expect(dismissalAfterEnd({ 'dismissal-date': 1_799_999_999 }, now)).toBeUndefined();
     expect(dismissalAfterEnd({ 'dismissal-date': 1_800_000_600 }, now)).toBe(1_800_000_600);
+  });
+
+  it('keeps update tokens after an end no longer than iOS keeps an ended activity (four hours)', () => {
+    const now = new Date(1_800_000_000_000);
+    expect(dismissalAfterEnd({ 'dismissal-date': 1_800_000_000 + 365 * 86_400 }, now)).toBe(
+      1_800_000_000 + MAX_DISMISSAL_SECONDS,
+    );
   });
 
   it('refuses a start without attributes with MissingLiveActivityKey', () => {

@@ -1,3 +1,4 @@
+import { activityTarget, pushToStartTarget } from '../../adapters/secondary/live-activity-keys';
 import {
   endActivityToken,
   isCurrentTarget,
@@ -9,6 +10,7 @@ import type { DeviceTarget } from '../../domain/job-part';
 import { dismissalAfterEnd } from '../../domain/live-activity';
 import { mapConcurrent } from './concurrency';
 import type { Chunk, Delivery } from './plan';
+import { carriedRecipients } from './recipients';
 
 /** Parallel DynamoDB reads when resolving users or activities to Live Activity tokens. */
 const QUERY_CONCURRENCY = 16;
@@ -27,7 +29,7 @@ const QUERY_CONCURRENCY = 16;
 export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
   const { job } = delivery.jobPart;
   let candidates: DeviceTarget[] = [];
-  if ('devices' in chunk) candidates = chunk.devices;
+  if ('devices' in chunk) candidates = carriedTargets(delivery, chunk.devices);
   else if ('users' in chunk) {
     const attributesType = String(job.aps['attributes-type'] ?? '');
     const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
@@ -61,4 +63,29 @@ export async function afterLiveActivityEnd(delivery: Delivery, accepted: DeviceT
   if (job.apns?.pushType !== 'liveactivity' || job.aps.event !== 'end') return;
   const dismissAt = dismissalAfterEnd(job.aps, new Date());
   await mapConcurrent(accepted, QUERY_CONCURRENCY, (target) => endActivityToken(target, dismissAt));
+}
+
+/**
+ * The Live Activity tokens a retry carries that the job addresses: filed under one
+ * of its users' push-to-start key for the job's attributes type, or under one of its
+ * (user, activity) pairs. Any other was not put there by the sender: counted, dropped.
+ */
+function carriedTargets(delivery: Delivery, targets: readonly DeviceTarget[]): DeviceTarget[] {
+  const { job } = delivery.jobPart;
+  const { to } = job;
+  const attributesType = String(job.aps['attributes-type'] ?? '');
+  const addressed = new Set(
+    'userIds' in to
+      ? to.userIds.map((userId) => pushToStartTarget(job.appId, userId, attributesType))
+      : 'activities' in to
+        ? to.activities.map(({ userId, activityId }) => activityTarget(job.appId, userId, activityId))
+        : [],
+  );
+  const ofRecipients = carriedRecipients(delivery, targets);
+  const kept = ofRecipients.filter(
+    (target) => target.liveActivity !== undefined && addressed.has(target.liveActivity.target),
+  );
+  const strangers = ofRecipients.length - kept.length;
+  if (strangers > 0) delivery.tally.add('unregistered', 'NotARecipient', strangers);
+  return kept;
 }

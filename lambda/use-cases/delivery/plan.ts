@@ -43,8 +43,10 @@ export interface Delivery {
 /**
  * Step 1, plan: what this message asks to send, and what is left of it.
  * - Unknown app or a payload APNs would refuse → JobFailedError (the job goes to the DLQ).
- * - A tracked job published straight to the queue is recorded as the API records
- *   its requests (id, fingerprint, who may acknowledge), so receipts work for it too.
+ * - A job published straight to the queue takes its notification id as the API
+ *   does (id, fingerprint and, when tracked, who may acknowledge): the same job again
+ *   sends nothing twice; another job under a taken id is NotificationIdConflict
+ *   (the DLQ) before anything is sent.
  * - A first delivery naming more users or tokens than one invocation should handle is
  *   split into parts, enqueued as follow-up work: nothing to send here (undefined).
  * - A re-push round not yet due is sent on with the rest of its delay; a due one keeps
@@ -64,8 +66,7 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
     if (error instanceof PushgateError) throw new JobFailedError(error.code, error.message);
     throw error;
   }
-  if (jobPart.published && job.track?.receipts && jobPart.devices === undefined)
-    await recordPublishedJob(jobPart);
+  if (jobPart.published && jobPart.devices === undefined) await takePublishedJobId(jobPart);
   if (jobPart.devices === undefined && (await splitIntoParts(jobPart))) return undefined;
   // Retries within a re-push round (attempt > 0) go to their devices as they are.
   if (jobPart.repush !== undefined && jobPart.attempt === 0) {
@@ -110,6 +111,13 @@ async function splitIntoParts(jobPart: JobPart): Promise<boolean> {
 async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
   const repush = jobPart.repush as NonNullable<JobPart['repush']>;
   const waitSeconds = Math.ceil((repush.dueAt - Date.now()) / 1000);
+  // A round is due at most the job's own re-push delay ahead: anything later was not
+  // written by the sender, and would wait on the queue forever.
+  if (waitSeconds > (jobPart.job.track?.repushAfterSeconds ?? 0) + 60)
+    throw new JobFailedError(
+      'InvalidJob',
+      'A re-push round is due later than the job’s repushAfterSeconds allows.',
+    );
   if (waitSeconds > 0) {
     await enqueue([
       { body: JSON.stringify(jobPart), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, waitSeconds) },
@@ -129,25 +137,36 @@ async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
  * takes it, so a later POST with the same id is a repeat or a conflict) and its
  * recipients' hashes, before anything is sent. Repeats are harmless.
  */
-async function recordPublishedJob(jobPart: JobPart): Promise<void> {
+async function takePublishedJobId(jobPart: JobPart): Promise<void> {
   const { job } = jobPart;
+  const tracked = job.track?.receipts === true;
   const recipients = trackedRecipients(job.to);
-  const parts = partsOf(job).length;
-  await takeNotificationId({
+  const fingerprint = jobFingerprint(job);
+  const taken = await takeNotificationId({
     notificationId: job.notificationId,
     answer: {
       notificationId: job.notificationId,
       recipients: recipientCount(job.to),
-      jobs: parts,
+      jobs: partsOf(job).length,
     },
     status: 'enqueued',
     createdAt: new Date().toISOString(),
-    jobFingerprint: jobFingerprint(job),
-    receipts: {
-      appId: job.appId,
-      to: 'tokens' in job.to ? 'tokens' : 'users',
-      buckets: recipientBuckets(recipients.length),
-    },
+    jobFingerprint: fingerprint,
+    ...(tracked
+      ? {
+          receipts: {
+            appId: job.appId,
+            to: 'tokens' in job.to ? ('tokens' as const) : ('users' as const),
+            buckets: recipientBuckets(recipients.length),
+          },
+        }
+      : {}),
   });
-  await saveRecipients(job.notificationId, recipients);
+  if (!taken.taken && taken.existing.jobFingerprint !== fingerprint) {
+    throw new JobFailedError(
+      'NotificationIdConflict',
+      `The notification id "${job.notificationId}" was already used for a different job (other recipients, content or options); nothing of this one was sent.`,
+    );
+  }
+  if (tracked) await saveRecipients(job.notificationId, recipients);
 }

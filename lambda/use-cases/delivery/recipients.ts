@@ -5,6 +5,7 @@ import {
   type Candidate,
   confirmRecipients,
   type DropReason,
+  isJobRecipient,
   MAX_DEVICES_PER_USER,
   newestDevicesPerUser,
 } from '../../domain/recipients';
@@ -71,7 +72,7 @@ export async function resolveRecipients(
 }
 
 async function candidatesOf(delivery: Delivery, chunk: Chunk, appId: string): Promise<Candidate[]> {
-  if ('devices' in chunk) return chunk.devices.map(({ token, userId }) => ({ token, userId }));
+  if ('devices' in chunk) return carriedRecipients(delivery, chunk.devices);
   if ('tokens' in chunk) return chunk.tokens.map((token) => ({ token }));
   // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
   if ('activities' in chunk) return [];
@@ -89,4 +90,20 @@ async function candidatesOf(delivery: Delivery, chunk: Chunk, appId: string): Pr
     });
   }
   return kept.map(({ token, userId }) => ({ token, userId }));
+}
+
+/** The devices a retry or re-push carries that the job addresses; any other is counted and dropped. */
+export function carriedRecipients(delivery: Delivery, devices: readonly DeviceTarget[]): DeviceTarget[] {
+  const { to } = delivery.jobPart.job;
+  const kept = devices.filter((device) => isJobRecipient(to, device));
+  const strangers = devices.length - kept.length;
+  if (strangers > 0) {
+    delivery.tally.add('unregistered', 'NotARecipient', strangers);
+    logger.warn('a job part carried devices its job does not address; they get nothing', {
+      notificationId: delivery.jobPart.job.notificationId,
+      part: delivery.jobPart.part,
+      devices: strangers,
+    });
+  }
+  return kept;
 }
