@@ -77,6 +77,8 @@ export const SENDER_ACCESS: FunctionAccess = {
     'dynamodb:Query',
     'dynamodb:UpdateItem',
     'dynamodb:BatchGetItem',
+    // A tracked job published straight to the queue: its id and recipients, as the API records them (delivery/plan.ts).
+    'dynamodb:PutItem',
     // The fleet's shared APNs provider token, read consistently (adapters/secondary/provider-token-table.ts).
     'dynamodb:GetItem',
   ],
