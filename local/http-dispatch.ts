@@ -57,12 +57,13 @@ export async function invokeRoute(
   request: HttpRequest,
   caller: Caller,
 ): Promise<HttpResponse> {
-  const handler = await loadRouteHandler(route);
   const event = apiGatewayEvent(route, request, params, caller);
   const functionName = `pushgate-${route.name}`;
-  const result = await runAsFunction(functionName, grantsOf(route), () =>
-    handler(event as never, lambdaContext(functionName)),
-  );
+  // Loaded inside: what the module does when first loaded (a cold start's init) runs with the grants too.
+  const result = await runAsFunction(functionName, grantsOf(route), async () => {
+    const handler = await loadRouteHandler(route);
+    return handler(event as never, lambdaContext(functionName));
+  });
   if (typeof result === 'string')
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: result };
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));

@@ -123,17 +123,18 @@ export class SqsEventSource {
     this.activeInvocations++;
     try {
       const event: SQSEvent = { Records: messages.map((message) => sqsRecord(message, this.queueArn)) };
-      const handler = await this.options.handler();
+      // As CDK's SqsEventSource does, the function may also consume the queue it is fed from.
+      const grants = grantsOf(this.options.access, { consumedQueueUrl: this.options.queueUrl });
+      const asFunction = <T>(body: () => Promise<T>) =>
+        runAsFunction(this.options.functionName, grants, body);
+      // Loaded with the grants: what the module does when first loaded (a cold start's init) is checked too.
+      const handler = await asFunction(this.options.handler);
       let failed: Set<string>;
       try {
         const context = lambdaContext(this.options.functionName, this.options.timeoutMs);
         const remaining = context.getRemainingTimeInMillis;
         context.getRemainingTimeInMillis = () => (this.running ? remaining() : 0);
-        // As CDK's SqsEventSource does, the function may also consume the queue it is fed from.
-        const grants = grantsOf(this.options.access, { consumedQueueUrl: this.options.queueUrl });
-        const response = await runAsFunction(this.options.functionName, grants, () =>
-          handler(event, context),
-        );
+        const response = await asFunction(() => handler(event, context));
         failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
       } catch (error) {
         this.options.onError?.(error);

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -342,5 +343,21 @@ describe('enforcement on an SDK client', () => {
     ]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
     expect(sent).toEqual(['PutItemCommand']);
+  });
+});
+
+describe('what offline mode can check', () => {
+  it('the functions make SDK calls only through lambda/clients.ts, whose clients are checked', () => {
+    const sources = readdirSync('lambda', { recursive: true, encoding: 'utf8' }).filter((file) =>
+      file.endsWith('.ts'),
+    );
+    expect(sources.length).toBeGreaterThan(20);
+    const creating = sources.filter(
+      (file) =>
+        file !== 'clients.ts' &&
+        /new \w+Client\(|DynamoDBDocument(Client)?\.from\(/.test(readFileSync(`lambda/${file}`, 'utf8')),
+    );
+    // A client created elsewhere would make calls offline mode never checks against the grants.
+    expect(creating).toEqual([]);
   });
 });
