@@ -262,10 +262,19 @@ export async function runAsFunction<T>(
   grants: Grants,
   body: () => Promise<T>,
 ): Promise<T> {
-  const clients = await import('../lambda/clients');
-  enforceGrants(clients.dynamo);
-  enforceGrants(clients.sqs);
+  await enforcingOnFunctionClients();
   return invocations.run({ functionName, grants }, body);
+}
+
+let enforcing: Promise<void> | undefined;
+
+/** Loaded at the first invocation, not when offline mode starts: the clients read their endpoints then. */
+function enforcingOnFunctionClients(): Promise<void> {
+  enforcing ??= import('../lambda/clients').then(({ dynamo, sqs }) => {
+    enforceGrants(dynamo);
+    enforceGrants(sqs);
+  });
+  return enforcing;
 }
 
 type Next = (args: { input: unknown }) => Promise<unknown>;
