@@ -12,6 +12,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/embedded-services.ts'],
+          // Fails a test in which a function made a call its deployed grants lack.
+          setupFiles: ['test/support/function-grants-setup.ts'],
           // Files share the embedded services; some assert a whole table is unchanged.
           fileParallelism: false,
           testTimeout: 120_000,

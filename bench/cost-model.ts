@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { SENDER_ACCESS } from '../infra/function-access';
 import { SENDER } from '../infra/queue-settings';
 import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
 import { callRoute } from '../local/call-route';
@@ -164,6 +165,7 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
     queueUrl: stack.queues.sendQueueUrl,
     handler: async () => timed,
     functionName: 'pushgate-sender',
+    access: SENDER_ACCESS,
     batchSize: SENDER.batchSize,
     maxConcurrency: 2,
     timeoutMs: SENDER.timeoutSeconds * 1000,

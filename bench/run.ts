@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchApnsThroughput } from './apns-throughput';
 import { benchCosts, PRICES } from './cost-model';
+import { benchFunctionGrants } from './function-grants';
 import { benchLambdaBundles } from './lambda-bundles';
 import { benchLatency } from './latency';
 import { benchStartup } from './startup';
@@ -8,7 +9,7 @@ import { benchStrictJson } from './strict-json';
 
 /**
  * `npm run bench`: every benchmark, one table each, and bench/results.json.
- * `npm run bench -- apns` (or bundles, costs, latency, startup, json) runs only those, keeping the
+ * `npm run bench -- apns` (or bundles, costs, latency, startup, json, grants) runs only those, keeping the
  * other figures in results.json. Figures are compared as ratios within one run,
  * never asserted in tests.
  */
@@ -144,6 +145,14 @@ if (wanted('startup')) {
     `\nnpm start → "running": ${startup.secondsMedian} s median of 3 (${startup.runs.join(', ')}; target < ${TARGETS.offlineStartSeconds} s)`,
   );
   results.offlineStartSeconds = startup;
+}
+
+if (wanted('grants')) {
+  const grants = await benchFunctionGrants();
+  console.log(
+    `\nOffline grant check: GET /v1/devices invoked ${grants.calls}× per process, mean ms checked ${grants.checkedMs.join(', ')} vs unchecked ${grants.uncheckedMs.join(', ')}: checked ÷ unchecked = ${grants.checkedVsUnchecked} (median of ${grants.checkedMs.length} processes each); the check alone ${grants.checkMicrosPerCall} µs per SDK call`,
+  );
+  results.functionGrants = grants;
 }
 
 writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);

@@ -1,11 +1,14 @@
+import type { DevicesAccess, FunctionAccess } from './function-access';
+
 /**
  * The HTTP API's routes: one Lambda per route. Plain data shared by the CDK stack
- * (which deploys them) and the offline runtime (which imports the same handler
- * modules), so the two cannot drift.
+ * (which deploys them and grants each function its access) and the offline runtime
+ * (which imports the same handler modules and holds each invocation to the same
+ * grants), so the two cannot drift.
  */
 export type RouteAuth = 'jwt' | 'iam';
 
-export interface ApiRoute {
+export interface ApiRoute extends FunctionAccess {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** API Gateway route path, with {parameters}. */
   path: string;
@@ -14,17 +17,9 @@ export interface ApiRoute {
   name: string;
   /**
    * The only DynamoDB actions the function may take on the Devices table, on its
-   * `byUser` index and on its `byLiveActivity` index.
+   * `byUser` index and on its `byLiveActivity` index (stated for every route, if only as `{}`).
    */
-  devices: {
-    table?: readonly string[];
-    userIndex?: readonly string[];
-    liveActivityIndex?: readonly string[];
-  };
-  /** DynamoDB actions on the Notifications table. */
-  notifications?: readonly string[];
-  /** Whether it puts jobs on the send queue. */
-  sendsJobs?: boolean;
+  devices: DevicesAccess;
 }
 
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -102,7 +97,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     name: 'send-notification',
     devices: {},
     notifications: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    sendsJobs: true,
+    sendQueue: ['sqs:SendMessage'],
   },
   {
     method: 'GET',

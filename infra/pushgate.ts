@@ -16,8 +16,9 @@ import { DevicesTable } from './constructs/devices-table';
 import { PushgateHttpApi } from './constructs/http-api';
 import { NotificationsTable } from './constructs/notifications-table';
 import { type AlarmName, Operations } from './constructs/operations';
-import { PushgateFunction } from './constructs/pushgate-function';
+import { type Binding, PushgateFunction } from './constructs/pushgate-function';
 import { SendQueue } from './constructs/send-queue';
+import { type FunctionAccess, SENDER_ACCESS } from './function-access';
 import { type PushgateProps, type ResolvedPushgateProps, resolvePushgateProps } from './pushgate-props';
 import { SEND_QUEUE, SENDER } from './queue-settings';
 
@@ -87,6 +88,26 @@ export class Pushgate extends Construct {
       domain: config.domain,
     });
 
+    /**
+     * Where a function's data is and its grants on it, from its access data
+     * (function-access.ts) — the grants offline mode holds its invocations to.
+     */
+    const accessBindings = (access: FunctionAccess): Binding[] => {
+      const bindings = [
+        access.apnsCredentials?.length
+          ? credentials.appsForSender(access.apnsCredentials)
+          : credentials.appsForRoutes(),
+      ];
+      const onDevices = access.devices ?? {};
+      if (onDevices.table?.length || onDevices.userIndex?.length || onDevices.liveActivityIndex?.length) {
+        bindings.push(devices.access(onDevices));
+      }
+      if (access.notifications?.length) bindings.push(notifications.access(access.notifications));
+      if (access.sendQueue?.length) bindings.push(queues.sendJobs(access.sendQueue));
+      if (access.deadLetterQueue?.length) bindings.push(queues.deadLetters(access.deadLetterQueue));
+      return bindings;
+    };
+
     const routeFunctions: Record<string, NodejsFunction> = {};
     for (const route of API_ROUTES) {
       const fn = new PushgateFunction(this, route.name, {
@@ -94,15 +115,7 @@ export class Pushgate extends Construct {
         description: `${config.name} ${route.method} ${route.path}`,
         metricsNamespace: this.metricsNamespace,
       });
-      fn.bind(credentials.appsForRoutes());
-      if (
-        route.devices.table?.length ||
-        route.devices.userIndex?.length ||
-        route.devices.liveActivityIndex?.length
-      )
-        fn.bind(devices.access(route.devices));
-      if (route.notifications?.length) fn.bind(notifications.access(route.notifications));
-      if (route.sendsJobs) fn.bind(queues.sendJobs());
+      fn.bind(...accessBindings(route));
       this.http.addRoute(route, fn.function);
       Validations.of(fn.function).acknowledge({
         id: 'Serverless-LambdaDLQ',
@@ -125,24 +138,7 @@ export class Pushgate extends Construct {
         ? {}
         : { reservedConcurrentExecutions: config.sender.reservedConcurrency }),
     });
-    sender.bind(
-      credentials.appsForSender(),
-      devices.access({
-        // GetItem: a Live Activity token is read consistently before each send (live-activity-targets.ts).
-        table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
-        userIndex: ['dynamodb:Query'],
-        liveActivityIndex: ['dynamodb:Query'],
-      }),
-      notifications.access([
-        'dynamodb:Query',
-        'dynamodb:UpdateItem',
-        'dynamodb:BatchGetItem',
-        // The fleet's shared APNs provider token, read consistently (adapters/secondary/provider-token-table.ts).
-        'dynamodb:GetItem',
-      ]),
-      queues.sendJobs(),
-      queues.deadLetters(),
-    );
+    sender.bind(...accessBindings(SENDER_ACCESS));
     sender.function.addEventSource(
       new SqsEventSource(queues.queue, {
         batchSize: SENDER.batchSize,
@@ -175,7 +171,9 @@ export class Pushgate extends Construct {
       notificationsTableName: notifications.table.tableName,
     });
 
-    const sendRoute = API_ROUTES.find((route) => route.sendsJobs && route.auth === 'iam');
+    const sendRoute = API_ROUTES.find(
+      (route) => route.sendQueue?.includes('sqs:SendMessage') && route.auth === 'iam',
+    );
     if (sendRoute === undefined) throw new Error('api-routes.ts has no IAM route that sends jobs');
     this.publisherPolicy = new iam.ManagedPolicy(this, 'PublisherPolicy', {
       description: `${config.name}: send notifications, through the send queue or POST ${sendRoute.path}`,

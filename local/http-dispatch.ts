@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { API_ROUTES, type ApiRoute, handlerEntry } from '../infra/api-routes';
+import { grantsOf, runAsFunction } from './function-grants';
 import {
   apiGatewayEvent,
   type Caller,
@@ -47,7 +48,8 @@ export function findRoute(
 
 /**
  * What API Gateway does after its authorizer said yes: build the v2.0 event, invoke
- * the route's Lambda handler, and turn its result into an HTTP response.
+ * the route's Lambda handler — holding it to the grants the stack gives that route's
+ * function (the route's own access fields) — and turn its result into an HTTP response.
  */
 export async function invokeRoute(
   route: ApiRoute,
@@ -55,9 +57,13 @@ export async function invokeRoute(
   request: HttpRequest,
   caller: Caller,
 ): Promise<HttpResponse> {
-  const handler = await loadRouteHandler(route);
   const event = apiGatewayEvent(route, request, params, caller);
-  const result = await handler(event as never, lambdaContext(`pushgate-${route.name}`));
+  const functionName = `pushgate-${route.name}`;
+  // Loaded inside: what the module does when first loaded (a cold start's init) runs with the grants too.
+  const result = await runAsFunction(functionName, grantsOf(route), async () => {
+    const handler = await loadRouteHandler(route);
+    return handler(event as never, lambdaContext(functionName));
+  });
   if (typeof result === 'string')
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: result };
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));

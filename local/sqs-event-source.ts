@@ -7,6 +7,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { FunctionAccess } from '../infra/function-access';
+import { grantsOf, runAsFunction } from './function-grants';
 import { lambdaContext } from './lambda-events';
 
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
@@ -16,6 +18,8 @@ export interface EventSourceOptions {
   queueUrl: string;
   handler: () => Promise<SqsHandler>;
   functionName: string;
+  /** The function's grants (infra/function-access.ts), which each invocation is held to. */
+  access: FunctionAccess;
   /** Records per invocation (the mapping's BatchSize). */
   batchSize?: number;
   /** Concurrent invocations (the mapping's MaximumConcurrency). */
@@ -29,7 +33,7 @@ export interface EventSourceOptions {
 
 /**
  * A Lambda event source mapping for SQS, offline: long-polls the queue, invokes
- * the handler with real-shaped SQS events, deletes what succeeded, and leaves
+ * the handler with real-shaped SQS events (each invocation held to the function's grants), deletes what succeeded, and leaves
  * reported batch item failures (or the whole batch, if the handler throws) to
  * reappear after the visibility timeout — where the queue's redrive policy moves
  * them to the DLQ after maxReceiveCount.
@@ -119,13 +123,18 @@ export class SqsEventSource {
     this.activeInvocations++;
     try {
       const event: SQSEvent = { Records: messages.map((message) => sqsRecord(message, this.queueArn)) };
-      const handler = await this.options.handler();
+      // As CDK's SqsEventSource does, the function may also consume the queue it is fed from.
+      const grants = grantsOf(this.options.access, { consumedQueueUrl: this.options.queueUrl });
+      const asFunction = <T>(body: () => Promise<T>) =>
+        runAsFunction(this.options.functionName, grants, body);
+      // Loaded with the grants: what the module does when first loaded (a cold start's init) is checked too.
+      const handler = await asFunction(this.options.handler);
       let failed: Set<string>;
       try {
         const context = lambdaContext(this.options.functionName, this.options.timeoutMs);
         const remaining = context.getRemainingTimeInMillis;
         context.getRemainingTimeInMillis = () => (this.running ? remaining() : 0);
-        const response = await handler(event, context);
+        const response = await asFunction(() => handler(event, context));
         failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
       } catch (error) {
         this.options.onError?.(error);

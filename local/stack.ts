@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SENDER_ACCESS } from '../infra/function-access';
 import { SENDER } from '../infra/queue-settings';
 import { ENVIRONMENT } from '../lambda/environment';
 import { createLocalProviderKey } from './apns-credentials';
@@ -123,6 +124,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       queueUrl: queues.sendQueueUrl,
       handler: async () => (await import('../lambda/adapters/primary/deliver-notifications/handler')).handler,
       functionName: 'pushgate-sender',
+      access: SENDER_ACCESS,
       batchSize: SENDER.batchSize,
       maxConcurrency: 2,
       timeoutMs: SENDER.timeoutSeconds * 1000,

@@ -4,6 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CREDENTIALS_PLACEHOLDER } from '../../lambda/adapters/secondary/apns/credentials-placeholder';
 import { ENVIRONMENT } from '../../lambda/environment';
+import type { SecretsManagerAction } from '../function-access';
 import type { PushgateApp } from '../pushgate-props';
 import type { Binding } from './pushgate-function';
 
@@ -46,8 +47,11 @@ export class ApnsCredentials extends Construct {
     };
   }
 
-  /** The apps for the sender, each with its secret — which it may read (and decrypt, with a KMS key). */
-  appsForSender(): Binding {
+  /**
+   * The apps for the sender, each with its secret — on which it gets exactly these
+   * actions (and decryption through Secrets Manager, for a secret with its own KMS key).
+   */
+  appsForSender(actions: readonly SecretsManagerAction[]): Binding {
     const value = JSON.stringify(
       this.apps.map(({ appId, bundleId }) => ({
         appId,
@@ -60,8 +64,9 @@ export class ApnsCredentials extends Construct {
       value,
       grant: (grantee) => {
         for (const app of this.apps) {
+          // Not secret.grantRead(): that adds DescribeSecret, which the sender never calls.
           const secret = this.secret(app.appId);
-          secret.grantRead(grantee);
+          iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [secret.secretArn] });
           if (app.credentialsKmsKeyArn !== undefined && app.credentialsSecretArn !== undefined) {
             grantee.grantPrincipal.addToPrincipalPolicy(
               decryptThroughSecretsManager(this, app.credentialsKmsKeyArn, app.credentialsSecretArn),

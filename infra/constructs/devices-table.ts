@@ -4,14 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { ENVIRONMENT } from '../../lambda/environment';
+import type { DevicesAccess } from '../function-access';
 import type { Binding } from './pushgate-function';
-
-/** DynamoDB actions on the Devices table, on its `byUser` index and on its `byLiveActivity` index. */
-export interface DevicesAccess {
-  table?: readonly string[];
-  userIndex?: readonly string[];
-  liveActivityIndex?: readonly string[];
-}
 
 /**
  * The user→token table. Keys come from the runtime's keys module so the stack and

@@ -2,7 +2,8 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENVIRONMENT } from '../../lambda/environment';
+import { ENVIRONMENT, type EnvironmentVariable } from '../../lambda/environment';
+import type { SqsAction } from '../function-access';
 import { SEND_QUEUE } from '../queue-settings';
 import type { Binding } from './pushgate-function';
 
@@ -73,23 +74,31 @@ export class SendQueue extends Construct {
     }
   }
 
-  /** The send queue's URL for a function that puts jobs on it, with sqs:SendMessage. */
-  sendJobs(): Binding {
-    const { queue } = this;
-    return {
-      variable: ENVIRONMENT.sendQueue,
-      value: queue.queueUrl,
-      grant: (grantee) => queue.grantSendMessages(grantee),
-    };
+  /** The send queue's URL for a function that puts jobs on it, with exactly these actions on it. */
+  sendJobs(actions: readonly SqsAction[]): Binding {
+    return queueBinding(ENVIRONMENT.sendQueue, this.queue, actions);
   }
 
   /** The dead-letter queue's URL for the sender, which moves jobs that cannot succeed there. */
-  deadLetters(): Binding {
-    const queue = this.deadLetterQueue;
-    return {
-      variable: ENVIRONMENT.deadLetterQueue,
-      value: queue.queueUrl,
-      grant: (grantee) => queue.grantSendMessages(grantee),
-    };
+  deadLetters(actions: readonly SqsAction[]): Binding {
+    return queueBinding(ENVIRONMENT.deadLetterQueue, this.deadLetterQueue, actions);
   }
+}
+
+/**
+ * Not queue.grantSendMessages(): that adds GetQueueAttributes and GetQueueUrl, which
+ * the functions never call. The queues are SSE-SQS encrypted, so no key grant is needed.
+ */
+function queueBinding(
+  variable: EnvironmentVariable,
+  queue: sqs.Queue,
+  actions: readonly SqsAction[],
+): Binding {
+  return {
+    variable,
+    value: queue.queueUrl,
+    grant: (grantee) => {
+      iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [queue.queueArn] });
+    },
+  };
 }

@@ -70,7 +70,7 @@ describe('sender', () => {
     expect(apps).toContain(`secretsmanager:${IMPORTED_SECRET_ARN}`);
   });
 
-  it('reads each app’s secret — the created one and the imported one — and uses no Scan or PutItem', () => {
+  it('reads each app’s secret — the created one and the imported one — uses no Scan, and puts only Notifications items', () => {
     const statements = senderStatements();
     const reads = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
     const created = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SecretsManager::Secret')?.[0];
@@ -80,7 +80,12 @@ describe('sender', () => {
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'dynamodb:Query']));
     expect(actions).not.toContain('dynamodb:Scan');
-    expect(actions).not.toContain('dynamodb:PutItem');
+    // PutItem: a tracked job published straight to the queue records its id and recipients (delivery/plan.ts).
+    const notificationsTable = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::DynamoDB::Table' && JSON.stringify(r.Properties.KeySchema).includes('"sk"'),
+    )?.[0];
+    const puts = statements.filter((s) => [s.Action].flat().includes('dynamodb:PutItem'));
+    expect(puts.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [notificationsTable, 'Arn'] }]);
   });
 
   it('may decrypt with the imported secret’s KMS key only through Secrets Manager, for that secret', () => {

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { ApiRoute } from '../../infra/api-routes';
 import { findRoute, invokeRoute } from '../../local/http-dispatch';
 import type { Caller } from '../../local/lambda-events';
 
@@ -20,6 +21,8 @@ interface CallOptions {
   /** A raw body, sent as it is: text, or bytes (delivered as API Gateway would: text or base64). */
   rawBody?: string | Uint8Array;
   headers?: Record<string, string>;
+  /** Invokes the function as the test alters its route (e.g. with fewer grants) instead of as deployed. */
+  route?: (deployed: ApiRoute) => ApiRoute;
 }
 
 /**
@@ -36,7 +39,8 @@ export async function api(method: string, url: string, options: CallOptions = {}
     : { jwt: options.claims ?? { sub: options.as ?? 'nobody', iss: 'https://issuer.test', aud: 'pushgate' } };
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers = { 'content-type': 'application/json', ...options.headers };
-  const response = await invokeRoute(found.route, found.params, { method, url, headers, body }, caller);
+  const route = options.route === undefined ? found.route : options.route(found.route);
+  const response = await invokeRoute(route, found.params, { method, url, headers, body }, caller);
   return {
     status: response.statusCode,
     body: response.body ? JSON.parse(response.body) : undefined,

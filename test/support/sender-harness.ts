@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
+import { SENDER_ACCESS } from '../../infra/function-access';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { metrics } from '../../lambda/metrics';
@@ -67,6 +68,7 @@ export class SenderHarness {
       handler: async () =>
         (await import('../../lambda/adapters/primary/deliver-notifications/handler')).handler,
       functionName: 'pushgate-sender',
+      access: SENDER_ACCESS,
       batchSize: 10,
       maxConcurrency: 2,
       timeoutMs: 60_000,
