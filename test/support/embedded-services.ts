@@ -7,7 +7,11 @@ import { startSqs } from '../../local/sqs';
 import { devicesTableDefinition, ensureTable, notificationsTableDefinition } from '../../local/tables';
 
 export const TEST_APP_ID = 'com.example.app';
-/** Shorter than the stack's 360 s, so a test that makes SQS redeliver does not wait six minutes. */
+/**
+ * Shorter than the stack's 720 s, so a test that makes SQS redeliver does not wait twelve
+ * minutes; as long as the sender's timeout in tests (60 s), so no invocation outlives its
+ * message's. Files whose jobs are all small set less (SenderHarness.setVisibilityTimeout).
+ */
 export const TEST_VISIBILITY_TIMEOUT_SECONDS = 60;
 
 /**
