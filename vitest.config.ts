@@ -12,10 +12,13 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/embedded-services.ts'],
-          // Fails a test in which a function made a call its deployed grants lack.
-          setupFiles: ['test/support/function-grants-setup.ts'],
-          // Files share the embedded services; some assert a whole table is unchanged.
-          fileParallelism: false,
+          // Each file has tables and queues of its own in the shared embedded services, so two
+          // run at once: most of a file's time is spent waiting on queues, timers and APNs.
+          // function-grants-setup fails a test in which a function made a call its deployed
+          // grants lack.
+          setupFiles: ['test/support/file-resources.ts', 'test/support/function-grants-setup.ts'],
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

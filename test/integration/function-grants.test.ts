@@ -116,7 +116,8 @@ describe('the sender invoked offline by the SQS event source', () => {
     const source = new SqsEventSource({
       sqs,
       queueUrl: sendQueueUrl(),
-      handler: async () => (await import('../../lambda/adapters/primary/deliver-notifications/handler')).handler,
+      handler: async () =>
+        (await import('../../lambda/adapters/primary/deliver-notifications/handler')).handler,
       functionName: 'pushgate-sender',
       access: withoutIndexes,
       maxConcurrency: 1,

@@ -17,7 +17,7 @@ import {
 } from '../support/sender-harness';
 
 const harness = new SenderHarness();
-beforeAll(() => harness.start(), 30_000);
+beforeAll(() => harness.start({ visibilityTimeoutSeconds: 20 }), 30_000);
 afterAll(() => harness.stop());
 beforeEach(async () => {
   await harness.purge();
@@ -277,7 +277,7 @@ describe('a chunk held by an invocation that crashed', () => {
     // A sender claimed the only chunk of part 0 (lease 15 s) and died before finishing it.
     expect(await claimChunk(id, '0', 0, 0, 15_000)).toBe('claimed');
     await harness.publish(alertJob({ userIds: [carol] }, { notificationId: id }));
-    // Redelivered after the test queue's 60 s visibility timeout, by when the lease has run out.
+    // Redelivered after this file's 20 s visibility timeout, by when the lease has run out.
     await harness.source.idle(240_000);
     expect([...pushesOf(id).entries()].sort()).toEqual(tokens.map((token) => [token, 1]).sort());
     expect(await claimChunk(id, '0', 0, 0, 15_000)).toBe('completed');

@@ -51,6 +51,9 @@ describe('POST /v1/notifications', () => {
 });
 
 describe('notification ids: one id, one job', () => {
+  // Every job here is a few devices: a copy that finds its chunk held comes back after 10 s.
+  beforeAll(() => harness.setVisibilityTimeout(10));
+  afterAll(() => harness.setVisibilityTimeout());
   const post = (body: unknown) => api('POST', '/v1/notifications', { backend: true, body });
   const inboxOf = () =>
     harness.simulator.inbox.map((entry) => ({ token: entry.token, payload: entry.payload }));

@@ -7,6 +7,7 @@ import {
   PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,7 +20,7 @@ import { createLocalProviderKey } from '../../local/apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from '../../local/apns-simulator/simulator';
 import { SqsEventSource } from '../../local/sqs-event-source';
 import { api, newToken } from './api';
-import { TEST_APP_ID } from './embedded-services';
+import { TEST_APP_ID, TEST_VISIBILITY_TIMEOUT_SECONDS } from './embedded-services';
 
 export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -38,8 +39,15 @@ export class SenderHarness {
    * `requestTimeoutMs`: the APNs request timeout. Short (1 s) only where a test stalls
    * a response on purpose; elsewhere long enough that a busy 2-core machine never
    * times out a request the simulator already accepted (which would send it twice).
+   * `visibilityTimeoutSeconds`: see setVisibilityTimeout (the test queue's 60 s when absent).
    */
-  async start(options: { maxConcurrentStreams?: number; requestTimeoutMs?: number } = {}): Promise<this> {
+  async start(
+    options: {
+      maxConcurrentStreams?: number;
+      requestTimeoutMs?: number;
+      visibilityTimeoutSeconds?: number;
+    } = {},
+  ): Promise<this> {
     const dir = join(tmpdir(), `pushgate-test-${process.pid}-${Date.now()}`);
     const key = createLocalProviderKey(join(dir, 'apns.json'));
     this.credentialsFile = key.path;
@@ -61,6 +69,7 @@ export class SenderHarness {
       [ENVIRONMENT.retryBaseDelaySeconds]: '0',
       [ENVIRONMENT.apnsRequestTimeoutMs]: String(options.requestTimeoutMs ?? 10_000),
     });
+    await this.setVisibilityTimeout(options.visibilityTimeoutSeconds);
     await this.purge();
     this.source = new SqsEventSource({
       sqs,
@@ -82,6 +91,23 @@ export class SenderHarness {
     await this.source.stop();
     await closeApnsConnections();
     await this.simulator.stop();
+  }
+
+  /**
+   * How long the send queue hides a received message — for files or tests that wait for
+   * SQS to deliver a failed message again (a chunk held by another invocation), so they
+   * wait seconds, not a minute. The code path is the deployed one: the sender fails the
+   * message and SQS brings it back when the timeout runs out. Only where every job is a
+   * few devices: an invocation still running when its message's timeout ends sees its
+   * message delivered a second time. Without `seconds`, the test queue's 60 s again.
+   */
+  async setVisibilityTimeout(seconds = TEST_VISIBILITY_TIMEOUT_SECONDS): Promise<void> {
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: sendQueueUrl(),
+        Attributes: { VisibilityTimeout: String(seconds) },
+      }),
+    );
   }
 
   /** Empties both queues and the simulator, between tests. */
