@@ -1,10 +1,37 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // The development machine runs Node 20 on purpose (CI also runs Node 24); the SDK's nag is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+/**
+ * The files that take longest — thousands of devices each — go first, so that the
+ * shorter ones fill in around them instead of one of them starting last and running
+ * alone. Vitest orders by the timings of the previous run, but a fresh clone has none
+ * (it would order by file size).
+ */
+const LONGEST_FILES = [
+  'test/integration/scale-limits.test.ts',
+  'test/integration/sender-large.test.ts',
+  'test/integration/sender-connection-faults.test.ts',
+  'test/integration/send-api.test.ts',
+];
+
+class LongestFilesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (spec: TestSpecification) => {
+      const index = LONGEST_FILES.findIndex((file) => spec.moduleId.endsWith(file));
+      return index === -1 ? LONGEST_FILES.length : index;
+    };
+    // Array.prototype.sort is stable: the other files keep Vitest's order.
+    return sorted.sort((a, b) => rank(a) - rank(b));
+  }
+}
+
 export default defineConfig({
   test: {
+    sequence: { sequencer: LongestFilesFirst },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
