@@ -15,7 +15,7 @@ import { DeviceNotFoundError } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
 import { DEVICES_TABLE, deviceKey, userKey, userOfKey } from './devices-keys';
-import { saveOwnedRecord } from './owned-record';
+import { pruneOwnedRecord, saveOwnedRecord } from './owned-record';
 import { startNewGeneration, userGeneration, userGenerations } from './user-generations';
 
 function fromItem(item: Record<string, unknown>): Device {
@@ -194,36 +194,15 @@ export async function currentOwners(
   );
 }
 
-/**
- * Removes a token APNs called invalid — only if it still belongs to the same user
- * and app and, for a 410, was not registered again after APNs's `timestamp`
- * (the app may have re-registered it since). Returns whether it was removed.
- */
-export async function pruneDevice(
+/** Removes a token APNs called invalid, by the rules of `pruneOwnedRecord`. */
+export function pruneDevice(
   device: Pick<Device, 'token' | 'userId' | 'appId'>,
   invalidSince?: Date,
 ): Promise<boolean> {
-  const conditions = ['#userId = :userId', 'appId = :appId'];
-  const values: Record<string, unknown> = { ':userId': device.userId, ':appId': device.appId };
-  if (invalidSince !== undefined) {
-    conditions.push('lastSeenAt < :invalidSince');
-    values[':invalidSince'] = invalidSince.toISOString();
-  }
-  try {
-    await dynamo.send(
-      new DeleteCommand({
-        TableName: config.devicesTableName,
-        Key: deviceKey(device.token),
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: { '#userId': 'userId' },
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return pruneOwnedRecord(
+    { key: deviceKey(device.token), ownerAttribute: 'userId', ownerId: device.userId, appId: device.appId },
+    invalidSince,
+  );
 }
 
 /** The token turned out to belong to the other APNs environment: correct the record. */

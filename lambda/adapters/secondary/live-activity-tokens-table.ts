@@ -14,7 +14,7 @@ import {
 } from '../../domain/live-activity';
 import { DEVICES_TABLE } from './devices-keys';
 import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
-import { saveOwnedRecord } from './owned-record';
+import { pruneOwnedRecord, saveOwnedRecord } from './owned-record';
 import { userGeneration } from './user-generations';
 
 /** A Live Activity token as stored: the domain record plus its index key, owner under `ownerId`. */
@@ -189,33 +189,18 @@ export async function isCurrentTarget(
   );
 }
 
-/**
- * Removes a Live Activity token APNs called invalid — only while it still belongs to
- * the same user and app and, for a 410, was not registered again after APNs's
- * `timestamp`. Returns whether it was removed.
- */
+/** Removes a Live Activity token APNs called invalid, by the rules of `pruneOwnedRecord`. */
 export async function pruneLiveActivityToken(target: DeviceTarget, invalidSince?: Date): Promise<boolean> {
   if (target.liveActivity === undefined) return false;
-  const conditions = ['ownerId = :ownerId', 'appId = :appId'];
-  const values: Record<string, unknown> = { ':ownerId': target.userId, ':appId': target.appId };
-  if (invalidSince !== undefined) {
-    conditions.push('lastSeenAt < :invalidSince');
-    values[':invalidSince'] = invalidSince.toISOString();
-  }
-  try {
-    await dynamo.send(
-      new DeleteCommand({
-        TableName: config.devicesTableName,
-        Key: liveActivityTokenKey(target.liveActivity.kind, target.token),
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return pruneOwnedRecord(
+    {
+      key: liveActivityTokenKey(target.liveActivity.kind, target.token),
+      ownerAttribute: 'ownerId',
+      ownerId: target.userId,
+      appId: target.appId,
+    },
+    invalidSince,
+  );
 }
 
 /**

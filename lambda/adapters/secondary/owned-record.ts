@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { isCurrentGeneration, type RegistrationOutcome } from '../../domain/device';
@@ -127,4 +127,36 @@ async function takeOver(
       ? 'refreshed'
       : 'created';
   return { registeredAt: now.toISOString(), outcome };
+}
+
+/**
+ * Removes a record APNs called invalid — only while it still belongs to the same
+ * owner and app and, for a 410, was not registered again after APNs's `timestamp`
+ * (the app may have re-registered it since). Returns whether it was removed.
+ */
+export async function pruneOwnedRecord(
+  record: { key: Record<string, string>; ownerAttribute: string; ownerId: string; appId: string },
+  invalidSince?: Date,
+): Promise<boolean> {
+  const conditions = ['#owner = :owner', 'appId = :appId'];
+  const values: Record<string, unknown> = { ':owner': record.ownerId, ':appId': record.appId };
+  if (invalidSince !== undefined) {
+    conditions.push('lastSeenAt < :invalidSince');
+    values[':invalidSince'] = invalidSince.toISOString();
+  }
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: config.devicesTableName,
+        Key: record.key,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: { '#owner': record.ownerAttribute },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
