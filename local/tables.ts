@@ -46,8 +46,11 @@ export function devicesTableDefinition(tableName: string): CreateTableCommandInp
 
 /**
  * Creates a table unless it already exists (a persisted offline store keeps its
- * tables). A kept table that lacks an index of the definition (made by an older
- * pushgate) is rebuilt with its items: dynalite cannot add an index to a table.
+ * tables), and returns only once the table and every index are ACTIVE: dynalite
+ * answers `CreateTable` with `CREATING` and flips the status later, and a write in
+ * between is refused with `ResourceNotFoundException`. A kept table that lacks an
+ * index of the definition (made by an older pushgate) is rebuilt with its items:
+ * dynalite cannot add an index to a table.
  */
 export async function ensureTable(
   client: DynamoDBClient,
@@ -57,8 +60,11 @@ export async function ensureTable(
     await client.send(new CreateTableCommand(definition));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    // It may exist because another process is creating it this moment.
+    await tableState(client, String(definition.TableName), 'active');
     await addMissingIndexes(client, definition);
   }
+  await tableState(client, String(definition.TableName), 'active');
 }
 
 async function addMissingIndexes(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
@@ -86,19 +92,25 @@ async function addMissingIndexes(client: DynamoDBClient, definition: CreateTable
   }
 }
 
-/** Waits until the table is ACTIVE or gone: dynalite creates and deletes tables asynchronously. */
+/**
+ * Waits until the table and each of its indexes is ACTIVE, or until the table is gone:
+ * dynalite creates and deletes tables asynchronously. Sized for a busy machine: up to 60 s.
+ */
 export async function tableState(client: DynamoDBClient, tableName: string, state: 'active' | 'gone') {
-  for (let attempt = 0; attempt < 600; attempt++) {
+  for (let attempt = 0; attempt < 1_200; attempt++) {
     try {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      if (state === 'active' && Table?.TableStatus === 'ACTIVE') return;
+      const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every(
+        (index) => index.IndexStatus === undefined || index.IndexStatus === 'ACTIVE',
+      );
+      if (state === 'active' && Table?.TableStatus === 'ACTIVE' && indexesActive) return;
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
       if (state === 'gone') return;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`table ${tableName} did not become ${state} in 30 s`);
+  throw new Error(`table ${tableName} did not become ${state} in 60 s`);
 }
 
 export function notificationsTableDefinition(tableName: string): CreateTableCommandInput {
