@@ -16,6 +16,8 @@ export interface PushgateFunctionProps {
   memorySize?: number;
   timeout?: Duration;
   reservedConcurrentExecutions?: number;
+  /** What Lambda does when it sees the function feed itself through a queue (default: stop it). */
+  recursiveLoop?: lambda.RecursiveLoop;
 }
 
 /**
@@ -68,6 +70,7 @@ export class PushgateFunction extends Construct {
       ...(props.reservedConcurrentExecutions === undefined
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.recursiveLoop === undefined ? {} : { recursiveLoop: props.recursiveLoop }),
       role: this.role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
