@@ -4,7 +4,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SEND_QUEUE } from '../infra/queue-settings';
 import { DEFAULT_WAIT_SECONDS, discardJobs, redriveOnce } from './redrive/index';
 import { loadListing, saveListing } from './redrive/listing-file';
+import { locateQueues } from './redrive/locate-queues';
 import { discardReport, redriveReport } from './redrive/report';
+import { UsageError } from './redrive/usage-error';
 
 export type { RedriveResult } from './redrive/index';
 
@@ -55,8 +57,6 @@ Examples:
     --send-queue-url <sendQueueUrl> --dead-letter-queue-url <deadLetterQueueUrl>`;
 
 // ---- command line ----
-
-class UsageError extends Error {}
 
 interface Cli {
   dryRun: boolean;
@@ -148,64 +148,7 @@ function parseCli(argv: string[]): Cli | 'help' {
   };
 }
 
-/** `https://sqs.<region>.amazonaws.com/…` (or the legacy `<region>.queue.amazonaws.com`). */
-function regionOfQueueUrl(url: string): string | undefined {
-  const host = new URL(url).hostname;
-  return (
-    host.match(/^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/)?.[1] ??
-    host.match(/^([a-z0-9-]+)\.queue\.amazonaws\.com$/)?.[1]
-  );
-}
-
 const isLoopback = (url: string) => ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
-
-async function locateQueues(
-  cli: Cli,
-): Promise<{ sendQueueUrl: string; deadLetterQueueUrl: string; region?: string }> {
-  if (cli.sendQueueUrl !== undefined && cli.deadLetterQueueUrl !== undefined) {
-    const region = cli.region ?? regionOfQueueUrl(cli.deadLetterQueueUrl);
-    return {
-      sendQueueUrl: cli.sendQueueUrl,
-      deadLetterQueueUrl: cli.deadLetterQueueUrl,
-      ...(region === undefined ? {} : { region }),
-    };
-  }
-  let stack = cli.stack;
-  let region = cli.region;
-  if (cli.stage !== undefined) {
-    const [{ resolveStage }, { default: config }] = await Promise.all([
-      import('../infra/config'),
-      import('../pushgate.config'),
-    ]);
-    const stage = resolveStage(config, cli.stage);
-    stack = stage.stackName;
-    region ??= stage.env?.region;
-  }
-  if (stack === undefined) throw new UsageError('No stack to read the queues from.');
-  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  const cloudFormation = new CloudFormationClient(region === undefined ? {} : { region });
-  try {
-    const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
-    const outputs = new Map(
-      (Stacks[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]),
-    );
-    const sendQueueUrl = outputs.get('SendQueueUrl');
-    const deadLetterQueueUrl = outputs.get('DeadLetterQueueUrl');
-    if (sendQueueUrl === undefined || deadLetterQueueUrl === undefined) {
-      throw new Error(
-        `The stack ${stack} has no SendQueueUrl and DeadLetterQueueUrl outputs; is it a pushgate stack?`,
-      );
-    }
-    const resolvedRegion = region ?? regionOfQueueUrl(deadLetterQueueUrl);
-    return {
-      sendQueueUrl,
-      deadLetterQueueUrl,
-      ...(resolvedRegion === undefined ? {} : { region: resolvedRegion }),
-    };
-  } finally {
-    cloudFormation.destroy();
-  }
-}
 
 export async function main(argv: string[]): Promise<number> {
   let cli: Cli | 'help';

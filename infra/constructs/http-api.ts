@@ -49,7 +49,9 @@ export class PushgateHttpApi extends Construct {
     if (jwt === undefined && hostedUi !== undefined) {
       this.userPool = this.createUserPool(hostedUi.email);
       this.userPoolClient = this.userPool.addClient('App', {
-        authFlows: { userSrp: true },
+        // adminUserPassword: an operator signs a test user in from the CLI (admin-initiate-auth),
+        // which takes IAM credentials — an app can never use it.
+        authFlows: { userSrp: true, adminUserPassword: true },
         preventUserExistenceErrors: true,
         accessTokenValidity: Duration.hours(1),
         idTokenValidity: Duration.hours(1),

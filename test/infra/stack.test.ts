@@ -124,6 +124,14 @@ describe('HTTP API', () => {
     }
   });
 
+  it('lets an operator sign a test user in from the CLI (ADMIN_USER_PASSWORD_AUTH, IAM-only), and the app with SRP', () => {
+    synthesized.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH']),
+    });
+    const [, client] = ofType('AWS::Cognito::UserPoolClient')[0] as [string, Resource];
+    expect(client.Properties.ExplicitAuthFlows).not.toContain('ALLOW_USER_PASSWORD_AUTH');
+  });
+
   it('signs app users in through a Cognito hosted UI: code flow only, public client, configured callbacks', () => {
     const { template } = synthesized;
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
