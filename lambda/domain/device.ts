@@ -1,3 +1,4 @@
+import type { DevicePlatform } from './device-set';
 import { DAY_SECONDS, expiresAfter } from './expiry';
 
 /** The environments APNs has; a token is valid in exactly one of them. */
@@ -43,8 +44,10 @@ export interface Device {
   lastSeenAt: string;
   /** Epoch seconds after which DynamoDB removes the device. */
   expiresAt: number;
-  /** The user's device generation when this record was written (absent: 0); see `isCurrentGeneration`. */
-  generation?: number;
+  /** iOS (APNs) for every device today. */
+  platform?: DevicePlatform;
+  /** Moved on by every write that gives the token to a user (domain/device-set.ts `nextRecordVersion`). */
+  version?: number;
 }
 
 /** Who holds a token now, for which app and environment: what the sender confirms before each push. */
@@ -71,6 +74,8 @@ export interface DeviceRegistration {
   userId: string;
   appId: string;
   environment: ApnsEnvironment;
+  /** Absent: 'ios'. */
+  platform?: DevicePlatform;
   locale?: string;
   appVersion?: string;
 }
