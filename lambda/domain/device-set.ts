@@ -42,11 +42,13 @@ export interface DeviceSet {
   movedAway: Map<string, MovedAway>;
   /** Moved on by every write that adds devices or erases them; absent on a set never written so. */
   setVersion?: number;
+  /** The user's device generation (moved on by each erase; 0 for a user never erased). */
+  generation: number;
 }
 
 /** A user's set before any device was added. */
 export function emptyDeviceSet(userId: string): DeviceSet {
-  return { userId, devices: new Map(), movedAway: new Map() };
+  return { userId, devices: new Map(), movedAway: new Map(), generation: 0 };
 }
 
 /**

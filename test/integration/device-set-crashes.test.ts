@@ -11,7 +11,7 @@ import { registerDevice } from '../../lambda/use-cases/register-device';
 import { unregisterDevice } from '../../lambda/use-cases/unregister-device';
 import { newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { alertJob, SenderHarness } from '../support/sender-harness';
+import { alertJob, deviceRecord, SenderHarness } from '../support/sender-harness';
 
 /*
  * Every writer of a device set and a token record, stopped after each of its writes
@@ -250,4 +250,19 @@ describe('a writer that stops between its writes leaves a device in no set rathe
       return run;
     }, 2);
   }, 240_000);
+});
+
+describe('registrations racing for one token', () => {
+  it('two users registering the same token 10 times each at once leave it in exactly one set, the record’s owner’s', async () => {
+    const alice = newUser('alice');
+    const bob = newUser('bob');
+    const token = newToken();
+    await register(alice, token);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => register(i % 2 === 0 ? bob : alice, token)));
+    const holders = await holdersInSets([alice, bob], token);
+    expect(holders).toHaveLength(1);
+    expect((await deviceRecord(token))?.userId).toBe(holders[0]);
+    const reached = (await sendToEach([alice, bob], 'race')).get(token) ?? [];
+    expect(reached).toEqual(holders);
+  }, 120_000);
 });

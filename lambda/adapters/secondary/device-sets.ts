@@ -30,6 +30,7 @@ export function deviceSetOf(userId: string, item: Record<string, unknown> | unde
   }
   const version = item[DEVICE_SET.version];
   if (typeof version === 'number') set.setVersion = version;
+  if (typeof item.generation === 'number') set.generation = item.generation;
   return set;
 }
 

@@ -41,8 +41,18 @@ import { DEVICES_TABLE, deviceKey } from './devices-keys';
  * (docs/decisions/device-sets.md).
  */
 
-/** A registration racing others for the same token or user tries again this many times. */
-const REGISTRATION_ATTEMPTS = 6;
+/**
+ * A registration racing others for the same token or user tries again this many
+ * times, after a random pause that grows (so that contenders spread out rather than
+ * collide again).
+ */
+const REGISTRATION_ATTEMPTS = 12;
+
+function pauseBeforeAttempt(attempt: number): Promise<void> {
+  if (attempt === 0) return Promise.resolve();
+  const ms = Math.random() * Math.min(500, 10 * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function fromItem(item: Record<string, unknown>): Device {
   return item as unknown as Device;
@@ -123,6 +133,7 @@ export async function saveDevice(
   let outcome: RegistrationOutcome | undefined;
   let raced = false;
   for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS; attempt++) {
+    await pauseBeforeAttempt(attempt);
     const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
     const entry = set.devices.get(token);
     const known =
@@ -138,13 +149,14 @@ export async function saveDevice(
       if (entryNeedsRewrite(entry, next, now) && !(await rewriteEntry(userId, token, next))) continue;
       return { device, outcome: outcome ?? 'refreshed', evicted: [] };
     }
-    // A record of the caller's that a concurrent registration of theirs just wrote is a refresh.
+    // A record of the caller's that a concurrent registration of theirs just wrote, or one
+    // written before sets (version-less, not migrated yet), is a refresh.
     outcome ??=
       record === undefined
         ? 'created'
         : record.userId !== userId
           ? 'moved'
-          : entry !== undefined || raced
+          : entry !== undefined || raced || record.version === undefined
             ? 'refreshed'
             : 'created';
     const saved = await addDevice(registration, record, set, outcome, now, maxDevices);
@@ -242,12 +254,29 @@ function withoutUndefined<T extends object>(item: T): T {
 /**
  * Signs a device out: it leaves the user's set (the write that counts), then its
  * record is deleted if still the user's at the same version. A crash between the two
- * leaves an inert record. A token not in the user's set: DeviceNotFoundError.
+ * leaves an inert record. A token neither in the user's set nor recorded as theirs:
+ * DeviceNotFoundError.
  */
 export async function deleteDevice(userId: string, token: string): Promise<void> {
   const removed = await removeFromSet(userId, token);
-  if (removed === undefined) throw new DeviceNotFoundError();
-  await deleteRecordOf(userId, token, removed.version);
+  if (removed !== undefined) {
+    await deleteRecordOf(userId, token, removed.version);
+    return;
+  }
+  // The caller's record outside their set — written before sets and not migrated yet,
+  // or left by a writer that stopped — goes too, so a later backfill cannot bring it back.
+  const deleted = await conditional(() =>
+    dynamo.send(
+      new DeleteCommand({
+        TableName: config.devicesTableName,
+        Key: deviceKey(token),
+        ConditionExpression: '#userId = :userId',
+        ExpressionAttributeNames: { '#userId': 'userId' },
+        ExpressionAttributeValues: { ':userId': userId },
+      }),
+    ),
+  );
+  if (!deleted) throw new DeviceNotFoundError();
 }
 
 /** Deletes a token record still held by `userId` at `version` (absent version: a record from before sets). */
@@ -325,6 +354,7 @@ export async function indexedDevicesOf(userId: string, appId?: string): Promise<
 export async function deleteDevicesOfUser(userId: string, now: Date): Promise<number> {
   let erased: DeviceSet | undefined;
   for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS && erased === undefined; attempt++) {
+    await pauseBeforeAttempt(attempt);
     const set = await readDeviceSet(userId);
     if ((await clearSet(set, now)) !== undefined) erased = set;
   }
