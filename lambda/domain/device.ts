@@ -55,12 +55,10 @@ export type DeviceOwner = Pick<Device, 'token' | 'userId' | 'appId' | 'environme
 
 /**
  * A user's device generation: 0 until the user's devices are first erased ("log out
- * everywhere"), and one more at each erase. A device record belongs to its user only
- * while it was written in the user's current generation — so an erase takes every
- * device of the user at once, also one registered a moment before that the
- * eventually consistent `byUser` index did not list yet, and one the erase could not
- * delete. Registering the token again after the erase writes it in the new
- * generation (docs/decisions/device-generations.md).
+ * everywhere"), and one more at each erase. It decides for Live Activity tokens only
+ * (device tokens are the user's while in the user's device set, which the erase
+ * empties): a Live Activity token belongs to its user only while it was written in
+ * the user's current generation (docs/decisions/device-generations.md).
  */
 export function isCurrentGeneration(
   recordGeneration: number | undefined,
