@@ -114,12 +114,43 @@ if (wanted('costs')) {
       'SQS requests': cost.counts.sqsRequests,
       'DynamoDB RRU': cost.counts.dynamoReadUnits,
       'DynamoDB WRU': cost.counts.dynamoWriteUnits,
+      'RRU per push': cost.readUnitsPerPush,
       'Lambda invocations': cost.counts.lambdaInvocations,
       'Lambda GB-s': cost.counts.lambdaGbSeconds,
       '$ per million': cost.dollarsPerMillion,
       'SNS ($0.50/M) ÷ this':
         Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10,
     })),
+  );
+  console.log('The lines, $ per million notifications (data out to APNs is not in the total above):');
+  const lines = [
+    ...new Set(
+      costs.flatMap((cost) => [
+        ...Object.keys(cost.breakdownPerMillion),
+        ...Object.keys(cost.dynamoLinesPerMillion),
+      ]),
+    ),
+  ].filter((name) => !name.startsWith('dynamo'));
+  console.table(
+    Object.fromEntries([
+      ...lines.map((name) => [
+        name,
+        Object.fromEntries(
+          costs.map((cost) => [
+            cost.scenario,
+            cost.dynamoLinesPerMillion[name] ?? cost.breakdownPerMillion[name] ?? 0,
+          ]),
+        ),
+      ]),
+      [
+        'data out to APNs',
+        Object.fromEntries(costs.map((cost) => [cost.scenario, cost.dataOutToApnsPerMillion])),
+      ],
+      [
+        'total (without data out)',
+        Object.fromEntries(costs.map((cost) => [cost.scenario, cost.dollarsPerMillion])),
+      ],
+    ]),
   );
   const receipt = costs.find((cost) => cost.receipt !== undefined)?.receipt;
   if (receipt !== undefined) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { appIdSchema } from '../lambda/domain/app';
+import { DEFAULT_MAX_DEVICES_PER_USER } from '../lambda/domain/device-set';
 import { SENDER } from './queue-settings';
 
 /** The HTTP API's default throttling (requests per second, and the burst above it); `api.throttle` overrides it. */
@@ -178,6 +179,17 @@ export const pushgatePropsSchema = z
         certificateArn,
       })
       .optional(),
+    devices: z
+      .strictObject({
+        /**
+         * The most devices a user's device set holds (`MAX_DEVICES_PER_USER`): a new one
+         * makes the least recently seen leave. A set of 32 is about 7 KB: 2 read units per
+         * send to that user (docs/decisions/device-sets.md); 1 000 stays well under
+         * DynamoDB's 400 KB item limit.
+         */
+        maxPerUser: z.int().min(1).max(1000).default(DEFAULT_MAX_DEVICES_PER_USER),
+      })
+      .default({ maxPerUser: DEFAULT_MAX_DEVICES_PER_USER }),
     sender: z
       .strictObject({
         /**

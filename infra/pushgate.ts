@@ -11,6 +11,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENVIRONMENT } from '../lambda/environment';
 import { API_ROUTES, handlerEntry } from './api-routes';
 import { ApnsCredentials } from './constructs/apns-credentials';
 import { DevicesTable } from './constructs/devices-table';
@@ -102,7 +103,11 @@ export class Pushgate extends Construct {
       ];
       const onDevices = access.devices ?? {};
       if (onDevices.table?.length || onDevices.userIndex?.length || onDevices.liveActivityIndex?.length) {
-        bindings.push(devices.access(onDevices));
+        bindings.push(devices.access(onDevices), {
+          variable: ENVIRONMENT.maxDevicesPerUser,
+          value: String(config.devices.maxPerUser),
+          grant: () => {},
+        });
       }
       if (access.notifications?.length) {
         bindings.push(

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { DEFAULT_MAX_DEVICES_PER_USER } from './domain/device-set';
 import { ENVIRONMENT } from './environment';
 import './validation';
 
@@ -64,6 +65,20 @@ export const config = {
   get retryBaseDelaySeconds(): number {
     const value = process.env[ENVIRONMENT.retryBaseDelaySeconds];
     return value === undefined ? 15 : Number(value);
+  },
+  /**
+   * The most devices a user's device set holds: a registration beyond it makes the
+   * least recently seen device leave the set (docs/decisions/device-sets.md).
+   */
+  get maxDevicesPerUser(): number {
+    const value = process.env[ENVIRONMENT.maxDevicesPerUser];
+    if (value === undefined || value === '') return DEFAULT_MAX_DEVICES_PER_USER;
+    const max = Number(value);
+    if (!Number.isInteger(max) || max < 1)
+      throw new Error(
+        `${ENVIRONMENT.maxDevicesPerUser} must be a whole number of at least 1, not "${value}"`,
+      );
+    return max;
   },
   /** `PUSHGATE_APPS`: JSON list of the apps this deployment serves. */
   get apps(): AppConfig[] {

@@ -21,6 +21,8 @@ export const ENVIRONMENT = {
   apnsCaFile: 'APNS_CA_FILE',
   /** Optional: how long one APNs request may take (ms). */
   apnsRequestTimeoutMs: 'APNS_REQUEST_TIMEOUT_MS',
+  /** Optional: the most devices a user's device set holds (default 32; domain/device-set.ts). */
+  maxDevicesPerUser: 'MAX_DEVICES_PER_USER',
   /** Optional: the first retry's delay in seconds (tests shorten it). */
   retryBaseDelaySeconds: 'RETRY_BASE_DELAY_SECONDS',
 } as const;
