@@ -97,6 +97,16 @@ export function devicesToEvict(set: DeviceSet, joining: string, max: number, now
   return [...expired, ...live.slice(Math.max(0, max - 1)).map(([token]) => token)];
 }
 
+/**
+ * The tokens that left this user's set for another user's within MOVED_AWAY_KEEP_SECONDS
+ * and have not come back: what a send to the user no longer reaches because the device
+ * changed hands, counted as `DeviceMoved`.
+ */
+export function recentlyMovedAway(set: DeviceSet, now: Date): string[] {
+  const stale = new Set(staleMovedAway(set, now));
+  return [...set.movedAway.keys()].filter((token) => !stale.has(token) && !set.devices.has(token));
+}
+
 /** Moved-away marks old enough to drop (MOVED_AWAY_KEEP_SECONDS). */
 export function staleMovedAway(set: DeviceSet, now: Date): string[] {
   const before = epochSeconds(now) - MOVED_AWAY_KEEP_SECONDS;

@@ -1,6 +1,6 @@
 import { deviceSetsOf, holdersOf } from '../../adapters/secondary/devices-table';
 import { config } from '../../config';
-import { isLiveEntry } from '../../domain/device-set';
+import { isLiveEntry, recentlyMovedAway } from '../../domain/device-set';
 import { tokenHash } from '../../domain/device-token';
 import type { DeliveryOutcomeName, DeviceTarget } from '../../domain/job-part';
 import {
@@ -31,7 +31,8 @@ const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
  * - a chunk of users: their sets, one BatchGetItem per 100 users — each user's live
  *   devices of the job's app are the recipients (at most the deployment's cap, the
  *   most recently seen; a set written before the cap was lowered is cut, the rest
- *   counted as `TooManyDevices`);
+ *   counted as `TooManyDevices`); a token that moved to another user in the past
+ *   week (the set's moved-away marks) is counted as `DeviceMoved`;
  * - devices a retry or re-push carries: their users' sets, in the same way — a device
  *   no longer in its user's set is dropped (`DeviceMoved` when it left for another
  *   user, `NotRegistered` otherwise);
@@ -80,7 +81,9 @@ async function devicesOfUsers(delivery: Delivery, users: readonly string[], appI
   const sets = await deviceSetsOf(users);
   const now = new Date();
   const devices: (DeviceTarget & { lastSeenAt: string })[] = [];
+  let movedAway = 0;
   for (const set of sets.values()) {
+    movedAway += recentlyMovedAway(set, now).length;
     for (const [token, entry] of set.devices) {
       if (entry.appId !== appId || !isLiveEntry(entry, now)) continue;
       devices.push({
@@ -92,6 +95,9 @@ async function devicesOfUsers(delivery: Delivery, users: readonly string[], appI
       });
     }
   }
+  // A device the user held until it moved to another user gets nothing; it is counted, as
+  // a retry or re-push carrying it would be.
+  if (movedAway > 0) delivery.tally.add('moved', 'DeviceMoved', movedAway);
   const max = config.maxDevicesPerUser;
   const { kept, over } = newestDevicesPerUser(devices, max);
   if (over.length > 0) {
