@@ -129,7 +129,16 @@ export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_
 }
 
 /**
- * Everything of a job part but its job (which the send job schema checks): a part
+ * The levels a job part's envelope (`{"pushgate": …, "job": {…}}`) adds around its
+ * job. A queue message may nest this much deeper than MAX_JSON_NESTING: the job
+ * inside is held to the limit as the API holds it, so a job the API or the queue
+ * accepted is never refused once the sender has put it in a part.
+ */
+export const JOB_PART_ENVELOPE_LEVELS = 1;
+
+/**
+ * Everything of a job part but its job (which the send job schema checks, so that
+ * its nesting counts from the job, not from the envelope): a part
  * name of digits, dots, slashes and round markers (it becomes part of a sort key),
  * an attempt within the limit, well-formed devices. Only the sender writes these
  * messages, but anything with send access can put one on the queue: a malformed
@@ -137,7 +146,6 @@ export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_
  */
 export const jobPartSchema = z.strictObject({
   pushgate: z.literal(JOB_PART_FORMAT),
-  job: z.unknown(),
   part: z
     .string()
     .check(z.maxLength(256), z.regex(/^\d+[\d.r/]*$/, 'A part name is digits, ".", "/" and "r".')),
