@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './device';
 import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
-import type { SendJob } from './send-job';
+import { jobFingerprint, type SendJob } from './send-job';
 import { userIdSchema } from './user';
 
 /** One device a job reaches, as the sender needs it. */
@@ -117,6 +117,21 @@ export function partsOf(job: SendJob, parent?: string): JobPart[] {
     });
   }
   return parts;
+}
+
+/**
+ * What a send request's record keeps of each of its parts' jobs, so the sender can
+ * tell a part of that request from a part written by anyone else under its id: the
+ * first 128 bits of the part's job fingerprint — no other job matches one, and even
+ * a job of 100 parts keeps its record within one 4 KB read unit.
+ */
+export function partJobFingerprint(job: SendJob): string {
+  return jobFingerprint(job).slice(0, 32);
+}
+
+/** The fingerprints of these parts' jobs, each once. */
+export function partJobFingerprints(parts: readonly JobPart[]): string[] {
+  return [...new Set(parts.map((part) => partJobFingerprint(part.job)))];
 }
 
 /** Whether a queue message claims to be a job part (its fields are checked by `jobPartSchema`). */
