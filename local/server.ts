@@ -38,7 +38,13 @@ export function createLocalServer(options: LocalServerOptions): Server {
 }
 
 async function handle(options: LocalServerOptions, request: IncomingMessage, response: ServerResponse) {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', 'http://localhost');
+  } catch {
+    // A request target no URL parser can read (`//[`, `http://[::1`): API Gateway answers 400 too.
+    return sendJson(response, 400, { message: 'Bad Request' });
+  }
   const method = request.method ?? 'GET';
   const raw = await readBody(request);
   if (raw === undefined) return sendJson(response, 413, { message: 'Request Entity Too Large' });

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './device';
 import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
-import type { SendJob } from './send-job';
+import { jobFingerprint, type SendJob } from './send-job';
 import { userIdSchema } from './user';
 
 /** One device a job reaches, as the sender needs it. */
@@ -119,6 +119,21 @@ export function partsOf(job: SendJob, parent?: string): JobPart[] {
   return parts;
 }
 
+/**
+ * What a send request's record keeps of each of its parts' jobs, so the sender can
+ * tell a part of that request from a part written by anyone else under its id: the
+ * first 128 bits of the part's job fingerprint — no other job matches one, and even
+ * a job of 100 parts keeps its record within one 4 KB read unit.
+ */
+export function partJobFingerprint(job: SendJob): string {
+  return jobFingerprint(job).slice(0, 32);
+}
+
+/** The fingerprints of these parts' jobs, each once. */
+export function partJobFingerprints(parts: readonly JobPart[]): string[] {
+  return [...new Set(parts.map((part) => partJobFingerprint(part.job)))];
+}
+
 /** Whether a queue message claims to be a job part (its fields are checked by `jobPartSchema`). */
 export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_FORMAT; job: unknown } {
   return (
@@ -129,7 +144,16 @@ export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_
 }
 
 /**
- * Everything of a job part but its job (which the send job schema checks): a part
+ * The levels a job part's envelope (`{"pushgate": …, "job": {…}}`) adds around its
+ * job. A queue message may nest this much deeper than MAX_JSON_NESTING: the job
+ * inside is held to the limit as the API holds it, so a job the API or the queue
+ * accepted is never refused once the sender has put it in a part.
+ */
+export const JOB_PART_ENVELOPE_LEVELS = 1;
+
+/**
+ * Everything of a job part but its job (which the send job schema checks, so that
+ * its nesting counts from the job, not from the envelope): a part
  * name of digits, dots, slashes and round markers (it becomes part of a sort key),
  * an attempt within the limit, well-formed devices. Only the sender writes these
  * messages, but anything with send access can put one on the queue: a malformed
@@ -137,7 +161,6 @@ export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_
  */
 export const jobPartSchema = z.strictObject({
   pushgate: z.literal(JOB_PART_FORMAT),
-  job: z.unknown(),
   part: z
     .string()
     .check(z.maxLength(256), z.regex(/^\d+[\d.r/]*$/, 'A part name is digits, ".", "/" and "r".')),

@@ -4,7 +4,7 @@ import { recipientBuckets, saveRecipients } from '../adapters/secondary/tracking
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
-import { partsOf } from '../domain/job-part';
+import { partJobFingerprints, partsOf } from '../domain/job-part';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
 import { jobFingerprint, recipientCount, type SendJob, trackedRecipients } from '../domain/send-job';
 import { logger } from '../observability';
@@ -23,7 +23,7 @@ export interface SendRequestAnswer {
  * 1. Refuse an app the deployment does not serve (UnknownApp) and a payload APNs
  *    would refuse (PayloadTooLarge) — before anything is stored or queued.
  * 2. Take the notification id with a conditional write that also stores the job's
- *    fingerprint. Taken by a different job (other recipients or content), even one
+ *    fingerprint and its parts' (the sender delivers no other part under this id). Taken by a different job (other recipients or content), even one
  *    still being accepted: NotificationIdConflict. Taken by this same job: answer
  *    as the first time and enqueue nothing — unless that first request has not
  *    finished enqueuing (it crashed, or is still at it), then enqueue its jobs
@@ -59,6 +59,7 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
       status: 'pending',
       createdAt: now.toISOString(),
       jobFingerprint: fingerprint,
+      partJobs: partJobFingerprints(parts),
       ...(tracked
         ? {
             receipts: {
@@ -82,7 +83,11 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
     });
   }
   if (tracked) await saveRecipients(job.notificationId, recipients, now);
-  await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
+  // A repeat enqueues the parts the record holds: a Live Activity timestamp from the first request's time.
+  const enqueued = taken.taken
+    ? parts
+    : partsOf(withLiveActivityTimestamp(job, new Date(taken.existing.createdAt)));
+  await enqueue(enqueued.map((part) => ({ body: JSON.stringify(part) })));
   await markRequestEnqueued(job.notificationId);
   return taken.taken ? answer : (taken.existing.answer as unknown as SendRequestAnswer);
 }

@@ -14,30 +14,51 @@ import {
   requestKey,
 } from './notifications-keys';
 
+/** What the sender reads before it delivers a part: its progress, and whose parts its id holds. */
+export interface PartProgress {
+  /** The chunks of the part already completed at this attempt. */
+  done: Set<number>;
+  /**
+   * The fingerprints of the parts the request under this id enqueued (see
+   * partJobFingerprint); undefined when there is no such record — expired, not yet
+   * visible to an eventually consistent read, or written before records kept them.
+   */
+  partJobs: string[] | undefined;
+}
+
 /**
- * The chunks of one part of a job already completed at this attempt. SQS delivers at
- * least once and the DLQ can be redriven: these let a repeated job skip what it did.
- * The chunk records are spread over shards, so they are read by key.
+ * The chunks of one part of a job already completed at this attempt, and the
+ * request record's part fingerprints — one BatchGetItem, eventually consistent. SQS
+ * delivers at least once and the DLQ can be redriven: the chunks let a repeated job
+ * skip what it did. The chunk records are spread over shards, so they are read by key.
  */
-export async function completedChunks(
+export async function partProgress(
   notificationId: string,
   part: string,
   attempt: number,
   chunks: number,
-): Promise<Set<number>> {
-  const keys = Array.from({ length: chunks }, (_, chunk) =>
-    progressKey(notificationId, part, attempt, chunk),
-  );
+): Promise<PartProgress> {
+  const request = requestKey(notificationId);
+  const keys = [
+    request,
+    ...Array.from({ length: chunks }, (_, chunk) => progressKey(notificationId, part, attempt, chunk)),
+  ];
   const items = await batchGetAll(config.notificationsTableName, keys, {
-    expression: '#sk, completedAt',
+    expression: '#sk, completedAt, partJobs',
     names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
   });
   const done = new Set<number>();
+  let partJobs: string[] | undefined;
   for (const item of items) {
-    const key = parseSortKey(item[NOTIFICATIONS_TABLE.sortKey]);
+    const sortKey = item[NOTIFICATIONS_TABLE.sortKey];
+    if (sortKey === request.sk) {
+      if (Array.isArray(item.partJobs)) partJobs = item.partJobs.map(String);
+      continue;
+    }
+    const key = parseSortKey(sortKey);
     if (item.completedAt !== undefined && key.kind === 'progress') done.add(key.chunk);
   }
-  return done;
+  return { done, partJobs };
 }
 
 /**
@@ -215,6 +236,11 @@ export interface SendRequestRecord {
   createdAt: string;
   /** The job's fingerprint: a repeat must ask for exactly the same (absent on records from before it existed). */
   jobFingerprint?: string;
+  /**
+   * The fingerprints of the jobs of the parts it enqueued (partJobFingerprint): a
+   * part naming this id must be one of them (absent on records from before they existed).
+   */
+  partJobs?: string[];
   /** Tracked jobs: who may acknowledge (see saveRecipients), without the sender's records. */
   receipts?: { appId: string; to: 'users' | 'tokens'; buckets: number };
 }

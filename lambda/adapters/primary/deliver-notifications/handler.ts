@@ -38,7 +38,7 @@ async function deliverRecord(record: SQSRecord, context?: Context): Promise<void
     });
   } catch (error) {
     if (!(error instanceof JobFailedError)) throw error;
-    await deadLetter(record.body, error.reason, error.message);
+    await deadLetter(record.body, error.reason, error.message, record.messageId);
     tally.jobsDeadLettered.push({ reason: error.reason });
     logger.error('job moved to the dead-letter queue', {
       reason: error.reason,
