@@ -15,6 +15,8 @@ export interface SendRequestAnswer {
   recipients: { users: number } | { tokens: number } | { activities: number };
   /** How many jobs it was split into on the send queue. */
   jobs: number;
+  /** Whether it was sent with `track.receipts`: per-device statuses and receipts. */
+  tracked: boolean;
 }
 
 /**
@@ -44,20 +46,22 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
 
   // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
   const parts = partsOf(withLiveActivityTimestamp(job, now));
+  const tracked = job.track?.receipts === true;
   const answer: SendRequestAnswer = {
     notificationId: job.notificationId,
     recipients: recipientCount(job.to),
     jobs: parts.length,
+    tracked,
   };
   const fingerprint = jobFingerprint(job);
   const recipients = trackedRecipients(job.to);
-  const tracked = job.track?.receipts === true;
   const taken = await takeNotificationId(
     {
       notificationId: job.notificationId,
       answer: { ...answer },
       status: 'pending',
       createdAt: now.toISOString(),
+      appId: job.appId,
       jobFingerprint: fingerprint,
       ...(tracked
         ? {

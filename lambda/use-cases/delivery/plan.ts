@@ -148,9 +148,11 @@ async function takePublishedJobId(jobPart: JobPart): Promise<void> {
       notificationId: job.notificationId,
       recipients: recipientCount(job.to),
       jobs: partsOf(job).length,
+      tracked,
     },
     status: 'enqueued',
     createdAt: new Date().toISOString(),
+    appId: job.appId,
     jobFingerprint: fingerprint,
     ...(tracked
       ? {
