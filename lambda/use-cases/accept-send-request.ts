@@ -6,7 +6,13 @@ import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
 import { partsOf } from '../domain/job-part';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
-import { jobFingerprint, recipientCount, type SendJob, trackedRecipients } from '../domain/send-job';
+import {
+  jobFingerprint,
+  namedUsers,
+  recipientCount,
+  type SendJob,
+  trackedRecipients,
+} from '../domain/send-job';
 import { logger } from '../observability';
 
 export interface SendRequestAnswer {
@@ -62,6 +68,7 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
       status: 'pending',
       createdAt: now.toISOString(),
       appId: job.appId,
+      namedUsers: namedUsers(job.to),
       jobFingerprint: fingerprint,
       ...(tracked
         ? {

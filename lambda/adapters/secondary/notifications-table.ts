@@ -225,6 +225,8 @@ export interface SendRequestRecord {
   createdAt: string;
   /** The job's app (absent on records from before it was kept). */
   appId?: string;
+  /** The first NAMED_USERS_KEPT user ids the job names, so a person can find it by user. */
+  namedUsers?: string[];
   /** The job's fingerprint: a repeat must ask for exactly the same (absent on records from before it existed). */
   jobFingerprint?: string;
   /** Tracked jobs: who may acknowledge (see saveRecipients), without the sender's records. */
