@@ -37,18 +37,33 @@ export async function recentNotifications(search: string) {
   return {
     total: sends.length,
     notifications: await Promise.all(
-      matching.map(async (send) => {
-        const {
-          devices: _devices,
-          next: _next,
-          ...status
-        } = await getNotification(send.notificationId, {
-          limit: 1,
-        });
-        return { ...send, ...status };
-      }),
+      matching.map(async (send) => ({ ...send, ...(await listedStatus(send.notificationId)) })),
     ),
   };
+}
+
+/**
+ * A status read offline costs a Query per shard (a third of a second on a busy
+ * machine), and the page asks every few seconds: one still changing is read again
+ * after STATUS_FRESH_MS, one that is settled (complete, untracked, nothing
+ * dead-lettered: only a redrive changes it) after STATUS_SETTLED_MS.
+ */
+const STATUS_FRESH_MS = 2_000;
+const STATUS_SETTLED_MS = 30_000;
+type NotificationStatus = Awaited<ReturnType<typeof getNotification>>;
+const statuses = new Map<string, { at: number; status: Omit<NotificationStatus, 'devices' | 'next'> }>();
+
+async function listedStatus(notificationId: string) {
+  const cached = statuses.get(notificationId);
+  if (cached !== undefined) {
+    const { status } = cached;
+    const settled = status.progress.complete === true && !status.tracked && status.deadLettered === undefined;
+    if (Date.now() - cached.at < (settled ? STATUS_SETTLED_MS : STATUS_FRESH_MS)) return status;
+  }
+  const { devices: _devices, next: _next, ...status } = await getNotification(notificationId, { limit: 1 });
+  if (statuses.size > 1_000) statuses.clear();
+  statuses.set(notificationId, { at: Date.now(), status });
+  return status;
 }
 
 /** Request records and dead-letter records: one scan of the table, keys and a few fields only. */

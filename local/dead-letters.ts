@@ -47,6 +47,8 @@ async function peek(sqs: SQSClient, queueUrl: string) {
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
           MaxNumberOfMessages: 10,
+          // A short poll: the queue's own wait would hold every peek of an empty queue.
+          WaitTimeSeconds: 0,
           VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['SentTimestamp'],
