@@ -1,4 +1,4 @@
-import { RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -9,7 +9,7 @@ import type { PushgateApp } from '../pushgate-props';
 import type { Binding } from './pushgate-function';
 
 export interface ApnsCredentialsProps {
-  /** The deployment's name: created secrets are `<name>/apns/<appId>`. */
+  /** The deployment's name: created secrets are `<name>/apns/<appId>/<stack id>`. */
   name: string;
   apps: readonly PushgateApp[];
 }
@@ -18,7 +18,8 @@ export interface ApnsCredentialsProps {
  * Each app's APNs credentials secret: the one configured (possibly in another account,
  * encrypted with its own KMS key), or one created here holding a placeholder until
  * the operator puts the key in it. Created secrets are retained when the stack or the
- * app goes away, and a resource policy refuses to delete them.
+ * app goes away, and a resource policy refuses to delete them — but not when the
+ * stack's first create fails: then CloudFormation removes them with the rest.
  */
 export class ApnsCredentials extends Construct {
   /** The credentials secret of each app, by app id. */
@@ -85,11 +86,13 @@ export class ApnsCredentials extends Construct {
 
   private createSecret(name: string, appId: string): secretsmanager.ISecret {
     const secret = new secretsmanager.Secret(this, appId, {
-      secretName: `${name}/apns/${appId}`,
+      // The stack's own id in the name: a secret kept from a destroyed stack never blocks the
+      // next deploy of the same stage with "already exists".
+      secretName: `${name}/apns/${appId}/${stackIdPrefix(this)}`,
       description: `APNs credentials of ${appId}: holds a placeholder until you put {"keyId","teamId","key"} (token auth) or {"cert","key"} in it`,
       // A constant: CloudFormation writes the value only when the template's changes.
       secretStringValue: SecretValue.unsafePlainText(CREDENTIALS_PLACEHOLDER),
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     secret.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -130,4 +133,10 @@ function decryptThroughSecretsManager(
       },
     },
   });
+}
+
+/** The first 8 hex digits of the stack's id (arn:…:stack/<name>/<uuid>): new for each stack created. */
+function stackIdPrefix(scope: Construct): string {
+  const uuid = Fn.select(2, Fn.split('/', Stack.of(scope).stackId));
+  return Fn.select(0, Fn.split('-', uuid));
 }
