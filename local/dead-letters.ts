@@ -25,6 +25,17 @@ const MAX_LISTED = 200;
 const PEEK_VISIBILITY_SECONDS = 30;
 
 let peeking: Promise<{ depth: number; deadLetters: DeadLetter[] }> | undefined;
+let queueInUse: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs one operation on the dead-letter queue at a time: a peek holds messages for a
+ * moment, and a redrive or discard pass run then would not see them.
+ */
+export function onDeadLetterQueue<T>(operation: () => Promise<T>): Promise<T> {
+  const run = queueInUse.then(operation, operation);
+  queueInUse = run.catch(() => undefined);
+  return run;
+}
 
 /**
  * Every job on the dead-letter queue with its reason, without taking any away: each
@@ -33,7 +44,7 @@ let peeking: Promise<{ depth: number; deadLetters: DeadLetter[] }> | undefined;
  * or a redrive in progress — does not hide jobs from the count. One peek at a time.
  */
 export function peekDeadLetters(sqs: SQSClient, queueUrl: string) {
-  peeking ??= peek(sqs, queueUrl).finally(() => {
+  peeking ??= onDeadLetterQueue(() => peek(sqs, queueUrl)).finally(() => {
     peeking = undefined;
   });
   return peeking;

@@ -5,6 +5,7 @@ import { DEFAULT_INBOX_PAGE } from './apns-simulator/inbox';
 import { callRoute } from './call-route';
 import { notificationDetail, recentNotifications } from './dashboard-notifications';
 import { dashboardState } from './dashboard-state';
+import { DISCARD_PATH, deadLetterAction, REDRIVE_PATH } from './dead-letter-actions';
 import { sendEmpty, sendJson } from './respond';
 import type { LocalServerOptions } from './server';
 
@@ -83,6 +84,10 @@ export async function handleLocalRoute(
   if (url.pathname === APNS_FAULTS_PATH) {
     const answer = apnsFaultsRoute(stack.simulator, method, body);
     if (answer.body === undefined) return sendEmpty(response, answer.status);
+    return sendJson(response, answer.status, answer.body);
+  }
+  if (method === 'POST' && (url.pathname === REDRIVE_PATH || url.pathname === DISCARD_PATH)) {
+    const answer = await deadLetterAction(stack, url.pathname, body);
     return sendJson(response, answer.status, answer.body);
   }
   if (route === 'GET /_local/state')

@@ -217,7 +217,7 @@ describe.runIf(browserPresent || browserRequired)('dashboard (headless Chromium)
     await expect.poll(() => page.locator('#notifications tr').count(), { timeout: 15_000 }).toBe(0);
   }, 120_000);
 
-  it('scripts a fault from the page; the dead-lettered job shows with its reason in the DLQ panel and the list', async () => {
+  it('scripts a fault from the page; dead-lettered jobs show with their reason, and can be discarded or redriven', async () => {
     const token = await registerDevice('gail');
     const page = await browser.newPage();
     await page.goto(offline.base);
@@ -231,21 +231,43 @@ describe.runIf(browserPresent || browserRequired)('dashboard (headless Chromium)
       .poll(() => page.locator('#faults-result').textContent(), { timeout: 15_000 })
       .toBe('Fault script saved.');
     await page.fill('#send-user', 'gail');
-    await page.click('#send');
-    await expect.poll(() => page.locator('#result').textContent(), { timeout: 15_000 }).toContain('for gail');
-    const letter = page.locator('#dead-letters tr.dead-letter', { hasText: 'TopicDisallowed' });
-    await expect.poll(() => letter.count(), { timeout: 60_000 }).toBe(1);
-    await expect.poll(() => page.locator('#dlq').textContent(), { timeout: 15_000 }).toBe('1');
-    const gailRow = page.locator('#notifications tr', { hasText: 'gail' });
+    for (let sent = 0; sent < 2; sent++) {
+      await page.click('#send');
+      await expect
+        .poll(() => page.locator('#result').textContent(), { timeout: 15_000 })
+        .toContain('for gail');
+      await page.evaluate("document.getElementById('result').textContent = ''");
+    }
+    const letters = page.locator('#dead-letters tr.dead-letter', { hasText: 'TopicDisallowed' });
+    await expect.poll(() => letters.count(), { timeout: 60_000 }).toBe(2);
+    await expect.poll(() => page.locator('#dlq').textContent(), { timeout: 15_000 }).toBe('2');
+    const gailRow = page.locator('#notifications tr', { hasText: 'gail' }).first();
     await expect
       .poll(() => gailRow.textContent(), { timeout: 30_000 })
       .toContain('moved to the dead-letter queue (TopicDisallowed');
-    // Peeking for the panel leaves the job on the queue, visible.
+    // Peeking for the panel leaves the jobs on the queue, visible.
     await page.reload();
+    await expect.poll(() => page.locator('#dlq').textContent(), { timeout: 15_000 }).toBe('2');
+
+    // Discard deletes exactly one job.
+    await letters.first().locator('button.discard').click();
+    await expect
+      .poll(() => page.locator('#dead-letter-result').textContent(), { timeout: 15_000 })
+      .toBe('Discarded the job.');
     await expect.poll(() => page.locator('#dlq').textContent(), { timeout: 15_000 }).toBe('1');
+
+    // With the fault cleared, a redrive delivers the other.
     await page.click('#faults-clear');
     await expect.poll(() => page.locator('#faults').inputValue(), { timeout: 15_000 }).toBe('{}');
-  }, 120_000);
+    await letters.first().locator('button.redrive').click();
+    await expect
+      .poll(() => page.locator('#dead-letter-result').textContent(), { timeout: 15_000 })
+      .toContain('Moved 1 job with reason TopicDisallowed');
+    await expect.poll(() => page.locator('#dlq').textContent(), { timeout: 15_000 }).toBe('0');
+    await expect
+      .poll(() => page.locator(`#inbox tr[data-token="${token}"]`).count(), { timeout: 60_000 })
+      .toBe(1);
+  }, 180_000);
 
   it('is usable 390 px wide: nothing overflows sideways', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });

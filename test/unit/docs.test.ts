@@ -53,7 +53,7 @@ describe('the project documents itself', () => {
     const served = readdirSync('local')
       .filter((file) => file.endsWith('.ts'))
       .flatMap((file) => [
-        ...readFileSync(join('local', file), 'utf8').matchAll(/'(?:[A-Z]+ )?(\/_local\/[a-z/]+)'/g),
+        ...readFileSync(join('local', file), 'utf8').matchAll(/'(?:[A-Z]+ )?(\/_local\/[a-z/-]+)'/g),
       ])
       .map(([, path = '']) => path.replace(/\/$/, ''))
       .filter((path) => path !== '/_local');
