@@ -3,14 +3,18 @@ import { userIdSchema } from '../lambda/domain/user';
 import { APNS_FAULTS_PATH, apnsFaultsRoute } from './apns-faults-route';
 import { DEFAULT_INBOX_PAGE } from './apns-simulator/inbox';
 import { callRoute } from './call-route';
+import { notificationDetail, recentNotifications } from './dashboard-notifications';
 import { dashboardState } from './dashboard-state';
+import { DISCARD_PATH, deadLetterAction, REDRIVE_PATH } from './dead-letter-actions';
 import { sendEmpty, sendJson } from './respond';
 import type { LocalServerOptions } from './server';
 
 /**
  * The routes that exist only offline, under `/_local/`: dev JWTs, the APNs
- * simulator's inbox and fault script, the local queues, the dashboard's state and
- * its send form (which calls the send route as an IAM caller would).
+ * simulator's inbox and fault script, the local queues, the dashboard's state, its
+ * notifications (from the tables) and its send form (which calls the send route as
+ * an IAM caller would). docs/offline.md lists them; server.ts guards them against
+ * web pages (local-guard.ts).
  */
 export async function handleLocalRoute(
   options: LocalServerOptions,
@@ -82,8 +86,24 @@ export async function handleLocalRoute(
     if (answer.body === undefined) return sendEmpty(response, answer.status);
     return sendJson(response, answer.status, answer.body);
   }
+  if (method === 'POST' && (url.pathname === REDRIVE_PATH || url.pathname === DISCARD_PATH)) {
+    const answer = await deadLetterAction(stack, url.pathname, body);
+    return sendJson(response, answer.status, answer.body);
+  }
   if (route === 'GET /_local/state')
     return sendJson(response, 200, await dashboardState(stack, options.appId));
+  if (route === 'GET /_local/notifications')
+    return sendJson(response, 200, await recentNotifications(url.searchParams.get('search') ?? ''));
+  if (method === 'GET' && url.pathname.startsWith(NOTIFICATION_PREFIX)) {
+    const id = decodeURIComponent(url.pathname.slice(NOTIFICATION_PREFIX.length));
+    const detail = await notificationDetail(stack, id);
+    if (detail === undefined) {
+      return sendJson(response, 404, {
+        error: { code: 'NotificationNotFound', message: `No notification "${id.slice(0, 128)}" is known.` },
+      });
+    }
+    return sendJson(response, 200, detail);
+  }
   if (route === 'POST /_local/send') {
     const result = await callRoute('POST', '/v1/notifications', body, {
       iam: { userArn: 'arn:aws:iam::000000000000:user/local-dashboard' },
@@ -93,6 +113,9 @@ export async function handleLocalRoute(
   }
   return sendJson(response, 404, { message: 'Not Found' });
 }
+
+/** `GET /_local/notifications/{id}`: one notification in full, for the dashboard. */
+const NOTIFICATION_PREFIX = '/_local/notifications/';
 
 /** A whole-number query parameter within bounds; `fallback` when absent, undefined when invalid. */
 function integerParameter(

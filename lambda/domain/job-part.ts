@@ -3,6 +3,7 @@ import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './device';
 import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
 import { jobFingerprint, type SendJob } from './send-job';
+import type { ChunkSummary } from './send-status';
 import { userIdSchema } from './user';
 
 /** One device a job reaches, as the sender needs it. */
@@ -198,7 +199,7 @@ export type DeliveryOutcomeName =
   | 'unregistered'
   | 'moved';
 
-/** Counts per outcome and per reason, for metrics, logs and the job's answer. */
+/** Counts per outcome and per reason, for metrics, logs and the job's status. */
 export class DeliveryTally {
   readonly counts: Record<DeliveryOutcomeName, number> = {
     accepted: 0,
@@ -211,6 +212,8 @@ export class DeliveryTally {
   };
   readonly reasons = new Map<string, number>();
   jobsDeadLettered: { reason: string }[] = [];
+  /** Users named, users with no device to push to, and devices handled (pushed to or dropped). */
+  readonly recipients = { users: 0, usersWithoutDevices: 0, devices: 0 };
 
   add(outcome: DeliveryOutcomeName, reason?: string, count = 1): void {
     this.counts[outcome] += count;
@@ -218,5 +221,25 @@ export class DeliveryTally {
       const key = `${outcome}:${reason}`;
       this.reasons.set(key, (this.reasons.get(key) ?? 0) + count);
     }
+  }
+
+  /** Adds a chunk's tally into its job part's. */
+  merge(other: DeliveryTally): void {
+    for (const [outcome, count] of Object.entries(other.counts) as [DeliveryOutcomeName, number][])
+      this.counts[outcome] += count;
+    for (const [key, count] of other.reasons) this.reasons.set(key, (this.reasons.get(key) ?? 0) + count);
+    this.jobsDeadLettered.push(...other.jobsDeadLettered);
+    this.recipients.users += other.recipients.users;
+    this.recipients.usersWithoutDevices += other.recipients.usersWithoutDevices;
+    this.recipients.devices += other.recipients.devices;
+  }
+
+  /** The tally as a chunk's completion record keeps it (domain/send-status.ts). */
+  summary(): ChunkSummary {
+    return {
+      ...this.recipients,
+      outcomes: Object.fromEntries(Object.entries(this.counts).filter(([, count]) => count > 0)),
+      reasons: Object.fromEntries(this.reasons),
+    };
   }
 }

@@ -330,3 +330,12 @@ function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** How many of a job's user ids its request record keeps, to find the notification by user. */
+export const NAMED_USERS_KEPT = 20;
+
+/** The first NAMED_USERS_KEPT distinct users a job names (by user id or activity owner). */
+export function namedUsers(to: SendJob['to']): string[] {
+  const users = 'userIds' in to ? to.userIds : 'activities' in to ? to.activities.map((a) => a.userId) : [];
+  return [...new Set(users)].slice(0, NAMED_USERS_KEPT);
+}

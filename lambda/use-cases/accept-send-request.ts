@@ -6,7 +6,13 @@ import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
 import { partJobFingerprints, partsOf } from '../domain/job-part';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
-import { jobFingerprint, recipientCount, type SendJob, trackedRecipients } from '../domain/send-job';
+import {
+  jobFingerprint,
+  namedUsers,
+  recipientCount,
+  type SendJob,
+  trackedRecipients,
+} from '../domain/send-job';
 import { logger } from '../observability';
 
 export interface SendRequestAnswer {
@@ -15,6 +21,8 @@ export interface SendRequestAnswer {
   recipients: { users: number } | { tokens: number } | { activities: number };
   /** How many jobs it was split into on the send queue. */
   jobs: number;
+  /** Whether it was sent with `track.receipts`: per-device statuses and receipts. */
+  tracked: boolean;
 }
 
 /**
@@ -44,20 +52,23 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
 
   // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
   const parts = partsOf(withLiveActivityTimestamp(job, now));
+  const tracked = job.track?.receipts === true;
   const answer: SendRequestAnswer = {
     notificationId: job.notificationId,
     recipients: recipientCount(job.to),
     jobs: parts.length,
+    tracked,
   };
   const fingerprint = jobFingerprint(job);
   const recipients = trackedRecipients(job.to);
-  const tracked = job.track?.receipts === true;
   const taken = await takeNotificationId(
     {
       notificationId: job.notificationId,
       answer: { ...answer },
       status: 'pending',
       createdAt: now.toISOString(),
+      appId: job.appId,
+      namedUsers: namedUsers(job.to),
       jobFingerprint: fingerprint,
       partJobs: partJobFingerprints(parts),
       ...(tracked

@@ -34,7 +34,7 @@ export async function recordReceipt(
   if (!recipient) {
     throw new NotFoundError(
       'ReceiptNotFound',
-      'No tracked notification with this id was sent to this device of yours.',
+      'No tracked notification with this id was sent to this device of yours. Receipts exist only for notifications sent with "track": {"receipts": true}.',
     );
   }
   await storeReceipt(notificationId, token, userId, event);

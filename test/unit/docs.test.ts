@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CREDENTIAL_REASONS, INCOMPLETE_ANSWER } from '../../lambda/domain/apns-outcome';
@@ -47,5 +47,21 @@ describe('the project documents itself', () => {
       'Shutdown',
     ];
     for (const reason of special) expect(notes, reason).toContain(`\`${reason}\``);
+  });
+
+  it('docs/offline.md lists every /_local route the offline server serves, in its one table', () => {
+    const served = readdirSync('local')
+      .filter((file) => file.endsWith('.ts'))
+      .flatMap((file) => [
+        ...readFileSync(join('local', file), 'utf8').matchAll(/'(?:[A-Z]+ )?(\/_local\/[a-z/-]+)'/g),
+      ])
+      .map(([, path = '']) => path.replace(/\/$/, ''))
+      .filter((path) => path !== '/_local');
+    expect(served.length).toBeGreaterThan(5);
+    const table = readFileSync('docs/offline.md', 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .join('\n');
+    for (const path of new Set(served)) expect(table, path).toContain(path);
   });
 });

@@ -3,9 +3,11 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { DAY_SECONDS, expiresAfter } from '../../domain/expiry';
+import type { ChunkSummary, DeadLetteredPart } from '../../domain/send-status';
 import { type ChunkTracking, trackingExpiry } from '../../domain/tracking';
 import { batchGetAll } from './batch-get';
 import {
+  deadLetterKey,
   IDEMPOTENCY_WINDOW_DAYS,
   NOTIFICATIONS_TABLE,
   PROGRESS_TTL_DAYS,
@@ -138,10 +140,13 @@ export async function releaseChunk(
   }
 }
 
-/** What a completed chunk records besides its completion (tracked jobs only). */
+/** What a completed chunk records besides its completion. */
 export interface ChunkRecord {
   /** Chunks of the part at this attempt, so a reader can tell a part still in progress. */
   chunks: number;
+  /** What the chunk did (every job): a few hundred bytes on the same write. */
+  summary?: ChunkSummary;
+  /** Each device's outcome (tracked jobs only). */
   tracking?: ChunkTracking;
   round?: number;
 }
@@ -160,7 +165,7 @@ export async function markChunkCompleted(
   record: ChunkRecord,
   now = new Date(),
 ): Promise<void> {
-  const { tracking, round, chunks } = record;
+  const { tracking, round, chunks, summary } = record;
   const sets = ['completedAt = :now', '#ttl = :ttl', '#chunks = :chunks'];
   const values: Record<string, unknown> = {
     ':now': now.toISOString(),
@@ -180,6 +185,10 @@ export async function markChunkCompleted(
     sets.push('#round = :round');
     values[':round'] = round;
   }
+  if (summary !== undefined) {
+    sets.push('#summary = :summary');
+    values[':summary'] = summary;
+  }
   const command = new UpdateCommand({
     TableName: config.notificationsTableName,
     Key: progressKey(notificationId, part, attempt, chunk),
@@ -191,6 +200,7 @@ export async function markChunkCompleted(
         ? {}
         : { '#outcomes': 'outcomes', '#users': 'users', '#reasons': 'reasons' }),
       ...(round === undefined ? {} : { '#round': 'round' }),
+      ...(summary === undefined ? {} : { '#summary': 'summary' }),
     },
     ExpressionAttributeValues: values,
   });
@@ -234,6 +244,10 @@ export interface SendRequestRecord {
   /** `pending` until every job of the request is on the queue. */
   status: 'pending' | 'enqueued';
   createdAt: string;
+  /** The job's app (absent on records from before it was kept). */
+  appId?: string;
+  /** The first NAMED_USERS_KEPT user ids the job names, so a person can find it by user. */
+  namedUsers?: string[];
   /** The job's fingerprint: a repeat must ask for exactly the same (absent on records from before it existed). */
   jobFingerprint?: string;
   /**
@@ -298,4 +312,29 @@ export async function findSendRequest(notificationId: string): Promise<SendReque
     new GetCommand({ TableName: config.notificationsTableName, Key: requestKey(notificationId) }),
   );
   return Item as SendRequestRecord | undefined;
+}
+
+/**
+ * Records that a part of the job went to the dead-letter queue and why, so the
+ * notification's status can say it: one write, only when a part is dead-lettered.
+ */
+export async function recordDeadLetteredPart(
+  notificationId: string,
+  { part, attempt, reason, detail, at }: DeadLetteredPart,
+): Promise<void> {
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: config.notificationsTableName,
+      Key: deadLetterKey(notificationId, part, attempt),
+      UpdateExpression: 'SET reason = :reason, detail = :detail, #at = :at, #ttl = :ttl',
+      ExpressionAttributeNames: { '#at': 'at', '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
+      ExpressionAttributeValues: {
+        ':reason': reason,
+        // A reason's detail can quote the job; the record stays small.
+        ':detail': detail.slice(0, 1_000),
+        ':at': at,
+        ':ttl': progressExpiry(new Date(at)),
+      },
+    }),
+  );
 }

@@ -19,7 +19,7 @@ import {
 } from '../../domain/job-part';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
-import { jobFingerprint, recipientCount, trackedRecipients } from '../../domain/send-job';
+import { jobFingerprint, namedUsers, recipientCount, trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
@@ -175,9 +175,12 @@ async function takePublishedJobId(jobPart: JobPart): Promise<void> {
       notificationId: job.notificationId,
       recipients: recipientCount(job.to),
       jobs: partsOf(job).length,
+      tracked,
     },
     status: 'enqueued',
     createdAt: new Date().toISOString(),
+    appId: job.appId,
+    namedUsers: namedUsers(job.to),
     jobFingerprint: fingerprint,
     partJobs: partJobFingerprints(partsOf(job)),
     ...(tracked
