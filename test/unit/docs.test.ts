@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CREDENTIAL_REASONS, INCOMPLETE_ANSWER } from '../../lambda/domain/apns-outcome';
+import { fcmAnswersMarkdown } from '../../lambda/domain/fcm-outcome';
 
 const tracked = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const markdown = tracked.filter((file) => file.endsWith('.md') && existsSync(file));
@@ -47,5 +48,9 @@ describe('the project documents itself', () => {
       'Shutdown',
     ];
     for (const reason of special) expect(notes, reason).toContain(`\`${reason}\``);
+  });
+
+  it('docs/fcm.md shows the FCM answer table the sender classifies with', () => {
+    expect(readFileSync('docs/fcm.md', 'utf8')).toContain(fcmAnswersMarkdown());
   });
 });
