@@ -134,10 +134,11 @@ export class CredentialsUnavailableError extends JobFailedError {
     readonly appId: string,
     cause: unknown,
     where: string,
+    service: 'APNs' | 'FCM' = 'APNs',
   ) {
     super(
       'CredentialsUnavailable',
-      `APNs credentials of ${appId} could not be loaded from ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `${service} credentials of ${appId} could not be loaded from ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
   }
