@@ -26,8 +26,8 @@ const appsSchema = z.array(
     fcm: z.optional(
       z.strictObject({
         projectId: z.string().check(z.minLength(1)),
-        /** Secrets Manager ARN (deployed) or a local file (offline) with the service-account key JSON. */
-        credentials: z.string().check(z.minLength(1)),
+        /** Secrets Manager ARN (deployed) or a local file (offline) with the service-account key JSON; the sender's only. */
+        credentials: z.optional(z.string().check(z.minLength(1))),
       }),
     ),
   }),

@@ -8,6 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
+import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
 import {
   JOBS_DEAD_LETTERED,
   METRICS_SERVICE,
@@ -17,6 +18,12 @@ import {
 
 /** The reasons a job is dead-lettered for when our APNs credentials are missing or wrong. */
 export const CREDENTIAL_FAILURE_REASONS = ['CredentialsUnavailable', ...CREDENTIAL_REASONS];
+/**
+ * The reasons a job is dead-lettered for when FCM refuses our service-account key (after
+ * one fresh access token). Their own alarm: an alarm's metric math takes at most 10 metrics.
+ * A missing or placeholder FCM secret is CredentialsUnavailable, in the alarm above.
+ */
+export const FCM_CREDENTIAL_FAILURE_REASONS = [...FCM_CREDENTIAL_CODES];
 
 export interface OperationsProps {
   /** The deployment's name: prefix of the alarms' and the dashboard's names. */
@@ -150,6 +157,12 @@ export class Operations extends Construct {
         metrics.credentialFailures(),
         1,
       ),
+      FcmCredentialFailures: alarm(
+        'FcmCredentialFailures',
+        'jobs failed because FCM refused an app’s service-account key twice (revoked or deleted key, no Firebase Cloud Messaging permission, wrong project). Put a working key in the app’s FCM secret, then redrive.',
+        metrics.credentialFailures(FCM_CREDENTIAL_FAILURE_REASONS, 'jobs failed on FCM credentials'),
+        1,
+      ),
     };
   }
 
@@ -260,7 +273,8 @@ export type AlarmName =
   | 'SendBacklog'
   | 'ApiServerErrors'
   | 'DynamoDbThrottles'
-  | 'CredentialFailures';
+  | 'CredentialFailures'
+  | 'FcmCredentialFailures';
 
 /** The sender's own metrics (lambda/metric-names.ts) and the DynamoDB throttling sum. */
 class PushgateMetrics {
@@ -289,9 +303,12 @@ class PushgateMetrics {
   }
 
   /** Jobs dead-lettered for a credential reason, whichever one. */
-  credentialFailures(): cloudwatch.MathExpression {
+  credentialFailures(
+    reasons: readonly string[] = CREDENTIAL_FAILURE_REASONS,
+    label = 'jobs failed on APNs credentials',
+  ): cloudwatch.MathExpression {
     const usingMetrics = Object.fromEntries(
-      CREDENTIAL_FAILURE_REASONS.map((reason, index) => [
+      reasons.map((reason, index) => [
         `r${index}`,
         this.metric(JOBS_DEAD_LETTERED, { [REASON_DIMENSION]: reason }, reason),
       ]),
@@ -301,7 +318,7 @@ class PushgateMetrics {
         .map((id) => `FILL(${id}, 0)`)
         .join(' + '),
       usingMetrics,
-      label: 'jobs failed on APNs credentials',
+      label,
       period: FIVE_MINUTES,
     });
   }

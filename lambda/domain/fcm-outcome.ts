@@ -101,7 +101,13 @@ const retryable = (reason: string, answer: RawFcmAnswer, atLeast = 0): FcmOutcom
   };
 };
 
-const CREDENTIAL_CODES = ['UNAUTHENTICATED', 'PERMISSION_DENIED', 'THIRD_PARTY_AUTH_ERROR'];
+/** The reasons FCM refuses our credentials with (a job stops on them; alarmed on). */
+export const FCM_CREDENTIAL_CODES: readonly string[] = [
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'THIRD_PARTY_AUTH_ERROR',
+];
+const CREDENTIAL_CODES = FCM_CREDENTIAL_CODES;
 
 /** Each FCM answer and what pushgate does with it; the first row that applies decides. */
 export const FCM_ANSWERS: readonly FcmAnswerRule[] = [

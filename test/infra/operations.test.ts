@@ -50,6 +50,7 @@ describe('alarm topic', () => {
         'CredentialFailures',
         'DeadLetters',
         'DynamoDbThrottles',
+        'FcmCredentialFailures',
         'SendBacklog',
         'SenderErrors',
         'SenderThrottles',

@@ -402,7 +402,7 @@ describe('physical names', () => {
       expect(prefixOf(resource.Properties[key]), `${id}.${key}`).toMatch(/^prod-pushgate([-/]|$)/);
     }
     // The stack gives these names itself; everything else is named by CloudFormation after the stack.
-    expect(named.length).toBe(1 + 1 + 7 + 1 + 1);
+    expect(named.length).toBe(1 + 1 + 8 + 1 + 1);
     expect(synthesized.stack.stackName).toBe('prod-pushgate');
   });
 });

@@ -28,18 +28,16 @@ const loaded = new Map<string, { credentials: FcmCredentials; until: number }>()
 
 export async function loadFcmCredentials(app: AppConfig): Promise<FcmCredentials> {
   const fcm = app.fcm;
-  if (fcm === undefined) {
-    throw new CredentialsUnavailableError(
-      app.appId,
-      new Error('the app has no FCM configured'),
-      'nowhere',
-      'FCM',
+  const source = fcm?.credentials;
+  if (fcm === undefined || source === undefined) {
+    const cause = new Error(
+      fcm === undefined ? 'the app has no FCM configured' : 'no credentials configured',
     );
+    throw new CredentialsUnavailableError(app.appId, cause, 'nowhere', 'FCM');
   }
-  const cacheKey = `${fcm.projectId}|${fcm.credentials}`;
+  const cacheKey = `${fcm.projectId}|${source}`;
   const cached = loaded.get(cacheKey);
   if (cached !== undefined && cached.until > Date.now()) return cached.credentials;
-  const source = fcm.credentials;
   const where = source.startsWith('secretsmanager:')
     ? `the secret ${source.slice('secretsmanager:'.length)}`
     : source;
