@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchApnsThroughput } from './apns-throughput';
 import { benchCosts, PRICES } from './cost-model';
+import { benchFcmThroughput } from './fcm-throughput';
 import { benchFunctionGrants } from './function-grants';
 import { benchLambdaBundles } from './lambda-bundles';
 import { benchLatency } from './latency';
@@ -9,7 +10,7 @@ import { benchStrictJson } from './strict-json';
 
 /**
  * `npm run bench`: every benchmark, one table each, and bench/results.json.
- * `npm run bench -- apns` (or bundles, costs, latency, startup, json, grants) runs only those, keeping the
+ * `npm run bench -- apns` (or fcm, bundles, costs, latency, startup, json, grants) runs only those, keeping the
  * other figures in results.json. Figures are compared as ratios within one run,
  * never asserted in tests.
  */
@@ -76,6 +77,27 @@ if (wanted('apns')) {
     })`,
   );
   results.apnsThroughput = apns;
+}
+
+if (wanted('fcm')) {
+  const fcm = await benchFcmThroughput();
+  console.log(`\n${fcm.notifications} FCM messages per round to the FCM simulator (separate process)`);
+  console.table(
+    fcm.rows.map((row) => ({
+      client: row.client,
+      'notifications/s': row.perSecond,
+      sent: row.sent,
+      failed: row.failed,
+      'first failure': Object.keys(row.failures)[0]?.slice(0, 48) ?? '',
+    })),
+  );
+  const gateway = fcm.rows.find((row) => row.client === 'pushgate FCM gateway');
+  console.log(
+    `pushgate FCM ÷ raw = ${fcm.gatewayVsRaw} (target ≥ ${TARGETS.gatewayVsRaw} with zero failures: ${
+      fcm.gatewayVsRaw >= TARGETS.gatewayVsRaw && gateway?.failed === 0 ? 'met' : 'NOT met'
+    })`,
+  );
+  results.fcmThroughput = fcm;
 }
 
 if (wanted('costs')) {
