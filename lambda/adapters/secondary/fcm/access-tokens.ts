@@ -27,7 +27,7 @@ export interface ServiceAccountKey {
 
 export class AccessTokens implements Authorization {
   readonly unavailable = 'AccessTokenUnavailable';
-  private cached: { header: string; expiresAt: number } | undefined;
+  private cached: { header: string; renewAt: number } | undefined;
   private fetching: Promise<unknown> | undefined;
   private client: JWT;
 
@@ -41,8 +41,7 @@ export class AccessTokens implements Authorization {
 
   usable(): string | undefined {
     const cached = this.cached;
-    if (cached === undefined || cached.expiresAt - this.clock() <= RENEW_BEFORE_EXPIRY_MS) return undefined;
-    return cached.header;
+    return cached !== undefined && this.clock() < cached.renewAt ? cached.header : undefined;
   }
 
   current(): Promise<unknown> {
@@ -65,8 +64,11 @@ export class AccessTokens implements Authorization {
     // The library refreshes a token within RENEW_BEFORE_EXPIRY_MS of its end (eager refresh).
     const { token } = await client.getAccessToken();
     if (!token) throw new Error('the token endpoint answered without an access token');
-    const expiresAt = client.credentials.expiry_date ?? this.clock() + 3_600_000;
-    this.cached = { header: `Bearer ${token}`, expiresAt };
+    const now = this.clock();
+    const expiresAt = client.credentials.expiry_date ?? now + 3_600_000;
+    // A token that lives less than twice the margin is used for half its life (never a fetch loop).
+    const margin = Math.min(RENEW_BEFORE_EXPIRY_MS, Math.max(0, expiresAt - now) / 2);
+    this.cached = { header: `Bearer ${token}`, renewAt: expiresAt - margin };
   }
 
   private newClient(): JWT {
