@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchApnsThroughput } from './apns-throughput';
 import { benchCosts, PRICES } from './cost-model';
@@ -10,12 +11,35 @@ import { benchStrictJson } from './strict-json';
 
 /**
  * `npm run bench`: every benchmark, one table each, and bench/results.json.
- * `npm run bench -- apns` (or fcm, bundles, costs, latency, startup, json, grants) runs only those, keeping the
- * other figures in results.json. Figures are compared as ratios within one run,
- * never asserted in tests.
+ * `npm run bench -- apns` (or any of PARTS) runs only those, keeping the other figures
+ * in results.json. Figures are compared as ratios within one run, never asserted in tests.
+ *
+ * With no arguments each part runs in a process of its own, one after the other: a part
+ * starts its own offline stack, and the Lambda code's SDK clients are module singletons
+ * bound to the first stack's endpoints, so two stack-starting parts cannot share a
+ * process. Each part writes its figures to results.json as it ends, so a part that fails
+ * loses only its own; the run then exits 1 and names it.
  */
+const PARTS = ['bundles', 'apns', 'fcm', 'costs', 'latency', 'json', 'startup', 'grants'] as const;
+
 const only = new Set(process.argv.slice(2));
-const wanted = (section: string) => only.size === 0 || only.has(section);
+const unknown = [...only].filter((part) => !(PARTS as readonly string[]).includes(part));
+if (unknown.length > 0) {
+  console.error(`unknown bench part: ${unknown.join(', ')} (parts: ${PARTS.join(', ')})`);
+  process.exit(2);
+}
+if (only.size === 0) {
+  const failed: string[] = [];
+  for (const part of PARTS) {
+    const { status, signal } = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', part], {
+      stdio: 'inherit',
+    });
+    if (status !== 0) failed.push(`${part} (${signal ?? `exit code ${status}`})`);
+  }
+  if (failed.length > 0) console.error(`\nbench parts that failed: ${failed.join(', ')}`);
+  process.exit(failed.length > 0 ? 1 : 0);
+}
+const wanted = (section: string) => only.has(section);
 const previous = existsSync('bench/results.json')
   ? (JSON.parse(readFileSync('bench/results.json', 'utf8')) as Record<string, unknown>)
   : {};

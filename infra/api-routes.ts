@@ -118,6 +118,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
 ];
 
+/**
+ * A route's handler module, relative to the pushgate folder: offline mode imports it
+ * from there, and the stack resolves it against the folder itself (infra/bundling.ts),
+ * never against the current directory.
+ */
 export function handlerEntry(name: string): string {
   return `lambda/adapters/primary/${name}/handler.ts`;
 }

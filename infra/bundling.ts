@@ -1,3 +1,24 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The pushgate folder, found from this module's own location — not the current
+ * directory, so a CDK app elsewhere that imports the construct bundles the same
+ * handlers (esbuild runs there, with this folder's node_modules and lock file).
+ */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A path in the pushgate folder, absolute, from a path relative to it (`lambda/…/handler.ts`). */
+export function projectPath(relative: string): string {
+  return join(PROJECT_ROOT, relative);
+}
+
+/** The lock file that pins the bundled dependencies (a copy without one still bundles, by package.json). */
+export const DEPS_LOCK_FILE = existsSync(projectPath('package-lock.json'))
+  ? projectPath('package-lock.json')
+  : projectPath('package.json');
+
 /**
  * How every Lambda is bundled: local esbuild (never Docker), ESM for Node 24,
  * minified with source maps. The AWS SDK v3 is left to the nodejs24.x runtime,

@@ -74,7 +74,6 @@ export const SENDER_ACCESS: FunctionAccess = {
     liveActivityIndex: ['dynamodb:Query'],
   },
   notifications: [
-    'dynamodb:Query',
     'dynamodb:UpdateItem',
     'dynamodb:BatchGetItem',
     // A tracked job published straight to the queue: its id and recipients, as the API records them (delivery/plan.ts).

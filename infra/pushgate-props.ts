@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { appIdSchema } from '../lambda/domain/app';
 import { SENDER } from './queue-settings';
 
+/** The HTTP API's default throttling (requests per second, and the burst above it); `api.throttle` overrides it. */
+export const API_THROTTLE = { rateLimit: 1_000, burstLimit: 2_000 } as const;
+
 /**
  * What a `Pushgate` deployment is configured with — plain data, validated at synth
  * (a config file run by tsx is not type-checked, so a typo must still fail loudly).
@@ -160,6 +163,23 @@ export const pushgatePropsSchema = z
         backlogAgeSeconds: z.int().min(60).max(1_209_600).default(1_200),
       })
       .default({ emails: [], backlogAgeSeconds: 1_200 }),
+    api: z
+      .strictObject({
+        /**
+         * The default stage's throttling: steady requests per second across the API, and the
+         * burst above it. Callers past it get 429 (the ApiThrottles alarm counts them).
+         */
+        throttle: z
+          .strictObject({
+            rateLimit: z.int().min(1).max(100_000).default(API_THROTTLE.rateLimit),
+            burstLimit: z.int().min(1).max(100_000).default(API_THROTTLE.burstLimit),
+          })
+          .refine((throttle) => throttle.burstLimit >= throttle.rateLimit, {
+            message: 'throttle.burstLimit below rateLimit would refuse steady traffic: raise it.',
+          })
+          .default(API_THROTTLE),
+      })
+      .default({ throttle: API_THROTTLE }),
     /** A custom domain for the API, so the URL compiled into the app outlives the API. */
     domain: z
       .strictObject({

@@ -4,6 +4,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -65,7 +66,7 @@ export class Pushgate extends Construct {
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
   readonly alarmTopic: sns.ITopic;
-  readonly alarms: Readonly<Record<AlarmName, cloudwatch.Alarm>>;
+  readonly alarms: Readonly<Record<AlarmName, cloudwatch.AlarmBase>>;
   readonly dashboard: cloudwatch.Dashboard;
   /** A managed policy for backends in this account that send notifications (queue or API). */
   readonly publisherPolicy: iam.ManagedPolicy;
@@ -88,6 +89,7 @@ export class Pushgate extends Construct {
       name: config.name,
       auth: config.auth,
       domain: config.domain,
+      throttle: config.api.throttle,
     });
 
     /**
@@ -104,7 +106,13 @@ export class Pushgate extends Construct {
       if (onDevices.table?.length || onDevices.userIndex?.length || onDevices.liveActivityIndex?.length) {
         bindings.push(devices.access(onDevices));
       }
-      if (access.notifications?.length) bindings.push(notifications.access(access.notifications));
+      if (access.notifications?.length) {
+        bindings.push(
+          notifications.access(access.notifications, {
+            providerTokens: (access.apnsCredentials?.length ?? 0) > 0,
+          }),
+        );
+      }
       if (access.sendQueue?.length) bindings.push(queues.sendJobs(access.sendQueue));
       if (access.deadLetterQueue?.length) bindings.push(queues.deadLetters(access.deadLetterQueue));
       return bindings;
@@ -136,6 +144,11 @@ export class Pushgate extends Construct {
       metricsNamespace: this.metricsNamespace,
       memorySize: SENDER.memoryMb,
       timeout: Duration.seconds(SENDER.timeoutSeconds),
+      // The sender feeds its own queue on purpose: retries, continuations and re-push rounds
+      // not yet due go back in 15-minute hops, and a job may ask for rounds up to 7 days out.
+      // Lambda's loop detection would stop such a chain after about 16 hops (≈ 4 hours) and
+      // drop the message; every chain here ends by itself (rounds and attempts are bounded).
+      recursiveLoop: lambda.RecursiveLoop.ALLOW,
       ...(config.sender.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrentExecutions: config.sender.reservedConcurrency }),
@@ -168,7 +181,10 @@ export class Pushgate extends Construct {
       sendQueue: queues.queue,
       deadLetterQueue: queues.deadLetterQueue,
       sender: sender.function,
+      senderTimeout: Duration.seconds(SENDER.timeoutSeconds),
+      routeFunctions: Object.values(routeFunctions),
       api: this.http.api,
+      apiAccessLogs: this.http.accessLogs,
       devicesTableName: devices.table.tableName,
       notificationsTableName: notifications.table.tableName,
     });

@@ -32,6 +32,13 @@ export async function startSqs(options: SqsOptions = {}): Promise<EmbeddedSqs> {
   // buildApp makes its own SNS and S3 stores when only the SQS store is given.
   const app = buildApp({ logger: false, stores: { sqsStore: store } as never });
   const journal = options.journalFile === undefined ? undefined : SqsJournal.open(options.journalFile);
+  // The port is bound before the journal is replayed into the store (queue URLs name the
+  // port): until then a client that already knows the stable endpoint gets a retryable
+  // 503 instead of a store without its queues, or a message the journal never records.
+  let ready = false;
+  app.addHook('onRequest', async (_request: unknown, reply: NotReadyReply) => {
+    if (!ready) await reply.code(503).header('retry-after', '1').send({ __type: 'ServiceUnavailable' });
+  });
   try {
     await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   } catch (error) {
@@ -41,6 +48,7 @@ export async function startSqs(options: SqsOptions = {}): Promise<EmbeddedSqs> {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : Number(options.port);
   journal?.attach(store, port);
+  ready = true;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     ...(journal === undefined ? {} : { restored: journal.restored }),
@@ -49,6 +57,13 @@ export async function startSqs(options: SqsOptions = {}): Promise<EmbeddedSqs> {
       journal?.close();
     },
   };
+}
+
+/** What the not-ready hook uses of fastify's reply (fauxqs's types do not carry fastify's). */
+interface NotReadyReply {
+  code(status: number): NotReadyReply;
+  header(name: string, value: string): NotReadyReply;
+  send(body: unknown): unknown;
 }
 
 /**

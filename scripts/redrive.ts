@@ -1,31 +1,28 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  type Message,
-  type MessageAttributeValue,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SEND_QUEUE } from '../infra/queue-settings';
+import { DEFAULT_WAIT_SECONDS, discardJobs, redriveOnce } from './redrive/index';
+import { loadListing, saveListing } from './redrive/listing-file';
+import { discardReport, redriveReport } from './redrive/report';
+
+export type { RedriveResult } from './redrive/index';
 
 /**
- * `npm run redrive`: moves dead-lettered jobs back to the send queue.
+ * `npm run redrive`: the command line over scripts/redrive/ — it finds the queues,
+ * calls one function, prints its report.
  *
  * The sender dead-letters jobs itself, with SendMessage, so they carry no source
  * queue and SQS's own redrive (start-message-move-task) has nowhere to return them.
- * This tool receives each one, sends it to the send queue with its body and message
- * attributes (minus the failure attributes), and deletes it from the DLQ only after
- * that send succeeded. `--dry-run` only lists what is there, by reason.
  */
 
 const USAGE = `Usage: npm run redrive -- [where] [options]
 
-Moves jobs from pushgate's dead-letter queue back to its send queue: each one is sent
-with its original body and attributes, and deleted from the DLQ only once that send
-succeeded. Fix the cause first (the reasons below say what failed).
+Moves jobs from pushgate's dead-letter queue back to its send queue, in one pass over
+what is there when it starts: each job is sent with its original body and attributes and
+deleted from the DLQ only once that send succeeded; then it watches for jobs that fail
+again, which stay on the DLQ and are listed. Fix the cause first (the reasons below say
+what failed).
 
 Where the queues are, one of:
   --stage <stage>                the stage's stack (<stage>-pushgate) and region, from pushgate.config.ts
@@ -34,10 +31,16 @@ Where the queues are, one of:
                                  the queues themselves (offline: GET /_local/queues)
 
 Options:
-  --dry-run              list the jobs by pushgate-failure-reason; change nothing
-  --reason <reason>      move only jobs with this reason (repeatable); MaxReceiveCountExceeded
+  --dry-run              list the jobs by pushgate-failure-reason; change nothing. The listing
+                         is kept an hour on this machine for --discard
+  --reason <reason>      only jobs with this reason (repeatable); MaxReceiveCountExceeded
                          names jobs SQS moved after ${SEND_QUEUE.maxReceiveCount} failed receives
   --max <n>              move at most n jobs
+  --wait <seconds>       after moving, watch this long for jobs that fail again (default
+                         ${DEFAULT_WAIT_SECONDS}; ends sooner once the send queue is idle; 0: do not watch)
+  --discard              delete, for good, the jobs of the given --reason that the last
+                         --dry-run listed (jobs that can never succeed); needs --yes
+  --yes                  confirm --discard
   --region <region>      the AWS region (default: the stage's, the queue URL's, or the SDK's)
   --endpoint-url <url>   an SQS endpoint other than AWS's, e.g. the offline one of npm start
   --json                 print the result as JSON
@@ -46,244 +49,10 @@ Options:
 Examples:
   npm run redrive -- --stage prod --dry-run
   npm run redrive -- --stage prod --reason CredentialsUnavailable
+  npm run redrive -- --stage prod --discard --reason InvalidJob --yes
   # offline: all three values from GET /_local/queues of npm start
   npm run redrive -- --endpoint-url <endpoint> \\
     --send-queue-url <sendQueueUrl> --dead-letter-queue-url <deadLetterQueueUrl>`;
-
-/** The group of jobs SQS moved by itself (its redrive policy), which carry no pushgate reason. */
-export const MOVED_BY_SQS = 'MaxReceiveCountExceeded';
-const REASON = 'pushgate-failure-reason';
-const DETAIL = 'pushgate-failure-detail';
-/** Attributes the sender adds when it dead-letters a job; the job goes back without them. */
-const FAILURE_ATTRIBUTES = new Set([REASON, DETAIL, 'pushgate-failed-at']);
-/** Long enough that one pass never sees a message twice; released at the end either way. */
-const VISIBILITY_TIMEOUT_SECONDS = 300;
-/** SQS caps a message, and a whole batch, at 1 MiB; stay below with room for the framing. */
-const MAX_BATCH_BYTES = 1_000_000;
-
-export interface RedriveOptions {
-  sqs: SQSClient;
-  sendQueueUrl: string;
-  deadLetterQueueUrl: string;
-  dryRun: boolean;
-  /** Move only jobs with one of these reasons. */
-  reasons?: ReadonlySet<string>;
-  /** Move at most this many. */
-  max?: number;
-}
-
-export interface ReasonGroup {
-  count: number;
-  /** A few notification ids, to look them up (GET /v1/notifications/{id}). */
-  notificationIds: string[];
-  /** The first job's failure detail. */
-  detail?: string;
-}
-
-export interface RedriveResult {
-  dryRun: boolean;
-  deadLetterQueueUrl: string;
-  sendQueueUrl: string;
-  /** Jobs seen on the DLQ, by reason. */
-  byReason: Record<string, ReasonGroup>;
-  found: number;
-  moved: number;
-  /** Sends the send queue refused: those jobs stay on the DLQ. */
-  failed: number;
-  /** Sent but not deleted from the DLQ: they will be seen again (the sender skips what it completed). */
-  notDeleted: number;
-}
-
-export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
-  const { sqs, sendQueueUrl, deadLetterQueueUrl, dryRun } = options;
-  const result: RedriveResult = {
-    dryRun,
-    deadLetterQueueUrl,
-    sendQueueUrl,
-    byReason: {},
-    found: 0,
-    moved: 0,
-    failed: 0,
-    notDeleted: 0,
-  };
-  /** Received but staying on the DLQ (dry run, other reasons, over --max, failed sends): released at the end. */
-  const held = new Map<string, string>();
-  const seen = new Set<string>();
-  let selected = 0;
-  try {
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          // Long polling asks every SQS server, so an empty answer means an empty queue.
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const fresh = Messages.filter((message) => !seen.has(message.MessageId ?? ''));
-      for (const message of Messages) {
-        if (
-          message.MessageId !== undefined &&
-          message.ReceiptHandle !== undefined &&
-          seen.has(message.MessageId)
-        )
-          held.set(message.MessageId, message.ReceiptHandle);
-      }
-      if (fresh.length === 0) break;
-      const toMove: Message[] = [];
-      for (const message of fresh) {
-        seen.add(message.MessageId ?? '');
-        const reason = reasonOf(message);
-        tally(result, reason, message);
-        const wanted =
-          !dryRun &&
-          (options.reasons === undefined || options.reasons.has(reason)) &&
-          (options.max === undefined || selected < options.max);
-        if (wanted) {
-          toMove.push(message);
-          selected++;
-        } else if (message.MessageId !== undefined && message.ReceiptHandle !== undefined) {
-          held.set(message.MessageId, message.ReceiptHandle);
-        }
-      }
-      for (const batch of batches(toMove)) await move(options, batch, result, held);
-    }
-  } finally {
-    await release(sqs, deadLetterQueueUrl, held);
-  }
-  return result;
-}
-
-/** Sends one batch to the send queue, then deletes from the DLQ exactly the ones that were sent. */
-async function move(
-  options: RedriveOptions,
-  batch: Message[],
-  result: RedriveResult,
-  held: Map<string, string>,
-): Promise<void> {
-  const { sqs } = options;
-  const sent = await sqs.send(
-    new SendMessageBatchCommand({
-      QueueUrl: options.sendQueueUrl,
-      Entries: batch.map((message, index) => ({
-        Id: String(index),
-        MessageBody: message.Body ?? '',
-        ...(attributesToKeep(message) === undefined ? {} : { MessageAttributes: attributesToKeep(message) }),
-      })),
-    }),
-  );
-  const succeeded = new Set((sent.Successful ?? []).map((entry) => Number(entry.Id)));
-  const toDelete = batch.filter((_, index) => succeeded.has(index));
-  for (const [index, message] of batch.entries()) {
-    if (succeeded.has(index)) continue;
-    result.failed++;
-    if (message.MessageId !== undefined && message.ReceiptHandle !== undefined)
-      held.set(message.MessageId, message.ReceiptHandle);
-  }
-  if (toDelete.length === 0) return;
-  const deleted = await sqs.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: options.deadLetterQueueUrl,
-      Entries: toDelete.map((message, index) => ({
-        Id: String(index),
-        ReceiptHandle: message.ReceiptHandle ?? '',
-      })),
-    }),
-  );
-  result.moved += toDelete.length;
-  result.notDeleted += deleted.Failed?.length ?? 0;
-}
-
-/** Makes the messages that stay on the DLQ visible again at once. */
-async function release(sqs: SQSClient, queueUrl: string, held: Map<string, string>): Promise<void> {
-  const handles = [...held.values()];
-  for (let start = 0; start < handles.length; start += 10) {
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: handles.slice(start, start + 10).map((handle, index) => ({
-          Id: String(index),
-          ReceiptHandle: handle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    );
-  }
-}
-
-function reasonOf(message: Message): string {
-  return message.MessageAttributes?.[REASON]?.StringValue ?? MOVED_BY_SQS;
-}
-
-function tally(result: RedriveResult, reason: string, message: Message): void {
-  result.found++;
-  const group = result.byReason[reason] ?? { count: 0, notificationIds: [] };
-  result.byReason[reason] = group;
-  group.count++;
-  const id = notificationIdOf(message.Body);
-  if (id !== undefined && group.notificationIds.length < 3 && !group.notificationIds.includes(id))
-    group.notificationIds.push(id);
-  const detail = message.MessageAttributes?.[DETAIL]?.StringValue;
-  if (group.detail === undefined && detail !== undefined) group.detail = detail;
-}
-
-/** A send job's id, or the one of the sender's follow-up work (`{job: {notificationId}}`). */
-function notificationIdOf(body: string | undefined): string | undefined {
-  try {
-    const value = JSON.parse(body ?? '') as { notificationId?: unknown; job?: { notificationId?: unknown } };
-    const id = value.job?.notificationId ?? value.notificationId;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function attributesToKeep(message: Message): Record<string, MessageAttributeValue> | undefined {
-  const kept = Object.entries(message.MessageAttributes ?? {}).filter(
-    ([name]) => !FAILURE_ATTRIBUTES.has(name),
-  );
-  if (kept.length === 0) return undefined;
-  return Object.fromEntries(
-    kept.map(([name, value]) => [
-      name,
-      {
-        DataType: value.DataType,
-        ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
-        ...(value.BinaryValue === undefined ? {} : { BinaryValue: value.BinaryValue }),
-      },
-    ]),
-  );
-}
-
-/** Batches of at most 10 messages and MAX_BATCH_BYTES (bodies plus attributes). */
-function batches(messages: Message[]): Message[][] {
-  const all: Message[][] = [];
-  let current: Message[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    const size = sizeOf(message);
-    if (current.length === 10 || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
-      all.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += size;
-  }
-  if (current.length > 0) all.push(current);
-  return all;
-}
-
-function sizeOf(message: Message): number {
-  let size = Buffer.byteLength(message.Body ?? '');
-  for (const [name, value] of Object.entries(attributesToKeep(message) ?? {})) {
-    size += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
-    size += Buffer.byteLength(value.StringValue ?? '') + (value.BinaryValue?.byteLength ?? 0);
-  }
-  return size;
-}
 
 // ---- command line ----
 
@@ -291,7 +60,9 @@ class UsageError extends Error {}
 
 interface Cli {
   dryRun: boolean;
+  discard: boolean;
   json: boolean;
+  wait?: number;
   reasons?: Set<string>;
   max?: number;
   region?: string;
@@ -310,6 +81,9 @@ function parseCli(argv: string[]): Cli | 'help' {
     options: {
       help: { type: 'boolean', short: 'h' },
       'dry-run': { type: 'boolean' },
+      discard: { type: 'boolean' },
+      yes: { type: 'boolean' },
+      wait: { type: 'string' },
       json: { type: 'boolean' },
       reason: { type: 'string', multiple: true },
       max: { type: 'string' },
@@ -333,6 +107,24 @@ function parseCli(argv: string[]): Cli | 'help' {
   if (values['endpoint-url'] !== undefined && urls.length === 0) {
     throw new UsageError('With --endpoint-url, give the queue URLs too (offline: GET /_local/queues).');
   }
+  if (values.discard) {
+    if (values['dry-run'])
+      throw new UsageError('--discard and --dry-run are two steps: list first, then discard.');
+    if (values.reason === undefined) {
+      throw new UsageError('--discard needs --reason: name the reasons of the jobs that can never succeed.');
+    }
+    if (!values.yes) throw new UsageError('--discard deletes jobs for good: add --yes to confirm.');
+    if (values.max !== undefined || values.wait !== undefined) {
+      throw new UsageError('--discard takes no --max or --wait: it removes what the dry run listed.');
+    }
+  }
+  let wait: number | undefined;
+  if (values.wait !== undefined) {
+    wait = Number(values.wait);
+    if (!Number.isInteger(wait) || wait < 0 || wait > 900) {
+      throw new UsageError('--wait takes whole seconds from 0 to 900.');
+    }
+  }
   let max: number | undefined;
   if (values.max !== undefined) {
     max = Number(values.max);
@@ -340,7 +132,9 @@ function parseCli(argv: string[]): Cli | 'help' {
   }
   return {
     dryRun: values['dry-run'] ?? false,
+    discard: values.discard ?? false,
     json: values.json ?? false,
+    ...(wait === undefined ? {} : { wait }),
     ...(values.reason === undefined ? {} : { reasons: new Set(values.reason) }),
     ...(max === undefined ? {} : { max }),
     ...(values.region === undefined ? {} : { region: values.region }),
@@ -413,31 +207,6 @@ async function locateQueues(
   }
 }
 
-function report(result: RedriveResult): string {
-  const lines = [`Dead-letter queue ${result.deadLetterQueueUrl}: ${result.found} job(s).`];
-  const groups = Object.entries(result.byReason).sort(([, a], [, b]) => b.count - a.count);
-  const width = Math.max(0, ...groups.map(([reason]) => reason.length));
-  for (const [reason, group] of groups) {
-    lines.push(
-      `  ${reason.padEnd(width)}  ${String(group.count).padStart(6)}  e.g. ${group.notificationIds.join(', ') || '—'}`,
-    );
-    if (group.detail !== undefined) lines.push(`  ${''.padEnd(width)}          ${group.detail}`);
-  }
-  if (result.dryRun) {
-    lines.push('Dry run: nothing was moved. Fix the cause, then run again without --dry-run.');
-  } else {
-    lines.push(`Moved ${result.moved} job(s) to ${result.sendQueueUrl}.`);
-    if (result.failed > 0)
-      lines.push(`${result.failed} could not be sent and stay on the dead-letter queue.`);
-    if (result.notDeleted > 0) {
-      lines.push(
-        `${result.notDeleted} were sent but not deleted from the dead-letter queue; a second redrive sends them again (the sender skips what it already delivered).`,
-      );
-    }
-  }
-  return lines.join('\n');
-}
-
 export async function main(argv: string[]): Promise<number> {
   let cli: Cli | 'help';
   try {
@@ -466,16 +235,42 @@ export async function main(argv: string[]): Promise<number> {
         : {}),
     });
     try {
-      const result = await redrive({
+      if (cli.discard) {
+        const listing = loadListing(queues.deadLetterQueueUrl);
+        if ('refused' in listing) {
+          console.error(listing.refused);
+          return 2;
+        }
+        const result = await discardJobs({
+          sqs,
+          deadLetterQueueUrl: queues.deadLetterQueueUrl,
+          listed: listing.jobs,
+          reasons: cli.reasons ?? new Set(),
+        });
+        console.log(cli.json ? JSON.stringify(result, null, 2) : discardReport(result));
+        return 0;
+      }
+      const result = await redriveOnce({
         sqs,
-        sendQueueUrl: queues.sendQueueUrl,
-        deadLetterQueueUrl: queues.deadLetterQueueUrl,
+        queues,
         dryRun: cli.dryRun,
         ...(cli.reasons === undefined ? {} : { reasons: cli.reasons }),
         ...(cli.max === undefined ? {} : { max: cli.max }),
+        ...(cli.wait === undefined ? {} : { waitSeconds: cli.wait }),
       });
-      console.log(cli.json ? JSON.stringify(result, null, 2) : report(result));
-      return result.failed > 0 ? 1 : 0;
+      if (cli.dryRun) {
+        saveListing({
+          deadLetterQueueUrl: queues.deadLetterQueueUrl,
+          listedAt: new Date().toISOString(),
+          jobs: result.listed.map(({ messageId, reason, notificationId }) => ({
+            messageId,
+            reason,
+            ...(notificationId === undefined ? {} : { notificationId }),
+          })),
+        });
+      }
+      console.log(cli.json ? JSON.stringify(result, null, 2) : redriveReport(result));
+      return result.failed > 0 || result.failedAgain.length > 0 ? 1 : 0;
     } finally {
       sqs.destroy();
     }

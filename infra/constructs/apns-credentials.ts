@@ -1,4 +1,4 @@
-import { RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -12,7 +12,7 @@ import type { PushgateApp } from '../pushgate-props';
 import type { Binding } from './pushgate-function';
 
 export interface ApnsCredentialsProps {
-  /** The deployment's name: created secrets are `<name>/apns/<appId>` and `<name>/fcm/<appId>`. */
+  /** The deployment's name: created secrets are `<name>/apns/<appId>/<stack id>` and `<name>/fcm/<appId>/<stack id>`. */
   name: string;
   apps: readonly PushgateApp[];
 }
@@ -21,8 +21,9 @@ export interface ApnsCredentialsProps {
  * Each app's APNs credentials secret: the one configured (possibly in another account,
  * encrypted with its own KMS key), or one created here holding a placeholder until
  * the operator puts the key in it. Created secrets are retained when the stack or the
- * app goes away, and a resource policy refuses to delete them. An app with FCM has a
- * second secret, its Firebase service-account key, made the same way.
+ * app goes away, and a resource policy refuses to delete them — but not when the
+ * stack's first create fails: then CloudFormation removes them with the rest. An app
+ * with FCM has a second secret, its Firebase service-account key, made the same way.
  */
 export class ApnsCredentials extends Construct {
   /** The credentials secret of each app, by app id. */
@@ -128,7 +129,9 @@ export class ApnsCredentials extends Construct {
   private createSecret(name: string, appId: string, service: 'apns' | 'fcm'): secretsmanager.ISecret {
     const apns = service === 'apns';
     const secret = new secretsmanager.Secret(this, apns ? appId : `Fcm${appId}`, {
-      secretName: `${name}/${service}/${appId}`,
+      // The stack's own id in the name: a secret kept from a destroyed stack never blocks the
+      // next deploy of the same stage with "already exists".
+      secretName: `${name}/${service}/${appId}/${stackIdPrefix(this)}`,
       description: apns
         ? `APNs credentials of ${appId}: holds a placeholder until you put {"keyId","teamId","key"} (token auth) or {"cert","key"} in it`
         : `FCM credentials of ${appId}: holds a placeholder until you put the Firebase project's service-account key JSON in it`,
@@ -136,7 +139,7 @@ export class ApnsCredentials extends Construct {
       secretStringValue: SecretValue.unsafePlainText(
         apns ? CREDENTIALS_PLACEHOLDER : FCM_CREDENTIALS_PLACEHOLDER,
       ),
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     secret.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -178,4 +181,10 @@ function decryptThroughSecretsManager(
       },
     },
   });
+}
+
+/** The first 8 hex digits of the stack's id (arn:…:stack/<name>/<uuid>): new for each stack created. */
+function stackIdPrefix(scope: Construct): string {
+  const uuid = Fn.select(2, Fn.split('/', Stack.of(scope).stackId));
+  return Fn.select(0, Fn.split('-', uuid));
 }

@@ -19,7 +19,7 @@ export interface HttpApiProps {
   /** A custom domain name and its ACM certificate (in the stack's region). */
   domain?: ResolvedPushgateProps['domain'];
   /** Steady-state requests per second across the API, and the burst above it. */
-  throttle?: { rateLimit: number; burstLimit: number };
+  throttle: { rateLimit: number; burstLimit: number };
 }
 
 /**
@@ -37,6 +37,8 @@ export class PushgateHttpApi extends Construct {
   readonly userPoolClient?: cognito.UserPoolClient;
   readonly userPoolDomain?: cognito.UserPoolDomain;
   readonly domainName?: apigwv2.DomainName;
+  /** The default stage's JSON access log: one line per request, with its status. */
+  readonly accessLogs: logs.LogGroup;
   private readonly jwtAuthorizer: HttpJwtAuthorizer;
   private readonly iamAuthorizer = new HttpIamAuthorizer();
 
@@ -82,12 +84,12 @@ export class PushgateHttpApi extends Construct {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const throttle = props.throttle ?? { rateLimit: 1000, burstLimit: 2000 };
+    this.accessLogs = accessLogs;
     this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle,
+      throttle: props.throttle,
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(accessLogs),
         format: apigw.AccessLogFormat.custom(

@@ -2,9 +2,25 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { NOTIFICATIONS_TABLE } from '../../lambda/adapters/secondary/notifications-keys';
+import {
+  NOTIFICATIONS_TABLE,
+  PROVIDER_TOKEN_PK_PREFIX,
+} from '../../lambda/adapters/secondary/notifications-keys';
 import { ENVIRONMENT } from '../../lambda/environment';
+import type { DynamoDbAction } from '../function-access';
 import type { Binding } from './pushgate-function';
+
+/** Every action that reads or writes items by key (and so carries dynamodb:LeadingKeys). */
+const ITEM_ACTIONS: readonly DynamoDbAction[] = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];
 
 /**
  * Per-notification records: delivery progress (and, with tracking, per-device
@@ -29,14 +45,30 @@ export class NotificationsTable extends Construct {
     });
   }
 
-  /** The table's name for a function, with exactly the listed actions on it. */
-  access(actions: readonly string[]): Binding {
+  /**
+   * The table's name for a function, with exactly the listed actions on it. Only a
+   * function that sends (`providerTokens`) may touch the fleet's APNs provider tokens,
+   * which sign requests to Apple: for any other, a Deny on every item under their key.
+   */
+  access(actions: readonly string[], options: { providerTokens: boolean }): Binding {
     const { tableArn, tableName } = this.table;
     return {
       variable: ENVIRONMENT.notificationsTable,
       value: tableName,
       grant(grantee) {
         iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [tableArn] });
+        if (options.providerTokens) return;
+        grantee.grantPrincipal.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'NoApnsProviderTokens',
+            effect: iam.Effect.DENY,
+            actions: [...ITEM_ACTIONS],
+            resources: [tableArn],
+            conditions: {
+              'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${PROVIDER_TOKEN_PK_PREFIX}*`] },
+            },
+          }),
+        );
       },
     };
   }

@@ -1,8 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -25,6 +27,15 @@ export const CREDENTIAL_FAILURE_REASONS = ['CredentialsUnavailable', ...CREDENTI
  */
 export const FCM_CREDENTIAL_FAILURE_REASONS = [...FCM_CREDENTIAL_CODES];
 
+/** CloudWatch refuses a metric-math alarm over more metrics than this. */
+export const MAX_METRICS_PER_ALARM = 10;
+/** Requests the API refused with 429 (throttling), counted from its access log. */
+export const API_THROTTLED_METRIC = 'ApiRequestsThrottled';
+/** The sender's duration alarm fires at this share of its timeout: it stops starting chunks well before. */
+export const SENDER_DURATION_ALARM_SHARE = 0.8;
+/** How long jobs may sit on the DLQ before DeadLettersWaiting reminds that they wait for a decision. */
+export const DEAD_LETTERS_WAITING_SECONDS = 86_400;
+
 export interface OperationsProps {
   /** The deployment's name: prefix of the alarms' and the dashboard's names. */
   name: string;
@@ -34,7 +45,13 @@ export interface OperationsProps {
   sendQueue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;
   sender: lambda.IFunction;
+  /** The sender's timeout: its duration alarm fires near it. */
+  senderTimeout: Duration;
+  /** The API's route functions, whose errors (crashes, timeouts) one alarm watches. */
+  routeFunctions: readonly lambda.IFunction[];
   api: apigwv2.IHttpApi;
+  /** The API's JSON access log, from which refused (429) requests are counted. */
+  apiAccessLogs: logs.ILogGroup;
   devicesTableName: string;
   notificationsTableName: string;
 }
@@ -48,13 +65,13 @@ const FIVE_MINUTES = Duration.minutes(5);
  */
 export class Operations extends Construct {
   readonly topic: sns.ITopic;
-  readonly alarms: Readonly<Record<AlarmName, cloudwatch.Alarm>>;
+  readonly alarms: Readonly<Record<AlarmName, cloudwatch.AlarmBase>>;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     this.topic = this.alarmTopic(props);
-    const metrics = new PushgateMetrics(props);
+    const metrics = new PushgateMetrics(this, props);
     this.alarms = this.createAlarms(props, metrics);
     for (const alarm of Object.values(this.alarms)) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
@@ -69,6 +86,28 @@ export class Operations extends Construct {
       topic = sns.Topic.fromTopicArn(this, 'Topic', props.alarms.topicArn);
     } else {
       const created = new sns.Topic(this, 'Topic', { displayName: `${props.name} alarms`, enforceSSL: true });
+      // With a topic policy (enforceSSL makes one), CloudWatch may publish only if it allows it:
+      // this deployment's alarms, in this account.
+      const stack = Stack.of(this);
+      created.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [created.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': stack.account },
+            ArnLike: {
+              'aws:SourceArn': stack.formatArn({
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: `${props.name}-*`,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            },
+          },
+        }),
+      );
       Validations.of(created).acknowledge({
         id: 'AwsSolutions-SNS2',
         reason:
@@ -94,7 +133,7 @@ export class Operations extends Construct {
   private createAlarms(
     props: OperationsProps,
     metrics: PushgateMetrics,
-  ): Record<AlarmName, cloudwatch.Alarm> {
+  ): Record<AlarmName, cloudwatch.AlarmBase> {
     const alarm = (
       id: AlarmName,
       description: string,
@@ -114,18 +153,30 @@ export class Operations extends Construct {
     return {
       DeadLetters: alarm(
         'DeadLetters',
-        'jobs reached the dead-letter queue. `npm run redrive -- --dry-run` lists them by pushgate-failure-reason; fix the cause, then `npm run redrive`.',
-        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
+        'jobs reached the dead-letter queue in the last minute (it fires again for each later arrival). `npm run redrive -- --dry-run` lists them by pushgate-failure-reason; fix the cause, then `npm run redrive`, or discard what can never succeed.',
+        metrics.deadLetterArrivals(),
+        1,
+      ),
+      DeadLettersWaiting: alarm(
+        'DeadLettersWaiting',
+        `a job has waited on the dead-letter queue for ${DEAD_LETTERS_WAITING_SECONDS / 3600} hours: redrive it or discard it before its retention ends.`,
+        props.deadLetterQueue.metricApproximateAgeOfOldestMessage({
+          period: FIVE_MINUTES,
           statistic: 'Maximum',
         }),
-        1,
+        DEAD_LETTERS_WAITING_SECONDS,
       ),
       SenderErrors: alarm(
         'SenderErrors',
         'the sender Lambda failed whole invocations (crash or timeout); its messages come back and, after 5 tries, reach the DLQ. Read its logs.',
         props.sender.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         1,
+      ),
+      SenderNearTimeout: alarm(
+        'SenderNearTimeout',
+        `a sender invocation ran ${SENDER_DURATION_ALARM_SHARE * 100}% of its ${props.senderTimeout.toSeconds()} s timeout: a slow APNs or DynamoDB is eating the time budget; timed-out batches come back and, after 5 tries, reach the DLQ.`,
+        props.sender.metricDuration({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        props.senderTimeout.toMilliseconds() * SENDER_DURATION_ALARM_SHARE,
       ),
       SenderThrottles: alarm(
         'SenderThrottles',
@@ -145,6 +196,13 @@ export class Operations extends Construct {
         props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
         5,
       ),
+      ApiThrottles: alarm(
+        'ApiThrottles',
+        'the HTTP API refused requests with 429 (its throttling, api.throttle): callers must retry; raise the limits if the traffic is legitimate.',
+        metrics.apiThrottled(),
+        1,
+      ),
+      RouteErrors: this.routeErrorsAlarm(props),
       DynamoDbThrottles: alarm(
         'DynamoDbThrottles',
         'DynamoDB throttled reads or writes on the Devices or Notifications table (or the byUser index).',
@@ -164,6 +222,41 @@ export class Operations extends Construct {
         1,
       ),
     };
+  }
+
+  /**
+   * Any route function failed an invocation (crash, timeout, Lambda throttle; a handled
+   * error is an HTTP answer, not a function error). One alarm over every route, however
+   * many: a composite of metric-math alarms of at most MAX_METRICS_PER_ALARM functions each.
+   */
+  private routeErrorsAlarm(props: OperationsProps): cloudwatch.CompositeAlarm {
+    const groups: lambda.IFunction[][] = [];
+    props.routeFunctions.forEach((fn, index) => {
+      if (index % MAX_METRICS_PER_ALARM === 0) groups.push([]);
+      groups.at(-1)?.push(fn);
+    });
+    const members = groups.map(
+      (group, index) =>
+        new cloudwatch.Alarm(this, `RouteErrors${index + 1}`, {
+          alarmName: `${props.name}-RouteErrors-${index + 1}`,
+          alarmDescription: `${props.name}: part of RouteErrors (its actions are there).`,
+          metric: sumOf(
+            group.map((fn) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' })),
+            'route function errors',
+          ),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    return new cloudwatch.CompositeAlarm(this, 'RouteErrors', {
+      compositeAlarmName: `${props.name}-RouteErrors`,
+      alarmDescription: `${props.name}: an API route function crashed, timed out or was throttled (callers got 5xx). Read that function's logs.`,
+      alarmRule: cloudwatch.AlarmRule.anyOf(
+        ...members.map((member) => cloudwatch.AlarmRule.fromAlarm(member, cloudwatch.AlarmState.ALARM)),
+      ),
+    });
   }
 
   private createDashboard(props: OperationsProps, metrics: PushgateMetrics): cloudwatch.Dashboard {
@@ -268,17 +361,24 @@ export class Operations extends Construct {
 
 export type AlarmName =
   | 'DeadLetters'
+  | 'DeadLettersWaiting'
   | 'SenderErrors'
+  | 'SenderNearTimeout'
   | 'SenderThrottles'
   | 'SendBacklog'
   | 'ApiServerErrors'
+  | 'ApiThrottles'
+  | 'RouteErrors'
   | 'DynamoDbThrottles'
   | 'CredentialFailures'
   | 'FcmCredentialFailures';
 
 /** The sender's own metrics (lambda/metric-names.ts) and the DynamoDB throttling sum. */
 class PushgateMetrics {
-  constructor(private readonly props: OperationsProps) {}
+  constructor(
+    private readonly scope: Construct,
+    private readonly props: OperationsProps,
+  ) {}
 
   outcomes(): cloudwatch.Metric[] {
     return Object.values(OUTCOME_METRICS).map((metricName) => this.metric(metricName, {}, metricName));
@@ -302,25 +402,47 @@ class PushgateMetrics {
     });
   }
 
+  /**
+   * Jobs that arrived on the DLQ per minute: what the sender put there (NumberOfMessagesSent)
+   * or, for what SQS moved after maxReceiveCount (which that metric does not count), the
+   * rise in depth — so the alarm clears after each arrival instead of staying in ALARM
+   * while the job waits there for 14 days.
+   */
+  deadLetterArrivals(): cloudwatch.MathExpression {
+    const dlq = this.props.deadLetterQueue;
+    const minute = Duration.minutes(1);
+    return new cloudwatch.MathExpression({
+      expression: 'MAX([FILL(sent, 0), FILL(DIFF(depth), 0)])',
+      usingMetrics: {
+        sent: dlq.metricNumberOfMessagesSent({ period: minute, statistic: 'Sum' }),
+        depth: dlq.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
+      },
+      label: 'jobs arrived on the dead-letter queue',
+      period: minute,
+    });
+  }
+
+  /** Requests the API answered 429, from the access log's status (no HTTP API metric counts them). */
+  apiThrottled(): cloudwatch.Metric {
+    const filter = new logs.MetricFilter(this.scope, 'ApiThrottledFilter', {
+      logGroup: this.props.apiAccessLogs,
+      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: this.props.metricsNamespace,
+      metricName: API_THROTTLED_METRIC,
+      metricValue: '1',
+    });
+    return filter.metric({ period: FIVE_MINUTES, statistic: 'Sum' });
+  }
+
   /** Jobs dead-lettered for a credential reason, whichever one. */
   credentialFailures(
     reasons: readonly string[] = CREDENTIAL_FAILURE_REASONS,
     label = 'jobs failed on APNs credentials',
   ): cloudwatch.MathExpression {
-    const usingMetrics = Object.fromEntries(
-      reasons.map((reason, index) => [
-        `r${index}`,
-        this.metric(JOBS_DEAD_LETTERED, { [REASON_DIMENSION]: reason }, reason),
-      ]),
-    );
-    return new cloudwatch.MathExpression({
-      expression: Object.keys(usingMetrics)
-        .map((id) => `FILL(${id}, 0)`)
-        .join(' + '),
-      usingMetrics,
+    return sumOf(
+      reasons.map((reason) => this.metric(JOBS_DEAD_LETTERED, { [REASON_DIMENSION]: reason }, reason)),
       label,
-      period: FIVE_MINUTES,
-    });
+    );
   }
 
   /** Throttled reads and writes on both tables and the Devices table's indexes. */
@@ -332,29 +454,21 @@ class PushgateMetrics {
       { TableName: devicesTableName, GlobalSecondaryIndexName: DEVICES_TABLE.liveActivityIndex.name },
       { TableName: notificationsTableName },
     ];
-    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
-    sources.forEach((dimensionsMap, index) => {
-      for (const [kind, metricName] of [
-        ['r', 'ReadThrottleEvents'],
-        ['w', 'WriteThrottleEvents'],
-      ] as const) {
-        usingMetrics[`${kind}${index}`] = new cloudwatch.Metric({
-          namespace: 'AWS/DynamoDB',
-          metricName,
-          dimensionsMap,
-          statistic: 'Sum',
-          period: FIVE_MINUTES,
-        });
-      }
-    });
-    return new cloudwatch.MathExpression({
-      expression: Object.keys(usingMetrics)
-        .map((id) => `FILL(${id}, 0)`)
-        .join(' + '),
-      usingMetrics,
-      label: 'DynamoDB throttled requests',
-      period: FIVE_MINUTES,
-    });
+    return sumOf(
+      sources.flatMap((dimensionsMap) =>
+        ['ReadThrottleEvents', 'WriteThrottleEvents'].map(
+          (metricName) =>
+            new cloudwatch.Metric({
+              namespace: 'AWS/DynamoDB',
+              metricName,
+              dimensionsMap,
+              statistic: 'Sum',
+              period: FIVE_MINUTES,
+            }),
+        ),
+      ),
+      'DynamoDB throttled requests',
+    );
   }
 
   private metric(metricName: string, dimensions: Record<string, string>, label: string): cloudwatch.Metric {
@@ -367,4 +481,25 @@ class PushgateMetrics {
       label,
     });
   }
+}
+
+/**
+ * The sum of metrics (a missing one counts 0), refused at synth past what CloudWatch
+ * takes in one alarm — adding a table index or an APNs reason must not break the deploy.
+ */
+function sumOf(metrics: readonly cloudwatch.IMetric[], label: string): cloudwatch.MathExpression {
+  if (metrics.length > MAX_METRICS_PER_ALARM) {
+    throw new Error(
+      `"${label}" sums ${metrics.length} metrics; a CloudWatch alarm takes at most ${MAX_METRICS_PER_ALARM}: split it.`,
+    );
+  }
+  const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`m${index}`, metric]));
+  return new cloudwatch.MathExpression({
+    expression: Object.keys(usingMetrics)
+      .map((id) => `FILL(${id}, 0)`)
+      .join(' + '),
+    usingMetrics,
+    label,
+    period: FIVE_MINUTES,
+  });
 }

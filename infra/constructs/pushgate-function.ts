@@ -5,9 +5,10 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentVariable } from '../../lambda/environment';
-import { LAMBDA_BUNDLING } from '../bundling';
+import { DEPS_LOCK_FILE, LAMBDA_BUNDLING, PROJECT_ROOT, projectPath } from '../bundling';
 
 export interface PushgateFunctionProps {
+  /** The handler module, relative to the pushgate folder (`lambda/adapters/primary/<name>/handler.ts`). */
   entry: string;
   description: string;
   /** The CloudWatch namespace of the function's own metrics (POWERTOOLS_METRICS_NAMESPACE). */
@@ -15,6 +16,8 @@ export interface PushgateFunctionProps {
   memorySize?: number;
   timeout?: Duration;
   reservedConcurrentExecutions?: number;
+  /** What Lambda does when it sees the function feed itself through a queue (default: stop it). */
+  recursiveLoop?: lambda.RecursiveLoop;
 }
 
 /**
@@ -55,7 +58,9 @@ export class PushgateFunction extends Construct {
       }),
     );
     this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
+      entry: projectPath(props.entry),
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: DEPS_LOCK_FILE,
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -65,6 +70,7 @@ export class PushgateFunction extends Construct {
       ...(props.reservedConcurrentExecutions === undefined
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.recursiveLoop === undefined ? {} : { recursiveLoop: props.recursiveLoop }),
       role: this.role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

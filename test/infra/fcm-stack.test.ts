@@ -40,14 +40,16 @@ const roleOf = (fn: Resource) => (fn.Properties.Role as { 'Fn::GetAtt': [string]
 const isSender = (fn: Resource) => String(fn.Properties.Description).includes('sender');
 const fcmSecretId = () =>
   Object.entries(resources).find(
-    ([, r]) => r.Type === 'AWS::SecretsManager::Secret' && String(r.Properties.Name).includes('/fcm/'),
+    ([, r]) => r.Type === 'AWS::SecretsManager::Secret' && JSON.stringify(r.Properties.Name).includes('/fcm/'),
   )?.[0] as string;
 
 describe('FCM credentials in the stack', () => {
-  it('creates a stage-named, retained, undeletable secret holding the documented placeholder', () => {
+  it('creates a stage-named, retained (but removed with a failed first create), undeletable secret holding the documented placeholder', () => {
     const secret = resources[fcmSecretId()] as Resource;
-    expect(secret.Properties.Name).toBe('prod-pushgate/fcm/com.acme.app');
-    expect(secret.DeletionPolicy).toBe('Retain');
+    // Named like the APNs secret: the stage, the service, the app, then the stack's own id.
+    expect(JSON.stringify(secret.Properties.Name)).toContain('"prod-pushgate/fcm/com.acme.app/"');
+    expect(JSON.stringify(secret.Properties.Name)).toContain('"Ref":"AWS::StackId"');
+    expect(secret.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(secret.UpdateReplacePolicy).toBe('Retain');
     expect(secret.Properties.SecretString).toBe(FCM_CREDENTIALS_PLACEHOLDER);
     const policy = Object.values(resources).find(

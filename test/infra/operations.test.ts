@@ -1,9 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CREDENTIAL_FAILURE_REASONS } from '../../infra/constructs/operations';
+import { API_ROUTES } from '../../infra/api-routes';
+import {
+  API_THROTTLED_METRIC,
+  CREDENTIAL_FAILURE_REASONS,
+  MAX_METRICS_PER_ALARM,
+} from '../../infra/constructs/operations';
+import { SENDER } from '../../infra/queue-settings';
 import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
 import { JOBS_DEAD_LETTERED, METRICS_SERVICE, OUTCOME_METRICS } from '../../lambda/metric-names';
-import { ALARM_EMAIL, type Resource, resourcesOf, synthDefaultStack, type synthStage } from './stack-fixture';
+import {
+  ACCOUNT,
+  ALARM_EMAIL,
+  REGION,
+  type Resource,
+  resourcesOf,
+  synthDefaultStack,
+  type synthStage,
+} from './stack-fixture';
 
 let synthesized: ReturnType<typeof synthStage>;
 let resources: Record<string, Resource>;
@@ -15,7 +29,7 @@ beforeAll(() => {
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const idOf = (type: string, match: (r: Resource) => boolean) => ofType(type).find(([, r]) => match(r))?.[0];
 const alarm = (suffix: string) => {
-  const found = ofType('AWS::CloudWatch::Alarm').find(
+  const found = [...ofType('AWS::CloudWatch::Alarm'), ...ofType('AWS::CloudWatch::CompositeAlarm')].find(
     ([, r]) => r.Properties.AlarmName === `prod-pushgate-${suffix}`,
   );
   if (found === undefined) throw new Error(`no alarm ${suffix}`);
@@ -41,41 +55,175 @@ describe('alarm topic', () => {
     expect(JSON.stringify(policy?.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
   });
 
+  it('lets CloudWatch publish — for this deployment’s alarms in this account only', () => {
+    const topicId = ofType('AWS::SNS::Topic')[0]?.[0];
+    const policies = ofType('AWS::SNS::TopicPolicy');
+    expect(policies).toHaveLength(1);
+    const statements = (
+      (policies[0] as [string, Resource])[1].Properties.PolicyDocument as {
+        Statement: { Effect: string; Principal: unknown; Action: unknown; Condition?: unknown }[];
+      }
+    ).Statement;
+    const allow = statements.filter((s) => s.Effect === 'Allow');
+    expect(allow).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': ACCOUNT },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, `:cloudwatch:${REGION}:${ACCOUNT}:alarm:prod-pushgate-*`],
+              ],
+            },
+          },
+        },
+      }),
+    ]);
+  });
+
   it('every alarm notifies the topic when it fires and when it clears', () => {
     const topicId = ofType('AWS::SNS::Topic')[0]?.[0];
-    const alarms = ofType('AWS::CloudWatch::Alarm');
+    const isRouteErrorsPart = (r: Resource) =>
+      String(r.Properties.AlarmName).startsWith('prod-pushgate-RouteErrors-');
+    const routeErrorParts = ofType('AWS::CloudWatch::Alarm').filter(([, r]) => isRouteErrorsPart(r));
+    const alarms = [
+      ...ofType('AWS::CloudWatch::Alarm').filter(([, r]) => !isRouteErrorsPart(r)),
+      ...ofType('AWS::CloudWatch::CompositeAlarm'),
+    ];
     expect(alarms.map(([, r]) => r.Properties.AlarmName).sort()).toEqual(
       [
         'ApiServerErrors',
+        'ApiThrottles',
         'CredentialFailures',
         'DeadLetters',
+        'DeadLettersWaiting',
         'DynamoDbThrottles',
         'FcmCredentialFailures',
+        'RouteErrors',
         'SendBacklog',
         'SenderErrors',
+        'SenderNearTimeout',
         'SenderThrottles',
       ].map((name) => `prod-pushgate-${name}`),
     );
-    for (const [id, { Properties }] of alarms) {
+    for (const [id, { Type, Properties }] of alarms) {
       expect(Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
       expect(Properties.OKActions, id).toEqual([{ Ref: topicId }]);
+      if (Type === 'AWS::CloudWatch::CompositeAlarm') continue;
       expect(Properties.TreatMissingData, id).toBe('notBreaching');
       expect(Properties.ComparisonOperator, id).toBe('GreaterThanOrEqualToThreshold');
     }
+    // The parts of RouteErrors notify nobody themselves: the composite does, once.
+    for (const [id, { Properties }] of routeErrorParts) expect(Properties.AlarmActions, id).toBeUndefined();
+  });
+
+  it('no metric-math alarm uses more metrics than CloudWatch allows in one alarm', () => {
+    expect(MAX_METRICS_PER_ALARM).toBe(10);
+    const counts = ofType('AWS::CloudWatch::Alarm')
+      .filter(([, r]) => r.Properties.Metrics !== undefined)
+      .map(([, r]) => [r.Properties.AlarmName, mathMetrics(r.Properties).length] as const);
+    expect(counts.length).toBeGreaterThanOrEqual(4);
+    for (const [name, count] of counts)
+      expect(count, String(name)).toBeLessThanOrEqual(MAX_METRICS_PER_ALARM);
   });
 });
 
 describe('alarms watch the right metric', () => {
-  it('DLQ depth: any message visible on the dead-letter queue', () => {
+  it('DLQ arrivals: each minute in which a job arrived (sent by the sender, or moved by SQS), so it clears between arrivals', () => {
     const dlq = idOf('AWS::SQS::Queue', (r) => r.Properties.RedrivePolicy === undefined);
-    expect(alarm('DeadLetters')).toMatchObject({
+    const properties = alarm('DeadLetters');
+    const byId = Object.fromEntries(
+      (
+        properties.Metrics as {
+          Id: string;
+          Expression?: string;
+          MetricStat?: MetricStat & { Period: number; Stat: string };
+        }[]
+      ).map((m) => [m.Id, m]),
+    );
+    expect(Object.values(byId).find((m) => m.Expression)?.Expression).toBe(
+      'MAX([FILL(sent, 0), FILL(DIFF(depth), 0)])',
+    );
+    const queueDimension = [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }];
+    expect(byId.sent?.MetricStat).toMatchObject({
+      Metric: { Namespace: 'AWS/SQS', MetricName: 'NumberOfMessagesSent', Dimensions: queueDimension },
+      Period: 60,
+      Stat: 'Sum',
+    });
+    expect(byId.depth?.MetricStat).toMatchObject({
+      Metric: {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: queueDimension,
+      },
+      Period: 60,
+      Stat: 'Maximum',
+    });
+    expect(properties).toMatchObject({ Threshold: 1, EvaluationPeriods: 1 });
+  });
+
+  it('DLQ waiting: a job left on the dead-letter queue for a day', () => {
+    const dlq = idOf('AWS::SQS::Queue', (r) => r.Properties.RedrivePolicy === undefined);
+    expect(alarm('DeadLettersWaiting')).toMatchObject({
       Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+      MetricName: 'ApproximateAgeOfOldestMessage',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
       Statistic: 'Maximum',
-      Threshold: 1,
-      EvaluationPeriods: 1,
+      Threshold: 86_400,
     });
+  });
+
+  it('sender duration: the longest invocation reached 80% of the sender’s timeout', () => {
+    const sender = idOf('AWS::Lambda::Function', (r) => String(r.Properties.Description).includes('sender'));
+    expect(alarm('SenderNearTimeout')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: sender } }],
+      Statistic: 'Maximum',
+      Threshold: SENDER.timeoutSeconds * 1000 * 0.8,
+    });
+  });
+
+  it('API throttling: requests answered 429, counted from the access log', () => {
+    const accessLogs = idOf('AWS::Logs::LogGroup', (r) => r.Properties.RetentionInDays === 90);
+    const [, filter] = ofType('AWS::Logs::MetricFilter')[0] as [string, Resource];
+    expect(filter.Properties).toEqual({
+      LogGroupName: { Ref: accessLogs },
+      FilterPattern: '{ $.status = "429" }',
+      MetricTransformations: [
+        { MetricNamespace: 'prod-pushgate', MetricName: API_THROTTLED_METRIC, MetricValue: '1' },
+      ],
+    });
+    expect(alarm('ApiThrottles')).toMatchObject({
+      Namespace: 'prod-pushgate',
+      MetricName: API_THROTTLED_METRIC,
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+
+  it('route function errors: every route’s function, in parts of at most 10, behind one composite alarm', () => {
+    const routeFunctions = ofType('AWS::Lambda::Function')
+      .filter(([, r]) => !String(r.Properties.Description).includes('sender'))
+      .map(([id]) => id);
+    expect(routeFunctions).toHaveLength(API_ROUTES.length);
+    const parts = ofType('AWS::CloudWatch::Alarm').filter(([, r]) =>
+      String(r.Properties.AlarmName).startsWith('prod-pushgate-RouteErrors-'),
+    );
+    expect(parts).toHaveLength(Math.ceil(API_ROUTES.length / MAX_METRICS_PER_ALARM));
+    const watched = parts.flatMap(([, r]) =>
+      mathMetrics(r.Properties).map((m) => {
+        expect(m.MetricStat?.Metric.MetricName).toBe('Errors');
+        return JSON.stringify(m.MetricStat?.Metric.Dimensions[0]?.Value);
+      }),
+    );
+    expect(watched.sort()).toEqual(routeFunctions.map((id) => JSON.stringify({ Ref: id })).sort());
+    const rule = JSON.stringify(alarm('RouteErrors').AlarmRule);
+    for (const [id] of parts) expect(rule).toContain(id);
   });
 
   it('sender errors and throttles: any, on the sender function', () => {
@@ -197,9 +345,13 @@ describe('the runbook (docs/runbook.md)', () => {
   const runbook = readFileSync('docs/runbook.md', 'utf8');
 
   it('has a section for exactly the alarms the stack defines', () => {
-    const deployed = ofType('AWS::CloudWatch::Alarm').map(([, r]) =>
-      String(r.Properties.AlarmName).replace(/^prod-pushgate-/, ''),
-    );
+    const deployed = [
+      ...ofType('AWS::CloudWatch::Alarm').map(([, r]) => String(r.Properties.AlarmName)),
+      ...ofType('AWS::CloudWatch::CompositeAlarm').map(([, r]) => String(r.Properties.AlarmName)),
+    ]
+      // The parts of RouteErrors are documented with it.
+      .filter((name) => !/-RouteErrors-\d+$/.test(name))
+      .map((name) => name.replace(/^prod-pushgate-/, ''));
     const sections = [...runbook.matchAll(/^### (\w+) — /gm)].map(([, name]) => name);
     expect(sections.sort()).toEqual(deployed.sort());
   });

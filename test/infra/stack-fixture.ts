@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type PushgateConfig, resolveStage, type StageConfig } from '../../infra/config';
+import { stageStackProps } from '../../infra/pushgate-app';
 import { PushgateStack } from '../../infra/pushgate-stack';
 
 export const ACCOUNT = '123456789012';
@@ -53,11 +54,11 @@ export function synthStage(stageConfig: StageConfig, options: { stage?: string; 
   const config: PushgateConfig = { stages: { [stageName]: stageConfig } };
   const stage = resolveStage(config, stageName);
   const app = new App(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {});
-  const stack = new PushgateStack(app, stage.stackName, {
-    stage: stage.stage,
-    pushgate: stage.props,
-    env: stage.env ?? { account: ACCOUNT, region: REGION },
-  });
+  const stack = new PushgateStack(
+    app,
+    stage.stackName,
+    stageStackProps(stage, { account: ACCOUNT, region: REGION }),
+  );
   return { app, stack, template: Template.fromStack(stack) };
 }
 

@@ -68,14 +68,29 @@ describe('stateful resources', () => {
     });
   });
 
-  it('a created APNs secret is stage-named, retained, refuses deletion, and starts as the documented placeholder', () => {
+  it('a created APNs secret is stage-named, retained (but removed with a failed first create), refuses deletion, and starts as the documented placeholder', () => {
     const secrets = ofType('AWS::SecretsManager::Secret');
     // One app brings its own secret; only the other one's is created.
     expect(secrets).toHaveLength(1);
     const [id, secret] = secrets[0] as [string, Resource];
-    expect(secret.DeletionPolicy).toBe('Retain');
+    expect(secret.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(secret.UpdateReplacePolicy).toBe('Retain');
-    expect(secret.Properties.Name).toBe('prod-pushgate/apns/com.acme.app');
+    // The stack's own id ends the name: a secret kept from a destroyed stack of the same stage
+    // cannot make the next create fail with "already exists".
+    expect(secret.Properties.Name).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'prod-pushgate/apns/com.acme.app/',
+          {
+            'Fn::Select': [
+              0,
+              { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] },
+            ],
+          },
+        ],
+      ],
+    });
     expect(secret.Properties.GenerateSecretString).toBeUndefined();
     // Pinned on purpose: CloudFormation rewrites the value whenever this text changes, which would
     // overwrite every operator's filled-in APNs key with the placeholder on the next deploy.
@@ -389,6 +404,7 @@ describe('physical names', () => {
       'AWS::Logs::LogGroup': 'LogGroupName',
       'AWS::SNS::Topic': 'TopicName',
       'AWS::CloudWatch::Alarm': 'AlarmName',
+      'AWS::CloudWatch::CompositeAlarm': 'AlarmName',
       'AWS::CloudWatch::Dashboard': 'DashboardName',
     };
     const prefixOf = (value: unknown): string =>
@@ -402,7 +418,16 @@ describe('physical names', () => {
       expect(prefixOf(resource.Properties[key]), `${id}.${key}`).toMatch(/^prod-pushgate([-/]|$)/);
     }
     // The stack gives these names itself; everything else is named by CloudFormation after the stack.
-    expect(named.length).toBe(1 + 1 + 8 + 1 + 1);
+    // Secret, hosted UI domain, alarms (and RouteErrors' parts), API, dashboard.
+    expect(named.length).toBe(
+      1 +
+        1 +
+        ofType('AWS::CloudWatch::Alarm').length +
+        ofType('AWS::CloudWatch::CompositeAlarm').length +
+        1 +
+        1,
+    );
+    expect(ofType('AWS::CloudWatch::CompositeAlarm')).toHaveLength(1);
     expect(synthesized.stack.stackName).toBe('prod-pushgate');
   });
 });

@@ -26,7 +26,12 @@ import {
 } from '../support/sender-harness';
 
 const run = promisify(execFile);
+/** Far above a pass's own bound (its watch: 60 s by default) on a busy machine, far below forever. */
+const REDRIVE_BOUND_MS = 180_000;
 const harness = new SenderHarness();
+/** Where the redrive tool keeps its dry-run listings (its TMPDIR): this file's own. */
+const listings = mkdtempSync(join(tmpdir(), 'pushgate-redrive-listings-'));
+afterAll(() => rmSync(listings, { recursive: true, force: true }));
 beforeAll(() => harness.start(), 30_000);
 afterAll(() => harness.stop());
 beforeEach(() => harness.purge());
@@ -36,8 +41,11 @@ async function redrive(...args: string[]): Promise<{ code: number; stdout: strin
   const env = { ...process.env };
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SQS', 'AWS_PROFILE'])
     delete env[name];
+  env.TMPDIR = listings;
   return run(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/redrive.ts', ...args], {
     env,
+    // A pass that never ends (as when re-dead-lettered jobs were moved again and again) is killed.
+    timeout: REDRIVE_BOUND_MS,
   }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => error,
@@ -178,6 +186,9 @@ describe('npm run redrive', () => {
         'CredentialsUnavailable',
         '--reason',
         'MaxReceiveCountExceeded',
+        // The sender is paused: nothing can fail again yet, so do not watch for it.
+        '--wait',
+        '0',
         '--json',
       );
       expect(moved.code, moved.stderr).toBe(0);
@@ -206,5 +217,89 @@ describe('npm run redrive', () => {
       process.env[ENVIRONMENT.apps] = apps;
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('makes one pass: jobs that fail again stay on the DLQ and are reported, the good one is delivered, and the run ends', async () => {
+    const carol = newUser('carol');
+    const [carolToken] = await registerDevices(carol, 1);
+    // Two jobs that can never succeed, as the sender dead-lettered them, and one that can now.
+    await harness.deliver('never a job');
+    await harness.deliver(
+      alertJob({ userIds: [carol] }, { appId: 'com.unknown.app', notificationId: 'redrive-unknown-1' }),
+    );
+    const good = alertJob({ userIds: [carol] }, { notificationId: 'redrive-carol-1' });
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: deadLetterQueueUrl(), MessageBody: JSON.stringify(good) }),
+    );
+    expect(await waitingOn(deadLetterQueueUrl())).toBe(3);
+
+    const pass = await redrive(...offlineQueues(), '--json');
+    // Exit 1: some jobs failed again (the operator has something to look at).
+    expect(pass.code, pass.stderr).toBe(1);
+    const result = JSON.parse(pass.stdout) as RedriveResult;
+    expect(result.found).toBe(3);
+    expect(result.moved).toBe(3);
+    expect(result.failedAgain.map((job) => job.reason).sort()).toEqual(['InvalidJob', 'UnknownApp']);
+    expect(result.failedAgain.find((job) => job.reason === 'UnknownApp')?.notificationId).toBe(
+      'redrive-unknown-1',
+    );
+    expect(result.notSeenBack).toBe(1);
+    expect(result.settled).toBe(true);
+
+    await harness.source.idle(120_000);
+    expect(harness.inboxTokens()).toEqual([carolToken]);
+    // The two are back on the DLQ, once each: nothing moved them a second time.
+    const left = await peek(deadLetterQueueUrl());
+    expect(left.map((m) => m.MessageAttributes?.['pushgate-failure-reason']?.StringValue).sort()).toEqual([
+      'InvalidJob',
+      'UnknownApp',
+    ]);
+
+    // The human report names them.
+    const again = await redrive(...offlineQueues(), '--reason', 'InvalidJob', '--wait', '30');
+    expect(again.stdout).toContain('1 failed again and are back on the dead-letter queue:');
+    expect(again.stdout).toMatch(/InvalidJob\s+\(no notification id\)/);
+  });
+
+  it('--discard removes only the listed jobs of the named reasons, after a dry run and with --yes', async () => {
+    await harness.deliver('not a job either');
+    await harness.deliver(
+      alertJob({ userIds: ['dave'] }, { appId: 'com.unknown.app', notificationId: 'redrive-unknown-2' }),
+    );
+
+    const unconfirmed = await redrive(...offlineQueues(), '--discard', '--reason', 'InvalidJob');
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('add --yes');
+    const unnamed = await redrive(...offlineQueues(), '--discard', '--yes');
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toContain('--discard needs --reason');
+
+    rmSync(join(listings, 'pushgate-redrive'), { recursive: true, force: true });
+    const unlisted = await redrive(...offlineQueues(), '--discard', '--reason', 'InvalidJob', '--yes');
+    expect(unlisted.code).toBe(2);
+    expect(unlisted.stderr).toContain('run with --dry-run first');
+    expect(await waitingOn(deadLetterQueueUrl())).toBe(2);
+
+    const listed = await redrive(...offlineQueues(), '--dry-run', '--json');
+    expect((JSON.parse(listed.stdout) as RedriveResult).found).toBe(2);
+    // Arrives after the operator looked: not discarded unseen.
+    await harness.deliver('arrived after the listing');
+
+    const discard = await redrive(
+      ...offlineQueues(),
+      '--discard',
+      '--reason',
+      'InvalidJob',
+      '--reason',
+      'UnknownApp',
+      '--yes',
+    );
+    expect(discard.code, discard.stderr).toBe(0);
+    expect(discard.stdout).toContain('Discarded 2 job(s)');
+    expect(discard.stdout).toContain('redrive-unknown-2');
+    expect(discard.stdout).toContain('1 job(s) of those reasons arrived after the dry run and were kept');
+    const left = await peek(deadLetterQueueUrl());
+    expect(left.map((m) => m.Body)).toEqual([JSON.stringify('arrived after the listing')]);
+    expect(await waitingOn(sendQueueUrl())).toBe(0);
   });
 });

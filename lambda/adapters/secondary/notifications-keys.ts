@@ -84,9 +84,15 @@ export function requestKey(notificationId: string) {
   return { pk: notificationPk(notificationId), sk: 'request' };
 }
 
+/**
+ * The partition key prefix of the fleet's APNs provider tokens: the stack lets only the
+ * functions that send read items under it (infra/constructs/notifications-table.ts).
+ */
+export const PROVIDER_TOKEN_PK_PREFIX = 'provider-token#';
+
 /** The APNs provider token the whole fleet shares for one key (see the gateway's provider-token module). */
 export function providerTokenKey(keyName: string) {
-  return { pk: `provider-token#${keyName}`, sk: 'provider-token' };
+  return { pk: `${PROVIDER_TOKEN_PK_PREFIX}${keyName}`, sk: 'provider-token' };
 }
 
 /** What a sort key of a notification's shards names: a chunk's progress, a receipt, or something else. */
