@@ -40,7 +40,8 @@ const roleOf = (fn: Resource) => (fn.Properties.Role as { 'Fn::GetAtt': [string]
 const isSender = (fn: Resource) => String(fn.Properties.Description).includes('sender');
 const fcmSecretId = () =>
   Object.entries(resources).find(
-    ([, r]) => r.Type === 'AWS::SecretsManager::Secret' && JSON.stringify(r.Properties.Name).includes('/fcm/'),
+    ([, r]) =>
+      r.Type === 'AWS::SecretsManager::Secret' && JSON.stringify(r.Properties.Name).includes('/fcm/'),
   )?.[0] as string;
 
 describe('FCM credentials in the stack', () => {
