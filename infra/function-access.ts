@@ -49,7 +49,7 @@ export interface FunctionAccess {
   sendQueue?: readonly SqsAction[];
   /** On the send queue's dead-letter queue. */
   deadLetterQueue?: readonly SqsAction[];
-  /** On each app's APNs credentials secret; with it the function is told where the secrets are. */
+  /** On each app's APNs (and FCM, when it has FCM) credentials secret; with it the function is told where the secrets are. */
   apnsCredentials?: readonly SecretsManagerAction[];
 }
 

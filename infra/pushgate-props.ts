@@ -66,6 +66,18 @@ export const appSchema = z
     credentialsSecretArn: secretArn.optional(),
     /** The customer-managed KMS key that encrypts that existing secret (needed cross-account). */
     credentialsKmsKeyArn: kmsKeyArn.optional(),
+    /** FCM for the app's Android devices: its Firebase project, and an existing secret with a service-account key (else one is created to fill). */
+    fcm: z
+      .strictObject({
+        projectId: z
+          .string()
+          .regex(
+            /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
+            'A Firebase project id is 6–30 lowercase letters, digits and hyphens.',
+          ),
+        credentialsSecretArn: secretArn.optional(),
+      })
+      .optional(),
   })
   .refine((app) => app.credentialsKmsKeyArn === undefined || app.credentialsSecretArn !== undefined, {
     message: 'credentialsKmsKeyArn is for an existing secret: set credentialsSecretArn too.',

@@ -62,6 +62,8 @@ export class Pushgate extends Construct {
   readonly routeFunctions: Readonly<Record<string, NodejsFunction>>;
   /** Each app's APNs credentials secret, by app id. */
   readonly credentialsSecrets: ReadonlyMap<string, secretsmanager.ISecret>;
+  /** Each FCM-enabled app's service-account key secret, by app id. */
+  readonly fcmCredentialsSecrets: ReadonlyMap<string, secretsmanager.ISecret>;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
   readonly alarmTopic: sns.ITopic;
@@ -231,6 +233,7 @@ export class Pushgate extends Construct {
     this.sender = sender.function;
     this.routeFunctions = routeFunctions;
     this.credentialsSecrets = credentials.secrets;
+    this.fcmCredentialsSecrets = credentials.fcmSecrets;
     if (this.http.userPool) this.userPool = this.http.userPool;
     if (this.http.userPoolClient) this.userPoolClient = this.http.userPoolClient;
     this.alarmTopic = operations.topic;

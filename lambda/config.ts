@@ -23,6 +23,14 @@ const appsSchema = z.array(
     bundleId: z.string().check(z.minLength(1)),
     /** Secrets Manager ARN (deployed) or a local file (offline) with the APNs credentials. */
     credentials: z.optional(z.string().check(z.minLength(1))),
+    /** FCM for the app's Android devices: the Firebase project and where its service-account key lives. */
+    fcm: z.optional(
+      z.strictObject({
+        projectId: z.string().check(z.minLength(1)),
+        /** Secrets Manager ARN (deployed) or a local file (offline) with the service-account key JSON; the sender's only. */
+        credentials: z.optional(z.string().check(z.minLength(1))),
+      }),
+    ),
   }),
 );
 export type AppConfig = z.infer<typeof appsSchema>[number];
@@ -55,6 +63,14 @@ export const config = {
   },
   get apnsCaFile(): string | undefined {
     return process.env[ENVIRONMENT.apnsCaFile] || undefined;
+  },
+  /** `FCM_ENDPOINT` (optional): `host:port` of the FCM simulator instead of fcm.googleapis.com. */
+  get fcmEndpoint(): string | undefined {
+    return process.env[ENVIRONMENT.fcmEndpoint] || undefined;
+  },
+  /** `FCM_CA_FILE` (optional): the CA that signs the simulator (FCM and its token endpoint). */
+  get fcmCaFile(): string | undefined {
+    return process.env[ENVIRONMENT.fcmCaFile] || undefined;
   },
   /** How long one APNs request may take before it counts as a timeout. */
   get apnsRequestTimeoutMs(): number {

@@ -6,12 +6,13 @@ import { callRoute } from './call-route';
 import { notificationDetail, recentNotifications } from './dashboard-notifications';
 import { dashboardState } from './dashboard-state';
 import { DISCARD_PATH, deadLetterAction, REDRIVE_PATH } from './dead-letter-actions';
+import { FCM_FAULTS_PATH, fcmFaultsRoute } from './fcm-faults-route';
 import { sendEmpty, sendJson } from './respond';
 import type { LocalServerOptions } from './server';
 
 /**
- * The routes that exist only offline, under `/_local/`: dev JWTs, the APNs
- * simulator's inbox and fault script, the local queues, the dashboard's state, its
+ * The routes that exist only offline, under `/_local/`: dev JWTs, the APNs and FCM
+ * simulators' inboxes and fault scripts, the local queues, the dashboard's state, its
  * notifications (from the tables) and its send form (which calls the send route as
  * an IAM caller would). docs/offline.md lists them; server.ts guards them against
  * web pages (local-guard.ts).
@@ -69,6 +70,28 @@ export async function handleLocalRoute(
       })),
       ...(page.next === undefined ? {} : { next: page.next }),
     });
+  }
+  if (route === 'GET /_local/fcm/inbox') {
+    const after = integerParameter(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = integerParameter(url, 'limit', DEFAULT_INBOX_PAGE, 1, DEFAULT_INBOX_PAGE);
+    if (after === undefined || limit === undefined) {
+      return sendJson(response, 400, {
+        error: {
+          code: 'InvalidRequest',
+          message: `after must be a whole number ≥ 0 and limit a whole number from 1 to ${DEFAULT_INBOX_PAGE}.`,
+        },
+      });
+    }
+    return sendJson(response, 200, stack.fcmSimulator.received.page(after, limit));
+  }
+  if (route === 'DELETE /_local/fcm/inbox') {
+    stack.fcmSimulator.clearInbox();
+    return sendEmpty(response, 204);
+  }
+  if (url.pathname === FCM_FAULTS_PATH) {
+    const answer = fcmFaultsRoute(stack.fcmSimulator, method, body);
+    if (answer.body === undefined) return sendEmpty(response, answer.status);
+    return sendJson(response, answer.status, answer.body);
   }
   if (route === 'GET /_local/queues') {
     return sendJson(response, 200, {

@@ -5,7 +5,7 @@ import { LOCAL_AUDIENCE, LOCAL_ISSUER, offlineAdminKey } from './offline-identit
 import { LocalIssuer } from './oidc';
 import { createLocalServer } from './server';
 import { SIGV4_CREDENTIALS } from './sigv4';
-import { type LocalStack, startLocalStack } from './stack';
+import { type LocalStack, OFFLINE_FCM_PROJECT, startLocalStack } from './stack';
 
 /**
  * `npm start`: the whole of pushgate on this machine — the HTTP API, the sender on
@@ -77,6 +77,7 @@ pushgate is running offline (${((Date.now() - started) / 1000).toFixed(1)} s)
   API and dashboard   ${base}   (dashboard: ${base}/)
   app id              ${appId}
   APNs                ${stack.simulator ? `simulator (inbox: ${base}/_local/apns/inbox)` : 'real APNs sandbox'}
+  FCM                 simulator, project ${OFFLINE_FCM_PROJECT} (inbox: ${base}/_local/fcm/inbox)
   SQS endpoint        ${sqs.endpoint}   (queue URLs: ${base}/_local/queues)
   send queue          ${stack.queues.sendQueueUrl}
   data                ${memory ? 'in memory (--memory)' : `${home} (devices, notifications and queued jobs kept across restarts)`}${restored > 0 ? restoredLine : ''}

@@ -73,6 +73,14 @@ export const ERROR_CODES = {
     400,
     'A push type other than alert, background or liveactivity: those need tokens pushgate does not register (PushKit, location, widgets, controls).',
   ],
+  InvalidAndroidConfig: [
+    400,
+    'The job’s `android` object is not FCM’s AndroidConfig as Google spells it; the message names the field.',
+  ],
+  ReservedDataKey: [
+    400,
+    'For an app with FCM: a `data` key FCM reserves (`from`, `notification`, `message_type`, `google…`, `gcm…`).',
+  ],
   MissingLiveActivityKey: [
     400,
     'A Live Activity job lacks an `aps` key its event requires; the message names it.',
@@ -100,7 +108,10 @@ export const ERROR_CODES = {
     'The notification id is taken by a different job (other recipients, content or options).',
   ],
   RequestTooLarge: [413, 'The request body is larger than this route reads.'],
-  PayloadTooLarge: [413, 'The APNs payload the job compiles to exceeds 4096 bytes (5120 for VoIP).'],
+  PayloadTooLarge: [
+    413,
+    'The APNs payload the job compiles to exceeds 4096 bytes (5120 for VoIP), or, for an app with FCM, the FCM message exceeds 4096 bytes.',
+  ],
   UnsupportedMediaType: [415, 'The body is not sent with `Content-Type: application/json`.'],
   InternalError: [500, 'Our fault; the body holds no internals. Safe to retry.'],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -261,6 +272,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'ActivityOwnerRequired',
       'UnsupportedPushType',
       'MissingLiveActivityKey',
+      'InvalidAndroidConfig',
+      'ReservedDataKey',
       'NotificationIdConflict',
       'PayloadTooLarge',
     ],

@@ -4,6 +4,7 @@ import { recipientBuckets, saveRecipients } from '../adapters/secondary/tracking
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
+import { compileFcmMessage, reachesAndroid } from '../domain/fcm-message';
 import { partJobFingerprints, partsOf } from '../domain/job-part';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
 import {
@@ -29,7 +30,8 @@ export interface SendRequestAnswer {
  * Accepts a backend's send request.
  *
  * 1. Refuse an app the deployment does not serve (UnknownApp) and a payload APNs
- *    would refuse (PayloadTooLarge) — before anything is stored or queued.
+ *    would refuse (PayloadTooLarge) — or, for an app with FCM, a message FCM would
+ *    (ReservedDataKey, PayloadTooLarge) — before anything is stored or queued.
  * 2. Take the notification id with a conditional write that also stores the job's
  *    fingerprint and its parts' (the sender delivers no other part under this id). Taken by a different job (other recipients or content), even one
  *    still being accepted: NotificationIdConflict. Taken by this same job: answer
@@ -49,6 +51,7 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
   const app = findApp(job.appId);
   if (app === undefined) throw new UnknownAppError(job.appId);
   compileApnsRequest(job, app.bundleId);
+  if (app.fcm !== undefined && reachesAndroid(job)) compileFcmMessage(job, now.getTime());
 
   // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
   const parts = partsOf(withLiveActivityTimestamp(job, now));

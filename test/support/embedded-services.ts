@@ -37,7 +37,10 @@ export default async function setup() {
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
-    [ENVIRONMENT.apps]: JSON.stringify([{ appId: TEST_APP_ID, bundleId: TEST_APP_ID }]),
+    // The app has FCM too (as the route functions see it: the project id only).
+    [ENVIRONMENT.apps]: JSON.stringify([
+      { appId: TEST_APP_ID, bundleId: TEST_APP_ID, fcm: { projectId: 'pushgate-test' } },
+    ]),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_NAMESPACE: 'pushgate-test',
     POWERTOOLS_METRICS_DISABLED: 'true',

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CREDENTIAL_REASONS, INCOMPLETE_ANSWER } from '../../lambda/domain/apns-outcome';
+import { fcmAnswersMarkdown } from '../../lambda/domain/fcm-outcome';
 
 const tracked = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const markdown = tracked.filter((file) => file.endsWith('.md') && existsSync(file));
@@ -63,5 +64,24 @@ describe('the project documents itself', () => {
       .filter((line) => line.startsWith('| `'))
       .join('\n');
     for (const path of new Set(served)) expect(table, path).toContain(path);
+  });
+
+  it('docs/fcm.md shows the FCM answer table the sender classifies with', () => {
+    // Cells compared trimmed: a Markdown formatter may pad the columns.
+    const cells = (table: string) =>
+      table
+        .split('\n')
+        .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
+        .map((line) =>
+          line
+            .slice(1, -1)
+            .split(' | ')
+            .map((cell) => cell.trim()),
+        );
+    const page = readFileSync('docs/fcm.md', 'utf8');
+    const start = page.indexOf('| FCM answer');
+    expect(start).toBeGreaterThan(-1);
+    const table = page.slice(start).split('\n\n')[0] ?? '';
+    expect(cells(table)).toEqual(cells(fcmAnswersMarkdown()));
   });
 });
