@@ -24,6 +24,12 @@ const TARGETS = {
   gatewayVsRaw: 0.9,
   untrackedDollarsPerMillion: 0.05,
   trackedDollarsPerMillion: 0.1,
+  /** The chat case, per million pushes (users with 2 devices): SNS charges about $1.00. */
+  chatDollarsPerMillion: {
+    'chat, SQS batches': 0.5,
+    'chat, batch route': 0.8,
+    'chat, one API call each': 1.5,
+  },
   offlineStartSeconds: 10,
 };
 
@@ -80,22 +86,53 @@ if (wanted('apns')) {
 
 if (wanted('costs')) {
   const costs = await benchCosts();
+  const chat = costs.filter((cost) => cost.scenario.startsWith('chat, '));
   console.log(
     `\nCost per million notifications (5 000 users × 2 devices, end to end; prices: ${PRICES.asOf})`,
   );
   console.table(
-    costs.map((cost) => ({
-      scenario: cost.scenario,
-      notifications: cost.notifications,
-      'SQS requests': cost.counts.sqsRequests,
-      'DynamoDB RRU': cost.counts.dynamoReadUnits,
-      'DynamoDB WRU': cost.counts.dynamoWriteUnits,
-      'Lambda invocations': cost.counts.lambdaInvocations,
-      'Lambda GB-s': cost.counts.lambdaGbSeconds,
-      '$ per million': cost.dollarsPerMillion,
-      'SNS ($0.50/M) ÷ this':
-        Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10,
-    })),
+    costs
+      .filter((cost) => !chat.includes(cost))
+      .map((cost) => ({
+        scenario: cost.scenario,
+        notifications: cost.notifications,
+        'SQS requests': cost.counts.sqsRequests,
+        'DynamoDB RRU': cost.counts.dynamoReadUnits,
+        'DynamoDB WRU': cost.counts.dynamoWriteUnits,
+        'Lambda invocations': cost.counts.lambdaInvocations,
+        'Lambda GB-s': cost.counts.lambdaGbSeconds,
+        '$ per million': cost.dollarsPerMillion,
+        'SNS ($0.50/M) ÷ this':
+          Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10,
+      })),
+  );
+  console.log(
+    '\nChat: 10 000 notifications, each to one user with 2 devices and its own notificationId; $ per million pushes, line by line',
+  );
+  const lines = [...new Set(chat.flatMap((cost) => Object.keys(cost.breakdownPerMillion)))];
+  console.table(
+    Object.fromEntries(
+      [...lines, 'total', 'target', 'SNS ($1.00/M) ÷ this'].map((line) => [
+        line,
+        Object.fromEntries(
+          chat.map((cost) => {
+            const target =
+              TARGETS.chatDollarsPerMillion[cost.scenario as keyof typeof TARGETS.chatDollarsPerMillion];
+            const value =
+              line === 'total'
+                ? cost.dollarsPerMillion
+                : line === 'target'
+                  ? `≤ ${target} ${cost.dollarsPerMillion <= target ? 'met' : 'NOT met'}`
+                  : line.startsWith('SNS')
+                    ? Math.round(
+                        ((2 * PRICES.snsMobilePushPerMillionPublishes) / cost.dollarsPerMillion) * 10,
+                      ) / 10
+                    : (cost.breakdownPerMillion[line] ?? 0);
+            return [cost.scenario, value];
+          }),
+        ),
+      ]),
+    ),
   );
   const receipt = costs.find((cost) => cost.receipt !== undefined)?.receipt;
   if (receipt !== undefined) {
