@@ -1,11 +1,13 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { SENDER_ACCESS } from '../infra/function-access';
 import { SENDER } from '../infra/queue-settings';
 import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
+import { mapConcurrent } from '../lambda/use-cases/delivery/concurrency';
 import { callRoute } from '../local/call-route';
+import { findRoute } from '../local/http-dispatch';
 import { seedDevices } from '../local/seed-devices';
 import { SqsEventSource } from '../local/sqs-event-source';
 import { type LocalStack, startLocalStack } from '../local/stack';
@@ -67,6 +69,8 @@ interface Tally {
   writeUnits: number;
   /** By purpose: `<table>:<kind>` → units (reads, writes, failed conditional writes, index writes). */
   lines: Record<string, number>;
+  /** Write units by what the write is for (see writePurpose). */
+  writesByPurpose: Record<string, number>;
 }
 
 const line = (tally: Tally, name: string, units: number) => {
@@ -77,6 +81,31 @@ const line = (tally: Tally, name: string, units: number) => {
 function tableOf(name: unknown): string {
   if (name === process.env.DEVICES_TABLE_NAME) return 'devices';
   if (name === process.env.NOTIFICATIONS_TABLE_NAME) return 'notifications';
+  return 'other';
+}
+
+/**
+ * What a DynamoDB write is for, from its key and expression: the bookkeeping the
+ * chat scenario is meant to show line by line.
+ */
+function writePurpose(command: string, input: Record<string, unknown>): string {
+  const key = (input.Key ?? input.Item ?? {}) as Record<string, unknown>;
+  const sk = String(key.sk ?? '');
+  const update = String(input.UpdateExpression ?? '');
+  if (key.token !== undefined && key.sk === undefined) return 'devices';
+  if (sk === 'request') {
+    if (command.startsWith('Put')) return 'notification id';
+    if (update.includes('claimedBy')) return 'sender mark';
+    if (update.includes('completedAt')) return 'sender completion';
+    return 'request enqueued mark';
+  }
+  if (sk.startsWith('progress#')) {
+    if (update.includes('completedAt')) return 'chunk completion';
+    if (update.includes('claimedUntil')) return 'chunk claim';
+    return 'chunk release';
+  }
+  if (sk.startsWith('recipients#')) return 'tracked recipients';
+  if (sk.startsWith('device#') || sk.startsWith('receipt#')) return 'tracking';
   return 'other';
 }
 
@@ -99,6 +128,8 @@ function instrument(tally: Tally, sqsClients: SQSClient[]): void {
         if (isWrite && (error as { name?: string }).name === 'ConditionalCheckFailedException') {
           tally.writeUnits += writeUnits();
           line(tally, `${table}:failed conditional writes`, writeUnits());
+          const purpose = `${writePurpose(command, input)} (condition failed)`;
+          tally.writesByPurpose[purpose] = (tally.writesByPurpose[purpose] ?? 0) + writeUnits();
         }
         throw error;
       }
@@ -137,6 +168,8 @@ function instrument(tally: Tally, sqsClients: SQSClient[]): void {
       } else if (isWrite) {
         tally.writeUnits += writeUnits();
         line(tally, `${table}:writes`, writeUnits());
+        const purpose = writePurpose(command, input);
+        tally.writesByPurpose[purpose] = (tally.writesByPurpose[purpose] ?? 0) + writeUnits();
         // A token record is in the byUser or byLiveActivity index: each of its writes is one
         // more write there (a user's set item, `user:<id>`, is in no index).
         const token = key?.token;
@@ -172,18 +205,25 @@ function instrument(tally: Tally, sqsClients: SQSClient[]): void {
   }
 }
 
-/** Both scenarios in one offline stack (its SDK clients live for the whole process, like a Lambda's). */
+/** Every scenario in one offline stack (its SDK clients live for the whole process, like a Lambda's). */
 export async function benchCosts(): Promise<CostResult[]> {
   const workDir = resolve('.bench-tmp/cost');
   rmSync(workDir, { recursive: true, force: true });
   const stack = await startLocalStack({ workDir, appId: 'com.example.app', sender: false });
-  const tally: Tally = { sqsRequests: 0, readUnits: 0, writeUnits: 0, lines: {} };
+  const tally: Tally = { sqsRequests: 0, readUnits: 0, writeUnits: 0, lines: {}, writesByPurpose: {} };
   instrument(tally, [lambdaSqs, stack.sqs]);
+  const reset = () =>
+    Object.assign(tally, { sqsRequests: 0, readUnits: 0, writeUnits: 0, lines: {}, writesByPurpose: {} });
   try {
     const results: CostResult[] = [];
     for (const tracked of [false, true]) {
-      Object.assign(tally, { sqsRequests: 0, readUnits: 0, writeUnits: 0, lines: {} });
+      reset();
       results.push(await runScenario(stack, tally, tracked));
+    }
+    for (const path of CHAT_PATHS) {
+      if (path === 'batch route' && findRoute('POST', '/v1/notification-batches') === undefined) continue;
+      reset();
+      results.push(await runChatScenario(stack, tally, path));
     }
     return results;
   } finally {
@@ -194,21 +234,17 @@ export async function benchCosts(): Promise<CostResult[]> {
   }
 }
 
-async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): Promise<CostResult> {
-  let invocations = 0;
-  let senderMs = 0;
-  const acceptedBefore = stack.simulator?.stats.accepted ?? 0;
-  const users = Array.from({ length: USERS }, (_, i) => `cost-${tracked ? 'tracked' : 'untracked'}-${i}`);
-  const seeded = await seedDevices(users, DEVICES_PER_USER, 'com.example.app');
-
+/** The sender as its event source drives it, timed for its Lambda cost. */
+async function startSender(stack: LocalStack) {
+  const counted = { invocations: 0, ms: 0 };
   const { handler } = await import('../lambda/adapters/primary/deliver-notifications/handler');
   const timed = async (event: SQSEvent, context: Context) => {
     const started = performance.now();
     try {
       return await handler(event, context);
     } finally {
-      invocations++;
-      senderMs += performance.now() - started;
+      counted.invocations++;
+      counted.ms += performance.now() - started;
     }
   };
   const source = new SqsEventSource({
@@ -222,6 +258,126 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
     timeoutMs: SENDER.timeoutSeconds * 1000,
   });
   await source.start();
+  return { source, counted };
+}
+
+/**
+ * The chat-app case: CHAT_MESSAGES notifications, each to one user with
+ * DEVICES_PER_USER devices and a caller-given notificationId, sent one of three ways.
+ */
+export const CHAT_PATHS = ['one API call each', 'batch route', 'SQS batches'] as const;
+export type ChatPath = (typeof CHAT_PATHS)[number];
+const CHAT_MESSAGES = 10_000;
+const CHAT_BATCH_ROUTE_SIZE = 100;
+const SQS_BATCH_SIZE = 10;
+
+async function runChatScenario(stack: LocalStack, tally: Tally, path: ChatPath): Promise<CostResult> {
+  const tag = path.replace(/\W+/g, '-');
+  const users = Array.from({ length: CHAT_MESSAGES }, (_, i) => `chat-${tag}-${i}`);
+  await seedDevices(users, DEVICES_PER_USER, 'com.example.app');
+  const jobs = users.map((userId, i) => ({
+    notificationId: `chat-${tag}-${i}`,
+    appId: 'com.example.app',
+    to: { userIds: [userId] },
+    aps: { alert: { title: 'Ann', body: 'See you at eight?' }, sound: 'default' },
+  }));
+  const acceptedBefore = stack.simulator?.stats.accepted ?? 0;
+  const { source, counted } = await startSender(stack);
+  let apiRequests = 0;
+  let apiMs = 0;
+  const callApi = async (routePath: string, body: unknown, expected: number) => {
+    const started = performance.now();
+    const answer = await callRoute('POST', routePath, body, BENCH_CALLER);
+    apiMs += performance.now() - started;
+    apiRequests++;
+    if (answer.statusCode !== expected) throw new Error(`${routePath} refused: ${answer.body}`);
+    return answer;
+  };
+  const slices = <T>(items: readonly T[], size: number) =>
+    Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+  try {
+    if (path === 'one API call each') {
+      await mapConcurrent(jobs, 4, (job) => callApi('/v1/notifications', job, 202));
+    } else if (path === 'batch route') {
+      await mapConcurrent(slices(jobs, CHAT_BATCH_ROUTE_SIZE), 2, async (notifications) => {
+        const answer = await callApi('/v1/notification-batches', { notifications }, 200);
+        const { results } = JSON.parse(answer.body) as { results: { status: number }[] };
+        if (results.some((result) => result.status !== 202))
+          throw new Error(`a job was refused: ${answer.body}`);
+      });
+    } else {
+      // The backend's own SendMessageBatch calls (counted: it pays for them).
+      await mapConcurrent(slices(jobs, SQS_BATCH_SIZE), 4, (batch) =>
+        stack.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: stack.queues.sendQueueUrl,
+            Entries: batch.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) })),
+          }),
+        ),
+      );
+    }
+    await source.idle(1_200_000);
+  } finally {
+    await source.stop();
+  }
+  const notifications = (stack.simulator?.stats.accepted ?? 0) - acceptedBefore;
+  if (notifications !== CHAT_MESSAGES * DEVICES_PER_USER)
+    throw new Error(`chat (${path}): ${notifications} pushes, expected ${CHAT_MESSAGES * DEVICES_PER_USER}`);
+  const gbSeconds = (counted.ms / 1000) * (SENDER.memoryMb / 1024) + (apiMs / 1000) * API_MEMORY_GB;
+  const lambdaInvocations = counted.invocations + apiRequests;
+  const perMillion = (dollars: number) => (dollars / notifications) * 1_000_000;
+  const writes = Object.fromEntries(
+    Object.entries(tally.writesByPurpose).map(([purpose, units]) => [
+      `dynamoWrites: ${purpose}`,
+      perMillion((units / 1e6) * PRICES.dynamoPerMillionWriteUnits),
+    ]),
+  );
+  const breakdownPerMillion = {
+    httpApi: perMillion((apiRequests / 1e6) * PRICES.httpApiPerMillionRequests),
+    lambdaRequests: perMillion((lambdaInvocations / 1e6) * PRICES.lambdaPerMillionRequests),
+    lambdaCompute: perMillion(gbSeconds * PRICES.lambdaArmPerGbSecond),
+    sqs: perMillion((tally.sqsRequests / 1e6) * PRICES.sqsPerMillionRequests),
+    dynamoReads: perMillion((tally.readUnits / 1e6) * PRICES.dynamoPerMillionReadUnits),
+    ...writes,
+    dataOut: perMillion(((notifications * BYTES_PER_PUSH_ON_THE_WIRE) / 1e9) * PRICES.dataOutPerGb),
+  };
+  const round = (value: number) => Math.round(value * 10_000) / 10_000;
+  return {
+    scenario: `chat, ${path}`,
+    notifications,
+    counts: {
+      sqsRequests: tally.sqsRequests,
+      dynamoReadUnits: tally.readUnits,
+      dynamoWriteUnits: tally.writeUnits,
+      lambdaInvocations,
+      lambdaGbSeconds: Math.round(gbSeconds * 100) / 100,
+      apiRequests,
+    },
+    dollarsPerMillion: round(Object.values(breakdownPerMillion).reduce((a, b) => a + b, 0)),
+    breakdownPerMillion: Object.fromEntries(
+      Object.entries(breakdownPerMillion).map(([k, v]) => [k, round(v)]),
+    ),
+    dynamoLinesPerMillion: Object.fromEntries(
+      Object.entries(tally.lines).map(([name, units]) => [
+        name,
+        round(
+          perMillion(
+            (units / 1e6) *
+              (/write/.test(name) ? PRICES.dynamoPerMillionWriteUnits : PRICES.dynamoPerMillionReadUnits),
+          ),
+        ),
+      ]),
+    ),
+    readUnitsPerPush: Math.round((tally.readUnits / notifications) * 1000) / 1000,
+    dataOutToApnsPerMillion: round(breakdownPerMillion.dataOut),
+  };
+}
+
+async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): Promise<CostResult> {
+  const acceptedBefore = stack.simulator?.stats.accepted ?? 0;
+  const users = Array.from({ length: USERS }, (_, i) => `cost-${tracked ? 'tracked' : 'untracked'}-${i}`);
+  const seeded = await seedDevices(users, DEVICES_PER_USER, 'com.example.app');
+  const { source, counted } = await startSender(stack);
   try {
     const job = {
       appId: 'com.example.app',
@@ -236,8 +392,8 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
     await source.idle(600_000);
 
     const notifications = (stack.simulator?.stats.accepted ?? 0) - acceptedBefore;
-    const gbSeconds = (senderMs / 1000) * (SENDER.memoryMb / 1024) + (apiMs / 1000) * API_MEMORY_GB;
-    const lambdaInvocations = invocations + 1;
+    const gbSeconds = (counted.ms / 1000) * (SENDER.memoryMb / 1024) + (apiMs / 1000) * API_MEMORY_GB;
+    const lambdaInvocations = counted.invocations + 1;
     const perMillion = (dollars: number) => (dollars / notifications) * 1_000_000;
     const breakdownPerMillion = {
       sqs: perMillion((tally.sqsRequests / 1e6) * PRICES.sqsPerMillionRequests),

@@ -49,6 +49,12 @@ const TARGETS = {
   gatewayVsRaw: 0.9,
   untrackedDollarsPerMillion: 0.05,
   trackedDollarsPerMillion: 0.1,
+  /** The chat case, per million pushes (users with 2 devices): SNS charges about $1.00. */
+  chatDollarsPerMillion: {
+    'chat, SQS batches': 0.5,
+    'chat, batch route': 0.8,
+    'chat, one API call each': 1.5,
+  },
   offlineStartSeconds: 10,
 };
 
@@ -126,28 +132,60 @@ if (wanted('fcm')) {
 
 if (wanted('costs')) {
   const costs = await benchCosts();
+  const chat = costs.filter((cost) => cost.scenario.startsWith('chat, '));
   console.log(
     `\nCost per million notifications (5 000 users × 2 devices, end to end; prices: ${PRICES.asOf})`,
   );
   console.table(
-    costs.map((cost) => ({
-      scenario: cost.scenario,
-      notifications: cost.notifications,
-      'SQS requests': cost.counts.sqsRequests,
-      'DynamoDB RRU': cost.counts.dynamoReadUnits,
-      'DynamoDB WRU': cost.counts.dynamoWriteUnits,
-      'RRU per push': cost.readUnitsPerPush,
-      'Lambda invocations': cost.counts.lambdaInvocations,
-      'Lambda GB-s': cost.counts.lambdaGbSeconds,
-      '$ per million': cost.dollarsPerMillion,
-      'SNS ($0.50/M) ÷ this':
-        Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10,
-    })),
+    costs
+      .filter((cost) => !chat.includes(cost))
+      .map((cost) => ({
+        scenario: cost.scenario,
+        notifications: cost.notifications,
+        'SQS requests': cost.counts.sqsRequests,
+        'DynamoDB RRU': cost.counts.dynamoReadUnits,
+        'DynamoDB WRU': cost.counts.dynamoWriteUnits,
+        'RRU per push': cost.readUnitsPerPush,
+        'Lambda invocations': cost.counts.lambdaInvocations,
+        'Lambda GB-s': cost.counts.lambdaGbSeconds,
+        '$ per million': cost.dollarsPerMillion,
+        'SNS ($0.50/M) ÷ this':
+          Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10,
+      })),
   );
+  console.log(
+    '\nChat: 10 000 notifications, each to one user with 2 devices and its own notificationId; $ per million pushes, line by line',
+  );
+  const chatLines = [...new Set(chat.flatMap((cost) => Object.keys(cost.breakdownPerMillion)))];
+  console.table(
+    Object.fromEntries(
+      [...chatLines, 'total', 'target', 'SNS ($1.00/M) ÷ this'].map((line) => [
+        line,
+        Object.fromEntries(
+          chat.map((cost) => {
+            const target =
+              TARGETS.chatDollarsPerMillion[cost.scenario as keyof typeof TARGETS.chatDollarsPerMillion];
+            const value =
+              line === 'total'
+                ? cost.dollarsPerMillion
+                : line === 'target'
+                  ? `≤ ${target} ${cost.dollarsPerMillion <= target ? 'met' : 'NOT met'}`
+                  : line.startsWith('SNS')
+                    ? Math.round(
+                        ((2 * PRICES.snsMobilePushPerMillionPublishes) / cost.dollarsPerMillion) * 10,
+                      ) / 10
+                    : (cost.breakdownPerMillion[line] ?? 0);
+            return [cost.scenario, value];
+          }),
+        ),
+      ]),
+    ),
+  );
+  const bulk = costs.filter((cost) => !chat.includes(cost));
   console.log('The lines, $ per million notifications (data out to APNs is not in the total above):');
   const lines = [
     ...new Set(
-      costs.flatMap((cost) => [
+      bulk.flatMap((cost) => [
         ...Object.keys(cost.breakdownPerMillion),
         ...Object.keys(cost.dynamoLinesPerMillion),
       ]),
@@ -158,7 +196,7 @@ if (wanted('costs')) {
       ...lines.map((name) => [
         name,
         Object.fromEntries(
-          costs.map((cost) => [
+          bulk.map((cost) => [
             cost.scenario,
             cost.dynamoLinesPerMillion[name] ?? cost.breakdownPerMillion[name] ?? 0,
           ]),
@@ -166,11 +204,11 @@ if (wanted('costs')) {
       ]),
       [
         'data out to APNs',
-        Object.fromEntries(costs.map((cost) => [cost.scenario, cost.dataOutToApnsPerMillion])),
+        Object.fromEntries(bulk.map((cost) => [cost.scenario, cost.dataOutToApnsPerMillion])),
       ],
       [
         'total (without data out)',
-        Object.fromEntries(costs.map((cost) => [cost.scenario, cost.dollarsPerMillion])),
+        Object.fromEntries(bulk.map((cost) => [cost.scenario, cost.dollarsPerMillion])),
       ],
     ]),
   );

@@ -108,6 +108,16 @@ export const API_ROUTES: readonly ApiRoute[] = [
     sendQueue: ['sqs:SendMessage'],
   },
   {
+    method: 'POST',
+    path: '/v1/notification-batches',
+    auth: 'iam',
+    name: 'send-notification-batch',
+    devices: {},
+    // The same as one send, for each job of the batch.
+    notifications: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    sendQueue: ['sqs:SendMessage'],
+  },
+  {
     method: 'GET',
     path: '/v1/notifications/{id}',
     auth: 'iam',

@@ -5,6 +5,10 @@ import {
   registerActivityTokenBody,
   registerPushToStartBody,
 } from '../lambda/adapters/primary/register-push-to-start-token/schema';
+import {
+  MAX_JOBS_PER_BATCH,
+  notificationBatchBody,
+} from '../lambda/adapters/primary/send-notification-batch/schema';
 import { sendJobSchema } from '../lambda/domain/send-job';
 import { DELIVERY_STATUSES } from '../lambda/domain/tracking';
 
@@ -34,6 +38,7 @@ export interface OperationDoc {
 export const BODY_SCHEMAS = {
   DeviceRegistration: registerDeviceBody,
   SendJob: sendJobSchema,
+  NotificationBatch: notificationBatchBody,
   Receipt: receiptBody,
   PushToStartRegistration: registerPushToStartBody,
   ActivityTokenRegistration: registerActivityTokenBody,
@@ -278,6 +283,19 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'PayloadTooLarge',
     ],
   },
+  'POST /v1/notification-batches': {
+    summary: 'Send many notifications at once, each on its own',
+    description: `Up to ${MAX_JOBS_PER_BATCH} send jobs — one per chat message, say — in one call, under the same body limit as \`POST /v1/notifications\`. Each job is validated, made idempotent by its notification id and enqueued on its own, exactly as \`POST /v1/notifications\` would: the answer has one result per job, in request order — \`202\`, or the 4xx (with its error) that job alone would have got — so one bad job never sinks the others. An id named twice in one batch is taken once: the second naming gets the first one's result when it is the same job, and \`409 NotificationIdConflict\` when it is not. A body that is not a batch (bad JSON, too large, no list, more than ${MAX_JOBS_PER_BATCH} jobs) is refused as a whole, and nothing of it is stored.`,
+    body: { schemaName: 'NotificationBatch' },
+    success: [
+      {
+        status: 200,
+        description: 'One result per job, in request order.',
+        schema: ref('NotificationBatchResults'),
+      },
+    ],
+    errors: [...BODY_ERRORS],
+  },
   'GET /v1/notifications/{id}': {
     summary: 'A notification’s delivery report',
     description:
@@ -309,6 +327,39 @@ export const OPERATIONS: Record<string, OperationDoc> = {
 
 /** Response bodies (written here: the handlers build them from domain types, not from zod). */
 export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
+  NotificationBatchResults: {
+    type: 'object',
+    properties: {
+      results: {
+        type: 'array',
+        description: 'One per job of the request, in its order.',
+        items: {
+          type: 'object',
+          properties: {
+            notificationId: {
+              type: 'string',
+              description:
+                'The job’s id (assigned when it named none); absent for a refused job that named none.',
+            },
+            status: {
+              type: 'integer',
+              description:
+                '202 accepted and queued (or a repeat of an accepted job), else the 4xx of the refusal.',
+            },
+            error: {
+              type: 'object',
+              description:
+                'Why the job was refused: the code and message `POST /v1/notifications` would answer.',
+              properties: { code: { type: 'string' }, message: { type: 'string' } },
+              required: ['code', 'message'],
+            },
+          },
+          required: ['status'],
+        },
+      },
+    },
+    required: ['results'],
+  },
   Device: {
     type: 'object',
     properties: {

@@ -5,6 +5,7 @@ import {
   registerActivityTokenBody,
   registerPushToStartBody,
 } from '../lambda/adapters/primary/register-push-to-start-token/schema';
+import { notificationBatchBody } from '../lambda/adapters/primary/send-notification-batch/schema';
 import { androidConfigSchema, androidJobField } from '../lambda/domain/android-config';
 import { sendJobSchema } from '../lambda/domain/send-job';
 
@@ -18,6 +19,11 @@ export function jsonSchemas(): Record<string, unknown> {
       $id: 'https://pushgate.dev/schema/send-job.schema.json',
       title: 'pushgate send job (POST /v1/notifications body and send-queue message)',
       ...publishedJsonSchema(sendJobSchema),
+    },
+    'notification-batch.schema.json': {
+      $id: 'https://pushgate.dev/schema/notification-batch.schema.json',
+      title: 'pushgate notification batch (POST /v1/notification-batches body)',
+      ...z.toJSONSchema(notificationBatchBody, { io: 'input', unrepresentable: 'any' }),
     },
     'register-device.schema.json': {
       $id: 'https://pushgate.dev/schema/register-device.schema.json',

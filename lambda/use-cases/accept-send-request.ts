@@ -3,9 +3,9 @@ import { enqueue } from '../adapters/secondary/send-queue';
 import { recipientBuckets, saveRecipients } from '../adapters/secondary/tracking-table';
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
-import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
+import { NotificationIdConflictError, PushgateError, UnknownAppError } from '../domain/errors';
 import { compileFcmMessage, reachesAndroid } from '../domain/fcm-message';
-import { partJobFingerprints, partsOf } from '../domain/job-part';
+import { type JobPart, partJobFingerprints, partsOf } from '../domain/job-part';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
 import {
   jobFingerprint,
@@ -15,6 +15,7 @@ import {
   trackedRecipients,
 } from '../domain/send-job';
 import { logger } from '../observability';
+import { mapConcurrent } from './delivery/concurrency';
 
 export interface SendRequestAnswer {
   notificationId: string;
@@ -26,33 +27,109 @@ export interface SendRequestAnswer {
   tracked: boolean;
 }
 
+/** What accepting one job of a batch came to: its answer, or why it was refused (a 4xx). */
+export type SendRequestOutcome = SendRequestAnswer | PushgateError;
+
+/** Notification ids taken at once: a batch of 500 in a few round trips, well within the SDK's 50 sockets. */
+const TAKE_CONCURRENCY = 16;
+
 /**
- * Accepts a backend's send request.
+ * Accepts a backend's send request (`POST /v1/notifications`): acceptSendRequests
+ * with one job, its refusal thrown.
+ */
+export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {
+  const [outcome] = await acceptSendRequests([job], now);
+  if (outcome === undefined) throw new Error('no outcome for the job');
+  if (outcome instanceof PushgateError) throw outcome;
+  return outcome;
+}
+
+/**
+ * Accepts send jobs, each on its own: one job's refusal never sinks the others.
+ * Outcomes come in the order of the jobs.
  *
  * 1. Refuse an app the deployment does not serve (UnknownApp) and a payload APNs
  *    would refuse (PayloadTooLarge) — or, for an app with FCM, a message FCM would
  *    (ReservedDataKey, PayloadTooLarge) — before anything is stored or queued.
- * 2. Take the notification id with a conditional write that also stores the job's
+ * 2. Take each notification id with a conditional write that also stores the job's
  *    fingerprint and its parts' (the sender delivers no other part under this id). Taken by a different job (other recipients or content), even one
  *    still being accepted: NotificationIdConflict. Taken by this same job: answer
  *    as the first time and enqueue nothing — unless that first request has not
  *    finished enqueuing (it crashed, or is still at it), then enqueue its jobs
  *    again: the sender deduplicates by notification id and part, so nobody is
- *    notified twice.
+ *    notified twice. An id named twice in one batch is taken once: the second
+ *    naming gets the first one's outcome when it is the same job, and
+ *    NotificationIdConflict when it is not.
  * 3. A tracked job (`track.receipts`) stores who it is for (hashed), so a receipt
  *    can be checked the moment a push lands, before the sender records anything.
  * 4. Split the recipients into jobs (1 000 users, 2 000 tokens or 500 activities
- *    each) and put them on the send queue as ASCII JSON, batched within SQS's
- *    limits. A Live Activity push without `aps.timestamp` gets one now, so every
- *    retry carries the same.
- * 5. Mark the request enqueued and answer with the id and the counts.
+ *    each) and put every job of every request on the send queue as ASCII JSON,
+ *    batched within SQS's limits. A Live Activity push without `aps.timestamp` gets
+ *    one now, so every retry carries the same.
+ * 5. Mark the requests enqueued and answer with the ids and the counts.
  */
-export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {
-  const app = findApp(job.appId);
-  if (app === undefined) throw new UnknownAppError(job.appId);
-  compileApnsRequest(job, app.bundleId);
-  if (app.fcm !== undefined && reachesAndroid(job)) compileFcmMessage(job, now.getTime());
+export async function acceptSendRequests(
+  jobs: readonly SendJob[],
+  now = new Date(),
+): Promise<SendRequestOutcome[]> {
+  const outcomes: (SendRequestOutcome | undefined)[] = jobs.map((job) => refusal(job, now));
+  const first = new Map<string, number>();
+  const repeats: { index: number; of: number }[] = [];
+  const unique: number[] = [];
+  jobs.forEach((job, index) => {
+    if (outcomes[index] !== undefined) return;
+    const earlier = first.get(job.notificationId);
+    if (earlier === undefined) {
+      first.set(job.notificationId, index);
+      unique.push(index);
+    } else if (jobFingerprint(jobs[earlier] as SendJob) === jobFingerprint(job)) {
+      repeats.push({ index, of: earlier });
+    } else {
+      outcomes[index] = new NotificationIdConflictError(job.notificationId);
+    }
+  });
 
+  const toEnqueue: { job: SendJob; parts: JobPart[] }[] = [];
+  await mapConcurrent(unique, TAKE_CONCURRENCY, async (index) => {
+    const job = jobs[index] as SendJob;
+    const taking = await takeId(job, now);
+    outcomes[index] = taking.outcome;
+    if (taking.enqueue !== undefined) toEnqueue.push({ job, parts: taking.enqueue });
+  });
+  await mapConcurrent(
+    toEnqueue.filter(({ job }) => job.track?.receipts === true),
+    TAKE_CONCURRENCY,
+    ({ job }) => saveRecipients(job.notificationId, trackedRecipients(job.to), now),
+  );
+  await enqueue(toEnqueue.flatMap(({ parts }) => parts.map((part) => ({ body: JSON.stringify(part) }))));
+  await mapConcurrent(toEnqueue, TAKE_CONCURRENCY, ({ job }) => markRequestEnqueued(job.notificationId));
+
+  for (const { index, of } of repeats) outcomes[index] = outcomes[of];
+  return outcomes.map((outcome) => {
+    if (outcome === undefined) throw new Error('a job was left without an outcome');
+    return outcome;
+  });
+}
+
+/** Step 1: why the job cannot be sent at all, before anything is stored. */
+function refusal(job: SendJob, now: Date): PushgateError | undefined {
+  try {
+    const app = findApp(job.appId);
+    if (app === undefined) throw new UnknownAppError(job.appId);
+    compileApnsRequest(job, app.bundleId);
+    if (app.fcm !== undefined && reachesAndroid(job)) compileFcmMessage(job, now.getTime());
+    return undefined;
+  } catch (error) {
+    if (error instanceof PushgateError) return error;
+    throw error;
+  }
+}
+
+/** Step 2 for one job: its outcome, and the parts to enqueue when it is new or its first request did not finish. */
+async function takeId(
+  job: SendJob,
+  now: Date,
+): Promise<{ outcome: SendRequestOutcome; enqueue?: JobPart[] }> {
   // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
   const parts = partsOf(withLiveActivityTimestamp(job, now));
   const tracked = job.track?.receipts === true;
@@ -63,7 +140,6 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
     tracked,
   };
   const fingerprint = jobFingerprint(job);
-  const recipients = trackedRecipients(job.to);
   const taken = await takeNotificationId(
     {
       notificationId: job.notificationId,
@@ -79,29 +155,26 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
             receipts: {
               appId: job.appId,
               to: 'tokens' in job.to ? 'tokens' : 'users',
-              buckets: recipientBuckets(recipients.length),
+              buckets: recipientBuckets(trackedRecipients(job.to).length),
             },
           }
         : {}),
     },
     now,
   );
-  if (!taken.taken) {
-    const previous = taken.existing.jobFingerprint;
-    if (previous !== undefined && previous !== fingerprint) {
-      throw new NotificationIdConflictError(job.notificationId);
-    }
-    if (taken.existing.status === 'enqueued') return taken.existing.answer as unknown as SendRequestAnswer;
-    logger.warn('re-enqueuing a request whose first attempt has not finished', {
-      notificationId: job.notificationId,
-    });
+  if (taken.taken) return { outcome: answer, enqueue: parts };
+  const previous = taken.existing.jobFingerprint;
+  if (previous !== undefined && previous !== fingerprint) {
+    return { outcome: new NotificationIdConflictError(job.notificationId) };
   }
-  if (tracked) await saveRecipients(job.notificationId, recipients, now);
-  // A repeat enqueues the parts the record holds: a Live Activity timestamp from the first request's time.
-  const enqueued = taken.taken
-    ? parts
-    : partsOf(withLiveActivityTimestamp(job, new Date(taken.existing.createdAt)));
-  await enqueue(enqueued.map((part) => ({ body: JSON.stringify(part) })));
-  await markRequestEnqueued(job.notificationId);
-  return taken.taken ? answer : (taken.existing.answer as unknown as SendRequestAnswer);
+  const firstAnswer = taken.existing.answer as unknown as SendRequestAnswer;
+  if (taken.existing.status === 'enqueued') return { outcome: firstAnswer };
+  logger.warn('re-enqueuing a request whose first attempt has not finished', {
+    notificationId: job.notificationId,
+  });
+  // The parts the record holds: a Live Activity timestamp from the first request's time.
+  return {
+    outcome: firstAnswer,
+    enqueue: partsOf(withLiveActivityTimestamp(job, new Date(taken.existing.createdAt))),
+  };
 }
