@@ -12,6 +12,8 @@ const APP_ID = 'com.example.app';
 
 export interface LatencyResult {
   chat: { sends: number; p50Ms: number; p95Ms: number; maxMs: number };
+  /** POST /v1/notification-batches of `jobs` one-user jobs → the last of their APNs answers. */
+  chatBatch: { batches: number; jobs: number; p50Ms: number; p95Ms: number; maxMs: number };
   endToEnd: {
     devices: number;
     acceptMs: number;
@@ -49,7 +51,12 @@ async function chatLatency(stack: LocalStack, sends: number) {
   for (let i = 0; i < sends + 5; i++) {
     const before = simulator.stats.accepted;
     const started = performance.now();
-    await post({ appId: APP_ID, to: { userIds: ['chat-user'] }, aps: { alert: `message ${i}` } });
+    await post({
+      notificationId: `chat-single-${i}`,
+      appId: APP_ID,
+      to: { userIds: ['chat-user'] },
+      aps: { alert: `message ${i}` },
+    });
     await until(() => simulator.stats.accepted > before, 30_000);
     if (i >= 5) times.push(performance.now() - started); // the first few warm up connections
   }
@@ -57,6 +64,42 @@ async function chatLatency(stack: LocalStack, sends: number) {
   const round = (ms: number) => Math.round(ms * 10) / 10;
   return {
     sends,
+    p50Ms: round(percentile(times, 50)),
+    p95Ms: round(percentile(times, 95)),
+    maxMs: round(times.at(-1) ?? 0),
+  };
+}
+
+/**
+ * The chat backend that batches: `jobs` one-user jobs (each its own user with one
+ * device and its own notificationId) in one POST /v1/notification-batches, timed to
+ * the last of their APNs answers; one batch at a time.
+ */
+async function chatBatchLatency(stack: LocalStack, batches: number, jobs: number) {
+  const simulator = stack.simulator;
+  if (simulator === undefined) throw new Error('the bench needs the simulator');
+  const users = Array.from({ length: jobs }, (_, i) => `chat-batch-user-${i}`);
+  await seedDevices(users, 1, APP_ID);
+  const times: number[] = [];
+  for (let round = 0; round < batches + 2; round++) {
+    const before = simulator.stats.accepted;
+    const started = performance.now();
+    const notifications = users.map((userId, i) => ({
+      notificationId: `chat-batch-${round}-${i}`,
+      appId: APP_ID,
+      to: { userIds: [userId] },
+      aps: { alert: `message ${round}` },
+    }));
+    const answer = await callRoute('POST', '/v1/notification-batches', { notifications }, BENCH_CALLER);
+    if (answer.statusCode !== 200) throw new Error(`batch refused: ${answer.body}`);
+    await until(() => simulator.stats.accepted >= before + jobs, 60_000);
+    if (round >= 2) times.push(performance.now() - started); // the first rounds warm up
+  }
+  times.sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return {
+    batches,
+    jobs,
     p50Ms: round(percentile(times, 50)),
     p95Ms: round(percentile(times, 95)),
     maxMs: round(times.at(-1) ?? 0),
@@ -125,7 +168,9 @@ export async function benchLatency(chatSends = 100, devices = 50_000): Promise<L
   rmSync(workDir, { recursive: true, force: true });
   const stack = await startLocalStack({ workDir, appId: APP_ID });
   try {
-    return { chat: await chatLatency(stack, chatSends), endToEnd: await endToEnd(stack, devices) };
+    const chat = await chatLatency(stack, chatSends);
+    const chatBatch = await chatBatchLatency(stack, 20, 100);
+    return { chat, chatBatch, endToEnd: await endToEnd(stack, devices) };
   } finally {
     await stack.stop();
   }
