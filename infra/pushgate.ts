@@ -194,12 +194,13 @@ export class Pushgate extends Construct {
       notificationsTableName: notifications.table.tableName,
     });
 
-    const sendRoute = API_ROUTES.find(
+    // Every IAM route that puts jobs on the send queue: the single send and the batch.
+    const sendRoutes = API_ROUTES.filter(
       (route) => route.sendQueue?.includes('sqs:SendMessage') && route.auth === 'iam',
     );
-    if (sendRoute === undefined) throw new Error('api-routes.ts has no IAM route that sends jobs');
+    if (sendRoutes.length === 0) throw new Error('api-routes.ts has no IAM route that sends jobs');
     this.publisherPolicy = new iam.ManagedPolicy(this, 'PublisherPolicy', {
-      description: `${config.name}: send notifications, through the send queue or POST ${sendRoute.path}`,
+      description: `${config.name}: send notifications, through the send queue or ${sendRoutes.map((route) => `${route.method} ${route.path}`).join(' or ')}`,
       statements: [
         new iam.PolicyStatement({
           sid: 'SendJobsToTheQueue',
@@ -209,7 +210,9 @@ export class Pushgate extends Construct {
         new iam.PolicyStatement({
           sid: 'SendJobsThroughTheApi',
           actions: ['execute-api:Invoke'],
-          resources: [this.http.api.arnForExecuteApi(sendRoute.method, sendRoute.path, '$default')],
+          resources: sendRoutes.map((route) =>
+            this.http.api.arnForExecuteApi(route.method, route.path, '$default'),
+          ),
         }),
       ],
     });

@@ -229,7 +229,7 @@ describe('outputs for operators, backends and apps', () => {
     expect(outputs.MetricsNamespace?.Value).toBe('prod-pushgate');
   });
 
-  it('a publisher policy allows exactly sqs:SendMessage on the send queue and execute-api:Invoke on POST /v1/notifications', () => {
+  it('a publisher policy allows exactly sqs:SendMessage on the send queue and execute-api:Invoke on POST /v1/notifications and POST /v1/notification-batches', () => {
     const [, policy] = ofType('AWS::IAM::ManagedPolicy')[0] as [string, Resource];
     const statements = (
       policy.Properties.PolicyDocument as { Statement: { Action: string; Resource: unknown }[] }
@@ -237,7 +237,10 @@ describe('outputs for operators, backends and apps', () => {
     const queueId = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.RedrivePolicy)?.[0];
     expect(statements.map((s) => s.Action)).toEqual(['sqs:SendMessage', 'execute-api:Invoke']);
     expect(statements[0]?.Resource).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
-    expect(JSON.stringify(statements[1]?.Resource)).toMatch(/\/\$default\/POST\/v1\/notifications"\]\]\}$/);
+    const routes = ((statements[1]?.Resource ?? []) as unknown[]).map((arn) => JSON.stringify(arn));
+    expect(routes).toHaveLength(2);
+    expect(routes[0]).toMatch(/\/\$default\/POST\/v1\/notifications"\]\]\}$/);
+    expect(routes[1]).toMatch(/\/\$default\/POST\/v1\/notification-batches"\]\]\}$/);
   });
 
   it('the send queue admits the configured SNS topic, EventBridge rule and account — each only to send', () => {
