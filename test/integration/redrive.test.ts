@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -277,7 +277,8 @@ describe('npm run redrive', () => {
     expect(unnamed.code).toBe(2);
     expect(unnamed.stderr).toContain('--discard needs --reason');
 
-    rmSync(join(listings, 'pushgate-redrive'), { recursive: true, force: true });
+    for (const folder of readdirSync(listings))
+      rmSync(join(listings, folder), { recursive: true, force: true });
     const unlisted = await redrive(...offlineQueues(), '--discard', '--reason', 'InvalidJob', '--yes');
     expect(unlisted.code).toBe(2);
     expect(unlisted.stderr).toContain('run with --dry-run first');
