@@ -220,11 +220,22 @@ export async function main(argv: string[]): Promise<number> {
           console.error(listing.refused);
           return 2;
         }
+        const reasons = cli.reasons ?? new Set<string>();
+        if (!listing.jobs.some((job) => reasons.has(job.reason))) {
+          // A mistyped reason would otherwise answer "Discarded 0 job(s)" as if all was well.
+          const counts = new Map<string, number>();
+          for (const job of listing.jobs) counts.set(job.reason, (counts.get(job.reason) ?? 0) + 1);
+          const listed = [...counts].map(([reason, count]) => `${reason} ${count}`).join(', ') || 'nothing';
+          console.error(
+            `The last dry run listed no job of reason ${[...reasons].join(', ')}; it listed: ${listed}. Nothing was discarded.`,
+          );
+          return 2;
+        }
         const result = await discardJobs({
           sqs,
           deadLetterQueueUrl: queues.deadLetterQueueUrl,
           listed: listing.jobs,
-          reasons: cli.reasons ?? new Set(),
+          reasons,
           signal: stop.signal,
         });
         console.log(cli.json ? JSON.stringify(result, null, 2) : discardReport(result));

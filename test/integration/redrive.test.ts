@@ -286,6 +286,12 @@ describe('npm run redrive', () => {
 
     const listed = await redrive(...offlineQueues(), '--dry-run', '--json');
     expect((JSON.parse(listed.stdout) as RedriveResult).found).toBe(2);
+    // A reason the listing does not have (a typo) is refused, naming what it does have.
+    const mistyped = await redrive(...offlineQueues(), '--discard', '--reason', 'InvalidJobs', '--yes');
+    expect(mistyped.code).toBe(2);
+    expect(mistyped.stderr).toContain('The last dry run listed no job of reason InvalidJobs');
+    expect(mistyped.stderr).toMatch(/InvalidJob 1, UnknownApp 1|UnknownApp 1, InvalidJob 1/);
+    expect(await waitingOn(deadLetterQueueUrl())).toBe(2);
     // Arrives after the operator looked: not discarded unseen.
     await harness.deliver('arrived after the listing');
 
