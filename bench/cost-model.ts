@@ -29,7 +29,11 @@ export const PRICES = {
   lambdaArmPerGbSecond: 0.0000133334,
   httpApiPerMillionRequests: 1.0,
   snsMobilePushPerMillionPublishes: 0.5,
+  /** Data transfer out to the internet (APNs), first 10 TB a month. */
+  dataOutPerGb: 0.09,
 };
+/** What one push weighs on the wire to APNs (HTTP/2 frames, headers and a small payload). */
+const BYTES_PER_PUSH_ON_THE_WIRE = 370;
 const USERS = 5_000;
 const DEVICES_PER_USER = 2;
 const API_MEMORY_GB = 256 / 1024;
@@ -47,6 +51,12 @@ export interface CostResult {
   };
   dollarsPerMillion: number;
   breakdownPerMillion: Record<string, number>;
+  /** DynamoDB by table and purpose, $ per million notifications. */
+  dynamoLinesPerMillion: Record<string, number>;
+  /** DynamoDB read units per push (the set design's target: ≤ 0.55 with 2 devices per user). */
+  readUnitsPerPush: number;
+  /** Data out to APNs (BYTES_PER_PUSH_ON_THE_WIRE per push), $ per million; not in `dollarsPerMillion`. */
+  dataOutToApnsPerMillion: number;
   /** Tracked only: one app receipt (POST /v1/notifications/{id}/receipts), per million receipts. */
   receipt?: { dynamoReadUnits: number; dynamoWriteUnits: number; dollarsPerMillion: number };
 }
@@ -55,6 +65,19 @@ interface Tally {
   sqsRequests: number;
   readUnits: number;
   writeUnits: number;
+  /** By purpose: `<table>:<kind>` → units (reads, writes, failed conditional writes, index writes). */
+  lines: Record<string, number>;
+}
+
+const line = (tally: Tally, name: string, units: number) => {
+  tally.lines[name] = (tally.lines[name] ?? 0) + units;
+};
+
+/** Which table a request names: `devices`, `notifications` or `other`. */
+function tableOf(name: unknown): string {
+  if (name === process.env.DEVICES_TABLE_NAME) return 'devices';
+  if (name === process.env.NOTIFICATIONS_TABLE_NAME) return 'notifications';
+  return 'other';
 }
 
 /** Counts billed SQS requests (64 KB chunks) and DynamoDB capacity units from real SDK traffic. */
@@ -62,12 +85,29 @@ function instrument(tally: Tally, sqsClients: SQSClient[]): void {
   const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? ''));
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
-      const result = await next(args);
       const input = args.input as Record<string, unknown>;
-      const output = result.output as Record<string, unknown>;
       const command = context.commandName ?? '';
+      const isWrite = /^(Put|Update|Delete)(Item)?Command$/.test(command);
+      const writeUnits = () => Math.max(1, Math.ceil(bytes(input.Item ?? input) / 1024));
+      const key = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
+      const table = tableOf(input.TableName);
+      let result: Awaited<ReturnType<typeof next>>;
+      try {
+        result = await next(args);
+      } catch (error) {
+        // A refused conditional write is billed like one that succeeded.
+        if (isWrite && (error as { name?: string }).name === 'ConditionalCheckFailedException') {
+          tally.writeUnits += writeUnits();
+          line(tally, `${table}:failed conditional writes`, writeUnits());
+        }
+        throw error;
+      }
+      const output = result.output as Record<string, unknown>;
       if (/^Query(Item)?Command$/.test(command)) {
-        tally.readUnits += Math.max(1, Math.ceil(bytes(output.Items) / 4096)) * 0.5;
+        // An index query is eventually consistent (half price); a consistent table query is full price.
+        const units = Math.max(1, Math.ceil(bytes(output.Items) / 4096)) * (input.ConsistentRead ? 1 : 0.5);
+        tally.readUnits += units;
+        line(tally, `${table}:${input.IndexName ? `query ${String(input.IndexName)}` : 'query'}`, units);
       } else if (/^BatchGet(Item)?Command$/.test(command)) {
         // Each key read is billed (found or not) at ≥ 1 unit per 4 KB; a strongly
         // consistent read costs twice an eventually consistent one.
@@ -76,23 +116,34 @@ function instrument(tally: Tally, sqsClients: SQSClient[]): void {
           { Keys?: unknown[]; ConsistentRead?: boolean }
         >;
         const responses = (output.Responses ?? {}) as Record<string, unknown[]>;
-        for (const [table, request] of Object.entries(requested)) {
+        for (const [name, request] of Object.entries(requested)) {
           const factor = request.ConsistentRead ? 1 : 0.5;
-          const found = responses[table] ?? [];
+          const found = responses[name] ?? [];
           const unprocessed =
-            (output.UnprocessedKeys as Record<string, { Keys?: unknown[] }> | undefined)?.[table]?.Keys
+            (output.UnprocessedKeys as Record<string, { Keys?: unknown[] }> | undefined)?.[name]?.Keys
               ?.length ?? 0;
           const missing = Math.max(0, (request.Keys?.length ?? 0) - found.length - unprocessed);
-          tally.readUnits +=
+          const units =
             (missing +
               found.reduce<number>((sum, item) => sum + Math.max(1, Math.ceil(bytes(item) / 4096)), 0)) *
             factor;
+          tally.readUnits += units;
+          line(tally, `${tableOf(name)}:batch get`, units);
         }
       } else if (/^Get(Item)?Command$/.test(command)) {
-        tally.readUnits +=
-          Math.max(1, Math.ceil(bytes(output.Item) / 4096)) * (input.ConsistentRead ? 1 : 0.5);
-      } else if (/^(Put|Update|Delete)(Item)?Command$/.test(command)) {
-        tally.writeUnits += Math.max(1, Math.ceil(bytes(input.Item ?? input) / 1024));
+        const units = Math.max(1, Math.ceil(bytes(output.Item) / 4096)) * (input.ConsistentRead ? 1 : 0.5);
+        tally.readUnits += units;
+        line(tally, `${table}:get`, units);
+      } else if (isWrite) {
+        tally.writeUnits += writeUnits();
+        line(tally, `${table}:writes`, writeUnits());
+        // A token record is in the byUser or byLiveActivity index: each of its writes is one
+        // more write there (a user's set item, `user:<id>`, is in no index).
+        const token = key?.token;
+        if (table === 'devices' && typeof token === 'string' && !token.startsWith('user:')) {
+          tally.writeUnits += writeUnits();
+          line(tally, 'devices:index writes', writeUnits());
+        }
       }
       return result;
     },
@@ -126,12 +177,12 @@ export async function benchCosts(): Promise<CostResult[]> {
   const workDir = resolve('.bench-tmp/cost');
   rmSync(workDir, { recursive: true, force: true });
   const stack = await startLocalStack({ workDir, appId: 'com.example.app', sender: false });
-  const tally: Tally = { sqsRequests: 0, readUnits: 0, writeUnits: 0 };
+  const tally: Tally = { sqsRequests: 0, readUnits: 0, writeUnits: 0, lines: {} };
   instrument(tally, [lambdaSqs, stack.sqs]);
   try {
     const results: CostResult[] = [];
     for (const tracked of [false, true]) {
-      Object.assign(tally, { sqsRequests: 0, readUnits: 0, writeUnits: 0 });
+      Object.assign(tally, { sqsRequests: 0, readUnits: 0, writeUnits: 0, lines: {} });
       results.push(await runScenario(stack, tally, tracked));
     }
     return results;
@@ -196,6 +247,19 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
       lambdaCompute: perMillion(gbSeconds * PRICES.lambdaArmPerGbSecond),
       httpApi: perMillion((1 / 1e6) * PRICES.httpApiPerMillionRequests),
     };
+    // DynamoDB by purpose, each line priced as reads or writes.
+    const dynamoLinesPerMillion = Object.fromEntries(
+      Object.entries(tally.lines).map(([name, units]) => [
+        name,
+        perMillion(
+          (units / 1e6) *
+            (/write/.test(name) ? PRICES.dynamoPerMillionWriteUnits : PRICES.dynamoPerMillionReadUnits),
+        ),
+      ]),
+    );
+    const dataOutToApnsPerMillion = perMillion(
+      ((notifications * BYTES_PER_PUSH_ON_THE_WIRE) / 1e9) * PRICES.dataOutPerGb,
+    );
     const round = (value: number) => Math.round(value * 10_000) / 10_000;
     const notificationId = String(JSON.parse(answer.body).notificationId);
     const receipt = tracked ? await receiptCost(tally, notificationId, seeded[0]) : undefined;
@@ -214,6 +278,11 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
       breakdownPerMillion: Object.fromEntries(
         Object.entries(breakdownPerMillion).map(([k, v]) => [k, round(v)]),
       ),
+      dynamoLinesPerMillion: Object.fromEntries(
+        Object.entries(dynamoLinesPerMillion).map(([k, v]) => [k, round(v)]),
+      ),
+      readUnitsPerPush: Math.round((tally.readUnits / notifications) * 1000) / 1000,
+      dataOutToApnsPerMillion: round(dataOutToApnsPerMillion),
       ...(receipt === undefined ? {} : { receipt }),
     };
   } finally {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchApnsThroughput } from './apns-throughput';
 import { benchCosts, PRICES } from './cost-model';
+import { benchFcmThroughput } from './fcm-throughput';
 import { benchFunctionGrants } from './function-grants';
 import { benchLambdaBundles } from './lambda-bundles';
 import { benchLatency } from './latency';
@@ -19,7 +20,7 @@ import { benchStrictJson } from './strict-json';
  * process. Each part writes its figures to results.json as it ends, so a part that fails
  * loses only its own; the run then exits 1 and names it.
  */
-const PARTS = ['bundles', 'apns', 'costs', 'latency', 'json', 'startup', 'grants'] as const;
+const PARTS = ['bundles', 'apns', 'fcm', 'costs', 'latency', 'json', 'startup', 'grants'] as const;
 
 const only = new Set(process.argv.slice(2));
 const unknown = [...only].filter((part) => !(PARTS as readonly string[]).includes(part));
@@ -102,6 +103,27 @@ if (wanted('apns')) {
   results.apnsThroughput = apns;
 }
 
+if (wanted('fcm')) {
+  const fcm = await benchFcmThroughput();
+  console.log(`\n${fcm.notifications} FCM messages per round to the FCM simulator (separate process)`);
+  console.table(
+    fcm.rows.map((row) => ({
+      client: row.client,
+      'notifications/s': row.perSecond,
+      sent: row.sent,
+      failed: row.failed,
+      'first failure': Object.keys(row.failures)[0]?.slice(0, 48) ?? '',
+    })),
+  );
+  const gateway = fcm.rows.find((row) => row.client === 'pushgate FCM gateway');
+  console.log(
+    `pushgate FCM ÷ raw = ${fcm.gatewayVsRaw} (target ≥ ${TARGETS.gatewayVsRaw} with zero failures: ${
+      fcm.gatewayVsRaw >= TARGETS.gatewayVsRaw && gateway?.failed === 0 ? 'met' : 'NOT met'
+    })`,
+  );
+  results.fcmThroughput = fcm;
+}
+
 if (wanted('costs')) {
   const costs = await benchCosts();
   console.log(
@@ -114,12 +136,43 @@ if (wanted('costs')) {
       'SQS requests': cost.counts.sqsRequests,
       'DynamoDB RRU': cost.counts.dynamoReadUnits,
       'DynamoDB WRU': cost.counts.dynamoWriteUnits,
+      'RRU per push': cost.readUnitsPerPush,
       'Lambda invocations': cost.counts.lambdaInvocations,
       'Lambda GB-s': cost.counts.lambdaGbSeconds,
       '$ per million': cost.dollarsPerMillion,
       'SNS ($0.50/M) ÷ this':
         Math.round((PRICES.snsMobilePushPerMillionPublishes / cost.dollarsPerMillion) * 10) / 10,
     })),
+  );
+  console.log('The lines, $ per million notifications (data out to APNs is not in the total above):');
+  const lines = [
+    ...new Set(
+      costs.flatMap((cost) => [
+        ...Object.keys(cost.breakdownPerMillion),
+        ...Object.keys(cost.dynamoLinesPerMillion),
+      ]),
+    ),
+  ].filter((name) => !name.startsWith('dynamo'));
+  console.table(
+    Object.fromEntries([
+      ...lines.map((name) => [
+        name,
+        Object.fromEntries(
+          costs.map((cost) => [
+            cost.scenario,
+            cost.dynamoLinesPerMillion[name] ?? cost.breakdownPerMillion[name] ?? 0,
+          ]),
+        ),
+      ]),
+      [
+        'data out to APNs',
+        Object.fromEntries(costs.map((cost) => [cost.scenario, cost.dataOutToApnsPerMillion])),
+      ],
+      [
+        'total (without data out)',
+        Object.fromEntries(costs.map((cost) => [cost.scenario, cost.dollarsPerMillion])),
+      ],
+    ]),
   );
   const receipt = costs.find((cost) => cost.receipt !== undefined)?.receipt;
   if (receipt !== undefined) {

@@ -28,7 +28,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/devices/{token}',
     auth: 'jwt',
     name: 'register-device',
-    // GetItem: the user's device generation, read before the write.
+    // GetItem: the token's record and the user's device set, read before the writes;
+    // PutItem the record; UpdateItem the sets (devices-table.ts saveDevice).
     devices: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] },
   },
   {
@@ -36,29 +37,36 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/devices/{token}',
     auth: 'jwt',
     name: 'unregister-device',
-    devices: { table: ['dynamodb:DeleteItem'] },
+    // UpdateItem: the device leaves the user's set; DeleteItem: then its record.
+    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
   },
   {
     method: 'GET',
     path: '/v1/devices',
     auth: 'jwt',
     name: 'list-my-devices',
-    devices: { table: ['dynamodb:GetItem'], userIndex: ['dynamodb:Query'] },
+    // GetItem: the user's device set; BatchGetItem: the records of its devices.
+    devices: { table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'] },
   },
   {
     method: 'GET',
     path: '/v1/users/{userId}/devices',
     auth: 'iam',
     name: 'list-user-devices',
-    devices: { table: ['dynamodb:GetItem'], userIndex: ['dynamodb:Query'] },
+    // GetItem: the user's device set; BatchGetItem: the records of its devices.
+    devices: { table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'] },
   },
   {
     method: 'DELETE',
     path: '/v1/users/{userId}/devices',
     auth: 'iam',
     name: 'erase-user-devices',
-    // UpdateItem: the user's device generation moves on before the deletes.
-    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], userIndex: ['dynamodb:Query'] },
+    // GetItem + UpdateItem: the user's device set is read, then emptied (and the device
+    // generation moved on) in one write; Query + DeleteItem: the records the index lists.
+    devices: {
+      table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      userIndex: ['dynamodb:Query'],
+    },
   },
   {
     method: 'PUT',
@@ -112,7 +120,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/notifications/{id}/receipts',
     auth: 'jwt',
     name: 'record-receipt',
-    // BatchGetItem: the device and its user's generation, read consistently (record-receipt.ts).
+    // BatchGetItem: the caller's device set, read consistently (record-receipt.ts).
     devices: { table: ['dynamodb:BatchGetItem'] },
     notifications: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
   },

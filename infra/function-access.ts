@@ -49,7 +49,7 @@ export interface FunctionAccess {
   sendQueue?: readonly SqsAction[];
   /** On the send queue's dead-letter queue. */
   deadLetterQueue?: readonly SqsAction[];
-  /** On each app's APNs credentials secret; with it the function is told where the secrets are. */
+  /** On each app's APNs (and FCM, when it has FCM) credentials secret; with it the function is told where the secrets are. */
   apnsCredentials?: readonly SecretsManagerAction[];
 }
 
@@ -68,9 +68,10 @@ export const EVENT_SOURCE_QUEUE_ACTIONS: readonly SqsAction[] = [
 /** The sender (send queue → APNs), besides the send queue it consumes as an event source. */
 export const SENDER_ACCESS: FunctionAccess = {
   devices: {
+    // BatchGetItem: device sets and token records, read consistently (delivery/recipients.ts);
+    // DeleteItem + UpdateItem: prunes and environment corrections, record and set;
     // GetItem: a Live Activity token is read consistently before each send (live-activity-targets.ts).
     table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
-    userIndex: ['dynamodb:Query'],
     liveActivityIndex: ['dynamodb:Query'],
   },
   notifications: [

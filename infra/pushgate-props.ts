@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { appIdSchema } from '../lambda/domain/app';
+import { DEFAULT_MAX_DEVICES_PER_USER } from '../lambda/domain/device-set';
 import { SENDER } from './queue-settings';
 
 /** The HTTP API's default throttling (requests per second, and the burst above it); `api.throttle` overrides it. */
@@ -65,6 +66,18 @@ export const appSchema = z
     credentialsSecretArn: secretArn.optional(),
     /** The customer-managed KMS key that encrypts that existing secret (needed cross-account). */
     credentialsKmsKeyArn: kmsKeyArn.optional(),
+    /** FCM for the app's Android devices: its Firebase project, and an existing secret with a service-account key (else one is created to fill). */
+    fcm: z
+      .strictObject({
+        projectId: z
+          .string()
+          .regex(
+            /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
+            'A Firebase project id is 6–30 lowercase letters, digits and hyphens.',
+          ),
+        credentialsSecretArn: secretArn.optional(),
+      })
+      .optional(),
   })
   .refine((app) => app.credentialsKmsKeyArn === undefined || app.credentialsSecretArn !== undefined, {
     message: 'credentialsKmsKeyArn is for an existing secret: set credentialsSecretArn too.',
@@ -178,6 +191,17 @@ export const pushgatePropsSchema = z
         certificateArn,
       })
       .optional(),
+    devices: z
+      .strictObject({
+        /**
+         * The most devices a user's device set holds (`MAX_DEVICES_PER_USER`): a new one
+         * makes the least recently seen leave. A set of 32 is about 7 KB: 2 read units per
+         * send to that user (docs/decisions/device-sets.md); 1 000 stays well under
+         * DynamoDB's 400 KB item limit.
+         */
+        maxPerUser: z.int().min(1).max(1000).default(DEFAULT_MAX_DEVICES_PER_USER),
+      })
+      .default({ maxPerUser: DEFAULT_MAX_DEVICES_PER_USER }),
     sender: z
       .strictObject({
         /**

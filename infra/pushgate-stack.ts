@@ -74,6 +74,13 @@ export class PushgateStack extends Stack {
         `APNs credentials of ${appId}: {"keyId","teamId","key"} or {"cert","key"}`,
       );
     }
+    for (const [appId, secret] of push.fcmCredentialsSecrets) {
+      output(
+        `FcmSecret${appIdKey(appId)}`,
+        secret.secretArn,
+        `FCM credentials of ${appId}: the Firebase project's service-account key JSON`,
+      );
+    }
     output('DevicesTableName', push.devicesTable.tableName, 'The Devices table.');
     output('NotificationsTableName', push.notificationsTable.tableName, 'The Notifications table.');
     output('JwtIssuer', push.http.jwtIssuer, 'The OIDC issuer whose tokens the app routes accept.');

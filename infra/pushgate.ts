@@ -11,6 +11,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENVIRONMENT } from '../lambda/environment';
 import { API_ROUTES, handlerEntry } from './api-routes';
 import { ApnsCredentials } from './constructs/apns-credentials';
 import { DevicesTable } from './constructs/devices-table';
@@ -61,6 +62,8 @@ export class Pushgate extends Construct {
   readonly routeFunctions: Readonly<Record<string, NodejsFunction>>;
   /** Each app's APNs credentials secret, by app id. */
   readonly credentialsSecrets: ReadonlyMap<string, secretsmanager.ISecret>;
+  /** Each FCM-enabled app's service-account key secret, by app id. */
+  readonly fcmCredentialsSecrets: ReadonlyMap<string, secretsmanager.ISecret>;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
   readonly alarmTopic: sns.ITopic;
@@ -102,7 +105,11 @@ export class Pushgate extends Construct {
       ];
       const onDevices = access.devices ?? {};
       if (onDevices.table?.length || onDevices.userIndex?.length || onDevices.liveActivityIndex?.length) {
-        bindings.push(devices.access(onDevices));
+        bindings.push(devices.access(onDevices), {
+          variable: ENVIRONMENT.maxDevicesPerUser,
+          value: String(config.devices.maxPerUser),
+          grant: () => {},
+        });
       }
       if (access.notifications?.length) {
         bindings.push(
@@ -226,6 +233,7 @@ export class Pushgate extends Construct {
     this.sender = sender.function;
     this.routeFunctions = routeFunctions;
     this.credentialsSecrets = credentials.secrets;
+    this.fcmCredentialsSecrets = credentials.fcmSecrets;
     if (this.http.userPool) this.userPool = this.http.userPool;
     if (this.http.userPoolClient) this.userPoolClient = this.http.userPoolClient;
     this.alarmTopic = operations.topic;

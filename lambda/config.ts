@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { DEFAULT_MAX_DEVICES_PER_USER } from './domain/device-set';
 import { ENVIRONMENT } from './environment';
 import './validation';
 
@@ -22,6 +23,14 @@ const appsSchema = z.array(
     bundleId: z.string().check(z.minLength(1)),
     /** Secrets Manager ARN (deployed) or a local file (offline) with the APNs credentials. */
     credentials: z.optional(z.string().check(z.minLength(1))),
+    /** FCM for the app's Android devices: the Firebase project and where its service-account key lives. */
+    fcm: z.optional(
+      z.strictObject({
+        projectId: z.string().check(z.minLength(1)),
+        /** Secrets Manager ARN (deployed) or a local file (offline) with the service-account key JSON; the sender's only. */
+        credentials: z.optional(z.string().check(z.minLength(1))),
+      }),
+    ),
   }),
 );
 export type AppConfig = z.infer<typeof appsSchema>[number];
@@ -55,6 +64,14 @@ export const config = {
   get apnsCaFile(): string | undefined {
     return process.env[ENVIRONMENT.apnsCaFile] || undefined;
   },
+  /** `FCM_ENDPOINT` (optional): `host:port` of the FCM simulator instead of fcm.googleapis.com. */
+  get fcmEndpoint(): string | undefined {
+    return process.env[ENVIRONMENT.fcmEndpoint] || undefined;
+  },
+  /** `FCM_CA_FILE` (optional): the CA that signs the simulator (FCM and its token endpoint). */
+  get fcmCaFile(): string | undefined {
+    return process.env[ENVIRONMENT.fcmCaFile] || undefined;
+  },
   /** How long one APNs request may take before it counts as a timeout. */
   get apnsRequestTimeoutMs(): number {
     const value = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
@@ -64,6 +81,20 @@ export const config = {
   get retryBaseDelaySeconds(): number {
     const value = process.env[ENVIRONMENT.retryBaseDelaySeconds];
     return value === undefined ? 15 : Number(value);
+  },
+  /**
+   * The most devices a user's device set holds: a registration beyond it makes the
+   * least recently seen device leave the set (docs/decisions/device-sets.md).
+   */
+  get maxDevicesPerUser(): number {
+    const value = process.env[ENVIRONMENT.maxDevicesPerUser];
+    if (value === undefined || value === '') return DEFAULT_MAX_DEVICES_PER_USER;
+    const max = Number(value);
+    if (!Number.isInteger(max) || max < 1)
+      throw new Error(
+        `${ENVIRONMENT.maxDevicesPerUser} must be a whole number of at least 1, not "${value}"`,
+      );
+    return max;
   },
   /** `PUSHGATE_APPS`: JSON list of the apps this deployment serves. */
   get apps(): AppConfig[] {

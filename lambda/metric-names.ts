@@ -21,3 +21,6 @@ export const OUTCOME_METRICS: Record<DeliveryOutcomeName, string> = {
 
 /** One per job moved to the dead-letter queue, with its `reason`. */
 export const JOBS_DEAD_LETTERED = 'JobsDeadLettered';
+
+/** Devices that left a full device set when a new one registered (use-cases/register-device.ts). */
+export const DEVICES_EVICTED = 'DevicesEvicted';

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DeliveryOutcomeName, DeliveryTally } from './domain/job-part';
 import {
+  DEVICES_EVICTED,
   JOBS_DEAD_LETTERED,
   OUTCOME_METRICS as METRIC_NAMES,
   METRICS_SERVICE,
@@ -34,4 +35,10 @@ export function publishTally(tally: DeliveryTally): void {
     single.addMetric(JOBS_DEAD_LETTERED, MetricUnit.Count, 1);
   }
   if (stored > 0) metrics.publishStoredMetrics();
+}
+
+/** Counts devices that left a full device set for a new one (published at once: registrations publish nothing else). */
+export function countDevicesEvicted(count: number): void {
+  const single = metrics.singleMetric();
+  single.addMetric(DEVICES_EVICTED, MetricUnit.Count, count);
 }

@@ -12,10 +12,12 @@ import { keyPath, MAX_JSON_NESTING, nestingTooDeep } from './validation';
  * parsed: a 5 MB `[[[[…` would cost `JSON.parse` seconds and a hundred megabytes.
  *
  * Every JSON body the API reads and every job the sender takes from the queue go
- * through here. `subject` names the text in messages ("The request body").
+ * through here. `subject` names the text in messages ("The request body");
+ * `maxDepth` is raised only for a text that wraps a value in envelopes of its own
+ * (a job part on the send queue).
  */
-export function parseStrictJson(text: string, subject: string): unknown {
-  const scan = scanJson(text, MAX_JSON_NESTING);
+export function parseStrictJson(text: string, subject: string, maxDepth = MAX_JSON_NESTING): unknown {
+  const scan = scanJson(text, maxDepth);
   if (scan.tooDeep) throw nestingTooDeep(subject);
   let value: unknown;
   try {

@@ -1,13 +1,16 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { userOfKey } from '../lambda/adapters/secondary/devices-keys';
-import { listDeliveries } from '../lambda/adapters/secondary/tracking-table';
 import { isCurrentGeneration } from '../lambda/domain/device';
 import { ENVIRONMENT } from '../lambda/environment';
+import { peekDeadLetters } from './dead-letters';
 import type { LocalStack } from './stack';
 
-/** What the dashboard shows: devices by user, recent notifications per device, the inbox, DLQ depth. */
+/**
+ * What the dashboard refreshes every second: devices by user, the latest of the
+ * simulator's inbox (with the APNs headers), and the dead-letter queue — each job
+ * with its reason. Notifications come from the tables (dashboard-notifications.ts).
+ */
 export async function dashboardState(stack: LocalStack, appId: string) {
   const dynamo = new DynamoDBClient({});
   try {
@@ -56,47 +59,22 @@ export async function dashboardState(stack: LocalStack, appId: string) {
         ...(target === undefined ? {} : { for: String(target) }),
       });
     }
-    const inbox = (stack.simulator?.inbox ?? []).slice(-200);
-    const inboxTotal = stack.simulator?.received.total ?? 0;
-    const notifications = new Map<
-      string,
-      { notificationId: string; devices: { token: string; receivedAt: string }[]; title: string }
-    >();
-    for (const entry of inbox) {
-      const payload = entry.payload as { pushgate?: { id?: string }; aps?: { alert?: unknown } };
-      const id = payload.pushgate?.id ?? '(none)';
-      const alert = payload.aps?.alert;
-      const title =
-        typeof alert === 'string' ? alert : String((alert as { title?: string } | undefined)?.title ?? '');
-      const record = notifications.get(id) ?? { notificationId: id, devices: [], title };
-      record.devices.push({ token: entry.token, receivedAt: entry.receivedAt });
-      notifications.set(id, record);
-    }
-    const { Attributes = {} } = await stack.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: stack.queues.deadLetterQueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages'],
-      }),
-    );
-    const recent = await Promise.all(
-      [...notifications.values()]
-        .reverse()
-        .slice(0, 20)
-        .map(async (notification) => {
-          const tracked = await listDeliveries(notification.notificationId);
-          return {
-            ...notification,
-            deliveries: tracked.map(({ token, status, reason }) => ({ token, status, reason })),
-          };
-        }),
-    );
+    const inbox = (stack.simulator?.inbox ?? []).slice(-20).reverse();
+    const { depth, deadLetters } = await peekDeadLetters(stack.sqs, stack.queues.deadLetterQueueUrl);
     return {
       appId,
       devicesByUser: byUser,
-      notifications: recent,
-      inbox: inbox.slice(-20).reverse(),
-      inboxTotal,
-      deadLetterQueueDepth: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+      inbox: inbox.map(({ seq, token, topic, headers, payload, receivedAt }) => ({
+        seq,
+        token,
+        topic,
+        headers,
+        payload,
+        receivedAt,
+      })),
+      inboxTotal: stack.simulator?.received.total ?? 0,
+      deadLetterQueueDepth: depth,
+      deadLetters,
     };
   } finally {
     dynamo.destroy();

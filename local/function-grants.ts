@@ -105,15 +105,19 @@ export function grantsOf(
   return grants;
 }
 
-/** The apps' `credentials` sources (offline they are files, which IAM has no say over). */
+/** The apps' APNs and FCM `credentials` sources (offline they are files, which IAM has no say over). */
 function credentialSources(apps: string | undefined): string[] {
   if (apps === undefined) return [];
   try {
     const parsed: unknown = JSON.parse(apps);
     if (!Array.isArray(parsed)) return [];
     return parsed.flatMap((app: unknown) => {
-      const source = typeof app === 'object' && app !== null ? Reflect.get(app, 'credentials') : undefined;
-      return typeof source === 'string' ? [source] : [];
+      if (typeof app !== 'object' || app === null) return [];
+      const fcm: unknown = Reflect.get(app, 'fcm');
+      return [
+        Reflect.get(app, 'credentials'),
+        typeof fcm === 'object' && fcm !== null ? Reflect.get(fcm, 'credentials') : undefined,
+      ].filter((source): source is string => typeof source === 'string');
     });
   } catch {
     return [];

@@ -3,14 +3,19 @@ import { userIdSchema } from '../lambda/domain/user';
 import { APNS_FAULTS_PATH, apnsFaultsRoute } from './apns-faults-route';
 import { DEFAULT_INBOX_PAGE } from './apns-simulator/inbox';
 import { callRoute } from './call-route';
+import { notificationDetail, recentNotifications } from './dashboard-notifications';
 import { dashboardState } from './dashboard-state';
+import { DISCARD_PATH, deadLetterAction, REDRIVE_PATH } from './dead-letter-actions';
+import { FCM_FAULTS_PATH, fcmFaultsRoute } from './fcm-faults-route';
 import { sendEmpty, sendJson } from './respond';
 import type { LocalServerOptions } from './server';
 
 /**
- * The routes that exist only offline, under `/_local/`: dev JWTs, the APNs
- * simulator's inbox and fault script, the local queues, the dashboard's state and
- * its send form (which calls the send route as an IAM caller would).
+ * The routes that exist only offline, under `/_local/`: dev JWTs, the APNs and FCM
+ * simulators' inboxes and fault scripts, the local queues, the dashboard's state, its
+ * notifications (from the tables) and its send form (which calls the send route as
+ * an IAM caller would). docs/offline.md lists them; server.ts guards them against
+ * web pages (local-guard.ts).
  */
 export async function handleLocalRoute(
   options: LocalServerOptions,
@@ -66,6 +71,28 @@ export async function handleLocalRoute(
       ...(page.next === undefined ? {} : { next: page.next }),
     });
   }
+  if (route === 'GET /_local/fcm/inbox') {
+    const after = integerParameter(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = integerParameter(url, 'limit', DEFAULT_INBOX_PAGE, 1, DEFAULT_INBOX_PAGE);
+    if (after === undefined || limit === undefined) {
+      return sendJson(response, 400, {
+        error: {
+          code: 'InvalidRequest',
+          message: `after must be a whole number ≥ 0 and limit a whole number from 1 to ${DEFAULT_INBOX_PAGE}.`,
+        },
+      });
+    }
+    return sendJson(response, 200, stack.fcmSimulator.received.page(after, limit));
+  }
+  if (route === 'DELETE /_local/fcm/inbox') {
+    stack.fcmSimulator.clearInbox();
+    return sendEmpty(response, 204);
+  }
+  if (url.pathname === FCM_FAULTS_PATH) {
+    const answer = fcmFaultsRoute(stack.fcmSimulator, method, body);
+    if (answer.body === undefined) return sendEmpty(response, answer.status);
+    return sendJson(response, answer.status, answer.body);
+  }
   if (route === 'GET /_local/queues') {
     return sendJson(response, 200, {
       endpoint: stack.sqsServer.endpoint,
@@ -82,8 +109,24 @@ export async function handleLocalRoute(
     if (answer.body === undefined) return sendEmpty(response, answer.status);
     return sendJson(response, answer.status, answer.body);
   }
+  if (method === 'POST' && (url.pathname === REDRIVE_PATH || url.pathname === DISCARD_PATH)) {
+    const answer = await deadLetterAction(stack, url.pathname, body);
+    return sendJson(response, answer.status, answer.body);
+  }
   if (route === 'GET /_local/state')
     return sendJson(response, 200, await dashboardState(stack, options.appId));
+  if (route === 'GET /_local/notifications')
+    return sendJson(response, 200, await recentNotifications(url.searchParams.get('search') ?? ''));
+  if (method === 'GET' && url.pathname.startsWith(NOTIFICATION_PREFIX)) {
+    const id = decodeURIComponent(url.pathname.slice(NOTIFICATION_PREFIX.length));
+    const detail = await notificationDetail(stack, id);
+    if (detail === undefined) {
+      return sendJson(response, 404, {
+        error: { code: 'NotificationNotFound', message: `No notification "${id.slice(0, 128)}" is known.` },
+      });
+    }
+    return sendJson(response, 200, detail);
+  }
   if (route === 'POST /_local/send') {
     const result = await callRoute('POST', '/v1/notifications', body, {
       iam: { userArn: 'arn:aws:iam::000000000000:user/local-dashboard' },
@@ -93,6 +136,9 @@ export async function handleLocalRoute(
   }
   return sendJson(response, 404, { message: 'Not Found' });
 }
+
+/** `GET /_local/notifications/{id}`: one notification in full, for the dashboard. */
+const NOTIFICATION_PREFIX = '/_local/notifications/';
 
 /** A whole-number query parameter within bounds; `fallback` when absent, undefined when invalid. */
 function integerParameter(

@@ -5,16 +5,21 @@ import {
   type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { DEVICE_SET, userKey } from '../lambda/adapters/secondary/devices-keys';
 import { retryUnprocessed } from '../lambda/adapters/secondary/retry-unprocessed';
 import { type Device, deviceExpiry } from '../lambda/domain/device';
+import type { DeviceSetEntry } from '../lambda/domain/device-set';
 import { ENVIRONMENT } from '../lambda/environment';
 import { mapConcurrent } from '../lambda/use-cases/delivery/concurrency';
 
 /**
- * Writes many devices straight into the Devices table, with a client of its own so
- * set-up traffic is never counted as the system's — for large-audience tests and
- * benchmarks, where registering through the API would only slow them down. By
- * default the table named by DEVICES_TABLE_NAME at the SDK's configured endpoint.
+ * Writes many devices straight into the Devices table — each user's token records
+ * and the user's device set (all the user's seeded devices, whatever the cap: the
+ * sender cuts a set larger than its cap) — with a client of its own so set-up traffic
+ * is never counted as the system's, for large-audience tests and benchmarks, where
+ * registering through the API would only slow them down. The users must be new (their
+ * sets are written whole). By default the table named by DEVICES_TABLE_NAME at the
+ * SDK's configured endpoint.
  */
 export async function seedDevices(
   userIds: readonly string[],
@@ -34,16 +39,35 @@ export async function seedDevices(
       registeredAt: now.toISOString(),
       lastSeenAt: now.toISOString(),
       expiresAt: deviceExpiry(now),
+      platform: 'ios' as const,
+      version: 0,
     })),
   );
+  const sets = userIds.map((userId) => {
+    const set: Record<string, unknown> = { ...userKey(userId), [DEVICE_SET.version]: 1 };
+    for (const device of items) {
+      if (device.userId !== userId) continue;
+      const entry: DeviceSetEntry = {
+        appId: device.appId,
+        environment: device.environment,
+        platform: 'ios',
+        lastSeenAt: device.lastSeenAt,
+        expiresAt: device.expiresAt,
+        version: 0,
+      };
+      set[`${DEVICE_SET.entryPrefix}${device.token}`] = entry;
+    }
+    return set;
+  });
   const table = target.tableName ?? process.env[ENVIRONMENT.devicesTable];
   if (table === undefined || table === '') {
     throw new Error(
       `seedDevices needs the Devices table: pass target.tableName or set ${ENVIRONMENT.devicesTable}.`,
     );
   }
-  const batches = Array.from({ length: Math.ceil(items.length / 25) }, (_, index) =>
-    items.slice(index * 25, index * 25 + 25),
+  const all: object[] = [...items, ...sets];
+  const batches = Array.from({ length: Math.ceil(all.length / 25) }, (_, index) =>
+    all.slice(index * 25, index * 25 + 25),
   );
   await mapConcurrent(batches, 8, (batch) =>
     retryUnprocessed(
@@ -52,7 +76,7 @@ export async function seedDevices(
         const result: BatchWriteCommandOutput = await db.send(
           new BatchWriteCommand({ RequestItems: { [table]: [...requests] } }),
         );
-        return result.UnprocessedItems?.[table] as { PutRequest: { Item: Device } }[] | undefined;
+        return result.UnprocessedItems?.[table] as { PutRequest: { Item: object } }[] | undefined;
       },
       {
         attempts: 8,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { findRoute, invokeRoute } from './http-dispatch';
 import type { Caller } from './lambda-events';
+import { refuseForeignRequest } from './local-guard';
 import { handleLocalRoute } from './local-routes';
 import type { LocalIssuer } from './oidc';
 import { sendJson } from './respond';
@@ -38,17 +39,25 @@ export function createLocalServer(options: LocalServerOptions): Server {
 }
 
 async function handle(options: LocalServerOptions, request: IncomingMessage, response: ServerResponse) {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', 'http://localhost');
+  } catch {
+    // A request target no URL parser can read (`//[`, `http://[::1`): API Gateway answers 400 too.
+    return sendJson(response, 400, { message: 'Bad Request' });
+  }
   const method = request.method ?? 'GET';
   const raw = await readBody(request);
   if (raw === undefined) return sendJson(response, 413, { message: 'Request Entity Too Large' });
   const body = raw.toString('utf8');
 
-  if (url.pathname === '/' && method === 'GET') {
+  if (isOfflineOnly(url.pathname)) {
+    if (refuseForeignRequest(request, response)) return;
+    if (url.pathname.startsWith('/_local/')) return handleLocalRoute(options, method, url, body, response);
+    if (method !== 'GET') return sendJson(response, 405, { message: 'Method Not Allowed' });
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     return response.end(readFileSync(DASHBOARD));
   }
-  if (url.pathname.startsWith('/_local/')) return handleLocalRoute(options, method, url, body, response);
 
   const found = findRoute(method, url.pathname);
   if (found === undefined) return sendJson(response, 404, { message: 'Not Found' });
@@ -87,6 +96,11 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   );
   response.writeHead(result.statusCode, result.headers);
   response.end(result.body);
+}
+
+/** The dashboard page and the `/_local` routes: offline only, guarded against web pages (local-guard.ts). */
+function isOfflineOnly(pathname: string): boolean {
+  return pathname === '/' || pathname.startsWith('/_local/');
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {

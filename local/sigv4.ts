@@ -126,7 +126,7 @@ export function verifySigV4(request: SignedRequest, now = new Date()): SigV4Verd
     request.method,
     canonicalPath(request.url.split('?')[0] ?? '/'),
     canonicalQuery(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : ''),
-    ...signedHeaders.map((name) => `${name}:${canonicalHeaderValue(request.headers[name])}`),
+    ...signedHeaders.map((name) => `${name}:${canonicalHeaderValue(ownHeader(request.headers, name))}`),
     '',
     signedHeaderList,
     sha256Hex(request.body),
@@ -135,11 +135,10 @@ export function verifySigV4(request: SignedRequest, now = new Date()): SigV4Verd
   const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
   let key: Buffer = hmac(`AWS4${SIGV4_CREDENTIALS.secretAccessKey}`, scopeDate);
   for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
-  const expected = hmac(key, stringToSign).toString('hex');
-  if (
-    signature.length !== expected.length ||
-    !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))
-  ) {
+  const expected = Buffer.from(hmac(key, stringToSign).toString('hex'));
+  // Compared as bytes: a signature of 64 characters with a non-ASCII one is longer in UTF-8.
+  const given = Buffer.from(signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return refuse(
       'InvalidSignatureException',
       'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\n' +
@@ -155,8 +154,17 @@ function refuse(errorType: string, message: string): SigV4Verdict {
 }
 
 function headerValue(headers: SignedRequest['headers'], name: string): string | undefined {
-  const value = headers[name];
+  const value = ownHeader(headers, name);
   return Array.isArray(value) ? value.join(',') : value;
+}
+
+/**
+ * A header the request carries, by a name the caller chose (`SignedHeaders`): only
+ * the object's own keys, so `constructor` or `__proto__` is a header never sent, not
+ * a property of Object.prototype.
+ */
+function ownHeader(headers: SignedRequest['headers'], name: string): string | string[] | undefined {
+  return Object.hasOwn(headers, name) ? headers[name] : undefined;
 }
 
 function canonicalHeaderValue(value: string | string[] | undefined): string {

@@ -9,12 +9,17 @@ import { createLocalProviderKey } from './apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from './apns-simulator/simulator';
 import { releaseChunkClaims } from './chunk-claims';
 import { startDynamo } from './dynamodb';
+import { createLocalServiceAccount } from './fcm-credentials';
+import { type FcmSimulator, startFcmSimulator } from './fcm-simulator/simulator';
 import { ensureQueues, type Queues } from './queues';
 import { type EmbeddedSqs, startSqs } from './sqs';
 import { SqsEventSource } from './sqs-event-source';
 import { devicesTableDefinition, ensureTable, notificationsTableDefinition } from './tables';
 
 /** The offline tables (the deployed stack lets CloudFormation name its own). */
+/** The Firebase project the offline default app sends to (the FCM simulator's). */
+export const OFFLINE_FCM_PROJECT = 'pushgate-local';
+
 export const OFFLINE_TABLES = {
   devices: 'pushgate-devices',
   notifications: 'pushgate-notifications',
@@ -44,6 +49,8 @@ export interface LocalStack {
   /** The SQS endpoint (`http://127.0.0.1:<port>`) and what its journal restored. */
   sqsServer: EmbeddedSqs;
   simulator?: ApnsSimulator;
+  /** The FCM simulator: offline, the default app has FCM next to APNs. */
+  fcmSimulator: FcmSimulator;
   eventSource?: SqsEventSource;
   sqs: SQSClient;
   stop(): Promise<void>;
@@ -51,7 +58,7 @@ export interface LocalStack {
 
 /**
  * The whole deployment on one machine: dynalite for DynamoDB, fauxqs for SQS, the
- * APNs simulator (or the real sandbox), and the sender fed by an SQS event source —
+ * APNs simulator (or the real sandbox), the FCM simulator, and the sender fed by an SQS event source —
  * configured through the same environment variables the stack sets on the Lambdas,
  * so the handler modules run unchanged.
  */
@@ -85,6 +92,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     apnsEnv[ENVIRONMENT.apnsCaFile] = caFile;
   }
 
+  // Offline the default app has FCM too, on the simulator; its generated service-account key
+  // names the simulator's token endpoint, so google-auth-library runs as deployed.
+  const fcmSimulator = await startFcmSimulator({ serviceAccounts: [] });
+  const serviceAccount = createLocalServiceAccount(
+    join(options.workDir, 'fcm-service-account.json'),
+    OFFLINE_FCM_PROJECT,
+    fcmSimulator.tokenUri,
+  );
+  fcmSimulator.addServiceAccount(serviceAccount.account);
+  const fcmCaFile = join(options.workDir, 'fcm-simulator-ca.pem');
+  writeFileSync(fcmCaFile, fcmSimulator.ca);
+
   Object.assign(process.env, {
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
@@ -95,8 +114,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     [ENVIRONMENT.devicesTable]: OFFLINE_TABLES.devices,
     [ENVIRONMENT.notificationsTable]: OFFLINE_TABLES.notifications,
     [ENVIRONMENT.apps]: JSON.stringify([
-      { appId: options.appId, bundleId: options.appId, credentials: `file:${credentialsFile}` },
+      {
+        appId: options.appId,
+        bundleId: options.appId,
+        credentials: `file:${credentialsFile}`,
+        fcm: { projectId: OFFLINE_FCM_PROJECT, credentials: `file:${serviceAccount.path}` },
+      },
     ]),
+    [ENVIRONMENT.fcmEndpoint]: fcmSimulator.endpoint,
+    [ENVIRONMENT.fcmCaFile]: fcmCaFile,
     POWERTOOLS_SERVICE_NAME: 'pushgate',
     POWERTOOLS_METRICS_NAMESPACE: 'pushgate-local',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -137,13 +163,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     queues,
     sqsServer,
     ...(simulator === undefined ? {} : { simulator }),
+    fcmSimulator,
     ...(eventSource === undefined ? {} : { eventSource }),
     sqs,
     async stop() {
       await eventSource?.stop();
       const { closeApnsConnections } = await import('../lambda/adapters/secondary/apns/apns-gateway');
       await closeApnsConnections();
-      await simulator?.stop();
+      const { closeFcmConnections } = await import('../lambda/adapters/secondary/fcm/fcm-gateway');
+      await closeFcmConnections();
+      await Promise.all([simulator?.stop(), fcmSimulator.stop()]);
       await Promise.all([dynamo.stop(), sqsServer.stop()]);
       sqs.destroy();
     },

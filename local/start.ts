@@ -1,10 +1,11 @@
 import './offline-env';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, offlineAdminKey } from './offline-identity';
 import { LocalIssuer } from './oidc';
 import { createLocalServer } from './server';
 import { SIGV4_CREDENTIALS } from './sigv4';
-import { type LocalStack, startLocalStack } from './stack';
+import { type LocalStack, OFFLINE_FCM_PROJECT, startLocalStack } from './stack';
 
 /**
  * `npm start`: the whole of pushgate on this machine — the HTTP API, the sender on
@@ -20,9 +21,9 @@ const host = '127.0.0.1';
 const port = portFrom('PORT', 3000);
 const sqsPort = portFrom('PUSHGATE_SQS_PORT', port + 1);
 const appId = process.env.PUSHGATE_APP_ID ?? 'com.example.app';
-const adminKey = process.env.PUSHGATE_ADMIN_KEY ?? randomBytes(18).toString('base64url');
 const memory = process.argv.includes('--memory');
 const home = resolve(process.env.PUSHGATE_HOME ?? '.pushgate');
+const adminKey = offlineAdminKey(resolve(home, 'admin-key'), process.env.PUSHGATE_ADMIN_KEY);
 const base = `http://${host}:${port}`;
 
 let stack: LocalStack;
@@ -48,7 +49,7 @@ try {
   );
   process.exit(1);
 }
-const issuer = await LocalIssuer.create(`${base}/_local`, 'pushgate-local', resolve(home, 'oidc-key.json'));
+const issuer = await LocalIssuer.create(LOCAL_ISSUER, LOCAL_AUDIENCE, resolve(home, 'oidc-key.json'));
 const server = createLocalServer({ adminKey, issuer, stack, appId });
 
 server.once('error', async (error: NodeJS.ErrnoException) => {
@@ -64,6 +65,8 @@ server.once('error', async (error: NodeJS.ErrnoException) => {
 server.listen(port, host, async () => {
   const aliceJwt = await issuer.mint('alice');
   const token = randomBytes(32).toString('hex');
+  // A new id per start: the same id again would be an idempotent repeat that sends nothing.
+  const helloId = `hello-${token.slice(0, 8)}`;
   const sqs = stack.sqsServer;
   const restored = sqs.restored?.messages ?? 0;
   const restoredLine = `\n  restored            ${restored} message${restored === 1 ? '' : 's'} from the queue journal (jobs, retries, re-push rounds, dead letters): sending resumes`;
@@ -74,10 +77,13 @@ pushgate is running offline (${((Date.now() - started) / 1000).toFixed(1)} s)
   API and dashboard   ${base}   (dashboard: ${base}/)
   app id              ${appId}
   APNs                ${stack.simulator ? `simulator (inbox: ${base}/_local/apns/inbox)` : 'real APNs sandbox'}
+  FCM                 simulator, project ${OFFLINE_FCM_PROJECT} (inbox: ${base}/_local/fcm/inbox)
   SQS endpoint        ${sqs.endpoint}   (queue URLs: ${base}/_local/queues)
   send queue          ${stack.queues.sendQueueUrl}
   data                ${memory ? 'in memory (--memory)' : `${home} (devices, notifications and queued jobs kept across restarts)`}${restored > 0 ? restoredLine : ''}
-  admin key           ${adminKey}   (stands in for IAM on backend routes)
+  admin key           ${adminKey}   (stands in for IAM on backend routes; ${process.env.PUSHGATE_ADMIN_KEY ? 'from PUSHGATE_ADMIN_KEY' : `kept in ${resolve(home, 'admin-key')}`})
+  dev JWT issuer      ${issuer.issuer}, audience ${issuer.audience}   (key kept in ${resolve(home, 'oidc-key.json')}: JWTs survive restarts and port changes)
+  logs                ${process.env.POWERTOOLS_LOG_LEVEL} (one INFO line per job part the sender handles; --quiet for warnings only)
   SigV4               access key ${SIGV4_CREDENTIALS.accessKeyId}, secret ${SIGV4_CREDENTIALS.secretAccessKey}, region ${SIGV4_CREDENTIALS.region}, service ${SIGV4_CREDENTIALS.service}
 
 Walkthrough (copy-paste):
@@ -91,15 +97,24 @@ Walkthrough (copy-paste):
     -H "authorization: Bearer $JWT" -H 'content-type: application/json' \\
     -d '{"appId":"${appId}","environment":"sandbox"}'
 
-  # 3. notify alice, as a backend
+  # 3. notify alice, as a backend — tracked, so the app can acknowledge it
   curl -s -X POST ${base}/v1/notifications \\
     -H 'authorization: Bearer ${adminKey}' -H 'content-type: application/json' \\
-    -d '{"appId":"${appId}","to":{"userIds":["alice"]},"aps":{"alert":{"title":"Hi","body":"Your order shipped"}}}'
+    -d '{"notificationId":"${helloId}","appId":"${appId}","to":{"userIds":["alice"]},"aps":{"alert":{"title":"Hi","body":"Your order shipped"}},"track":{"receipts":true}}'
 
-  # 4. watch it arrive
+  # 4. watch it arrive, and see its status: "accepted" by APNs
   curl -s ${base}/_local/apns/inbox
+  curl -s ${base}/v1/notifications/${helloId} -H 'authorization: Bearer ${adminKey}'
 
-  # 5. or publish a send job to the queue, as another AWS service would
+  # 5. acknowledge it as the app does: "received", then "opened" — the status follows
+  for event in received opened; do
+    curl -s -X POST ${base}/v1/notifications/${helloId}/receipts \\
+      -H "authorization: Bearer $JWT" -H 'content-type: application/json' \\
+      -d "{\\"token\\":\\"${token}\\",\\"event\\":\\"$event\\"}"
+    curl -s ${base}/v1/notifications/${helloId} -H 'authorization: Bearer ${adminKey}'; echo
+  done
+
+  # 6. or publish a send job to the queue, as another AWS service would
   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws sqs send-message --region us-east-1 \\
     --endpoint-url ${sqs.endpoint} --queue-url ${stack.queues.sendQueueUrl} \\
     --message-body '${job}'

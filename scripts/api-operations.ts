@@ -73,6 +73,14 @@ export const ERROR_CODES = {
     400,
     'A push type other than alert, background or liveactivity: those need tokens pushgate does not register (PushKit, location, widgets, controls).',
   ],
+  InvalidAndroidConfig: [
+    400,
+    'The job’s `android` object is not FCM’s AndroidConfig as Google spells it; the message names the field.',
+  ],
+  ReservedDataKey: [
+    400,
+    'For an app with FCM: a `data` key FCM reserves (`from`, `notification`, `message_type`, `google…`, `gcm…`).',
+  ],
   MissingLiveActivityKey: [
     400,
     'A Live Activity job lacks an `aps` key its event requires; the message names it.',
@@ -100,7 +108,10 @@ export const ERROR_CODES = {
     'The notification id is taken by a different job (other recipients, content or options).',
   ],
   RequestTooLarge: [413, 'The request body is larger than this route reads.'],
-  PayloadTooLarge: [413, 'The APNs payload the job compiles to exceeds 4096 bytes (5120 for VoIP).'],
+  PayloadTooLarge: [
+    413,
+    'The APNs payload the job compiles to exceeds 4096 bytes (5120 for VoIP), or, for an app with FCM, the FCM message exceeds 4096 bytes.',
+  ],
   UnsupportedMediaType: [415, 'The body is not sent with `Content-Type: application/json`.'],
   InternalError: [500, 'Our fault; the body holds no internals. Safe to retry.'],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -261,6 +272,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'ActivityOwnerRequired',
       'UnsupportedPushType',
       'MissingLiveActivityKey',
+      'InvalidAndroidConfig',
+      'ReservedDataKey',
       'NotificationIdConflict',
       'PayloadTooLarge',
     ],
@@ -268,7 +281,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/notifications/{id}': {
     summary: 'A notification’s delivery report',
     description:
-      'For a job sent with `track.receipts`: totals per status and each recipient device’s status. An untracked notification answers `tracked: false` with no devices.',
+      'Every accepted notification has one: who it named, devices per status and per reason, and — when nobody could be reached — a `reason` in words. A job sent with `track.receipts` also lists each recipient device’s status; an untracked one answers `tracked: false` with totals only and no devices.',
     query: [
       {
         name: 'limit',
@@ -371,8 +384,12 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
         ],
       },
       jobs: { type: 'integer', description: 'How many jobs the request was split into on the send queue.' },
+      tracked: {
+        type: 'boolean',
+        description: 'Whether the job was sent with `track.receipts` (per-device statuses and receipts).',
+      },
     },
-    required: ['notificationId', 'recipients', 'jobs'],
+    required: ['notificationId', 'recipients', 'jobs', 'tracked'],
     additionalProperties: false,
   },
   DeviceDelivery: {
@@ -399,9 +416,48 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
     properties: {
       notificationId: { type: 'string' },
       tracked: { type: 'boolean', description: 'Whether the job was sent with `track.receipts`.' },
+      recipients: {
+        type: 'object',
+        description:
+          'The send answer’s `recipients` (users, tokens or activities named); for users also how many had no device of the app to push to.',
+        properties: {
+          users: { type: 'integer' },
+          usersWithoutDevices: { type: 'integer' },
+          tokens: { type: 'integer' },
+          activities: { type: 'integer' },
+        },
+      },
+      jobs: { type: 'integer', description: 'The send answer’s `jobs`: parts on the send queue.' },
+      reasons: {
+        type: 'object',
+        description:
+          'Devices per `outcome:reason` (e.g. `pruned:Unregistered`, `unregistered:NotRegistered`, `retried:TooManyRequests`), largest first.',
+        additionalProperties: { type: 'integer' },
+      },
+      reason: {
+        type: 'string',
+        description:
+          'Present when nobody was, or will be, reached: why, in a sentence (no device registered, every device refused, the job dead-lettered).',
+      },
+      deadLettered: {
+        type: 'array',
+        description: 'Parts of the job the sender moved to the dead-letter queue, with the reason.',
+        items: {
+          type: 'object',
+          properties: {
+            part: { type: 'string' },
+            attempt: { type: 'integer' },
+            reason: { type: 'string' },
+            detail: { type: 'string' },
+            at: { type: 'string', format: 'date-time' },
+          },
+          required: ['part', 'attempt', 'reason', 'detail', 'at'],
+        },
+      },
       counts: {
         type: 'object',
-        description: 'Recipient devices in total and per status (every status present, zeros included).',
+        description:
+          'Recipient devices in total and per status (every status present, zeros included): per device for a tracked job, from each chunk’s totals for an untracked one.',
         properties: Object.fromEntries(
           ['devices', ...DELIVERY_STATUSES].map((name) => [name, { type: 'integer' }]),
         ),
@@ -428,6 +484,6 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
         required: ['partsDone', 'chunksInProgress'],
       },
     },
-    required: ['notificationId', 'tracked', 'counts', 'devices'],
+    required: ['notificationId', 'tracked', 'counts', 'reasons', 'devices'],
   },
 };

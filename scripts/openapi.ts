@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { API_ROUTES, type ApiRoute } from '../infra/api-routes';
 import { QUERY_PARAMETERS } from '../lambda/adapters/primary/http/request';
 import {
@@ -11,6 +10,7 @@ import {
   PATH_PARAMETERS,
   RESPONSE_SCHEMAS,
 } from './api-operations';
+import { publishedJsonSchema } from './json-schemas';
 
 /** The key of a route in OPERATIONS. */
 export function operationKey(route: Pick<ApiRoute, 'method' | 'path'>): string {
@@ -86,10 +86,7 @@ export function openApiDocument(
       schemas: {
         ...Object.fromEntries(
           Object.entries(BODY_SCHEMAS).map(([name, schema]) => {
-            const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, {
-              io: 'input',
-              unrepresentable: 'any',
-            });
+            const { $schema: _dialect, ...jsonSchema } = publishedJsonSchema(schema);
             return [name, jsonSchema];
           }),
         ),

@@ -2,14 +2,17 @@ import { Fn, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CREDENTIALS_PLACEHOLDER } from '../../lambda/adapters/secondary/apns/credentials-placeholder';
+import {
+  CREDENTIALS_PLACEHOLDER,
+  FCM_CREDENTIALS_PLACEHOLDER,
+} from '../../lambda/adapters/secondary/apns/credentials-placeholder';
 import { ENVIRONMENT } from '../../lambda/environment';
 import type { SecretsManagerAction } from '../function-access';
 import type { PushgateApp } from '../pushgate-props';
 import type { Binding } from './pushgate-function';
 
 export interface ApnsCredentialsProps {
-  /** The deployment's name: created secrets are `<name>/apns/<appId>/<stack id>`. */
+  /** The deployment's name: created secrets are `<name>/apns/<appId>/<stack id>` and `<name>/fcm/<appId>/<stack id>`. */
   name: string;
   apps: readonly PushgateApp[];
 }
@@ -19,11 +22,14 @@ export interface ApnsCredentialsProps {
  * encrypted with its own KMS key), or one created here holding a placeholder until
  * the operator puts the key in it. Created secrets are retained when the stack or the
  * app goes away, and a resource policy refuses to delete them — but not when the
- * stack's first create fails: then CloudFormation removes them with the rest.
+ * stack's first create fails: then CloudFormation removes them with the rest. An app
+ * with FCM has a second secret, its Firebase service-account key, made the same way.
  */
 export class ApnsCredentials extends Construct {
   /** The credentials secret of each app, by app id. */
   readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
+  /** The FCM service-account key secret of each app that has FCM, by app id. */
+  readonly fcmSecrets: ReadonlyMap<string, secretsmanager.ISecret>;
   private readonly apps: readonly PushgateApp[];
 
   constructor(scope: Construct, id: string, props: ApnsCredentialsProps) {
@@ -33,9 +39,27 @@ export class ApnsCredentials extends Construct {
       props.apps.map((app) => [
         app.appId,
         app.credentialsSecretArn === undefined
-          ? this.createSecret(props.name, app.appId)
+          ? this.createSecret(props.name, app.appId, 'apns')
           : secretsmanager.Secret.fromSecretCompleteArn(this, app.appId, app.credentialsSecretArn),
       ]),
+    );
+    this.fcmSecrets = new Map(
+      props.apps.flatMap((app) =>
+        app.fcm === undefined
+          ? []
+          : [
+              [
+                app.appId,
+                app.fcm.credentialsSecretArn === undefined
+                  ? this.createSecret(props.name, app.appId, 'fcm')
+                  : secretsmanager.Secret.fromSecretCompleteArn(
+                      this,
+                      `Fcm${app.appId}`,
+                      app.fcm.credentialsSecretArn,
+                    ),
+              ],
+            ],
+      ),
     );
   }
 
@@ -43,7 +67,13 @@ export class ApnsCredentials extends Construct {
   appsForRoutes(): Binding {
     return {
       variable: ENVIRONMENT.apps,
-      value: JSON.stringify(this.apps.map(({ appId, bundleId }) => ({ appId, bundleId }))),
+      value: JSON.stringify(
+        this.apps.map(({ appId, bundleId, fcm }) => ({
+          appId,
+          bundleId,
+          ...(fcm === undefined ? {} : { fcm: { projectId: fcm.projectId } }),
+        })),
+      ),
       grant: () => {},
     };
   }
@@ -54,10 +84,18 @@ export class ApnsCredentials extends Construct {
    */
   appsForSender(actions: readonly SecretsManagerAction[]): Binding {
     const value = JSON.stringify(
-      this.apps.map(({ appId, bundleId }) => ({
+      this.apps.map(({ appId, bundleId, fcm }) => ({
         appId,
         bundleId,
         credentials: `secretsmanager:${this.secret(appId).secretArn}`,
+        ...(fcm === undefined
+          ? {}
+          : {
+              fcm: {
+                projectId: fcm.projectId,
+                credentials: `secretsmanager:${(this.fcmSecrets.get(appId) as secretsmanager.ISecret).secretArn}`,
+              },
+            }),
       })),
     );
     return {
@@ -73,6 +111,10 @@ export class ApnsCredentials extends Construct {
               decryptThroughSecretsManager(this, app.credentialsKmsKeyArn, app.credentialsSecretArn),
             );
           }
+          const fcmSecret = this.fcmSecrets.get(app.appId);
+          if (fcmSecret !== undefined) {
+            iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [fcmSecret.secretArn] });
+          }
         }
       },
     };
@@ -84,19 +126,24 @@ export class ApnsCredentials extends Construct {
     return secret;
   }
 
-  private createSecret(name: string, appId: string): secretsmanager.ISecret {
-    const secret = new secretsmanager.Secret(this, appId, {
+  private createSecret(name: string, appId: string, service: 'apns' | 'fcm'): secretsmanager.ISecret {
+    const apns = service === 'apns';
+    const secret = new secretsmanager.Secret(this, apns ? appId : `Fcm${appId}`, {
       // The stack's own id in the name: a secret kept from a destroyed stack never blocks the
       // next deploy of the same stage with "already exists".
-      secretName: `${name}/apns/${appId}/${stackIdPrefix(this)}`,
-      description: `APNs credentials of ${appId}: holds a placeholder until you put {"keyId","teamId","key"} (token auth) or {"cert","key"} in it`,
+      secretName: `${name}/${service}/${appId}/${stackIdPrefix(this)}`,
+      description: apns
+        ? `APNs credentials of ${appId}: holds a placeholder until you put {"keyId","teamId","key"} (token auth) or {"cert","key"} in it`
+        : `FCM credentials of ${appId}: holds a placeholder until you put the Firebase project's service-account key JSON in it`,
       // A constant: CloudFormation writes the value only when the template's changes.
-      secretStringValue: SecretValue.unsafePlainText(CREDENTIALS_PLACEHOLDER),
+      secretStringValue: SecretValue.unsafePlainText(
+        apns ? CREDENTIALS_PLACEHOLDER : FCM_CREDENTIALS_PLACEHOLDER,
+      ),
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     secret.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'KeepTheApnsKey',
+        sid: apns ? 'KeepTheApnsKey' : 'KeepTheFcmKey',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['secretsmanager:DeleteSecret'],
@@ -112,8 +159,9 @@ export class ApnsCredentials extends Construct {
     policy.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason:
-        'APNs keys are issued and revoked in the Apple Developer portal; there is nothing AWS can rotate.',
+      reason: apns
+        ? 'APNs keys are issued and revoked in the Apple Developer portal; there is nothing AWS can rotate.'
+        : 'Service-account keys are issued and revoked in Google Cloud IAM; there is nothing AWS can rotate (or use workload identity federation: docs/fcm.md).',
     });
     return secret;
   }

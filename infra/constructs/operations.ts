@@ -10,6 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
+import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
 import {
   JOBS_DEAD_LETTERED,
   METRICS_SERVICE,
@@ -19,6 +20,12 @@ import {
 
 /** The reasons a job is dead-lettered for when our APNs credentials are missing or wrong. */
 export const CREDENTIAL_FAILURE_REASONS = ['CredentialsUnavailable', ...CREDENTIAL_REASONS];
+/**
+ * The reasons a job is dead-lettered for when FCM refuses our service-account key (after
+ * one fresh access token). Their own alarm: an alarm's metric math takes at most 10 metrics.
+ * A missing or placeholder FCM secret is CredentialsUnavailable, in the alarm above.
+ */
+export const FCM_CREDENTIAL_FAILURE_REASONS = [...FCM_CREDENTIAL_CODES];
 
 /** CloudWatch refuses a metric-math alarm over more metrics than this. */
 export const MAX_METRICS_PER_ALARM = 10;
@@ -208,6 +215,12 @@ export class Operations extends Construct {
         metrics.credentialFailures(),
         1,
       ),
+      FcmCredentialFailures: alarm(
+        'FcmCredentialFailures',
+        'jobs failed because FCM refused an app’s service-account key twice (revoked or deleted key, no Firebase Cloud Messaging permission, wrong project). Put a working key in the app’s FCM secret, then redrive.',
+        metrics.credentialFailures(FCM_CREDENTIAL_FAILURE_REASONS, 'jobs failed on FCM credentials'),
+        1,
+      ),
     };
   }
 
@@ -357,7 +370,8 @@ export type AlarmName =
   | 'ApiThrottles'
   | 'RouteErrors'
   | 'DynamoDbThrottles'
-  | 'CredentialFailures';
+  | 'CredentialFailures'
+  | 'FcmCredentialFailures';
 
 /** The sender's own metrics (lambda/metric-names.ts) and the DynamoDB throttling sum. */
 class PushgateMetrics {
@@ -424,12 +438,13 @@ class PushgateMetrics {
   }
 
   /** Jobs dead-lettered for a credential reason, whichever one. */
-  credentialFailures(): cloudwatch.MathExpression {
+  credentialFailures(
+    reasons: readonly string[] = CREDENTIAL_FAILURE_REASONS,
+    label = 'jobs failed on APNs credentials',
+  ): cloudwatch.MathExpression {
     return sumOf(
-      CREDENTIAL_FAILURE_REASONS.map((reason) =>
-        this.metric(JOBS_DEAD_LETTERED, { [REASON_DIMENSION]: reason }, reason),
-      ),
-      'jobs failed on APNs credentials',
+      reasons.map((reason) => this.metric(JOBS_DEAD_LETTERED, { [REASON_DIMENSION]: reason }, reason)),
+      label,
     );
   }
 

@@ -12,7 +12,7 @@ export type ApnsOutcome =
   /** Our provider credentials are wrong: fail the job loudly, never prune for it. */
   | { kind: 'credential-error'; reason: string; status: number }
   /** The job or our request is wrong: the job goes to the DLQ with the reason. */
-  | { kind: 'job-error'; reason: string; status: number };
+  | { kind: 'job-error'; reason: string; status: number; detail?: string };
 
 /** The outcomes that stop a whole job (it goes to the DLQ with the reason). */
 export type FatalOutcome = Extract<ApnsOutcome, { kind: 'credential-error' | 'job-error' }>;

@@ -1,3 +1,4 @@
+import type { DevicePlatform } from './device-set';
 import { DAY_SECONDS, expiresAfter } from './expiry';
 
 /** The environments APNs has; a token is valid in exactly one of them. */
@@ -43,8 +44,10 @@ export interface Device {
   lastSeenAt: string;
   /** Epoch seconds after which DynamoDB removes the device. */
   expiresAt: number;
-  /** The user's device generation when this record was written (absent: 0); see `isCurrentGeneration`. */
-  generation?: number;
+  /** iOS (APNs) for every device today. */
+  platform?: DevicePlatform;
+  /** Moved on by every write that gives the token to a user (domain/device-set.ts `nextRecordVersion`). */
+  version?: number;
 }
 
 /** Who holds a token now, for which app and environment: what the sender confirms before each push. */
@@ -52,12 +55,10 @@ export type DeviceOwner = Pick<Device, 'token' | 'userId' | 'appId' | 'environme
 
 /**
  * A user's device generation: 0 until the user's devices are first erased ("log out
- * everywhere"), and one more at each erase. A device record belongs to its user only
- * while it was written in the user's current generation — so an erase takes every
- * device of the user at once, also one registered a moment before that the
- * eventually consistent `byUser` index did not list yet, and one the erase could not
- * delete. Registering the token again after the erase writes it in the new
- * generation (docs/decisions/device-generations.md).
+ * everywhere"), and one more at each erase. It decides for Live Activity tokens only
+ * (device tokens are the user's while in the user's device set, which the erase
+ * empties): a Live Activity token belongs to its user only while it was written in
+ * the user's current generation (docs/decisions/device-generations.md).
  */
 export function isCurrentGeneration(
   recordGeneration: number | undefined,
@@ -71,6 +72,8 @@ export interface DeviceRegistration {
   userId: string;
   appId: string;
   environment: ApnsEnvironment;
+  /** Absent: 'ios'. */
+  platform?: DevicePlatform;
   locale?: string;
   appVersion?: string;
 }

@@ -96,11 +96,13 @@ export class RequestTooLargeError extends PushgateError {
 }
 
 export class PayloadTooLargeError extends PushgateError {
-  constructor(bytes: number, limit: number) {
+  constructor(bytes: number, limit: number, service: 'APNs' | 'FCM' = 'APNs') {
     super(
       413,
       'PayloadTooLarge',
-      `The APNs payload would be ${bytes} bytes; APNs accepts at most ${limit} for this push type. Shorten "aps" or "data".`,
+      service === 'APNs'
+        ? `The APNs payload would be ${bytes} bytes; APNs accepts at most ${limit} for this push type. Shorten "aps" or "data".`
+        : `The FCM message for Android devices would be ${bytes} bytes; FCM accepts at most ${limit}. Shorten "aps.alert", "data" or "android".`,
     );
   }
 }
@@ -132,10 +134,11 @@ export class CredentialsUnavailableError extends JobFailedError {
     readonly appId: string,
     cause: unknown,
     where: string,
+    service: 'APNs' | 'FCM' = 'APNs',
   ) {
     super(
       'CredentialsUnavailable',
-      `APNs credentials of ${appId} could not be loaded from ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `${service} credentials of ${appId} could not be loaded from ${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
   }

@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './device';
 import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
-import type { SendJob } from './send-job';
+import { jobFingerprint, type SendJob } from './send-job';
+import type { ChunkSummary } from './send-status';
 import { userIdSchema } from './user';
 
 /** One device a job reaches, as the sender needs it. */
@@ -119,6 +120,21 @@ export function partsOf(job: SendJob, parent?: string): JobPart[] {
   return parts;
 }
 
+/**
+ * What a send request's record keeps of each of its parts' jobs, so the sender can
+ * tell a part of that request from a part written by anyone else under its id: the
+ * first 128 bits of the part's job fingerprint — no other job matches one, and even
+ * a job of 100 parts keeps its record within one 4 KB read unit.
+ */
+export function partJobFingerprint(job: SendJob): string {
+  return jobFingerprint(job).slice(0, 32);
+}
+
+/** The fingerprints of these parts' jobs, each once. */
+export function partJobFingerprints(parts: readonly JobPart[]): string[] {
+  return [...new Set(parts.map((part) => partJobFingerprint(part.job)))];
+}
+
 /** Whether a queue message claims to be a job part (its fields are checked by `jobPartSchema`). */
 export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_FORMAT; job: unknown } {
   return (
@@ -129,7 +145,16 @@ export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_
 }
 
 /**
- * Everything of a job part but its job (which the send job schema checks): a part
+ * The levels a job part's envelope (`{"pushgate": …, "job": {…}}`) adds around its
+ * job. A queue message may nest this much deeper than MAX_JSON_NESTING: the job
+ * inside is held to the limit as the API holds it, so a job the API or the queue
+ * accepted is never refused once the sender has put it in a part.
+ */
+export const JOB_PART_ENVELOPE_LEVELS = 1;
+
+/**
+ * Everything of a job part but its job (which the send job schema checks, so that
+ * its nesting counts from the job, not from the envelope): a part
  * name of digits, dots, slashes and round markers (it becomes part of a sort key),
  * an attempt within the limit, well-formed devices. Only the sender writes these
  * messages, but anything with send access can put one on the queue: a malformed
@@ -137,7 +162,6 @@ export function isJobPart(value: unknown): value is { pushgate: typeof JOB_PART_
  */
 export const jobPartSchema = z.strictObject({
   pushgate: z.literal(JOB_PART_FORMAT),
-  job: z.unknown(),
   part: z
     .string()
     .check(z.maxLength(256), z.regex(/^\d+[\d.r/]*$/, 'A part name is digits, ".", "/" and "r".')),
@@ -175,7 +199,7 @@ export type DeliveryOutcomeName =
   | 'unregistered'
   | 'moved';
 
-/** Counts per outcome and per reason, for metrics, logs and the job's answer. */
+/** Counts per outcome and per reason, for metrics, logs and the job's status. */
 export class DeliveryTally {
   readonly counts: Record<DeliveryOutcomeName, number> = {
     accepted: 0,
@@ -188,6 +212,8 @@ export class DeliveryTally {
   };
   readonly reasons = new Map<string, number>();
   jobsDeadLettered: { reason: string }[] = [];
+  /** Users named, users with no device to push to, and devices handled (pushed to or dropped). */
+  readonly recipients = { users: 0, usersWithoutDevices: 0, devices: 0 };
 
   add(outcome: DeliveryOutcomeName, reason?: string, count = 1): void {
     this.counts[outcome] += count;
@@ -195,5 +221,25 @@ export class DeliveryTally {
       const key = `${outcome}:${reason}`;
       this.reasons.set(key, (this.reasons.get(key) ?? 0) + count);
     }
+  }
+
+  /** Adds a chunk's tally into its job part's. */
+  merge(other: DeliveryTally): void {
+    for (const [outcome, count] of Object.entries(other.counts) as [DeliveryOutcomeName, number][])
+      this.counts[outcome] += count;
+    for (const [key, count] of other.reasons) this.reasons.set(key, (this.reasons.get(key) ?? 0) + count);
+    this.jobsDeadLettered.push(...other.jobsDeadLettered);
+    this.recipients.users += other.recipients.users;
+    this.recipients.usersWithoutDevices += other.recipients.usersWithoutDevices;
+    this.recipients.devices += other.recipients.devices;
+  }
+
+  /** The tally as a chunk's completion record keeps it (domain/send-status.ts). */
+  summary(): ChunkSummary {
+    return {
+      ...this.recipients,
+      outcomes: Object.fromEntries(Object.entries(this.counts).filter(([, count]) => count > 0)),
+      reasons: Object.fromEntries(this.reasons),
+    };
   }
 }

@@ -1,4 +1,5 @@
 import type { DeviceOwner } from './device';
+import { DEFAULT_MAX_DEVICES_PER_USER, type DeviceSet, isLiveEntry } from './device-set';
 import type { DeviceTarget } from './job-part';
 import type { SendJob } from './send-job';
 
@@ -63,13 +64,48 @@ export function confirmRecipients(
 }
 
 /**
- * The most devices of one user (for one app) a notification reaches: the most
- * recently seen. A person has a handful; a user id with more is a test account, a
- * leak of tokens or someone registering made-up tokens under their own account, and
- * must not make one chunk of a job unbounded (its pushes, its tracking record, the
- * message that retries it).
+ * The privacy rule against device sets: a push leaves only for a device in its
+ * user's set (read strongly consistent right before sending), live, registered for the
+ * job's app. A candidate outside the set is dropped — `DeviceMoved` when the token
+ * left the set for another user's, `NotRegistered` otherwise. Each candidate ends in
+ * exactly one of `recipients` or `dropped`. `sets` must hold every candidate's user.
  */
-export const MAX_DEVICES_PER_USER = 32;
+export function confirmInSets(
+  candidates: readonly (Candidate & { userId: string })[],
+  sets: ReadonlyMap<string, DeviceSet>,
+  appId: string,
+  now: Date,
+): { recipients: DeviceTarget[]; dropped: Dropped[] } {
+  const recipients: DeviceTarget[] = [];
+  const dropped: Dropped[] = [];
+  for (const candidate of candidates) {
+    const set = sets.get(candidate.userId);
+    const entry = set?.devices.get(candidate.token);
+    if (entry !== undefined && isLiveEntry(entry, now)) {
+      if (entry.appId === appId)
+        recipients.push({
+          token: candidate.token,
+          userId: candidate.userId,
+          appId,
+          environment: entry.environment,
+        });
+      else dropped.push({ candidate, reason: 'NotRegisteredForApp' });
+    } else
+      dropped.push({
+        candidate,
+        reason: set?.movedAway.has(candidate.token) === true ? 'DeviceMoved' : 'NotRegistered',
+      });
+  }
+  return { recipients, dropped };
+}
+
+/**
+ * The most devices of one user (for one app) a notification reaches, by default: the
+ * cap of a device set (domain/device-set.ts), which registration keeps. The sender
+ * cuts a set that holds more — written before the deployment lowered its cap, or
+ * seeded straight into the table — to its most recently seen.
+ */
+export const MAX_DEVICES_PER_USER = DEFAULT_MAX_DEVICES_PER_USER;
 
 /**
  * Keeps each user's `max` most recently seen devices; the others are returned apart,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { androidJobField } from './android-config';
 import { appIdSchema } from './app';
 import { canonicalDeviceToken, MAX_TOKEN_BYTES } from './device-token';
 import { InvalidDeviceTokenError } from './errors';
@@ -216,6 +217,8 @@ export const sendJobSchema = z
         collapseId: z.optional(collapseIdSchema),
       }),
     ),
+    /** FCM's AndroidConfig for Android devices, overriding what pushgate derives from aps/apns. */
+    android: z.optional(androidJobField),
     track: z.optional(
       z.strictObject({
         receipts: z.optional(z.boolean()),
@@ -246,6 +249,10 @@ export const sendJobSchema = z
       message:
         'Live Activity pushes are not tracked: iOS applies them to the activity without the app acknowledging them. Leave out "track".',
       path: ['track'],
+    }),
+    z.refine((job) => job.apns?.pushType !== 'liveactivity' || job.android === undefined, {
+      message: 'Live Activity pushes reach iOS devices only. Leave out "android".',
+      path: ['android'],
     }),
     z.refine((job) => job.track?.repushAfterSeconds === undefined || job.track.receipts === true, {
       message: 'Re-push needs "track": {"receipts": true}, so acknowledged devices can be skipped.',
@@ -329,4 +336,13 @@ function canonicalJson(value: unknown): string {
     return `{${members.join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** How many of a job's user ids its request record keeps, to find the notification by user. */
+export const NAMED_USERS_KEPT = 20;
+
+/** The first NAMED_USERS_KEPT distinct users a job names (by user id or activity owner). */
+export function namedUsers(to: SendJob['to']): string[] {
+  const users = 'userIds' in to ? to.userIds : 'activities' in to ? to.activities.map((a) => a.userId) : [];
+  return [...new Set(users)].slice(0, NAMED_USERS_KEPT);
 }

@@ -4,9 +4,16 @@ import { recipientBuckets, saveRecipients } from '../adapters/secondary/tracking
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, UnknownAppError } from '../domain/errors';
-import { partsOf } from '../domain/job-part';
+import { compileFcmMessage, reachesAndroid } from '../domain/fcm-message';
+import { partJobFingerprints, partsOf } from '../domain/job-part';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
-import { jobFingerprint, recipientCount, type SendJob, trackedRecipients } from '../domain/send-job';
+import {
+  jobFingerprint,
+  namedUsers,
+  recipientCount,
+  type SendJob,
+  trackedRecipients,
+} from '../domain/send-job';
 import { logger } from '../observability';
 
 export interface SendRequestAnswer {
@@ -15,15 +22,18 @@ export interface SendRequestAnswer {
   recipients: { users: number } | { tokens: number } | { activities: number };
   /** How many jobs it was split into on the send queue. */
   jobs: number;
+  /** Whether it was sent with `track.receipts`: per-device statuses and receipts. */
+  tracked: boolean;
 }
 
 /**
  * Accepts a backend's send request.
  *
  * 1. Refuse an app the deployment does not serve (UnknownApp) and a payload APNs
- *    would refuse (PayloadTooLarge) — before anything is stored or queued.
+ *    would refuse (PayloadTooLarge) — or, for an app with FCM, a message FCM would
+ *    (ReservedDataKey, PayloadTooLarge) — before anything is stored or queued.
  * 2. Take the notification id with a conditional write that also stores the job's
- *    fingerprint. Taken by a different job (other recipients or content), even one
+ *    fingerprint and its parts' (the sender delivers no other part under this id). Taken by a different job (other recipients or content), even one
  *    still being accepted: NotificationIdConflict. Taken by this same job: answer
  *    as the first time and enqueue nothing — unless that first request has not
  *    finished enqueuing (it crashed, or is still at it), then enqueue its jobs
@@ -41,24 +51,29 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
   const app = findApp(job.appId);
   if (app === undefined) throw new UnknownAppError(job.appId);
   compileApnsRequest(job, app.bundleId);
+  if (app.fcm !== undefined && reachesAndroid(job)) compileFcmMessage(job, now.getTime());
 
   // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
   const parts = partsOf(withLiveActivityTimestamp(job, now));
+  const tracked = job.track?.receipts === true;
   const answer: SendRequestAnswer = {
     notificationId: job.notificationId,
     recipients: recipientCount(job.to),
     jobs: parts.length,
+    tracked,
   };
   const fingerprint = jobFingerprint(job);
   const recipients = trackedRecipients(job.to);
-  const tracked = job.track?.receipts === true;
   const taken = await takeNotificationId(
     {
       notificationId: job.notificationId,
       answer: { ...answer },
       status: 'pending',
       createdAt: now.toISOString(),
+      appId: job.appId,
+      namedUsers: namedUsers(job.to),
       jobFingerprint: fingerprint,
+      partJobs: partJobFingerprints(parts),
       ...(tracked
         ? {
             receipts: {
@@ -82,7 +97,11 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
     });
   }
   if (tracked) await saveRecipients(job.notificationId, recipients, now);
-  await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
+  // A repeat enqueues the parts the record holds: a Live Activity timestamp from the first request's time.
+  const enqueued = taken.taken
+    ? parts
+    : partsOf(withLiveActivityTimestamp(job, new Date(taken.existing.createdAt)));
+  await enqueue(enqueued.map((part) => ({ body: JSON.stringify(part) })));
   await markRequestEnqueued(job.notificationId);
   return taken.taken ? answer : (taken.existing.answer as unknown as SendRequestAnswer);
 }

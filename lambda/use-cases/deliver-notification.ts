@@ -2,7 +2,7 @@ import { claimChunk, releaseChunk } from '../adapters/secondary/notifications-ta
 import { enqueue } from '../adapters/secondary/send-queue';
 import { config } from '../config';
 import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
-import type { DeliveryTally, JobPart } from '../domain/job-part';
+import { DeliveryTally, type DeviceTarget, type JobPart } from '../domain/job-part';
 import { isLiveActivityJob } from '../domain/live-activity';
 import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
@@ -85,16 +85,33 @@ export async function deliverNotification(
   }
 }
 
-/** Delivers one chunk if this invocation can claim it; what the claim found otherwise. */
+/**
+ * Delivers one chunk if this invocation can claim it; what the claim found otherwise.
+ * The chunk keeps a tally of its own — recorded with its completion, so every send
+ * has a status, tracked or not — and adds it to its job part's.
+ */
 async function deliverChunk(delivery: Delivery, index: number): Promise<'sent' | 'completed' | 'held'> {
   const { jobPart } = delivery;
   const { notificationId } = jobPart.job;
   const claim = await claimChunk(notificationId, jobPart.part, jobPart.attempt, index, CHUNK_LEASE_MS);
   if (claim !== 'claimed') return claim;
+  const tally = new DeliveryTally();
+  try {
+    await sendChunk({ ...delivery, tally }, index);
+  } finally {
+    delivery.tally.merge(tally);
+  }
+  return 'sent';
+}
+
+async function sendChunk(delivery: Delivery, index: number): Promise<void> {
+  const { jobPart, tally } = delivery;
+  const { notificationId } = jobPart.job;
   const chunk = delivery.chunks[index] as Chunk;
   const { recipients: devices, dropped } = isLiveActivityJob(jobPart.job)
     ? { recipients: await resolveLiveActivityTargets(delivery, chunk), dropped: [] }
     : await resolveRecipients(delivery, chunk);
+  countRecipients(tally, chunk, devices);
   let outcomes: Awaited<ReturnType<typeof pushToDevices>>;
   try {
     outcomes = await pushToDevices(delivery, devices);
@@ -113,5 +130,17 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<'sent' |
   await requeueRetries(delivery, index, settled);
   await scheduleRepush(delivery, index, settled.accepted);
   await completeChunk(delivery, index, settled);
-  return 'sent';
+}
+
+/**
+ * Who a chunk reached, right after resolving it: every device it found — those it
+ * will push to and those it dropped (counted as moved or unregistered while
+ * resolving) — and, for a chunk of users, how many of them have no device to push to.
+ */
+function countRecipients(tally: DeliveryTally, chunk: Chunk, devices: readonly DeviceTarget[]): void {
+  tally.recipients.devices = devices.length + tally.counts.moved + tally.counts.unregistered;
+  if (!('users' in chunk)) return;
+  const reached = new Set(devices.map((device) => device.userId));
+  tally.recipients.users = chunk.users.length;
+  tally.recipients.usersWithoutDevices = chunk.users.filter((userId) => !reached.has(userId)).length;
 }

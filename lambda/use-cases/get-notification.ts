@@ -1,7 +1,15 @@
 import { findSendRequest } from '../adapters/secondary/notifications-table';
 import { type ChunkProgress, readTracking } from '../adapters/secondary/tracking-table';
 import { NotFoundError } from '../domain/errors';
+import {
+  type RecipientTotals,
+  reasonTotals,
+  recipientTotals,
+  unreachableReason,
+  untrackedCounts,
+} from '../domain/send-status';
 import { countByStatus, mergeDeliveries } from '../domain/tracking';
+import type { SendRequestAnswer } from './accept-send-request';
 
 /** Devices per page of a notification's report: the default and the most a caller may ask. */
 export const MAX_PAGE_DEVICES = 1_000;
@@ -13,14 +21,21 @@ export interface PageStart {
 }
 
 /**
- * A notification's delivery report, for backends, one page of devices at a time.
+ * A notification's status report, for backends, one page of devices at a time —
+ * for every notification, tracked or not.
  *
  * 1. Read the send request and every record of the notification (a Query per shard):
- *    the chunks' outcomes, the receipts and the chunks' progress.
+ *    the chunks' outcomes and tallies, the receipts, the chunks' progress and the
+ *    parts moved to the dead-letter queue.
  * 2. Nothing recorded and no send request under this id: NotificationNotFound.
- * 3. Merge them into one status per device; `counts` cover every device, `devices`
- *    is the page after `after` in (userId, token) order — stable while devices are added.
- * 4. `progress` says whether every part's recipients have been resolved and sent, so
+ * 3. `recipients` repeats the send answer's count (users: with how many had no
+ *    device); `counts` are devices per status — per device for a tracked job
+ *    (receipts included), from the chunks' tallies for an untracked one; `reasons`
+ *    counts devices per outcome and reason; when nobody was or will be reached,
+ *    `reason` says why in a sentence.
+ * 4. A tracked job lists its devices: the page after `after` in (userId, token)
+ *    order — stable while devices are added.
+ * 5. `progress` says whether every part's recipients have been resolved and sent, so
  *    a stuck or lost part shows as not complete rather than as a short list.
  */
 export async function getNotification(
@@ -31,7 +46,12 @@ export async function getNotification(
     readTracking(notificationId),
     findSendRequest(notificationId),
   ]);
-  if (tracking.progress.length === 0 && tracking.receipts.length === 0 && request === undefined) {
+  if (
+    tracking.progress.length === 0 &&
+    tracking.receipts.length === 0 &&
+    tracking.deadLettered.length === 0 &&
+    request === undefined
+  ) {
     throw new NotFoundError(
       'NotificationNotFound',
       'No notification with this id is known (tracking data expires after 30 days).',
@@ -44,17 +64,46 @@ export async function getNotification(
   const rest = start < 0 ? [] : deliveries.slice(start);
   const devices = rest.slice(0, page.limit);
   const last = devices.at(-1);
-  const parts = typeof request?.answer.jobs === 'number' ? request.answer.jobs : undefined;
+  const answer = request?.answer as Partial<SendRequestAnswer> | undefined;
+  const parts = typeof answer?.jobs === 'number' ? answer.jobs : undefined;
+  const tracked = request?.receipts !== undefined || deliveries.length > 0;
+  const totals = recipientTotals(tracking.summaries);
+  const counts = tracked
+    ? { devices: deliveries.length, ...countByStatus(deliveries) }
+    : untrackedCounts(tracking.summaries);
+  const reasons = reasonTotals(tracking.summaries);
+  const progress = progressOf(tracking.progress, parts);
+  const recipients = recipientsOf(answer?.recipients, totals);
+  const reason = unreachableReason({
+    ...(request?.appId === undefined ? {} : { appId: request.appId }),
+    ...(answer?.recipients === undefined ? {} : { named: answer.recipients }),
+    recipients: totals,
+    counts,
+    reasons,
+    deadLettered: tracking.deadLettered,
+    complete: progress.complete,
+  });
   return {
     notificationId,
-    tracked: deliveries.length > 0,
-    counts: { devices: deliveries.length, ...countByStatus(deliveries) },
-    progress: progressOf(tracking.progress, parts),
+    tracked,
+    ...(recipients === undefined ? {} : { recipients }),
+    ...(parts === undefined ? {} : { jobs: parts }),
+    counts,
+    reasons,
+    ...(reason === undefined ? {} : { reason }),
+    ...(tracking.deadLettered.length === 0 ? {} : { deadLettered: tracking.deadLettered }),
+    progress,
     devices,
     ...(rest.length > devices.length && last !== undefined
       ? { next: { userId: last.userId, token: last.token } satisfies PageStart }
       : {}),
   };
+}
+
+/** The send answer's `recipients`, with — for a job to users — how many of them had no device. */
+function recipientsOf(named: SendRequestAnswer['recipients'] | undefined, totals: RecipientTotals) {
+  if (named === undefined) return undefined;
+  return 'users' in named ? { ...named, usersWithoutDevices: totals.usersWithoutDevices } : named;
 }
 
 function byUserAndToken(a: PageStart, b: PageStart): number {

@@ -1,4 +1,4 @@
-import { currentOwners } from '../adapters/secondary/devices-table';
+import { heldBy } from '../adapters/secondary/devices-table';
 import { findSendRequest } from '../adapters/secondary/notifications-table';
 import { isRecipient, recordReceipt as storeReceipt } from '../adapters/secondary/tracking-table';
 import { NotFoundError } from '../domain/errors';
@@ -12,7 +12,7 @@ import type { ReceiptEvent } from '../domain/tracking';
  *
  * 1. The notification was sent with `track.receipts` (its request record says so,
  *    with the app and who the job was for).
- * 2. The device is registered to the caller, for that app.
+ * 2. The device is in the caller's device set (read strongly consistent), for that app.
  * 3. The job named the caller (a job to users) or the token (a job to tokens).
  * 4. One write: the receipt's own item.
  * Any failed check is ReceiptNotFound, the same for each, so nothing leaks.
@@ -25,16 +25,16 @@ export async function recordReceipt(
 ): Promise<void> {
   const request = await findSendRequest(notificationId);
   const receipts = request?.receipts;
-  const device = receipts === undefined ? undefined : (await currentOwners([token], [userId])).get(token);
+  const device = receipts === undefined ? undefined : await heldBy(userId, token);
   const recipient =
     receipts !== undefined &&
     device?.userId === userId &&
-    device.appId === receipts.appId &&
+    device.entry.appId === receipts.appId &&
     (await isRecipient(notificationId, receipts.buckets, receipts.to === 'users' ? userId : token));
   if (!recipient) {
     throw new NotFoundError(
       'ReceiptNotFound',
-      'No tracked notification with this id was sent to this device of yours.',
+      'No tracked notification with this id was sent to this device of yours. Receipts exist only for notifications sent with "track": {"receipts": true}.',
     );
   }
   await storeReceipt(notificationId, token, userId, event);

@@ -1,20 +1,34 @@
 import { saveDevice } from '../adapters/secondary/devices-table';
-import { findApp } from '../config';
+import { config, findApp } from '../config';
 import type { Device, DeviceRegistration, RegistrationOutcome } from '../domain/device';
+import { tokenHash } from '../domain/device-token';
 import { UnknownAppError } from '../domain/errors';
+import { countDevicesEvicted } from '../metrics';
+import { logger } from '../observability';
 
 /**
  * Registers an app's device token for the signed-in user.
  *
  * 1. Refuse app ids this deployment does not serve (UnknownApp).
- * 2. Write the device in one atomic step: create it, refresh it (same user: keeps
- *    `registeredAt`, bumps `lastSeenAt` and the TTL), or move it from the user who
- *    held it before.
+ * 2. Write the device: refresh it (same user: keeps `registeredAt`, bumps
+ *    `lastSeenAt` and the TTL — one write), or add it to the user's device set, taking
+ *    it out of the set of the user who held it before (devices-table.ts `saveDevice`).
+ * 3. A set already at the cap (`MAX_DEVICES_PER_USER`) lets its least recently seen
+ *    device go for the new one: counted (`DevicesEvicted`) and logged.
  */
 export async function registerDevice(
   registration: DeviceRegistration,
   now = new Date(),
 ): Promise<{ device: Device; outcome: RegistrationOutcome }> {
   if (findApp(registration.appId) === undefined) throw new UnknownAppError(registration.appId);
-  return saveDevice(registration, now);
+  const { device, outcome, evicted } = await saveDevice(registration, now);
+  if (evicted.length > 0) {
+    countDevicesEvicted(evicted.length);
+    logger.warn('a device set at its cap let its least recently seen devices go for a new one', {
+      limit: config.maxDevicesPerUser,
+      joined: tokenHash(device.token),
+      evicted: evicted.map(tokenHash),
+    });
+  }
+  return { device, outcome };
 }

@@ -15,9 +15,9 @@
  *   `reason` the answer has no body (an incomplete answer).
  * Streams are counted from when the script is set, across both environments.
  */
-export interface FaultScript {
+export interface FaultScript<Answer extends { times?: number } = TokenAnswer> {
   connection?: { goawayEvery?: number; resetEvery?: number; stallEvery?: number };
-  tokens?: Record<string, TokenAnswer>;
+  tokens?: Record<string, Answer>;
 }
 
 export interface TokenAnswer {
@@ -31,27 +31,28 @@ export interface TokenAnswer {
   times?: number;
 }
 
-export interface FaultReport {
-  script: FaultScript;
+export interface FaultReport<Answer extends { times?: number } = TokenAnswer> {
+  script: FaultScript<Answer>;
   done: { goaways: number; resets: number; stalls: number; tokenFaults: number };
 }
 
 type Done = FaultReport['done'];
 
-export class Faults {
-  private script: FaultScript = {};
+/** The script and its counters; the FCM simulator uses it too, with its own token answers. */
+export class Faults<Answer extends { times?: number } = TokenAnswer> {
+  private script: FaultScript<Answer> = {};
   private done: Done = { goaways: 0, resets: 0, stalls: 0, tokenFaults: 0 };
   private streams = 0;
   private readonly used = new Map<string, number>();
 
-  replace(script: FaultScript): void {
+  replace(script: FaultScript<Answer>): void {
     this.script = structuredClone(script);
     this.done = { goaways: 0, resets: 0, stalls: 0, tokenFaults: 0 };
     this.streams = 0;
     this.used.clear();
   }
 
-  report(): FaultReport {
+  report(): FaultReport<Answer> {
     return { script: structuredClone(this.script), done: { ...this.done } };
   }
 
@@ -69,10 +70,8 @@ export class Faults {
     return undefined;
   }
 
-  /** The scripted answer for this device token, if it still applies. */
-  forToken(
-    token: string,
-  ): { status: number; reason?: string; timestamp?: number; retryAfter?: number } | undefined {
+  /** The scripted answer for this device token, if it still applies (without `times`). */
+  forToken(token: string): Omit<Answer, 'times'> | undefined {
     const answer = this.script.tokens?.[token];
     if (answer === undefined) return undefined;
     const used = this.used.get(token) ?? 0;
@@ -80,13 +79,8 @@ export class Faults {
     if (times > 0 && used >= times) return undefined;
     this.used.set(token, used + 1);
     this.done.tokenFaults++;
-    const { status, reason, timestamp, retryAfter } = answer;
-    return {
-      status,
-      ...(reason === undefined ? {} : { reason }),
-      ...(timestamp === undefined ? {} : { timestamp }),
-      ...(retryAfter === undefined ? {} : { retryAfter }),
-    };
+    const { times: _times, ...scripted } = answer;
+    return scripted;
   }
 
   count(what: 'goaways' | 'resets' | 'stalls'): void {

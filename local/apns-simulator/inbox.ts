@@ -14,10 +14,10 @@ export interface InboxEntry {
   receivedAt: string;
 }
 
-export interface InboxPage {
+export interface InboxPage<Entry extends { seq: number } = InboxEntry> {
   /** Every notification accepted since the inbox was last emptied, including those no longer kept. */
   total: number;
-  notifications: InboxEntry[];
+  notifications: Entry[];
   /** The `after` of the following page; absent on the last page. */
   next?: number;
 }
@@ -29,9 +29,10 @@ export const DEFAULT_INBOX_KEEP = 200_000;
  * What the simulator accepted, oldest first, numbered from 1. Memory stays bounded:
  * at least the latest `keep` entries are kept; older ones are dropped in slices of
  * a tenth of `keep`, so a push costs O(1) amortized instead of a shift per entry.
+ * The APNs and FCM simulators each keep one, of their own entries.
  */
-export class Inbox {
-  private list: InboxEntry[] = [];
+export class Inbox<Entry extends { seq: number } = InboxEntry> {
+  private list: Entry[] = [];
   private count = 0;
   private readonly slack: number;
 
@@ -47,13 +48,13 @@ export class Inbox {
   }
 
   /** The entries still kept, oldest first (read-only view). */
-  get entries(): readonly InboxEntry[] {
+  get entries(): readonly Entry[] {
     return this.list;
   }
 
-  add(entry: Omit<InboxEntry, 'seq'>): InboxEntry {
+  add(entry: Omit<Entry, 'seq'>): Entry {
     this.count++;
-    const kept = { seq: this.count, ...entry };
+    const kept = { seq: this.count, ...entry } as Entry;
     this.list.push(kept);
     if (this.list.length > this.keep + this.slack) this.list = this.list.slice(this.list.length - this.keep);
     return kept;
@@ -65,7 +66,7 @@ export class Inbox {
   }
 
   /** Up to `limit` entries with `seq > after`, oldest first (entries dropped for memory are skipped). */
-  page(after = 0, limit = DEFAULT_INBOX_PAGE): InboxPage {
+  page(after = 0, limit = DEFAULT_INBOX_PAGE): InboxPage<Entry> {
     const first = this.list[0]?.seq ?? this.count + 1;
     const start = Math.max(0, after + 1 - first);
     const notifications = this.list.slice(start, start + limit);

@@ -30,19 +30,27 @@ export interface Offline {
 
 /** Spawns `npm start` as a newcomer would, and waits until it says it is running. */
 export async function startOffline(
-  options: { port?: number; sqsPort?: number; home?: string; memory?: boolean } = {},
+  options: {
+    port?: number;
+    sqsPort?: number;
+    home?: string;
+    memory?: boolean;
+    /** `false`: no PUSHGATE_ADMIN_KEY, so npm start uses the key kept in its home. */
+    adminKey?: string | false;
+  } = {},
 ): Promise<Offline> {
   const port = options.port ?? (await freePort());
   // Never PORT+1 by default here: tests run beside other suites, so that port may be taken.
   const sqsPort = options.sqsPort ?? (await freePort());
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'pushgate-offline-'));
-  const adminKey = 'test-admin-key';
+  const fixedKey = options.adminKey === false ? undefined : (options.adminKey ?? 'test-admin-key');
+  const { PUSHGATE_ADMIN_KEY: _inherited, ...environment } = process.env;
   const child = spawn('npm', ['start', '--', ...(options.memory === false ? [] : ['--memory'])], {
     env: {
-      ...process.env,
+      ...environment,
       PORT: String(port),
       PUSHGATE_SQS_PORT: String(sqsPort),
-      PUSHGATE_ADMIN_KEY: adminKey,
+      ...(fixedKey === undefined ? {} : { PUSHGATE_ADMIN_KEY: fixedKey }),
       PUSHGATE_HOME: home,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,6 +83,8 @@ export async function startOffline(
       reject(new Error(`npm start exited with ${code}:\n${output}`));
     });
   });
+  const adminKey = fixedKey ?? /admin key\s+(\S+)/.exec(output)?.[1];
+  if (adminKey === undefined) throw new Error(`npm start printed no admin key:\n${output}`);
   return {
     base: `http://127.0.0.1:${port}`,
     sqsPort,

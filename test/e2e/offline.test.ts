@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Offline, startOffline } from './offline-process';
 
@@ -21,6 +22,21 @@ async function call(
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Sends `head` as raw bytes (no client normalises it) and returns the status code of the answer. */
+async function rawStatus(offline: Offline, head: string): Promise<number> {
+  const { hostname, port } = new URL(offline.base);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(Buffer.from(head, 'latin1')));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+  });
+  const status = /^HTTP\/1\.1 (\d{3}) /.exec(answer)?.[1];
+  if (status === undefined) throw new Error(`no HTTP answer: ${JSON.stringify(answer.slice(0, 200))}`);
+  return Number(status);
 }
 
 async function jwtFor(offline: Offline, sub: string): Promise<string> {
@@ -89,6 +105,35 @@ describe('npm start, walked through as the README says', () => {
     expect((await call(offline, 'GET', '/v1/devices')).status).toBe(401);
     expect((await call(offline, 'GET', '/v1/users/alice/devices', { bearer: 'wrong' })).status).toBe(403);
     expect((await call(offline, 'GET', '/v2/nothing')).status).toBe(404);
+  });
+
+  it('answers a malformed request target or SigV4 header with a 4xx, never a 500', async () => {
+    for (const target of ['//[', 'http://[::1']) {
+      expect(
+        await rawStatus(offline, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+      ).toBe(400);
+    }
+    const amzDate = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}Z$/, 'Z');
+    const signed = (signedHeaders: string, signature: string) =>
+      [
+        'POST /v1/notifications HTTP/1.1',
+        'Host: 127.0.0.1',
+        `X-Amz-Date: ${amzDate}`,
+        `Authorization: AWS4-HMAC-SHA256 Credential=local/${amzDate.slice(0, 8)}/us-east-1/execute-api/aws4_request, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+        'Content-Type: application/json',
+        'Content-Length: 2',
+        'Connection: close',
+        '',
+        '{}',
+      ].join('\r\n');
+    const hex = '0'.repeat(64);
+    expect(await rawStatus(offline, signed('host;x-amz-date;constructor', hex))).toBe(403);
+    expect(await rawStatus(offline, signed('host;x-amz-date;__proto__', hex))).toBe(403);
+    // 64 characters, one of them not ASCII (0xe9): more bytes than the expected signature.
+    expect(await rawStatus(offline, signed('host;x-amz-date', `${'0'.repeat(63)}\u00e9`))).toBe(403);
   });
 
   it('refuses bytes that are not UTF-8 (400 InvalidEncoding), a key twice and an unknown query parameter; delivers nothing of them', async () => {

@@ -102,6 +102,7 @@ describe('alarm topic', () => {
         'DeadLetters',
         'DeadLettersWaiting',
         'DynamoDbThrottles',
+        'FcmCredentialFailures',
         'RouteErrors',
         'SendBacklog',
         'SenderErrors',

@@ -33,7 +33,7 @@ afterAll(async () => {
 describe('a route invoked offline', () => {
   const withDevices = (devices: ApiRoute['devices']) => (route: ApiRoute) => ({ ...route, devices });
 
-  it('without its index grant is refused the Query, as on AWS: the caller gets a 500', async () => {
+  it('without its BatchGetItem grant is refused the read of the device records, as on AWS: the caller gets a 500', async () => {
     const alice = newUser('alice');
     const [token] = await registerDevices(alice, 1);
     const answer = await api('GET', '/v1/devices', {
@@ -45,8 +45,8 @@ describe('a route invoked offline', () => {
     expect(refusals()).toEqual([
       {
         functionName: 'pushgate-list-my-devices',
-        action: 'dynamodb:Query',
-        resource: tableArn(devicesTable(), 'byUser'),
+        action: 'dynamodb:BatchGetItem',
+        resource: tableArn(devicesTable()),
       },
     ]);
     // As deployed, the same call lists the device.
@@ -59,12 +59,14 @@ describe('a route invoked offline', () => {
   it('an index query needs the grant on the index: Query granted on the table does not do', async () => {
     const bob = newUser('bob');
     await registerDevices(bob, 1);
-    const onTableOnly = withDevices({ table: ['dynamodb:GetItem', 'dynamodb:Query'] });
-    const answer = await api('GET', '/v1/devices', { as: bob, route: onTableOnly });
+    const onTableOnly = withDevices({
+      table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+    });
+    const answer = await api('DELETE', `/v1/users/${bob}/devices`, { backend: true, route: onTableOnly });
     expect(answer.status).toBe(500);
     expect(refusals()).toEqual([
       {
-        functionName: 'pushgate-list-my-devices',
+        functionName: 'pushgate-erase-user-devices',
         action: 'dynamodb:Query',
         resource: tableArn(devicesTable(), 'byUser'),
       },
@@ -106,12 +108,15 @@ describe('a route invoked offline', () => {
 });
 
 describe('the sender invoked offline by the SQS event source', () => {
-  it('without its byUser index grant is refused the Query of a job to users', async () => {
+  it('without its BatchGetItem grant on the Devices table is refused the read of the device sets of a job to users', async () => {
     const dana = newUser('dana');
     await registerDevices(dana, 1);
     const withoutIndexes: FunctionAccess = {
       ...SENDER_ACCESS,
-      devices: { table: SENDER_ACCESS.devices?.table },
+      devices: {
+        ...SENDER_ACCESS.devices,
+        table: SENDER_ACCESS.devices?.table?.filter((action) => action !== 'dynamodb:BatchGetItem'),
+      },
     };
     const source = new SqsEventSource({
       sqs,
@@ -145,8 +150,8 @@ describe('the sender invoked offline by the SQS event source', () => {
     }
     expect(seen[0]).toEqual({
       functionName: 'pushgate-sender',
-      action: 'dynamodb:Query',
-      resource: tableArn(devicesTable(), 'byUser'),
+      action: 'dynamodb:BatchGetItem',
+      resource: tableArn(devicesTable()),
     });
     refusals();
   });

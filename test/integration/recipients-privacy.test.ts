@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
-import { indexedDevicesOf, listDevices } from '../../lambda/adapters/secondary/devices-table';
+import { DEVICE_SET, DEVICES_TABLE, userKey } from '../../lambda/adapters/secondary/devices-keys';
+import { indexedDevicesOf } from '../../lambda/adapters/secondary/devices-table';
 import { claimChunk } from '../../lambda/adapters/secondary/notifications-table';
 import { dynamo } from '../../lambda/clients';
 import { ENVIRONMENT } from '../../lambda/environment';
@@ -130,12 +130,23 @@ describe('a device past its expiry', () => {
   it('is neither pushed to nor listed, although DynamoDB has not deleted it yet (TTL deletes late)', async () => {
     const alice = newUser('alice');
     const [expired, fresh] = (await registerDevices(alice, 2)) as [string, string];
+    // Time passes for this device: its record and its entry in alice's set carry one expiry.
+    const past = Math.floor(Date.now() / 1000) - 60;
     await db.send(
       new UpdateCommand({
         TableName: process.env[ENVIRONMENT.devicesTable],
         Key: { token: expired },
         UpdateExpression: 'SET expiresAt = :past',
-        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+        ExpressionAttributeValues: { ':past': past },
+      }),
+    );
+    await db.send(
+      new UpdateCommand({
+        TableName: process.env[ENVIRONMENT.devicesTable],
+        Key: userKey(alice),
+        UpdateExpression: 'SET #entry.expiresAt = :past',
+        ExpressionAttributeNames: { '#entry': `${DEVICE_SET.entryPrefix}${expired}` },
+        ExpressionAttributeValues: { ':past': past },
       }),
     );
     expect(await deviceRecord(expired)).toBeDefined();
@@ -192,11 +203,13 @@ describe('with a lagging byUser index', () => {
     const alice = newUser('alice');
     const bob = newUser('bob');
     const [moved, kept] = (await registerDevices(alice, 2)) as [string, string];
-    expect((await listDevices(alice, TEST_APP_ID)).map((d) => d.token).sort()).toEqual([moved, kept].sort());
+    expect((await indexedDevicesOf(alice, TEST_APP_ID)).map((d) => d.token).sort()).toEqual(
+      [moved, kept].sort(),
+    );
     expect((await takeOver(bob, moved)).status).toBe(201);
     stale = true;
     // The index really is stale: it still says the moved token is alice's.
-    expect((await listDevices(alice, TEST_APP_ID)).map((d) => d.token)).toContain(moved);
+    expect((await indexedDevicesOf(alice, TEST_APP_ID)).map((d) => d.token)).toContain(moved);
 
     const id = 'privacy-stale-index';
     const metrics = await senderMetrics(() =>

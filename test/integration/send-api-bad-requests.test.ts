@@ -320,6 +320,28 @@ const badBodies: [string, unknown, number, string, RegExp?][] = [
   ],
   ['a lone surrogate in a data key', { ...ok, data: { 'k\ud800': 1 } }, 400, 'InvalidUnicode', /key/],
   [
+    'an android override with an unknown priority',
+    { ...ok, android: { priority: 'URGENT' } },
+    400,
+    'InvalidAndroidConfig',
+    /"android\.priority"/,
+  ],
+  [
+    'an android override spelled in camelCase',
+    { ...ok, android: { collapseKey: 'x' } },
+    400,
+    'InvalidAndroidConfig',
+    /collapseKey/,
+  ],
+  ['a data key FCM reserves', { ...ok, data: { 'google.sent_time': 1 } }, 400, 'ReservedDataKey', /google/],
+  [
+    'a message over FCM’s limit though the APNs payload fits',
+    { ...ok, data: { a: 'x'.repeat(3_900), n: 1 }, android: { notification: { body: 'y'.repeat(300) } } },
+    413,
+    'PayloadTooLarge',
+    /FCM/,
+  ],
+  [
     'a lone surrogate in a user id',
     { ...ok, to: { userIds: ['alice', 'b\ud800'] } },
     400,

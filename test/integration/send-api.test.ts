@@ -19,7 +19,12 @@ describe('POST /v1/notifications', () => {
       body: alertJob({ userIds: users }, { notificationId: 'five-thousand' }),
     });
     expect(answer.status).toBe(202);
-    expect(answer.body).toEqual({ notificationId: 'five-thousand', recipients: { users: 5_000 }, jobs: 5 });
+    expect(answer.body).toEqual({
+      notificationId: 'five-thousand',
+      recipients: { users: 5_000 },
+      jobs: 5,
+      tracked: false,
+    });
     await harness.source.idle(240_000);
     expect(harness.simulator.inbox).toHaveLength(10_000);
     expect(new Set(harness.inboxTokens())).toEqual(new Set(devices.map((d) => d.token)));
@@ -130,7 +135,12 @@ describe('notification ids: one id, one job', () => {
     expect(accepted.every(({ i }) => i % 2 === winner)).toBe(true);
     expect(refused.every(({ answer }) => answer.body.error.code === 'NotificationIdConflict')).toBe(true);
     expect(new Set(accepted.map(({ answer }) => JSON.stringify(answer.body))).size).toBe(1);
-    expect(accepted[0]?.answer.body).toEqual({ notificationId: id, recipients: { users: 1 }, jobs: 1 });
+    expect(accepted[0]?.answer.body).toEqual({
+      notificationId: id,
+      recipients: { users: 1 },
+      jobs: 1,
+      tracked: false,
+    });
     expect(inboxOf()).toEqual([
       winner === 0
         ? { token: aliceToken, payload: { aps: { alert: 'A' }, pushgate: { id } } }

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CREDENTIAL_REASONS, INCOMPLETE_ANSWER } from '../../lambda/domain/apns-outcome';
+import { fcmAnswersMarkdown } from '../../lambda/domain/fcm-outcome';
 
 const tracked = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const markdown = tracked.filter((file) => file.endsWith('.md') && existsSync(file));
@@ -47,5 +48,40 @@ describe('the project documents itself', () => {
       'Shutdown',
     ];
     for (const reason of special) expect(notes, reason).toContain(`\`${reason}\``);
+  });
+
+  it('docs/offline.md lists every /_local route the offline server serves, in its one table', () => {
+    const served = readdirSync('local')
+      .filter((file) => file.endsWith('.ts'))
+      .flatMap((file) => [
+        ...readFileSync(join('local', file), 'utf8').matchAll(/'(?:[A-Z]+ )?(\/_local\/[a-z/-]+)'/g),
+      ])
+      .map(([, path = '']) => path.replace(/\/$/, ''))
+      .filter((path) => path !== '/_local');
+    expect(served.length).toBeGreaterThan(5);
+    const table = readFileSync('docs/offline.md', 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .join('\n');
+    for (const path of new Set(served)) expect(table, path).toContain(path);
+  });
+
+  it('docs/fcm.md shows the FCM answer table the sender classifies with', () => {
+    // Cells compared trimmed: a Markdown formatter may pad the columns.
+    const cells = (table: string) =>
+      table
+        .split('\n')
+        .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
+        .map((line) =>
+          line
+            .slice(1, -1)
+            .split(' | ')
+            .map((cell) => cell.trim()),
+        );
+    const page = readFileSync('docs/fcm.md', 'utf8');
+    const start = page.indexOf('| FCM answer');
+    expect(start).toBeGreaterThan(-1);
+    const table = page.slice(start).split('\n\n')[0] ?? '';
+    expect(cells(table)).toEqual(cells(fcmAnswersMarkdown()));
   });
 });

@@ -137,6 +137,25 @@ describe('SigV4 verification (offline IAM authorizer)', () => {
     expect(verifySigV4(received(post, undated))).toMatchObject({ ok: false });
   });
 
+  it('refuses, without throwing, SignedHeaders naming an Object.prototype property and a signature with a non-ASCII byte', async () => {
+    const headers = await signRequest(post);
+    const authorization = headers.authorization ?? '';
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      const forged = authorization.replace(/SignedHeaders=([^,]*)/, `SignedHeaders=$1;${name}`);
+      expect(verifySigV4(received(post, { ...headers, authorization: forged }))).toMatchObject({
+        ok: false,
+        errorType: 'InvalidSignatureException',
+      });
+    }
+    // 64 characters like a real signature, but 65 bytes in UTF-8.
+    const nonAscii = authorization.replace(/Signature=[0-9a-f]{64}$/, `Signature=${'0'.repeat(63)}é`);
+    expect(nonAscii).not.toBe(authorization);
+    expect(verifySigV4(received(post, { ...headers, authorization: nonAscii }))).toMatchObject({
+      ok: false,
+      errorType: 'InvalidSignatureException',
+    });
+  });
+
   it('explains an incomplete Authorization header', () => {
     const verdict = verifySigV4(received(post, { host, authorization: 'AWS4-HMAC-SHA256 Credential=local' }));
     expect(verdict).toMatchObject({ ok: false, errorType: 'IncompleteSignatureException' });

@@ -11,8 +11,11 @@
  *   addresses — a user's push-to-start tokens of one attributes type, or an
  *   activity's update tokens. Device items lack the attribute, Live Activity items
  *   lack `userId`, so neither index sees the other kind;
- * - one item per user who was ever erased, under the key `user:<userId>` (canonical
- *   hex has no `:`), holding the user's device generation — see `userKey`;
+ * - one item per user, under the key `user:<userId>` (canonical hex has no `:`): the
+ *   user's device set — one attribute `device:<token>` per device the user holds
+ *   now, `moved:<token>` per token that recently left for another user, and
+ *   `setVersion` (docs/decisions/device-sets.md) — and the user's device
+ *   generation, which Live Activity tokens are checked against — see `userKey`;
  * - TTL attribute `expiresAt`.
  */
 export const DEVICES_TABLE = {
@@ -27,8 +30,9 @@ export function deviceKey(token: string) {
 }
 
 /**
- * The item that holds a user's device generation (docs/decisions/device-generations.md).
- * It has no `userId` attribute, so the `byUser` index never lists it.
+ * The item that holds a user's device set and device generation
+ * (docs/decisions/device-sets.md, docs/decisions/device-generations.md). It has no
+ * `userId` attribute, so the `byUser` index never lists it.
  */
 export function userKey(userId: string) {
   return { [DEVICES_TABLE.partitionKey]: `${USER_KEY_PREFIX}${userId}` };
@@ -43,3 +47,12 @@ export function userOfKey(item: Record<string, unknown>): string | undefined {
     ? key.slice(USER_KEY_PREFIX.length)
     : undefined;
 }
+
+/** The attributes of a user's item that hold the device set. */
+export const DEVICE_SET = {
+  /** `device:<token>`: one device the user holds now (domain/device-set.ts `DeviceSetEntry`). */
+  entryPrefix: 'device:',
+  /** `moved:<token>`: a token that left for another user (`MovedAway`). */
+  movedPrefix: 'moved:',
+  version: 'setVersion',
+} as const;

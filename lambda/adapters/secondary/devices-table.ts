@@ -1,66 +1,272 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import {
   type ApnsEnvironment,
   type Device,
-  type DeviceOwner,
   type DeviceRegistration,
   deviceExpiry,
-  isCurrentGeneration,
   type RegistrationOutcome,
 } from '../../domain/device';
+import {
+  type DeviceSet,
+  type DeviceSetEntry,
+  devicesToEvict,
+  entryNeedsRewrite,
+  isLiveEntry,
+  nextRecordVersion,
+  staleMovedAway,
+} from '../../domain/device-set';
 import { DeviceNotFoundError } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
-import { DEVICES_TABLE, deviceKey, userKey, userOfKey } from './devices-keys';
-import { pruneOwnedRecord, saveOwnedRecord } from './owned-record';
-import { startNewGeneration, userGeneration, userGenerations } from './user-generations';
+import {
+  addToSet,
+  clearSet,
+  correctEntryEnvironment,
+  markMovedAway,
+  readDeviceSet,
+  readDeviceSets,
+  removeFromSet,
+  rewriteEntry,
+} from './device-sets';
+import { DEVICES_TABLE, deviceKey } from './devices-keys';
+
+/*
+ * Device tokens: a record per token (who registered it last, for what is asked by
+ * token) and an entry in its user's device set (device-sets.ts), which alone decides
+ * who the device belongs to. Every writer orders its writes so that a crash between
+ * two of them leaves the device in no set rather than in two
+ * (docs/decisions/device-sets.md).
+ */
+
+/**
+ * A registration racing others for the same token or user tries again this many
+ * times, after a random pause that grows (so that contenders spread out rather than
+ * collide again).
+ */
+const REGISTRATION_ATTEMPTS = 12;
+
+function pauseBeforeAttempt(attempt: number): Promise<void> {
+  if (attempt === 0) return Promise.resolve();
+  const ms = Math.random() * Math.min(500, 10 * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function fromItem(item: Record<string, unknown>): Device {
   return item as unknown as Device;
 }
 
+async function readRecord(token: string): Promise<Device | undefined> {
+  const { Item } = await dynamo.send(
+    new GetCommand({ TableName: config.devicesTableName, Key: deviceKey(token), ConsistentRead: true }),
+  );
+  return Item === undefined ? undefined : fromItem(Item);
+}
+
+/** The condition that a token record is still as it was read. */
+function recordUnchanged(record: Device | undefined) {
+  if (record === undefined)
+    return { ConditionExpression: 'attribute_not_exists(#token)', ExpressionAttributeValues: undefined };
+  if (record.version === undefined)
+    return {
+      ConditionExpression: '#userId = :previousOwner AND attribute_not_exists(#version)',
+      ExpressionAttributeValues: { ':previousOwner': record.userId },
+    };
+  return {
+    ConditionExpression: '#userId = :previousOwner AND #version = :previousVersion',
+    ExpressionAttributeValues: { ':previousOwner': record.userId, ':previousVersion': record.version },
+  };
+}
+
+async function conditional(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+function entryOf(device: Device, now: Date): DeviceSetEntry {
+  return {
+    appId: device.appId,
+    environment: device.environment,
+    platform: device.platform ?? 'ios',
+    lastSeenAt: now.toISOString(),
+    expiresAt: device.expiresAt,
+    version: device.version ?? 0,
+  };
+}
+
+/** What registering a device did: its record, the outcome, and who left the full set for it. */
+export interface SavedDevice {
+  device: Device;
+  outcome: RegistrationOutcome;
+  /** Devices that left the user's set because it held the most it may (least recently seen first out). */
+  evicted: string[];
+}
+
 /**
- * Registers or refreshes a token for a user, in the user's current device
- * generation (read first, strongly consistent), by the rules of `saveOwnedRecord`.
- * A registration that overlaps an erase of the same user may land in the erased
- * generation: it counts as registered before the erase, and the app's next
- * registration brings it back.
+ * Registers or refreshes a token for a user.
+ *
+ * - Known device (in the user's set at the record's version): one write, the
+ *   record's refresh — the set entry is rewritten too only when what sending reads
+ *   changed or the entry is a day old.
+ * - Otherwise (new, moved from another user, or the user's record outside the set —
+ *   after an erase, an eviction or a crash): (1) if another user holds the token, it
+ *   leaves that user's set, marked moved away; (2) the record is written for the
+ *   caller at a new version, on condition it is still as read; (3) the token joins
+ *   the caller's set, on condition the set is as read and no move overtook this
+ *   version — evicting the least recently seen devices beyond `maxDevices`.
+ *   A crash after (1) or (2) leaves the token in no set; the app's next
+ *   registration adds it. A refused condition starts again from the reads.
  */
 export async function saveDevice(
   registration: DeviceRegistration,
   now: Date,
-): Promise<{ device: Device; outcome: RegistrationOutcome }> {
-  const generation = await userGeneration(registration.userId);
-  const expiresAt = deviceExpiry(now);
-  const { token, userId, ...attributes } = registration;
-  const { registeredAt, outcome } = await saveOwnedRecord(
-    {
-      key: deviceKey(token),
-      ownerAttribute: 'userId',
-      ownerId: userId,
-      generation,
-      expiresAt,
-      attributes: { locale: undefined, appVersion: undefined, ...attributes },
-    },
-    now,
-  );
-  const device: Device = {
-    ...registration,
-    registeredAt,
-    lastSeenAt: now.toISOString(),
-    expiresAt,
-    generation,
-  };
-  return { device, outcome };
+  maxDevices = config.maxDevicesPerUser,
+): Promise<SavedDevice> {
+  const { token, userId } = registration;
+  let outcome: RegistrationOutcome | undefined;
+  let raced = false;
+  for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS; attempt++) {
+    await pauseBeforeAttempt(attempt);
+    const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
+    const entry = set.devices.get(token);
+    const known =
+      record !== undefined &&
+      record.userId === userId &&
+      entry !== undefined &&
+      entry.version === (record.version ?? 0) &&
+      isLiveEntry(entry, now);
+    if (known) {
+      const device = await refreshRecord(record, registration, now);
+      if (device === undefined) continue;
+      const next = entryOf(device, now);
+      if (entryNeedsRewrite(entry, next, now) && !(await rewriteEntry(userId, token, next))) continue;
+      return { device, outcome: outcome ?? 'refreshed', evicted: [] };
+    }
+    // A record of the caller's that a concurrent registration of theirs just wrote, or one
+    // written before sets (version-less, not migrated yet), is a refresh.
+    outcome ??=
+      record === undefined
+        ? 'created'
+        : record.userId !== userId
+          ? 'moved'
+          : entry !== undefined || raced || record.version === undefined
+            ? 'refreshed'
+            : 'created';
+    const saved = await addDevice(registration, record, set, outcome, now, maxDevices);
+    if (typeof saved === 'object') return { ...saved, outcome };
+    // Once its record is written, the registration keeps the outcome it found first.
+    if (saved === 'record refused') {
+      outcome = undefined;
+      raced = true;
+    }
+  }
+  throw new Error(`the registration of a device kept racing others for ${REGISTRATION_ATTEMPTS} attempts`);
 }
 
-/** Deletes the token only if it belongs to the user; otherwise DeviceNotFoundError. */
+/** The known device's one write: its record, still the caller's at the version read. */
+async function refreshRecord(
+  record: Device,
+  registration: DeviceRegistration,
+  now: Date,
+): Promise<Device | undefined> {
+  const device: Device = {
+    ...registration,
+    platform: registration.platform ?? 'ios',
+    registeredAt: record.registeredAt,
+    lastSeenAt: now.toISOString(),
+    expiresAt: deviceExpiry(now),
+    ...(record.version === undefined ? {} : { version: record.version }),
+  };
+  const { ConditionExpression, ExpressionAttributeValues } = recordUnchanged(record);
+  const written = await conditional(() =>
+    dynamo.send(
+      new PutCommand({
+        TableName: config.devicesTableName,
+        Item: withoutUndefined(device),
+        ConditionExpression,
+        ExpressionAttributeNames: { '#userId': 'userId', '#version': 'version' },
+        ExpressionAttributeValues,
+      }),
+    ),
+  );
+  return written ? device : undefined;
+}
+
+/** Steps (1)–(3) of `saveDevice`; which write was refused when one was (read again, try again). */
+async function addDevice(
+  registration: DeviceRegistration,
+  record: Device | undefined,
+  set: DeviceSet,
+  outcome: RegistrationOutcome,
+  now: Date,
+  maxDevices: number,
+): Promise<Omit<SavedDevice, 'outcome'> | 'record refused' | 'set refused'> {
+  const { token, userId } = registration;
+  if (record !== undefined && record.userId !== userId)
+    await markMovedAway(record.userId, token, record.version ?? 0, now);
+  const device: Device = {
+    ...registration,
+    platform: registration.platform ?? 'ios',
+    registeredAt: outcome === 'refreshed' && record !== undefined ? record.registeredAt : now.toISOString(),
+    lastSeenAt: now.toISOString(),
+    expiresAt: deviceExpiry(now),
+    version: nextRecordVersion(record?.version, now),
+  };
+  const { ConditionExpression, ExpressionAttributeValues } = recordUnchanged(record);
+  const written = await conditional(() =>
+    dynamo.send(
+      new PutCommand({
+        TableName: config.devicesTableName,
+        Item: withoutUndefined(device),
+        ConditionExpression,
+        ExpressionAttributeNames:
+          record === undefined
+            ? { '#token': DEVICES_TABLE.partitionKey }
+            : { '#userId': 'userId', '#version': 'version' },
+        ExpressionAttributeValues,
+      }),
+    ),
+  );
+  if (!written) return 'record refused';
+  const evicted = devicesToEvict(set, token, maxDevices, now);
+  if (!(await addToSet(set, token, entryOf(device, now), evicted, staleMovedAway(set, now))))
+    return 'set refused';
+  return {
+    device,
+    evicted: evicted.filter((other) => {
+      const entry = set.devices.get(other);
+      return entry !== undefined && isLiveEntry(entry, now);
+    }),
+  };
+}
+
+function withoutUndefined<T extends object>(item: T): T {
+  return Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined)) as T;
+}
+
+/**
+ * Signs a device out: it leaves the user's set (the write that counts), then its
+ * record is deleted if still the user's at the same version. A crash between the two
+ * leaves an inert record. A token neither in the user's set nor recorded as theirs:
+ * DeviceNotFoundError.
+ */
 export async function deleteDevice(userId: string, token: string): Promise<void> {
-  try {
-    await dynamo.send(
+  const removed = await removeFromSet(userId, token);
+  if (removed !== undefined) {
+    await deleteRecordOf(userId, token, removed.version);
+    return;
+  }
+  // The caller's record outside their set — written before sets and not migrated yet,
+  // or left by a writer that stopped — goes too, so a later backfill cannot bring it back.
+  const deleted = await conditional(() =>
+    dynamo.send(
       new DeleteCommand({
         TableName: config.devicesTableName,
         Key: deviceKey(token),
@@ -68,30 +274,53 @@ export async function deleteDevice(userId: string, token: string): Promise<void>
         ExpressionAttributeNames: { '#userId': 'userId' },
         ExpressionAttributeValues: { ':userId': userId },
       }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw new DeviceNotFoundError();
-    throw error;
-  }
+    ),
+  );
+  if (!deleted) throw new DeviceNotFoundError();
 }
 
-/**
- * Every device of a user, optionally only those of one app: the `byUser` index (which
- * may lag a registration or a move by a moment), less what an erase of the user took
- * (a record of an earlier device generation).
- */
-export async function listDevices(userId: string, appId?: string): Promise<Device[]> {
-  const [indexed, generation] = await Promise.all([indexedDevicesOf(userId, appId), userGeneration(userId)]);
-  const now = new Date();
-  return indexed.filter(
-    (device) => isCurrentGeneration(device.generation, generation) && !hasExpired(device.expiresAt, now),
+/** Deletes a token record still held by `userId` at `version` (absent version: a record from before sets). */
+async function deleteRecordOf(userId: string, token: string, version: number | undefined): Promise<boolean> {
+  return conditional(() =>
+    dynamo.send(
+      new DeleteCommand({
+        TableName: config.devicesTableName,
+        Key: deviceKey(token),
+        ConditionExpression:
+          version === undefined || version === 0
+            ? '#userId = :userId AND (attribute_not_exists(#version) OR #version = :zero)'
+            : '#userId = :userId AND #version = :version',
+        ExpressionAttributeNames: { '#userId': 'userId', '#version': 'version' },
+        ExpressionAttributeValues:
+          version === undefined || version === 0
+            ? { ':userId': userId, ':zero': 0 }
+            : { ':userId': userId, ':version': version },
+      }),
+    ),
   );
 }
 
 /**
+ * Every device of a user, optionally only those of one app: the devices in the user's
+ * set (read strongly consistent), as their records describe them.
+ */
+export async function listDevices(userId: string, appId?: string): Promise<Device[]> {
+  const set = await readDeviceSet(userId);
+  const now = new Date();
+  const tokens = [...set.devices.entries()]
+    .filter(([, entry]) => isLiveEntry(entry, now) && (appId === undefined || entry.appId === appId))
+    .map(([token]) => token);
+  if (tokens.length === 0) return [];
+  const records = await batchGetAll(config.devicesTableName, tokens.map(deviceKey), undefined, true);
+  return records
+    .map(fromItem)
+    .filter((device) => device.userId === userId && !hasExpired(device.expiresAt, now));
+}
+
+/**
  * What the `byUser` index lists for a user — unchecked: it may still list a token
- * that moved or was erased a moment ago, and miss one just registered. Only a
- * candidate list for `currentOwners` to confirm.
+ * that moved or was erased a moment ago, and miss one just registered. Only the erase
+ * reads it, to find records to delete; who holds a device is the sets' answer.
  */
 export async function indexedDevicesOf(userId: string, appId?: string): Promise<Device[]> {
   const { name, partitionKey, sortKey } = DEVICES_TABLE.userIndex;
@@ -114,104 +343,108 @@ export async function indexedDevicesOf(userId: string, appId?: string): Promise<
 }
 
 /**
- * Erases every device of a user ("log out everywhere"). First the user's device
- * generation moves on — from that write on, no record of the user written before
- * counts (sends, receipts and lists all check it), including one the lagging index
- * does not list yet. Then the records the index lists are deleted, each only if it
- * still belongs to the user and to an earlier generation, so neither a token that
- * moved to someone else nor one registered again since is touched. A record the
- * index missed stays inert until the token is registered again or expires.
- * Returns how many records were deleted.
+ * Erases every device of a user ("log out everywhere"). First every device leaves the
+ * user's set in one write, which also moves the user's device generation on (taking
+ * the Live Activity tokens): from that write on nothing the user held before is
+ * theirs. Then the records the `byUser` index lists are deleted, each only if still
+ * the user's at the version it had (a token registered again since, by anyone, is
+ * left alone). A record the index missed stays, inert — in no set — until the token
+ * is registered again or expires. Returns how many records were deleted.
  */
 export async function deleteDevicesOfUser(userId: string, now: Date): Promise<number> {
-  const generation = await startNewGeneration(userId, now);
+  let erased: DeviceSet | undefined;
+  for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS && erased === undefined; attempt++) {
+    await pauseBeforeAttempt(attempt);
+    const set = await readDeviceSet(userId);
+    if ((await clearSet(set, now)) !== undefined) erased = set;
+  }
+  if (erased === undefined)
+    throw new Error(`the erase kept racing registrations for ${REGISTRATION_ATTEMPTS} attempts`);
   let deleted = 0;
   for (const device of await indexedDevicesOf(userId)) {
-    if (isCurrentGeneration(device.generation, generation)) continue;
-    try {
-      await dynamo.send(
-        new DeleteCommand({
-          TableName: config.devicesTableName,
-          Key: deviceKey(device.token),
-          ConditionExpression:
-            '#userId = :userId AND (attribute_not_exists(generation) OR generation < :generation)',
-          ExpressionAttributeNames: { '#userId': 'userId' },
-          ExpressionAttributeValues: { ':userId': userId, ':generation': generation },
-        }),
-      );
-      deleted++;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    if (await deleteRecordOf(userId, device.token, device.version)) deleted++;
   }
   return deleted;
 }
 
+/** A device in a set, as the sender reads it. */
+export interface HeldDevice {
+  token: string;
+  userId: string;
+  entry: DeviceSetEntry;
+}
+
+/** The device sets of these users, strongly consistent (one BatchGetItem per 100 users). */
+export function deviceSetsOf(userIds: readonly string[]): Promise<Map<string, DeviceSet>> {
+  return readDeviceSets(userIds);
+}
+
+/** The token as a live device of `userId`'s set, read strongly consistent, or undefined. */
+export async function heldBy(userId: string, token: string): Promise<HeldDevice | undefined> {
+  const entry = (await readDeviceSets([userId])).get(userId)?.devices.get(token);
+  return entry !== undefined && isLiveEntry(entry, new Date()) ? { token, userId, entry } : undefined;
+}
+
 /**
- * Who holds each of these tokens right now, for which app and environment: a
- * strongly consistent read of the table itself (never the `byUser` index, which
- * lags), so a move, sign-out, prune or erase acknowledged before the call is seen.
- * A token whose record belongs to an erased generation of its user, or is past its
- * expiry (DynamoDB's TTL deletes late), counts as unregistered, like an unknown
- * one: all are absent from the result.
- * `expectedUsers` (the users the caller means the tokens for) lets the owners'
- * generations come in the same read; any other owner's is read after.
+ * Who holds each of these tokens right now: the user a token's record names, only
+ * while the token is in that user's set (live). Two strongly consistent reads: the
+ * records, then their users' sets. Tokens nobody holds are absent from the result.
  */
-export async function currentOwners(
-  tokens: readonly string[],
-  expectedUsers: readonly string[] = [],
-): Promise<Map<string, DeviceOwner>> {
-  const users = [...new Set(expectedUsers)];
-  const items = await batchGetAll(
+export async function holdersOf(tokens: readonly string[]): Promise<Map<string, HeldDevice>> {
+  const unique = [...new Set(tokens)];
+  if (unique.length === 0) return new Map();
+  const records = await batchGetAll(
     config.devicesTableName,
-    [...[...new Set(tokens)].map(deviceKey), ...users.map(userKey)],
-    {
-      expression: '#token, #userId, appId, environment, generation, expiresAt',
-      names: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' },
-    },
+    unique.map(deviceKey),
+    { expression: '#token, #userId', names: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' } },
     true,
   );
-  const generations = new Map<string, number>(users.map((userId) => [userId, 0]));
-  const devices: (DeviceOwner & { generation?: number; expiresAt?: number })[] = [];
-  for (const item of items) {
-    const user = userOfKey(item);
-    if (user !== undefined) generations.set(user, Number(item.generation ?? 0));
-    else devices.push(item as unknown as DeviceOwner & { generation?: number; expiresAt?: number });
-  }
-  const unread = [...new Set(devices.map((device) => device.userId))].filter(
-    (userId) => !generations.has(userId),
-  );
-  for (const [userId, generation] of await userGenerations(unread)) generations.set(userId, generation);
+  const owners = new Map<string, string>();
+  for (const record of records) owners.set(String(record.token), String(record.userId));
+  const sets = await readDeviceSets([...new Set(owners.values())]);
   const now = new Date();
-  return new Map(
-    devices
-      .filter(
-        (device) =>
-          isCurrentGeneration(device.generation, generations.get(device.userId)) &&
-          !hasExpired(device.expiresAt, now),
-      )
-      .map(({ token, userId, appId, environment }) => [token, { token, userId, appId, environment }]),
-  );
+  const held = new Map<string, HeldDevice>();
+  for (const [token, userId] of owners) {
+    const entry = sets.get(userId)?.devices.get(token);
+    if (entry !== undefined && isLiveEntry(entry, now)) held.set(token, { token, userId, entry });
+  }
+  return held;
 }
 
-/** Removes a token APNs called invalid, by the rules of `pruneOwnedRecord`. */
-export function pruneDevice(
-  device: Pick<Device, 'token' | 'userId' | 'appId'>,
+/**
+ * Removes a token APNs called invalid — only while its record is still the same
+ * user's, for the same app, and (for a 410) was not registered again after APNs's
+ * `timestamp`: (1) a consistent read of the record decides; (2) the device leaves the
+ * user's set, if still there at that version; (3) the record is deleted, if still at
+ * that version. A crash after (2) leaves an inert record, in no set. Returns whether
+ * the device left the set; false means it is kept (registered again since, or gone).
+ */
+export async function pruneDevice(
+  device: { token: string; userId: string; appId: string },
   invalidSince?: Date,
 ): Promise<boolean> {
-  return pruneOwnedRecord(
-    { key: deviceKey(device.token), ownerAttribute: 'userId', ownerId: device.userId, appId: device.appId },
-    invalidSince,
-  );
+  const record = await readRecord(device.token);
+  if (record !== undefined) {
+    if (record.userId !== device.userId || record.appId !== device.appId) return false;
+    if (invalidSince !== undefined && record.lastSeenAt >= invalidSince.toISOString()) return false;
+  }
+  const version = record === undefined ? undefined : (record.version ?? 0);
+  const removed = await removeFromSet(device.userId, device.token, {
+    appId: device.appId,
+    ...(version === undefined ? {} : { version }),
+  });
+  if (removed === undefined) return false;
+  if (record !== undefined) await deleteRecordOf(device.userId, device.token, record.version);
+  return true;
 }
 
-/** The token turned out to belong to the other APNs environment: correct the record. */
+/** The token turned out to belong to the other APNs environment: correct the record and the set entry. */
 export async function correctDeviceEnvironment(
   device: Pick<Device, 'token' | 'userId'>,
   environment: ApnsEnvironment,
 ): Promise<void> {
-  try {
-    await dynamo.send(
+  await conditional(() =>
+    dynamo.send(
       new UpdateCommand({
         TableName: config.devicesTableName,
         Key: deviceKey(device.token),
@@ -220,8 +453,7 @@ export async function correctDeviceEnvironment(
         ExpressionAttributeNames: { '#userId': 'userId' },
         ExpressionAttributeValues: { ':environment': environment, ':userId': device.userId },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
+  await correctEntryEnvironment(device.userId, device.token, environment);
 }

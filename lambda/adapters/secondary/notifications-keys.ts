@@ -76,6 +76,14 @@ export function recipientsKey(notificationId: string, bucket: number) {
   };
 }
 
+const DEAD_LETTER_PREFIX = 'dead-letter#';
+
+/** A part of the job the sender moved to the DLQ (with its reason), on the part's shard. */
+export function deadLetterKey(notificationId: string, part: string, attempt: number) {
+  const sk = `${DEAD_LETTER_PREFIX}${part}#${attempt}`;
+  return { pk: trackingShardPk(notificationId, shardOf(sk)), sk };
+}
+
 /** How long a notification id stays taken: repeats within it get the original answer. */
 export const IDEMPOTENCY_WINDOW_DAYS = 7;
 
@@ -99,12 +107,17 @@ export function providerTokenKey(keyName: string) {
 export type ParsedSortKey =
   | { kind: 'progress'; part: string; attempt: number; chunk: number }
   | { kind: 'receipt'; token: string }
+  | { kind: 'deadLetter'; part: string; attempt: number }
   | { kind: 'other' };
 
-/** Reads a sort key written by `progressKey` or `receiptKey` (a part name never holds '#'). */
+/** Reads a sort key written by `progressKey`, `receiptKey` or `deadLetterKey` (a part name never holds '#'). */
 export function parseSortKey(sk: unknown): ParsedSortKey {
   const key = String(sk);
   if (key.startsWith(RECEIPT_PREFIX)) return { kind: 'receipt', token: key.slice(RECEIPT_PREFIX.length) };
+  if (key.startsWith(DEAD_LETTER_PREFIX)) {
+    const [part = '', attempt = '0'] = key.slice(DEAD_LETTER_PREFIX.length).split('#');
+    return { kind: 'deadLetter', part, attempt: Number(attempt) };
+  }
   if (!key.startsWith(PROGRESS_PREFIX)) return { kind: 'other' };
   const [, part = '', attempt = '0', chunk = '0'] = key.split('#');
   return { kind: 'progress', part, attempt: Number(attempt), chunk: Number(chunk) };

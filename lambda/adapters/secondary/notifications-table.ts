@@ -3,9 +3,11 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { DAY_SECONDS, expiresAfter } from '../../domain/expiry';
+import type { ChunkSummary, DeadLetteredPart } from '../../domain/send-status';
 import { type ChunkTracking, trackingExpiry } from '../../domain/tracking';
 import { batchGetAll } from './batch-get';
 import {
+  deadLetterKey,
   IDEMPOTENCY_WINDOW_DAYS,
   NOTIFICATIONS_TABLE,
   PROGRESS_TTL_DAYS,
@@ -14,30 +16,51 @@ import {
   requestKey,
 } from './notifications-keys';
 
+/** What the sender reads before it delivers a part: its progress, and whose parts its id holds. */
+export interface PartProgress {
+  /** The chunks of the part already completed at this attempt. */
+  done: Set<number>;
+  /**
+   * The fingerprints of the parts the request under this id enqueued (see
+   * partJobFingerprint); undefined when there is no such record — expired, not yet
+   * visible to an eventually consistent read, or written before records kept them.
+   */
+  partJobs: string[] | undefined;
+}
+
 /**
- * The chunks of one part of a job already completed at this attempt. SQS delivers at
- * least once and the DLQ can be redriven: these let a repeated job skip what it did.
- * The chunk records are spread over shards, so they are read by key.
+ * The chunks of one part of a job already completed at this attempt, and the
+ * request record's part fingerprints — one BatchGetItem, eventually consistent. SQS
+ * delivers at least once and the DLQ can be redriven: the chunks let a repeated job
+ * skip what it did. The chunk records are spread over shards, so they are read by key.
  */
-export async function completedChunks(
+export async function partProgress(
   notificationId: string,
   part: string,
   attempt: number,
   chunks: number,
-): Promise<Set<number>> {
-  const keys = Array.from({ length: chunks }, (_, chunk) =>
-    progressKey(notificationId, part, attempt, chunk),
-  );
+): Promise<PartProgress> {
+  const request = requestKey(notificationId);
+  const keys = [
+    request,
+    ...Array.from({ length: chunks }, (_, chunk) => progressKey(notificationId, part, attempt, chunk)),
+  ];
   const items = await batchGetAll(config.notificationsTableName, keys, {
-    expression: '#sk, completedAt',
+    expression: '#sk, completedAt, partJobs',
     names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
   });
   const done = new Set<number>();
+  let partJobs: string[] | undefined;
   for (const item of items) {
-    const key = parseSortKey(item[NOTIFICATIONS_TABLE.sortKey]);
+    const sortKey = item[NOTIFICATIONS_TABLE.sortKey];
+    if (sortKey === request.sk) {
+      if (Array.isArray(item.partJobs)) partJobs = item.partJobs.map(String);
+      continue;
+    }
+    const key = parseSortKey(sortKey);
     if (item.completedAt !== undefined && key.kind === 'progress') done.add(key.chunk);
   }
-  return done;
+  return { done, partJobs };
 }
 
 /**
@@ -117,10 +140,13 @@ export async function releaseChunk(
   }
 }
 
-/** What a completed chunk records besides its completion (tracked jobs only). */
+/** What a completed chunk records besides its completion. */
 export interface ChunkRecord {
   /** Chunks of the part at this attempt, so a reader can tell a part still in progress. */
   chunks: number;
+  /** What the chunk did (every job): a few hundred bytes on the same write. */
+  summary?: ChunkSummary;
+  /** Each device's outcome (tracked jobs only). */
   tracking?: ChunkTracking;
   round?: number;
 }
@@ -139,7 +165,7 @@ export async function markChunkCompleted(
   record: ChunkRecord,
   now = new Date(),
 ): Promise<void> {
-  const { tracking, round, chunks } = record;
+  const { tracking, round, chunks, summary } = record;
   const sets = ['completedAt = :now', '#ttl = :ttl', '#chunks = :chunks'];
   const values: Record<string, unknown> = {
     ':now': now.toISOString(),
@@ -159,6 +185,10 @@ export async function markChunkCompleted(
     sets.push('#round = :round');
     values[':round'] = round;
   }
+  if (summary !== undefined) {
+    sets.push('#summary = :summary');
+    values[':summary'] = summary;
+  }
   const command = new UpdateCommand({
     TableName: config.notificationsTableName,
     Key: progressKey(notificationId, part, attempt, chunk),
@@ -170,6 +200,7 @@ export async function markChunkCompleted(
         ? {}
         : { '#outcomes': 'outcomes', '#users': 'users', '#reasons': 'reasons' }),
       ...(round === undefined ? {} : { '#round': 'round' }),
+      ...(summary === undefined ? {} : { '#summary': 'summary' }),
     },
     ExpressionAttributeValues: values,
   });
@@ -213,8 +244,17 @@ export interface SendRequestRecord {
   /** `pending` until every job of the request is on the queue. */
   status: 'pending' | 'enqueued';
   createdAt: string;
+  /** The job's app (absent on records from before it was kept). */
+  appId?: string;
+  /** The first NAMED_USERS_KEPT user ids the job names, so a person can find it by user. */
+  namedUsers?: string[];
   /** The job's fingerprint: a repeat must ask for exactly the same (absent on records from before it existed). */
   jobFingerprint?: string;
+  /**
+   * The fingerprints of the jobs of the parts it enqueued (partJobFingerprint): a
+   * part naming this id must be one of them (absent on records from before they existed).
+   */
+  partJobs?: string[];
   /** Tracked jobs: who may acknowledge (see saveRecipients), without the sender's records. */
   receipts?: { appId: string; to: 'users' | 'tokens'; buckets: number };
 }
@@ -272,4 +312,29 @@ export async function findSendRequest(notificationId: string): Promise<SendReque
     new GetCommand({ TableName: config.notificationsTableName, Key: requestKey(notificationId) }),
   );
   return Item as SendRequestRecord | undefined;
+}
+
+/**
+ * Records that a part of the job went to the dead-letter queue and why, so the
+ * notification's status can say it: one write, only when a part is dead-lettered.
+ */
+export async function recordDeadLetteredPart(
+  notificationId: string,
+  { part, attempt, reason, detail, at }: DeadLetteredPart,
+): Promise<void> {
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: config.notificationsTableName,
+      Key: deadLetterKey(notificationId, part, attempt),
+      UpdateExpression: 'SET reason = :reason, detail = :detail, #at = :at, #ttl = :ttl',
+      ExpressionAttributeNames: { '#at': 'at', '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
+      ExpressionAttributeValues: {
+        ':reason': reason,
+        // A reason's detail can quote the job; the record stays small.
+        ':detail': detail.slice(0, 1_000),
+        ':at': at,
+        ':ttl': progressExpiry(new Date(at)),
+      },
+    }),
+  );
 }

@@ -6,12 +6,13 @@ import { isCurrentGeneration, type RegistrationOutcome } from '../../domain/devi
 import { DEVICES_TABLE } from './devices-keys';
 
 /**
- * A record in the Devices table that belongs to one user at a time — a device token,
- * or a Live Activity token — as a registration writes it.
+ * A Live Activity token in the Devices table, which belongs to one user at a time, as
+ * a registration writes it. (Device tokens are written with the user's device set:
+ * devices-table.ts.)
  */
 export interface OwnedRecordWrite {
   key: Record<string, string>;
-  /** The attribute that names the owner (`userId` for devices, which the `byUser` index reads). */
+  /** The attribute that names the owner (`ownerId`, which the `byUser` index does not read). */
   ownerAttribute: string;
   ownerId: string;
   /** The owner's device generation, read just before (user-generations.ts). */

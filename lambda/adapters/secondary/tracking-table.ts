@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
+import type { ChunkSummary, DeadLetteredPart, RecordedSummary } from '../../domain/send-status';
 import {
   type ChunkTracking,
   type DeviceDelivery,
@@ -81,6 +82,10 @@ export interface NotificationTracking {
   chunks: RecordedChunk[];
   receipts: Receipt[];
   progress: ChunkProgress[];
+  /** What each completed chunk did (every job, tracked or not). */
+  summaries: RecordedSummary[];
+  /** Parts the sender moved to the dead-letter queue. */
+  deadLettered: DeadLetteredPart[];
 }
 
 /**
@@ -88,7 +93,13 @@ export interface NotificationTracking {
  * most TRACKING_SHARDS × 0.5 RCU for a small one; ~50 bytes per device beyond).
  */
 export async function readTracking(notificationId: string): Promise<NotificationTracking> {
-  const tracking: NotificationTracking = { chunks: [], receipts: [], progress: [] };
+  const tracking: NotificationTracking = {
+    chunks: [],
+    receipts: [],
+    progress: [],
+    summaries: [],
+    deadLettered: [],
+  };
   await Promise.all(
     trackingShardPks(notificationId).map(async (pk) => {
       const pages = paginateQuery(
@@ -119,6 +130,16 @@ function addRecord(tracking: NotificationTracking, item: Record<string, unknown>
     });
     return;
   }
+  if (key.kind === 'deadLetter') {
+    tracking.deadLettered.push({
+      part: key.part,
+      attempt: key.attempt,
+      reason: String(item.reason),
+      detail: String(item.detail ?? ''),
+      at: String(item.at),
+    });
+    return;
+  }
   if (key.kind !== 'progress') return;
   const { part, attempt, chunk } = key;
   const completed = item.completedAt !== undefined;
@@ -129,6 +150,9 @@ function addRecord(tracking: NotificationTracking, item: Record<string, unknown>
     completed,
     ...(typeof item.chunks === 'number' ? { chunks: item.chunks } : {}),
   });
+  if (completed && typeof item.summary === 'object' && item.summary !== null) {
+    tracking.summaries.push({ part, attempt, summary: item.summary as ChunkSummary });
+  }
   if (completed && typeof item.outcomes === 'string') {
     tracking.chunks.push({
       at: String(item.completedAt),

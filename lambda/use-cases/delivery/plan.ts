@@ -1,4 +1,4 @@
-import { completedChunks, takeNotificationId } from '../../adapters/secondary/notifications-table';
+import { partProgress, takeNotificationId } from '../../adapters/secondary/notifications-table';
 import { enqueue } from '../../adapters/secondary/send-queue';
 import {
   acknowledgedTokens,
@@ -13,11 +13,13 @@ import {
   type DeliveryTally,
   type DeviceTarget,
   type JobPart,
+  partJobFingerprint,
+  partJobFingerprints,
   partsOf,
 } from '../../domain/job-part';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
-import { jobFingerprint, recipientCount, trackedRecipients } from '../../domain/send-job';
+import { jobFingerprint, namedUsers, recipientCount, trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
@@ -51,6 +53,10 @@ export interface Delivery {
  *   split into parts, enqueued as follow-up work: nothing to send here (undefined).
  * - A re-push round not yet due is sent on with the rest of its delay; a due one keeps
  *   only the devices that have not acknowledged.
+ * - A part must be one the request under its id enqueued (the request record keeps
+ *   their fingerprints, read with the part's progress): a part anyone else put on the
+ *   queue under a taken id, with other recipients, content or options, is
+ *   NotificationIdConflict (the DLQ) before anything is sent or recorded.
  * - Chunks an earlier delivery of the same work completed are skipped.
  */
 export async function planDelivery(received: JobPart, tally: DeliveryTally): Promise<Delivery | undefined> {
@@ -75,7 +81,14 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
     jobPart = due;
   }
   const chunks = chunksOf(jobPart);
-  const done = await completedChunks(job.notificationId, jobPart.part, jobPart.attempt, chunks.length);
+  const { done, partJobs } = await partProgress(
+    job.notificationId,
+    jobPart.part,
+    jobPart.attempt,
+    chunks.length,
+  );
+  // A published job has just taken its id (or found it held by this same job).
+  if (!received.published) refuseForeignPart(jobPart, partJobs);
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
   return { jobPart, app, request, tally, chunks, pending };
 }
@@ -92,6 +105,20 @@ function chunksOf(jobPart: JobPart): Chunk[] {
       activities,
     }));
   return slices([...new Set(to.tokens)], CHUNK_SIZE.tokens).map((tokens) => ({ tokens }));
+}
+
+/**
+ * Refuses a part that is not one of those the request holding its notification id
+ * enqueued. Without a record there is nothing to hold it to: the id is free (expired,
+ * or never taken), or the record is not yet visible to the eventually consistent read
+ * — then the part is the request's own, which writes its record before its parts.
+ */
+function refuseForeignPart(jobPart: JobPart, partJobs: string[] | undefined): void {
+  if (partJobs === undefined || partJobs.includes(partJobFingerprint(jobPart.job))) return;
+  throw new JobFailedError(
+    'NotificationIdConflict',
+    `The notification id "${jobPart.job.notificationId}" is held by another job: this part's recipients, content or options are not one of its parts; nothing of it was sent.`,
+  );
 }
 
 /** Splits a first delivery that names too many users or tokens; true when it did. */
@@ -148,10 +175,14 @@ async function takePublishedJobId(jobPart: JobPart): Promise<void> {
       notificationId: job.notificationId,
       recipients: recipientCount(job.to),
       jobs: partsOf(job).length,
+      tracked,
     },
     status: 'enqueued',
     createdAt: new Date().toISOString(),
+    appId: job.appId,
+    namedUsers: namedUsers(job.to),
     jobFingerprint: fingerprint,
+    partJobs: partJobFingerprints(partsOf(job)),
     ...(tracked
       ? {
           receipts: {

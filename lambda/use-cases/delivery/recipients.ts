@@ -1,21 +1,20 @@
-import { currentOwners, indexedDevicesOf } from '../../adapters/secondary/devices-table';
+import { deviceSetsOf, holdersOf } from '../../adapters/secondary/devices-table';
+import { config } from '../../config';
+import { isLiveEntry, recentlyMovedAway } from '../../domain/device-set';
 import { tokenHash } from '../../domain/device-token';
 import type { DeliveryOutcomeName, DeviceTarget } from '../../domain/job-part';
 import {
   type Candidate,
+  confirmInSets,
   confirmRecipients,
+  type Dropped,
   type DropReason,
   isJobRecipient,
-  MAX_DEVICES_PER_USER,
   newestDevicesPerUser,
 } from '../../domain/recipients';
 import type { ChunkOutcome } from '../../domain/tracking';
 import { logger } from '../../observability';
-import { mapConcurrent } from './concurrency';
 import type { Chunk, Delivery } from './plan';
-
-/** Parallel DynamoDB queries when resolving users to devices. */
-const QUERY_CONCURRENCY = 16;
 
 const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
   DeviceMoved: 'moved',
@@ -25,33 +24,39 @@ const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
 
 /**
  * The devices a chunk may be sent to now — the one place every kind of work (first
- * push, retry, re-push round) passes through right before its pushes leave:
+ * push, retry, re-push round) passes through right before its pushes leave. Who holds
+ * a device is what its user's device set says (docs/recipients.md), read strongly
+ * consistent:
  *
- * 1. candidates — a user's devices of this app from the `byUser` index (which may
- *    lag: it can still list a token that moved or was signed out a moment ago, or
- *    miss one just registered), at most MAX_DEVICES_PER_USER of them, the most
- *    recently seen (the rest counted as `TooManyDevices`); the job's tokens; or the
- *    devices a retry or re-push carries, each with the user it was for.
- * 2. confirm — a consistent read of those tokens in the Devices table, and of their
- *    users' device generations, keeps only those still registered for the app and
- *    held by that user, and not taken by an erase since (domain/recipients.ts).
- * 3. every dropped device is counted (`moved` or `unregistered`, with its reason);
- *    one a retry or re-push carried (so it already has a tracking status) is
- *    returned in `dropped`, to be recorded as `failed` with that reason along with
- *    the chunk's other outcomes.
+ * - a chunk of users: their sets, one BatchGetItem per 100 users — each user's live
+ *   devices of the job's app are the recipients (at most the deployment's cap, the
+ *   most recently seen; a set written before the cap was lowered is cut, the rest
+ *   counted as `TooManyDevices`); a token that moved to another user in the past
+ *   week (the set's moved-away marks) is counted as `DeviceMoved`;
+ * - devices a retry or re-push carries: their users' sets, in the same way — a device
+ *   no longer in its user's set is dropped (`DeviceMoved` when it left for another
+ *   user, `NotRegistered` otherwise);
+ * - the job's tokens: their records name who registered each last, and the token
+ *   counts only while it is in that user's set.
+ *
+ * Every dropped device is counted (`moved` or `unregistered`, with its reason); one a
+ * retry or re-push carried (so it already has a tracking status) is returned in
+ * `dropped`, to be recorded as `failed` with that reason along with the chunk's
+ * other outcomes.
  */
 export async function resolveRecipients(
   delivery: Delivery,
   chunk: Chunk,
 ): Promise<{ recipients: DeviceTarget[]; dropped: ChunkOutcome[] }> {
   const { appId } = delivery.jobPart.job;
-  const candidates = await candidatesOf(delivery, chunk, appId);
-  if (candidates.length === 0) return { recipients: [], dropped: [] };
-  const owners = await currentOwners(
-    candidates.map((candidate) => candidate.token),
-    candidates.flatMap((candidate) => (candidate.userId === undefined ? [] : [candidate.userId])),
-  );
-  const { recipients, dropped } = confirmRecipients(candidates, owners, appId);
+  // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
+  if ('activities' in chunk) return { recipients: [], dropped: [] };
+  if ('users' in chunk)
+    return { recipients: await devicesOfUsers(delivery, chunk.users, appId), dropped: [] };
+  const { recipients, dropped } =
+    'devices' in chunk
+      ? await confirmCarried(carriedRecipients(delivery, chunk.devices), appId)
+      : await confirmTokens(chunk.tokens, appId);
   if (dropped.length === 0) return { recipients, dropped: [] };
   const carried =
     'devices' in chunk ? new Map(chunk.devices.map((device) => [device.token, device])) : undefined;
@@ -71,25 +76,65 @@ export async function resolveRecipients(
   return { recipients, dropped: droppedOutcomes };
 }
 
-async function candidatesOf(delivery: Delivery, chunk: Chunk, appId: string): Promise<Candidate[]> {
-  if ('devices' in chunk) return carriedRecipients(delivery, chunk.devices);
-  if ('tokens' in chunk) return chunk.tokens.map((token) => ({ token }));
-  // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
-  if ('activities' in chunk) return [];
-  const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
-    indexedDevicesOf(userId, appId),
-  );
-  const { kept, over } = newestDevicesPerUser(perUser.flat());
+/** Each user's live devices of the app, from the users' sets (one consistent read per 100 users). */
+async function devicesOfUsers(delivery: Delivery, users: readonly string[], appId: string) {
+  const sets = await deviceSetsOf(users);
+  const now = new Date();
+  const devices: (DeviceTarget & { lastSeenAt: string })[] = [];
+  let movedAway = 0;
+  for (const set of sets.values()) {
+    movedAway += recentlyMovedAway(set, now).length;
+    for (const [token, entry] of set.devices) {
+      if (entry.appId !== appId || !isLiveEntry(entry, now)) continue;
+      devices.push({
+        token,
+        userId: set.userId,
+        appId,
+        environment: entry.environment,
+        lastSeenAt: entry.lastSeenAt,
+      });
+    }
+  }
+  // A device the user held until it moved to another user gets nothing; it is counted, as
+  // a retry or re-push carrying it would be.
+  if (movedAway > 0) delivery.tally.add('moved', 'DeviceMoved', movedAway);
+  const max = config.maxDevicesPerUser;
+  const { kept, over } = newestDevicesPerUser(devices, max);
   if (over.length > 0) {
     delivery.tally.add('unregistered', 'TooManyDevices', over.length);
-    logger.warn('users with more devices than a notification reaches; the oldest seen get nothing', {
+    logger.warn('device sets larger than the cap; the least recently seen devices get nothing', {
       notificationId: delivery.jobPart.job.notificationId,
       users: [...new Set(over.map((device) => device.userId))].length,
       devices: over.length,
-      limit: MAX_DEVICES_PER_USER,
+      limit: max,
     });
   }
-  return kept.map(({ token, userId }) => ({ token, userId }));
+  return kept.map(({ lastSeenAt: _, ...target }) => target);
+}
+
+async function confirmCarried(devices: readonly DeviceTarget[], appId: string) {
+  const sets = await deviceSetsOf(devices.map((device) => device.userId));
+  return confirmInSets(
+    devices.map(({ token, userId }) => ({ token, userId })),
+    sets,
+    appId,
+    new Date(),
+  );
+}
+
+async function confirmTokens(
+  tokens: readonly string[],
+  appId: string,
+): Promise<{ recipients: DeviceTarget[]; dropped: Dropped[] }> {
+  const held = await holdersOf(tokens);
+  const owners = new Map(
+    [...held.values()].map(({ token, userId, entry }) => [
+      token,
+      { token, userId, appId: entry.appId, environment: entry.environment },
+    ]),
+  );
+  const candidates: Candidate[] = tokens.map((token) => ({ token }));
+  return confirmRecipients(candidates, owners, appId);
 }
 
 /** The devices a retry or re-push carries that the job addresses; any other is counted and dropped. */

@@ -90,14 +90,17 @@ async function settleOne(
 }
 
 /**
- * Marks the chunk completed; for a tracked job (`track.receipts`) the same single
- * write holds every device's outcome, compactly (see encodeChunkTracking).
+ * Marks the chunk completed, with the chunk's tally (users, devices, outcomes by
+ * reason: what the notification's status reports for every job); for a tracked job
+ * (`track.receipts`) the same single write holds every device's outcome, compactly
+ * (see encodeChunkTracking). `delivery.tally` is the chunk's own.
  */
 export async function completeChunk(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
   const { jobPart } = delivery;
   const tracked = jobPart.job.track?.receipts === true;
   await markChunkCompleted(jobPart.job.notificationId, jobPart.part, jobPart.attempt, chunk, {
     chunks: delivery.chunks.length,
+    summary: delivery.tally.summary(),
     ...(tracked ? { tracking: encodeChunkTracking(settled.outcomes) } : {}),
     ...(tracked && jobPart.repush !== undefined ? { round: jobPart.repush.round } : {}),
   });

@@ -1,7 +1,8 @@
 import http2 from 'node:http2';
 
 /**
- * One HTTP/2 connection to APNs and what the gateway needs to know about it: how
+ * One HTTP/2 connection to a push service (APNs or FCM) and what the connection
+ * layer (push-connection.ts) needs to know about it: how
  * many streams it may carry now, whether it still takes new ones, and — after a
  * GOAWAY — which of its streams the server never processed.
  *
@@ -22,13 +23,19 @@ export interface SessionOptions {
   /** A connection not established within this long is given up (destroyed: nothing was sent). */
   connectTimeoutMs: number;
   ca?: string;
+  /**
+   * The server's stream limit applies from the start. Without this, one stream at a
+   * time until the server has accepted our credentials once (APNs allows a single
+   * stream before it has seen a valid provider token).
+   */
+  trustedFromStart?: boolean;
   /** Certificate auth: the TLS client certificate. */
   cert?: string;
   key?: string;
   passphrase?: string;
 }
 
-export class ApnsSession {
+export class PushSession {
   readonly http2: http2.ClientHttp2Session;
   /** Streams sent on this session and not yet answered. */
   inFlight = 0;
@@ -46,10 +53,11 @@ export class ApnsSession {
   constructor(
     options: SessionOptions,
     /** Called whenever the session's capacity may have changed (settings, first answer, GOAWAY). */
-    private readonly onChange: (session: ApnsSession) => void,
+    private readonly onChange: (session: PushSession) => void,
     /** Called once, when the connection is gone. */
-    onClose: (session: ApnsSession) => void,
+    onClose: (session: PushSession) => void,
   ) {
+    this.confirmed = options.trustedFromStart === true;
     this.http2 = http2.connect(`https://${options.address}`, {
       settings: { enablePush: false },
       ...(options.ca === undefined ? {} : { ca: options.ca }),

@@ -1,0 +1,122 @@
+import { GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../../clients';
+import { config } from '../../config';
+import type { Device } from '../../domain/device';
+import type { DeviceSetEntry } from '../../domain/device-set';
+import { hasExpired } from '../../domain/expiry';
+import { mapConcurrent } from '../../use-cases/delivery/concurrency';
+import { addToSet, readDeviceSet, removeFromSet } from './device-sets';
+import { deviceKey } from './devices-keys';
+
+/*
+ * The migration to device sets (`npm run migrate`, docs/decisions/device-sets.md):
+ * every token record written before sets existed joins its user's set. Safe while
+ * registrations, moves, sign-outs and erases go on, because each addition is made on
+ * the same conditions a registration's is, and undone if the record changed meanwhile.
+ */
+
+/** What the backfill did with one token record. */
+export type BackfillResult = 'added' | 'present' | 'skipped';
+
+/** Parallel records per scanned page. */
+const CONCURRENCY = 16;
+const ATTEMPTS = 6;
+
+/**
+ * Adds one token record to its user's set, unless it is there already (`present`),
+ * or it must not be (`skipped`): expired, taken by an erase since it was written (its
+ * device generation is older than the user's), moved away, or older than every device
+ * of a set already at the cap. The addition is conditional on the set being unchanged
+ * since read and the token not having moved away at this record's version; then the
+ * record is read again, and an entry whose record changed meanwhile is taken out.
+ */
+export async function backfillRecord(
+  record: Device & { generation?: number },
+  now: Date,
+  maxDevices = config.maxDevicesPerUser,
+): Promise<BackfillResult> {
+  if (hasExpired(record.expiresAt, now)) return 'skipped';
+  const version = record.version ?? 0;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const set = await readDeviceSet(record.userId);
+    if (set.devices.has(record.token)) return 'present';
+    if ((record.generation ?? 0) < set.generation) return 'skipped';
+    const moved = set.movedAway.get(record.token);
+    if (moved !== undefined && moved.version >= version) return 'skipped';
+    let evict: string[] = [];
+    if (set.devices.size >= maxDevices) {
+      const byAge = [...set.devices.entries()].sort(([, a], [, b]) =>
+        a.lastSeenAt.localeCompare(b.lastSeenAt),
+      );
+      const oldest = byAge.slice(0, set.devices.size - maxDevices + 1);
+      if (oldest.some(([, entry]) => entry.lastSeenAt >= record.lastSeenAt)) return 'skipped';
+      evict = oldest.map(([token]) => token);
+    }
+    const entry: DeviceSetEntry = {
+      appId: record.appId,
+      environment: record.environment,
+      platform: record.platform ?? 'ios',
+      lastSeenAt: record.lastSeenAt,
+      expiresAt: record.expiresAt,
+      version,
+    };
+    if (!(await addToSet(set, record.token, entry, evict, []))) continue;
+    const { Item: current } = await dynamo.send(
+      new GetCommand({
+        TableName: config.devicesTableName,
+        Key: deviceKey(record.token),
+        ConsistentRead: true,
+      }),
+    );
+    if (current?.userId !== record.userId || (current.version ?? 0) !== version) {
+      await removeFromSet(record.userId, record.token, { version });
+      return 'skipped';
+    }
+    return 'added';
+  }
+  throw new Error(`the backfill of a device kept racing registrations for ${ATTEMPTS} attempts`);
+}
+
+/** Progress of a backfill: counts, and where to resume (the scan's last evaluated key). */
+export interface BackfillProgress {
+  added: number;
+  present: number;
+  skipped: number;
+  resumeFrom?: Record<string, unknown>;
+}
+
+/**
+ * Scans the Devices table (strongly consistent) and backfills every token record,
+ * page by page. `onPage` gets the progress after each page is done — store its
+ * `resumeFrom` and pass it back as `startFrom` to resume after a stop. Running it
+ * again from the start is harmless: what is present stays as it is.
+ */
+export async function backfillDeviceSets(
+  options: {
+    startFrom?: Record<string, unknown>;
+    onPage?: (progress: BackfillProgress) => void | Promise<void>;
+    now?: () => Date;
+  } = {},
+): Promise<BackfillProgress> {
+  const progress: BackfillProgress = { added: 0, present: 0, skipped: 0 };
+  const pages = paginateScan(
+    { client: dynamo, pageSize: 500 },
+    {
+      TableName: config.devicesTableName,
+      ConsistentRead: true,
+      FilterExpression: 'attribute_exists(userId)',
+      ...(options.startFrom === undefined ? {} : { ExclusiveStartKey: options.startFrom }),
+    },
+  );
+  for await (const page of pages) {
+    const records = (page.Items ?? []) as (Device & { generation?: number })[];
+    const results = await mapConcurrent(records, CONCURRENCY, (record) =>
+      backfillRecord(record, options.now?.() ?? new Date()),
+    );
+    for (const result of results) progress[result]++;
+    if (page.LastEvaluatedKey === undefined) delete progress.resumeFrom;
+    else progress.resumeFrom = page.LastEvaluatedKey;
+    await options.onPage?.({ ...progress });
+  }
+  return progress;
+}

@@ -1,0 +1,131 @@
+import type { ApnsEnvironment } from './device';
+import { DAY_SECONDS, epochSeconds, hasExpired } from './expiry';
+
+/**
+ * A user's device set (docs/decisions/device-sets.md): every device the user holds
+ * now, in one item of the Devices table. It alone decides who receives a user's
+ * pushes; a token record says who last registered a token, and counts only while
+ * the token is in that user's set.
+ */
+
+/** What kind of device a token belongs to. Every device is an iOS (APNs) one today. */
+export type DevicePlatform = 'ios';
+
+/** One device of a set: what sending, listing and the per-user cap need. */
+export interface DeviceSetEntry {
+  appId: string;
+  environment: ApnsEnvironment;
+  platform: DevicePlatform;
+  /** Written when the entry is (a refresh rewrites it at most once a day: SET_ENTRY_REFRESH_SECONDS). */
+  lastSeenAt: string;
+  /** Epoch seconds after which the entry no longer counts (at most a day before the record's own TTL). */
+  expiresAt: number;
+  /** The token record's version this entry was added with (see `nextRecordVersion`). */
+  version: number;
+}
+
+/**
+ * A token that left this user's set for another user's, with the token record's
+ * version at that moment: an entry of that version or an earlier one can no longer be
+ * added to this set (a registration of this user still on its way), and a retry or
+ * re-push carrying the token for this user is dropped as `DeviceMoved`.
+ */
+export interface MovedAway {
+  version: number;
+  /** Epoch seconds; kept MOVED_AWAY_KEEP_SECONDS, then removed with the next new device. */
+  at: number;
+}
+
+export interface DeviceSet {
+  userId: string;
+  devices: Map<string, DeviceSetEntry>;
+  movedAway: Map<string, MovedAway>;
+  /** Moved on by every write that adds devices or erases them; absent on a set never written so. */
+  setVersion?: number;
+  /** The user's device generation (moved on by each erase; 0 for a user never erased). */
+  generation: number;
+}
+
+/** A user's set before any device was added. */
+export function emptyDeviceSet(userId: string): DeviceSet {
+  return { userId, devices: new Map(), movedAway: new Map(), generation: 0 };
+}
+
+/**
+ * The most devices a user's set holds, unless the deployment says otherwise
+ * (`MAX_DEVICES_PER_USER`). A person has a handful; a user id with more is a test
+ * account, a leak of tokens or someone registering made-up tokens, and must not make
+ * a chunk of a job (its pushes, its tracking record, the message that retries it)
+ * unbounded.
+ */
+export const DEFAULT_MAX_DEVICES_PER_USER = 32;
+
+/** A refresh rewrites the set entry only when the entry's `lastSeenAt` is older than this. */
+export const SET_ENTRY_REFRESH_SECONDS = DAY_SECONDS;
+
+/**
+ * How long a moved-away mark stays: longer than any registration takes (its writes
+ * are seconds apart) and than any retry or re-push round waits on the queue, so that
+ * those report `DeviceMoved` rather than `NotRegistered`.
+ */
+export const MOVED_AWAY_KEEP_SECONDS = 7 * DAY_SECONDS;
+
+/** Whether an entry still counts at `now` (its TTL has not passed). */
+export function isLiveEntry(entry: DeviceSetEntry, now: Date): boolean {
+  return !hasExpired(entry.expiresAt, now);
+}
+
+/**
+ * The version a token record gets when it is (re)written for an owner: above the one
+ * it had, and above any it had before it was deleted (a clock in milliseconds), so a
+ * moved-away mark never blocks a later registration of the same token.
+ */
+export function nextRecordVersion(previous: number | undefined, now: Date): number {
+  return Math.max((previous ?? 0) + 1, now.getTime());
+}
+
+/**
+ * The devices that leave the set when `joining` is added, so that it holds at most
+ * `max`: the least recently seen, and any that expired.
+ */
+export function devicesToEvict(set: DeviceSet, joining: string, max: number, now: Date): string[] {
+  const others = [...set.devices.entries()].filter(([token]) => token !== joining);
+  const expired = others.filter(([, entry]) => !isLiveEntry(entry, now)).map(([token]) => token);
+  const live = others
+    .filter(([, entry]) => isLiveEntry(entry, now))
+    .sort(([, a], [, b]) => b.lastSeenAt.localeCompare(a.lastSeenAt));
+  return [...expired, ...live.slice(Math.max(0, max - 1)).map(([token]) => token)];
+}
+
+/**
+ * The tokens that left this user's set for another user's within MOVED_AWAY_KEEP_SECONDS
+ * and have not come back: what a send to the user no longer reaches because the device
+ * changed hands, counted as `DeviceMoved`.
+ */
+export function recentlyMovedAway(set: DeviceSet, now: Date): string[] {
+  const stale = new Set(staleMovedAway(set, now));
+  return [...set.movedAway.keys()].filter((token) => !stale.has(token) && !set.devices.has(token));
+}
+
+/** Moved-away marks old enough to drop (MOVED_AWAY_KEEP_SECONDS). */
+export function staleMovedAway(set: DeviceSet, now: Date): string[] {
+  const before = epochSeconds(now) - MOVED_AWAY_KEEP_SECONDS;
+  return [...set.movedAway.entries()].filter(([, mark]) => mark.at < before).map(([token]) => token);
+}
+
+/**
+ * Whether a refresh must rewrite the set entry too: what sending reads changed, or the
+ * entry's `lastSeenAt` (which orders the cap) is more than a day old.
+ */
+export function entryNeedsRewrite(
+  entry: DeviceSetEntry,
+  next: Pick<DeviceSetEntry, 'appId' | 'environment' | 'platform'>,
+  now: Date,
+): boolean {
+  return (
+    entry.appId !== next.appId ||
+    entry.environment !== next.environment ||
+    entry.platform !== next.platform ||
+    epochSeconds(now) - epochSeconds(new Date(entry.lastSeenAt)) >= SET_ENTRY_REFRESH_SECONDS
+  );
+}

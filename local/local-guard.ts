@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from './respond';
+
+/**
+ * Keeps web pages out of the offline-only routes (`/_local/*`) and the dashboard.
+ * They have no authentication — they hold every user's raw tokens and can send
+ * notifications (to the real APNs sandbox when credentials are configured) — so a
+ * page open in the developer's browser must not reach them:
+ *
+ * - `Host` must name the loopback address this server listens on (127.0.0.1,
+ *   localhost or [::1], with its port): a DNS-rebinding page sends its own host name.
+ * - `Origin`, when sent, must be that same loopback origin; `Sec-Fetch-Site`, when
+ *   sent, must not say cross-site or same-site. Browsers send them; curl and SDKs
+ *   send neither, and pass.
+ * - A write (POST, PUT, PATCH) must be `application/json`: a cross-site page can only
+ *   send `text/plain`, form or multipart bodies without a CORS preflight, and this
+ *   server answers no preflight. DELETE is never a "simple" request, so a browser
+ *   preflights it cross-site, and the preflight fails.
+ *
+ * So the dashboard's own calls (same origin, JSON) need no token of their own. The
+ * API routes are not guarded here: they need a JWT, the admin key or a signature,
+ * and backends call them without `Origin`.
+ */
+export function refuseForeignRequest(request: IncomingMessage, response: ServerResponse): boolean {
+  const port = request.socket.localPort;
+  const allowedHosts = LOOPBACK_HOSTS.map((host) => `${host}:${port}`);
+  const refuse = (status: number, code: string, message: string) => {
+    sendJson(response, status, { error: { code, message } });
+    return true;
+  };
+  const host = (request.headers.host ?? '').toLowerCase();
+  if (!allowedHosts.includes(host)) {
+    return refuse(
+      403,
+      'ForeignHost',
+      `Offline routes answer only requests for ${allowedHosts.join(', ')} (Host was "${host.slice(0, 100)}").`,
+    );
+  }
+  const origin = request.headers.origin;
+  const site = request.headers['sec-fetch-site'];
+  if (
+    (origin !== undefined && !allowedHosts.some((allowed) => origin.toLowerCase() === `http://${allowed}`)) ||
+    site === 'cross-site' ||
+    site === 'same-site'
+  ) {
+    return refuse(403, 'ForeignOrigin', 'Offline routes refuse requests from other web pages.');
+  }
+  const method = request.method ?? 'GET';
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (WRITES.has(method) && mediaType !== 'application/json') {
+    return refuse(
+      415,
+      'JsonRequired',
+      `${method} to an offline route needs "content-type: application/json".`,
+    );
+  }
+  return false;
+}
+
+/** The loopback names a request to this server may carry in `Host`. */
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH']);

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { partsOf } from '../../lambda/domain/job-part';
+import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
+import { api, newUser } from '../support/api';
+import { TEST_APP_ID } from '../support/embedded-services';
+import { alertJob, registerDevices, SenderHarness } from '../support/sender-harness';
+
+/*
+ * Anyone allowed to publish to the send queue can write a `work/v1` part. Under an
+ * id another job holds, such a part must not send, nor add to that notification's
+ * report: it is NotificationIdConflict on the DLQ, as the same content published as
+ * a public job is.
+ */
+
+const harness = new SenderHarness();
+beforeAll(() => harness.start({ visibilityTimeoutSeconds: 10 }), 30_000);
+afterAll(() => harness.stop());
+beforeEach(() => harness.purge());
+
+const report = async (id: string) => (await api('GET', `/v1/notifications/${id}`, { backend: true })).body;
+
+/** A tracked job sent through the API and delivered; its report as it stands after. */
+async function deliveredThroughApi(id: string, userId: string) {
+  const job = alertJob({ userIds: [userId] }, { notificationId: id, track: { receipts: true } });
+  const answer = await api('POST', '/v1/notifications', { backend: true, body: job });
+  expect(answer.status).toBe(202);
+  await harness.source.idle(120_000);
+  return { job, before: await report(id) };
+}
+
+describe('a work/v1 part under a notification id another job holds', () => {
+  it.each([
+    ['other recipients, same content, a new part name', { part: '1' }, 'other'],
+    ['other recipients under the part name the job used', { part: '0' }, 'other'],
+    ['the same recipients with other content', { part: '1', aps: { alert: 'Forged' } }, 'same'],
+    ['a retry carrying a device of other recipients', { part: '0/0', attempt: 1 }, 'other'],
+  ] as const)(
+    '%s: NotificationIdConflict on the DLQ, nothing sent, the report untouched',
+    async (_name, forged, whose) => {
+      const owner = newUser('owner');
+      const stranger = newUser('stranger');
+      const [ownerDevice] = (await registerDevices(owner, 1)) as [string];
+      const [strangerDevice] = (await registerDevices(stranger, 1)) as [string];
+      const id = `held-${newUser('id')}`;
+      const { job, before } = await deliveredThroughApi(id, owner);
+      expect(before.counts.devices).toBe(1);
+      harness.simulator.clearInbox();
+
+      const { part, ...content } = forged;
+      const attempt = 'attempt' in forged ? forged.attempt : 0;
+      const aps = 'aps' in content ? content.aps : job.aps;
+      const to = whose === 'same' ? job.to : { userIds: [stranger] };
+      await harness.deliver({
+        pushgate: 'work/v1',
+        job: { ...job, to, aps },
+        part,
+        attempt,
+        ...(attempt > 0
+          ? {
+              devices: [
+                { token: strangerDevice, userId: stranger, appId: TEST_APP_ID, environment: 'production' },
+              ],
+            }
+          : {}),
+      });
+
+      const [letter, ...more] = await harness.deadLetters();
+      expect(more).toEqual([]);
+      expect(letter?.reason).toBe('NotificationIdConflict');
+      expect(letter?.detail).toContain(id);
+      expect(harness.inboxTokens()).toEqual([]);
+      expect(await report(id)).toEqual(before);
+      expect(ownerDevice).not.toBe(strangerDevice);
+    },
+  );
+
+  it('the job’s own part, delivered again, is read as its own: no conflict, nothing sent twice', async () => {
+    const owner = newUser('owner');
+    const [ownerDevice] = (await registerDevices(owner, 1)) as [string];
+    const id = `own-${newUser('id')}`;
+    const { job, before } = await deliveredThroughApi(id, owner);
+    expect(harness.inboxTokens()).toEqual([ownerDevice]);
+    const [own] = partsOf(normalizeSendJob(sendJobSchema.parse(job), id));
+    await harness.deliver(own);
+    expect(await harness.deadLetters()).toEqual([]);
+    expect(harness.inboxTokens()).toEqual([ownerDevice]);
+    expect(await report(id)).toEqual(before);
+  });
+
+  it('a part under an id no request holds is delivered, as a public job under a new id would be', async () => {
+    const user = newUser('free');
+    const [device] = (await registerDevices(user, 1)) as [string];
+    const job = { ...alertJob({ userIds: [user] }), notificationId: `free-${newUser('id')}` };
+    await harness.deliver({ pushgate: 'work/v1', job, part: '0', attempt: 0 });
+    expect(await harness.deadLetters()).toEqual([]);
+    expect(harness.inboxTokens()).toEqual([device]);
+  });
+});
