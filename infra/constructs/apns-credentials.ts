@@ -150,7 +150,7 @@ export class ApnsCredentials extends Construct {
         resources: ['*'],
       }),
     );
-    // Kept with the secret: removed with the stack, the policy would leave the kept APNs key
+    // Kept with the secret: removed with the stack, the policy would leave the kept APNs or FCM key
     // deletable by anyone (the README's teardown lifts it on purpose). A failed first create
     // still removes both.
     const policy = secret.node.tryFindChild('Policy');
