@@ -45,8 +45,11 @@ Options:
   --yes                  confirm --discard
   --region <region>      the AWS region (default: the stage's, the queue URL's, or the SDK's)
   --endpoint-url <url>   an SQS endpoint other than AWS's, e.g. the offline one of npm start
-  --json                 print the result as JSON
+  --json                 print the result as JSON (exit 1 if jobs failed again, 130 if stopped)
   -h, --help             this text (needs no credentials)
+
+Ctrl-C stops a pass: the batch under way is finished, nothing more is moved, and every job
+the pass holds is made visible on the dead-letter queue again (a second Ctrl-C quits at once).
 
 Examples:
   npm run redrive -- --stage prod --dry-run
@@ -148,6 +151,38 @@ function parseCli(argv: string[]): Cli | 'help' {
   };
 }
 
+/** The shell's code for a command ended by Ctrl-C. */
+const INTERRUPTED_EXIT = 130;
+
+/**
+ * Ctrl-C (or SIGTERM) asks the pass to stop rather than killing it: killed, it would leave
+ * every job it holds hidden on the DLQ for 15 minutes (a dry run right after would find
+ * them missing), and could stop between sending a batch and deleting it. A second Ctrl-C
+ * quits at once.
+ */
+function interruptions(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      console.error('Stopped: jobs still held become visible on the dead-letter queue within 15 minutes.');
+      process.exit(INTERRUPTED_EXIT);
+    }
+    console.error(
+      `${name}: finishing the batch under way and releasing the jobs held (again to quit at once).`,
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 const isLoopback = (url: string) => ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
 
 export async function main(argv: string[]): Promise<number> {
@@ -177,6 +212,7 @@ export async function main(argv: string[]): Promise<number> {
         ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
         : {}),
     });
+    const stop = interruptions();
     try {
       if (cli.discard) {
         const listing = loadListing(queues.deadLetterQueueUrl);
@@ -184,14 +220,26 @@ export async function main(argv: string[]): Promise<number> {
           console.error(listing.refused);
           return 2;
         }
+        const reasons = cli.reasons ?? new Set<string>();
+        if (!listing.jobs.some((job) => reasons.has(job.reason))) {
+          // A mistyped reason would otherwise answer "Discarded 0 job(s)" as if all was well.
+          const counts = new Map<string, number>();
+          for (const job of listing.jobs) counts.set(job.reason, (counts.get(job.reason) ?? 0) + 1);
+          const listed = [...counts].map(([reason, count]) => `${reason} ${count}`).join(', ') || 'nothing';
+          console.error(
+            `The last dry run listed no job of reason ${[...reasons].join(', ')}; it listed: ${listed}. Nothing was discarded.`,
+          );
+          return 2;
+        }
         const result = await discardJobs({
           sqs,
           deadLetterQueueUrl: queues.deadLetterQueueUrl,
           listed: listing.jobs,
-          reasons: cli.reasons ?? new Set(),
+          reasons,
+          signal: stop.signal,
         });
         console.log(cli.json ? JSON.stringify(result, null, 2) : discardReport(result));
-        return 0;
+        return result.interrupted ? INTERRUPTED_EXIT : 0;
       }
       const result = await redriveOnce({
         sqs,
@@ -200,8 +248,16 @@ export async function main(argv: string[]): Promise<number> {
         ...(cli.reasons === undefined ? {} : { reasons: cli.reasons }),
         ...(cli.max === undefined ? {} : { max: cli.max }),
         ...(cli.wait === undefined ? {} : { waitSeconds: cli.wait }),
+        signal: stop.signal,
+        onMoved: (moved, waitSeconds) => {
+          if (moved > 0 && waitSeconds > 0 && !stop.signal.aborted) {
+            console.error(
+              `Moved ${moved} job(s); watching up to ${waitSeconds} s for jobs that fail again (Ctrl-C stops the watch).`,
+            );
+          }
+        },
       });
-      if (cli.dryRun) {
+      if (cli.dryRun && !result.interrupted) {
         saveListing({
           deadLetterQueueUrl: queues.deadLetterQueueUrl,
           listedAt: new Date().toISOString(),
@@ -213,8 +269,10 @@ export async function main(argv: string[]): Promise<number> {
         });
       }
       console.log(cli.json ? JSON.stringify(result, null, 2) : redriveReport(result));
+      if (result.interrupted) return INTERRUPTED_EXIT;
       return result.failed > 0 || result.failedAgain.length > 0 ? 1 : 0;
     } finally {
+      stop.dispose();
       sqs.destroy();
     }
   } catch (error) {

@@ -150,6 +150,13 @@ export class ApnsCredentials extends Construct {
         resources: ['*'],
       }),
     );
+    // Kept with the secret: removed with the stack, the policy would leave the kept APNs or FCM key
+    // deletable by anyone (the README's teardown lifts it on purpose). A failed first create
+    // still removes both.
+    const policy = secret.node.tryFindChild('Policy');
+    if (!(policy instanceof secretsmanager.ResourcePolicy))
+      throw new Error('The secret has no resource policy');
+    policy.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason: apns

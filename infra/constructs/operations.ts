@@ -406,16 +406,19 @@ class PushgateMetrics {
    * Jobs that arrived on the DLQ per minute: what the sender put there (NumberOfMessagesSent)
    * or, for what SQS moved after maxReceiveCount (which that metric does not count), the
    * rise in depth — so the alarm clears after each arrival instead of staying in ALARM
-   * while the job waits there for 14 days.
+   * while the job waits there for 14 days. The depth counts held messages too: `npm run
+   * redrive` (even a dry run) hides every job while it looks, and makes them visible again
+   * when it ends; visible messages alone would rise then and raise a false alarm.
    */
   deadLetterArrivals(): cloudwatch.MathExpression {
     const dlq = this.props.deadLetterQueue;
     const minute = Duration.minutes(1);
     return new cloudwatch.MathExpression({
-      expression: 'MAX([FILL(sent, 0), FILL(DIFF(depth), 0)])',
+      expression: 'MAX([FILL(sent, 0), FILL(DIFF(visible + held), 0)])',
       usingMetrics: {
         sent: dlq.metricNumberOfMessagesSent({ period: minute, statistic: 'Sum' }),
-        depth: dlq.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
+        visible: dlq.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
+        held: dlq.metricApproximateNumberOfMessagesNotVisible({ period: minute, statistic: 'Maximum' }),
       },
       label: 'jobs arrived on the dead-letter queue',
       period: minute,

@@ -26,14 +26,15 @@ export class DeadLetterPass {
     readonly queueUrl: string,
   ) {}
 
-  /** Every message visible now, held for the rest of the pass. */
-  async receiveAll(): Promise<Message[]> {
+  /** Every message visible now (or until the signal stops it), held for the rest of the pass. */
+  async receiveAll(signal?: AbortSignal): Promise<Message[]> {
     const received: Message[] = [];
-    for (;;) {
+    while (signal?.aborted !== true) {
       const fresh = await this.receive(1);
       if (fresh.length === 0) return received;
       received.push(...fresh);
     }
+    return received;
   }
 
   /** Messages that became visible since the last receive (at most 10), held too. */

@@ -13,6 +13,8 @@ export interface DiscardOptions {
   listed: readonly Pick<JobSummary, 'messageId' | 'reason'>[];
   /** Only jobs with one of these reasons (required: a discard names what it removes). */
   reasons: ReadonlySet<string>;
+  /** Stops the discard (Ctrl-C): stopped before the delete, it deletes nothing. */
+  signal?: AbortSignal;
 }
 
 export interface DiscardResult {
@@ -23,6 +25,8 @@ export interface DiscardResult {
   gone: number;
   /** Jobs of those reasons that the listing did not include (they arrived since): kept. */
   keptUnlisted: number;
+  /** Stopped (Ctrl-C) before the delete: nothing was discarded. */
+  interrupted: boolean;
 }
 
 /**
@@ -37,7 +41,7 @@ export async function discardJobs(options: DiscardOptions): Promise<DiscardResul
     const listed = new Set(
       options.listed.filter((job) => options.reasons.has(job.reason)).map((job) => job.messageId),
     );
-    const found = await pass.receiveAll();
+    const found = await pass.receiveAll(options.signal);
     const doomed: Message[] = [];
     let keptUnlisted = 0;
     for (const message of found) {
@@ -45,14 +49,17 @@ export async function discardJobs(options: DiscardOptions): Promise<DiscardResul
       if (listed.has(message.MessageId ?? '')) doomed.push(message);
       else keptUnlisted++;
     }
-    const deleted = await pass.delete(doomed);
+    const interrupted = options.signal?.aborted ?? false;
+    const deleted = interrupted ? new Set<string>() : await pass.delete(doomed);
     const discarded = doomed.filter((message) => deleted.has(message.MessageId ?? '')).map(summaryOf);
     const seen = new Set(found.map((message) => message.MessageId));
     return {
       deadLetterQueueUrl: options.deadLetterQueueUrl,
       discarded,
-      gone: [...listed].filter((id) => !seen.has(id)).length,
+      // A stopped look did not see everything: it cannot tell what is gone.
+      gone: interrupted ? 0 : [...listed].filter((id) => !seen.has(id)).length,
       keptUnlisted,
+      interrupted,
     };
   } finally {
     await pass.release();

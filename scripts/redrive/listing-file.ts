@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { JobSummary } from './redrive-once';
 
@@ -22,14 +22,20 @@ function fileOf(deadLetterQueueUrl: string, directory: string): string {
   return join(directory, `${key}.json`);
 }
 
+/**
+ * One folder per user: on a shared machine (a bastion host) /tmp is shared, and a folder
+ * another operator created first is not writable — the dry run failed after its look —
+ * nor theirs a listing to discard by.
+ */
 export function defaultListingDirectory(): string {
-  return join(tmpdir(), 'pushgate-redrive');
+  const { uid, username } = userInfo();
+  return join(tmpdir(), `pushgate-redrive-${uid >= 0 ? uid : username}`);
 }
 
 export function saveListing(listing: Listing, directory = defaultListingDirectory()): string {
-  mkdirSync(directory, { recursive: true });
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
   const file = fileOf(listing.deadLetterQueueUrl, directory);
-  writeFileSync(file, JSON.stringify(listing));
+  writeFileSync(file, JSON.stringify(listing), { mode: 0o600 });
   return file;
 }
 

@@ -49,6 +49,11 @@ export interface RedriveResult {
   notSeenBack: number;
   /** Whether the watch ended because the send queue had nothing left, rather than at its deadline. */
   settled: boolean;
+  /**
+   * The pass was stopped (Ctrl-C) before its end: the batch under way was finished, the rest
+   * was not moved, and every job it held was made visible again on the DLQ.
+   */
+  interrupted: boolean;
 }
 
 export interface RedriveOptions {
@@ -65,6 +70,13 @@ export interface RedriveOptions {
    * not watch). The watch ends sooner once every moved job is back or the send queue is idle.
    */
   waitSeconds?: number;
+  /**
+   * Stops the pass early (the command line's Ctrl-C): no further batch is moved, the watch
+   * ends, and what the pass holds is released — nothing stays hidden, nothing is sent twice.
+   */
+  signal?: AbortSignal;
+  /** Told once the jobs are moved, before the watch (the command line says it is watching). */
+  onMoved?: (moved: number, watchSeconds: number) => void;
 }
 
 export const DEFAULT_WAIT_SECONDS = 60;
@@ -93,10 +105,12 @@ export async function redriveOnce(options: RedriveOptions): Promise<RedriveResul
     failedAgain: [],
     notSeenBack: 0,
     settled: false,
+    interrupted: false,
   };
+  const { signal } = options;
   const pass = new DeadLetterPass(sqs, queues.deadLetterQueueUrl);
   try {
-    const found = await pass.receiveAll();
+    const found = await pass.receiveAll(signal);
     const selected: Message[] = [];
     for (const message of found) {
       const reason = reasonOf(message);
@@ -107,17 +121,30 @@ export async function redriveOnce(options: RedriveOptions): Promise<RedriveResul
         (options.max === undefined || selected.length < options.max);
       if (wanted) selected.push(message);
     }
-    if (dryRun || selected.length === 0) return result;
+    if (dryRun || selected.length === 0 || signal?.aborted) {
+      result.interrupted = signal?.aborted ?? false;
+      return result;
+    }
 
+    // Each batch is deleted from the DLQ as soon as it is sent: a pass stopped (or failing)
+    // between batches leaves no job both sent and still on the DLQ.
     const moved: Message[] = [];
-    for (const batch of batches(selected)) moved.push(...(await sendBack(sqs, queues, batch, result)));
-    const deleted = await pass.delete(moved);
-    result.moved = moved.length;
-    result.notDeleted = moved.length - deleted.size;
+    for (const batch of batches(selected)) {
+      if (signal?.aborted) break;
+      const sent = await sendBack(sqs, queues, batch, result);
+      const deleted = await pass.delete(sent);
+      moved.push(...sent);
+      result.moved += sent.length;
+      result.notDeleted += sent.length - deleted.size;
+    }
 
     const waitSeconds = options.waitSeconds ?? DEFAULT_WAIT_SECONDS;
-    if (waitSeconds > 0) await watchForReturns(sqs, queues, pass, moved, waitSeconds, result);
+    options.onMoved?.(result.moved, waitSeconds);
+    if (waitSeconds > 0 && moved.length > 0 && !signal?.aborted) {
+      await watchForReturns(sqs, queues, pass, moved, waitSeconds, result, signal);
+    }
     result.notSeenBack = moved.length - result.failedAgain.length;
+    result.interrupted = signal?.aborted ?? false;
     return result;
   } finally {
     await pass.release();
@@ -161,6 +188,7 @@ async function watchForReturns(
   moved: readonly Message[],
   waitSeconds: number,
   result: RedriveResult,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const waiting = new Map(moved.map((message) => [message.MessageId ?? '', message]));
   const deadline = Date.now() + waitSeconds * 1000;
@@ -175,7 +203,7 @@ async function watchForReturns(
       }
     }
   };
-  while (waiting.size > 0 && Date.now() < deadline) {
+  while (waiting.size > 0 && Date.now() < deadline && signal?.aborted !== true) {
     const arrived = await pass.receive(1);
     for (const message of arrived) match(message);
     if (arrived.length > 0) {

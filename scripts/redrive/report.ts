@@ -13,6 +13,11 @@ export function redriveReport(result: RedriveResult): string {
     );
     if (group.detail !== undefined) lines.push(`  ${''.padEnd(width)}          ${group.detail}`);
   }
+  if (result.interrupted) {
+    lines.push(
+      'Interrupted: no further job was moved, and every job the pass held is visible on the dead-letter queue again.',
+    );
+  }
   if (result.dryRun) {
     lines.push(
       'Dry run: nothing was moved. Fix the cause, then run again without --dry-run; or discard what can never succeed with --discard --reason <reason> --yes.',
@@ -42,6 +47,9 @@ export function redriveReport(result: RedriveResult): string {
 }
 
 export function discardReport(result: DiscardResult): string {
+  if (result.interrupted) {
+    return `Interrupted before anything was deleted: ${result.deadLetterQueueUrl} is as it was.`;
+  }
   const lines = [
     `Discarded ${result.discarded.length} job(s) from ${result.deadLetterQueueUrl}:`,
     ...result.discarded.map(jobLine),

@@ -146,7 +146,7 @@ describe('alarms watch the right metric', () => {
       ).map((m) => [m.Id, m]),
     );
     expect(Object.values(byId).find((m) => m.Expression)?.Expression).toBe(
-      'MAX([FILL(sent, 0), FILL(DIFF(depth), 0)])',
+      'MAX([FILL(sent, 0), FILL(DIFF(visible + held), 0)])',
     );
     const queueDimension = [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }];
     expect(byId.sent?.MetricStat).toMatchObject({
@@ -154,15 +154,18 @@ describe('alarms watch the right metric', () => {
       Period: 60,
       Stat: 'Sum',
     });
-    expect(byId.depth?.MetricStat).toMatchObject({
-      Metric: {
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: queueDimension,
-      },
-      Period: 60,
-      Stat: 'Maximum',
-    });
+    // Visible and held (in flight) together: a redrive pass hides the jobs while it looks and
+    // releases them when it ends, which must not read as an arrival.
+    for (const [id, metricName] of [
+      ['visible', 'ApproximateNumberOfMessagesVisible'],
+      ['held', 'ApproximateNumberOfMessagesNotVisible'],
+    ] as const) {
+      expect(byId[id]?.MetricStat).toMatchObject({
+        Metric: { Namespace: 'AWS/SQS', MetricName: metricName, Dimensions: queueDimension },
+        Period: 60,
+        Stat: 'Maximum',
+      });
+    }
     expect(properties).toMatchObject({ Threshold: 1, EvaluationPeriods: 1 });
   });
 

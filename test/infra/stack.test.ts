@@ -97,6 +97,9 @@ describe('stateful resources', () => {
     expect(secret.Properties.SecretString).toBe(
       '{"pushgatePlaceholder":"Replace this whole value with the app’s APNs credentials: {\\"keyId\\",\\"teamId\\",\\"key\\"} (token auth, the .p8 key as PEM) or {\\"cert\\",\\"key\\"} (certificate auth)."}',
     );
+    // The refusal stays with the kept secret after a destroy (a failed first create removes both).
+    const [[, policy] = []] = ofType('AWS::SecretsManager::ResourcePolicy');
+    expect(policy?.DeletionPolicy).toBe('RetainExceptOnCreate');
     synthesized.template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
       SecretId: { Ref: id },
       ResourcePolicy: {

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -277,7 +277,8 @@ describe('npm run redrive', () => {
     expect(unnamed.code).toBe(2);
     expect(unnamed.stderr).toContain('--discard needs --reason');
 
-    rmSync(join(listings, 'pushgate-redrive'), { recursive: true, force: true });
+    for (const folder of readdirSync(listings))
+      rmSync(join(listings, folder), { recursive: true, force: true });
     const unlisted = await redrive(...offlineQueues(), '--discard', '--reason', 'InvalidJob', '--yes');
     expect(unlisted.code).toBe(2);
     expect(unlisted.stderr).toContain('run with --dry-run first');
@@ -285,6 +286,12 @@ describe('npm run redrive', () => {
 
     const listed = await redrive(...offlineQueues(), '--dry-run', '--json');
     expect((JSON.parse(listed.stdout) as RedriveResult).found).toBe(2);
+    // A reason the listing does not have (a typo) is refused, naming what it does have.
+    const mistyped = await redrive(...offlineQueues(), '--discard', '--reason', 'InvalidJobs', '--yes');
+    expect(mistyped.code).toBe(2);
+    expect(mistyped.stderr).toContain('The last dry run listed no job of reason InvalidJobs');
+    expect(mistyped.stderr).toMatch(/InvalidJob 1, UnknownApp 1|UnknownApp 1, InvalidJob 1/);
+    expect(await waitingOn(deadLetterQueueUrl())).toBe(2);
     // Arrives after the operator looked: not discarded unseen.
     await harness.deliver('arrived after the listing');
 
@@ -304,5 +311,91 @@ describe('npm run redrive', () => {
     const left = await peek(deadLetterQueueUrl());
     expect(left.map((m) => m.Body)).toEqual([JSON.stringify('arrived after the listing')]);
     expect(await waitingOn(sendQueueUrl())).toBe(0);
+  });
+
+  it('Ctrl-C stops a pass without hiding or duplicating anything: what it held is visible again at once', async () => {
+    const job = alertJob({ userIds: ['erin'] }, { notificationId: 'redrive-erin-1' });
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: deadLetterQueueUrl(), MessageBody: JSON.stringify(job) }),
+    );
+    // The sender paused: the moved job waits on the send queue, so the pass keeps watching.
+    await harness.source.stop();
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: listings };
+      for (const name of [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_ENDPOINT_URL_SQS',
+        'AWS_PROFILE',
+      ])
+        delete env[name];
+      const child = spawn(
+        process.execPath,
+        [
+          'node_modules/tsx/dist/cli.mjs',
+          'scripts/redrive.ts',
+          ...offlineQueues(),
+          '--wait',
+          '600',
+          '--json',
+        ],
+        { env },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const watching = new Promise<void>((resolve) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes('watching up to')) resolve();
+        });
+      });
+      try {
+        await Promise.race([
+          watching,
+          ended.then((code) => {
+            throw new Error(`redrive ended (${code}) before watching: ${stderr}`);
+          }),
+        ]);
+        // A new failure arrives while the pass watches: the pass receives it, and holds it.
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: deadLetterQueueUrl(),
+            MessageBody: JSON.stringify('arrived during the watch'),
+          }),
+        );
+        const heldBy = Date.now() + 30_000;
+        for (;;) {
+          const { Attributes = {} } = await sqs.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: deadLetterQueueUrl(),
+              AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+            }),
+          );
+          if (Number(Attributes.ApproximateNumberOfMessagesNotVisible) === 1) break;
+          if (Date.now() > heldBy) throw new Error('the pass never received the new arrival');
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      } catch (error) {
+        child.kill('SIGKILL');
+        throw error;
+      }
+      child.kill('SIGINT');
+      const code = await ended;
+      expect(code, stderr).toBe(130);
+      const result = JSON.parse(stdout) as RedriveResult;
+      expect(result).toMatchObject({ interrupted: true, moved: 1, notDeleted: 0 });
+      // Held no longer: the new arrival is visible on the DLQ now, not in 15 minutes.
+      expect((await peek(deadLetterQueueUrl())).map((m) => m.Body)).toEqual([
+        JSON.stringify('arrived during the watch'),
+      ]);
+      // The moved job is on the send queue once, and gone from the DLQ.
+      expect((await peek(sendQueueUrl())).map((m) => m.Body)).toEqual([JSON.stringify(job)]);
+    } finally {
+      await harness.source.start();
+    }
   });
 });
