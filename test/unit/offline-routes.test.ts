@@ -7,6 +7,12 @@ function samplePath(route: ApiRoute): string {
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) => `sample-${name}`);
 }
 
+/**
+ * Loading a handler module compiles it and everything it imports on first use: a few
+ * hundred ms on a quiet machine, over 5 s (the unit default) on a busy CI machine.
+ */
+const IMPORT_TIMEOUT_MS = 60_000;
+
 describe('offline mode serves every deployed route', () => {
   it.each(API_ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))(
     '%s has a handler module offline, and requests reach it',
@@ -15,6 +21,7 @@ describe('offline mode serves every deployed route', () => {
       const found = findRoute(route.method, samplePath(route));
       expect(found?.route).toBe(route);
     },
+    IMPORT_TIMEOUT_MS,
   );
 
   it('a route whose handler module is missing is refused with its name, not served by another', async () => {
