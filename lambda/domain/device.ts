@@ -56,7 +56,7 @@ export interface Device {
 }
 
 /** Who holds a token now, for which app and environment: what the sender confirms before each push. */
-export type DeviceOwner = Pick<Device, 'token' | 'userId' | 'appId' | 'environment'>;
+export type DeviceOwner = Pick<Device, 'token' | 'userId' | 'appId' | 'environment' | 'platform'>;
 
 /**
  * A user's device generation: 0 until the user's devices are first erased ("log out

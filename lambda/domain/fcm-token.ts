@@ -50,6 +50,16 @@ export function checkFcmToken(input: string): string {
   return input;
 }
 
+/** Whether `input` can be an FCM registration token (`checkFcmToken` would keep it). */
+export function isFcmToken(input: string): boolean {
+  try {
+    checkFcmToken(input);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A token named where the platform is not said (a path, a receipt, a job's
  * `to.tokens`): an APNs token in its canonical form when it can be one; otherwise an
