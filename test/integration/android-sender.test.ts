@@ -221,3 +221,65 @@ describe('every FCM answer, through the simulator', () => {
     expect(counted.NotificationsAccepted ?? 0).toBe(0);
   });
 });
+
+describe('tracking, receipts and re-push on Android devices', () => {
+  const report = (id: string) => api('GET', `/v1/notifications/${id}`, { backend: true });
+  const statusOf = async (id: string, token: string) =>
+    ((await report(id)).body.devices as { token: string; status: string }[]).find((d) => d.token === token)
+      ?.status;
+
+  it('a tracked send to an Android device: accepted, then received from the receipt it sends back', async () => {
+    const user = newUser('tracked');
+    const [pixel] = (await registerAndroid(user, 1)) as [string];
+    const [phone] = (await registerDevices(user, 1)) as [string];
+    const sent = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob({ userIds: [user] }, { notificationId: 'android-tracked', track: { receipts: true } }),
+    });
+    expect(sent.status).toBe(202);
+    await harness.source.idle();
+    expect(await statusOf('android-tracked', pixel)).toBe('accepted');
+    expect(await statusOf('android-tracked', phone)).toBe('accepted');
+    // The app reads the id from data["pushgate"] and acknowledges with its FCM token.
+    const message = fcm().received.entries[0]?.message as { data: { pushgate: string } } | undefined;
+    const { id } = JSON.parse(message?.data.pushgate ?? '{}');
+    expect(id).toBe('android-tracked');
+    const receipt = await api('POST', `/v1/notifications/${id}/receipts`, {
+      as: user,
+      body: { token: pixel, event: 'received' },
+    });
+    expect(receipt.status).toBe(204);
+    expect(await statusOf('android-tracked', pixel)).toBe('received');
+    const stranger = await api('POST', `/v1/notifications/${id}/receipts`, {
+      as: newUser('mallory'),
+      body: { token: pixel, event: 'received' },
+    });
+    expect(stranger.status).toBe(404);
+  });
+
+  it('re-pushes exactly the Android device that did not acknowledge', async () => {
+    const user = newUser('repush');
+    const [acked, silent] = (await registerAndroid(user, 2)) as [string, string];
+    const sent = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob(
+        { userIds: [user] },
+        {
+          notificationId: 'android-repush',
+          track: { receipts: true, repushAfterSeconds: 2, maxRepushes: 1 },
+        },
+      ),
+    });
+    expect(sent.status).toBe(202);
+    await expect.poll(() => harness.fcmInboxTokens().length, { timeout: 60_000 }).toBe(2);
+    const ack = await api('POST', '/v1/notifications/android-repush/receipts', {
+      as: user,
+      body: { token: acked, event: 'received' },
+    });
+    expect(ack.status).toBe(204);
+    await harness.source.idle(120_000);
+    const received = harness.fcmInboxTokens();
+    expect(received.filter((token) => token === acked)).toHaveLength(1);
+    expect(received.filter((token) => token === silent)).toHaveLength(2);
+  }, 180_000);
+});
