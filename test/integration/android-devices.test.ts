@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_FCM_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newToken, newUser } from '../support/api';
-import { TEST_APP_ID } from '../support/embedded-services';
+import { TEST_APP_ID, TEST_APP_WITHOUT_FCM } from '../support/embedded-services';
 import { newFcmToken } from '../support/fcm-tokens';
 
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -82,11 +82,6 @@ describe('Android devices (FCM registration tokens)', () => {
 });
 
 describe('Android registrations that are refused', () => {
-  const saved = process.env[ENVIRONMENT.apps];
-  afterEach(() => {
-    process.env[ENVIRONMENT.apps] = saved;
-  });
-
   it.each([
     ['a space', 'abc def:APA91b'],
     ['a slash-free but quoted token', 'abc"def'],
@@ -137,14 +132,10 @@ describe('Android registrations that are refused', () => {
   });
 
   it('an Android device of an app without FCM is FcmNotConfigured, and stores nothing', async () => {
-    process.env[ENVIRONMENT.apps] = JSON.stringify([
-      ...JSON.parse(saved ?? '[]'),
-      { appId: 'com.example.iphoneonly', bundleId: 'com.example.iphoneonly' },
-    ]);
     const token = newFcmToken();
     const answer = await api('PUT', path(token), {
       as: newUser(),
-      body: { appId: 'com.example.iphoneonly', platform: 'android' },
+      body: { appId: TEST_APP_WITHOUT_FCM, platform: 'android' },
     });
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe('FcmNotConfigured');

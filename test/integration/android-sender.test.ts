@@ -194,6 +194,21 @@ describe('every FCM answer, through the simulator', () => {
     expect(byPlatform['DeliveriesRetried:android']).toBe(2);
   });
 
+  it('QUOTA_EXCEEDED is retried after Retry-After, at least 60 s, and then delivered once', async () => {
+    const user = newUser('quota');
+    const [token] = (await registerAndroid(user, 1)) as [string];
+    fcm().setFaults({
+      tokens: { [token]: { status: 429, errorCode: 'QUOTA_EXCEEDED', retryAfter: 1, times: 1 } },
+    });
+    const started = Date.now();
+    const counted = await senderMetrics(() => harness.deliver(alertJob({ userIds: [user] }), 240_000));
+    expect(harness.fcmInboxTokens()).toEqual([token]);
+    const acceptedAt = Date.parse(fcm().received.entries[0]?.receivedAt ?? '');
+    expect(acceptedAt - started).toBeGreaterThanOrEqual(60_000);
+    expect(counted.DeliveriesRetried).toBe(1);
+    expect(counted.NotificationsAccepted).toBe(1);
+  }, 300_000);
+
   it('INVALID_ARGUMENT about the message sends the job to the DLQ with the reason', async () => {
     const user = newUser('badmessage');
     const [token] = (await registerAndroid(user, 1)) as [string];
