@@ -8,6 +8,8 @@ import type { DeliveryOutcomeName } from './domain/job-part';
  */
 export const METRICS_SERVICE = 'pushgate';
 export const REASON_DIMENSION = 'reason';
+/** The device's platform (`ios`, `android`) on the outcome metrics counted per device. */
+export const PLATFORM_DIMENSION = 'platform';
 
 export const OUTCOME_METRICS: Record<DeliveryOutcomeName, string> = {
   accepted: 'NotificationsAccepted',

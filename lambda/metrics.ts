@@ -5,6 +5,7 @@ import {
   JOBS_DEAD_LETTERED,
   OUTCOME_METRICS as METRIC_NAMES,
   METRICS_SERVICE,
+  PLATFORM_DIMENSION,
   REASON_DIMENSION,
 } from './metric-names';
 
@@ -27,6 +28,14 @@ export function publishTally(tally: DeliveryTally): void {
     const [outcome, reason] = key.split(':') as [DeliveryOutcomeName, string];
     const single = metrics.singleMetric();
     single.addDimension(REASON_DIMENSION, reason);
+    single.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, count);
+  }
+  // The same outcomes by platform (ios, android): metrics of their own, so the ones
+  // alarms match on their exact dimensions stay as they are.
+  for (const [key, count] of tally.platforms) {
+    const [outcome, platform] = key.split(':') as [DeliveryOutcomeName, string];
+    const single = metrics.singleMetric();
+    single.addDimension(PLATFORM_DIMENSION, platform);
     single.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, count);
   }
   for (const { reason } of tally.jobsDeadLettered) {

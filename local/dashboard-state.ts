@@ -7,8 +7,8 @@ import { peekDeadLetters } from './dead-letters';
 import type { LocalStack } from './stack';
 
 /**
- * What the dashboard refreshes every second: devices by user, the latest of the
- * simulator's inbox (with the APNs headers), and the dead-letter queue — each job
+ * What the dashboard refreshes every second: devices by user (with their platform),
+ * the latest of each simulator's inbox (APNs with its headers, FCM with its message), and the dead-letter queue — each job
  * with its reason. Notifications come from the tables (dashboard-notifications.ts).
  */
 export async function dashboardState(stack: LocalStack, appId: string) {
@@ -29,7 +29,14 @@ export async function dashboardState(stack: LocalStack, appId: string) {
     } while (start && devices.length < 2_000);
     const byUser: Record<
       string,
-      { token: string; kind: string; environment: string; lastSeenAt: string; for?: string }[]
+      {
+        token: string;
+        kind: string;
+        platform: string;
+        environment: string;
+        lastSeenAt: string;
+        for?: string;
+      }[]
     > = {};
     // Users' device generations (devices-keys.ts `userKey`): an erase makes older records inert.
     const generations = new Map<string, number>();
@@ -54,12 +61,15 @@ export async function dashboardState(stack: LocalStack, appId: string) {
       list.push({
         token: String(liveActivity ? device.apnsToken : device.token),
         kind: liveActivity ? String(device.kind) : 'device',
-        environment: String(device.environment),
+        // Records written before Android existed have no platform: iOS ones.
+        platform: String(device.platform ?? 'ios'),
+        environment: device.platform === 'android' ? '—' : String(device.environment),
         lastSeenAt: String(device.lastSeenAt),
         ...(target === undefined ? {} : { for: String(target) }),
       });
     }
     const inbox = (stack.simulator?.inbox ?? []).slice(-20).reverse();
+    const fcmInbox = (stack.fcmSimulator?.received.entries ?? []).slice(-20).reverse();
     const { depth, deadLetters } = await peekDeadLetters(stack.sqs, stack.queues.deadLetterQueueUrl);
     return {
       appId,
@@ -73,6 +83,14 @@ export async function dashboardState(stack: LocalStack, appId: string) {
         receivedAt,
       })),
       inboxTotal: stack.simulator?.received.total ?? 0,
+      fcmInbox: fcmInbox.map(({ seq, token, projectId, message, receivedAt }) => ({
+        seq,
+        token,
+        projectId,
+        message,
+        receivedAt,
+      })),
+      fcmInboxTotal: stack.fcmSimulator?.received.total ?? 0,
       deadLetterQueueDepth: depth,
       deadLetters,
     };

@@ -8,7 +8,7 @@ import {
 import { DEVICE_SET, userKey } from '../lambda/adapters/secondary/devices-keys';
 import { retryUnprocessed } from '../lambda/adapters/secondary/retry-unprocessed';
 import { type Device, deviceExpiry } from '../lambda/domain/device';
-import type { DeviceSetEntry } from '../lambda/domain/device-set';
+import type { DevicePlatform, DeviceSetEntry } from '../lambda/domain/device-set';
 import { ENVIRONMENT } from '../lambda/environment';
 import { mapConcurrent } from '../lambda/use-cases/delivery/concurrency';
 
@@ -19,27 +19,32 @@ import { mapConcurrent } from '../lambda/use-cases/delivery/concurrency';
  * is never counted as the system's, for large-audience tests and benchmarks, where
  * registering through the API would only slow them down. The users must be new (their
  * sets are written whole). By default the table named by DEVICES_TABLE_NAME at the
- * SDK's configured endpoint.
+ * SDK's configured endpoint. iOS devices unless `platform` says otherwise.
  */
 export async function seedDevices(
   userIds: readonly string[],
   perUser: number,
   appId: string,
   target: { client?: DynamoDBClient; tableName?: string } = {},
+  platform: DevicePlatform = 'ios',
 ): Promise<Device[]> {
   const client = target.client ?? new DynamoDBClient({});
   const db = DynamoDBDocumentClient.from(client);
   const now = new Date();
   const items: Device[] = userIds.flatMap((userId) =>
     Array.from({ length: perUser }, () => ({
-      token: randomBytes(32).toString('hex'),
+      // Android: a token in the form FCM issues them, `<instance id>:<key>`.
+      token:
+        platform === 'android'
+          ? `${randomBytes(8).toString('base64url')}:APA91b${randomBytes(105).toString('base64url')}`
+          : randomBytes(32).toString('hex'),
       userId,
       appId,
       environment: 'production' as const,
       registeredAt: now.toISOString(),
       lastSeenAt: now.toISOString(),
       expiresAt: deviceExpiry(now),
-      platform: 'ios' as const,
+      platform,
       version: 0,
     })),
   );
@@ -50,7 +55,7 @@ export async function seedDevices(
       const entry: DeviceSetEntry = {
         appId: device.appId,
         environment: device.environment,
-        platform: 'ios',
+        platform,
         lastSeenAt: device.lastSeenAt,
         expiresAt: device.expiresAt,
         version: 0,

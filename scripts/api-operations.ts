@@ -9,6 +9,7 @@ import {
   MAX_JOBS_PER_BATCH,
   notificationBatchBody,
 } from '../lambda/adapters/primary/send-notification-batch/schema';
+import { PLATFORMS } from '../lambda/domain/platform';
 import { sendJobSchema } from '../lambda/domain/send-job';
 import { DELIVERY_STATUSES } from '../lambda/domain/tracking';
 
@@ -62,9 +63,14 @@ export const ERROR_CODES = {
   InvalidRequest: [400, 'A field or path parameter breaks its rule; the message names it.'],
   InvalidDeviceToken: [
     400,
-    'A device token that is not 16–200 bytes of hex (upper case and the `<ab12 cd34>` form are accepted); the message says how to convert it.',
+    'A device token that is not 16–200 bytes of hex (upper case and the `<ab12 cd34>` form are accepted), or for an Android device not an FCM registration token; the message says how to fix it.',
   ],
   UnknownApp: [400, 'An app id this deployment is not configured with.'],
+  EnvironmentNotForAndroid: [
+    400,
+    'An Android registration names an APNs environment; Android devices have none.',
+  ],
+  FcmNotConfigured: [400, 'An Android registration for an app this deployment has no FCM project for.'],
   InvalidActivityId: [
     400,
     'An activity id that is not 1–128 URL-safe characters (letters, digits, `. _ ~ -`).',
@@ -186,7 +192,14 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       },
       { status: 200, description: 'The caller already held the token: refreshed.', schema: ref('Device') },
     ],
-    errors: [...CALLER_ERRORS, 'InvalidDeviceToken', ...BODY_ERRORS, 'UnknownApp'],
+    errors: [
+      ...CALLER_ERRORS,
+      'InvalidDeviceToken',
+      ...BODY_ERRORS,
+      'UnknownApp',
+      'EnvironmentNotForAndroid',
+      'FcmNotConfigured',
+    ],
   },
   'DELETE /v1/devices/{token}': {
     summary: 'Unregister one of the caller’s devices',
@@ -363,10 +376,14 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
   Device: {
     type: 'object',
     properties: {
-      token: { type: 'string', description: 'Lowercase hex.' },
+      token: {
+        type: 'string',
+        description: 'Lowercase hex (iOS); the FCM registration token as sent (Android).',
+      },
       userId: { type: 'string' },
       appId: { type: 'string' },
-      environment: { type: 'string', enum: ['sandbox', 'production'] },
+      platform: { type: 'string', enum: [...PLATFORMS] },
+      environment: { type: 'string', enum: ['sandbox', 'production'], description: 'iOS devices only.' },
       locale: { type: 'string' },
       appVersion: { type: 'string' },
       registeredAt: {
@@ -381,7 +398,7 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
         description: 'When the device expires unless refreshed.',
       },
     },
-    required: ['token', 'userId', 'appId', 'environment', 'registeredAt', 'lastSeenAt', 'expiresAt'],
+    required: ['token', 'userId', 'appId', 'platform', 'registeredAt', 'lastSeenAt', 'expiresAt'],
     additionalProperties: false,
   },
   LiveActivityToken: {

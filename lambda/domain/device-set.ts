@@ -1,5 +1,6 @@
 import type { ApnsEnvironment } from './device';
 import { DAY_SECONDS, epochSeconds, hasExpired } from './expiry';
+import type { Platform } from './platform';
 
 /**
  * A user's device set (docs/decisions/device-sets.md): every device the user holds
@@ -8,8 +9,8 @@ import { DAY_SECONDS, epochSeconds, hasExpired } from './expiry';
  * the token is in that user's set.
  */
 
-/** What kind of device a token belongs to. Every device is an iOS (APNs) one today. */
-export type DevicePlatform = 'ios';
+/** What kind of device a token belongs to: iOS (APNs) or Android (FCM). */
+export type DevicePlatform = Platform;
 
 /** One device of a set: what sending, listing and the per-user cap need. */
 export interface DeviceSetEntry {

@@ -30,7 +30,12 @@ export function environmentToTryInstead(
  */
 export const DEVICE_TTL_DAYS = 180;
 
-/** A device of a user: an APNs token registered for one app in one environment. */
+/**
+ * A device of a user: an APNs token registered for one app in one environment, or an
+ * FCM registration token (`platform: 'android'`). FCM has a single environment; an
+ * Android device is kept as `production`, which nothing reads for it, and the API
+ * does not show it.
+ */
 export interface Device {
   token: string;
   userId: string;
@@ -44,14 +49,14 @@ export interface Device {
   lastSeenAt: string;
   /** Epoch seconds after which DynamoDB removes the device. */
   expiresAt: number;
-  /** iOS (APNs) for every device today. */
+  /** Absent on records written before Android existed: 'ios'. */
   platform?: DevicePlatform;
   /** Moved on by every write that gives the token to a user (domain/device-set.ts `nextRecordVersion`). */
   version?: number;
 }
 
 /** Who holds a token now, for which app and environment: what the sender confirms before each push. */
-export type DeviceOwner = Pick<Device, 'token' | 'userId' | 'appId' | 'environment'>;
+export type DeviceOwner = Pick<Device, 'token' | 'userId' | 'appId' | 'environment' | 'platform'>;
 
 /**
  * A user's device generation: 0 until the user's devices are first erased ("log out
@@ -91,7 +96,8 @@ export function deviceView(device: Device) {
     token: device.token,
     userId: device.userId,
     appId: device.appId,
-    environment: device.environment,
+    platform: device.platform ?? 'ios',
+    ...(device.platform === 'android' ? {} : { environment: device.environment }),
     ...(device.locale === undefined ? {} : { locale: device.locale }),
     ...(device.appVersion === undefined ? {} : { appVersion: device.appVersion }),
     registeredAt: device.registeredAt,

@@ -34,6 +34,17 @@ export class UnknownAppError extends PushgateError {
   }
 }
 
+/** An Android registration for an app this deployment has no FCM project for. */
+export class FcmNotConfiguredError extends PushgateError {
+  constructor(appId: string) {
+    super(
+      400,
+      'FcmNotConfigured',
+      `The app "${appId}" has no FCM project in this deployment, so its Android devices cannot be reached; register iOS devices only, or give the app an fcm configuration.`,
+    );
+  }
+}
+
 export class UnauthorizedError extends PushgateError {
   constructor(message = 'The request has no verified caller identity.') {
     super(401, 'Unauthorized', message);

@@ -1,3 +1,4 @@
+import { canonicalDeviceToken } from './device-token';
 import { InvalidDeviceTokenError } from './errors';
 
 /**
@@ -10,6 +11,19 @@ import { InvalidDeviceTokenError } from './errors';
 export const MAX_FCM_TOKEN_LENGTH = 4096;
 
 const FCM_TOKEN = /^[A-Za-z0-9_:.-]+$/;
+
+/**
+ * The Devices table keeps other items next to device tokens, under keys a kind prefix
+ * sets apart from canonical hex: a user's device set, Live Activity tokens. The keys
+ * modules build those keys from this list; an FCM token starting with one of them
+ * would name such an item, so it is refused (no token Google issues starts so: its
+ * first part is a mixed-case instance id).
+ */
+export const ITEM_KEY_PREFIXES = {
+  userSet: 'user:',
+  pushToStart: 'la-start:',
+  activityUpdate: 'la-update:',
+} as const;
 
 const HOW_TO_GET =
   'Send the token FirebaseMessaging.getInstance().token (or onNewToken) gave the app, unchanged.';
@@ -28,5 +42,37 @@ export function checkFcmToken(input: string): string {
       `An FCM registration token holds only letters, digits and _ : . - (no spaces, quotes or other characters). ${HOW_TO_GET}`,
     );
   }
+  if (Object.values(ITEM_KEY_PREFIXES).some((prefix) => input.startsWith(prefix))) {
+    throw new InvalidDeviceTokenError(
+      `An FCM registration token does not start with "${input.slice(0, input.indexOf(':') + 1)}". ${HOW_TO_GET}`,
+    );
+  }
   return input;
+}
+
+/** Whether `input` can be an FCM registration token (`checkFcmToken` would keep it). */
+export function isFcmToken(input: string): boolean {
+  try {
+    checkFcmToken(input);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A token named where the platform is not said (a path, a receipt, a job's
+ * `to.tokens`): an APNs token in its canonical form when it can be one; otherwise an
+ * FCM registration token, recognised by the form Google issues them in,
+ * `<instance id>:<key>` — a string without `:` that is not an APNs token stays an
+ * InvalidDeviceToken with the APNs explanation (a mangled iOS token is far more likely
+ * than an Android one).
+ */
+export function namedDeviceToken(input: string): string {
+  try {
+    return canonicalDeviceToken(input);
+  } catch (apnsRefusal) {
+    if (!(apnsRefusal instanceof InvalidDeviceTokenError) || !input.includes(':')) throw apnsRefusal;
+    return checkFcmToken(input);
+  }
 }

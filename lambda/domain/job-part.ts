@@ -1,17 +1,32 @@
 import * as z from 'zod/mini';
 import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './device';
+import type { DevicePlatform } from './device-set';
+import { isFcmToken, MAX_FCM_TOKEN_LENGTH } from './fcm-token';
 import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
+import { PLATFORMS } from './platform';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
 import { jobFingerprint, type SendJob } from './send-job';
 import type { ChunkSummary } from './send-status';
 import { userIdSchema } from './user';
 
 /** One device a job reaches, as the sender needs it. */
+/** Where a device is reached: FCM for an Android one, APNs otherwise. */
+export function platformOf(device: Pick<DeviceTarget, 'platform'>): DevicePlatform {
+  return device.platform ?? 'ios';
+}
+
+/** The `platform` a target carries: only Android's is written, iOS is the default. */
+export function platformField(platform: DevicePlatform | undefined): Pick<DeviceTarget, 'platform'> {
+  return platform === 'android' ? { platform } : {};
+}
+
 export interface DeviceTarget {
   token: string;
   userId: string;
   appId: string;
   environment: ApnsEnvironment;
+  /** Absent: 'ios' (so parts queued before Android existed read the same). */
+  platform?: DevicePlatform;
   /** A Live Activity token: its kind, and the registration it was found by (push-to-start type or activity). */
   liveActivity?: { kind: LiveActivityTokenKind; target: string };
 }
@@ -168,18 +183,33 @@ export const jobPartSchema = z.strictObject({
   attempt: z.int().check(z.minimum(0), z.maximum(MAX_DELIVERY_ATTEMPTS)),
   devices: z.optional(
     z.array(
-      z.strictObject({
-        token: z.string().check(z.regex(/^[0-9a-f]{32,400}$/, 'A device token is lowercase hex.')),
-        userId: userIdSchema,
-        appId: z.string().check(z.minLength(1), z.maxLength(256)),
-        environment: z.enum(APNS_ENVIRONMENTS),
-        liveActivity: z.optional(
-          z.strictObject({
-            kind: z.enum(LIVE_ACTIVITY_TOKEN_KINDS),
-            target: z.string().check(z.minLength(1), z.maxLength(1024)),
-          }),
+      z
+        .strictObject({
+          token: z.string().check(z.minLength(1), z.maxLength(MAX_FCM_TOKEN_LENGTH)),
+          userId: userIdSchema,
+          appId: z.string().check(z.minLength(1), z.maxLength(256)),
+          environment: z.enum(APNS_ENVIRONMENTS),
+          platform: z.optional(z.enum(PLATFORMS)),
+          liveActivity: z.optional(
+            z.strictObject({
+              kind: z.enum(LIVE_ACTIVITY_TOKEN_KINDS),
+              target: z.string().check(z.minLength(1), z.maxLength(1024)),
+            }),
+          ),
+        })
+        .check(
+          z.refine(
+            (device) =>
+              device.platform === 'android'
+                ? device.liveActivity === undefined && isFcmToken(device.token)
+                : /^[0-9a-f]{32,400}$/.test(device.token),
+            {
+              message:
+                'A device token is lowercase hex, or for platform "android" an FCM registration token (never a Live Activity one).',
+              path: ['token'],
+            },
+          ),
         ),
-      }),
     ),
   ),
   reasons: z.optional(z.record(z.string(), z.string())),
@@ -211,6 +241,8 @@ export class DeliveryTally {
     moved: 0,
   };
   readonly reasons = new Map<string, number>();
+  /** Outcomes of devices pushed to, by `<outcome>:<platform>` (the metrics' `platform` dimension). */
+  readonly platforms = new Map<string, number>();
   jobsDeadLettered: { reason: string }[] = [];
   /** Users named, users with no device to push to, and devices handled (pushed to or dropped). */
   readonly recipients = { users: 0, usersWithoutDevices: 0, devices: 0 };
@@ -223,11 +255,19 @@ export class DeliveryTally {
     }
   }
 
+  /** Counts a device's outcome once more under its platform (besides `add`, which counts it). */
+  countPlatform(outcome: DeliveryOutcomeName, device: Pick<DeviceTarget, 'platform'>): void {
+    const key = `${outcome}:${platformOf(device)}`;
+    this.platforms.set(key, (this.platforms.get(key) ?? 0) + 1);
+  }
+
   /** Adds a chunk's tally into its job part's. */
   merge(other: DeliveryTally): void {
     for (const [outcome, count] of Object.entries(other.counts) as [DeliveryOutcomeName, number][])
       this.counts[outcome] += count;
     for (const [key, count] of other.reasons) this.reasons.set(key, (this.reasons.get(key) ?? 0) + count);
+    for (const [key, count] of other.platforms)
+      this.platforms.set(key, (this.platforms.get(key) ?? 0) + count);
     this.jobsDeadLettered.push(...other.jobsDeadLettered);
     this.recipients.users += other.recipients.users;
     this.recipients.usersWithoutDevices += other.recipients.usersWithoutDevices;

@@ -1,6 +1,6 @@
 import type { DeviceOwner } from './device';
 import { DEFAULT_MAX_DEVICES_PER_USER, type DeviceSet, isLiveEntry } from './device-set';
-import type { DeviceTarget } from './job-part';
+import { type DeviceTarget, platformField } from './job-part';
 import type { SendJob } from './send-job';
 
 /**
@@ -58,7 +58,14 @@ export function confirmRecipients(
     const reason = dropReason(candidate, owner, appId);
     if (reason !== undefined || owner === undefined)
       dropped.push({ candidate, reason: reason ?? 'NotRegistered' });
-    else recipients.push({ token: owner.token, userId: owner.userId, appId, environment: owner.environment });
+    else
+      recipients.push({
+        token: owner.token,
+        userId: owner.userId,
+        appId,
+        environment: owner.environment,
+        ...platformField(owner.platform),
+      });
   }
   return { recipients, dropped };
 }
@@ -88,6 +95,7 @@ export function confirmInSets(
           userId: candidate.userId,
           appId,
           environment: entry.environment,
+          ...platformField(entry.platform),
         });
       else dropped.push({ candidate, reason: 'NotRegisteredForApp' });
     } else

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { androidJobField } from './android-config';
 import { appIdSchema } from './app';
-import { canonicalDeviceToken, MAX_TOKEN_BYTES } from './device-token';
+import { MAX_TOKEN_BYTES } from './device-token';
 import { InvalidDeviceTokenError } from './errors';
+import { MAX_FCM_TOKEN_LENGTH, namedDeviceToken } from './fcm-token';
 import {
   ACTIVITY_OWNER_REQUIRED,
   attributesTypeSchema,
@@ -131,7 +132,9 @@ const apsSchema = z.strictObject({
   attributes: z.optional(jsonObject),
 });
 
-const tokenString = z.string().check(z.minLength(1), z.maxLength(MAX_TOKEN_BYTES * 2 + 64));
+const tokenString = z
+  .string()
+  .check(z.minLength(1), z.maxLength(Math.max(MAX_TOKEN_BYTES * 2 + 64, MAX_FCM_TOKEN_LENGTH)));
 
 /**
  * The collapse id travels as the `apns-collapse-id` HTTP/2 header: printable ASCII
@@ -280,7 +283,7 @@ export function normalizeSendJob(input: SendJobInput, fallbackId: string): SendJ
         ? {
             tokens: input.to.tokens.map((token, index) => {
               try {
-                return canonicalDeviceToken(token);
+                return namedDeviceToken(token);
               } catch (error) {
                 if (error instanceof InvalidDeviceTokenError) {
                   throw new InvalidDeviceTokenError(`"to.tokens.${index}": ${error.message}`);

@@ -70,6 +70,24 @@ export interface ChunkTracking {
 const STATUS_LETTER: Record<SenderStatus, string> = { queued: 'q', accepted: 'a', pruned: 'p', failed: 'f' };
 const LETTER_STATUS = new Map(Object.entries(STATUS_LETTER).map(([status, letter]) => [letter, status]));
 
+/**
+ * An APNs token (hex) is kept as base64url; an FCM token as itself behind `~`, its
+ * `:` written `!` (neither occurs in an FCM token, and `:` and `,` separate entries).
+ */
+const FCM_MARK = '~';
+
+function encodeTrackedToken(token: string): string {
+  return /^[0-9a-f]+$/.test(token) && token.length % 2 === 0
+    ? Buffer.from(token, 'hex').toString('base64url')
+    : `${FCM_MARK}${token.replaceAll(':', '!')}`;
+}
+
+function decodeTrackedToken(encoded: string): string {
+  return encoded.startsWith(FCM_MARK)
+    ? encoded.slice(FCM_MARK.length).replaceAll('!', ':')
+    : Buffer.from(encoded, 'base64url').toString('hex');
+}
+
 export function encodeChunkTracking(outcomes: readonly ChunkOutcome[]): ChunkTracking {
   const users: string[] = [];
   const reasons: string[] = [];
@@ -78,7 +96,7 @@ export function encodeChunkTracking(outcomes: readonly ChunkOutcome[]): ChunkTra
     return found >= 0 ? found : list.push(value) - 1;
   };
   const entries = outcomes.map(({ token, userId, status, reason }) => {
-    const head = `${Buffer.from(token, 'hex').toString('base64url')}:${STATUS_LETTER[status]}${indexOf(users, userId)}`;
+    const head = `${encodeTrackedToken(token)}:${STATUS_LETTER[status]}${indexOf(users, userId)}`;
     return reason === undefined ? head : `${head}:${indexOf(reasons, reason)}`;
   });
   return { outcomes: entries.join(','), users, reasons };
@@ -92,7 +110,7 @@ export function decodeChunkTracking(tracking: ChunkTracking): ChunkOutcome[] {
     const userId = tracking.users[Number(statusAndUser.slice(1))];
     if (status === undefined || userId === undefined) throw new Error('malformed chunk tracking entry');
     return {
-      token: Buffer.from(token, 'base64url').toString('hex'),
+      token: decodeTrackedToken(token),
       userId,
       status,
       ...(reason === undefined ? {} : { reason: tracking.reasons[Number(reason)] ?? 'unknown' }),

@@ -8,7 +8,8 @@ import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
 import { afterLiveActivityEnd, resolveLiveActivityTargets } from './delivery/live-activity-targets';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
-import { APNS_TIMEOUTS_PER_CHUNK, pushToDevices } from './delivery/push';
+import { APNS_TIMEOUTS_PER_CHUNK } from './delivery/push';
+import { pushByPlatform } from './delivery/push-by-platform';
 import { resolveRecipients } from './delivery/recipients';
 import { requeueRetries, scheduleRepush } from './delivery/requeue';
 import { completeChunk, settleOutcomes } from './delivery/settle';
@@ -37,8 +38,9 @@ const CHUNK_LEASE_MS = 300_000;
  *    alone, and this message fails once the others are done (ChunksHeldElsewhereError),
  *    so SQS delivers it again after the visibility timeout — never lost, never twice.
  * 3. send — confirm who holds each device right now (delivery/recipients.ts: the
- *    privacy rule, for first pushes, retries and re-pushes alike), then send over the
- *    warm session of each environment; one outcome per device (delivery/push.ts).
+ *    privacy rule, for first pushes, retries and re-pushes alike), then send iOS
+ *    devices over the warm APNs session of each environment and Android ones over
+ *    the app's FCM session, at once; one outcome per device (delivery/push-by-platform.ts).
  * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts).
  * 5. requeue — the devices due for a retry go back on the queue with a delay, or to
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
@@ -112,9 +114,9 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
     ? { recipients: await resolveLiveActivityTargets(delivery, chunk), dropped: [] }
     : await resolveRecipients(delivery, chunk);
   countRecipients(tally, chunk, devices);
-  let outcomes: Awaited<ReturnType<typeof pushToDevices>>;
+  let pushed: Awaited<ReturnType<typeof pushByPlatform>>;
   try {
-    outcomes = await pushToDevices(delivery, devices);
+    pushed = await pushByPlatform(delivery, devices);
   } catch (error) {
     // The job goes to the DLQ: free the chunk so that a redrive sends it now, not after the lease.
     if (error instanceof JobFailedError) {
@@ -124,7 +126,7 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
     }
     throw error;
   }
-  const settled = await settleOutcomes(delivery, devices, outcomes);
+  const settled = await settleOutcomes(delivery, pushed.devices, pushed.outcomes);
   settled.outcomes.push(...dropped);
   await afterLiveActivityEnd(delivery, settled.accepted);
   await requeueRetries(delivery, index, settled);

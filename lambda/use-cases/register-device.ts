@@ -2,14 +2,15 @@ import { saveDevice } from '../adapters/secondary/devices-table';
 import { config, findApp } from '../config';
 import type { Device, DeviceRegistration, RegistrationOutcome } from '../domain/device';
 import { tokenHash } from '../domain/device-token';
-import { UnknownAppError } from '../domain/errors';
+import { FcmNotConfiguredError, UnknownAppError } from '../domain/errors';
 import { countDevicesEvicted } from '../metrics';
 import { logger } from '../observability';
 
 /**
  * Registers an app's device token for the signed-in user.
  *
- * 1. Refuse app ids this deployment does not serve (UnknownApp).
+ * 1. Refuse app ids this deployment does not serve (UnknownApp), and Android
+ *    devices of an app without FCM (FcmNotConfigured).
  * 2. Write the device: refresh it (same user: keeps `registeredAt`, bumps
  *    `lastSeenAt` and the TTL — one write), or add it to the user's device set, taking
  *    it out of the set of the user who held it before (devices-table.ts `saveDevice`).
@@ -20,7 +21,11 @@ export async function registerDevice(
   registration: DeviceRegistration,
   now = new Date(),
 ): Promise<{ device: Device; outcome: RegistrationOutcome }> {
-  if (findApp(registration.appId) === undefined) throw new UnknownAppError(registration.appId);
+  const app = findApp(registration.appId);
+  if (app === undefined) throw new UnknownAppError(registration.appId);
+  if (registration.platform === 'android' && app.fcm === undefined) {
+    throw new FcmNotConfiguredError(registration.appId);
+  }
   const { device, outcome, evicted } = await saveDevice(registration, now);
   if (evicted.length > 0) {
     countDevicesEvicted(evicted.length);

@@ -97,6 +97,46 @@ describe.runIf(browserPresent || browserRequired)('dashboard (headless Chromium)
     await expect.poll(() => page.locator('#inbox-total').textContent()).toBe('1');
   }, 120_000);
 
+  it('shows each device’s platform, and an Android device’s push in the FCM inbox', async () => {
+    const minted = await fetch(`${offline.base}/_local/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"sub":"fiona"}',
+    });
+    const { token: jwt } = (await minted.json()) as { token: string };
+    const pixel = `${randomBytes(8).toString('base64url')}:APA91b${randomBytes(60).toString('base64url')}`;
+    const registered = await fetch(`${offline.base}/v1/devices/${encodeURIComponent(pixel)}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ appId: 'com.example.app', platform: 'android' }),
+    });
+    expect(registered.status).toBe(201);
+    const phone = await registerDevice('fiona');
+    const page = await browser.newPage();
+    await page.goto(offline.base);
+    await expect.poll(() => page.locator('#devices').textContent()).toContain('fiona');
+    const platformOf = (token: string) =>
+      page
+        .locator('#devices tr')
+        .filter({ hasText: token.slice(0, 8) })
+        .locator('td')
+        .nth(2)
+        .textContent();
+    expect(await platformOf(pixel)).toBe('android');
+    expect(await platformOf(phone)).toBe('ios');
+    await page.fill('#send-user', 'fiona');
+    await page.fill('#send-title', 'To every platform');
+    await page.click('#send');
+    await expect
+      .poll(() => page.locator(`tr.inbox-entry[data-token="${pixel}"]`).count(), { timeout: 60_000 })
+      .toBe(1);
+    expect(await page.locator(`tr.inbox-entry[data-token="${pixel}"]`).textContent()).toContain(
+      'To every platform',
+    );
+    await expect.poll(() => page.locator(`#inbox tr[data-token="${phone}"]`).count()).toBe(1);
+    expect(await page.textContent('body')).toContain('GET /_local/fcm/inbox');
+  }, 120_000);
+
   it('shows each user’s token kinds: devices and Live Activity push-to-start and update tokens', async () => {
     const minted = await fetch(`${offline.base}/_local/tokens`, {
       method: 'POST',

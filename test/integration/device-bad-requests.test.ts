@@ -5,7 +5,7 @@ import { findRoute } from '../../local/http-dispatch';
 import { ERROR_CODES, type ErrorCode, routeErrors } from '../../scripts/api-operations';
 import { operationKey } from '../../scripts/openapi';
 import { api, jwtWithClaims, newToken, newUser } from '../support/api';
-import { TEST_APP_ID } from '../support/embedded-services';
+import { TEST_APP_ID, TEST_APP_WITHOUT_FCM } from '../support/embedded-services';
 
 const db = new DynamoDBClient({});
 const tableName = () => process.env.DEVICES_TABLE_NAME ?? '';
@@ -102,6 +102,20 @@ const badRequests: BadRequest[] = [
   { name: 'unknown field', body: { ...ok, userId: 'someone-else' }, status: 400, code: 'UnknownField' },
   { name: 'unknown field token in body', body: { ...ok, token }, status: 400, code: 'UnknownField' },
   { name: 'missing appId', body: { environment: 'sandbox' }, status: 400, code: 'InvalidRequest' },
+  {
+    name: 'an Android registration naming an environment',
+    path: '/v1/devices/fMEP0vJqS0:APA91bHq-X3_mF',
+    body: { appId: TEST_APP_ID, platform: 'android', environment: 'production' },
+    status: 400,
+    code: 'EnvironmentNotForAndroid',
+  },
+  {
+    name: 'an Android registration for an app without FCM',
+    path: '/v1/devices/fMEP0vJqS0:APA91bHq-X3_mF',
+    body: { appId: TEST_APP_WITHOUT_FCM, platform: 'android' },
+    status: 400,
+    code: 'FcmNotConfigured',
+  },
   { name: 'missing environment', body: { appId: TEST_APP_ID }, status: 400, code: 'InvalidRequest' },
   { name: 'empty object', body: {}, status: 400, code: 'InvalidRequest' },
   { name: 'appId a number', body: { ...ok, appId: 42 }, status: 400, code: 'InvalidRequest' },

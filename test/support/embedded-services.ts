@@ -3,6 +3,8 @@ import { startDynamo } from '../../local/dynamodb';
 import { startSqs } from '../../local/sqs';
 
 export const TEST_APP_ID = 'com.example.app';
+/** A second app, iOS only (no FCM): Android registrations for it are refused. */
+export const TEST_APP_WITHOUT_FCM = 'com.example.iosonly';
 /**
  * Shorter than the stack's 720 s, so a test that makes SQS redeliver does not wait twelve
  * minutes; as long as the sender's timeout in tests (60 s), so no invocation outlives its
@@ -37,9 +39,10 @@ export default async function setup() {
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
-    // The app has FCM too (as the route functions see it: the project id only).
+    // The app has FCM too (as the route functions see it: the project id only); the second has none.
     [ENVIRONMENT.apps]: JSON.stringify([
       { appId: TEST_APP_ID, bundleId: TEST_APP_ID, fcm: { projectId: 'pushgate-test' } },
+      { appId: TEST_APP_WITHOUT_FCM, bundleId: TEST_APP_WITHOUT_FCM },
     ]),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_NAMESPACE: 'pushgate-test',

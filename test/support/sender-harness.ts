@@ -14,13 +14,19 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
 import { SENDER_ACCESS } from '../../infra/function-access';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
+import { closeFcmConnections } from '../../lambda/adapters/secondary/fcm/fcm-gateway';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { metrics } from '../../lambda/metrics';
 import { createLocalProviderKey } from '../../local/apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from '../../local/apns-simulator/simulator';
+import { createLocalServiceAccount } from '../../local/fcm-credentials';
+import { type FcmSimulator, startFcmSimulator } from '../../local/fcm-simulator/simulator';
 import { SqsEventSource } from '../../local/sqs-event-source';
 import { api, newToken } from './api';
 import { TEST_APP_ID, TEST_VISIBILITY_TIMEOUT_SECONDS } from './embedded-services';
+
+/** The Firebase project of the test app when a harness gives it FCM. */
+export const TEST_FCM_PROJECT = 'pushgate-test';
 
 export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -31,6 +37,8 @@ export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
  */
 export class SenderHarness {
   simulator!: ApnsSimulator;
+  /** The FCM simulator, when started with `fcm: true`. */
+  fcm?: FcmSimulator;
   source!: SqsEventSource;
   /** The credentials file the sender reads: `{keyId, teamId, key}`. */
   credentialsFile!: string;
@@ -46,6 +54,8 @@ export class SenderHarness {
       maxConcurrentStreams?: number;
       requestTimeoutMs?: number;
       visibilityTimeoutSeconds?: number;
+      /** Gives the app FCM too, on an FCM simulator of its own (`this.fcm`). */
+      fcm?: boolean;
     } = {},
   ): Promise<this> {
     const dir = join(tmpdir(), `pushgate-test-${process.pid}-${Date.now()}`);
@@ -60,9 +70,32 @@ export class SenderHarness {
     });
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, this.simulator.ca);
+    let fcm: { projectId: string; credentials: string } | undefined;
+    if (options.fcm) {
+      this.fcm = await startFcmSimulator({
+        serviceAccounts: [],
+        countDuplicates: true,
+        ...(options.maxConcurrentStreams === undefined
+          ? {}
+          : { maxConcurrentStreams: options.maxConcurrentStreams }),
+      });
+      const account = createLocalServiceAccount(join(dir, 'fcm.json'), TEST_FCM_PROJECT, this.fcm.tokenUri);
+      this.fcm.addServiceAccount(account.account);
+      fcm = { projectId: TEST_FCM_PROJECT, credentials: `file:${account.path}` };
+      // The FCM simulator's certificate is the APNs simulator's: one CA file for both.
+      Object.assign(process.env, {
+        [ENVIRONMENT.fcmEndpoint]: this.fcm.endpoint,
+        [ENVIRONMENT.fcmCaFile]: caFile,
+      });
+    }
     Object.assign(process.env, {
       [ENVIRONMENT.apps]: JSON.stringify([
-        { appId: TEST_APP_ID, bundleId: TEST_APP_ID, credentials: `file:${key.path}` },
+        {
+          appId: TEST_APP_ID,
+          bundleId: TEST_APP_ID,
+          credentials: `file:${key.path}`,
+          ...(fcm === undefined ? {} : { fcm }),
+        },
       ]),
       [ENVIRONMENT.apnsEndpoints]: JSON.stringify(this.simulator.endpoints),
       [ENVIRONMENT.apnsCaFile]: caFile,
@@ -91,6 +124,10 @@ export class SenderHarness {
     await this.source.stop();
     await closeApnsConnections();
     await this.simulator.stop();
+    if (this.fcm !== undefined) {
+      await closeFcmConnections();
+      await this.fcm.stop();
+    }
   }
 
   /**
@@ -115,6 +152,7 @@ export class SenderHarness {
     await sqs.send(new PurgeQueueCommand({ QueueUrl: sendQueueUrl() }));
     await sqs.send(new PurgeQueueCommand({ QueueUrl: deadLetterQueueUrl() }));
     this.simulator.reset();
+    this.fcm?.reset();
   }
 
   /** Publishes a job straight to the send queue, as another AWS service would. */
@@ -144,6 +182,11 @@ export class SenderHarness {
       if (Messages.length === 0) return all.map(describe);
       all.push(...Messages);
     }
+  }
+
+  /** The tokens the FCM simulator accepted, oldest first. */
+  fcmInboxTokens(): string[] {
+    return (this.fcm?.received.entries ?? []).map((entry) => entry.token);
   }
 
   inboxTokens(): string[] {

@@ -30,6 +30,16 @@ describe('chunk tracking encoding', () => {
     expect(decodeChunkTracking(encodeChunkTracking([]))).toEqual([]);
   });
 
+  it('round-trips FCM tokens exactly — case, ":", ".", "-" and "_" — next to APNs ones', () => {
+    const outcomes: ChunkOutcome[] = [
+      { token: 'fMEP0vJqS0:APA91bHq-X3_mF.2mb', userId: 'alice', status: 'accepted' },
+      { token: token(5), userId: 'alice', status: 'accepted' },
+      { token: 'a:b:c', userId: 'bob', status: 'pruned', reason: 'UNREGISTERED' },
+      { token: 'AbC', userId: 'bob', status: 'queued', reason: 'UNAVAILABLE' },
+    ];
+    expect(decodeChunkTracking(encodeChunkTracking(outcomes))).toEqual(outcomes);
+  });
+
   it('keeps a 32-byte token under 50 bytes per device', () => {
     const outcomes = Array.from({ length: 500 }, (_, i) => ({
       token: token(i),

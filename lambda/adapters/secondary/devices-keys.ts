@@ -1,3 +1,5 @@
+import { ITEM_KEY_PREFIXES } from '../../domain/fcm-token';
+
 /**
  * The shape of the Devices table, shared by the adapter, the CDK stack and the
  * offline stack so the three can never disagree.
@@ -11,7 +13,8 @@
  *   addresses — a user's push-to-start tokens of one attributes type, or an
  *   activity's update tokens. Device items lack the attribute, Live Activity items
  *   lack `userId`, so neither index sees the other kind;
- * - one item per user, under the key `user:<userId>` (canonical hex has no `:`): the
+ * - one item per user, under the key `user:<userId>` (canonical hex has no `:`, and no
+ *   FCM token starts with `user:`: domain/fcm-token.ts): the
  *   user's device set — one attribute `device:<token>` per device the user holds
  *   now, `moved:<token>` per token that recently left for another user, and
  *   `setVersion` (docs/decisions/device-sets.md) — and the user's device
@@ -38,7 +41,7 @@ export function userKey(userId: string) {
   return { [DEVICES_TABLE.partitionKey]: `${USER_KEY_PREFIX}${userId}` };
 }
 
-const USER_KEY_PREFIX = 'user:';
+const USER_KEY_PREFIX = ITEM_KEY_PREFIXES.userSet;
 
 /** The user whose device generation an item holds, or undefined for any other item. */
 export function userOfKey(item: Record<string, unknown>): string | undefined {

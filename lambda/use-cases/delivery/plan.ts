@@ -8,6 +8,7 @@ import {
 import { type AppConfig, findApp } from '../../config';
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
 import { JobFailedError, PushgateError } from '../../domain/errors';
+import { compileFcmMessage, type FcmMessage, reachesAndroid } from '../../domain/fcm-message';
 import {
   DEVICES_PER_PART,
   type DeliveryTally,
@@ -36,6 +37,8 @@ export interface Delivery {
   jobPart: JobPart;
   app: AppConfig;
   request: ApnsRequest;
+  /** The FCM message for the job's Android devices: absent when the app has no FCM or the job skips Android. */
+  fcmMessage?: FcmMessage;
   tally: DeliveryTally;
   chunks: Chunk[];
   /** Indexes of the chunks not completed by an earlier delivery of this same work. */
@@ -44,7 +47,8 @@ export interface Delivery {
 
 /**
  * Step 1, plan: what this message asks to send, and what is left of it.
- * - Unknown app or a payload APNs would refuse → JobFailedError (the job goes to the DLQ).
+ * - Unknown app or a payload APNs (or, for an app with FCM, FCM) would refuse →
+ *   JobFailedError (the job goes to the DLQ).
  * - A job published straight to the queue takes its notification id as the API
  *   does (id, fingerprint and, when tracked, who may acknowledge): the same job again
  *   sends nothing twice; another job under a taken id is NotificationIdConflict
@@ -66,8 +70,10 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
   if (app === undefined)
     throw new JobFailedError('UnknownApp', `The app id "${job.appId}" is not configured.`);
   let request: ApnsRequest;
+  let fcmMessage: FcmMessage | undefined;
   try {
     request = compileApnsRequest(job, app.bundleId);
+    if (app.fcm !== undefined && reachesAndroid(job)) fcmMessage = compileFcmMessage(job);
   } catch (error) {
     if (error instanceof PushgateError) throw new JobFailedError(error.code, error.message);
     throw error;
@@ -90,7 +96,15 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
   // A published job has just taken its id (or found it held by this same job).
   if (!received.published) refuseForeignPart(jobPart, partJobs);
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
-  return { jobPart, app, request, tally, chunks, pending };
+  return {
+    jobPart,
+    app,
+    request,
+    ...(fcmMessage === undefined ? {} : { fcmMessage }),
+    tally,
+    chunks,
+    pending,
+  };
 }
 
 function chunksOf(jobPart: JobPart): Chunk[] {

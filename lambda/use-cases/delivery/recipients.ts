@@ -2,7 +2,7 @@ import { deviceSetsOf, holdersOf } from '../../adapters/secondary/devices-table'
 import { config } from '../../config';
 import { isLiveEntry, recentlyMovedAway } from '../../domain/device-set';
 import { tokenHash } from '../../domain/device-token';
-import type { DeliveryOutcomeName, DeviceTarget } from '../../domain/job-part';
+import { type DeliveryOutcomeName, type DeviceTarget, platformField } from '../../domain/job-part';
 import {
   type Candidate,
   confirmInSets,
@@ -91,6 +91,7 @@ async function devicesOfUsers(delivery: Delivery, users: readonly string[], appI
         userId: set.userId,
         appId,
         environment: entry.environment,
+        ...platformField(entry.platform),
         lastSeenAt: entry.lastSeenAt,
       });
     }
@@ -130,7 +131,7 @@ async function confirmTokens(
   const owners = new Map(
     [...held.values()].map(({ token, userId, entry }) => [
       token,
-      { token, userId, appId: entry.appId, environment: entry.environment },
+      { token, userId, appId: entry.appId, environment: entry.environment, platform: entry.platform },
     ]),
   );
   const candidates: Candidate[] = tokens.map((token) => ({ token }));

@@ -51,7 +51,10 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
     }
     const summary = [...new Set(retries.map((r) => r.reason))].join(', ');
     const reasons = new Map(retries.map((r) => [r.device.token, r.reason]));
-    for (const r of retries) tally.add('deadLettered', r.reason);
+    for (const r of retries) {
+      tally.add('deadLettered', r.reason);
+      tally.countPlatform('deadLettered', r.device);
+    }
     for (const outcome of settled.outcomes) {
       const reason = reasons.get(outcome.token);
       if (reason === undefined) continue;
@@ -68,7 +71,10 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
   const retryAfter = Math.max(0, ...retries.map((r) => r.retryAfterSeconds ?? 0));
   const delaySeconds = retryDelaySeconds(attempt, retryAfter, config.retryBaseDelaySeconds);
   await enqueue(parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })));
-  for (const r of retries) tally.add('retried', r.reason);
+  for (const r of retries) {
+    tally.add('retried', r.reason);
+    tally.countPlatform('retried', r.device);
+  }
 }
 
 /**

@@ -60,6 +60,7 @@ async function settleOne(
   switch (outcome.kind) {
     case 'accepted':
       tally.add('accepted');
+      tally.countPlatform('accepted', device);
       settled.accepted.push(device);
       record('accepted');
       return;
@@ -67,6 +68,7 @@ async function settleOne(
       const since = outcome.timestamp === undefined ? undefined : new Date(outcome.timestamp);
       const pruned = await (device.liveActivity ? pruneLiveActivityToken : pruneDevice)(device, since);
       tally.add(pruned ? 'pruned' : 'kept', outcome.reason);
+      tally.countPlatform(pruned ? 'pruned' : 'kept', device);
       record(pruned ? 'pruned' : 'failed', outcome.reason);
       logger.info(pruned ? 'pruned invalid token' : 'kept token re-registered after APNs invalidated it', {
         token: tokenHash(device.token),

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { canonicalDeviceToken } from '../../../domain/device-token';
+import { namedDeviceToken } from '../../../domain/fcm-token';
 import { notificationIdSchema } from '../../../domain/send-job';
 import { recordReceipt } from '../../../use-cases/record-receipt';
 import { callerUserId, parseJsonBody, parsePathParameter } from '../http/request';
@@ -14,6 +14,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const userId = callerUserId(event);
     const notificationId = parsePathParameter(event, 'id', notificationIdSchema);
     const body = parseJsonBody(event, receiptBody, MAX_RECEIPT_BODY_BYTES);
-    await recordReceipt(notificationId, canonicalDeviceToken(body.token), userId, body.event);
+    await recordReceipt(notificationId, namedDeviceToken(body.token), userId, body.event);
     return noContent();
   });

@@ -2,18 +2,30 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { deviceView } from '../../../domain/device';
 import { canonicalDeviceToken } from '../../../domain/device-token';
+import { checkFcmToken } from '../../../domain/fcm-token';
+import { registrationTarget } from '../../../domain/platform';
 import { registerDevice } from '../../../use-cases/register-device';
 import { callerUserId, parseJsonBody, pathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
 import { MAX_REGISTER_BODY_BYTES, registerDeviceBody } from './schema';
 
-/** `PUT /v1/devices/{token}` — 201 when the token is new to the caller, 200 when refreshed. */
+/**
+ * `PUT /v1/devices/{token}` — 201 when the token is new to the caller, 200 when
+ * refreshed. The body's `platform` says which form the token must have.
+ */
 export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
   .use(httpErrors())
   .handler(async (event) => {
     const userId = callerUserId(event);
-    const token = canonicalDeviceToken(pathParameter(event, 'token'));
-    const body = parseJsonBody(event, registerDeviceBody, MAX_REGISTER_BODY_BYTES);
-    const { device, outcome } = await registerDevice({ ...body, token, userId });
+    const { platform, environment, ...body } = parseJsonBody(
+      event,
+      registerDeviceBody,
+      MAX_REGISTER_BODY_BYTES,
+    );
+    const target = registrationTarget({ platform, environment });
+    // An FCM token is opaque and case-sensitive: checked, never rewritten.
+    const pathToken = pathParameter(event, 'token');
+    const token = target.platform === 'android' ? checkFcmToken(pathToken) : canonicalDeviceToken(pathToken);
+    const { device, outcome } = await registerDevice({ ...body, ...target, token, userId });
     return json(outcome === 'refreshed' ? 200 : 201, deviceView(device));
   });

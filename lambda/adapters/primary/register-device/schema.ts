@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { appIdSchema } from '../../../domain/app';
 import { APNS_ENVIRONMENTS } from '../../../domain/device';
+import { PLATFORMS } from '../../../domain/platform';
 
 /** The largest registration body we read; a valid one is under 300 bytes. */
 export const MAX_REGISTER_BODY_BYTES = 4096;
@@ -8,7 +9,12 @@ export const MAX_REGISTER_BODY_BYTES = 4096;
 /** Body of `PUT /v1/devices/{token}`. Unknown fields are refused, never ignored. */
 export const registerDeviceBody = z.strictObject({
   appId: appIdSchema,
-  environment: z.enum(APNS_ENVIRONMENTS, { error: 'The environment is "sandbox" or "production".' }),
+  /** Absent: "ios". */
+  platform: z.optional(z.enum(PLATFORMS, { error: 'The platform is "ios" or "android".' })),
+  /** Required for iOS devices; refused for Android ones (domain/platform.ts `registrationTarget`). */
+  environment: z.optional(
+    z.enum(APNS_ENVIRONMENTS, { error: 'The environment is "sandbox" or "production".' }),
+  ),
   /** A BCP 47 language tag such as "en-US" (Swift: Locale.current.identifier(.bcp47)). */
   locale: z.optional(
     z

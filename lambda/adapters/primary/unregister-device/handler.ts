@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { canonicalDeviceToken } from '../../../domain/device-token';
+import { namedDeviceToken } from '../../../domain/fcm-token';
 import { unregisterDevice } from '../../../use-cases/unregister-device';
 import { callerUserId, pathParameter } from '../http/request';
 import { httpErrors, noContent } from '../http/response';
@@ -10,7 +10,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
   .use(httpErrors())
   .handler(async (event) => {
     const userId = callerUserId(event);
-    const token = canonicalDeviceToken(pathParameter(event, 'token'));
+    const token = namedDeviceToken(pathParameter(event, 'token'));
     await unregisterDevice(userId, token);
     return noContent();
   });

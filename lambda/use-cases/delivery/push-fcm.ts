@@ -1,0 +1,70 @@
+import { fcmEndpoint, loadFcmCredentials } from '../../adapters/secondary/fcm/fcm-credentials';
+import { type FcmConnection, fcmConnection } from '../../adapters/secondary/fcm/fcm-gateway';
+import { config } from '../../config';
+import { fatalOutcome } from '../../domain/apns-outcome';
+import { JobFailedError } from '../../domain/errors';
+import { type FcmMessage, fcmRequestBodies } from '../../domain/fcm-message';
+import {
+  classifyFcmAnswer,
+  type FcmOutcome,
+  fcmRetryAtOnce,
+  type RawFcmAnswer,
+} from '../../domain/fcm-outcome';
+import type { DeviceTarget } from '../../domain/job-part';
+import type { Delivery } from './plan';
+
+/**
+ * Step 3, send, for Android devices: the job's FCM message to every device over the
+ * app's warm FCM session; one outcome per device, in device order, of the same kinds
+ * as APNs's, so settling, retries, pruning and tracking are the same code.
+ * - A credential refusal (401/403) is sent again at once: the gateway has dropped the
+ *   access token, so the second request carries a fresh one. Refused again, the job
+ *   stops (JobFailedError with FCM's code: the DLQ, and the FcmCredentialFailures alarm).
+ * - A message FCM refuses (INVALID_ARGUMENT about the message) stops the job too,
+ *   with FCM's reason: nothing of the chunk is settled, a redrive sends it whole.
+ * - UNREGISTERED carries the moment the push left, so a device registered again
+ *   since is kept (settle.ts).
+ */
+export async function pushToAndroidDevices(
+  delivery: Delivery,
+  message: FcmMessage,
+  devices: readonly DeviceTarget[],
+): Promise<FcmOutcome[]> {
+  if (devices.length === 0) return [];
+  const connection = await connectionFor(delivery);
+  const request = { headers: { 'content-type': 'application/json' }, body: fcmRequestBodies(message) };
+  const tokens = devices.map((device) => device.token);
+  const sentAt = Date.now();
+  const answers = await connection.sendAll(request, tokens);
+  const again = answers.flatMap((answer, i) => (fcmRetryAtOnce(answer, sentAt) ? [i] : []));
+  if (again.length > 0) {
+    const second = await connection.sendAll(
+      request,
+      again.map((i) => tokens[i] as string),
+    );
+    again.forEach((i, j) => {
+      answers[i] = second[j] as RawFcmAnswer;
+    });
+  }
+  const outcomes = answers.map((answer) => classifyFcmAnswer(answer, sentAt));
+  const fatal = fatalOutcome(outcomes);
+  if (fatal !== undefined) {
+    const detail = fatal.kind === 'job-error' && fatal.detail !== undefined ? ` (${fatal.detail})` : '';
+    throw new JobFailedError(
+      fatal.reason,
+      `FCM answered ${fatal.status} ${fatal.reason}${detail}; the job stops here.`,
+    );
+  }
+  return outcomes;
+}
+
+async function connectionFor(delivery: Delivery): Promise<FcmConnection> {
+  const { app } = delivery;
+  const credentials = await loadFcmCredentials(app);
+  return fcmConnection(
+    app.fcm?.credentials ?? app.appId,
+    credentials,
+    fcmEndpoint(),
+    config.apnsRequestTimeoutMs,
+  );
+}
