@@ -12,7 +12,8 @@ import { sendJson } from './respond';
  *   A request target in absolute form (`GET http://host/path`, what a client sends
  *   to a proxy) names the host that counts, so it must name one of those too.
  * - `Origin`, when sent, must be that same loopback origin; `Sec-Fetch-Site`, when
- *   sent, must not say cross-site or same-site. Browsers send them; curl and SDKs
+ *   sent, must say same-origin or none (anything else — cross-site, same-site, a
+ *   list of values — is refused). Browsers send them; curl and SDKs
  *   send neither, and pass.
  * - A write (POST, PUT, PATCH) must be `application/json`: a cross-site page can only
  *   send `text/plain`, form or multipart bodies without a CORS preflight, and this
@@ -48,8 +49,7 @@ export function refuseForeignRequest(request: IncomingMessage, response: ServerR
   const site = request.headers['sec-fetch-site']?.toLowerCase();
   if (
     (origin !== undefined && !allowedHosts.some((allowed) => origin.toLowerCase() === `http://${allowed}`)) ||
-    site === 'cross-site' ||
-    site === 'same-site'
+    (site !== undefined && !SITES_ALLOWED.has(site))
   ) {
     return refuse(403, 'ForeignOrigin', 'Offline routes refuse requests from other web pages.');
   }
@@ -81,5 +81,8 @@ function targetAuthority(target: string | undefined): string | undefined {
 
 /** The loopback names a request to this server may carry in `Host`. */
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** `Sec-Fetch-Site` values of the dashboard's own requests and of a typed-in address. */
+const SITES_ALLOWED = new Set(['same-origin', 'none']);
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH']);

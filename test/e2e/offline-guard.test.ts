@@ -67,6 +67,8 @@ describe('the offline routes and the dashboard refuse other web pages', () => {
       { origin: `http://127.0.0.1:${Number(new URL(offline.base).port) + 1}`, ...json },
       { 'sec-fetch-site': 'cross-site', ...json },
       { 'sec-fetch-site': 'Cross-Site', ...json },
+      { 'sec-fetch-site': 'same-site', ...json },
+      { 'sec-fetch-site': 'cross-site, same-origin', ...json },
     ]) {
       const minted = await raw(offline, 'POST', '/_local/tokens', headers, '{"sub":"mallory"}');
       expect(minted.status).toBe(403);
