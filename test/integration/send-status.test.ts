@@ -58,7 +58,10 @@ describe('every accepted notification has a status, tracked or not', () => {
     const fillers = Array.from({ length: USERS_PER_PART - 1 }, (_, i) => `filler-${i}`);
     await send(alertJob({ userIds: [twice, ...fillers, twice] }, { notificationId: 'named-twice-users' }));
     expect(harness.inboxTokens()).toEqual([device]);
-    expect((await status('named-twice-users')).counts).toMatchObject({ devices: 1, accepted: 1 });
+    expect(await status('named-twice-users')).toMatchObject({
+      recipients: { users: USERS_PER_PART, usersWithoutDevices: USERS_PER_PART - 1 },
+      counts: { devices: 1, accepted: 1 },
+    });
 
     harness.simulator.clearInbox();
     const tokens = Array.from({ length: TOKENS_PER_PART - 1 }, (_, i) => i.toString(16).padStart(64, '0'));
