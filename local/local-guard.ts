@@ -9,8 +9,11 @@ import { sendJson } from './respond';
  *
  * - `Host` must name the loopback address this server listens on (127.0.0.1,
  *   localhost or [::1], with its port): a DNS-rebinding page sends its own host name.
+ *   A request target in absolute form (`GET http://host/path`, what a client sends
+ *   to a proxy) names the host that counts, so it must name one of those too.
  * - `Origin`, when sent, must be that same loopback origin; `Sec-Fetch-Site`, when
- *   sent, must not say cross-site or same-site. Browsers send them; curl and SDKs
+ *   sent, must say same-origin or none (anything else — cross-site, same-site, a
+ *   list of values — is refused). Browsers send them; curl and SDKs
  *   send neither, and pass.
  * - A write (POST, PUT, PATCH) must be `application/json`: a cross-site page can only
  *   send `text/plain`, form or multipart bodies without a CORS preflight, and this
@@ -29,19 +32,24 @@ export function refuseForeignRequest(request: IncomingMessage, response: ServerR
     return true;
   };
   const host = (request.headers.host ?? '').toLowerCase();
-  if (!allowedHosts.includes(host)) {
+  const target = targetAuthority(request.url);
+  const foreign = !allowedHosts.includes(host)
+    ? `Host was "${host}"`
+    : target !== undefined && !allowedHosts.includes(target)
+      ? `the request target named "${target}"`
+      : undefined;
+  if (foreign !== undefined) {
     return refuse(
       403,
       'ForeignHost',
-      `Offline routes answer only requests for ${allowedHosts.join(', ')} (Host was "${host.slice(0, 100)}").`,
+      `Offline routes answer only requests for ${allowedHosts.join(', ')} (${foreign.slice(0, 140)}).`,
     );
   }
   const origin = request.headers.origin;
-  const site = request.headers['sec-fetch-site'];
+  const site = request.headers['sec-fetch-site']?.toLowerCase();
   if (
     (origin !== undefined && !allowedHosts.some((allowed) => origin.toLowerCase() === `http://${allowed}`)) ||
-    site === 'cross-site' ||
-    site === 'same-site'
+    (site !== undefined && !SITES_ALLOWED.has(site))
   ) {
     return refuse(403, 'ForeignOrigin', 'Offline routes refuse requests from other web pages.');
   }
@@ -57,7 +65,24 @@ export function refuseForeignRequest(request: IncomingMessage, response: ServerR
   return false;
 }
 
+/**
+ * The authority of an absolute-form request target (`http://evil.test/_local/state`),
+ * lowercased; undefined for the usual origin form (`/_local/state`). A target that
+ * is absolute but has no readable authority gives "", which no allowed host matches.
+ */
+function targetAuthority(target: string | undefined): string | undefined {
+  if (target === undefined || target.startsWith('/')) return undefined;
+  try {
+    return new URL(target).host.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
 /** The loopback names a request to this server may carry in `Host`. */
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** `Sec-Fetch-Site` values of the dashboard's own requests and of a typed-in address. */
+const SITES_ALLOWED = new Set(['same-origin', 'none']);
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH']);

@@ -429,7 +429,7 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
     properties: {
       notificationId: { type: 'string' },
       recipients: {
-        description: 'How many users, tokens or activities the request names.',
+        description: 'How many users, tokens or activities the request names, each counted once.',
         oneOf: [
           {
             type: 'object',

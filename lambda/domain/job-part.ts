@@ -110,18 +110,20 @@ export const ACTIVITIES_PER_PART = 500;
 
 /**
  * Splits a job into parts of at most USERS_PER_PART users (or TOKENS_PER_PART
- * tokens, or ACTIVITIES_PER_PART activities), numbered under `parent`. Deterministic: the same job always gives the
+ * tokens, or ACTIVITIES_PER_PART activities), each recipient in one part only, numbered under `parent`. Deterministic: the same job always gives the
  * same parts, so enqueuing them twice sends nothing twice (the sender deduplicates
  * by notification id and part).
  */
 export function partsOf(job: SendJob, parent?: string): JobPart[] {
   const to = job.to;
+  // Each user or token once: named twice across a part boundary, it would be in two
+  // parts, and each part pushes to it (activities are made distinct on the way in).
   const [key, recipients, size] =
     'userIds' in to
-      ? (['userIds', to.userIds, USERS_PER_PART] as const)
+      ? (['userIds', [...new Set(to.userIds)], USERS_PER_PART] as const)
       : 'activities' in to
         ? (['activities', to.activities, ACTIVITIES_PER_PART] as const)
-        : (['tokens', to.tokens, TOKENS_PER_PART] as const);
+        : (['tokens', [...new Set(to.tokens)], TOKENS_PER_PART] as const);
   const parts: JobPart[] = [];
   for (let start = 0, index = 0; start < recipients.length; start += size, index++) {
     const slice = { ...job, to: { [key]: recipients.slice(start, start + size) } } as SendJob;

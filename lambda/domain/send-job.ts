@@ -296,12 +296,16 @@ export function normalizeSendJob(input: SendJobInput, fallbackId: string): SendJ
   return { ...input, to, notificationId: input.notificationId ?? fallbackId };
 }
 
-/** How many users, tokens or activities a job names, as its send answer reports them. */
+/**
+ * How many users, tokens or activities a job names, each once (as the sender pushes
+ * to them), as its send answer reports them: so users less usersWithoutDevices are
+ * the users reached.
+ */
 export function recipientCount(
   to: SendJob['to'],
 ): { users: number } | { tokens: number } | { activities: number } {
-  if ('userIds' in to) return { users: to.userIds.length };
-  if ('tokens' in to) return { tokens: to.tokens.length };
+  if ('userIds' in to) return { users: new Set(to.userIds).size };
+  if ('tokens' in to) return { tokens: new Set(to.tokens).size };
   return { activities: to.activities.length };
 }
 

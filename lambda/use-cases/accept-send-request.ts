@@ -19,7 +19,7 @@ import { mapConcurrent } from './delivery/concurrency';
 
 export interface SendRequestAnswer {
   notificationId: string;
-  /** How many users, tokens or activities the request names. */
+  /** How many users, tokens or activities the request names, each counted once. */
   recipients: { users: number } | { tokens: number } | { activities: number };
   /** How many jobs it was split into on the send queue. */
   jobs: number;

@@ -66,6 +66,9 @@ describe('the offline routes and the dashboard refuse other web pages', () => {
       { origin: 'null', ...json },
       { origin: `http://127.0.0.1:${Number(new URL(offline.base).port) + 1}`, ...json },
       { 'sec-fetch-site': 'cross-site', ...json },
+      { 'sec-fetch-site': 'Cross-Site', ...json },
+      { 'sec-fetch-site': 'same-site', ...json },
+      { 'sec-fetch-site': 'cross-site, same-origin', ...json },
     ]) {
       const minted = await raw(offline, 'POST', '/_local/tokens', headers, '{"sub":"mallory"}');
       expect(minted.status).toBe(403);
@@ -82,6 +85,19 @@ describe('the offline routes and the dashboard refuse other web pages', () => {
       expect(code(state)).toBe('ForeignHost');
       expect((await raw(offline, 'GET', '/', { host })).status).toBe(403);
     }
+  });
+
+  it('a request target in absolute form must name the loopback host too, whatever Host says', async () => {
+    const port = new URL(offline.base).port;
+    for (const target of [
+      `http://rebind.example:${port}/_local/state`,
+      `http://127.0.0.1:${Number(port) + 1}/`,
+    ]) {
+      const answer = await raw(offline, 'GET', target, {});
+      expect(answer.status).toBe(403);
+      expect(code(answer)).toBe('ForeignHost');
+    }
+    expect((await raw(offline, 'GET', `http://127.0.0.1:${port}/_local/state`, {})).status).toBe(200);
   });
 
   it('the loopback origins pass, and API routes still serve clients that send no Origin', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { partsOf } from '../../lambda/domain/job-part';
+import { type JobPart, partsOf } from '../../lambda/domain/job-part';
 import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
@@ -71,6 +71,36 @@ describe('a work/v1 part under a notification id another job holds', () => {
       expect(harness.inboxTokens()).toEqual([]);
       expect(await report(id)).toEqual(before);
       expect(ownerDevice).not.toBe(strangerDevice);
+    },
+  );
+
+  it.each([
+    ['a retry', { part: '0/0', attempt: 1 }],
+    ['a re-push round', { part: '0r1', attempt: 0, repush: { round: 1, dueAt: 0 } }],
+  ] as const)(
+    '%s of the job itself that carries a device of another user: refused, nothing sent, the report untouched',
+    async (_name, forged) => {
+      const owner = newUser('owner');
+      const stranger = newUser('stranger');
+      await registerDevices(owner, 1);
+      const [strangerDevice] = (await registerDevices(stranger, 1)) as [string];
+      const id = `carried-${newUser('id')}`;
+      const { job, before } = await deliveredThroughApi(id, owner);
+      harness.simulator.clearInbox();
+
+      // The job's own content and recipients, so its fingerprint is one the record holds.
+      const [own] = partsOf(normalizeSendJob(sendJobSchema.parse(job), id)) as [JobPart];
+      await harness.deliver({
+        ...own,
+        ...forged,
+        devices: [{ token: strangerDevice, userId: stranger, appId: TEST_APP_ID, environment: 'production' }],
+      });
+
+      expect(harness.inboxTokens()).toEqual([]);
+      expect(await report(id)).toEqual(before);
+      const [letter, ...more] = await harness.deadLetters();
+      expect(more).toEqual([]);
+      expect(letter?.reason).toBe('NotificationIdConflict');
     },
   );
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TOKENS_PER_PART, USERS_PER_PART } from '../../lambda/domain/job-part';
 import { logger } from '../../lambda/observability';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
@@ -49,6 +50,28 @@ describe('every accepted notification has a status, tracked or not', () => {
         `The user this notification names has no device registered for app ${TEST_APP_ID}.`,
       );
     }
+  });
+
+  it('a user or token named twice across a part boundary is pushed once and counted once', async () => {
+    const twice = newUser('twice');
+    const [device] = (await registerDevices(twice, 1)) as [string];
+    const fillers = Array.from({ length: USERS_PER_PART - 1 }, (_, i) => `filler-${i}`);
+    await send(alertJob({ userIds: [twice, ...fillers, twice] }, { notificationId: 'named-twice-users' }));
+    expect(harness.inboxTokens()).toEqual([device]);
+    expect(await status('named-twice-users')).toMatchObject({
+      recipients: { users: USERS_PER_PART, usersWithoutDevices: USERS_PER_PART - 1 },
+      counts: { devices: 1, accepted: 1 },
+    });
+
+    harness.simulator.clearInbox();
+    const tokens = Array.from({ length: TOKENS_PER_PART - 1 }, (_, i) => i.toString(16).padStart(64, '0'));
+    await send(
+      alertJob(
+        { tokens: [device, ...tokens, device.toUpperCase()] },
+        { notificationId: 'named-twice-tokens' },
+      ),
+    );
+    expect(harness.inboxTokens().filter((token) => token === device)).toEqual([device]);
   });
 
   it('an untracked send counts its devices by outcome and reason, without per-device records', async () => {

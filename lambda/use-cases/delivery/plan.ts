@@ -128,10 +128,37 @@ function chunksOf(jobPart: JobPart): Chunk[] {
  * — then the part is the request's own, which writes its record before its parts.
  */
 function refuseForeignPart(jobPart: JobPart, partJobs: string[] | undefined): void {
-  if (partJobs === undefined || partJobs.includes(partJobFingerprint(jobPart.job))) return;
+  if (partJobs === undefined) return;
+  if (partJobs.includes(partJobFingerprint(jobPart.job))) {
+    refuseForeignDevices(jobPart);
+    return;
+  }
   throw new JobFailedError(
     'NotificationIdConflict',
     `The notification id "${jobPart.job.notificationId}" is held by another job: this part's recipients, content or options are not one of its parts; nothing of it was sent.`,
+  );
+}
+
+/**
+ * Refuses a retry or re-push round of a held id whose devices are not all of its
+ * job's recipients: the sender only ever carries on devices it resolved from
+ * `job.to`, so a device of another user (or a token the job does not name) was
+ * written by someone else, to reach that device under this notification's name
+ * and report.
+ */
+function refuseForeignDevices(jobPart: JobPart): void {
+  const { to, notificationId } = jobPart.job;
+  const named =
+    'tokens' in to
+      ? new Set(to.tokens)
+      : new Set('userIds' in to ? to.userIds : to.activities.map((activity) => activity.userId));
+  const foreign = (jobPart.devices ?? []).some(
+    (device) => !named.has('tokens' in to ? device.token : device.userId),
+  );
+  if (!foreign) return;
+  throw new JobFailedError(
+    'NotificationIdConflict',
+    `The notification id "${notificationId}" is held by a job this part's devices are not recipients of; nothing of it was sent.`,
   );
 }
 
