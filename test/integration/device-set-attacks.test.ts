@@ -5,9 +5,9 @@ import { dynamo } from '../../lambda/clients';
 import { eraseUserDevices } from '../../lambda/use-cases/erase-user-devices';
 import { registerDevice } from '../../lambda/use-cases/register-device';
 import { unregisterDevice } from '../../lambda/use-cases/unregister-device';
-import { newToken, newUser } from '../support/api';
+import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { alertJob, SenderHarness } from '../support/sender-harness';
+import { alertJob, deviceRecord, SenderHarness } from '../support/sender-harness';
 
 /*
  * A hostile pass over the device sets: a registration paused just before its last
@@ -113,5 +113,34 @@ describe('a record deleted under a registration on its way never leaves the toke
     await register(bob, token);
     expect(await holdersInSets([alice, bob], token)).toEqual([bob]);
     expect(await reachedBy([alice, bob], token, 'erase')).toEqual([bob]);
+  }, 60_000);
+});
+
+describe('bursts on one token', () => {
+  it('PUT and DELETE of one token by three users, with erases, at once: one holder at most, the record’s', async () => {
+    const users = [newUser('alice'), newUser('bob'), newUser('carol')];
+    const token = newToken();
+    const body = { appId: TEST_APP_ID, environment: 'production' };
+    const calls = Array.from({ length: 30 }, (_, i) => {
+      const user = users[i % 3] ?? '';
+      if (i % 10 === 9)
+        return api('DELETE', `/v1/users/${encodeURIComponent(user)}/devices`, { backend: true });
+      if (i % 4 === 3) return api('DELETE', `/v1/devices/${token}`, { as: user });
+      return api('PUT', `/v1/devices/${token}`, { as: user, body });
+    });
+    const answers = await Promise.all(calls);
+    const holders = await holdersInSets(users, token);
+    expect(holders.length).toBeLessThanOrEqual(1);
+    const record = await deviceRecord(token);
+    for (const holder of holders) expect(record?.userId).toBe(holder);
+    expect(await reachedBy(users, token, 'burst')).toEqual(holders);
+    // Dave's phone now: none of the three may reach it.
+    const dave = newUser('dave');
+    expect((await api('PUT', `/v1/devices/${token}`, { as: dave, body })).status).toBe(201);
+    expect(await holdersInSets([...users, dave], token)).toEqual([dave]);
+    expect(await reachedBy([...users, dave], token, 'burst-after')).toEqual([dave]);
+    // Every call answered (a registration that keeps losing its conditions answers 500).
+    const kind = (i: number) => (i % 10 === 9 ? 'erase' : i % 4 === 3 ? 'sign-out' : 'register');
+    expect(answers.flatMap((answer, i) => (answer.status >= 500 ? [kind(i)] : []))).toEqual([]);
   }, 60_000);
 });

@@ -268,12 +268,17 @@ export async function deleteDevice(userId: string, token: string): Promise<void>
   }
   // The caller's record outside their set — written before sets and not migrated yet,
   // left by a writer that stopped, or written by a registration of theirs still on its
-  // way to the set — goes too, so a later backfill cannot bring it back. The set version
-  // moves on first: a registration that read the set before is refused at its set write
-  // (and reads again, finding no record), and one that read it after keeps its record.
-  const record = await readRecord(token);
+  // way to the set — goes too, so a later backfill cannot bring it back. Only a record
+  // written by a registration that read the set as it is now may still join it: then the
+  // set version moves on first, so that registration is refused at its set write (and
+  // reads again, finding no record). A registration that reads the set after keeps its record.
+  const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
   if (record === undefined || record.userId !== userId) throw new DeviceNotFoundError();
-  const setVersion = await moveSetVersionOn(userId);
+  const current = set.setVersion ?? 0;
+  const setVersion =
+    record.setVersionSeen !== undefined && record.setVersionSeen >= current
+      ? await moveSetVersionOn(userId)
+      : current;
   await deleteRecordOf(userId, token, record.version, setVersion);
 }
 
