@@ -37,8 +37,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/v1/devices/{token}',
     auth: 'jwt',
     name: 'unregister-device',
-    // UpdateItem: the device leaves the user's set; DeleteItem: then its record.
-    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
+    // UpdateItem: the device leaves the user's set; DeleteItem: then its record;
+    // GetItem: a record of the caller's outside the set is read before it is deleted.
+    devices: { table: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'] },
   },
   {
     method: 'GET',

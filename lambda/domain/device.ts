@@ -53,6 +53,14 @@ export interface Device {
   platform?: DevicePlatform;
   /** Moved on by every write that gives the token to a user (domain/device-set.ts `nextRecordVersion`). */
   version?: number;
+  /**
+   * The user's `setVersion` the registration that wrote this record had read. A deleter
+   * that moved the set on past it (an erase, a sign-out of a device outside the set)
+   * may delete the record; one written by a registration that read the set after that
+   * may not be deleted under it, or its last write would put a token with no record in
+   * the set (which the next user to register the token could not take it from).
+   */
+  setVersionSeen?: number;
 }
 
 /** Who holds a token now, for which app and environment: what the sender confirms before each push. */

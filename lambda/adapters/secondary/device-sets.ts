@@ -143,6 +143,27 @@ export function rewriteEntry(userId: string, token: string, entry: DeviceSetEntr
 }
 
 /**
+ * Moves the user's set version on without adding a device: a registration that read
+ * the set before this write can no longer add to it (it reads again), and a record
+ * written by one is older than the version returned (see `Device.setVersionSeen`).
+ */
+export async function moveSetVersionOn(userId: string): Promise<number> {
+  const { Attributes } = await dynamo.send(
+    new UpdateCommand({
+      TableName: config.devicesTableName,
+      Key: userKey(userId),
+      UpdateExpression: 'ADD #setVersion :one',
+      ExpressionAttributeNames: { '#setVersion': DEVICE_SET.version },
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  const version = Attributes?.[DEVICE_SET.version];
+  if (typeof version !== 'number') throw new Error('DynamoDB did not return the new set version');
+  return version;
+}
+
+/**
  * Takes a token out of a user's set because another user is taking it, and marks it
  * moved away at the token record's `version`: from this write on, no registration of
  * this user that read that version (or an earlier one) can add it back.

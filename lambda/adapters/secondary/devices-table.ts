@@ -26,6 +26,7 @@ import {
   clearSet,
   correctEntryEnvironment,
   markMovedAway,
+  moveSetVersionOn,
   readDeviceSet,
   readDeviceSets,
   removeFromSet,
@@ -183,6 +184,7 @@ async function refreshRecord(
     lastSeenAt: now.toISOString(),
     expiresAt: deviceExpiry(now),
     ...(record.version === undefined ? {} : { version: record.version }),
+    ...(record.setVersionSeen === undefined ? {} : { setVersionSeen: record.setVersionSeen }),
   };
   const { ConditionExpression, ExpressionAttributeValues } = recordUnchanged(record);
   const written = await conditional(() =>
@@ -218,6 +220,7 @@ async function addDevice(
     lastSeenAt: now.toISOString(),
     expiresAt: deviceExpiry(now),
     version: nextRecordVersion(record?.version, now),
+    setVersionSeen: set.setVersion ?? 0,
   };
   const { ConditionExpression, ExpressionAttributeValues } = recordUnchanged(record);
   const written = await conditional(() =>
@@ -264,37 +267,54 @@ export async function deleteDevice(userId: string, token: string): Promise<void>
     return;
   }
   // The caller's record outside their set — written before sets and not migrated yet,
-  // or left by a writer that stopped — goes too, so a later backfill cannot bring it back.
-  const deleted = await conditional(() =>
-    dynamo.send(
-      new DeleteCommand({
-        TableName: config.devicesTableName,
-        Key: deviceKey(token),
-        ConditionExpression: '#userId = :userId',
-        ExpressionAttributeNames: { '#userId': 'userId' },
-        ExpressionAttributeValues: { ':userId': userId },
-      }),
-    ),
-  );
-  if (!deleted) throw new DeviceNotFoundError();
+  // left by a writer that stopped, or written by a registration of theirs still on its
+  // way to the set — goes too, so a later backfill cannot bring it back. Only a record
+  // written by a registration that read the set as it is now may still join it: then the
+  // set version moves on first, so that registration is refused at its set write (and
+  // reads again, finding no record). A registration that reads the set after keeps its record.
+  const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
+  if (record === undefined || record.userId !== userId) throw new DeviceNotFoundError();
+  const current = set.setVersion ?? 0;
+  const setVersion =
+    record.setVersionSeen !== undefined && record.setVersionSeen >= current
+      ? await moveSetVersionOn(userId)
+      : current;
+  await deleteRecordOf(userId, token, record.version, setVersion);
 }
 
-/** Deletes a token record still held by `userId` at `version` (absent version: a record from before sets). */
-async function deleteRecordOf(userId: string, token: string, version: number | undefined): Promise<boolean> {
+/**
+ * Deletes a token record still held by `userId` at `version` (absent version: a record
+ * from before sets) and, when `setVersionAbove` is given, written by a registration
+ * that read the user's set before it reached that version (`Device.setVersionSeen`).
+ */
+async function deleteRecordOf(
+  userId: string,
+  token: string,
+  version: number | undefined,
+  setVersionAbove?: number,
+): Promise<boolean> {
+  const legacy = version === undefined || version === 0;
+  const conditions = [
+    '#userId = :userId',
+    legacy ? '(attribute_not_exists(#version) OR #version = :zero)' : '#version = :version',
+  ];
+  const names: Record<string, string> = { '#userId': 'userId', '#version': 'version' };
+  const values: Record<string, unknown> = legacy
+    ? { ':userId': userId, ':zero': 0 }
+    : { ':userId': userId, ':version': version };
+  if (setVersionAbove !== undefined) {
+    conditions.push('(attribute_not_exists(#seen) OR #seen < :setVersion)');
+    names['#seen'] = 'setVersionSeen';
+    values[':setVersion'] = setVersionAbove;
+  }
   return conditional(() =>
     dynamo.send(
       new DeleteCommand({
         TableName: config.devicesTableName,
         Key: deviceKey(token),
-        ConditionExpression:
-          version === undefined || version === 0
-            ? '#userId = :userId AND (attribute_not_exists(#version) OR #version = :zero)'
-            : '#userId = :userId AND #version = :version',
-        ExpressionAttributeNames: { '#userId': 'userId', '#version': 'version' },
-        ExpressionAttributeValues:
-          version === undefined || version === 0
-            ? { ':userId': userId, ':zero': 0 }
-            : { ':userId': userId, ':version': version },
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
       }),
     ),
   );
@@ -360,9 +380,12 @@ export async function deleteDevicesOfUser(userId: string, now: Date): Promise<nu
   }
   if (erased === undefined)
     throw new Error(`the erase kept racing registrations for ${REGISTRATION_ATTEMPTS} attempts`);
+  // A record written by a registration that read the set after the erase's write is
+  // that registration's (its set write will succeed): it stays (`Device.setVersionSeen`).
+  const erasedAt = (erased.setVersion ?? 0) + 1;
   let deleted = 0;
   for (const device of await indexedDevicesOf(userId)) {
-    if (await deleteRecordOf(userId, device.token, device.version)) deleted++;
+    if (await deleteRecordOf(userId, device.token, device.version, erasedAt)) deleted++;
   }
   return deleted;
 }
