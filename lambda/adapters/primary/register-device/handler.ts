@@ -22,10 +22,12 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
       registerDeviceBody,
       MAX_REGISTER_BODY_BYTES,
     );
-    const target = registrationTarget({ platform, environment });
-    // An FCM token is opaque and case-sensitive: checked, never rewritten.
+    // The token first (a wrong token is the likelier mistake, and its message says how to
+    // convert it), then the fields its platform needs. An FCM token is opaque and
+    // case-sensitive: checked, never rewritten.
     const pathToken = pathParameter(event, 'token');
-    const token = target.platform === 'android' ? checkFcmToken(pathToken) : canonicalDeviceToken(pathToken);
+    const token = platform === 'android' ? checkFcmToken(pathToken) : canonicalDeviceToken(pathToken);
+    const target = registrationTarget({ platform, environment });
     const { device, outcome } = await registerDevice({ ...body, ...target, token, userId });
     return json(outcome === 'refreshed' ? 200 : 201, deviceView(device));
   });
