@@ -6,11 +6,17 @@ import { SENDER_DURATION_ALARM_SHARE } from '../../infra/constructs/operations';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
 import { MAX_JOBS_PER_BATCH } from '../../lambda/adapters/primary/send-notification-batch/schema';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
+import {
+  IDEMPOTENCY_WINDOW_DAYS,
+  PROGRESS_TTL_DAYS,
+  TRACKING_SHARDS,
+} from '../../lambda/adapters/secondary/notifications-keys';
 import { DEFAULT_MAX_DEVICES_PER_USER } from '../../lambda/domain/device-set';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import { ACTIVITIES_PER_PART, TOKENS_PER_PART, USERS_PER_PART } from '../../lambda/domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS } from '../../lambda/domain/retry-policy';
 import { MAX_RECIPIENTS_PER_JOB } from '../../lambda/domain/send-job';
+import { TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
 import { MOVED_BY_SQS } from '../../scripts/redrive/messages';
 
@@ -98,6 +104,18 @@ describe('the docs state what the code holds', () => {
     expect(batches.filter(({ value }) => value !== SENDER.batchSize)).toEqual([]);
     expect(flat('docs/architecture.md')).toContain(`\`maxConcurrency\` ${SENDER.maxConcurrency}`);
     expect(flat('README.md')).toContain(`at most ${SENDER.maxConcurrency} concurrent invocations by default`);
+  });
+
+  it('how long the dead-letter queue keeps a job, and the Notifications table its records', () => {
+    const dlqDays = SEND_QUEUE.deadLetterRetentionDays;
+    expect(flat('README.md')).toContain(`its DLQ (${dlqDays} days)`);
+    expect(flat('docs/runbook.md')).toContain(`The DLQ keeps jobs ${dlqDays} days`);
+    const notifications = flat('docs/architecture.md');
+    expect(notifications).toContain(`who may acknowledge; ${IDEMPOTENCY_WINDOW_DAYS} days)`);
+    expect(notifications).toContain(`on ${TRACKING_SHARDS} shards`);
+    expect(notifications).toContain(`${PROGRESS_TTL_DAYS} days, ${TRACKING_TTL_DAYS} when tracked`);
+    expect(notifications).toContain(`(\`receipt#<token>\`; ${TRACKING_TTL_DAYS} days)`);
+    expect(flat('README.md')).toContain(`within **${IDEMPOTENCY_WINDOW_DAYS} days**`);
   });
 
   it('how many attempts a device gets before it is dead-lettered', () => {
