@@ -6,6 +6,7 @@ import { SENDER_DURATION_ALARM_SHARE } from '../../infra/constructs/operations';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
 import { MAX_JOBS_PER_BATCH } from '../../lambda/adapters/primary/send-notification-batch/schema';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/push-connection';
 import {
   IDEMPOTENCY_WINDOW_DAYS,
   PROGRESS_TTL_DAYS,
@@ -14,7 +15,11 @@ import {
 import { DEFAULT_MAX_DEVICES_PER_USER } from '../../lambda/domain/device-set';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import { ACTIVITIES_PER_PART, TOKENS_PER_PART, USERS_PER_PART } from '../../lambda/domain/job-part';
-import { MAX_DELIVERY_ATTEMPTS } from '../../lambda/domain/retry-policy';
+import {
+  BASE_DELAY_SECONDS,
+  MAX_DELIVERY_ATTEMPTS,
+  MAX_SQS_DELAY_SECONDS,
+} from '../../lambda/domain/retry-policy';
 import { MAX_RECIPIENTS_PER_JOB } from '../../lambda/domain/send-job';
 import { TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
@@ -36,6 +41,11 @@ const DOCS = [
     .map((file) => join('docs', file)),
   ...readdirSync('docs/decisions').map((file) => join('docs/decisions', file)),
 ];
+/** Fails, naming the file and the phrase (not the whole document), unless the file states it. */
+function expectStated(file: string, phrase: string): void {
+  expect(flat(file).includes(phrase), `${file} states "${phrase}"`).toBe(true);
+}
+
 /** How the docs write a number: thousands apart with a space (1 000, 50 000). */
 const spaced = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ' ');
 
@@ -78,8 +88,9 @@ describe('the docs state what the code holds', () => {
     ];
     expect(stated.length).toBeGreaterThanOrEqual(4);
     expect(stated.filter(({ value }) => value !== seconds)).toEqual([]);
-    expect(flat('docs/architecture.md')).toContain(`visibility ${seconds} s`);
-    expect(flat('README.md')).toContain(
+    expectStated('docs/architecture.md', `visibility ${seconds} s`);
+    expectStated(
+      'README.md',
       `visibility ${seconds} s = 6 × the sender's ${SENDER.timeoutSeconds} s timeout`,
     );
   });
@@ -95,45 +106,52 @@ describe('the docs state what the code holds', () => {
     expect(timeouts.length).toBeGreaterThanOrEqual(3);
     expect(timeouts.filter(({ value }) => value !== SENDER.timeoutSeconds)).toEqual([]);
     const share = SENDER_DURATION_ALARM_SHARE * 100;
-    expect(flat('docs/runbook.md')).toContain(
+    expectStated(
+      'docs/runbook.md',
       `${share}% of its ${SENDER.timeoutSeconds} s timeout (${SENDER_DURATION_ALARM_SHARE * SENDER.timeoutSeconds} s)`,
     );
-    expect(flat('README.md')).toContain(`${share}% of its ${SENDER.timeoutSeconds} s timeout`);
+    expectStated('README.md', `${share}% of its ${SENDER.timeoutSeconds} s timeout`);
     const batches = statedNumbers(/\bbatch (\d+)\b/g);
     expect(batches.length).toBeGreaterThanOrEqual(2);
     expect(batches.filter(({ value }) => value !== SENDER.batchSize)).toEqual([]);
-    expect(flat('docs/architecture.md')).toContain(`\`maxConcurrency\` ${SENDER.maxConcurrency}`);
-    expect(flat('README.md')).toContain(`at most ${SENDER.maxConcurrency} concurrent invocations by default`);
+    expectStated('docs/architecture.md', `\`maxConcurrency\` ${SENDER.maxConcurrency}`);
+    expectStated('README.md', `at most ${SENDER.maxConcurrency} concurrent invocations by default`);
   });
 
   it('how long the dead-letter queue keeps a job, and the Notifications table its records', () => {
     const dlqDays = SEND_QUEUE.deadLetterRetentionDays;
-    expect(flat('README.md')).toContain(`its DLQ (${dlqDays} days)`);
-    expect(flat('docs/runbook.md')).toContain(`The DLQ keeps jobs ${dlqDays} days`);
-    const notifications = flat('docs/architecture.md');
-    expect(notifications).toContain(`who may acknowledge; ${IDEMPOTENCY_WINDOW_DAYS} days)`);
-    expect(notifications).toContain(`on ${TRACKING_SHARDS} shards`);
-    expect(notifications).toContain(`${PROGRESS_TTL_DAYS} days, ${TRACKING_TTL_DAYS} when tracked`);
-    expect(notifications).toContain(`(\`receipt#<token>\`; ${TRACKING_TTL_DAYS} days)`);
-    expect(flat('README.md')).toContain(`within **${IDEMPOTENCY_WINDOW_DAYS} days**`);
+    expectStated('README.md', `its DLQ (${dlqDays} days)`);
+    expectStated('docs/runbook.md', `The DLQ keeps jobs ${dlqDays} days`);
+    expectStated('docs/architecture.md', `who may acknowledge; ${IDEMPOTENCY_WINDOW_DAYS} days)`);
+    expectStated('docs/architecture.md', `on ${TRACKING_SHARDS} shards`);
+    expectStated('docs/architecture.md', `${PROGRESS_TTL_DAYS} days, ${TRACKING_TTL_DAYS} when tracked`);
+    expectStated('docs/architecture.md', `(\`receipt#<token>\`; ${TRACKING_TTL_DAYS} days)`);
+    expectStated('README.md', `within **${IDEMPOTENCY_WINDOW_DAYS} days**`);
   });
 
-  it('how many attempts a device gets before it is dead-lettered', () => {
+  it('how many attempts a device gets before it is dead-lettered, how long it waits between them and for an answer', () => {
     const stated = statedNumbers(/after (\d+) attempts/g);
     expect(stated.length).toBeGreaterThanOrEqual(2);
     expect(stated.filter(({ value }) => value !== MAX_DELIVERY_ATTEMPTS)).toEqual([]);
+    const delays = `(${BASE_DELAY_SECONDS} s, ${2 * BASE_DELAY_SECONDS} s, … ≤ ${MAX_SQS_DELAY_SECONDS / 60} min,`;
+    expectStated('README.md', delays);
+    expectStated(
+      'docs/apns.md',
+      `${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default (\`APNS_REQUEST_TIMEOUT_MS\`)`,
+    );
   });
 
   it('the limits of a send: recipients, job parts, batch, devices per user', () => {
     const parts = `${spaced(USERS_PER_PART)} users, ${spaced(TOKENS_PER_PART)} tokens or ${spaced(ACTIVITIES_PER_PART)} activities`;
-    expect(flat('docs/architecture.md')).toContain(`job parts of ${parts}`);
-    expect(flat('README.md')).toContain(
+    expectStated('docs/architecture.md', `job parts of ${parts}`);
+    expectStated(
+      'README.md',
       `**${spaced(MAX_RECIPIENTS_PER_JOB)}** per request (the API splits them into jobs of ${spaced(USERS_PER_PART)} users / ${spaced(TOKENS_PER_PART)} tokens / ${spaced(ACTIVITIES_PER_PART)}`,
     );
-    expect(flat('docs/architecture.md')).toContain(`with up to ${MAX_JOBS_PER_BATCH} jobs`);
-    expect(flat('README.md')).toContain(`1–${MAX_JOBS_PER_BATCH} send jobs`);
-    expect(flat('README.md')).toContain(`(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
-    expect(flat('docs/recipients.md')).toContain(`default cap of ${DEFAULT_MAX_DEVICES_PER_USER}`);
+    expectStated('docs/architecture.md', `with up to ${MAX_JOBS_PER_BATCH} jobs`);
+    expectStated('README.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
+    expectStated('README.md', `(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
+    expectStated('docs/recipients.md', `default cap of ${DEFAULT_MAX_DEVICES_PER_USER}`);
   });
 
   it('docs/architecture.md lists every delivery outcome with its metric, and no other', () => {
@@ -142,7 +160,7 @@ describe('the docs state what the code holds', () => {
       metric.replace(/`/g, ''),
     ]);
     expect(Object.fromEntries(rows)).toEqual(OUTCOME_METRICS);
-    expect(flat('docs/architecture.md')).toContain(`\`${JOBS_DEAD_LETTERED}\``);
+    expectStated('docs/architecture.md', `\`${JOBS_DEAD_LETTERED}\``);
   });
 
   it("docs/runbook.md explains every dead-letter reason the sender writes by name, and SQS's own", () => {
@@ -193,7 +211,7 @@ describe('the docs state what the code holds', () => {
   it("the docs name the Devices table's indexes and only the Notifications key prefixes the code writes", () => {
     for (const file of ['docs/architecture.md', 'README.md']) {
       for (const index of [DEVICES_TABLE.userIndex.name, DEVICES_TABLE.liveActivityIndex.name])
-        expect(flat(file), `${file}: ${index}`).toContain(index);
+        expectStated(file, index);
     }
     const keys = read('lambda/adapters/secondary/notifications-keys.ts');
     const written = new Set(
@@ -241,7 +259,7 @@ describe('the docs state what the code holds', () => {
       ]);
     });
     const sets = scenarios[0]?.dynamoLinesPerMillion['devices:batch get'] ?? Number.NaN;
-    expect(flat('README.md')).toContain(`($${sets.toFixed(4)}/M; docs/recipients.md)`);
-    expect(flat('docs/recipients.md')).toContain(`$${sets.toFixed(4)} per million pushes`);
+    expectStated('README.md', `($${sets.toFixed(4)}/M; docs/recipients.md)`);
+    expectStated('docs/recipients.md', `$${sets.toFixed(4)} per million pushes`);
   });
 });
