@@ -21,7 +21,7 @@ export interface SendRequestAnswer {
 
 /**
  * What taking a job's notification id came to:
- * - `taken`: the id was free and now holds this job, `pending` until its parts are on the queue;
+ * - `taken`: the id was free and now holds this job;
  * - `repeat`: this same job took it before — the record it wrote then;
  * - `conflict`: another job holds it (other recipients, content or options).
  */
@@ -38,11 +38,12 @@ export type TakenId =
  *
  * One conditional write stores the job's fingerprint, its parts' fingerprints (the
  * sender delivers no other part under this id), the answer, who may acknowledge a
- * tracked job, and the status `pending`: the caller marks it `enqueued`
- * (markRequestEnqueued) once every part of the job is on the queue, and a repeat of a
- * `pending` request puts its parts on the queue again. The id is this job's only
- * when the record holds this job's fingerprint: a record without one cannot show it,
- * and is another job's.
+ * tracked job, and its status — one rule: `enqueued` when the job is on the send queue
+ * already (`onQueue`: published straight to it; its message stays there until it is
+ * delivered), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
+ * once every part is on the queue; a repeat of a `pending` request puts its parts on
+ * the queue again. The id is this job's only when the record holds this job's
+ * fingerprint: a record without one cannot show it, and is another job's.
  *
  * `parts` are the job's parts as the caller enqueues them (with the Live Activity
  * timestamp the API adds); `now` dates the record and its expiry.
@@ -51,6 +52,7 @@ export async function takeJobNotificationId(
   job: SendJob,
   parts: readonly JobPart[],
   now: Date,
+  onQueue = false,
 ): Promise<TakenId> {
   const tracked = job.track?.receipts === true;
   const answer: SendRequestAnswer = {
@@ -64,7 +66,7 @@ export async function takeJobNotificationId(
     {
       notificationId: job.notificationId,
       answer: { ...answer },
-      status: 'pending',
+      status: onQueue ? 'enqueued' : 'pending',
       createdAt: now.toISOString(),
       appId: job.appId,
       namedUsers: namedUsers(job.to),

@@ -64,6 +64,13 @@ describe('taking a notification id', () => {
     });
   });
 
+  it('a job already on the send queue (published to it) holds its id as enqueued from the start', async () => {
+    const sent = job();
+    await takeJobNotificationId(sent, partsOf(sent), now, true);
+    const [record] = takeNotificationId.mock.calls[0] ?? [];
+    expect(record?.status).toBe('enqueued');
+  });
+
   it('a tracked job also records who may acknowledge it', async () => {
     const sent = job({ track: { receipts: true }, to: { tokens: ['a'.repeat(64)] } });
     await takeJobNotificationId(sent, partsOf(sent), now);

@@ -200,12 +200,13 @@ async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
  * Records a job that did not come through the API: its id, taken as the API takes it
  * (so a later POST with the same id is a repeat or a conflict), and a tracked job's
  * recipients' hashes, before anything is sent. Repeats are harmless. The request is
- * marked enqueued at once: its message is on the queue until it is delivered, and a
+ * enqueued from the start: its message is on the queue until it is delivered, and a
  * redelivery splits it again — a POST repeating it must not enqueue it a second time.
+ * (An API request of the same job still `pending` is marked so here, for that reason.)
  */
 async function takePublishedJobId(jobPart: JobPart): Promise<void> {
   const { job } = jobPart;
-  const taken = await takeJobNotificationId(job, partsOf(job), new Date());
+  const taken = await takeJobNotificationId(job, partsOf(job), new Date(), true);
   if (taken.kind === 'conflict') {
     throw new JobFailedError(
       'NotificationIdConflict',
@@ -213,6 +214,6 @@ async function takePublishedJobId(jobPart: JobPart): Promise<void> {
     );
   }
   if (job.track?.receipts === true) await saveRecipients(job.notificationId, trackedRecipients(job.to));
-  if (taken.kind === 'taken' || taken.record.status === 'pending')
+  if (taken.kind === 'repeat' && taken.record.status === 'pending')
     await markRequestEnqueued(job.notificationId);
 }
