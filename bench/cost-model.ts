@@ -111,7 +111,15 @@ function writePurpose(command: string, input: Record<string, unknown>): string {
 
 /** Counts billed SQS requests (64 KB chunks) and DynamoDB capacity units from real SDK traffic. */
 function instrument(tally: Tally, sqsClients: SQSClient[]): void {
-  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? ''));
+  // DynamoDB sizes a binary attribute by its bytes (JSON would spell each byte out as a
+  // number; a Buffer's toJSON runs before the replacer sees it, so look at the holder).
+  const bytes = (value: unknown) =>
+    Buffer.byteLength(
+      JSON.stringify(value ?? '', function (this: Record<string, unknown>, name, field) {
+        const original = this[name];
+        return original instanceof Uint8Array ? 'b'.repeat(original.byteLength) : field;
+      }),
+    );
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
