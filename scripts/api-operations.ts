@@ -120,7 +120,7 @@ export const ERROR_CODES = {
   ],
   RegistrationConflict: [
     409,
-    'Other registrations of the same token (or of the caller’s devices) kept changing it for seconds. The answer carries `Retry-After`; make the same call again. Until then the token may be in no one’s set (it gets no pushes), never in two.',
+    'Other registrations of the same token (or of the user’s devices) kept changing it for seconds — or, for an erase, kept changing the user’s devices so that nothing could be erased. The answer carries `Retry-After`; make the same call again. Until then a registered token may be in no one’s set (it gets no pushes), never in two.',
   ],
   RequestTooLarge: [413, 'The request body is larger than this route reads.'],
   PayloadTooLarge: [
@@ -235,7 +235,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Erase a user’s devices',
     description: 'Logs the user out everywhere: removes every device registered to them. Idempotent.',
     success: [{ status: 204, description: 'Erased (also when there was nothing to erase).' }],
-    errors: ['InvalidRequest'],
+    errors: ['InvalidRequest', 'RegistrationConflict'],
   },
   'PUT /v1/live-activities/push-to-start/{token}': {
     summary: 'Register the caller’s push-to-start token',

@@ -102,11 +102,18 @@ export class NotificationIdConflictError extends PushgateError {
 export class RegistrationConflictError extends PushgateError {
   override readonly retryAfterSeconds = 1;
 
+  constructor(
+    message = 'Other registrations changed this device token at the same moment, and kept winning; try again in a second.',
+  ) {
+    super(409, 'RegistrationConflict', message);
+  }
+}
+
+/** The erase of a user's devices kept losing to that user's registrations: nothing was erased. */
+export class EraseRacedRegistrationsError extends RegistrationConflictError {
   constructor() {
     super(
-      409,
-      'RegistrationConflict',
-      'Other registrations changed this device token at the same moment, and kept winning; try again in a second.',
+      "Registrations of this user's devices kept changing them while they were being erased, and nothing was erased; try again in a second.",
     );
   }
 }

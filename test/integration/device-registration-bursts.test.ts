@@ -70,7 +70,7 @@ describe(`${BURST} concurrent PUT /v1/devices/{token} of one token`, () => {
   }, 120_000);
 });
 
-/** While set, every write that adds a device to this user's set is refused: the set changes just before it. */
+/** While set, every write that adds a device to this user's set, or erases it, is refused: the set changes just before it. */
 let churnedUser: string | undefined;
 
 beforeAll(() => {
@@ -79,11 +79,14 @@ beforeAll(() => {
       const input = args.input as { Key?: { token?: unknown }; UpdateExpression?: string };
       const key = input.Key?.token;
       const keyText = typeof key === 'object' && key !== null ? (key as { S?: unknown }).S : key;
+      const setWrite =
+        input.UpdateExpression?.startsWith('SET #entry = :entry, #setVersion') === true ||
+        input.UpdateExpression?.startsWith('ADD generation :one SET erasedAt') === true;
       if (
         churnedUser !== undefined &&
         (context.commandName === 'UpdateItemCommand' || context.commandName === 'UpdateCommand') &&
         keyText === userKey(churnedUser).token &&
-        input.UpdateExpression?.startsWith('SET #entry = :entry, #setVersion') === true
+        setWrite
       )
         await moveSetVersionOn(churnedUser);
       return next(args);
@@ -112,4 +115,26 @@ describe('a registration that cannot get its write in', () => {
     const sets = await readDeviceSets([alice]);
     expect(sets.get(alice)?.devices.get(token)?.version).toBe((await deviceRecord(token))?.version);
   }, 60_000);
+});
+
+describe('an erase that cannot get its write in', () => {
+  it('answers 409 RegistrationConflict with Retry-After and erases nothing; the same call made again erases', async () => {
+    const alice = newUser('alice');
+    const token = newToken();
+    expect((await api('PUT', `/v1/devices/${token}`, { as: alice, body: registration })).status).toBe(201);
+    churnedUser = alice;
+    const refused = await api('DELETE', `/v1/users/${alice}/devices`, { backend: true }).finally(() => {
+      churnedUser = undefined;
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('RegistrationConflict');
+    expect(refused.body.error.message).toMatch(/nothing was erased.*try again/i);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect((await readDeviceSets([alice])).get(alice)?.devices.has(token)).toBe(true);
+    expect((await deviceRecord(token))?.userId).toBe(alice);
+
+    expect((await api('DELETE', `/v1/users/${alice}/devices`, { backend: true })).status).toBe(204);
+    expect((await readDeviceSets([alice])).get(alice)?.devices.has(token)).toBe(false);
+    expect(await deviceRecord(token)).toBeUndefined();
+  }, 120_000);
 });

@@ -18,7 +18,11 @@ import {
   nextRecordVersion,
   staleMovedAway,
 } from '../../domain/device-set';
-import { DeviceNotFoundError, RegistrationConflictError } from '../../domain/errors';
+import {
+  DeviceNotFoundError,
+  EraseRacedRegistrationsError,
+  RegistrationConflictError,
+} from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
 import {
@@ -429,8 +433,8 @@ export async function deleteDevicesOfUser(userId: string, now: Date): Promise<nu
     const set = await readDeviceSet(userId);
     if ((await clearSet(set, now)) !== undefined) erased = set;
   }
-  if (erased === undefined)
-    throw new Error(`the erase kept racing registrations for ${ERASE_ATTEMPTS} attempts`);
+  // Nothing is erased yet (no set write succeeded): a 409 the caller can simply repeat.
+  if (erased === undefined) throw new EraseRacedRegistrationsError();
   // A record written by a registration that read the set after the erase's write is
   // that registration's (its set write will succeed): it stays (`Device.setVersionSeen`).
   const erasedAt = (erased.setVersion ?? 0) + 1;
