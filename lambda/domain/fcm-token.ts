@@ -5,10 +5,16 @@ import { InvalidDeviceTokenError } from './errors';
  * FCM registration tokens (Android). Google documents them as opaque strings: no
  * fixed length or alphabet is promised, so pushgate checks only what keeps them
  * safe to store and to send — the characters seen in every token Google has issued
- * (`A–Z a–z 0–9 _ : . -`), and at most 4 096 of them. Unlike an APNs token, an FCM
- * token is case-sensitive: it is stored and sent exactly as the app sent it.
+ * (`A–Z a–z 0–9 _ : . -`), and at most MAX_FCM_TOKEN_LENGTH of them. Unlike an APNs
+ * token, an FCM token is case-sensitive: it is stored and sent exactly as the app sent it.
+ *
+ * The limit is what the tables can key: a token is the Devices table's partition key
+ * (DynamoDB: at most 2 048 bytes) and, behind `receipt#`, a receipt's sort key (at
+ * most 1 024 bytes) — so 1 000 characters. Tokens Google issues today are ~160; a
+ * longer one was refused here rather than failing in DynamoDB with a 500
+ * (test/unit/fcm-rules.test.ts checks the keys against DynamoDB's limits).
  */
-export const MAX_FCM_TOKEN_LENGTH = 4096;
+export const MAX_FCM_TOKEN_LENGTH = 1000;
 
 const FCM_TOKEN = /^[A-Za-z0-9_:.-]+$/;
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { deviceKey } from '../../lambda/adapters/secondary/devices-keys';
+import { receiptKey } from '../../lambda/adapters/secondary/notifications-keys';
 import { PushgateError } from '../../lambda/domain/errors';
 import {
   compileFcmMessage,
@@ -51,7 +53,7 @@ describe('FCM registration tokens', () => {
 
   it.each([
     ['empty', '', /empty/],
-    ['too long', 'x'.repeat(MAX_FCM_TOKEN_LENGTH + 1), /at most 4096/],
+    ['too long', 'x'.repeat(MAX_FCM_TOKEN_LENGTH + 1), new RegExp(`at most ${MAX_FCM_TOKEN_LENGTH}`)],
     ['a space', 'abc def', /only letters, digits/],
     ['surrounding whitespace', ` ${REAL_LOOKING_TOKEN}`, /only letters, digits/],
     ['a slash', 'abc/def', /only letters, digits/],
@@ -62,6 +64,15 @@ describe('FCM registration tokens', () => {
     expect(error.statusCode).toBe(400);
     expect(error.code).toBe('InvalidDeviceToken');
     expect(error.message).toMatch(message);
+  });
+
+  it('the longest token fits every DynamoDB key that holds it (partition keys 2 048 bytes, sort keys 1 024)', () => {
+    const token = 'x'.repeat(MAX_FCM_TOKEN_LENGTH);
+    const bytes = (key: unknown) => Buffer.byteLength(String(key));
+    expect(bytes(Object.values(deviceKey(token))[0])).toBeLessThanOrEqual(2048);
+    const receipt = receiptKey('n'.repeat(128), token);
+    expect(bytes(receipt.pk)).toBeLessThanOrEqual(2048);
+    expect(bytes(receipt.sk)).toBeLessThanOrEqual(1024);
   });
 });
 
