@@ -72,4 +72,33 @@ describe(`Android devices with ${MAX_FCM_TOKEN_LENGTH}-character tokens`, () => 
     expect(counted.NotificationsAccepted).toBe(devices.length);
     expect(await harness.deadLetters()).toEqual([]);
   }, 300_000);
+
+  it('a tracked chunk of 500 such devices (over one DynamoDB item) reports every device, and a receipt on any of them', async () => {
+    const users = Array.from({ length: 20 }, (_, i) => `android-tracked-long-${i}`);
+    const devices = await seedDevices(users, 25, 'android', MAX_FCM_TOKEN_LENGTH);
+    const id = 'long-tokens-tracked';
+    const sent = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob({ userIds: users }, { notificationId: id, track: { receipts: true } }),
+    });
+    expect(sent.status).toBe(202);
+    await harness.source.idle(120_000);
+    expect(await harness.deadLetters()).toEqual([]);
+    expect(sorted(harness.fcmInboxTokens())).toEqual(sorted(devices.map((device) => device.token)));
+    const last = devices[devices.length - 1];
+    if (last === undefined) throw new Error('no devices');
+    const receipt = await api('POST', `/v1/notifications/${id}/receipts`, {
+      as: last.userId,
+      body: { token: last.token, event: 'received' },
+    });
+    expect(receipt.status).toBe(204);
+    const report = await api('GET', `/v1/notifications/${id}`, { backend: true });
+    expect(report.status).toBe(200);
+    const reported = report.body.devices as { token: string; userId: string; status: string }[];
+    expect(sorted(reported.map((device) => device.token))).toEqual(
+      sorted(devices.map((device) => device.token)),
+    );
+    expect(reported.filter((device) => device.status === 'accepted')).toHaveLength(devices.length - 1);
+    expect(reported.find((device) => device.token === last.token)?.status).toBe('received');
+  }, 180_000);
 });

@@ -148,6 +148,8 @@ export interface ChunkRecord {
   summary?: ChunkSummary;
   /** Each device's outcome (tracked jobs only). */
   tracking?: ChunkTracking;
+  /** How many pages the outcomes take when more than this record's one (tracking-table.ts saveTrackingPages). */
+  trackingPages?: number;
   round?: number;
 }
 
@@ -180,6 +182,10 @@ export async function markChunkCompleted(
       ':users': tracking.users,
       ':reasons': tracking.reasons,
     });
+  }
+  if (record.trackingPages !== undefined) {
+    sets.push('trackingPages = :trackingPages');
+    values[':trackingPages'] = record.trackingPages;
   }
   if (round !== undefined) {
     sets.push('#round = :round');
