@@ -4,14 +4,26 @@ import type { FcmSimulator } from './fcm-simulator/simulator';
 
 /**
  * `/_local/fcm/faults`: script how the FCM simulator misbehaves — the same
- * `connection` faults as the APNs simulator's, and per-token answers with an FCM
- * status and errorCode. POST replaces the script and answers like GET; GET answers
+ * `connection` faults as the APNs simulator's, per-token answers with an FCM
+ * status and errorCode, and `tokenEndpoint` faults of the OAuth token endpoint
+ * (`{status, error}` or `{stall: true}`, optionally `times`). POST replaces the script and answers like GET; GET answers
  * `{script, done}`; DELETE clears every fault (204).
  */
 export const FCM_FAULTS_PATH = '/_local/fcm/faults';
 
 const every = z.number().int().min(1);
 const scriptSchema = z.strictObject({
+  tokenEndpoint: z
+    .strictObject({
+      status: z.number().int().min(400).max(599).optional(),
+      error: z
+        .string()
+        .regex(/^[a-z][a-z_]{0,63}$/, 'an OAuth error such as invalid_grant')
+        .optional(),
+      stall: z.boolean().optional(),
+      times: z.number().int().min(0).optional(),
+    })
+    .optional(),
   connection: z
     .strictObject({
       goawayEvery: every.optional(),
