@@ -77,7 +77,8 @@ export const SENDER_ACCESS: FunctionAccess = {
   notifications: [
     'dynamodb:UpdateItem',
     'dynamodb:BatchGetItem',
-    // A tracked job published straight to the queue: its id and recipients, as the API records them (delivery/plan.ts).
+    // A tracked job published straight to the queue: its id and recipients, as the API records them (delivery/plan.ts);
+    // the pages of a tracked chunk's outcomes that do not fit its progress record (tracking-table.ts).
     'dynamodb:PutItem',
     // The fleet's shared APNs provider token, read consistently (adapters/secondary/provider-token-table.ts).
     'dynamodb:GetItem',

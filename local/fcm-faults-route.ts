@@ -4,8 +4,9 @@ import type { FcmSimulator } from './fcm-simulator/simulator';
 
 /**
  * `/_local/fcm/faults`: script how the FCM simulator misbehaves — the same
- * `connection` faults as the APNs simulator's, and per-token answers with an FCM
- * status and errorCode. POST replaces the script and answers like GET; GET answers
+ * `connection` faults as the APNs simulator's, per-token answers with an FCM
+ * status and errorCode, and `tokenEndpoint` faults of the OAuth token endpoint
+ * (`{status, error}` or `{stall: true}`, optionally `times`). POST replaces the script and answers like GET; GET answers
  * `{script, done}`; DELETE clears every fault (204).
  */
 export const FCM_FAULTS_PATH = '/_local/fcm/faults';
@@ -23,7 +24,20 @@ const scriptSchema = faultScriptSchema(
     retryAfter: z.number().int().min(0).max(86_400).optional(),
     times: z.number().int().min(0).optional(),
   }),
-);
+).extend({
+  // The OAuth token endpoint google-auth-library asks for access tokens (FCM's alone).
+  tokenEndpoint: z
+    .strictObject({
+      status: z.number().int().min(400).max(599).optional(),
+      error: z
+        .string()
+        .regex(/^[a-z][a-z_]{0,63}$/, 'an OAuth error such as invalid_grant')
+        .optional(),
+      stall: z.boolean().optional(),
+      times: z.number().int().min(0).optional(),
+    })
+    .optional(),
+});
 
 export function fcmFaultsRoute(simulator: FcmSimulator, method: string, body: string): LocalAnswer {
   return faultsRoute(simulator, scriptSchema, method, body);

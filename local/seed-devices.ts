@@ -19,7 +19,8 @@ import { mapConcurrent } from '../lambda/use-cases/delivery/concurrency';
  * is never counted as the system's, for large-audience tests and benchmarks, where
  * registering through the API would only slow them down. The users must be new (their
  * sets are written whole). By default the table named by DEVICES_TABLE_NAME at the
- * SDK's configured endpoint. iOS devices unless `platform` says otherwise.
+ * SDK's configured endpoint. iOS devices unless `platform` says otherwise; Android
+ * tokens of `fcmTokenLength` characters when given (FCM's are ~160 today; MAX_FCM_TOKEN_LENGTH accepted).
  */
 export async function seedDevices(
   userIds: readonly string[],
@@ -27,17 +28,14 @@ export async function seedDevices(
   appId: string,
   target: { client?: DynamoDBClient; tableName?: string } = {},
   platform: DevicePlatform = 'ios',
+  fcmTokenLength?: number,
 ): Promise<Device[]> {
   const client = target.client ?? new DynamoDBClient({});
   const db = DynamoDBDocumentClient.from(client);
   const now = new Date();
   const items: Device[] = userIds.flatMap((userId) =>
     Array.from({ length: perUser }, () => ({
-      // Android: a token in the form FCM issues them, `<instance id>:<key>`.
-      token:
-        platform === 'android'
-          ? `${randomBytes(8).toString('base64url')}:APA91b${randomBytes(105).toString('base64url')}`
-          : randomBytes(32).toString('hex'),
+      token: platform === 'android' ? fcmToken(fcmTokenLength) : randomBytes(32).toString('hex'),
       userId,
       appId,
       environment: 'production' as const,
@@ -92,4 +90,11 @@ export async function seedDevices(
   );
   if (target.client === undefined) client.destroy();
   return items;
+}
+
+/** A token in the form FCM issues them, `<instance id>:APA91b<key>`, of `length` characters when given. */
+function fcmToken(length?: number): string {
+  const head = `${randomBytes(8).toString('base64url')}:APA91b`;
+  if (length === undefined) return `${head}${randomBytes(105).toString('base64url')}`;
+  return `${head}${randomBytes(length).toString('base64url')}`.slice(0, length);
 }

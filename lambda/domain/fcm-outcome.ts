@@ -101,19 +101,41 @@ const retryable = (reason: string, answer: RawFcmAnswer, atLeast = 0): FcmOutcom
   };
 };
 
-/** The reasons FCM refuses our credentials with (a job stops on them; alarmed on). */
-export const FCM_CREDENTIAL_CODES: readonly string[] = [
+/** The codes FCM refuses our credentials with. */
+const CREDENTIAL_CODES: readonly string[] = [
   'UNAUTHENTICATED',
   'PERMISSION_DENIED',
   'THIRD_PARTY_AUTH_ERROR',
 ];
-const CREDENTIAL_CODES = FCM_CREDENTIAL_CODES;
+
+/**
+ * The OAuth token endpoint refused the app's service-account key (`invalid_grant`,
+ * `invalid_client`, `unauthorized_client`: a deleted or disabled key, a wrong
+ * account): no access token can be had, so no push can be sent.
+ */
+export const FCM_ACCESS_TOKEN_REFUSED = 'AccessTokenRefused';
+/** The token endpoint failed otherwise (5xx, a timeout, no connection): worth a retry. */
+export const FCM_ACCESS_TOKEN_UNAVAILABLE = 'AccessTokenUnavailable';
+
+/** The reasons a job stops on when our FCM credentials are refused (alarmed on). */
+export const FCM_CREDENTIAL_CODES: readonly string[] = [...CREDENTIAL_CODES, FCM_ACCESS_TOKEN_REFUSED];
 
 /** Each FCM answer and what pushgate does with it; the first row that applies decides. */
 export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
+    status: 'the OAuth token endpoint: 400, 401',
+    codes: '`invalid_grant`, `invalid_client`, `unauthorized_client`',
+    outcome: `credential error (\`${FCM_ACCESS_TOKEN_REFUSED}\`)`,
+    does: 'no access token for the key: asked once more, then the whole job stops and goes to the DLQ with the reason; nothing was sent, no token is pruned for it; the `FcmCredentialFailures` alarm fires',
+    counted: '`JobsDeadLettered`',
+    classify: (answer) =>
+      answer.transportError === FCM_ACCESS_TOKEN_REFUSED
+        ? { kind: 'credential-error', reason: FCM_ACCESS_TOKEN_REFUSED, status: 400 }
+        : undefined,
+  },
+  {
     status: 'no complete answer',
-    codes: 'a timeout, a reset stream, a lost connection, an error status without its google.rpc.Status body',
+    codes: `a timeout, a reset stream, a lost connection, an error status without its google.rpc.Status body; the OAuth token endpoint failing otherwise (5xx, a timeout: \`${FCM_ACCESS_TOKEN_UNAVAILABLE}\`)`,
     outcome: `retryable (\`${FCM_INCOMPLETE_ANSWER}\`, \`ConnectionError\`, …)`,
     does: 're-queued with a delay; never prunes, never fails the job',
     counted: '`DeliveriesRetried`',

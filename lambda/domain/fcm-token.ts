@@ -1,14 +1,22 @@
 import { canonicalDeviceToken } from './device-token';
 import { InvalidDeviceTokenError } from './errors';
+import type { Platform } from './platform';
 
 /**
  * FCM registration tokens (Android). Google documents them as opaque strings: no
  * fixed length or alphabet is promised, so pushgate checks only what keeps them
  * safe to store and to send — the characters seen in every token Google has issued
- * (`A–Z a–z 0–9 _ : . -`), and at most 4 096 of them. Unlike an APNs token, an FCM
- * token is case-sensitive: it is stored and sent exactly as the app sent it.
+ * (`A–Z a–z 0–9 _ : . -`, with the `:` of their `<instance id>:<key>` form, see
+ * platformOfToken), and at most MAX_FCM_TOKEN_LENGTH of them. Unlike an APNs
+ * token, an FCM token is case-sensitive: it is stored and sent exactly as the app sent it.
+ *
+ * The limit is what the tables can key: a token is the Devices table's partition key
+ * (DynamoDB: at most 2 048 bytes) and, behind `receipt#`, a receipt's sort key (at
+ * most 1 024 bytes) — so 1 000 characters. Tokens Google issues today are ~160; a
+ * longer one was refused here rather than failing in DynamoDB with a 500
+ * (test/unit/fcm-rules.test.ts checks the keys against DynamoDB's limits).
  */
-export const MAX_FCM_TOKEN_LENGTH = 4096;
+export const MAX_FCM_TOKEN_LENGTH = 1000;
 
 const FCM_TOKEN = /^[A-Za-z0-9_:.-]+$/;
 
@@ -42,6 +50,11 @@ export function checkFcmToken(input: string): string {
       `An FCM registration token holds only letters, digits and _ : . - (no spaces, quotes or other characters). ${HOW_TO_GET}`,
     );
   }
+  if (platformOfToken(input) !== 'android') {
+    throw new InvalidDeviceTokenError(
+      `An FCM registration token has the form "<instance id>:<key>": this one holds no ":", so where no platform is said (DELETE /v1/devices/{token}, a receipt, "to.tokens") it would be read as an APNs token. ${HOW_TO_GET}`,
+    );
+  }
   if (Object.values(ITEM_KEY_PREFIXES).some((prefix) => input.startsWith(prefix))) {
     throw new InvalidDeviceTokenError(
       `An FCM registration token does not start with "${input.slice(0, input.indexOf(':') + 1)}". ${HOW_TO_GET}`,
@@ -61,18 +74,27 @@ export function isFcmToken(input: string): boolean {
 }
 
 /**
- * A token named where the platform is not said (a path, a receipt, a job's
- * `to.tokens`): an APNs token in its canonical form when it can be one; otherwise an
- * FCM registration token, recognised by the form Google issues them in,
- * `<instance id>:<key>` — a string without `:` that is not an APNs token stays an
- * InvalidDeviceToken with the APNs explanation (a mangled iOS token is far more likely
- * than an Android one).
+ * The platform a token names by its shape: the one rule that tells FCM and APNs tokens
+ * apart wherever the platform is not said (a path, a receipt, a job's `to.tokens`), and
+ * that registration holds each platform's tokens to, so every registered token is
+ * named back as itself. An FCM registration token holds `:` — Google issues them as
+ * `<instance id>:<key>` — and an APNs token never does (hex, or Apple's `<…>`
+ * description of it).
+ */
+export function platformOfToken(input: string): Platform {
+  return input.includes(':') ? 'android' : 'ios';
+}
+
+/**
+ * A token named where the platform is not said: an FCM registration token as it is,
+ * or an APNs token in its canonical form (platformOfToken decides which) — a mangled
+ * iOS token stays an InvalidDeviceToken with the APNs explanation.
  */
 export function namedDeviceToken(input: string): string {
-  try {
-    return canonicalDeviceToken(input);
-  } catch (apnsRefusal) {
-    if (!(apnsRefusal instanceof InvalidDeviceTokenError) || !input.includes(':')) throw apnsRefusal;
-    return checkFcmToken(input);
-  }
+  return platformOfToken(input) === 'android' ? checkFcmToken(input) : canonicalDeviceToken(input);
+}
+
+/** A registration's token, held to its platform's rules: the very token namedDeviceToken reads back. */
+export function registeredDeviceToken(input: string, platform: Platform): string {
+  return platform === 'android' ? checkFcmToken(input) : canonicalDeviceToken(input);
 }

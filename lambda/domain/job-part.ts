@@ -1,9 +1,12 @@
 import * as z from 'zod/mini';
 import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './device';
 import type { DevicePlatform } from './device-set';
+import { tokenHash } from './device-token';
+import { JobFailedError } from './errors';
 import { isFcmToken, MAX_FCM_TOKEN_LENGTH } from './fcm-token';
 import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
 import { PLATFORMS } from './platform';
+import { MAX_SQS_MESSAGE_BYTES, queuedBytes } from './queue-message';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
 import { jobFingerprint, type SendJob } from './send-job';
 import type { ChunkSummary } from './send-status';
@@ -63,10 +66,103 @@ export interface JobPart {
 
 /**
  * The most devices one job part carries (a retry, a re-push round): one chunk's
- * worth, so the part is sent as one chunk and its message stays far below SQS's
- * 1 MiB whatever the job holds.
+ * worth, so the part is sent as one chunk. Long tokens (an FCM token may be 1 000
+ * characters) make fewer fit: a part is also cut at MAX_PART_BYTES (devicePartsOf).
  */
 export const DEVICES_PER_PART = 500;
+
+/**
+ * The most bytes a job part the sender enqueues may take on the queue (as asciiJson
+ * writes it): SQS's 1 MiB less 64 KiB, room for the message attributes a dead-letter
+ * adds and for anything the count of the queued text misses. The one limit every
+ * part, retry, continuation and re-push round is cut to.
+ */
+export const MAX_PART_BYTES = MAX_SQS_MESSAGE_BYTES - 64 * 1024;
+
+/**
+ * The most bytes a part's job (its recipients and content) may take: a quarter of a
+ * part, so a retry or re-push round, which carries the job beside its devices, still
+ * has three quarters for them.
+ */
+export const MAX_PART_JOB_BYTES = MAX_PART_BYTES / 4;
+
+/** A job part's size on the send queue. */
+export function partBytes(part: JobPart): number {
+  return queuedBytes(JSON.stringify(part));
+}
+
+/**
+ * Cuts a chunk's devices into the job parts that carry them on (retries, re-push
+ * rounds), named `name`, `name.0`, … (devicePartNames): each at most DEVICES_PER_PART
+ * devices and MAX_PART_BYTES, so every one fits an SQS message whatever the tokens'
+ * length. Deterministic, so a redelivered chunk enqueues the same parts. `reasonOf`
+ * gives a retried device's reason (kept in `reasons` by token hash).
+ */
+export function devicePartsOf(
+  template: Omit<JobPart, 'part' | 'devices' | 'reasons'>,
+  name: string,
+  devices: readonly DeviceTarget[],
+  reasonOf?: (device: DeviceTarget) => string,
+): JobPart[] {
+  const build = (group: readonly DeviceTarget[]): Omit<JobPart, 'part'> => ({
+    ...template,
+    devices: [...group],
+    ...(reasonOf === undefined
+      ? {}
+      : { reasons: Object.fromEntries(group.map((device) => [tokenHash(device.token), reasonOf(device)])) }),
+  });
+  const emptyBytes = partBytes({ ...build([]), part: name } as JobPart) + 16; // the longest suffix ".NNN"
+  // Each device adds its JSON and a comma, and its reason entry when it has one.
+  const deviceBytes = (device: DeviceTarget) =>
+    queuedBytes(JSON.stringify(device)) +
+    1 +
+    (reasonOf === undefined
+      ? 0
+      : queuedBytes(`${JSON.stringify(tokenHash(device.token))}:${JSON.stringify(reasonOf(device))}`) + 1);
+  const groups = inGroupsOfBytes(devices, DEVICES_PER_PART, MAX_PART_BYTES - emptyBytes, deviceBytes);
+  const names = devicePartNames(name, groups.length);
+  return groups.map((group, index) => {
+    const part = { ...build(group), part: names[index] ?? name } as JobPart;
+    // The sum above is the part's size; a part over it would be lost at SQS, so never sent.
+    if (partBytes(part) > MAX_PART_BYTES)
+      throw new Error(`job part ${part.part} exceeds ${MAX_PART_BYTES} bytes`);
+    return part;
+  });
+}
+
+/**
+ * Consecutive groups of at most `count` items and `bytes` bytes (by `sizeOf`). An
+ * item that alone exceeds `bytes` cannot travel: JobTooLarge (the job goes to the
+ * DLQ with that reason, never half-sent in silence).
+ */
+function inGroupsOfBytes<T>(
+  items: readonly T[],
+  count: number,
+  bytes: number,
+  sizeOf: (item: T) => number,
+): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const itemBytes = sizeOf(item);
+    if (itemBytes > bytes) {
+      throw new JobFailedError(
+        'JobTooLarge',
+        `One recipient of this job takes ${itemBytes} bytes beside the job's ${MAX_PART_BYTES - bytes}: a part carrying it would exceed ${MAX_PART_BYTES} bytes on the send queue.`,
+      );
+    }
+    if (current.length === count || size + itemBytes > bytes) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += itemBytes;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
 
 /**
  * The names of the `count` parts that carry a chunk's devices on: `name` itself when
@@ -95,9 +191,9 @@ export function repushPartName(part: string, chunk: number, round: number): stri
 /** Users per part: a part's devices fit one sender invocation with room to spare (~2 000 sends). */
 export const USERS_PER_PART = 1_000;
 /**
- * Tokens per part, for jobs addressed to tokens: even at the longest token the
- * schema allows (200 bytes, 400 hex digits) a part stays under 810 KB, inside SQS's
- * 1 MiB per message.
+ * Tokens per part, for jobs addressed to tokens (~140 KB at today's 64-digit APNs
+ * tokens). Longer tokens — up to 400 hex digits, or an FCM token of up to 1 000
+ * characters — are cut at MAX_PART_JOB_BYTES first.
  */
 export const TOKENS_PER_PART = 2_000;
 
@@ -110,7 +206,8 @@ export const ACTIVITIES_PER_PART = 500;
 
 /**
  * Splits a job into parts of at most USERS_PER_PART users (or TOKENS_PER_PART
- * tokens, or ACTIVITIES_PER_PART activities), each recipient in one part only, numbered under `parent`. Deterministic: the same job always gives the
+ * tokens, or ACTIVITIES_PER_PART activities) and MAX_PART_JOB_BYTES, each recipient
+ * in one part only, numbered under `parent`. Deterministic: the same job always gives the
  * same parts, so enqueuing them twice sends nothing twice (the sender deduplicates
  * by notification id and part).
  */
@@ -124,17 +221,25 @@ export function partsOf(job: SendJob, parent?: string): JobPart[] {
       : 'activities' in to
         ? (['activities', to.activities, ACTIVITIES_PER_PART] as const)
         : (['tokens', [...new Set(to.tokens)], TOKENS_PER_PART] as const);
-  const parts: JobPart[] = [];
-  for (let start = 0, index = 0; start < recipients.length; start += size, index++) {
-    const slice = { ...job, to: { [key]: recipients.slice(start, start + size) } } as SendJob;
-    parts.push({
-      pushgate: JOB_PART_FORMAT,
-      job: slice,
-      part: splitPartName(parent, index),
-      attempt: 0,
-    });
-  }
-  return parts;
+  const empty: JobPart = {
+    pushgate: JOB_PART_FORMAT,
+    job: { ...job, to: { [key]: [] as unknown[] } } as SendJob,
+    part: splitPartName(parent, 9999),
+    attempt: 0,
+  };
+  // Long recipients (an FCM token may be 1 000 characters) make fewer fit a part.
+  const groups = inGroupsOfBytes(
+    recipients as readonly unknown[],
+    size,
+    MAX_PART_JOB_BYTES - partBytes(empty),
+    (recipient) => queuedBytes(JSON.stringify(recipient)) + 1,
+  );
+  return groups.map((group, index) => ({
+    pushgate: JOB_PART_FORMAT,
+    job: { ...job, to: { [key]: group } } as SendJob,
+    part: splitPartName(parent, index),
+    attempt: 0,
+  }));
 }
 
 /**

@@ -103,6 +103,42 @@ export function encodeChunkTracking(outcomes: readonly ChunkOutcome[]): ChunkTra
   return { outcomes: entries.join(','), users, reasons };
 }
 
+/**
+ * The most bytes of outcomes one item holds: DynamoDB caps an item at 400 KB, and the
+ * chunk's record keeps its key, claim and summary beside them. ~50 bytes a device for
+ * APNs tokens (a chunk of 8 000 fits), but an FCM token can be 1 000 characters, and
+ * a chunk of 100 users 3 200 devices: such a chunk's outcomes go in several pages.
+ */
+export const MAX_TRACKING_PAGE_BYTES = 300 * 1024;
+
+/**
+ * A chunk's outcomes as pages of at most MAX_TRACKING_PAGE_BYTES, each encoded on its
+ * own (its users and reasons listed in it); one page — the usual case — when they fit.
+ * Deterministic, so a chunk sent again writes the same pages.
+ */
+export function encodeChunkTrackingPages(outcomes: readonly ChunkOutcome[]): ChunkTracking[] {
+  const pages: ChunkOutcome[][] = [[]];
+  let bytes = 0;
+  for (const outcome of outcomes) {
+    // An upper bound: the entry, and its user id and reason as if each were new to the page.
+    const size =
+      encodeTrackedToken(outcome.token).length +
+      16 +
+      Buffer.byteLength(outcome.userId) +
+      Buffer.byteLength(outcome.reason ?? '') +
+      8;
+    const current = pages[pages.length - 1] as ChunkOutcome[];
+    if (current.length > 0 && bytes + size > MAX_TRACKING_PAGE_BYTES) {
+      pages.push([outcome]);
+      bytes = size;
+    } else {
+      current.push(outcome);
+      bytes += size;
+    }
+  }
+  return pages.map((page) => encodeChunkTracking(page));
+}
+
 export function decodeChunkTracking(tracking: ChunkTracking): ChunkOutcome[] {
   if (tracking.outcomes === '') return [];
   return tracking.outcomes.split(',').map((entry) => {

@@ -28,8 +28,24 @@ export interface FcmTokenAnswer {
   times?: number;
 }
 
-export type FcmFaultScript = FaultScript<FcmTokenAnswer>;
-export type FcmFaultReport = FaultReport<FcmTokenAnswer>;
+/**
+ * How the OAuth token endpoint misbehaves, for the first `times` token requests (0 or
+ * absent: every one): `status` with Google's error body (`error`, e.g. `invalid_grant`
+ * for a refused key; `internal_failure` by default), or `stall: true` — the request is
+ * read and never answered (a timeout).
+ */
+export interface FcmTokenEndpointFault {
+  status?: number;
+  error?: string;
+  stall?: boolean;
+  times?: number;
+}
+
+export type FcmFaultScript = FaultScript<FcmTokenAnswer> & { tokenEndpoint?: FcmTokenEndpointFault };
+export type FcmFaultReport = FaultReport<FcmTokenAnswer> & {
+  script: { tokenEndpoint?: FcmTokenEndpointFault };
+  done: { tokenEndpointFaults: number };
+};
 
 export interface FcmInboxEntry {
   seq: number;
@@ -130,6 +146,8 @@ export class FcmSimulator {
   private readonly accounts = new Map<string, { publicKey: KeyObject; projectIds: Set<string> }>();
   private readonly accessTokens = new Map<string, { clientEmail: string; expiresAt: number }>();
   private readonly faults = new Faults<FcmTokenAnswer>();
+  private tokenEndpointFault: FcmTokenEndpointFault | undefined;
+  private tokenEndpointFaults = 0;
   private readonly acceptedTokens = new Set<string>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly sessionState = new WeakMap<
@@ -173,6 +191,15 @@ export class FcmSimulator {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
+        const fault = this.nextTokenEndpointFault();
+        // Stalled: read and never answered; the caller's timeout (or stop()) ends it.
+        if (fault?.stall) return;
+        if (fault !== undefined) {
+          const error = fault.error ?? 'internal_failure';
+          response.writeHead(fault.status ?? 500, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ error, error_description: `Scripted fault: ${error}.` }));
+          return;
+        }
         const answer = this.tokenRequest(request.method, request.url, Buffer.concat(chunks).toString('utf8'));
         response.writeHead(answer.status, { 'content-type': 'application/json' });
         response.end(JSON.stringify(answer.body));
@@ -200,15 +227,35 @@ export class FcmSimulator {
   }
 
   setFaults(script: FcmFaultScript): void {
-    this.faults.replace(script);
+    const { tokenEndpoint, ...rest } = script;
+    this.faults.replace(rest);
+    this.tokenEndpointFault = tokenEndpoint === undefined ? undefined : { ...tokenEndpoint };
+    this.tokenEndpointFaults = 0;
   }
 
   faultReport(): FcmFaultReport {
-    return this.faults.report();
+    const { script, done } = this.faults.report();
+    return {
+      script: {
+        ...script,
+        ...(this.tokenEndpointFault === undefined ? {} : { tokenEndpoint: { ...this.tokenEndpointFault } }),
+      },
+      done: { ...done, tokenEndpointFaults: this.tokenEndpointFaults },
+    };
   }
 
   clearFaults(): void {
-    this.faults.replace({});
+    this.setFaults({});
+  }
+
+  /** The token endpoint's scripted misbehaviour for this request, if it still applies. */
+  private nextTokenEndpointFault(): FcmTokenEndpointFault | undefined {
+    const fault = this.tokenEndpointFault;
+    if (fault === undefined) return undefined;
+    const times = fault.times ?? 0;
+    if (times > 0 && this.tokenEndpointFaults >= times) return undefined;
+    this.tokenEndpointFaults++;
+    return fault;
   }
 
   clearInbox(): void {

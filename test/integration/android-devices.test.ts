@@ -87,6 +87,8 @@ describe('Android registrations that are refused', () => {
     ['a slash-free but quoted token', 'abc"def'],
     ['non-ASCII', 'abcé:APA91b'],
     ['too long', `a:${'x'.repeat(MAX_FCM_TOKEN_LENGTH)}`],
+    // Named where no platform is said (DELETE, a receipt, to.tokens) it would read as an APNs token.
+    ['no ":"', 'AbCdEf0123456789AbCdEf0123456789'],
     ["the key of another user's device set", 'user:bob'],
     ['the key of a Live Activity token', `la-update:${'ab'.repeat(32)}`],
   ])('an FCM token with %s is InvalidDeviceToken', async (_name, token) => {

@@ -8,6 +8,7 @@ export function seedDevices(
   userIds: readonly string[],
   devicesPerUser: number,
   platform: DevicePlatform = 'ios',
+  fcmTokenLength?: number,
 ): Promise<Device[]> {
-  return seed(userIds, devicesPerUser, TEST_APP_ID, {}, platform);
+  return seed(userIds, devicesPerUser, TEST_APP_ID, {}, platform, fcmTokenLength);
 }

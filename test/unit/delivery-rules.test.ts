@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { environmentToTryInstead, otherEnvironment } from '../../lambda/domain/device';
 import { JobFailedError, PushgateError } from '../../lambda/domain/errors';
+import { MAX_FCM_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
 import {
+  DEVICES_PER_PART,
+  type DeviceTarget,
+  devicePartsOf,
+  JOB_PART_FORMAT,
+  MAX_PART_BYTES,
+  MAX_PART_JOB_BYTES,
+  partBytes,
   partsOf,
   repushPartName,
   retryPartName,
@@ -29,6 +37,60 @@ describe('part names', () => {
     };
     expect(partsOf(job, '0').map((part) => part.part)).toEqual(['0.0', '0.1', '0.2']);
     expect(partsOf(job).map((part) => part.part)).toEqual(['0', '1', '2']);
+  });
+});
+
+describe('parts fit one SQS message whatever the tokens', () => {
+  const longToken = (i: number) => `${String(i).padStart(8, '0')}:${'T'.repeat(MAX_FCM_TOKEN_LENGTH - 9)}`;
+  const job = (tokens: string[]): SendJob => ({
+    notificationId: 'n',
+    appId: 'a'.repeat(200),
+    to: { tokens },
+    aps: { alert: 'x' },
+  });
+
+  it('a job to long tokens is cut by size as well as by count, each token in one part, in order', () => {
+    const tokens = Array.from({ length: 2_000 }, (_, i) => longToken(i));
+    const parts = partsOf(job(tokens));
+    expect(parts.length).toBeGreaterThan(2_000 / 250);
+    for (const part of parts) expect(partBytes(part)).toBeLessThanOrEqual(MAX_PART_JOB_BYTES);
+    expect(parts.flatMap((part) => (part.job.to as { tokens: string[] }).tokens)).toEqual(tokens);
+    // Short tokens still go 2 000 to a part.
+    expect(partsOf(job(tokens.map((_, i) => i.toString(16).padStart(64, '0'))))).toHaveLength(1);
+  });
+
+  it('a retry of 500 long-token devices beside its job is cut into parts under MAX_PART_BYTES, named the same every time', () => {
+    const [part] = partsOf(job(Array.from({ length: 200 }, (_, i) => longToken(i))));
+    if (part === undefined) throw new Error('no part');
+    const devices: DeviceTarget[] = Array.from({ length: DEVICES_PER_PART }, (_, i) => ({
+      token: longToken(i),
+      userId: 'u'.repeat(256),
+      appId: 'a'.repeat(200),
+      environment: 'production',
+      platform: 'android',
+    }));
+    const cut = () =>
+      devicePartsOf(
+        { pushgate: JOB_PART_FORMAT, job: part.job, attempt: 1 },
+        '0/0',
+        devices,
+        () => 'Unavailable',
+      );
+    const retries = cut();
+    expect(retries.length).toBeGreaterThan(1);
+    for (const retry of retries) expect(partBytes(retry)).toBeLessThanOrEqual(MAX_PART_BYTES);
+    expect(retries.flatMap((retry) => retry.devices)).toEqual(devices);
+    expect(retries.map((retry) => retry.part)).toEqual(retries.map((_, i) => `0/0.${i}`));
+    expect(cut()).toEqual(retries);
+    // Short tokens: one part of all 500, under the chunk's own name.
+    const short = devicePartsOf({ pushgate: JOB_PART_FORMAT, job: part.job, attempt: 1 }, '0/0', [
+      ...devices.map((device, i) => ({
+        ...device,
+        token: i.toString(16).padStart(64, '0'),
+        platform: undefined,
+      })),
+    ]);
+    expect(short.map((retry) => retry.part)).toEqual(['0/0']);
   });
 });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { deviceKey } from '../../lambda/adapters/secondary/devices-keys';
+import { receiptKey } from '../../lambda/adapters/secondary/notifications-keys';
 import { PushgateError } from '../../lambda/domain/errors';
 import {
   compileFcmMessage,
@@ -13,7 +15,13 @@ import {
   QUOTA_RETRY_MIN_SECONDS,
   readFcmAnswer,
 } from '../../lambda/domain/fcm-outcome';
-import { checkFcmToken, MAX_FCM_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
+import {
+  checkFcmToken,
+  MAX_FCM_TOKEN_LENGTH,
+  namedDeviceToken,
+  platformOfToken,
+  registeredDeviceToken,
+} from '../../lambda/domain/fcm-token';
 import { normalizeSendJob, type SendJob, sendJobSchema } from '../../lambda/domain/send-job';
 import { parseWith } from '../../lambda/validation';
 
@@ -45,13 +53,15 @@ function refusal(run: () => unknown): PushgateError {
 describe('FCM registration tokens', () => {
   it('keeps a token exactly as sent, case and punctuation included', () => {
     expect(checkFcmToken(REAL_LOOKING_TOKEN)).toBe(REAL_LOOKING_TOKEN);
-    expect(checkFcmToken('AbC')).toBe('AbC');
-    expect(checkFcmToken('x'.repeat(MAX_FCM_TOKEN_LENGTH))).toHaveLength(MAX_FCM_TOKEN_LENGTH);
+    expect(checkFcmToken('a:AbC')).toBe('a:AbC');
+    expect(checkFcmToken(`a:${'x'.repeat(MAX_FCM_TOKEN_LENGTH - 2)}`)).toHaveLength(MAX_FCM_TOKEN_LENGTH);
   });
 
   it.each([
     ['empty', '', /empty/],
-    ['too long', 'x'.repeat(MAX_FCM_TOKEN_LENGTH + 1), /at most 4096/],
+    ['too long', 'x'.repeat(MAX_FCM_TOKEN_LENGTH + 1), new RegExp(`at most ${MAX_FCM_TOKEN_LENGTH}`)],
+    ['no ":" (it would be read as an APNs token where no platform is said)', 'AbC', /holds no ":"/],
+    ['hex without ":"', 'ABCDEF0123456789'.repeat(4), /holds no ":"/],
     ['a space', 'abc def', /only letters, digits/],
     ['surrounding whitespace', ` ${REAL_LOOKING_TOKEN}`, /only letters, digits/],
     ['a slash', 'abc/def', /only letters, digits/],
@@ -62,6 +72,32 @@ describe('FCM registration tokens', () => {
     expect(error.statusCode).toBe(400);
     expect(error.code).toBe('InvalidDeviceToken');
     expect(error.message).toMatch(message);
+  });
+
+  it('every token registration accepts is named back as itself, as its platform, wherever no platform is said', () => {
+    const registered: [string, 'ios' | 'android'][] = [
+      [REAL_LOOKING_TOKEN, 'android'],
+      ['a:AbC', 'android'],
+      ['0123456789abcdef'.repeat(4), 'ios'],
+      ['0123456789ABCDEF'.repeat(4), 'ios'],
+    ];
+    for (const [input, platform] of registered) {
+      const token = registeredDeviceToken(input, platform);
+      expect(platformOfToken(token)).toBe(platform);
+      expect(namedDeviceToken(token)).toBe(token);
+    }
+    // And nothing registers as one platform that would be named as the other.
+    expect(() => registeredDeviceToken('0123456789abcdef'.repeat(4), 'android')).toThrow(/holds no ":"/);
+    expect(() => registeredDeviceToken(REAL_LOOKING_TOKEN, 'ios')).toThrow(/hexadecimal/);
+  });
+
+  it('the longest token fits every DynamoDB key that holds it (partition keys 2 048 bytes, sort keys 1 024)', () => {
+    const token = `a:${'x'.repeat(MAX_FCM_TOKEN_LENGTH - 2)}`;
+    const bytes = (key: unknown) => Buffer.byteLength(String(key));
+    expect(bytes(Object.values(deviceKey(token))[0])).toBeLessThanOrEqual(2048);
+    const receipt = receiptKey('n'.repeat(128), token);
+    expect(bytes(receipt.pk)).toBeLessThanOrEqual(2048);
+    expect(bytes(receipt.sk)).toBeLessThanOrEqual(1024);
   });
 });
 

@@ -3,14 +3,18 @@ import { describe, expect, it } from 'vitest';
 import {
   parseSortKey,
   progressKey,
+  progressPrefix,
   receiptKey,
   recipientsKey,
   requestKey,
+  trackingPageKey,
 } from '../../lambda/adapters/secondary/notifications-keys';
 import {
   type ChunkOutcome,
   decodeChunkTracking,
   encodeChunkTracking,
+  encodeChunkTrackingPages,
+  MAX_TRACKING_PAGE_BYTES,
   mergeDeliveries,
   packChunkTracking,
   unpackChunkTracking,
@@ -66,6 +70,35 @@ describe('chunk tracking encoding', () => {
     const asText = encoded.outcomes.length + encoded.users.join('').length + encoded.reasons.join('').length;
     expect(Math.ceil(packed.byteLength / 1024)).toBeLessThan(Math.ceil(asText / 1024) - 2);
     expect(() => unpackChunkTracking(packChunkTracking({ outcomes: 1 } as never))).toThrow(/malformed/);
+  });
+});
+
+describe('chunk tracking pages', () => {
+  const itemBytes = (page: { outcomes: string; users: string[]; reasons: string[] }) =>
+    Buffer.byteLength(page.outcomes) +
+    [...page.users, ...page.reasons].reduce((sum, text) => sum + Buffer.byteLength(text) + 3, 0);
+
+  it('outcomes of 3 200 devices with 1 000-character FCM tokens are cut into pages under the limit, in order', () => {
+    const outcomes: ChunkOutcome[] = Array.from({ length: 3_200 }, (_, i) => ({
+      token: `${String(i).padStart(8, '0')}:${'K'.repeat(991)}`,
+      userId: `${'u'.repeat(250)}${i % 100}`,
+      status: i % 7 === 0 ? ('queued' as const) : ('accepted' as const),
+      ...(i % 7 === 0 ? { reason: 'UNAVAILABLE' } : {}),
+    }));
+    const pages = encodeChunkTrackingPages(outcomes);
+    expect(pages.length).toBeGreaterThan(10);
+    for (const page of pages) expect(itemBytes(page)).toBeLessThanOrEqual(MAX_TRACKING_PAGE_BYTES);
+    expect(pages.flatMap((page) => decodeChunkTracking(page))).toEqual(outcomes);
+  });
+
+  it('APNs-sized outcomes stay one page, the single record as before', () => {
+    const outcomes = Array.from({ length: 3_200 }, (_, i) => ({
+      token: token(i),
+      userId: `user-${i % 100}`,
+      status: 'accepted' as const,
+    }));
+    expect(encodeChunkTrackingPages(outcomes)).toEqual([encodeChunkTracking(outcomes)]);
+    expect(encodeChunkTrackingPages([])).toEqual([encodeChunkTracking([])]);
   });
 });
 
@@ -134,5 +167,13 @@ describe('sort keys read back', () => {
     expect(parseSortKey(receiptKey('n-1', token).sk)).toEqual({ kind: 'receipt', token });
     expect(parseSortKey(recipientsKey('n-1', 3).sk)).toEqual({ kind: 'other' });
     expect(parseSortKey(requestKey('n-1').sk)).toEqual({ kind: 'other' });
+    expect(parseSortKey(trackingPageKey('n-1', '0.3/2r1', 4, 17, 2).sk)).toEqual({
+      kind: 'trackingPage',
+      part: '0.3/2r1',
+      attempt: 4,
+      chunk: 17,
+      page: 2,
+    });
+    expect(trackingPageKey('n-1', '0', 0, 1, 1).sk.startsWith(progressPrefix('0', 0))).toBe(false);
   });
 });

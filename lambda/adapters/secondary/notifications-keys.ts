@@ -61,6 +61,24 @@ export function progressKey(notificationId: string, part: string, attempt: numbe
 
 const RECEIPT_PREFIX = 'receipt#';
 
+const TRACKING_PAGE_PREFIX = 'outcomes#';
+
+/**
+ * Page `page` (1, 2, …) of a tracked chunk's outcomes when they do not fit its progress
+ * record (which holds page 0 and how many pages there are): an item of its own, on
+ * its own shard. Not under `progress#`, so reading a part's progress never sees it.
+ */
+export function trackingPageKey(
+  notificationId: string,
+  part: string,
+  attempt: number,
+  chunk: number,
+  page: number,
+) {
+  const sk = `${TRACKING_PAGE_PREFIX}${part}#${attempt}#${String(chunk).padStart(6, '0')}#${page}`;
+  return { pk: trackingShardPk(notificationId, shardOf(sk)), sk };
+}
+
 /** An app's receipt for one device: its own small item, on the device's shard. */
 export function receiptKey(notificationId: string, token: string) {
   return { pk: trackingShardPk(notificationId, shardOf(token)), sk: `${RECEIPT_PREFIX}${token}` };
@@ -108,11 +126,18 @@ export type ParsedSortKey =
   | { kind: 'progress'; part: string; attempt: number; chunk: number }
   | { kind: 'receipt'; token: string }
   | { kind: 'deadLetter'; part: string; attempt: number }
+  | { kind: 'trackingPage'; part: string; attempt: number; chunk: number; page: number }
   | { kind: 'other' };
 
-/** Reads a sort key written by `progressKey`, `receiptKey` or `deadLetterKey` (a part name never holds '#'). */
+/** Reads a sort key written by `progressKey`, `receiptKey`, `deadLetterKey` or `trackingPageKey` (a part name never holds '#'). */
 export function parseSortKey(sk: unknown): ParsedSortKey {
   const key = String(sk);
+  if (key.startsWith(TRACKING_PAGE_PREFIX)) {
+    const [part = '', attempt = '0', chunk = '0', page = '0'] = key
+      .slice(TRACKING_PAGE_PREFIX.length)
+      .split('#');
+    return { kind: 'trackingPage', part, attempt: Number(attempt), chunk: Number(chunk), page: Number(page) };
+  }
   if (key.startsWith(RECEIPT_PREFIX)) return { kind: 'receipt', token: key.slice(RECEIPT_PREFIX.length) };
   if (key.startsWith(DEAD_LETTER_PREFIX)) {
     const [part = '', attempt = '0'] = key.slice(DEAD_LETTER_PREFIX.length).split('#');

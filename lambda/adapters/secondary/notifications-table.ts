@@ -149,6 +149,8 @@ export interface ChunkRecord {
   summary?: ChunkSummary;
   /** Each device's outcome (tracked jobs only). */
   tracking?: ChunkTracking;
+  /** How many pages the outcomes take when more than this record's one (tracking-table.ts saveTrackingPages). */
+  trackingPages?: number;
   round?: number;
 }
 
@@ -177,6 +179,10 @@ export async function markChunkCompleted(
   if (tracking !== undefined) {
     sets.push('#tracking = :tracking');
     values[':tracking'] = packChunkTracking(tracking);
+  }
+  if (record.trackingPages !== undefined) {
+    sets.push('trackingPages = :trackingPages');
+    values[':trackingPages'] = record.trackingPages;
   }
   if (round !== undefined) {
     sets.push('#round = :round');

@@ -1,27 +1,15 @@
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../../clients';
 import { config } from '../../config';
+import { asciiJson, escapeChar, MAX_SQS_MESSAGE_BYTES } from '../../domain/queue-message';
 import { retryUnprocessed } from './retry-unprocessed';
 
+export { asciiJson, MAX_SQS_MESSAGE_BYTES };
+
 export interface OutgoingMessage {
-  /** A JSON text; it is put on the queue as ASCII JSON (see asciiJson). */
+  /** A JSON text; it is put on the queue as ASCII JSON (see asciiJson in domain/queue-message.ts). */
   body: string;
   delaySeconds?: number;
-}
-
-/**
- * A JSON text with every non-ASCII character escaped as `\uXXXX`: the same JSON
- * value, in plain ASCII. SQS implementations differ in the Unicode they take (AWS
- * refuses U+FFFE, U+FFFF and lone surrogates; fauxqs anything above U+FFFF, emoji
- * included); escaped, any text travels. Safe because a JSON text has non-ASCII
- * characters only inside strings, where an escape means the same character.
- */
-export function asciiJson(json: string): string {
-  return json.replace(/[\u007f-\uffff]/g, escapeChar);
-}
-
-function escapeChar(char: string): string {
-  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /** SQS caps one message, and one SendMessageBatch as a whole, at 1 MiB. */
@@ -83,8 +71,6 @@ function batchesOf(messages: readonly OutgoingMessage[]): BatchEntry[][] {
   return batches;
 }
 
-/** SQS caps one message — its body plus every attribute's name, type and value — at 1 MiB. */
-export const MAX_SQS_MESSAGE_BYTES = 1024 * 1024;
 /** The longest failure detail kept: enough to name the field and the rule. */
 const MAX_DETAIL_CHARS = 1000;
 

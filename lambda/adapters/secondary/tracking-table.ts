@@ -21,6 +21,7 @@ import {
   parseSortKey,
   receiptKey,
   recipientsKey,
+  trackingPageKey,
   trackingShardPks,
 } from './notifications-keys';
 
@@ -49,6 +50,37 @@ export async function recordReceipt(
         ':ttl': trackingExpiry(now),
       },
     }),
+  );
+}
+
+/**
+ * Writes pages 1, 2, … of a tracked chunk's outcomes (`pages[0]` rides on the chunk's
+ * completion), before the chunk is marked completed: a completed chunk's pages are
+ * all there, and a chunk sent again writes the same keys over. One write per page.
+ */
+export async function saveTrackingPages(
+  notificationId: string,
+  part: string,
+  attempt: number,
+  chunk: number,
+  pages: readonly ChunkTracking[],
+  now = new Date(),
+): Promise<void> {
+  await Promise.all(
+    pages.slice(1).map((page, index) =>
+      dynamo.send(
+        new PutCommand({
+          TableName: config.notificationsTableName,
+          Item: {
+            ...trackingPageKey(notificationId, part, attempt, chunk, index + 1),
+            outcomes: page.outcomes,
+            users: page.users,
+            reasons: page.reasons,
+            [NOTIFICATIONS_TABLE.ttlAttribute]: trackingExpiry(now),
+          },
+        }),
+      ),
+    ),
   );
 }
 
@@ -102,6 +134,7 @@ export async function readTracking(notificationId: string): Promise<Notification
     summaries: [],
     deadLettered: [],
   };
+  const paged: PagedChunks = { chunks: new Map(), pages: new Map() };
   await Promise.all(
     trackingShardPks(notificationId).map(async (pk) => {
       const pages = paginateQuery(
@@ -114,15 +147,44 @@ export async function readTracking(notificationId: string): Promise<Notification
         },
       );
       for await (const page of pages) {
-        for (const item of page.Items ?? []) addRecord(tracking, item);
+        for (const item of page.Items ?? []) addRecord(tracking, paged, item);
       }
     }),
   );
+  addPages(paged);
   return tracking;
 }
 
-function addRecord(tracking: NotificationTracking, item: Record<string, unknown>): void {
+/** Chunks whose outcomes take several pages, and the pages read, by `<part>#<attempt>#<chunk>`. */
+interface PagedChunks {
+  chunks: Map<string, { recorded: RecordedChunk; pages: number }>;
+  pages: Map<string, Map<number, ChunkTracking>>;
+}
+
+/**
+ * Adds pages 1, 2, … to their completed chunk's outcomes. Only the pages its record
+ * counts: a page left by an earlier, unfinished try of the chunk is not read.
+ */
+function addPages(paged: PagedChunks): void {
+  for (const [chunkName, { recorded, pages }] of paged.chunks) {
+    const found = paged.pages.get(chunkName);
+    for (let page = 1; page < pages; page++) {
+      const tracking = found?.get(page);
+      if (tracking === undefined) throw new Error(`page ${page} of a tracked chunk's outcomes is missing`);
+      recorded.outcomes.push(...decodeChunkTracking(tracking));
+    }
+  }
+}
+
+function addRecord(tracking: NotificationTracking, paged: PagedChunks, item: Record<string, unknown>): void {
   const key = parseSortKey(item[NOTIFICATIONS_TABLE.sortKey]);
+  if (key.kind === 'trackingPage') {
+    const chunkName = `${key.part}#${key.attempt}#${key.chunk}`;
+    const pages = paged.pages.get(chunkName) ?? new Map<number, ChunkTracking>();
+    pages.set(key.page, item as unknown as ChunkTracking);
+    paged.pages.set(chunkName, pages);
+    return;
+  }
   if (key.kind === 'receipt') {
     tracking.receipts.push({
       token: key.token,
@@ -163,11 +225,14 @@ function addRecord(tracking: NotificationTracking, item: Record<string, unknown>
         ? (item as unknown as ChunkTracking)
         : undefined;
   if (completed && stored !== undefined) {
-    tracking.chunks.push({
+    const recorded: RecordedChunk = {
       at: String(item.completedAt),
       ...(typeof item.round === 'number' ? { round: item.round } : {}),
       outcomes: decodeChunkTracking(stored),
-    });
+    };
+    tracking.chunks.push(recorded);
+    if (typeof item.trackingPages === 'number' && item.trackingPages > 1)
+      paged.chunks.set(`${part}#${attempt}#${chunk}`, { recorded, pages: item.trackingPages });
   }
 }
 

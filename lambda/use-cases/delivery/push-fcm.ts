@@ -6,6 +6,7 @@ import { JobFailedError } from '../../domain/errors';
 import { type FcmMessage, fcmRequestBodies } from '../../domain/fcm-message';
 import {
   classifyFcmAnswer,
+  FCM_ACCESS_TOKEN_REFUSED,
   type FcmOutcome,
   fcmRetryAtOnce,
   type RawFcmAnswer,
@@ -20,6 +21,9 @@ import type { Delivery } from './plan';
  * - A credential refusal (401/403) is sent again at once: the gateway has dropped the
  *   access token, so the second request carries a fresh one. Refused again, the job
  *   stops (JobFailedError with FCM's code: the DLQ, and the FcmCredentialFailures alarm).
+ * - The OAuth token endpoint refusing the key (invalid_grant) is a credential refusal
+ *   too: asked once more, then the job stops (AccessTokenRefused, same alarm). Failing
+ *   otherwise (5xx, a timeout) it is a retryable outcome for every device: never a prune.
  * - A message FCM refuses (INVALID_ARGUMENT about the message) stops the job too,
  *   with FCM's reason: nothing of the chunk is settled, a redrive sends it whole.
  * - UNREGISTERED carries the moment the push left, so a device registered again
@@ -49,6 +53,12 @@ export async function pushToAndroidDevices(
   const outcomes = answers.map((answer) => classifyFcmAnswer(answer, sentAt));
   const fatal = fatalOutcome(outcomes);
   if (fatal !== undefined) {
+    if (fatal.reason === FCM_ACCESS_TOKEN_REFUSED) {
+      throw new JobFailedError(
+        fatal.reason,
+        "The OAuth token endpoint refused the app's FCM service-account key twice (invalid_grant, invalid_client or unauthorized_client: a deleted or disabled key, or the wrong account); nothing was sent. Put a working key in the app's FCM secret, then redrive.",
+      );
+    }
     const detail = fatal.kind === 'job-error' && fatal.detail !== undefined ? ` (${fatal.detail})` : '';
     throw new JobFailedError(
       fatal.reason,

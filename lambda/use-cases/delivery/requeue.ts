@@ -1,12 +1,9 @@
 import { deadLetter, enqueue } from '../../adapters/secondary/send-queue';
 import { config } from '../../config';
-import { tokenHash } from '../../domain/device-token';
 import {
-  DEVICES_PER_PART,
   type DeviceTarget,
-  devicePartNames,
+  devicePartsOf,
   JOB_PART_FORMAT,
-  type JobPart,
   repushPartName,
   retryPartName,
 } from '../../domain/job-part';
@@ -18,7 +15,7 @@ import type { Settled } from './settle';
 
 /**
  * Step 5, requeue: exactly the devices of a chunk that need a retry go back on the
- * send queue, DEVICES_PER_PART to a message, with a growing delay (at least the
+ * send queue, as many to a message as fit (devicePartsOf), with a growing delay (at least the
  * longest `retry-after`); after the last attempt they are dead-lettered with their
  * reasons.
  */
@@ -27,18 +24,17 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
   if (retries.length === 0) return;
   const { jobPart, tally } = delivery;
   const attempt = jobPart.attempt + 1;
-  const groups = inGroups(retries, DEVICES_PER_PART);
-  const names = devicePartNames(retryPartName(jobPart.part, chunk), groups.length);
-  const parts = groups.map(
-    (group, i): JobPart => ({
+  const reasonOf = new Map(retries.map((r) => [r.device, r.reason]));
+  const parts = devicePartsOf(
+    {
       pushgate: JOB_PART_FORMAT,
       job: jobPart.job,
-      part: names[i] ?? '',
       attempt,
-      devices: group.map((r) => r.device),
-      reasons: Object.fromEntries(group.map((r) => [tokenHash(r.device.token), r.reason])),
       ...(jobPart.repush === undefined ? {} : { repush: jobPart.repush }),
-    }),
+    },
+    retryPartName(jobPart.part, chunk),
+    retries.map((r) => r.device),
+    (device) => reasonOf.get(device) ?? 'unknown',
   );
   if (attempt >= MAX_DELIVERY_ATTEMPTS) {
     for (const part of parts) {
@@ -79,7 +75,7 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
 
 /**
  * Schedules the next re-push round for the devices APNs just accepted, if the job
- * asks for one: DEVICES_PER_PART to a message.
+ * asks for one: as many to a message as fit (devicePartsOf).
  */
 export async function scheduleRepush(
   delivery: Delivery,
@@ -92,26 +88,11 @@ export async function scheduleRepush(
   const round = (jobPart.repush?.round ?? 0) + 1;
   if (round > (track.maxRepushes ?? DEFAULT_MAX_REPUSHES)) return;
   const dueAt = Date.now() + track.repushAfterSeconds * 1000;
-  const groups = inGroups(accepted, DEVICES_PER_PART);
-  const names = devicePartNames(repushPartName(jobPart.part, chunk, round), groups.length);
-  const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds);
-  await enqueue(
-    groups.map((devices, i) => {
-      const next: JobPart = {
-        pushgate: JOB_PART_FORMAT,
-        job: jobPart.job,
-        part: names[i] ?? '',
-        attempt: 0,
-        devices,
-        repush: { round, dueAt },
-      };
-      return { body: JSON.stringify(next), delaySeconds };
-    }),
+  const parts = devicePartsOf(
+    { pushgate: JOB_PART_FORMAT, job: jobPart.job, attempt: 0, repush: { round, dueAt } },
+    repushPartName(jobPart.part, chunk, round),
+    accepted,
   );
-}
-
-function inGroups<T>(items: readonly T[], size: number): T[][] {
-  const groups: T[][] = [];
-  for (let start = 0; start < items.length; start += size) groups.push(items.slice(start, start + size));
-  return groups;
+  const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds);
+  await enqueue(parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })));
 }

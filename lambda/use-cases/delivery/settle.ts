@@ -1,10 +1,11 @@
 import { pruneDevice } from '../../adapters/secondary/devices-table';
 import { pruneLiveActivityToken } from '../../adapters/secondary/live-activity-tokens-table';
 import { markChunkCompleted } from '../../adapters/secondary/notifications-table';
+import { saveTrackingPages } from '../../adapters/secondary/tracking-table';
 import type { ApnsOutcome } from '../../domain/apns-outcome';
 import { tokenHash } from '../../domain/device-token';
 import type { DeviceTarget } from '../../domain/job-part';
-import { type ChunkOutcome, encodeChunkTracking, type SenderStatus } from '../../domain/tracking';
+import { type ChunkOutcome, encodeChunkTrackingPages, type SenderStatus } from '../../domain/tracking';
 import { logger } from '../../observability';
 import { mapConcurrent } from './concurrency';
 import type { Delivery } from './plan';
@@ -95,15 +96,20 @@ async function settleOne(
  * Marks the chunk completed, with the chunk's tally (users, devices, outcomes by
  * reason: what the notification's status reports for every job); for a tracked job
  * (`track.receipts`) the same single write holds every device's outcome, compactly
- * (see encodeChunkTracking). `delivery.tally` is the chunk's own.
+ * (see encodeChunkTracking) — or, for outcomes over one item's worth (long FCM
+ * tokens), their first page, the others written just before as items of their own. `delivery.tally` is the chunk's own.
  */
 export async function completeChunk(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
   const { jobPart } = delivery;
+  const { notificationId } = jobPart.job;
   const tracked = jobPart.job.track?.receipts === true;
-  await markChunkCompleted(jobPart.job.notificationId, jobPart.part, jobPart.attempt, chunk, {
+  const pages = tracked ? encodeChunkTrackingPages(settled.outcomes) : [];
+  if (pages.length > 1) await saveTrackingPages(notificationId, jobPart.part, jobPart.attempt, chunk, pages);
+  await markChunkCompleted(notificationId, jobPart.part, jobPart.attempt, chunk, {
     chunks: delivery.chunks.length,
     summary: delivery.tally.summary(),
-    ...(tracked ? { tracking: encodeChunkTracking(settled.outcomes) } : {}),
+    ...(pages[0] === undefined ? {} : { tracking: pages[0] }),
+    ...(pages.length > 1 ? { trackingPages: pages.length } : {}),
     ...(tracked && jobPart.repush !== undefined ? { round: jobPart.repush.round } : {}),
   });
 }

@@ -1,9 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { deviceView } from '../../../domain/device';
-import { canonicalDeviceToken } from '../../../domain/device-token';
-import { checkFcmToken } from '../../../domain/fcm-token';
-import { registrationTarget } from '../../../domain/platform';
+import { registeredDeviceToken } from '../../../domain/fcm-token';
+import { DEFAULT_PLATFORM, registrationTarget } from '../../../domain/platform';
 import { registerDevice } from '../../../use-cases/register-device';
 import { callerUserId, parseJsonBody, pathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
@@ -26,7 +25,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     // convert it), then the fields its platform needs. An FCM token is opaque and
     // case-sensitive: checked, never rewritten.
     const pathToken = pathParameter(event, 'token');
-    const token = platform === 'android' ? checkFcmToken(pathToken) : canonicalDeviceToken(pathToken);
+    const token = registeredDeviceToken(pathToken, platform ?? DEFAULT_PLATFORM);
     const target = registrationTarget({ platform, environment });
     const { device, outcome } = await registerDevice({ ...body, ...target, token, userId });
     return json(outcome === 'refreshed' ? 200 : 201, deviceView(device));

@@ -1,6 +1,7 @@
 import { Agent } from 'node:https';
 import { gaxios, JWT } from 'google-auth-library';
-import type { Authorization } from '../http2/push-connection';
+import { FCM_ACCESS_TOKEN_REFUSED, FCM_ACCESS_TOKEN_UNAVAILABLE } from '../../../domain/fcm-outcome';
+import { type Authorization, DEFAULT_REQUEST_TIMEOUT_MS } from '../http2/push-connection';
 
 /**
  * OAuth2 access tokens for FCM, from a Google service-account key through
@@ -25,8 +26,14 @@ export interface ServiceAccountKey {
   token_uri?: string;
 }
 
+/**
+ * What the token endpoint says when it refuses the key itself (RFC 6749 §5.2): asking
+ * again cannot help. Anything else — a 5xx, a timeout, no connection — may pass.
+ */
+const KEY_REFUSALS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
+
 export class AccessTokens implements Authorization {
-  readonly unavailable = 'AccessTokenUnavailable';
+  readonly unavailable = FCM_ACCESS_TOKEN_UNAVAILABLE;
   private cached: { header: string; renewAt: number } | undefined;
   private fetching: Promise<unknown> | undefined;
   private client: JWT;
@@ -35,6 +42,8 @@ export class AccessTokens implements Authorization {
     private readonly key: ServiceAccountKey,
     private readonly ca?: string,
     private readonly clock: () => number = Date.now,
+    /** Each token request's timeout: a token endpoint that never answers must not hold the pushes. */
+    private readonly timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {
     this.client = this.newClient();
   }
@@ -50,6 +59,17 @@ export class AccessTokens implements Authorization {
       this.fetching = undefined;
     });
     return this.fetching;
+  }
+
+  /**
+   * Why no token could be had: the key refused (the job fails loudly, FCM_ACCESS_TOKEN_REFUSED),
+   * or the endpoint unavailable for now (the pushes are retried).
+   */
+  failureOf(error: unknown): string {
+    const answer = (error as { response?: { data?: { error?: unknown } } } | undefined)?.response?.data;
+    return typeof answer?.error === 'string' && KEY_REFUSALS.has(answer.error)
+      ? FCM_ACCESS_TOKEN_REFUSED
+      : FCM_ACCESS_TOKEN_UNAVAILABLE;
   }
 
   /** FCM refused the token: drop it, and the client that cached it, so the next one is new. */
@@ -72,11 +92,13 @@ export class AccessTokens implements Authorization {
   }
 
   private newClient(): JWT {
-    const { key, ca } = this;
+    const { key, ca, timeoutMs } = this;
     const tokenUri = key.token_uri;
-    const transporter = new gaxios.Gaxios(
-      ca === undefined ? {} : { agent: new Agent({ ca, keepAlive: true }) },
-    );
+    // The library retries a failed token request a few times itself (5xx, connection errors).
+    const transporter = new gaxios.Gaxios({
+      timeout: timeoutMs,
+      ...(ca === undefined ? {} : { agent: new Agent({ ca, keepAlive: true }) }),
+    });
     if (tokenUri !== undefined && tokenUri !== GOOGLE_TOKEN_URL) {
       transporter.interceptors.request.add({
         resolved: async (options) => {

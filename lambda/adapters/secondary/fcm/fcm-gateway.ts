@@ -68,7 +68,7 @@ export class FcmConnection extends PushConnection<RawFcmAnswer> {
         ...(endpoint.ca === undefined ? {} : { ca: endpoint.ca }),
       },
       protocol: fcmProtocol(credentials.projectId),
-      authorization: new AccessTokens(credentials.serviceAccount, endpoint.ca),
+      authorization: new AccessTokens(credentials.serviceAccount, endpoint.ca, Date.now, requestTimeoutMs),
       requestTimeoutMs,
     });
   }

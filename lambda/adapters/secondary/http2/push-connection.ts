@@ -67,6 +67,8 @@ export interface Authorization {
   refused(value: string): void;
   /** The transport error queued requests get when no authorization can be had. */
   readonly unavailable: string;
+  /** The transport error for this fetch failure, when the source tells failures apart (else `unavailable`). */
+  failureOf?(error: unknown): string;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -135,14 +137,23 @@ export class PushConnection<Answer> {
   }
 
   /**
-   * Sends the request to every token; answers come back in token order. Rejects only
-   * when no authorization can be had at all (the token source is unreachable).
+   * Sends the request to every token; answers come back in token order. When no
+   * authorization can be had at all, every token is answered with the source's
+   * failure if it tells failures apart (`failureOf`: FCM's token endpoint), else
+   * this rejects (the token source is unreachable).
    */
   async sendAll(request: PushRequest, tokens: readonly string[]): Promise<Answer[]> {
     const answers = new Array<Answer>(tokens.length);
     if (tokens.length === 0) return answers;
     if (this.closed) throw new Error(`the ${this.service} connection is closed`);
-    await this.authorization?.current();
+    const source = this.authorization;
+    try {
+      await source?.current();
+    } catch (error) {
+      if (source?.failureOf === undefined) throw error;
+      logger.error(`no ${this.service} authorization`, { error: (error as Error).message });
+      return answers.fill(this.protocol.failure(source.failureOf(error)));
+    }
     await this.checkIdleSession();
     return new Promise((resolve) => {
       let remaining = tokens.length;
@@ -228,7 +239,8 @@ export class PushConnection<Answer> {
         (error: unknown) => {
           this.renewing = false;
           logger.error(`no ${this.service} authorization`, { error: (error as Error).message });
-          for (const pending of this.drainQueue()) pending.done(this.protocol.failure(source.unavailable));
+          const failure = source.failureOf?.(error) ?? source.unavailable;
+          for (const pending of this.drainQueue()) pending.done(this.protocol.failure(failure));
         },
       );
     }
