@@ -90,7 +90,7 @@ describe('/_local/fcm/faults', () => {
       connection: { resetEvery: 3 },
       tokens: { 'AbC:d-E_f': { status: 404, errorCode: 'UNREGISTERED', times: 1 } },
     };
-    const done = { goaways: 0, resets: 0, stalls: 0, tokenFaults: 0 };
+    const done = { goaways: 0, resets: 0, stalls: 0, tokenFaults: 0, tokenEndpointFaults: 0 };
     expect(fcmFaultsRoute(simulator, 'POST', JSON.stringify(script))).toEqual({
       status: 200,
       body: { script, done },
@@ -114,5 +114,17 @@ describe('/_local/fcm/faults', () => {
       body: { error: { code, message: expect.any(String) } },
     });
     expect(fcmFaultsRoute(simulator, 'PATCH', '{}').status).toBe(405);
+  });
+
+  it('scripts the OAuth token endpoint too, and refuses what it cannot play', () => {
+    const script = { tokenEndpoint: { status: 400, error: 'invalid_grant', times: 2 } };
+    expect(fcmFaultsRoute(simulator, 'POST', JSON.stringify(script)).body).toMatchObject({ script });
+    const refused = fcmFaultsRoute(
+      simulator,
+      'POST',
+      JSON.stringify({ tokenEndpoint: { error: 'Bad Grant' } }),
+    );
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'InvalidFaultScript' } } });
+    fcmFaultsRoute(simulator, 'DELETE', '');
   });
 });
