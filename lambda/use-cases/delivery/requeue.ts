@@ -1,9 +1,11 @@
+import { recordIssuedParts } from '../../adapters/secondary/notifications-table';
 import { deadLetter, enqueue } from '../../adapters/secondary/send-queue';
 import { config } from '../../config';
 import { tokenHash } from '../../domain/device-token';
 import {
   DEVICES_PER_PART,
   type DeviceTarget,
+  devicePartFingerprint,
   devicePartNames,
   JOB_PART_FORMAT,
   type JobPart,
@@ -40,6 +42,8 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
       ...(jobPart.repush === undefined ? {} : { repush: jobPart.repush }),
     }),
   );
+  // Dead-lettered parts too: `npm run redrive` puts them back on the queue as they are.
+  await recordIssued(jobPart.job.notificationId, parts);
   if (attempt >= MAX_DELIVERY_ATTEMPTS) {
     for (const part of parts) {
       const reasons = [...new Set(Object.values(part.reasons ?? {}))].join(', ');
@@ -95,18 +99,33 @@ export async function scheduleRepush(
   const groups = inGroups(accepted, DEVICES_PER_PART);
   const names = devicePartNames(repushPartName(jobPart.part, chunk, round), groups.length);
   const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds);
-  await enqueue(
-    groups.map((devices, i) => {
-      const next: JobPart = {
-        pushgate: JOB_PART_FORMAT,
-        job: jobPart.job,
-        part: names[i] ?? '',
-        attempt: 0,
-        devices,
-        repush: { round, dueAt },
-      };
-      return { body: JSON.stringify(next), delaySeconds };
+  const rounds = groups.map(
+    (devices, i): JobPart => ({
+      pushgate: JOB_PART_FORMAT,
+      job: jobPart.job,
+      part: names[i] ?? '',
+      attempt: 0,
+      devices,
+      repush: { round, dueAt },
     }),
+  );
+  await recordIssued(jobPart.job.notificationId, rounds);
+  await enqueue(rounds.map((next) => ({ body: JSON.stringify(next), delaySeconds })));
+}
+
+/**
+ * Records parts with devices as the sender's own before they are queued, so the
+ * sender can tell them from parts anyone else writes under the notification's id
+ * (delivery/plan.ts).
+ */
+export async function recordIssued(notificationId: string, parts: readonly JobPart[]): Promise<void> {
+  await recordIssuedParts(
+    notificationId,
+    parts.map((part) => ({
+      part: part.part,
+      attempt: part.attempt,
+      fingerprint: devicePartFingerprint(part),
+    })),
   );
 }
 
