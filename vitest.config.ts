@@ -33,7 +33,15 @@ export default defineConfig({
   test: {
     sequence: { sequencer: LongestFilesFirst },
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          // A cap, not a speed target: a few unit tests build inboxes or schemas of 100 000s of
+          // items, a fraction of a second here but seconds on a slower, busy CI machine.
+          testTimeout: 60_000,
+        },
+      },
       {
         test: {
           name: 'integration',
@@ -43,7 +51,12 @@ export default defineConfig({
           // run at once: most of a file's time is spent waiting on queues, timers and APNs.
           // function-grants-setup fails a test in which a function made a call its deployed
           // grants lack.
-          setupFiles: ['test/support/file-resources.ts', 'test/support/function-grants-setup.ts'],
+          // route-failures prints the cause of any 500 a route answers.
+          setupFiles: [
+            'test/support/file-resources.ts',
+            'test/support/function-grants-setup.ts',
+            'test/support/route-failures.ts',
+          ],
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,
@@ -55,12 +68,13 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           // One synth bundles every function with esbuild and runs the cdk-nag packs: ~10 s on a
-          // quiet 2-core machine. Files share one module graph so the default stack is synthesized
-          // once per run (see stack-fixture.ts), and hooks get many times the measured cost.
+          // quiet 2-core machine, over 3 minutes on a busy one running the other lanes. Files share
+          // one module graph so the default stack is synthesized once per run (see
+          // stack-fixture.ts), and hooks get many times the cost seen under load.
           isolate: false,
           fileParallelism: false,
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
         },
       },
       {

@@ -111,7 +111,15 @@ function writePurpose(command: string, input: Record<string, unknown>): string {
 
 /** Counts billed SQS requests (64 KB chunks) and DynamoDB capacity units from real SDK traffic. */
 function instrument(tally: Tally, sqsClients: SQSClient[]): void {
-  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? ''));
+  // DynamoDB sizes a binary attribute by its bytes (JSON would spell each byte out as a
+  // number; a Buffer's toJSON runs before the replacer sees it, so look at the holder).
+  const bytes = (value: unknown) =>
+    Buffer.byteLength(
+      JSON.stringify(value ?? '', function (this: Record<string, unknown>, name, field) {
+        const original = this[name];
+        return original instanceof Uint8Array ? 'b'.repeat(original.byteLength) : field;
+      }),
+    );
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
@@ -357,17 +365,7 @@ async function runChatScenario(stack: LocalStack, tally: Tally, path: ChatPath):
     breakdownPerMillion: Object.fromEntries(
       Object.entries(breakdownPerMillion).map(([k, v]) => [k, round(v)]),
     ),
-    dynamoLinesPerMillion: Object.fromEntries(
-      Object.entries(tally.lines).map(([name, units]) => [
-        name,
-        round(
-          perMillion(
-            (units / 1e6) *
-              (/write/.test(name) ? PRICES.dynamoPerMillionWriteUnits : PRICES.dynamoPerMillionReadUnits),
-          ),
-        ),
-      ]),
-    ),
+    dynamoLinesPerMillion: dynamoLinesPerMillion(tally, notifications),
     readUnitsPerPush: Math.round((tally.readUnits / notifications) * 1000) / 1000,
     dataOutToApnsPerMillion: round(breakdownPerMillion.dataOut),
   };
@@ -403,16 +401,6 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
       lambdaCompute: perMillion(gbSeconds * PRICES.lambdaArmPerGbSecond),
       httpApi: perMillion((1 / 1e6) * PRICES.httpApiPerMillionRequests),
     };
-    // DynamoDB by purpose, each line priced as reads or writes.
-    const dynamoLinesPerMillion = Object.fromEntries(
-      Object.entries(tally.lines).map(([name, units]) => [
-        name,
-        perMillion(
-          (units / 1e6) *
-            (/write/.test(name) ? PRICES.dynamoPerMillionWriteUnits : PRICES.dynamoPerMillionReadUnits),
-        ),
-      ]),
-    );
     const dataOutToApnsPerMillion = perMillion(
       ((notifications * BYTES_PER_PUSH_ON_THE_WIRE) / 1e9) * PRICES.dataOutPerGb,
     );
@@ -434,9 +422,7 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
       breakdownPerMillion: Object.fromEntries(
         Object.entries(breakdownPerMillion).map(([k, v]) => [k, round(v)]),
       ),
-      dynamoLinesPerMillion: Object.fromEntries(
-        Object.entries(dynamoLinesPerMillion).map(([k, v]) => [k, round(v)]),
-      ),
+      dynamoLinesPerMillion: dynamoLinesPerMillion(tally, notifications),
       readUnitsPerPush: Math.round((tally.readUnits / notifications) * 1000) / 1000,
       dataOutToApnsPerMillion: round(dataOutToApnsPerMillion),
       ...(receipt === undefined ? {} : { receipt }),
@@ -444,6 +430,16 @@ async function runScenario(stack: LocalStack, tally: Tally, tracked: boolean): P
   } finally {
     await source.stop();
   }
+}
+
+/** DynamoDB by purpose, each line priced as reads or writes: $ per million notifications, to 4 places. */
+function dynamoLinesPerMillion(tally: Tally, notifications: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(tally.lines).map(([name, units]) => {
+      const price = /write/.test(name) ? PRICES.dynamoPerMillionWriteUnits : PRICES.dynamoPerMillionReadUnits;
+      return [name, Math.round((((units / 1e6) * price) / notifications) * 1_000_000 * 10_000) / 10_000];
+    }),
+  );
 }
 
 /** One receipt from the app, counted like the send: API request, Lambda (256 MB) and DynamoDB units. */

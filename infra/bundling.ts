@@ -32,7 +32,10 @@ export const LAMBDA_BUNDLING = {
   sourceMap: true,
   externalModules: ['@aws-sdk/*'],
   mainFields: ['module', 'main'],
-  /** CommonJS dependencies (node-apn, middy internals) still call require() inside an ES module. */
+  /**
+   * CommonJS dependencies bundled into an ES module (google-auth-library and what it pulls
+   * in, for FCM) still call require() for Node's built-in modules.
+   */
   banner:
     "import { createRequire as __pushgateCreateRequire } from 'node:module'; const require = __pushgateCreateRequire(import.meta.url);",
 } as const;

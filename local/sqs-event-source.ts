@@ -11,6 +11,9 @@ import type { FunctionAccess } from '../infra/function-access';
 import { grantsOf, runAsFunction } from './function-grants';
 import { lambdaContext } from './lambda-events';
 
+/** How long a read of the queue's visibility timeout is trusted. */
+const VISIBILITY_REREAD_MS = 2_000;
+
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 export interface EventSourceOptions {
@@ -38,6 +41,13 @@ export interface EventSourceOptions {
  * reappear after the visibility timeout — where the queue's redrive policy moves
  * them to the DLQ after maxReceiveCount.
  *
+ * In AWS a message is never delivered again while its invocation runs: Lambda ends an
+ * invocation at the function's timeout, and the queue hides a message for six times
+ * that. Offline nothing ends an invocation, and on a busy machine one can outlast the
+ * visibility timeout; so while an invocation runs, its messages are kept hidden (each
+ * near the end of its visibility timeout is hidden for another one). Once it ends, a
+ * failed message comes back when that timeout runs out, as in AWS.
+ *
  * stop() is quick however busy the sender is: running invocations see their
  * remaining time drop to zero — as at a Lambda deadline, so the sender finishes the
  * chunk in hand and hands the rest to a continuation message — and messages received
@@ -49,6 +59,8 @@ export class SqsEventSource {
   private readonly loops: Promise<void>[] = [];
   private activeInvocations = 0;
   private queueArn = '';
+  /** The queue's visibility timeout, read again now and then (tests change it). */
+  private visibility = { seconds: 30, readAt: 0 };
 
   constructor(private readonly options: EventSourceOptions) {}
 
@@ -121,6 +133,7 @@ export class SqsEventSource {
 
   private async invoke(messages: Message[]): Promise<void> {
     this.activeInvocations++;
+    const hidden = await this.keepHidden(messages);
     try {
       const event: SQSEvent = { Records: messages.map((message) => sqsRecord(message, this.queueArn)) };
       // As CDK's SqsEventSource does, the function may also consume the queue it is fed from.
@@ -153,8 +166,53 @@ export class SqsEventSource {
         );
       }
     } finally {
+      hidden.stop();
       this.activeInvocations--;
     }
+  }
+
+  /**
+   * Keeps an invocation's messages hidden while it runs (see the class comment): halfway
+   * through the queue's visibility timeout, each is hidden for another full one. Until
+   * stop(): what runs past its grace period is left to SQS, to be delivered again.
+   */
+  private async keepHidden(messages: Message[]): Promise<{ stop(): void }> {
+    const seconds = await this.visibilityTimeoutSeconds();
+    const extend = async () => {
+      if (!this.running) return;
+      try {
+        await this.options.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: messages.map((message, index) => ({
+              Id: String(index),
+              ReceiptHandle: message.ReceiptHandle ?? '',
+              VisibilityTimeout: seconds,
+            })),
+          }),
+        );
+      } catch (error) {
+        // A purged queue, say: the messages are gone, there is nothing to keep hidden.
+        this.options.onError?.(error);
+      }
+    };
+    const timer = setInterval(() => void extend(), (seconds * 1000) / 2);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  private async visibilityTimeoutSeconds(): Promise<number> {
+    if (Date.now() - this.visibility.readAt > VISIBILITY_REREAD_MS) {
+      const { Attributes } = await this.options.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: this.options.queueUrl,
+          AttributeNames: ['VisibilityTimeout'],
+        }),
+      );
+      const seconds = Number(Attributes?.VisibilityTimeout);
+      this.visibility = { seconds: seconds > 0 ? seconds : this.visibility.seconds, readAt: Date.now() };
+    }
+    return this.visibility.seconds;
   }
 
   /** Messages received as stop() was called go back to the queue instead of being invoked. */

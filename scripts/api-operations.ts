@@ -118,6 +118,10 @@ export const ERROR_CODES = {
     409,
     'The notification id is taken by a different job (other recipients, content or options).',
   ],
+  RegistrationConflict: [
+    409,
+    'Other registrations of the same token (or of the caller’s devices) kept changing it for seconds. The answer carries `Retry-After`; make the same call again. Until then the token may be in no one’s set (it gets no pushes), never in two.',
+  ],
   RequestTooLarge: [413, 'The request body is larger than this route reads.'],
   PayloadTooLarge: [
     413,
@@ -199,6 +203,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'UnknownApp',
       'EnvironmentNotForAndroid',
       'FcmNotConfigured',
+      'RegistrationConflict',
     ],
   },
   'DELETE /v1/devices/{token}': {

@@ -30,7 +30,19 @@ interface Finished {
   code: number | null;
   signal: NodeJS.Signals | null;
   seconds: number;
+  /** The lane's failed tests and their errors, repeated at the end (see FAILURE_LINE). */
+  failures: string[];
 }
+
+/**
+ * A failed test's header or its error's first line. They are printed again after all
+ * lanes end, so the last lines of a long log — all a CI summary may keep — name every
+ * failure and its error, whatever diff was printed before them.
+ */
+const FAILURE_LINE = /^\s*(FAIL\s|×\s|[A-Za-z]*Error:\s)/;
+const FAILURES_KEPT = 40;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences colours are written with.
+const COLOURS = /\x1b\[[0-9;]*m/g;
 
 const running = new Set<ReturnType<typeof spawn>>();
 
@@ -42,12 +54,15 @@ function runLane(lane: (typeof LANES)[number]): Promise<Finished> {
     env: { ...process.env, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) },
   });
   running.add(child);
+  const failures: string[] = [];
   for (const [stream, out] of [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
   ] as const) {
     createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
       out.write(`[${lane.name}] ${line}\n`);
+      const plain = line.replace(COLOURS, '').trimEnd();
+      if (FAILURE_LINE.test(plain) && !failures.includes(plain)) failures.push(plain.slice(0, 300));
     });
   }
   return new Promise((resolve) => {
@@ -56,7 +71,13 @@ function runLane(lane: (typeof LANES)[number]): Promise<Finished> {
     });
     child.once('close', (code, signal) => {
       running.delete(child);
-      resolve({ name: lane.name, code, signal, seconds: Math.round((Date.now() - started) / 1000) });
+      resolve({
+        name: lane.name,
+        code,
+        signal,
+        seconds: Math.round((Date.now() - started) / 1000),
+        failures,
+      });
     });
   });
 }
@@ -67,6 +88,12 @@ process.on('SIGTERM', () => {
 });
 
 const finished = await Promise.all(LANES.map(runLane));
+for (const lane of finished.filter((lane) => lane.code !== 0)) {
+  const shown = lane.failures.slice(0, FAILURES_KEPT);
+  const more = lane.failures.length - shown.length;
+  process.stdout.write(`\n${lane.name} failures:\n${shown.map((line) => `  ${line.trim()}\n`).join('')}`);
+  if (more > 0) process.stdout.write(`  …and ${more} more lines above\n`);
+}
 for (const lane of finished) {
   const outcome = lane.code === 0 ? 'passed' : `FAILED (${lane.signal ?? `exit code ${lane.code}`})`;
   process.stdout.write(`${lane.name}: ${outcome} in ${lane.seconds} s\n`);

@@ -5,6 +5,9 @@
  * fault and becomes a generic 500.
  */
 export class PushgateError extends Error {
+  /** Seconds the caller should wait before trying again (the `Retry-After` header), when it should. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly statusCode: number,
     readonly code: string,
@@ -86,6 +89,24 @@ export class NotificationIdConflictError extends PushgateError {
       409,
       'NotificationIdConflict',
       `The notification id "${notificationId}" is already taken by a different job (other recipients or content). Repeat that job unchanged, or use a new id.`,
+    );
+  }
+}
+
+/**
+ * Other registrations kept changing the same device token (or the same user's
+ * devices) for longer than one call waits (devices-table.ts `saveDevice`). What this
+ * one wrote may leave the token in no set, as a crash would, never in two; the same
+ * call made again puts it right.
+ */
+export class RegistrationConflictError extends PushgateError {
+  override readonly retryAfterSeconds = 1;
+
+  constructor() {
+    super(
+      409,
+      'RegistrationConflict',
+      'Other registrations changed this device token at the same moment, and kept winning; try again in a second.',
     );
   }
 }

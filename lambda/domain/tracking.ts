@@ -5,6 +5,7 @@
  * pruned and failed are final.
  */
 
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DAY_SECONDS, expiresAfter } from './expiry';
 export const DELIVERY_STATUSES = ['queued', 'accepted', 'received', 'opened', 'pruned', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -116,6 +117,26 @@ export function decodeChunkTracking(tracking: ChunkTracking): ChunkOutcome[] {
       ...(reason === undefined ? {} : { reason: tracking.reasons[Number(reason)] ?? 'unknown' }),
     };
   });
+}
+
+/**
+ * A chunk's tracking as it is stored: its JSON, deflated. DynamoDB bills a write per
+ * KB of item, and this is the one write a tracked chunk makes bigger: 200 devices with
+ * 100 users are about 11 KB as text and 7.5 KB deflated (a token is random, so its 32
+ * bytes stay; the base64 alphabet, separators, statuses and user ids shrink).
+ * Lossless: `unpackChunkTracking` gives back exactly what was packed.
+ */
+export function packChunkTracking(tracking: ChunkTracking): Uint8Array {
+  return deflateRawSync(JSON.stringify(tracking));
+}
+
+export function unpackChunkTracking(packed: Uint8Array): ChunkTracking {
+  const tracking = JSON.parse(inflateRawSync(packed).toString('utf8')) as Partial<ChunkTracking>;
+  const strings = (value: unknown) =>
+    Array.isArray(value) && value.every((element) => typeof element === 'string');
+  if (typeof tracking.outcomes !== 'string' || !strings(tracking.users) || !strings(tracking.reasons))
+    throw new Error('malformed packed chunk tracking');
+  return tracking as ChunkTracking;
 }
 
 /** A chunk's outcomes as read back, with when they were recorded and the re-push round. */

@@ -1,31 +1,18 @@
-import { markRequestEnqueued, takeNotificationId } from '../adapters/secondary/notifications-table';
+import { markRequestEnqueued } from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
-import { recipientBuckets, saveRecipients } from '../adapters/secondary/tracking-table';
+import { saveRecipients } from '../adapters/secondary/tracking-table';
 import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, PushgateError, UnknownAppError } from '../domain/errors';
 import { compileFcmMessage, reachesAndroid } from '../domain/fcm-message';
-import { type JobPart, partJobFingerprints, partsOf } from '../domain/job-part';
+import { type JobPart, partsOf } from '../domain/job-part';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
-import {
-  jobFingerprint,
-  namedUsers,
-  recipientCount,
-  type SendJob,
-  trackedRecipients,
-} from '../domain/send-job';
+import { jobFingerprint, type SendJob, trackedRecipients } from '../domain/send-job';
 import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
+import { type SendRequestAnswer, takeJobNotificationId } from './take-notification-id';
 
-export interface SendRequestAnswer {
-  notificationId: string;
-  /** How many users, tokens or activities the request names, each counted once. */
-  recipients: { users: number } | { tokens: number } | { activities: number };
-  /** How many jobs it was split into on the send queue. */
-  jobs: number;
-  /** Whether it was sent with `track.receipts`: per-device statuses and receipts. */
-  tracked: boolean;
-}
+export type { SendRequestAnswer } from './take-notification-id';
 
 /** What accepting one job of a batch came to: its answer, or why it was refused (a 4xx). */
 export type SendRequestOutcome = SendRequestAnswer | PushgateError;
@@ -51,8 +38,8 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
  * 1. Refuse an app the deployment does not serve (UnknownApp) and a payload APNs
  *    would refuse (PayloadTooLarge) — or, for an app with FCM, a message FCM would
  *    (ReservedDataKey, PayloadTooLarge) — before anything is stored or queued.
- * 2. Take each notification id with a conditional write that also stores the job's
- *    fingerprint and its parts' (the sender delivers no other part under this id). Taken by a different job (other recipients or content), even one
+ * 2. Take each notification id (takeJobNotificationId, as the sender does for a job
+ *    published to the queue). Taken by a different job (other recipients or content), even one
  *    still being accepted: NotificationIdConflict. Taken by this same job: answer
  *    as the first time and enqueue nothing — unless that first request has not
  *    finished enqueuing (it crashed, or is still at it), then enqueue its jobs
@@ -132,49 +119,17 @@ async function takeId(
 ): Promise<{ outcome: SendRequestOutcome; enqueue?: JobPart[] }> {
   // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
   const parts = partsOf(withLiveActivityTimestamp(job, now));
-  const tracked = job.track?.receipts === true;
-  const answer: SendRequestAnswer = {
-    notificationId: job.notificationId,
-    recipients: recipientCount(job.to),
-    jobs: parts.length,
-    tracked,
-  };
-  const fingerprint = jobFingerprint(job);
-  const taken = await takeNotificationId(
-    {
-      notificationId: job.notificationId,
-      answer: { ...answer },
-      status: 'pending',
-      createdAt: now.toISOString(),
-      appId: job.appId,
-      namedUsers: namedUsers(job.to),
-      jobFingerprint: fingerprint,
-      partJobs: partJobFingerprints(parts),
-      ...(tracked
-        ? {
-            receipts: {
-              appId: job.appId,
-              to: 'tokens' in job.to ? 'tokens' : 'users',
-              buckets: recipientBuckets(trackedRecipients(job.to).length),
-            },
-          }
-        : {}),
-    },
-    now,
-  );
-  if (taken.taken) return { outcome: answer, enqueue: parts };
-  const previous = taken.existing.jobFingerprint;
-  if (previous !== undefined && previous !== fingerprint) {
-    return { outcome: new NotificationIdConflictError(job.notificationId) };
-  }
-  const firstAnswer = taken.existing.answer as unknown as SendRequestAnswer;
-  if (taken.existing.status === 'enqueued') return { outcome: firstAnswer };
+  const taken = await takeJobNotificationId(job, parts, now);
+  if (taken.kind === 'taken') return { outcome: taken.answer, enqueue: parts };
+  if (taken.kind === 'conflict') return { outcome: new NotificationIdConflictError(job.notificationId) };
+  const firstAnswer = taken.record.answer as unknown as SendRequestAnswer;
+  if (taken.record.status === 'enqueued') return { outcome: firstAnswer };
   logger.warn('re-enqueuing a request whose first attempt has not finished', {
     notificationId: job.notificationId,
   });
   // The parts the record holds: a Live Activity timestamp from the first request's time.
   return {
     outcome: firstAnswer,
-    enqueue: partsOf(withLiveActivityTimestamp(job, new Date(taken.existing.createdAt))),
+    enqueue: partsOf(withLiveActivityTimestamp(job, new Date(taken.record.createdAt))),
   };
 }

@@ -17,7 +17,7 @@ import {
 
 const harness = new SenderHarness();
 
-beforeAll(() => harness.start({ requestTimeoutMs: 5_000, fcm: true }), 30_000);
+beforeAll(() => harness.start({ fcm: true }), 30_000);
 afterAll(() => harness.stop());
 beforeEach(() => harness.purge());
 

@@ -1,17 +1,21 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { backfillRecord } from '../../lambda/adapters/secondary/device-set-backfill';
 import { readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
+import { userKey } from '../../lambda/adapters/secondary/devices-keys';
 import {
   correctDeviceEnvironment,
   deleteDevicesOfUser,
   pruneDevice,
 } from '../../lambda/adapters/secondary/devices-table';
 import { dynamo } from '../../lambda/clients';
+import { type Device, deviceExpiry } from '../../lambda/domain/device';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { registerDevice } from '../../lambda/use-cases/register-device';
 import { unregisterDevice } from '../../lambda/use-cases/unregister-device';
 import { newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { alertJob, deviceRecord, SenderHarness } from '../support/sender-harness';
+import { alertJob, db, deviceRecord, SenderHarness } from '../support/sender-harness';
 
 /*
  * Every writer of a device set and a token record, stopped after each of its writes
@@ -31,9 +35,33 @@ let crashAfter = 0;
 let writes = 0;
 class Crash extends Error {}
 
+/**
+ * Runs once, just before the next write that adds a device to `userId`'s set; its own
+ * writes are not counted.
+ */
+let beforeJoin: { userId: string; run: () => Promise<unknown> } | undefined;
+
 beforeAll(() => {
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
+      const hook = beforeJoin;
+      const input = args.input as { Key?: { token?: unknown }; UpdateExpression?: string };
+      // The document client's commands reach this stack marshalled (`{ S: … }`) or not.
+      const key = input.Key?.token;
+      const keyText = typeof key === 'object' && key !== null ? (key as { S?: unknown }).S : key;
+      if (
+        hook !== undefined &&
+        context.commandName === 'UpdateItemCommand' &&
+        keyText === userKey(hook.userId).token &&
+        input.UpdateExpression?.startsWith('SET #entry = :entry, #setVersion') === true
+      ) {
+        beforeJoin = undefined;
+        const armed = crashAfter;
+        crashAfter = 0;
+        await hook.run().finally(() => {
+          crashAfter = armed;
+        });
+      }
       const result = await next(args);
       if (crashAfter > 0 && WRITES.has(context.commandName ?? '') && ++writes === crashAfter)
         throw new Crash(`crashed after write ${writes} (${context.commandName})`);
@@ -45,6 +73,7 @@ beforeAll(() => {
 afterAll(() => dynamo.middlewareStack.remove('crashAfterWrite'));
 afterEach(() => {
   crashAfter = 0;
+  beforeJoin = undefined;
   delete process.env[ENVIRONMENT.maxDevicesPerUser];
 });
 
@@ -229,6 +258,35 @@ describe('a writer that stops between its writes leaves a device in no set rathe
       );
       return run;
     }, 2);
+  }, 240_000);
+
+  it('the migration backfilling a record signed out while it holds it (record stamped, then set)', async () => {
+    await everyWrite(async (n) => {
+      const alice = newUser('alice');
+      const bob = newUser('bob');
+      const token = newToken();
+      // A record from before device sets: no version, in no set.
+      const seenAt = new Date(Date.now() - 60_000);
+      const record: Device = {
+        token,
+        userId: alice,
+        appId: TEST_APP_ID,
+        environment: 'production',
+        platform: 'ios',
+        registeredAt: seenAt.toISOString(),
+        lastSeenAt: seenAt.toISOString(),
+        expiresAt: deviceExpiry(seenAt),
+      };
+      await db.send(
+        new PutCommand({ TableName: process.env[ENVIRONMENT.devicesTable] as string, Item: record }),
+      );
+      // Alice signs the device out after the backfill read her set, just before its set write.
+      beforeJoin = { userId: alice, run: () => unregisterDevice(alice, token) };
+      const run = await crashing(n, () => backfillRecord(record, new Date()));
+      // Bob registers the token next (the phone changed hands): only bob is reached.
+      await expectFailClosed([alice, bob], token, `backfill-${n}`, [], () => register(bob, token), bob);
+      return run;
+    }, 1);
   }, 240_000);
 
   it('a new device joining a full set (record, then set with the least recently seen evicted)', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { seedDevices } from '../support/seed';
-import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
+import { alertJob, db, NO_GAPS, registerDevices, SenderHarness } from '../support/sender-harness';
 
 const harness = new SenderHarness();
 beforeAll(() => harness.start(), 30_000);
@@ -26,8 +26,7 @@ describe('POST /v1/notifications', () => {
       tracked: false,
     });
     await harness.source.idle(240_000);
-    expect(harness.simulator.inbox).toHaveLength(10_000);
-    expect(new Set(harness.inboxTokens())).toEqual(new Set(devices.map((d) => d.token)));
+    expect(harness.inboxGaps(devices.map((d) => d.token))).toEqual(NO_GAPS);
 
     const again = await api('POST', '/v1/notifications', {
       backend: true,
@@ -169,6 +168,42 @@ describe('jobs published straight to SQS', () => {
     expect(harness.simulator.inbox).toHaveLength(devices.length);
     expect(new Set(harness.inboxTokens()).size).toBe(devices.length);
   }, 300_000);
+
+  it('its id is taken as the API takes it: a POST of the same job answers as if it had sent it and sends nothing again, another job is 409', async () => {
+    const users = Array.from({ length: 1_001 }, (_, i) => `sqs-then-api-${i}-${Date.now()}`);
+    const devices = await seedDevices(users, 1);
+    const id = `published-${Date.now()}`;
+    const job = { notificationId: id, appId: TEST_APP_ID, to: { userIds: users }, aps: { alert: 'Hi' } };
+    await harness.deliver(job, 240_000);
+    expect(harness.simulator.inbox).toHaveLength(devices.length);
+    // Its parts are on the queue (the sender split it): a repeat must not put them there again.
+    expect(await notificationRecord(id)).toMatchObject({ status: 'enqueued' });
+
+    const again = await api('POST', '/v1/notifications', { backend: true, body: job });
+    expect([again.status, again.body]).toEqual([
+      202,
+      { notificationId: id, recipients: { users: 1_001 }, jobs: 2, tracked: false },
+    ]);
+    const other = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: { ...job, aps: { alert: 'Something else' } },
+    });
+    expect([other.status, other.body.error?.code]).toEqual([409, 'NotificationIdConflict']);
+    await harness.source.idle(240_000);
+    expect(harness.simulator.inbox).toHaveLength(devices.length);
+    expect(await harness.deadLetters()).toEqual([]);
+  }, 300_000);
+
+  it('a POSTed job published again under its id is a repeat: nothing sent twice, nothing dead-lettered', async () => {
+    const [token = ''] = await registerDevices(newUser(), 1);
+    const job = alertJob({ tokens: [token] }, { notificationId: `api-then-sqs-${Date.now()}` });
+    const first = await api('POST', '/v1/notifications', { backend: true, body: job });
+    expect(first.status).toBe(202);
+    await harness.source.idle();
+    await harness.deliver(job);
+    expect(harness.inboxTokens()).toEqual([token]);
+    expect(await harness.deadLetters()).toEqual([]);
+  });
 });
 
 async function notificationRecord(notificationId: string) {

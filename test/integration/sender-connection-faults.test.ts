@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import type { Device } from '../../lambda/domain/device';
-import { ENVIRONMENT } from '../../lambda/environment';
 import type { TokenAnswer } from '../../local/apns-simulator/faults';
 import { seedDevices } from '../support/seed';
 import { alertJob, deviceRecord, SenderHarness, senderMetrics } from '../support/sender-harness';
@@ -35,19 +33,6 @@ function receipts(): Map<string, number> {
 }
 
 const sorted = (tokens: Iterable<string>) => [...tokens].sort();
-
-/** Runs `action` with a shorter APNs request timeout (for stalled streams), on fresh sessions. */
-async function withRequestTimeout<T>(ms: number, action: () => Promise<T>): Promise<T> {
-  const before = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
-  process.env[ENVIRONMENT.apnsRequestTimeoutMs] = String(ms);
-  await closeApnsConnections();
-  try {
-    return await action();
-  } finally {
-    process.env[ENVIRONMENT.apnsRequestTimeoutMs] = before;
-    await closeApnsConnections();
-  }
-}
 
 describe('connection faults', () => {
   it.each([50, 333, 1_000])(
@@ -90,7 +75,7 @@ describe('connection faults', () => {
 
   it('stalled streams (delivered, never answered) are the only duplicates', async () => {
     harness.simulator.setFaults({ connection: { stallEvery: 300 } });
-    const counted = await withRequestTimeout(5_000, () =>
+    const counted = await harness.withRequestTimeout(5_000, () =>
       senderMetrics(() => harness.deliver(alertJob({ userIds: users }))),
     );
 
@@ -145,7 +130,7 @@ describe('connection faults', () => {
         ...answer(flaky, { status: 500, reason: 'InternalServerError', times: 1 }),
       },
     });
-    const counted = await withRequestTimeout(5_000, () =>
+    const counted = await harness.withRequestTimeout(5_000, () =>
       senderMetrics(() => harness.deliver(alertJob({ userIds: users }))),
     );
 

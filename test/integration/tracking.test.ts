@@ -1,9 +1,12 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { trackingShardPks } from '../../lambda/adapters/secondary/notifications-keys';
+import {
+  PACKED_TRACKING_ATTRIBUTE,
+  trackingShardPks,
+} from '../../lambda/adapters/secondary/notifications-keys';
 import type { JobPart } from '../../lambda/domain/job-part';
 import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
-import { TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { TRACKING_TTL_DAYS, unpackChunkTracking } from '../../lambda/domain/tracking';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { recordIssued } from '../../lambda/use-cases/delivery/requeue';
 import { api, newToken, newUser } from '../support/api';
@@ -102,11 +105,52 @@ describe('delivery tracking', () => {
     }
     const kinds = items.map((item) => String(item.sk).split('#')[0]);
     expect(kinds.sort()).toEqual(['progress', 'receipt', 'recipients']);
+    expect(
+      items.find((item) => String(item.sk).startsWith('progress#'))?.[PACKED_TRACKING_ATTRIBUTE],
+    ).toBeInstanceOf(Uint8Array);
     for (const item of items) {
       const days = ((item.expiresAt as number) - Date.now() / 1000) / 86_400;
       expect(days).toBeGreaterThan(TRACKING_TTL_DAYS - 1);
       expect(days).toBeLessThanOrEqual(TRACKING_TTL_DAYS);
     }
+  });
+
+  it('chunk records and recipient buckets written before tracking was packed (as text) read the same', async () => {
+    const erin = newUser('erin');
+    const tokens = await registerDevices(erin, 2);
+    await trackedSend([erin], 'tracked-text');
+    const before = (await report('tracked-text')).body;
+    const table = process.env[ENVIRONMENT.notificationsTable];
+    let rewritten = 0;
+    for (const pk of trackingShardPks('tracked-text')) {
+      const { Items = [] } = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+        }),
+      );
+      for (const { [PACKED_TRACKING_ATTRIBUTE]: packed, ...item } of Items) {
+        if (packed instanceof Uint8Array) {
+          await db.send(
+            new PutCommand({ TableName: table, Item: { ...item, ...unpackChunkTracking(packed) } }),
+          );
+          rewritten++;
+        }
+        if (item.hashes instanceof Uint8Array) {
+          const hashes = Buffer.from(item.hashes).toString('hex');
+          await db.send(new PutCommand({ TableName: table, Item: { ...item, hashes } }));
+          rewritten++;
+        }
+      }
+    }
+    // The chunk record and the recipients bucket.
+    expect(rewritten).toBe(2);
+    const after = (await report('tracked-text')).body;
+    expect(after).toEqual(before);
+    expect(after.devices.map((device: { token: string }) => device.token).sort()).toEqual([...tokens].sort());
+    expect((await ack('tracked-text', erin, tokens[0] ?? '', 'received')).status).toBe(204);
+    expect((await ack('tracked-text', newUser('stranger'), tokens[0] ?? '', 'received')).status).toBe(404);
   });
 });
 

@@ -5,6 +5,8 @@ import type { Caller } from '../../local/lambda-events';
 
 export interface ApiAnswer {
   status: number;
+  /** Response headers, lower-case names. */
+  headers: Record<string, string>;
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
   body: any;
   raw: string;
@@ -33,7 +35,7 @@ export async function api(method: string, url: string, options: CallOptions = {}
   const found = findRoute(method, url.split('?')[0] ?? url);
   // API Gateway's own answer when the (decoded) path matches no route.
   if (found === undefined)
-    return { status: 404, body: { message: 'Not Found' }, raw: '{"message":"Not Found"}' };
+    return { status: 404, headers: {}, body: { message: 'Not Found' }, raw: '{"message":"Not Found"}' };
   const caller: Caller = options.backend
     ? { iam: { userArn: 'arn:aws:iam::000000000000:role/backend' } }
     : { jwt: options.claims ?? { sub: options.as ?? 'nobody', iss: 'https://issuer.test', aud: 'pushgate' } };
@@ -43,6 +45,9 @@ export async function api(method: string, url: string, options: CallOptions = {}
   const response = await invokeRoute(route, found.params, { method, url, headers, body }, caller);
   return {
     status: response.statusCode,
+    headers: Object.fromEntries(
+      Object.entries(response.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
     body: response.body ? JSON.parse(response.body) : undefined,
     raw: response.body,
   };

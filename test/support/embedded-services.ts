@@ -6,9 +6,10 @@ export const TEST_APP_ID = 'com.example.app';
 /** A second app, iOS only (no FCM): Android registrations for it are refused. */
 export const TEST_APP_WITHOUT_FCM = 'com.example.iosonly';
 /**
- * Shorter than the stack's 720 s, so a test that makes SQS redeliver does not wait twelve
- * minutes; as long as the sender's timeout in tests (60 s), so no invocation outlives its
- * message's. Files whose jobs are all small set less (SenderHarness.setVisibilityTimeout).
+ * Shorter than the stack's 720 s, so a test that makes SQS redeliver a failed message
+ * does not wait twelve minutes. A running invocation's messages stay hidden however long
+ * it takes (local/sqs-event-source.ts), as in AWS; files that wait for a redelivery set
+ * less (SenderHarness.setVisibilityTimeout).
  */
 export const TEST_VISIBILITY_TIMEOUT_SECONDS = 60;
 

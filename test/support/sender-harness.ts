@@ -13,8 +13,10 @@ import {
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
 import { SENDER_ACCESS } from '../../infra/function-access';
+import { SENDER } from '../../infra/queue-settings';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { closeFcmConnections } from '../../lambda/adapters/secondary/fcm/fcm-gateway';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/push-connection';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { metrics } from '../../lambda/metrics';
 import { createLocalProviderKey } from '../../local/apns-credentials';
@@ -24,6 +26,15 @@ import { type FcmSimulator, startFcmSimulator } from '../../local/fcm-simulator/
 import { SqsEventSource } from '../../local/sqs-event-source';
 import { api, newToken } from './api';
 import { TEST_APP_ID, TEST_VISIBILITY_TIMEOUT_SECONDS } from './embedded-services';
+
+/**
+ * The APNs request timeout in tests, where none stalls a response on purpose: twice the
+ * stack's, because on a busy 2-core machine the simulator (in the test's own process) can
+ * take seconds to answer, and a request timed out after it was accepted is sent twice.
+ * The sender keeps four of them and its bookkeeping in reserve before starting a chunk,
+ * which the sender's timeout (as deployed, 120 s) still leaves room for.
+ */
+const TEST_REQUEST_TIMEOUT_MS = 2 * DEFAULT_REQUEST_TIMEOUT_MS;
 
 /** The Firebase project of the test app when a harness gives it FCM. */
 export const TEST_FCM_PROJECT = 'pushgate-test';
@@ -100,7 +111,7 @@ export class SenderHarness {
       [ENVIRONMENT.apnsEndpoints]: JSON.stringify(this.simulator.endpoints),
       [ENVIRONMENT.apnsCaFile]: caFile,
       [ENVIRONMENT.retryBaseDelaySeconds]: '0',
-      [ENVIRONMENT.apnsRequestTimeoutMs]: String(options.requestTimeoutMs ?? 10_000),
+      [ENVIRONMENT.apnsRequestTimeoutMs]: String(options.requestTimeoutMs ?? TEST_REQUEST_TIMEOUT_MS),
     });
     await this.setVisibilityTimeout(options.visibilityTimeoutSeconds);
     await this.purge();
@@ -113,7 +124,7 @@ export class SenderHarness {
       access: SENDER_ACCESS,
       batchSize: 10,
       maxConcurrency: 2,
-      timeoutMs: 60_000,
+      timeoutMs: SENDER.timeoutSeconds * 1000,
       onError: (error) => console.error('sender invocation failed', error),
     });
     await this.source.start();
@@ -134,9 +145,8 @@ export class SenderHarness {
    * How long the send queue hides a received message — for files or tests that wait for
    * SQS to deliver a failed message again (a chunk held by another invocation), so they
    * wait seconds, not a minute. The code path is the deployed one: the sender fails the
-   * message and SQS brings it back when the timeout runs out. Only where every job is a
-   * few devices: an invocation still running when its message's timeout ends sees its
-   * message delivered a second time. Without `seconds`, the test queue's 60 s again.
+   * message and SQS brings it back when the timeout runs out. Without `seconds`, the
+   * test queue's 60 s again.
    */
   async setVisibilityTimeout(seconds = TEST_VISIBILITY_TIMEOUT_SECONDS): Promise<void> {
     await sqs.send(
@@ -184,6 +194,25 @@ export class SenderHarness {
     }
   }
 
+  /**
+   * Runs `action` with a shorter request timeout (APNs and FCM), on fresh sessions: for a
+   * test that stalls a response on purpose. Everywhere else the long default stays, so a
+   * busy machine never times out a request the simulator has already accepted.
+   */
+  async withRequestTimeout<T>(ms: number, action: () => Promise<T>): Promise<T> {
+    const before = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
+    process.env[ENVIRONMENT.apnsRequestTimeoutMs] = String(ms);
+    await closeApnsConnections();
+    await closeFcmConnections();
+    try {
+      return await action();
+    } finally {
+      process.env[ENVIRONMENT.apnsRequestTimeoutMs] = before;
+      await closeApnsConnections();
+      await closeFcmConnections();
+    }
+  }
+
   /** The tokens the FCM simulator accepted, oldest first. */
   fcmInboxTokens(): string[] {
     return (this.fcm?.received.entries ?? []).map((entry) => entry.token);
@@ -191,6 +220,30 @@ export class SenderHarness {
 
   inboxTokens(): string[] {
     return this.simulator.inbox.map((entry) => entry.token);
+  }
+
+  /**
+   * How an inbox differs from exactly one push per expected token (the APNs inbox unless
+   * given another): `{ missing: [], duplicated: [], unexpected: [] }` when it does not.
+   * Each list shows a few tokens and how many more, so a failed scale test prints its
+   * gaps at a glance rather than a diff of ten thousand tokens.
+   */
+  inboxGaps(expected: Iterable<string>, inbox: readonly string[] = this.inboxTokens()): InboxGaps {
+    const wanted = new Set(expected);
+    const seen = new Set<string>();
+    const duplicated = new Set<string>();
+    const unexpected = new Set<string>();
+    for (const token of inbox) {
+      if (seen.has(token)) duplicated.add(token);
+      else if (!wanted.has(token)) unexpected.add(token);
+      seen.add(token);
+    }
+    const missing = [...wanted].filter((token) => !seen.has(token));
+    return {
+      missing: sample(missing),
+      duplicated: sample([...duplicated]),
+      unexpected: sample([...unexpected]),
+    };
   }
 
   /** The provider key the sender signs with (to mint tokens as another container would). */
@@ -260,4 +313,18 @@ export function alertJob(
   extra: Record<string, unknown> = {},
 ) {
   return { appId: TEST_APP_ID, to, aps: { alert: { title: 'Hi', body: 'Your order shipped' } }, ...extra };
+}
+
+export interface InboxGaps {
+  missing: string[];
+  duplicated: string[];
+  unexpected: string[];
+}
+
+/** The inbox as expected: what inboxGaps returns when nothing is missing, twice or foreign. */
+export const NO_GAPS: InboxGaps = { missing: [], duplicated: [], unexpected: [] };
+
+/** The first few items, then how many more there are. */
+function sample(items: string[], shown = 3): string[] {
+  return items.length <= shown ? items : [...items.slice(0, shown), `…and ${items.length - shown} more`];
 }

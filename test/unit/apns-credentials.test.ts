@@ -1,7 +1,11 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadCredentials } from '../../lambda/adapters/secondary/apns/apns-credentials';
-import { CREDENTIALS_PLACEHOLDER } from '../../lambda/adapters/secondary/apns/credentials-placeholder';
+import {
+  CREDENTIALS_PLACEHOLDER,
+  FCM_CREDENTIALS_PLACEHOLDER,
+} from '../../lambda/adapters/secondary/apns/credentials-placeholder';
+import { loadFcmCredentials } from '../../lambda/adapters/secondary/fcm/fcm-credentials';
 import { CredentialsUnavailableError, JobFailedError } from '../../lambda/domain/errors';
 
 vi.mock('@aws-lambda-powertools/parameters/secrets', () => ({ getSecret: vi.fn() }));
@@ -69,5 +73,79 @@ describe('APNs credentials from Secrets Manager', () => {
     const wrongShape = await loadCredentials(app(4)).catch((e: Error) => e);
     expect((wrongShape as Error).message).toContain('neither {"keyId","teamId","key"}');
     expect((wrongShape as Error).message).not.toContain('MIGT');
+  });
+});
+
+describe('FCM credentials from Secrets Manager', () => {
+  const androidApp = (n: number, projectId = 'acme-chat') => ({
+    appId: 'com.acme.chat',
+    bundleId: 'com.acme.chat',
+    fcm: { projectId, credentials: `secretsmanager:${ARN}#fcm${n}` },
+  });
+  const SERVICE_ACCOUNT = {
+    type: 'service_account',
+    project_id: 'ignored-in-favour-of-the-config',
+    client_email: 'pushgate@acme-chat.iam.gserviceaccount.com',
+    private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----',
+    client_id: '1',
+  };
+  const loaded = {
+    projectId: 'acme-chat',
+    serviceAccount: {
+      project_id: 'acme-chat',
+      client_email: SERVICE_ACCOUNT.client_email,
+      private_key: SERVICE_ACCOUNT.private_key,
+    },
+  };
+
+  it('name the secret to fill while it holds the placeholder, load the key for the configured project once filled', async () => {
+    secretValue.mockResolvedValueOnce(FCM_CREDENTIALS_PLACEHOLDER);
+    await expect(loadFcmCredentials(androidApp(1))).rejects.toThrow(
+      `FCM credentials of com.acme.chat could not be loaded from the secret ${ARN}#fcm1: it still holds the placeholder the stack created.`,
+    );
+    secretValue.mockResolvedValueOnce(JSON.stringify(SERVICE_ACCOUNT));
+    await expect(loadFcmCredentials(androidApp(1))).resolves.toEqual(loaded);
+  });
+
+  it('never quote the value when it is not a service-account key, and fail as CredentialsUnavailable', async () => {
+    secretValue.mockResolvedValueOnce(SERVICE_ACCOUNT.private_key);
+    const notJson = await loadFcmCredentials(androidApp(2)).catch((e: Error) => e);
+    expect(notJson).toBeInstanceOf(CredentialsUnavailableError);
+    expect((notJson as Error).message).toContain('the value is not JSON');
+    expect((notJson as Error).message).not.toContain('MIIEvQ');
+    secretValue.mockResolvedValueOnce(JSON.stringify({ ...SERVICE_ACCOUNT, type: 'authorized_user' }));
+    const wrongShape = await loadFcmCredentials(androidApp(3)).catch((e: Error) => e);
+    expect((wrongShape as Error).message).toContain('the value is not a service-account key');
+    expect((wrongShape as Error).message).not.toContain('MIIEvQ');
+  });
+
+  it('say so when the app has no FCM or no credentials, without reading anything', async () => {
+    const { fcm: _, ...iosOnly } = androidApp(4);
+    await expect(loadFcmCredentials(iosOnly)).rejects.toThrow('from nowhere: the app has no FCM configured');
+    await expect(loadFcmCredentials({ ...iosOnly, fcm: { projectId: 'acme-chat' } })).rejects.toThrow(
+      'from nowhere: no credentials configured',
+    );
+    expect(secretValue).not.toHaveBeenCalled();
+  });
+
+  it('are kept a minute per project and source, then read again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
+    try {
+      secretValue.mockResolvedValue(JSON.stringify(SERVICE_ACCOUNT));
+      await loadFcmCredentials(androidApp(5));
+      vi.setSystemTime(1_000_000 + 30_000);
+      await loadFcmCredentials(androidApp(5));
+      expect(secretValue).toHaveBeenCalledTimes(1);
+      // Another project on the same secret is its own entry: its credentials name it.
+      await expect(loadFcmCredentials(androidApp(5, 'acme-other'))).resolves.toMatchObject({
+        projectId: 'acme-other',
+      });
+      expect(secretValue).toHaveBeenCalledTimes(2);
+      vi.setSystemTime(1_000_000 + 61_000);
+      await loadFcmCredentials(androidApp(5));
+      expect(secretValue).toHaveBeenCalledTimes(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

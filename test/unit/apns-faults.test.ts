@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { apnsFaultsRoute } from '../../local/apns-faults-route';
 import { Faults } from '../../local/apns-simulator/faults';
 import { ApnsSimulator } from '../../local/apns-simulator/simulator';
+import { fcmFaultsRoute } from '../../local/fcm-faults-route';
+import { FcmSimulator } from '../../local/fcm-simulator/simulator';
 
 describe('the simulator fault script', () => {
   it('numbers streams from when it is set: every N-th is reset or stalled, reset first', () => {
@@ -77,5 +79,40 @@ describe('/_local/apns/faults', () => {
       body: { error: { code: 'SimulatorNotRunning' } },
     });
     expect(apnsFaultsRoute(simulator, 'PUT', '{}').status).toBe(405);
+  });
+});
+
+describe('/_local/fcm/faults', () => {
+  const simulator = new FcmSimulator({ serviceAccounts: [] });
+
+  it('keeps FCM tokens exactly as given (they are case-sensitive) and clears like the APNs route', () => {
+    const script = {
+      connection: { resetEvery: 3 },
+      tokens: { 'AbC:d-E_f': { status: 404, errorCode: 'UNREGISTERED', times: 1 } },
+    };
+    const done = { goaways: 0, resets: 0, stalls: 0, tokenFaults: 0 };
+    expect(fcmFaultsRoute(simulator, 'POST', JSON.stringify(script))).toEqual({
+      status: 200,
+      body: { script, done },
+    });
+    expect(fcmFaultsRoute(simulator, 'DELETE', '')).toEqual({ status: 204 });
+    expect(fcmFaultsRoute(simulator, 'GET', '').body).toEqual({ script: {}, done });
+  });
+
+  it.each([
+    ['not JSON', '{', 400, 'MalformedJson'],
+    [
+      'an errorCode that is not FCM-shaped',
+      '{"tokens":{"t":{"status":404,"errorCode":"unregistered"}}}',
+      400,
+      'InvalidFaultScript',
+    ],
+    ['an APNs reason', '{"tokens":{"t":{"status":410,"reason":"Unregistered"}}}', 400, 'InvalidFaultScript'],
+  ])('refuses %s with a clear 4xx', (_name, body, status, code) => {
+    expect(fcmFaultsRoute(simulator, 'POST', body)).toMatchObject({
+      status,
+      body: { error: { code, message: expect.any(String) } },
+    });
+    expect(fcmFaultsRoute(simulator, 'PATCH', '{}').status).toBe(405);
   });
 });

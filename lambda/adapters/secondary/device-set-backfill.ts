@@ -1,4 +1,5 @@
-import { GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import type { Device } from '../../domain/device';
@@ -25,10 +26,17 @@ const ATTEMPTS = 6;
 /**
  * Adds one token record to its user's set, unless it is there already (`present`),
  * or it must not be (`skipped`): expired, taken by an erase since it was written (its
- * device generation is older than the user's), moved away, or older than every device
- * of a set already at the cap. The addition is conditional on the set being unchanged
- * since read and the token not having moved away at this record's version; then the
- * record is read again, and an entry whose record changed meanwhile is taken out.
+ * device generation is older than the user's), moved away, signed out or registered
+ * again meanwhile, or older than every device of a set already at the cap.
+ *
+ * Like a registration, it first writes on the record the set version it read
+ * (`setVersionSeen`, conditional: the record still the user's at this version), then
+ * adds the entry, conditional on the set being unchanged since read and the token not
+ * having moved away at this record's version. A sign-out or erase that comes between
+ * the two sees the stamp: it moves the set version on before it deletes the record,
+ * which refuses the addition — the set never holds a token whose record is gone (the
+ * next user to register it would find no owner to take it from). Then the record is
+ * read again, and an entry whose record changed meanwhile is taken out.
  */
 export async function backfillRecord(
   record: Device & { generation?: number },
@@ -52,6 +60,9 @@ export async function backfillRecord(
       if (oldest.some(([, entry]) => entry.lastSeenAt >= record.lastSeenAt)) return 'skipped';
       evict = oldest.map(([token]) => token);
     }
+    const stamped = await stampSetVersionSeen(record, set.setVersion ?? 0);
+    if (stamped === 'gone') return 'skipped';
+    if (stamped === 'newer') continue;
     const entry: DeviceSetEntry = {
       appId: record.appId,
       environment: record.environment,
@@ -75,6 +86,46 @@ export async function backfillRecord(
     return 'added';
   }
   throw new Error(`the backfill of a device kept racing registrations for ${ATTEMPTS} attempts`);
+}
+
+/**
+ * Writes `setVersionSeen` on the record while it is still the user's at the version
+ * scanned: `gone` when it is not (signed out, moved, or registered again — that
+ * registration adds it itself), `newer` when a registration of the same version saw a
+ * later set version (read the set again).
+ */
+async function stampSetVersionSeen(
+  record: Device,
+  setVersion: number,
+): Promise<'stamped' | 'gone' | 'newer'> {
+  const version = record.version;
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: config.devicesTableName,
+        Key: deviceKey(record.token),
+        UpdateExpression: 'SET #seen = :setVersion',
+        ConditionExpression: `#userId = :userId AND ${version === undefined ? 'attribute_not_exists(#version)' : '#version = :version'} AND (attribute_not_exists(#seen) OR #seen <= :setVersion)`,
+        ExpressionAttributeNames: { '#userId': 'userId', '#version': 'version', '#seen': 'setVersionSeen' },
+        ExpressionAttributeValues: {
+          ':userId': record.userId,
+          ':setVersion': setVersion,
+          ...(version === undefined ? {} : { ':version': version }),
+        },
+      }),
+    );
+    return 'stamped';
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const { Item: current } = await dynamo.send(
+    new GetCommand({
+      TableName: config.devicesTableName,
+      Key: deviceKey(record.token),
+      ConsistentRead: true,
+    }),
+  );
+  return current?.userId === record.userId && current.version === version ? 'newer' : 'gone';
 }
 
 /** Progress of a backfill: counts, and where to resume (the scan's last evaluated key). */

@@ -166,18 +166,24 @@ export async function moveSetVersionOn(userId: string): Promise<number> {
 /**
  * Takes a token out of a user's set because another user is taking it, and marks it
  * moved away at the token record's `version`: from this write on, no registration of
- * this user that read that version (or an earlier one) can add it back.
+ * this user that read that version (or an earlier one) can add it back. Refused
+ * (false) when the set holds the token, or a mark, at a later version: the user
+ * registered it again since the record was read, and that entry must stay.
  */
-export async function markMovedAway(userId: string, token: string, version: number, now: Date) {
+export function markMovedAway(userId: string, token: string, version: number, now: Date): Promise<boolean> {
   const mark: MovedAway = { version, at: epochSeconds(now) };
-  await dynamo.send(
-    new UpdateCommand({
-      TableName: config.devicesTableName,
-      Key: userKey(userId),
-      UpdateExpression: 'SET #moved = :mark REMOVE #entry',
-      ExpressionAttributeNames: { '#entry': entryName(token), '#moved': movedName(token) },
-      ExpressionAttributeValues: { ':mark': mark },
-    }),
+  return conditional(() =>
+    dynamo.send(
+      new UpdateCommand({
+        TableName: config.devicesTableName,
+        Key: userKey(userId),
+        UpdateExpression: 'SET #moved = :mark REMOVE #entry',
+        ConditionExpression:
+          '(attribute_not_exists(#entry) OR #entry.version <= :version) AND (attribute_not_exists(#moved) OR #moved.version <= :version)',
+        ExpressionAttributeNames: { '#entry': entryName(token), '#moved': movedName(token) },
+        ExpressionAttributeValues: { ':mark': mark, ':version': version },
+      }),
+    ),
   );
 }
 

@@ -18,7 +18,7 @@ import {
   nextRecordVersion,
   staleMovedAway,
 } from '../../domain/device-set';
-import { DeviceNotFoundError } from '../../domain/errors';
+import { DeviceNotFoundError, RegistrationConflictError } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
 import {
@@ -43,11 +43,22 @@ import { DEVICES_TABLE, deviceKey } from './devices-keys';
  */
 
 /**
- * A registration racing others for the same token or user tries again this many
- * times, after a random pause that grows (so that contenders spread out rather than
- * collide again).
+ * A registration racing others for the same token or user tries again, after a random
+ * pause that grows (so that contenders spread out rather than collide again). It starts
+ * a new attempt for this long; then it answers 409 RegistrationConflict with
+ * Retry-After. Every round of a burst lets at least one registration through, so only
+ * a burst of dozens of users on one token waits this long.
  */
-const REGISTRATION_ATTEMPTS = 12;
+const REGISTRATION_PATIENCE_MS = 4_000;
+/**
+ * A registration whose own record write landed and whose set write was refused (the
+ * user's set changed meanwhile) keeps going past the patience, up to this: stopping
+ * there would leave its token in no set. Within the route functions' 10 s timeout
+ * (infra/constructs/pushgate-function.ts), with room for a cold start.
+ */
+const REGISTRATION_LIMIT_MS = 7_000;
+/** The erase, racing its user's registrations, tries this many times. */
+const ERASE_ATTEMPTS = 12;
 
 function pauseBeforeAttempt(attempt: number): Promise<void> {
   if (attempt === 0) return Promise.resolve();
@@ -133,9 +144,18 @@ export async function saveDevice(
   const { token, userId } = registration;
   let outcome: RegistrationOutcome | undefined;
   let raced = false;
-  for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS; attempt++) {
+  /** This registration's last attempt, when a condition refused one of its writes. */
+  let refused: RefusedAttempt | undefined;
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const waited = Date.now() - started;
+    if (waited >= REGISTRATION_LIMIT_MS || (refused?.at !== 'set' && waited >= REGISTRATION_PATIENCE_MS))
+      throw new RegistrationConflictError();
     await pauseBeforeAttempt(attempt);
     const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
+    if (refused !== undefined && takenOnAfter(refused, record, set))
+      return { device: refused.device, outcome: refused.outcome, evicted: [] };
+    refused = undefined;
     const entry = set.devices.get(token);
     const known =
       record !== undefined &&
@@ -161,14 +181,40 @@ export async function saveDevice(
             ? 'refreshed'
             : 'created';
     const saved = await addDevice(registration, record, set, outcome, now, maxDevices);
-    if (typeof saved === 'object') return { ...saved, outcome };
+    if ('evicted' in saved) return { ...saved, outcome };
+    refused = { ...saved, outcome, readVersion: record === undefined ? undefined : (record.version ?? 0) };
     // Once its record is written, the registration keeps the outcome it found first.
-    if (saved === 'record refused') {
+    if (saved.at === 'record') {
       outcome = undefined;
       raced = true;
     }
   }
-  throw new Error(`the registration of a device kept racing others for ${REGISTRATION_ATTEMPTS} attempts`);
+}
+
+/** An attempt of a registration that a condition refused: at which write, and what it wrote or tried to. */
+interface RefusedAttempt {
+  at: 'record' | 'set';
+  device: Device;
+  outcome: RegistrationOutcome;
+  /** The version of the record the attempt read (undefined: there was none). */
+  readVersion: number | undefined;
+}
+
+/**
+ * Whether another user's registration took the token after this one read it: it wrote
+ * the record for its user after this one's read (which refused this one's record
+ * write), or it read the record this one wrote and marked this user's set moved away
+ * (which refused this one's set write). The two calls were under way at once; this one
+ * is answered as made, and the other as made after it — the order the table shows. (In
+ * a burst of registrations of one token by many users, each would otherwise be refused
+ * by the next, and few would finish.) A record of the caller's own written meanwhile is
+ * not this case: that registration goes on.
+ */
+function takenOnAfter(refused: RefusedAttempt, record: Device | undefined, set: DeviceSet): boolean {
+  const takenFrom = refused.at === 'record' ? (refused.readVersion ?? 0) : (refused.device.version ?? 0);
+  const mark = set.movedAway.get(refused.device.token);
+  if (refused.at === 'set' && mark !== undefined && mark.version >= takenFrom) return true;
+  return record !== undefined && record.userId !== refused.device.userId && (record.version ?? 0) > takenFrom;
 }
 
 /** The known device's one write: its record, still the caller's at the version read. */
@@ -209,10 +255,8 @@ async function addDevice(
   outcome: RegistrationOutcome,
   now: Date,
   maxDevices: number,
-): Promise<Omit<SavedDevice, 'outcome'> | 'record refused' | 'set refused'> {
+): Promise<Omit<SavedDevice, 'outcome'> | { at: 'record' | 'set'; device: Device }> {
   const { token, userId } = registration;
-  if (record !== undefined && record.userId !== userId)
-    await markMovedAway(record.userId, token, record.version ?? 0, now);
   const device: Device = {
     ...registration,
     platform: registration.platform ?? 'ios',
@@ -222,6 +266,13 @@ async function addDevice(
     version: nextRecordVersion(record?.version, now),
     setVersionSeen: set.setVersion ?? 0,
   };
+  // The old owner registered the token again since it was read: the record changed too.
+  if (
+    record !== undefined &&
+    record.userId !== userId &&
+    !(await markMovedAway(record.userId, token, record.version ?? 0, now))
+  )
+    return { at: 'record', device };
   const { ConditionExpression, ExpressionAttributeValues } = recordUnchanged(record);
   const written = await conditional(() =>
     dynamo.send(
@@ -237,10 +288,10 @@ async function addDevice(
       }),
     ),
   );
-  if (!written) return 'record refused';
+  if (!written) return { at: 'record', device };
   const evicted = devicesToEvict(set, token, maxDevices, now);
   if (!(await addToSet(set, token, entryOf(device, now), evicted, staleMovedAway(set, now))))
-    return 'set refused';
+    return { at: 'set', device };
   return {
     device,
     evicted: evicted.filter((other) => {
@@ -373,13 +424,13 @@ export async function indexedDevicesOf(userId: string, appId?: string): Promise<
  */
 export async function deleteDevicesOfUser(userId: string, now: Date): Promise<number> {
   let erased: DeviceSet | undefined;
-  for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS && erased === undefined; attempt++) {
+  for (let attempt = 0; attempt < ERASE_ATTEMPTS && erased === undefined; attempt++) {
     await pauseBeforeAttempt(attempt);
     const set = await readDeviceSet(userId);
     if ((await clearSet(set, now)) !== undefined) erased = set;
   }
   if (erased === undefined)
-    throw new Error(`the erase kept racing registrations for ${REGISTRATION_ATTEMPTS} attempts`);
+    throw new Error(`the erase kept racing registrations for ${ERASE_ATTEMPTS} attempts`);
   // A record written by a registration that read the set after the erase's write is
   // that registration's (its set write will succeed): it stays (`Device.setVersionSeen`).
   const erasedAt = (erased.setVersion ?? 0) + 1;

@@ -133,3 +133,10 @@ export function parseSortKey(sk: unknown): ParsedSortKey {
   const [, part = '', attempt = '0', chunk = '0'] = key.split('#');
   return { kind: 'progress', part, attempt: Number(attempt), chunk: Number(chunk) };
 }
+
+/**
+ * The attribute of a chunk's progress record that holds its tracking, packed
+ * (domain/tracking.ts `packChunkTracking`). Records written before it hold `outcomes`,
+ * `users` and `reasons` as text; tracking-table.ts reads both.
+ */
+export const PACKED_TRACKING_ATTRIBUTE = 'trackingPacked';

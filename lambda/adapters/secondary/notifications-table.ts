@@ -4,13 +4,14 @@ import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { DAY_SECONDS, expiresAfter } from '../../domain/expiry';
 import type { ChunkSummary, DeadLetteredPart } from '../../domain/send-status';
-import { type ChunkTracking, trackingExpiry } from '../../domain/tracking';
+import { type ChunkTracking, packChunkTracking, trackingExpiry } from '../../domain/tracking';
 import { batchGetAll } from './batch-get';
 import {
   deadLetterKey,
   IDEMPOTENCY_WINDOW_DAYS,
   issuedPartKey,
   NOTIFICATIONS_TABLE,
+  PACKED_TRACKING_ATTRIBUTE,
   PROGRESS_TTL_DAYS,
   parseSortKey,
   progressKey,
@@ -229,12 +230,8 @@ export async function markChunkCompleted(
     ':chunks': chunks,
   };
   if (tracking !== undefined) {
-    sets.push('#outcomes = :outcomes', '#users = :users', '#reasons = :reasons');
-    Object.assign(values, {
-      ':outcomes': tracking.outcomes,
-      ':users': tracking.users,
-      ':reasons': tracking.reasons,
-    });
+    sets.push('#tracking = :tracking');
+    values[':tracking'] = packChunkTracking(tracking);
   }
   if (round !== undefined) {
     sets.push('#round = :round');
@@ -251,9 +248,7 @@ export async function markChunkCompleted(
     ExpressionAttributeNames: {
       '#ttl': NOTIFICATIONS_TABLE.ttlAttribute,
       '#chunks': 'chunks',
-      ...(tracking === undefined
-        ? {}
-        : { '#outcomes': 'outcomes', '#users': 'users', '#reasons': 'reasons' }),
+      ...(tracking === undefined ? {} : { '#tracking': PACKED_TRACKING_ATTRIBUTE }),
       ...(round === undefined ? {} : { '#round': 'round' }),
       ...(summary === undefined ? {} : { '#summary': 'summary' }),
     },

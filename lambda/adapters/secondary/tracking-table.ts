@@ -12,10 +12,12 @@ import {
   type ReceiptEvent,
   type RecordedChunk,
   trackingExpiry,
+  unpackChunkTracking,
 } from '../../domain/tracking';
 import { batchGetAll } from './batch-get';
 import {
   NOTIFICATIONS_TABLE,
+  PACKED_TRACKING_ATTRIBUTE,
   parseSortKey,
   receiptKey,
   recipientsKey,
@@ -153,11 +155,18 @@ function addRecord(tracking: NotificationTracking, item: Record<string, unknown>
   if (completed && typeof item.summary === 'object' && item.summary !== null) {
     tracking.summaries.push({ part, attempt, summary: item.summary as ChunkSummary });
   }
-  if (completed && typeof item.outcomes === 'string') {
+  const packed = item[PACKED_TRACKING_ATTRIBUTE];
+  const stored =
+    packed instanceof Uint8Array
+      ? unpackChunkTracking(packed)
+      : typeof item.outcomes === 'string'
+        ? (item as unknown as ChunkTracking)
+        : undefined;
+  if (completed && stored !== undefined) {
     tracking.chunks.push({
       at: String(item.completedAt),
       ...(typeof item.round === 'number' ? { round: item.round } : {}),
-      outcomes: decodeChunkTracking(item as unknown as ChunkTracking),
+      outcomes: decodeChunkTracking(stored),
     });
   }
 }
@@ -190,7 +199,8 @@ export function recipientBuckets(recipients: number): number {
 
 /**
  * Stores who a tracked job is for (user ids or tokens, hashed), so that a receipt
- * can be checked before the sender has recorded anything. ~13 bytes per recipient.
+ * can be checked before the sender has recorded anything. 6 bytes per recipient: the
+ * hashes side by side, as binary.
  */
 export async function saveRecipients(
   notificationId: string,
@@ -212,7 +222,7 @@ export async function saveRecipients(
             TableName: config.notificationsTableName,
             Item: {
               ...recipientsKey(notificationId, start + i),
-              hashes: list.sort().join(''),
+              hashes: Buffer.from(list.sort().join(''), 'hex'),
               [NOTIFICATIONS_TABLE.ttlAttribute]: expiry,
             },
           }),
@@ -236,7 +246,14 @@ export async function isRecipient(
       ProjectionExpression: 'hashes',
     }),
   );
-  const stored = typeof item?.hashes === 'string' ? item.hashes : '';
+  // Bytes since hashes were packed (6 per recipient); hex text in items written before.
+  const hashes: unknown = item?.hashes;
+  const stored =
+    hashes instanceof Uint8Array
+      ? Buffer.from(hashes).toString('hex')
+      : typeof hashes === 'string'
+        ? hashes
+        : '';
   for (let at = 0; at < stored.length; at += RECIPIENT_HASH_DIGITS) {
     if (stored.slice(at, at + RECIPIENT_HASH_DIGITS) === hash) return true;
   }

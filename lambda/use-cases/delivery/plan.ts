@@ -1,10 +1,6 @@
-import { partProgress, takeNotificationId } from '../../adapters/secondary/notifications-table';
+import { markRequestEnqueued, partProgress } from '../../adapters/secondary/notifications-table';
 import { enqueue } from '../../adapters/secondary/send-queue';
-import {
-  acknowledgedTokens,
-  recipientBuckets,
-  saveRecipients,
-} from '../../adapters/secondary/tracking-table';
+import { acknowledgedTokens, saveRecipients } from '../../adapters/secondary/tracking-table';
 import { type AppConfig, findApp } from '../../config';
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
 import { JobFailedError, PushgateError } from '../../domain/errors';
@@ -16,13 +12,13 @@ import {
   devicePartFingerprint,
   type JobPart,
   partJobFingerprint,
-  partJobFingerprints,
   partsOf,
 } from '../../domain/job-part';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
-import { jobFingerprint, namedUsers, recipientCount, trackedRecipients } from '../../domain/send-job';
+import { trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';
+import { takeJobNotificationId } from '../take-notification-id';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
 const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: DEVICES_PER_PART } as const;
@@ -205,44 +201,23 @@ async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
 }
 
 /**
- * Records a tracked job that did not come through the API: its id (taken as the API
- * takes it, so a later POST with the same id is a repeat or a conflict) and its
- * recipients' hashes, before anything is sent. Repeats are harmless.
+ * Records a job that did not come through the API: its id, taken as the API takes it
+ * (so a later POST with the same id is a repeat or a conflict), and a tracked job's
+ * recipients' hashes, before anything is sent. Repeats are harmless. The request is
+ * enqueued from the start: its message is on the queue until it is delivered, and a
+ * redelivery splits it again — a POST repeating it must not enqueue it a second time.
+ * (An API request of the same job still `pending` is marked so here, for that reason.)
  */
 async function takePublishedJobId(jobPart: JobPart): Promise<void> {
   const { job } = jobPart;
-  const tracked = job.track?.receipts === true;
-  const recipients = trackedRecipients(job.to);
-  const fingerprint = jobFingerprint(job);
-  const taken = await takeNotificationId({
-    notificationId: job.notificationId,
-    answer: {
-      notificationId: job.notificationId,
-      recipients: recipientCount(job.to),
-      jobs: partsOf(job).length,
-      tracked,
-    },
-    status: 'enqueued',
-    createdAt: new Date().toISOString(),
-    appId: job.appId,
-    namedUsers: namedUsers(job.to),
-    jobFingerprint: fingerprint,
-    partJobs: partJobFingerprints(partsOf(job)),
-    ...(tracked
-      ? {
-          receipts: {
-            appId: job.appId,
-            to: 'tokens' in job.to ? ('tokens' as const) : ('users' as const),
-            buckets: recipientBuckets(recipients.length),
-          },
-        }
-      : {}),
-  });
-  if (!taken.taken && taken.existing.jobFingerprint !== fingerprint) {
+  const taken = await takeJobNotificationId(job, partsOf(job), new Date(), true);
+  if (taken.kind === 'conflict') {
     throw new JobFailedError(
       'NotificationIdConflict',
       `The notification id "${job.notificationId}" was already used for a different job (other recipients, content or options); nothing of this one was sent.`,
     );
   }
-  if (tracked) await saveRecipients(job.notificationId, recipients);
+  if (job.track?.receipts === true) await saveRecipients(job.notificationId, trackedRecipients(job.to));
+  if (taken.kind === 'repeat' && taken.record.status === 'pending')
+    await markRequestEnqueued(job.notificationId);
 }

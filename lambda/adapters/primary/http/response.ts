@@ -18,8 +18,11 @@ export function noContent(): HttpResult {
   return { statusCode: 204 };
 }
 
-function errorResponse(statusCode: number, code: string, message: string): HttpResult {
-  return json(statusCode, { error: { code, message } });
+function errorResponse(error: PushgateError): HttpResult {
+  const response = json(error.statusCode, { error: { code: error.code, message: error.message } });
+  if (error.retryAfterSeconds !== undefined)
+    response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds) };
+  return response;
 }
 
 /**
@@ -38,15 +41,13 @@ export function httpErrors<Event extends APIGatewayProxyEventV2>(): MiddlewareOb
       const { error } = request;
       if (error instanceof PushgateError && error.statusCode < 500) {
         logger.info('request refused', { code: error.code, status: error.statusCode });
-        request.response = errorResponse(error.statusCode, error.code, error.message);
+        request.response = errorResponse(error);
         return;
       }
       logger.error('request failed', { error });
-      request.response = errorResponse(
-        500,
-        'InternalError',
-        'Something went wrong on our side; try again later.',
-      );
+      request.response = json(500, {
+        error: { code: 'InternalError', message: 'Something went wrong on our side; try again later.' },
+      });
     },
   };
 }

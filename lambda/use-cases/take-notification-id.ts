@@ -1,0 +1,90 @@
+import { type SendRequestRecord, takeNotificationId } from '../adapters/secondary/notifications-table';
+import { recipientBuckets } from '../adapters/secondary/tracking-table';
+import { type JobPart, partJobFingerprints } from '../domain/job-part';
+import {
+  jobFingerprint,
+  namedUsers,
+  recipientCount,
+  type SendJob,
+  trackedRecipients,
+} from '../domain/send-job';
+
+export interface SendRequestAnswer {
+  notificationId: string;
+  /** How many users, tokens or activities the request names, each counted once. */
+  recipients: { users: number } | { tokens: number } | { activities: number };
+  /** How many jobs it was split into on the send queue. */
+  jobs: number;
+  /** Whether it was sent with `track.receipts`: per-device statuses and receipts. */
+  tracked: boolean;
+}
+
+/**
+ * What taking a job's notification id came to:
+ * - `taken`: the id was free and now holds this job;
+ * - `repeat`: this same job took it before — the record it wrote then;
+ * - `conflict`: another job holds it (other recipients, content or options).
+ */
+export type TakenId =
+  | { kind: 'taken'; answer: SendRequestAnswer }
+  | { kind: 'repeat'; record: SendRequestRecord }
+  | { kind: 'conflict' };
+
+/**
+ * Takes a notification id for a send job — the one way to, whether the job came
+ * through the API (accept-send-request) or was published straight to the send queue
+ * (delivery/plan.ts) — so a job under a taken id is a repeat or a conflict alike
+ * from either entry, whichever came first.
+ *
+ * One conditional write stores the job's fingerprint, its parts' fingerprints (the
+ * sender delivers no other part under this id), the answer, who may acknowledge a
+ * tracked job, and its status — one rule: `enqueued` when the job is on the send queue
+ * already (`onQueue`: published straight to it; its message stays there until it is
+ * delivered), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
+ * once every part is on the queue; a repeat of a `pending` request puts its parts on
+ * the queue again. The id is this job's only when the record holds this job's
+ * fingerprint: a record without one cannot show it, and is another job's.
+ *
+ * `parts` are the job's parts as the caller enqueues them (with the Live Activity
+ * timestamp the API adds); `now` dates the record and its expiry.
+ */
+export async function takeJobNotificationId(
+  job: SendJob,
+  parts: readonly JobPart[],
+  now: Date,
+  onQueue = false,
+): Promise<TakenId> {
+  const tracked = job.track?.receipts === true;
+  const answer: SendRequestAnswer = {
+    notificationId: job.notificationId,
+    recipients: recipientCount(job.to),
+    jobs: parts.length,
+    tracked,
+  };
+  const fingerprint = jobFingerprint(job);
+  const taken = await takeNotificationId(
+    {
+      notificationId: job.notificationId,
+      answer: { ...answer },
+      status: onQueue ? 'enqueued' : 'pending',
+      createdAt: now.toISOString(),
+      appId: job.appId,
+      namedUsers: namedUsers(job.to),
+      jobFingerprint: fingerprint,
+      partJobs: partJobFingerprints(parts),
+      ...(tracked
+        ? {
+            receipts: {
+              appId: job.appId,
+              to: 'tokens' in job.to ? 'tokens' : 'users',
+              buckets: recipientBuckets(trackedRecipients(job.to).length),
+            },
+          }
+        : {}),
+    },
+    now,
+  );
+  if (taken.taken) return { kind: 'taken', answer };
+  if (taken.existing.jobFingerprint !== fingerprint) return { kind: 'conflict' };
+  return { kind: 'repeat', record: taken.existing };
+}
