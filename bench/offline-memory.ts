@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -12,6 +12,11 @@ import { startOffline } from '../test/e2e/offline-process';
  *
  *   npx tsx bench/offline-memory.ts            # JOBS=3 USERS=50000 SETTLE_SECONDS=60
  *
+ * SEED_CACHE=<dir> keeps the seeded table there and copies it into later runs with the
+ * same USERS (seeding 50 000 devices takes minutes). HEAP_SNAPSHOT=1 starts the process
+ * with `--heapsnapshot-signal=SIGUSR2` and, after the last reading, has it write a heap
+ * snapshot (a full GC first) into its working directory: what the heap still holds.
+ *
  * Devices are seeded straight into the offline home's table (one per user), as the
  * end-to-end tests do, then `npm start` opens it. RSS is read from /proc for every
  * process of npm's group; the figure is the largest (the pushgate process itself).
@@ -20,8 +25,9 @@ const JOBS = Number(process.env.JOBS ?? 3);
 const USERS = Number(process.env.USERS ?? 50_000);
 const SETTLE_SECONDS = Number(process.env.SETTLE_SECONDS ?? 60);
 
-function rssMegabytes(groupId: number): number {
-  let largest = 0;
+/** The pid of the largest process of the group (the pushgate process itself). */
+function largestProcess(groupId: number): { pid: number; megabytes: number } {
+  let largest = { pid: 0, megabytes: 0 };
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -31,21 +37,36 @@ function rssMegabytes(groupId: number): number {
       if (Number(fields[2]) !== groupId) continue;
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-      largest = Math.max(largest, kb / 1024);
+      if (kb / 1024 > largest.megabytes) largest = { pid: Number(entry), megabytes: kb / 1024 };
     } catch {
       // The process ended while we read it.
     }
   }
-  return Math.round(largest);
+  return largest;
+}
+
+function rssMegabytes(groupId: number): number {
+  return Math.round(largestProcess(groupId).megabytes);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const userIds = Array.from({ length: USERS }, (_, i) => `memory-user-${i}`);
 const home = mkdtempSync(join(tmpdir(), 'pushgate-memory-'));
 let started = Date.now();
-await seedOfflineHome(home, userIds, 1);
-console.log(`seeded ${USERS} devices in ${Math.round((Date.now() - started) / 1000)} s`);
+const seedCache =
+  process.env.SEED_CACHE === undefined ? undefined : join(process.env.SEED_CACHE, String(USERS));
+if (seedCache !== undefined && existsSync(seedCache)) {
+  cpSync(seedCache, join(home, 'dynamodb'), { recursive: true });
+  console.log(`copied ${USERS} seeded devices from ${seedCache}`);
+} else {
+  await seedOfflineHome(home, userIds, 1);
+  if (seedCache !== undefined) cpSync(join(home, 'dynamodb'), seedCache, { recursive: true });
+  console.log(`seeded ${USERS} devices in ${Math.round((Date.now() - started) / 1000)} s`);
+}
 
+const heapSnapshot = process.env.HEAP_SNAPSHOT === '1';
+if (heapSnapshot)
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2`.trim();
 const offline = await startOffline({ home, memory: false });
 const group = offline.process.pid ?? 0;
 try {
@@ -105,6 +126,22 @@ try {
       drainedAfter,
     }),
   );
+  if (heapSnapshot) {
+    const { pid } = largestProcess(group);
+    process.kill(pid, 'SIGUSR2');
+    // Written synchronously by the process into its working directory (npm start's: here).
+    const written = () =>
+      readdirSync('.').find((name) => name.includes(`.${pid}.`) && name.endsWith('.heapsnapshot'));
+    let size = -1;
+    for (;;) {
+      await sleep(3_000);
+      const name = written();
+      const now = name === undefined ? -1 : statSync(name).size;
+      if (now > 0 && now === size) break;
+      size = now;
+    }
+    console.log(`heap snapshot: ${written()} (${Math.round(size / 1e6)} MB)`);
+  }
   sqs.destroy();
 } finally {
   await offline.stop();

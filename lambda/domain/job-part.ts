@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { APNS_ENVIRONMENTS, type ApnsEnvironment } from './device';
 import type { DevicePlatform } from './device-set';
@@ -255,6 +256,31 @@ export function partJobFingerprint(job: SendJob): string {
 /** The fingerprints of these parts' jobs, each once. */
 export function partJobFingerprints(parts: readonly JobPart[]): string[] {
   return [...new Set(parts.map((part) => partJobFingerprint(part.job)))];
+}
+
+/**
+ * What the sender records of a part it writes with devices (a retry, a re-push round,
+ * the continuation of one): the first 128 bits of a hash of its job's fingerprint, its
+ * name, attempt, round and every device as it carries it. Devices reach a part only
+ * when the sender resolved them for that job, so a part with devices whose
+ * fingerprint the sender did not record was written by someone else — whatever users
+ * it labels its devices with.
+ */
+export function devicePartFingerprint(part: JobPart): string {
+  const devices = (part.devices ?? []).map((device) => [
+    device.token,
+    device.userId,
+    device.appId,
+    device.environment,
+    platformOf(device),
+    device.liveActivity?.kind ?? null,
+    device.liveActivity?.target ?? null,
+  ]);
+  const round = part.repush === undefined ? null : [part.repush.round, part.repush.dueAt];
+  return createHash('sha256')
+    .update(JSON.stringify([jobFingerprint(part.job), part.part, part.attempt, round, devices]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Whether a queue message claims to be a job part (its fields are checked by `jobPartSchema`). */

@@ -11,7 +11,7 @@ import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { APNS_TIMEOUTS_PER_CHUNK } from './delivery/push';
 import { pushByPlatform } from './delivery/push-by-platform';
 import { resolveRecipients } from './delivery/recipients';
-import { requeueRetries, scheduleRepush } from './delivery/requeue';
+import { recordIssued, requeueRetries, scheduleRepush } from './delivery/requeue';
 import { completeChunk, settleOutcomes } from './delivery/settle';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
@@ -73,6 +73,8 @@ export async function deliverNotification(
       notificationId: jobPart.job.notificationId,
       part: jobPart.part,
     });
+    // A due re-push round goes on with fewer devices than it was queued with.
+    if (jobPart.devices !== undefined) await recordIssued(jobPart.job.notificationId, [jobPart]);
     await enqueue([{ body: JSON.stringify(jobPart) }]);
     return;
   }

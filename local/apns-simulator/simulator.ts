@@ -327,7 +327,7 @@ export class ApnsSimulator {
   ): void {
     const path = String(headers[':path'] ?? '');
     const token = path.startsWith('/3/device/') ? path.slice('/3/device/'.length) : '';
-    const apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : randomUUID();
+    const apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : newApnsId();
     const verdict = this.judge(environment, headers, token, body);
     if ('kind' in verdict) {
       if (verdict.kind === 'reset') {
@@ -514,6 +514,16 @@ export class ApnsSimulator {
       return 'InvalidProviderToken';
     }
   }
+}
+
+/**
+ * A fresh apns-id, as one flat string. Node builds randomUUID()'s text from 36 pieces
+ * and V8 keeps it as a chain of them until its characters are read: ~490 bytes each
+ * instead of ~65, which the inbox kept for every accepted notification (about 70 MB
+ * at 150 000, measured with bench/offline-memory.ts).
+ */
+function newApnsId(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
 }
 
 function apnsHeaders(headers: http2.IncomingHttpHeaders): Record<string, string> {

@@ -75,11 +75,16 @@ describe('a work/v1 part under a notification id another job holds', () => {
   );
 
   it.each([
-    ['a retry', { part: '0/0', attempt: 1 }],
-    ['a re-push round', { part: '0r1', attempt: 0, repush: { round: 1, dueAt: 0 } }],
+    ['a retry', 'stranger', { part: '0/0', attempt: 1 }],
+    ['a re-push round', 'stranger', { part: '0r1', attempt: 0, repush: { round: 1, dueAt: 0 } }],
+    // The privacy check finds the token in no set of the owner's and sends nothing; the
+    // report must not get a line for it either.
+    ['a retry', 'owner', { part: '0/0', attempt: 1 }],
+    ['a re-push round', 'owner', { part: '0r1', attempt: 0, repush: { round: 1, dueAt: 0 } }],
+    ['a retry marked as published', 'owner', { part: '0/0', attempt: 1, published: true }],
   ] as const)(
-    '%s of the job itself that carries a device of another user: refused, nothing sent, the report untouched',
-    async (_name, forged) => {
+    '%s of the job itself carrying another user’s device, labelled as the %s’s: refused, nothing sent, the report untouched',
+    async (_name, label, forged) => {
       const owner = newUser('owner');
       const stranger = newUser('stranger');
       await registerDevices(owner, 1);
@@ -90,10 +95,11 @@ describe('a work/v1 part under a notification id another job holds', () => {
 
       // The job's own content and recipients, so its fingerprint is one the record holds.
       const [own] = partsOf(normalizeSendJob(sendJobSchema.parse(job), id)) as [JobPart];
+      const userId = label === 'owner' ? owner : stranger;
       await harness.deliver({
         ...own,
         ...forged,
-        devices: [{ token: strangerDevice, userId: stranger, appId: TEST_APP_ID, environment: 'production' }],
+        devices: [{ token: strangerDevice, userId, appId: TEST_APP_ID, environment: 'production' }],
       });
 
       expect(harness.inboxTokens()).toEqual([]);

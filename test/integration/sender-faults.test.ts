@@ -154,6 +154,20 @@ describe('retryable failures', () => {
     expect(dead[0]?.body.job.notificationId).toBe('always-500');
     expect(await deviceRecord(token)).toBeDefined();
   });
+
+  it('a device dead-lettered after its last attempt is sent when its part is redriven as it is', async () => {
+    const { user, token } = await oneDevice();
+    harness.simulator.failToken(token, { status: 500, reason: 'InternalServerError' }, 50);
+    await harness.deliver(alertJob({ userIds: [user] }, { notificationId: 'redriven-500' }));
+    const [dead] = await harness.deadLetters();
+    expect(dead?.reason).toBe('RetriesExhausted');
+    harness.simulator.reset();
+    // What `npm run redrive` does: the same body back on the send queue. The part carries
+    // devices under a held id, so it is delivered only as one the sender wrote.
+    await harness.deliver(dead?.body);
+    expect(await harness.deadLetters()).toEqual([]);
+    expect(harness.inboxTokens()).toEqual([token]);
+  });
 });
 
 describe('jobs that cannot succeed go to the DLQ with the reason', () => {

@@ -4,8 +4,11 @@ import {
   PACKED_TRACKING_ATTRIBUTE,
   trackingShardPks,
 } from '../../lambda/adapters/secondary/notifications-keys';
+import type { JobPart } from '../../lambda/domain/job-part';
+import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
 import { TRACKING_TTL_DAYS, unpackChunkTracking } from '../../lambda/domain/tracking';
 import { ENVIRONMENT } from '../../lambda/environment';
+import { recordIssued } from '../../lambda/use-cases/delivery/requeue';
 import { api, newToken, newUser } from '../support/api';
 import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
 
@@ -288,14 +291,17 @@ describe('re-push scheduling past SQS delays', () => {
     harness.simulator.clearInbox();
     const job = alertJob({ userIds: [jack] }, { notificationId: 'repush-chain', track: { receipts: true } });
     const dueAt = Date.now() + 3_000;
-    await harness.deliver({
+    const round = {
       pushgate: 'work/v1',
-      job,
+      job: normalizeSendJob(sendJobSchema.parse(job), 'repush-chain'),
       part: '0/0r1',
       attempt: 0,
       devices: [{ token, userId: jack, appId: job.appId, environment: 'production' }],
       repush: { round: 1, dueAt },
-    });
+    } satisfies JobPart;
+    // A round the sender queued: it records each round it writes, and refuses any other.
+    await recordIssued('repush-chain', [round]);
+    await harness.deliver(round);
     expect(harness.inboxTokens()).toEqual([token]);
     expect(Date.parse(harness.simulator.inbox[0]?.receivedAt ?? '')).toBeGreaterThanOrEqual(dueAt - 1000);
   });

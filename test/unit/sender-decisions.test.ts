@@ -17,7 +17,10 @@ const enqueue = vi.fn(async (_messages: { body: string; delaySeconds?: number }[
 const deadLetter = vi.fn(async (_body: string, _reason: string, _detail: string) => {});
 vi.mock('../../lambda/adapters/secondary/devices-table', () => ({ pruneDevice }));
 vi.mock('../../lambda/adapters/secondary/live-activity-tokens-table', () => ({ pruneLiveActivityToken }));
-vi.mock('../../lambda/adapters/secondary/notifications-table', () => ({ markChunkCompleted: vi.fn() }));
+vi.mock('../../lambda/adapters/secondary/notifications-table', () => ({
+  markChunkCompleted: vi.fn(),
+  recordIssuedParts: vi.fn(),
+}));
 vi.mock('../../lambda/adapters/secondary/send-queue', () => ({ enqueue, deadLetter }));
 vi.mock('../../lambda/config', () => ({ config: { retryBaseDelaySeconds: 15 } }));
 

@@ -102,6 +102,17 @@ export function deadLetterKey(notificationId: string, part: string, attempt: num
   return { pk: trackingShardPk(notificationId, shardOf(sk)), sk };
 }
 
+const ISSUED_PREFIX = 'issued#';
+
+/**
+ * The sender's record of a part it wrote with devices (a retry, a re-push round): the
+ * fingerprints of what it put under that name and attempt, on the part's shard.
+ */
+export function issuedPartKey(notificationId: string, part: string, attempt: number) {
+  const sk = `${ISSUED_PREFIX}${part}#${attempt}`;
+  return { pk: trackingShardPk(notificationId, shardOf(sk)), sk };
+}
+
 /** How long a notification id stays taken: repeats within it get the original answer. */
 export const IDEMPOTENCY_WINDOW_DAYS = 7;
 

@@ -9,6 +9,7 @@ import { batchGetAll } from './batch-get';
 import {
   deadLetterKey,
   IDEMPOTENCY_WINDOW_DAYS,
+  issuedPartKey,
   NOTIFICATIONS_TABLE,
   PACKED_TRACKING_ATTRIBUTE,
   PROGRESS_TTL_DAYS,
@@ -27,6 +28,11 @@ export interface PartProgress {
    * visible to an eventually consistent read, or written before records kept them.
    */
   partJobs: string[] | undefined;
+  /**
+   * For a part that carries devices: the fingerprints the sender recorded writing
+   * under its name and attempt (see recordIssuedParts; empty when it recorded none).
+   */
+  issued?: Set<string>;
 }
 
 /**
@@ -34,34 +40,83 @@ export interface PartProgress {
  * request record's part fingerprints — one BatchGetItem, eventually consistent. SQS
  * delivers at least once and the DLQ can be redriven: the chunks let a repeated job
  * skip what it did. The chunk records are spread over shards, so they are read by key.
+ * A part that carries devices also reads what the sender recorded issuing under its
+ * name, strongly consistent: the record is written right before the part is queued,
+ * and a read that missed it would refuse the sender's own part.
  */
 export async function partProgress(
   notificationId: string,
   part: string,
   attempt: number,
   chunks: number,
+  carriesDevices = false,
 ): Promise<PartProgress> {
   const request = requestKey(notificationId);
+  const issued = issuedPartKey(notificationId, part, attempt);
   const keys = [
     request,
+    ...(carriesDevices ? [issued] : []),
     ...Array.from({ length: chunks }, (_, chunk) => progressKey(notificationId, part, attempt, chunk)),
   ];
-  const items = await batchGetAll(config.notificationsTableName, keys, {
-    expression: '#sk, completedAt, partJobs',
-    names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
-  });
+  const items = await batchGetAll(
+    config.notificationsTableName,
+    keys,
+    {
+      expression: '#sk, completedAt, partJobs, fingerprints',
+      names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
+    },
+    carriesDevices,
+  );
   const done = new Set<number>();
   let partJobs: string[] | undefined;
+  const fingerprints = new Set<string>();
   for (const item of items) {
     const sortKey = item[NOTIFICATIONS_TABLE.sortKey];
     if (sortKey === request.sk) {
       if (Array.isArray(item.partJobs)) partJobs = item.partJobs.map(String);
       continue;
     }
+    if (sortKey === issued.sk) {
+      if (item.fingerprints instanceof Set)
+        for (const value of item.fingerprints) fingerprints.add(String(value));
+      continue;
+    }
     const key = parseSortKey(sortKey);
     if (item.completedAt !== undefined && key.kind === 'progress') done.add(key.chunk);
   }
-  return { done, partJobs };
+  return { done, partJobs, ...(carriesDevices ? { issued: fingerprints } : {}) };
+}
+
+/**
+ * Records that the sender is about to queue (or dead-letter) these parts with
+ * devices: each part's fingerprint joins the set under its name and attempt. A set,
+ * not one value: a re-push round that runs out of time goes on with only its
+ * unacknowledged devices under the same name, and the round as first queued must
+ * still read as the sender's if SQS delivers it again.
+ */
+export async function recordIssuedParts(
+  notificationId: string,
+  parts: readonly { part: string; attempt: number; fingerprint: string }[],
+  now = new Date(),
+): Promise<void> {
+  await Promise.all(
+    parts.map(({ part, attempt, fingerprint }) =>
+      patientlyThrottled(() =>
+        dynamo.send(
+          new UpdateCommand({
+            TableName: config.notificationsTableName,
+            Key: issuedPartKey(notificationId, part, attempt),
+            UpdateExpression: 'ADD fingerprints :fingerprint SET #ttl = :ttl',
+            ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
+            ExpressionAttributeValues: {
+              ':fingerprint': new Set([fingerprint]),
+              ':ttl': progressExpiry(now),
+            },
+          }),
+        ),
+      ),
+    ),
+  );
 }
 
 /**

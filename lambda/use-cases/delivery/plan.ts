@@ -9,6 +9,7 @@ import {
   DEVICES_PER_PART,
   type DeliveryTally,
   type DeviceTarget,
+  devicePartFingerprint,
   type JobPart,
   partJobFingerprint,
   partsOf,
@@ -54,8 +55,9 @@ export interface Delivery {
  * - A re-push round not yet due is sent on with the rest of its delay; a due one keeps
  *   only the devices that have not acknowledged.
  * - A part must be one the request under its id enqueued (the request record keeps
- *   their fingerprints, read with the part's progress): a part anyone else put on the
- *   queue under a taken id, with other recipients, content or options, is
+ *   their fingerprints, read with the part's progress), and a part with devices one
+ *   the sender recorded queueing: a part anyone else put on the queue under a taken
+ *   id, with other recipients, content, options or devices, is
  *   NotificationIdConflict (the DLQ) before anything is sent or recorded.
  * - Chunks an earlier delivery of the same work completed are skipped.
  */
@@ -83,14 +85,17 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
     jobPart = due;
   }
   const chunks = chunksOf(jobPart);
-  const { done, partJobs } = await partProgress(
+  const carriesDevices = received.devices !== undefined;
+  const { done, partJobs, issued } = await partProgress(
     job.notificationId,
     jobPart.part,
     jobPart.attempt,
     chunks.length,
+    carriesDevices,
   );
-  // A published job has just taken its id (or found it held by this same job).
-  if (!received.published) refuseForeignPart(jobPart, partJobs);
+  // A published job has just taken its id (or found it held by this same job); a
+  // part with devices is never one (the flag is the writer's word, and proves nothing).
+  if (!received.published || carriesDevices) refuseForeignPart(received, partJobs, issued);
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
   return {
     jobPart,
@@ -123,38 +128,37 @@ function chunksOf(jobPart: JobPart): Chunk[] {
  * or never taken), or the record is not yet visible to the eventually consistent read
  * — then the part is the request's own, which writes its record before its parts.
  */
-function refuseForeignPart(jobPart: JobPart, partJobs: string[] | undefined): void {
+function refuseForeignPart(
+  received: JobPart,
+  partJobs: string[] | undefined,
+  issued: Set<string> | undefined,
+): void {
   if (partJobs === undefined) return;
-  if (partJobs.includes(partJobFingerprint(jobPart.job))) {
-    refuseForeignDevices(jobPart);
+  if (partJobs.includes(partJobFingerprint(received.job))) {
+    refuseForeignDevices(received, issued);
     return;
   }
   throw new JobFailedError(
     'NotificationIdConflict',
-    `The notification id "${jobPart.job.notificationId}" is held by another job: this part's recipients, content or options are not one of its parts; nothing of it was sent.`,
+    `The notification id "${received.job.notificationId}" is held by another job: this part's recipients, content or options are not one of its parts; nothing of it was sent.`,
   );
 }
 
 /**
- * Refuses a retry or re-push round of a held id whose devices are not all of its
- * job's recipients: the sender only ever carries on devices it resolved from
- * `job.to`, so a device of another user (or a token the job does not name) was
- * written by someone else, to reach that device under this notification's name
- * and report.
+ * Refuses a retry or re-push round of a held id that the sender did not write: the
+ * sender records each part with devices it queues (recordIssuedParts), and only
+ * ever puts in one devices it resolved from `job.to`. Anything else — a device of
+ * another user, or another user's token labelled with a recipient's id — was written
+ * by someone else, to reach that device under this notification's name or to write
+ * into its report; the privacy check would send it nothing, but would still record
+ * the device as failed.
  */
-function refuseForeignDevices(jobPart: JobPart): void {
-  const { to, notificationId } = jobPart.job;
-  const named =
-    'tokens' in to
-      ? new Set(to.tokens)
-      : new Set('userIds' in to ? to.userIds : to.activities.map((activity) => activity.userId));
-  const foreign = (jobPart.devices ?? []).some(
-    (device) => !named.has('tokens' in to ? device.token : device.userId),
-  );
-  if (!foreign) return;
+function refuseForeignDevices(received: JobPart, issued: Set<string> | undefined): void {
+  if (received.devices === undefined) return;
+  if (issued?.has(devicePartFingerprint(received))) return;
   throw new JobFailedError(
     'NotificationIdConflict',
-    `The notification id "${notificationId}" is held by a job this part's devices are not recipients of; nothing of it was sent.`,
+    `The notification id "${received.job.notificationId}" is held by a job whose sender did not write this part's devices; nothing of it was sent.`,
   );
 }
 

@@ -1,9 +1,12 @@
+import { recordIssuedParts } from '../../adapters/secondary/notifications-table';
 import { deadLetter, enqueue } from '../../adapters/secondary/send-queue';
 import { config } from '../../config';
 import {
   type DeviceTarget,
+  devicePartFingerprint,
   devicePartsOf,
   JOB_PART_FORMAT,
+  type JobPart,
   repushPartName,
   retryPartName,
 } from '../../domain/job-part';
@@ -36,6 +39,8 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
     retries.map((r) => r.device),
     (device) => reasonOf.get(device) ?? 'unknown',
   );
+  // Dead-lettered parts too: `npm run redrive` puts them back on the queue as they are.
+  await recordIssued(jobPart.job.notificationId, parts);
   if (attempt >= MAX_DELIVERY_ATTEMPTS) {
     for (const part of parts) {
       const reasons = [...new Set(Object.values(part.reasons ?? {}))].join(', ');
@@ -94,5 +99,22 @@ export async function scheduleRepush(
     accepted,
   );
   const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds);
+  await recordIssued(jobPart.job.notificationId, parts);
   await enqueue(parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })));
+}
+
+/**
+ * Records parts with devices as the sender's own before they are queued, so the
+ * sender can tell them from parts anyone else writes under the notification's id
+ * (delivery/plan.ts).
+ */
+export async function recordIssued(notificationId: string, parts: readonly JobPart[]): Promise<void> {
+  await recordIssuedParts(
+    notificationId,
+    parts.map((part) => ({
+      part: part.part,
+      attempt: part.attempt,
+      fingerprint: devicePartFingerprint(part),
+    })),
+  );
 }
