@@ -72,6 +72,7 @@ export async function takeJobNotificationId(
       namedUsers: namedUsers(job.to),
       jobFingerprint: fingerprint,
       partJobs: partJobFingerprints(parts),
+      partsIssuedRecorded: true,
       ...(tracked
         ? {
             receipts: {

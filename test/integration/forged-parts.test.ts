@@ -1,9 +1,12 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { requestKey } from '../../lambda/adapters/secondary/notifications-keys';
 import { type JobPart, partsOf } from '../../lambda/domain/job-part';
 import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { alertJob, registerDevices, SenderHarness } from '../support/sender-harness';
+import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
 
 /*
  * Anyone allowed to publish to the send queue can write a `work/v1` part. Under an
@@ -121,6 +124,33 @@ describe('a work/v1 part under a notification id another job holds', () => {
     expect(await harness.deadLetters()).toEqual([]);
     expect(harness.inboxTokens()).toEqual([ownerDevice]);
     expect(await report(id)).toEqual(before);
+  });
+
+  it('a retry queued by a version that did not record its parts is delivered after the upgrade, as before', async () => {
+    const owner = newUser('owner');
+    const [device] = (await registerDevices(owner, 1)) as [string];
+    const id = `before-upgrade-${newUser('id')}`;
+    const { job } = await deliveredThroughApi(id, owner);
+    // The request record as the older version wrote it: without partsIssuedRecorded.
+    await db.send(
+      new UpdateCommand({
+        TableName: process.env[ENVIRONMENT.notificationsTable],
+        Key: requestKey(id),
+        UpdateExpression: 'REMOVE partsIssuedRecorded',
+        ConditionExpression: 'partsIssuedRecorded = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+    harness.simulator.clearInbox();
+    const [own] = partsOf(normalizeSendJob(sendJobSchema.parse(job), id)) as [JobPart];
+    await harness.deliver({
+      ...own,
+      part: '0/0',
+      attempt: 1,
+      devices: [{ token: device, userId: owner, appId: TEST_APP_ID, environment: 'production' }],
+    });
+    expect(await harness.deadLetters()).toEqual([]);
+    expect(harness.inboxTokens()).toEqual([device]);
   });
 
   it('a part under an id no request holds is delivered, as a public job under a new id would be', async () => {

@@ -61,6 +61,7 @@ describe('taking a notification id', () => {
       namedUsers: Array.from({ length: 20 }, (_, i) => `user-${i}`),
       jobFingerprint: jobFingerprint(sent),
       partJobs: partJobFingerprints(parts),
+      partsIssuedRecorded: true,
     });
   });
 

@@ -29,8 +29,9 @@ export interface PartProgress {
    */
   partJobs: string[] | undefined;
   /**
-   * For a part that carries devices: the fingerprints the sender recorded writing
-   * under its name and attempt (see recordIssuedParts; empty when it recorded none).
+   * For a part that carries devices, under a request that says the sender records them
+   * (partsIssuedRecorded): the fingerprints the sender recorded writing under its name
+   * and attempt (see recordIssuedParts; empty when it recorded none).
    */
   issued?: Set<string>;
 }
@@ -62,18 +63,20 @@ export async function partProgress(
     config.notificationsTableName,
     keys,
     {
-      expression: '#sk, completedAt, partJobs, fingerprints',
+      expression: '#sk, completedAt, partJobs, partsIssuedRecorded, fingerprints',
       names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
     },
     carriesDevices,
   );
   const done = new Set<number>();
   let partJobs: string[] | undefined;
+  let issuedRecorded = false;
   const fingerprints = new Set<string>();
   for (const item of items) {
     const sortKey = item[NOTIFICATIONS_TABLE.sortKey];
     if (sortKey === request.sk) {
       if (Array.isArray(item.partJobs)) partJobs = item.partJobs.map(String);
+      issuedRecorded = item.partsIssuedRecorded === true;
       continue;
     }
     if (sortKey === issued.sk) {
@@ -84,7 +87,7 @@ export async function partProgress(
     const key = parseSortKey(sortKey);
     if (item.completedAt !== undefined && key.kind === 'progress') done.add(key.chunk);
   }
-  return { done, partJobs, ...(carriesDevices ? { issued: fingerprints } : {}) };
+  return { done, partJobs, ...(carriesDevices && issuedRecorded ? { issued: fingerprints } : {}) };
 }
 
 /**
@@ -311,6 +314,12 @@ export interface SendRequestRecord {
    * part naming this id must be one of them (absent on records from before they existed).
    */
   partJobs?: string[];
+  /**
+   * The sender records every part with devices it queues under this id (recordIssuedParts),
+   * so one it did not record is foreign. Absent on records from before it did: their
+   * retries and re-push rounds, queued by the older version, are not held to it.
+   */
+  partsIssuedRecorded?: boolean;
   /** Tracked jobs: who may acknowledge (see saveRecipients), without the sender's records. */
   receipts?: { appId: string; to: 'users' | 'tokens'; buckets: number };
 }

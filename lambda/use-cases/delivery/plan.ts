@@ -154,8 +154,9 @@ function refuseForeignPart(
  * the device as failed.
  */
 function refuseForeignDevices(received: JobPart, issued: Set<string> | undefined): void {
-  if (received.devices === undefined) return;
-  if (issued?.has(devicePartFingerprint(received))) return;
+  // No set: the request is from before the sender recorded its parts (its retries are not held to it).
+  if (received.devices === undefined || issued === undefined) return;
+  if (issued.has(devicePartFingerprint(received))) return;
   throw new JobFailedError(
     'NotificationIdConflict',
     `The notification id "${received.job.notificationId}" is held by a job whose sender did not write this part's devices; nothing of it was sent.`,
