@@ -133,8 +133,9 @@ export class SqsEventSource {
 
   private async invoke(messages: Message[]): Promise<void> {
     this.activeInvocations++;
-    const hidden = await this.keepHidden(messages);
+    let hidden: { stop(): void } | undefined;
     try {
+      hidden = await this.keepHidden(messages);
       const event: SQSEvent = { Records: messages.map((message) => sqsRecord(message, this.queueArn)) };
       // As CDK's SqsEventSource does, the function may also consume the queue it is fed from.
       const grants = grantsOf(this.options.access, { consumedQueueUrl: this.options.queueUrl });
@@ -166,7 +167,7 @@ export class SqsEventSource {
         );
       }
     } finally {
-      hidden.stop();
+      hidden?.stop();
       this.activeInvocations--;
     }
   }
@@ -203,14 +204,19 @@ export class SqsEventSource {
 
   private async visibilityTimeoutSeconds(): Promise<number> {
     if (Date.now() - this.visibility.readAt > VISIBILITY_REREAD_MS) {
-      const { Attributes } = await this.options.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: this.options.queueUrl,
-          AttributeNames: ['VisibilityTimeout'],
-        }),
-      );
-      const seconds = Number(Attributes?.VisibilityTimeout);
-      this.visibility = { seconds: seconds > 0 ? seconds : this.visibility.seconds, readAt: Date.now() };
+      try {
+        const { Attributes } = await this.options.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: this.options.queueUrl,
+            AttributeNames: ['VisibilityTimeout'],
+          }),
+        );
+        const seconds = Number(Attributes?.VisibilityTimeout);
+        if (seconds > 0) this.visibility = { seconds, readAt: Date.now() };
+      } catch (error) {
+        // The last value read serves: an invocation does not fail for want of it.
+        this.options.onError?.(error);
+      }
     }
     return this.visibility.seconds;
   }
