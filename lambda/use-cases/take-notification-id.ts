@@ -1,6 +1,6 @@
 import { type SendRequestRecord, takeNotificationId } from '../adapters/secondary/notifications-table';
 import { recipientBuckets } from '../adapters/secondary/tracking-table';
-import { type JobPart, partJobFingerprints } from '../domain/job-part';
+import { type JobPart, partJobFingerprints, partKey, publishedPartKeys } from '../domain/job-part';
 import {
   jobFingerprint,
   namedUsers,
@@ -39,21 +39,24 @@ export type TakenId =
  * One conditional write stores the job's fingerprint, its parts' fingerprints (the
  * sender delivers no other part under this id), the answer, who may acknowledge a
  * tracked job, and its status — one rule: `enqueued` when the job is on the send queue
- * already (`onQueue`: published straight to it; its message stays there until it is
+ * already (`publishedAs`: published straight to it as that part; its message stays there until it is
  * delivered), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
  * once every part is on the queue; a repeat of a `pending` request puts its parts on
  * the queue again. The id is this job's only when the record holds this job's
  * fingerprint: a record without one cannot show it, and is another job's.
  *
  * `parts` are the job's parts as the caller enqueues them (with the Live Activity
- * timestamp the API adds); `now` dates the record and its expiry.
+ * timestamp the API adds); `now` dates the record and its expiry. The record also
+ * keeps which parts without devices are the job's, by job and name (partKey): the
+ * API's, or the split the sender makes of a published job.
  */
 export async function takeJobNotificationId(
   job: SendJob,
   parts: readonly JobPart[],
   now: Date,
-  onQueue = false,
+  publishedAs?: string,
 ): Promise<TakenId> {
+  const onQueue = publishedAs !== undefined;
   const tracked = job.track?.receipts === true;
   const answer: SendRequestAnswer = {
     notificationId: job.notificationId,
@@ -72,6 +75,8 @@ export async function takeJobNotificationId(
       namedUsers: namedUsers(job.to),
       jobFingerprint: fingerprint,
       partJobs: partJobFingerprints(parts),
+      partKeys: onQueue ? publishedPartKeys(job, publishedAs) : parts.map(partKey),
+      ...(onQueue ? { publishedPart: publishedAs } : {}),
       partsIssuedRecorded: true,
       ...(tracked
         ? {
