@@ -94,3 +94,34 @@ export async function takeJobNotificationId(
   if (taken.existing.jobFingerprint !== fingerprint) return { kind: 'conflict' };
   return { kind: 'repeat', record: taken.existing };
 }
+
+/**
+ * Holds a free id for a part that came under it with no request holding it (the
+ * record expired, or someone put the part on the queue under an id nobody took):
+ * a request later sent under the id is then a conflict (409), instead of finding the
+ * part's chunks done and sending nothing, its report made of the part's outcomes.
+ * The record keeps no part fingerprints, so the part's siblings (a redrive after the
+ * record expired) are held to nothing, as before. Returns the record already there
+ * when the id was taken after all (an eventually consistent read missed it).
+ */
+export async function holdNotificationId(part: JobPart, now: Date): Promise<SendRequestRecord | undefined> {
+  const { job } = part;
+  const taken = await takeNotificationId(
+    {
+      notificationId: job.notificationId,
+      answer: {
+        notificationId: job.notificationId,
+        recipients: recipientCount(job.to),
+        jobs: 1,
+        tracked: job.track?.receipts === true,
+      },
+      status: 'enqueued',
+      createdAt: now.toISOString(),
+      appId: job.appId,
+      namedUsers: namedUsers(job.to),
+      jobFingerprint: jobFingerprint(job),
+    },
+    now,
+  );
+  return taken.taken ? undefined : taken.existing;
+}

@@ -230,3 +230,45 @@ describe('a published job taking over a request the API did not finish enqueuing
     expect(harness.inboxTokens()).toEqual([device]);
   });
 });
+
+describe('a part under an id nobody took yet', () => {
+  it.each([
+    ['a first part', {}],
+    ['a retry', { part: '0/0', attempt: 1 }],
+  ] as const)(
+    '%s holds the id: a request sent later under it is 409, not silently skipped',
+    async (_name, forged) => {
+      const owner = newUser('owner');
+      const stranger = newUser('stranger');
+      await registerDevices(owner, 1);
+      const [strangerDevice] = (await registerDevices(stranger, 1)) as [string];
+      const id = `squatted-${newUser('id')}`;
+      const job = { ...alertJob({ userIds: [stranger] }), notificationId: id };
+      await harness.deliver({
+        pushgate: 'work/v1',
+        job,
+        part: '0',
+        attempt: 0,
+        ...forged,
+        ...('attempt' in forged
+          ? {
+              devices: [
+                { token: strangerDevice, userId: stranger, appId: TEST_APP_ID, environment: 'production' },
+              ],
+            }
+          : {}),
+      });
+      expect(await harness.deadLetters()).toEqual([]);
+      harness.simulator.clearInbox();
+      // Without the hold, the request's part "0" would find chunk 0 done: 202, nothing sent,
+      // and a report of the stranger's outcomes.
+      const answer = await api('POST', '/v1/notifications', {
+        backend: true,
+        body: alertJob({ userIds: [owner] }, { notificationId: id }),
+      });
+      expect([answer.status, answer.body.error?.code]).toEqual([409, 'NotificationIdConflict']);
+      await harness.source.idle(120_000);
+      expect(harness.inboxTokens()).toEqual([]);
+    },
+  );
+});

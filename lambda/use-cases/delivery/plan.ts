@@ -20,7 +20,7 @@ import { distinctActivities, type UserActivity } from '../../domain/live-activit
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
 import { trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';
-import { takeJobNotificationId } from '../take-notification-id';
+import { holdNotificationId, takeJobNotificationId } from '../take-notification-id';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
 const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: DEVICES_PER_PART } as const;
@@ -88,16 +88,25 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
   }
   const chunks = chunksOf(jobPart);
   const carriesDevices = received.devices !== undefined;
-  const { done, partJobs, partKeys, issued } = await partProgress(
+  const progress = await partProgress(
     job.notificationId,
     jobPart.part,
     jobPart.attempt,
     chunks.length,
     carriesDevices,
   );
+  const { done, issued } = progress;
+  let { partJobs, partKeys } = progress;
   // A published job has just taken its id (or found it held by this same job); a
   // part with devices is never one (the flag is the writer's word, and proves nothing).
-  if (!received.published || carriesDevices) refuseForeignPart(received, partJobs, partKeys, issued);
+  if (!received.published || carriesDevices) {
+    if (partJobs === undefined) {
+      const existing = await holdNotificationId(received, new Date());
+      partJobs = existing?.partJobs;
+      partKeys = existing?.partKeys;
+    }
+    refuseForeignPart(received, partJobs, partKeys, issued);
+  }
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
   return {
     jobPart,
@@ -126,9 +135,9 @@ function chunksOf(jobPart: JobPart): Chunk[] {
 
 /**
  * Refuses a part that is not one of those the request holding its notification id
- * enqueued. Without a record there is nothing to hold it to: the id is free (expired,
- * or never taken), or the record is not yet visible to the eventually consistent read
- * — then the part is the request's own, which writes its record before its parts.
+ * enqueued. Without a record there is nothing to hold it to: the id was free (expired,
+ * or never taken; the part now holds it, holdNotificationId), or the record holds no
+ * part fingerprints (one written so, or before records kept them).
  */
 function refuseForeignPart(
   received: JobPart,
