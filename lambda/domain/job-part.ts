@@ -259,6 +259,29 @@ export function partJobFingerprints(parts: readonly JobPart[]): string[] {
 }
 
 /**
+ * What a send request's record keeps of each part without devices the sender may
+ * deliver under its id: its job and its name, so the request's own content replayed
+ * under another part name (which has no progress yet, so would be sent again and
+ * added to the report) is told from the part that was queued.
+ */
+export function partKey(part: Pick<JobPart, 'job' | 'part'>): string {
+  return createHash('sha256')
+    .update(JSON.stringify([partJobFingerprint(part.job), part.part]))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
+ * The part keys of a job published straight to the queue as part `name`: those of its
+ * split when the sender splits it (splitIntoParts), else none — delivered whole, it
+ * stays `published` and is held to its id record as the job it is.
+ */
+export function publishedPartKeys(job: SendJob, name: string): string[] {
+  const parts = partsOf(job, name);
+  return parts.length > 1 ? parts.map(partKey) : [];
+}
+
+/**
  * What the sender records of a part it writes with devices (a retry, a re-push round,
  * the continuation of one): the first 128 bits of a hash of its job's fingerprint, its
  * name, attempt, round and every device as it carries it. Devices reach a part only

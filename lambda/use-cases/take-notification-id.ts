@@ -1,6 +1,6 @@
 import { type SendRequestRecord, takeNotificationId } from '../adapters/secondary/notifications-table';
 import { recipientBuckets } from '../adapters/secondary/tracking-table';
-import { type JobPart, partJobFingerprints } from '../domain/job-part';
+import { type JobPart, partJobFingerprints, partKey, publishedPartKeys } from '../domain/job-part';
 import {
   jobFingerprint,
   namedUsers,
@@ -39,21 +39,24 @@ export type TakenId =
  * One conditional write stores the job's fingerprint, its parts' fingerprints (the
  * sender delivers no other part under this id), the answer, who may acknowledge a
  * tracked job, and its status — one rule: `enqueued` when the job is on the send queue
- * already (`onQueue`: published straight to it; its message stays there until it is
+ * already (`publishedAs`: published straight to it as that part; its message stays there until it is
  * delivered), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
  * once every part is on the queue; a repeat of a `pending` request puts its parts on
  * the queue again. The id is this job's only when the record holds this job's
  * fingerprint: a record without one cannot show it, and is another job's.
  *
  * `parts` are the job's parts as the caller enqueues them (with the Live Activity
- * timestamp the API adds); `now` dates the record and its expiry.
+ * timestamp the API adds); `now` dates the record and its expiry. The record also
+ * keeps which parts without devices are the job's, by job and name (partKey): the
+ * API's, or the split the sender makes of a published job.
  */
 export async function takeJobNotificationId(
   job: SendJob,
   parts: readonly JobPart[],
   now: Date,
-  onQueue = false,
+  publishedAs?: string,
 ): Promise<TakenId> {
+  const onQueue = publishedAs !== undefined;
   const tracked = job.track?.receipts === true;
   const answer: SendRequestAnswer = {
     notificationId: job.notificationId,
@@ -72,6 +75,8 @@ export async function takeJobNotificationId(
       namedUsers: namedUsers(job.to),
       jobFingerprint: fingerprint,
       partJobs: partJobFingerprints(parts),
+      partKeys: onQueue ? publishedPartKeys(job, publishedAs) : parts.map(partKey),
+      ...(onQueue ? { publishedPart: publishedAs } : {}),
       partsIssuedRecorded: true,
       ...(tracked
         ? {
@@ -88,4 +93,35 @@ export async function takeJobNotificationId(
   if (taken.taken) return { kind: 'taken', answer };
   if (taken.existing.jobFingerprint !== fingerprint) return { kind: 'conflict' };
   return { kind: 'repeat', record: taken.existing };
+}
+
+/**
+ * Holds a free id for a part that came under it with no request holding it (the
+ * record expired, or someone put the part on the queue under an id nobody took):
+ * a request later sent under the id is then a conflict (409), instead of finding the
+ * part's chunks done and sending nothing, its report made of the part's outcomes.
+ * The record keeps no part fingerprints, so the part's siblings (a redrive after the
+ * record expired) are held to nothing, as before. Returns the record already there
+ * when the id was taken after all (an eventually consistent read missed it).
+ */
+export async function holdNotificationId(part: JobPart, now: Date): Promise<SendRequestRecord | undefined> {
+  const { job } = part;
+  const taken = await takeNotificationId(
+    {
+      notificationId: job.notificationId,
+      answer: {
+        notificationId: job.notificationId,
+        recipients: recipientCount(job.to),
+        jobs: 1,
+        tracked: job.track?.receipts === true,
+      },
+      status: 'enqueued',
+      createdAt: now.toISOString(),
+      appId: job.appId,
+      namedUsers: namedUsers(job.to),
+      jobFingerprint: jobFingerprint(job),
+    },
+    now,
+  );
+  return taken.taken ? undefined : taken.existing;
 }

@@ -1,10 +1,11 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestKey } from '../../lambda/adapters/secondary/notifications-keys';
-import { type JobPart, partsOf } from '../../lambda/domain/job-part';
+import { type JobPart, partsOf, TOKENS_PER_PART } from '../../lambda/domain/job-part';
 import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
 import { ENVIRONMENT } from '../../lambda/environment';
-import { api, newUser } from '../support/api';
+import { takeJobNotificationId } from '../../lambda/use-cases/take-notification-id';
+import { api, newToken, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
 
@@ -161,4 +162,113 @@ describe('a work/v1 part under a notification id another job holds', () => {
     expect(await harness.deadLetters()).toEqual([]);
     expect(harness.inboxTokens()).toEqual([device]);
   });
+});
+
+describe('the job’s own content, replayed under another part name or attempt', () => {
+  it.each([
+    ['a part name the request did not use', { part: '1' }],
+    ['a split part name', { part: '0.0' }],
+    ['a later attempt', { part: '0', attempt: 2 }],
+    ['a re-push round without devices', { part: '0', repush: { round: 1, dueAt: 0 } }],
+    ['a published job under another part name', { part: '9', published: true }],
+  ] as const)(
+    '%s: NotificationIdConflict, nothing sent twice, the report untouched',
+    async (_name, forged) => {
+      const owner = newUser('owner');
+      const [ownerDevice] = (await registerDevices(owner, 1)) as [string];
+      const id = `replayed-${newUser('id')}`;
+      const { job, before } = await deliveredThroughApi(id, owner);
+      expect(harness.inboxTokens()).toEqual([ownerDevice]);
+      harness.simulator.clearInbox();
+      const [own] = partsOf(normalizeSendJob(sendJobSchema.parse(job), id)) as [JobPart];
+      await harness.deliver({ ...own, ...forged });
+
+      expect(harness.inboxTokens()).toEqual([]);
+      expect(await report(id)).toEqual(before);
+      const [letter, ...more] = await harness.deadLetters();
+      expect(more).toEqual([]);
+      expect(letter?.reason).toBe('NotificationIdConflict');
+    },
+  );
+
+  it.each(['4', '4.0', '0'])(
+    'a job published straight to the queue, replayed unpublished as part "%s": refused, nothing sent twice',
+    async (name) => {
+      const users = [newUser('a'), newUser('b')];
+      for (const user of users) await registerDevices(user, 1);
+      const job = { ...alertJob({ userIds: users }), notificationId: `published-${newUser('id')}` };
+      const parsed = normalizeSendJob(sendJobSchema.parse(job), job.notificationId);
+      await harness.deliver({ pushgate: 'work/v1', job: parsed, part: '4', attempt: 0, published: true });
+      expect(await harness.deadLetters()).toEqual([]);
+      expect(harness.inboxTokens()).toHaveLength(2);
+      const before = await report(job.notificationId);
+      harness.simulator.clearInbox();
+      // The whole job again: a part the sender never queued (it did not split this job).
+      await harness.deliver({ pushgate: 'work/v1', job: parsed, part: name, attempt: 0 });
+      expect(harness.inboxTokens()).toEqual([]);
+      expect(await report(job.notificationId)).toEqual(before);
+      expect((await harness.deadLetters()).map((letter) => letter.reason)).toEqual([
+        'NotificationIdConflict',
+      ]);
+    },
+  );
+});
+
+describe('a published job taking over a request the API did not finish enqueuing', () => {
+  it('is split by the sender, and its parts are delivered as its own', async () => {
+    const user = newUser('takeover');
+    const [device] = (await registerDevices(user, 1)) as [string];
+    // More tokens than one part carries, so the sender splits the published job.
+    const filler = Array.from({ length: TOKENS_PER_PART }, () => newToken());
+    const job = { ...alertJob({ tokens: [device, ...filler] }), notificationId: `takeover-${newUser('id')}` };
+    const parsed = normalizeSendJob(sendJobSchema.parse(job), job.notificationId);
+    // What the API writes before it enqueues: a crash right after leaves the request pending.
+    const taken = await takeJobNotificationId(parsed, partsOf(parsed), new Date());
+    expect(taken.kind).toBe('taken');
+    await harness.deliver(job);
+    expect(await harness.deadLetters()).toEqual([]);
+    expect(harness.inboxTokens()).toEqual([device]);
+  });
+});
+
+describe('a part under an id nobody took yet', () => {
+  it.each([
+    ['a first part', {}],
+    ['a retry', { part: '0/0', attempt: 1 }],
+  ] as const)(
+    '%s holds the id: a request sent later under it is 409, not silently skipped',
+    async (_name, forged) => {
+      const owner = newUser('owner');
+      const stranger = newUser('stranger');
+      await registerDevices(owner, 1);
+      const [strangerDevice] = (await registerDevices(stranger, 1)) as [string];
+      const id = `squatted-${newUser('id')}`;
+      const job = { ...alertJob({ userIds: [stranger] }), notificationId: id };
+      await harness.deliver({
+        pushgate: 'work/v1',
+        job,
+        part: '0',
+        attempt: 0,
+        ...forged,
+        ...('attempt' in forged
+          ? {
+              devices: [
+                { token: strangerDevice, userId: stranger, appId: TEST_APP_ID, environment: 'production' },
+              ],
+            }
+          : {}),
+      });
+      expect(await harness.deadLetters()).toEqual([]);
+      harness.simulator.clearInbox();
+      // Without the hold, the request's part "0" would find chunk 0 done: 202, nothing sent,
+      // and a report of the stranger's outcomes.
+      const answer = await api('POST', '/v1/notifications', {
+        backend: true,
+        body: alertJob({ userIds: [owner] }, { notificationId: id }),
+      });
+      expect([answer.status, answer.body.error?.code]).toEqual([409, 'NotificationIdConflict']);
+      await harness.source.idle(120_000);
+      expect(harness.inboxTokens()).toEqual([]);
+    },
+  );
 });

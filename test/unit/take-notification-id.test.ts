@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SendRequestRecord } from '../../lambda/adapters/secondary/notifications-table';
-import { partJobFingerprints, partsOf } from '../../lambda/domain/job-part';
+import { partJobFingerprints, partKey, partsOf, publishedPartKeys } from '../../lambda/domain/job-part';
 import { jobFingerprint, type SendJob } from '../../lambda/domain/send-job';
 
 /**
@@ -61,15 +61,21 @@ describe('taking a notification id', () => {
       namedUsers: Array.from({ length: 20 }, (_, i) => `user-${i}`),
       jobFingerprint: jobFingerprint(sent),
       partJobs: partJobFingerprints(parts),
+      partKeys: parts.map(partKey),
       partsIssuedRecorded: true,
     });
   });
 
   it('a job already on the send queue (published to it) holds its id as enqueued from the start', async () => {
     const sent = job();
-    await takeJobNotificationId(sent, partsOf(sent), now, true);
+    await takeJobNotificationId(sent, partsOf(sent), now, '0');
     const [record] = takeNotificationId.mock.calls[0] ?? [];
     expect(record?.status).toBe('enqueued');
+    // Its parts are the sender's split of it, named under the part it came as.
+    expect(record?.publishedPart).toBe('0');
+    expect(record?.partKeys).toEqual(partsOf(sent, '0').map(partKey));
+    expect(record?.partKeys).toEqual(publishedPartKeys(sent, '0'));
+    expect(record?.partKeys).not.toEqual(partsOf(sent).map(partKey));
   });
 
   it('a tracked job also records who may acknowledge it', async () => {

@@ -34,6 +34,8 @@ export interface PartProgress {
    * and attempt (see recordIssuedParts; empty when it recorded none).
    */
   issued?: Set<string>;
+  /** The request's parts without devices, by job and name (partKey); undefined on older records. */
+  partKeys?: string[];
 }
 
 /**
@@ -63,19 +65,21 @@ export async function partProgress(
     config.notificationsTableName,
     keys,
     {
-      expression: '#sk, completedAt, partJobs, partsIssuedRecorded, fingerprints',
+      expression: '#sk, completedAt, partJobs, partKeys, partsIssuedRecorded, fingerprints',
       names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
     },
     carriesDevices,
   );
   const done = new Set<number>();
   let partJobs: string[] | undefined;
+  let partKeys: string[] | undefined;
   let issuedRecorded = false;
   const fingerprints = new Set<string>();
   for (const item of items) {
     const sortKey = item[NOTIFICATIONS_TABLE.sortKey];
     if (sortKey === request.sk) {
       if (Array.isArray(item.partJobs)) partJobs = item.partJobs.map(String);
+      if (Array.isArray(item.partKeys)) partKeys = item.partKeys.map(String);
       issuedRecorded = item.partsIssuedRecorded === true;
       continue;
     }
@@ -87,7 +91,12 @@ export async function partProgress(
     const key = parseSortKey(sortKey);
     if (item.completedAt !== undefined && key.kind === 'progress') done.add(key.chunk);
   }
-  return { done, partJobs, ...(carriesDevices && issuedRecorded ? { issued: fingerprints } : {}) };
+  return {
+    done,
+    partJobs,
+    ...(partKeys === undefined ? {} : { partKeys }),
+    ...(carriesDevices && issuedRecorded ? { issued: fingerprints } : {}),
+  };
 }
 
 /**
@@ -320,6 +329,14 @@ export interface SendRequestRecord {
    * retries and re-push rounds, queued by the older version, are not held to it.
    */
   partsIssuedRecorded?: boolean;
+  /**
+   * The parts without devices the sender may deliver under this id, by job and name
+   * (partKey): the API's parts, or the split of a job published to the queue. Absent
+   * on records from before they were kept: their parts are held to partJobs only.
+   */
+  partKeys?: string[];
+  /** The part name a job published straight to the queue came as: its own redelivery. */
+  publishedPart?: string;
   /** Tracked jobs: who may acknowledge (see saveRecipients), without the sender's records. */
   receipts?: { appId: string; to: 'users' | 'tokens'; buckets: number };
 }
@@ -360,14 +377,28 @@ export async function takeNotificationId(
   return { taken: false, existing: Item as SendRequestRecord };
 }
 
-export async function markRequestEnqueued(notificationId: string): Promise<void> {
+/**
+ * Marks a request's parts all on the queue. `published`: the same job, published
+ * straight to the queue as this part, took over a request the API did not finish
+ * enqueuing — its name and its split's keys join the record, so its parts are its own.
+ */
+export async function markRequestEnqueued(
+  notificationId: string,
+  published?: { part: string; partKeys: string[] },
+): Promise<void> {
   await dynamo.send(
     new UpdateCommand({
       TableName: config.notificationsTableName,
       Key: requestKey(notificationId),
-      UpdateExpression: 'SET #status = :enqueued',
+      UpdateExpression:
+        published === undefined
+          ? 'SET #status = :enqueued'
+          : 'SET #status = :enqueued, publishedPart = :part, partKeys = list_append(partKeys, :keys)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':enqueued': 'enqueued' },
+      ExpressionAttributeValues: {
+        ':enqueued': 'enqueued',
+        ...(published === undefined ? {} : { ':part': published.part, ':keys': published.partKeys }),
+      },
     }),
   );
 }

@@ -12,13 +12,15 @@ import {
   devicePartFingerprint,
   type JobPart,
   partJobFingerprint,
+  partKey,
   partsOf,
+  publishedPartKeys,
 } from '../../domain/job-part';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
 import { trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';
-import { takeJobNotificationId } from '../take-notification-id';
+import { holdNotificationId, takeJobNotificationId } from '../take-notification-id';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
 const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: DEVICES_PER_PART } as const;
@@ -86,16 +88,25 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
   }
   const chunks = chunksOf(jobPart);
   const carriesDevices = received.devices !== undefined;
-  const { done, partJobs, issued } = await partProgress(
+  const progress = await partProgress(
     job.notificationId,
     jobPart.part,
     jobPart.attempt,
     chunks.length,
     carriesDevices,
   );
+  const { done, issued } = progress;
+  let { partJobs, partKeys } = progress;
   // A published job has just taken its id (or found it held by this same job); a
   // part with devices is never one (the flag is the writer's word, and proves nothing).
-  if (!received.published || carriesDevices) refuseForeignPart(received, partJobs, issued);
+  if (!received.published || carriesDevices) {
+    if (partJobs === undefined) {
+      const existing = await holdNotificationId(received, new Date());
+      partJobs = existing?.partJobs;
+      partKeys = existing?.partKeys;
+    }
+    refuseForeignPart(received, partJobs, partKeys, issued);
+  }
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
   return {
     jobPart,
@@ -124,18 +135,20 @@ function chunksOf(jobPart: JobPart): Chunk[] {
 
 /**
  * Refuses a part that is not one of those the request holding its notification id
- * enqueued. Without a record there is nothing to hold it to: the id is free (expired,
- * or never taken), or the record is not yet visible to the eventually consistent read
- * — then the part is the request's own, which writes its record before its parts.
+ * enqueued. Without a record there is nothing to hold it to: the id was free (expired,
+ * or never taken; the part now holds it, holdNotificationId), or the record holds no
+ * part fingerprints (one written so, or before records kept them).
  */
 function refuseForeignPart(
   received: JobPart,
   partJobs: string[] | undefined,
+  partKeys: string[] | undefined,
   issued: Set<string> | undefined,
 ): void {
   if (partJobs === undefined) return;
   if (partJobs.includes(partJobFingerprint(received.job))) {
     refuseForeignDevices(received, issued);
+    refuseRenamedPart(received, partKeys);
     return;
   }
   throw new JobFailedError(
@@ -160,6 +173,22 @@ function refuseForeignDevices(received: JobPart, issued: Set<string> | undefined
   throw new JobFailedError(
     'NotificationIdConflict',
     `The notification id "${received.job.notificationId}" is held by a job whose sender did not write this part's devices; nothing of it was sent.`,
+  );
+}
+
+/**
+ * Refuses a part without devices that is the request's own content under a name or
+ * attempt the sender never queued it as: with no progress under that name it would
+ * be sent again, to every recipient, and added to the report. The sender queues such
+ * parts only at attempt 0, without a round, under the names the record keeps
+ * (partKeys; not checked on records from before they were kept).
+ */
+function refuseRenamedPart(received: JobPart, partKeys: string[] | undefined): void {
+  if (received.devices !== undefined || partKeys === undefined) return;
+  if (received.attempt === 0 && received.repush === undefined && partKeys.includes(partKey(received))) return;
+  throw new JobFailedError(
+    'NotificationIdConflict',
+    `The notification id "${received.job.notificationId}" holds this content, but not as part "${received.part}" at attempt ${received.attempt}: the sender never queued this part; nothing of it was sent.`,
   );
 }
 
@@ -211,7 +240,7 @@ async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
  */
 async function takePublishedJobId(jobPart: JobPart): Promise<void> {
   const { job } = jobPart;
-  const taken = await takeJobNotificationId(job, partsOf(job), new Date(), true);
+  const taken = await takeJobNotificationId(job, partsOf(job), new Date(), jobPart.part);
   if (taken.kind === 'conflict') {
     throw new JobFailedError(
       'NotificationIdConflict',
@@ -219,6 +248,22 @@ async function takePublishedJobId(jobPart: JobPart): Promise<void> {
     );
   }
   if (job.track?.receipts === true) await saveRecipients(job.notificationId, trackedRecipients(job.to));
-  if (taken.kind === 'repeat' && taken.record.status === 'pending')
-    await markRequestEnqueued(job.notificationId);
+  if (taken.kind !== 'repeat') return;
+  const { record } = taken;
+  // A record that keeps its part names: the job is on the queue already, as the API's
+  // parts or as this published message (redelivered) — under any other name or
+  // attempt it would be sent again, and added to the report.
+  const own = record.publishedPart === jobPart.part && jobPart.attempt === 0 && jobPart.repush === undefined;
+  if (record.partKeys !== undefined && record.status === 'enqueued' && !own)
+    throw new JobFailedError(
+      'NotificationIdConflict',
+      `The notification id "${job.notificationId}" holds this job, queued already under another part name or attempt; nothing of it was sent again.`,
+    );
+  if (record.status === 'pending')
+    await markRequestEnqueued(
+      job.notificationId,
+      record.partKeys === undefined
+        ? undefined
+        : { part: jobPart.part, partKeys: publishedPartKeys(job, jobPart.part) },
+    );
 }
