@@ -170,7 +170,6 @@ describe('the job’s own content, replayed under another part name or attempt',
     ['a split part name', { part: '0.0' }],
     ['a later attempt', { part: '0', attempt: 2 }],
     ['a re-push round without devices', { part: '0', repush: { round: 1, dueAt: 0 } }],
-    ['a published job under another part name', { part: '9', published: true }],
   ] as const)(
     '%s: NotificationIdConflict, nothing sent twice, the report untouched',
     async (_name, forged) => {
@@ -190,6 +189,20 @@ describe('the job’s own content, replayed under another part name or attempt',
       expect(letter?.reason).toBe('NotificationIdConflict');
     },
   );
+
+  it('the job published again under another part name is a repeat: nothing sent twice, the report untouched, nothing dead-lettered', async () => {
+    const owner = newUser('owner');
+    const [ownerDevice] = (await registerDevices(owner, 1)) as [string];
+    const id = `republished-${newUser('id')}`;
+    const { job, before } = await deliveredThroughApi(id, owner);
+    expect(harness.inboxTokens()).toEqual([ownerDevice]);
+    harness.simulator.clearInbox();
+    const [own] = partsOf(normalizeSendJob(sendJobSchema.parse(job), id)) as [JobPart];
+    await harness.deliver({ ...own, part: '9', published: true });
+    expect(harness.inboxTokens()).toEqual([]);
+    expect(await report(id)).toEqual(before);
+    expect(await harness.deadLetters()).toEqual([]);
+  });
 
   it.each(['4', '4.0', '0'])(
     'a job published straight to the queue, replayed unpublished as part "%s": refused, nothing sent twice',

@@ -78,7 +78,8 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
     if (error instanceof PushgateError) throw new JobFailedError(error.code, error.message);
     throw error;
   }
-  if (jobPart.published && jobPart.devices === undefined) await takePublishedJobId(jobPart);
+  if (jobPart.published && jobPart.devices === undefined && !(await takePublishedJobId(jobPart)))
+    return undefined;
   if (jobPart.devices === undefined && (await splitIntoParts(jobPart))) return undefined;
   // Retries within a re-push round (attempt > 0) go to their devices as they are.
   if (jobPart.repush !== undefined && jobPart.attempt === 0) {
@@ -237,8 +238,11 @@ async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
  * enqueued from the start: its message is on the queue until it is delivered, and a
  * redelivery splits it again — a POST repeating it must not enqueue it a second time.
  * (An API request of the same job still `pending` is marked so here, for that reason.)
+ * False when there is nothing to deliver: the same job is on the queue already under
+ * other part names (the API's parts, or another publish of it) — a repeat sends
+ * nothing, and this message under another name would send it all again.
  */
-async function takePublishedJobId(jobPart: JobPart): Promise<void> {
+async function takePublishedJobId(jobPart: JobPart): Promise<boolean> {
   const { job } = jobPart;
   const taken = await takeJobNotificationId(job, partsOf(job), new Date(), jobPart.part);
   if (taken.kind === 'conflict') {
@@ -248,17 +252,19 @@ async function takePublishedJobId(jobPart: JobPart): Promise<void> {
     );
   }
   if (job.track?.receipts === true) await saveRecipients(job.notificationId, trackedRecipients(job.to));
-  if (taken.kind !== 'repeat') return;
+  if (taken.kind !== 'repeat') return true;
   const { record } = taken;
   // A record that keeps its part names: the job is on the queue already, as the API's
   // parts or as this published message (redelivered) — under any other name or
   // attempt it would be sent again, and added to the report.
   const own = record.publishedPart === jobPart.part && jobPart.attempt === 0 && jobPart.repush === undefined;
-  if (record.partKeys !== undefined && record.status === 'enqueued' && !own)
-    throw new JobFailedError(
-      'NotificationIdConflict',
-      `The notification id "${job.notificationId}" holds this job, queued already under another part name or attempt; nothing of it was sent again.`,
-    );
+  if (record.partKeys !== undefined && record.status === 'enqueued' && !own) {
+    logger.info('a repeat of a job on the queue already: nothing sent again', {
+      notificationId: job.notificationId,
+      part: jobPart.part,
+    });
+    return false;
+  }
   if (record.status === 'pending')
     await markRequestEnqueued(
       job.notificationId,
@@ -266,4 +272,5 @@ async function takePublishedJobId(jobPart: JobPart): Promise<void> {
         ? undefined
         : { part: jobPart.part, partKeys: publishedPartKeys(job, jobPart.part) },
     );
+  return true;
 }
