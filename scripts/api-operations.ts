@@ -211,7 +211,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description:
       'Removes the token if it belongs to the caller. Another user’s or an unknown token answers 404 alike.',
     success: [{ status: 204, description: 'Removed.' }],
-    errors: [...CALLER_ERRORS, 'InvalidDeviceToken', 'DeviceNotFound'],
+    errors: [...CALLER_ERRORS, 'InvalidDeviceToken', 'DeviceNotFound', 'RegistrationConflict'],
   },
   'GET /v1/devices': {
     summary: 'List the caller’s devices',

@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   type BackfillProgress,
   backfillDeviceSets,
+  backfillRecord,
 } from '../../lambda/adapters/secondary/device-set-backfill';
 import { readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
 import { userKey } from '../../lambda/adapters/secondary/devices-keys';
+import { dynamo } from '../../lambda/clients';
 import { type Device, deviceExpiry } from '../../lambda/domain/device';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { mapConcurrent } from '../../lambda/use-cases/delivery/concurrency';
@@ -14,7 +16,7 @@ import { registerDevice } from '../../lambda/use-cases/register-device';
 import { unregisterDevice } from '../../lambda/use-cases/unregister-device';
 import { newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { db } from '../support/sender-harness';
+import { db, deviceRecord } from '../support/sender-harness';
 
 /** Token records as the Devices table held them before device sets: no version, no set. */
 async function seedRecordsBeforeSets(users: readonly string[], perUser: number, generation = 0) {
@@ -116,4 +118,33 @@ describe('npm run migrate builds the device sets from the token records', () => 
     expect(again.added).toBe(0);
     expect(again.present).toBe(records.length - signedOut.length);
   }, 600_000);
+
+  it('a sign-out that read the record just before the backfill added it still signs the device out', async () => {
+    const [record] = (await seedRecordsBeforeSets([newUser('racing')], 1)) as [
+      Device & { generation: number },
+    ];
+    // The sign-out finds the record outside the set and reads it unstamped; the backfill
+    // then stamps it and adds the token to the set — all before the sign-out's delete.
+    let raced = false;
+    dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: { token?: unknown } }).Key?.token;
+        const token = typeof key === 'object' && key !== null ? (key as { S?: unknown }).S : key;
+        if (!raced && /^Delete(Item)?Command$/.test(context.commandName ?? '') && token === record.token) {
+          raced = true;
+          expect(await backfillRecord(record, new Date())).toBe('added');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'backfillBeforeDelete' },
+    );
+    try {
+      await unregisterDevice(record.userId, record.token);
+    } finally {
+      dynamo.middlewareStack.remove('backfillBeforeDelete');
+    }
+    expect(raced).toBe(true);
+    expect((await readDeviceSets([record.userId])).get(record.userId)?.devices.has(record.token)).toBe(false);
+    expect(await deviceRecord(record.token)).toBeUndefined();
+  }, 60_000);
 });

@@ -61,6 +61,8 @@ const REGISTRATION_PATIENCE_MS = 4_000;
  * (infra/constructs/pushgate-function.ts), with room for a cold start.
  */
 const REGISTRATION_LIMIT_MS = 7_000;
+/** A sign-out, racing registrations (or the migration) of the same token, tries this many times. */
+const SIGN_OUT_ATTEMPTS = 6;
 /** The erase, racing its user's registrations, tries this many times. */
 const ERASE_ATTEMPTS = 12;
 
@@ -316,25 +318,34 @@ function withoutUndefined<T extends object>(item: T): T {
  * DeviceNotFoundError.
  */
 export async function deleteDevice(userId: string, token: string): Promise<void> {
-  const removed = await removeFromSet(userId, token);
-  if (removed !== undefined) {
-    await deleteRecordOf(userId, token, removed.version);
-    return;
+  for (let attempt = 0; attempt < SIGN_OUT_ATTEMPTS; attempt++) {
+    const removed = await removeFromSet(userId, token);
+    if (removed !== undefined) {
+      await deleteRecordOf(userId, token, removed.version);
+      return;
+    }
+    // The caller's record outside their set — written before sets and not migrated yet,
+    // left by a writer that stopped, or written by a registration of theirs still on its
+    // way to the set — goes too, so a later backfill cannot bring it back. Only a record
+    // written by a registration that read the set as it is now may still join it: then the
+    // set version moves on first, so that registration is refused at its set write (and
+    // reads again, finding no record). A registration that reads the set after keeps its record.
+    const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
+    if (record === undefined || record.userId !== userId) throw new DeviceNotFoundError();
+    const current = set.setVersion ?? 0;
+    const setVersion =
+      record.setVersionSeen !== undefined && record.setVersionSeen >= current
+        ? await moveSetVersionOn(userId)
+        : current;
+    if (await deleteRecordOf(userId, token, record.version, setVersion)) return;
+    // Refused: since the read, a registration or the migration stamped the record with the
+    // set version it read, and may have put the token in the set by now. Start again: it is
+    // taken out of the set, or its record is read as it is now.
+    await pauseBeforeAttempt(attempt + 1);
   }
-  // The caller's record outside their set — written before sets and not migrated yet,
-  // left by a writer that stopped, or written by a registration of theirs still on its
-  // way to the set — goes too, so a later backfill cannot bring it back. Only a record
-  // written by a registration that read the set as it is now may still join it: then the
-  // set version moves on first, so that registration is refused at its set write (and
-  // reads again, finding no record). A registration that reads the set after keeps its record.
-  const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
-  if (record === undefined || record.userId !== userId) throw new DeviceNotFoundError();
-  const current = set.setVersion ?? 0;
-  const setVersion =
-    record.setVersionSeen !== undefined && record.setVersionSeen >= current
-      ? await moveSetVersionOn(userId)
-      : current;
-  await deleteRecordOf(userId, token, record.version, setVersion);
+  throw new RegistrationConflictError(
+    'Registrations of this device token kept changing it while it was being signed out; try again in a second.',
+  );
 }
 
 /**
