@@ -331,6 +331,8 @@ export async function deleteDevice(userId: string, token: string): Promise<void>
     // set version moves on first, so that registration is refused at its set write (and
     // reads again, finding no record). A registration that reads the set after keeps its record.
     const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
+    // It joined the set since (a registration, or the migration): take it out from there.
+    if (set.devices.has(token)) continue;
     if (record === undefined || record.userId !== userId) throw new DeviceNotFoundError();
     const current = set.setVersion ?? 0;
     const setVersion =
