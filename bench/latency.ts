@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { dynamo, sqs as lambdaSqs } from '../lambda/clients';
 import { callRoute } from '../local/call-route';
 import { seedDevices } from '../local/seed-devices';
 import { type LocalStack, startLocalStack } from '../local/stack';
+import { node24Path } from './node24';
 
 /** The IAM principal the benchmarks send as. */
 const BENCH_CALLER = { iam: { userArn: 'arn:aws:iam::000000000000:role/bench' } };
@@ -23,7 +25,13 @@ export interface LatencyResult {
     /** Mean wall time of one call, queueing for a socket included. */
     meanCallMs: { dynamoDb: number; sqs: number };
     dynamoDbCalls: Record<string, number>;
+    /** Requests the simulator saw beyond one per device: each a push sent again after a timeout or a lost answer. */
+    requestsSentAgain: number;
+    /** The Node.js that ran it: offline is the developer's Node; the deployed sender runs the Lambda runtime's. */
+    node: string;
   };
+  /** `endToEnd` again, on the Lambda runtime's Node (24). */
+  endToEndOnLambdaRuntime: LatencyResult['endToEnd'];
 }
 
 async function post(job: unknown): Promise<void> {
@@ -136,6 +144,7 @@ async function endToEnd(stack: LocalStack, devices: number) {
   lambdaSqs.middlewareStack.add(timing('sqs'), { step: 'initialize', name: 'benchTiming' });
   try {
     const before = simulator.stats.accepted;
+    const requestsBefore = simulator.stats.requests;
     const started = performance.now();
     await post({ appId: APP_ID, to: { userIds: users }, aps: { alert: 'to everybody' } });
     const acceptMs = performance.now() - started;
@@ -155,6 +164,8 @@ async function endToEnd(stack: LocalStack, devices: number) {
         sqs: round(callMs.sqs / Math.max(1, calls.sqs)),
       },
       dynamoDbCalls,
+      requestsSentAgain: simulator.stats.requests - requestsBefore - devices,
+      node: process.version,
     };
   } finally {
     dynamo.middlewareStack.remove('benchTiming');
@@ -164,14 +175,41 @@ async function endToEnd(stack: LocalStack, devices: number) {
 
 /** Offline (`npm start`'s stack, in memory): the chat-like latency, then one large send. */
 export async function benchLatency(chatSends = 100, devices = 50_000): Promise<LatencyResult> {
-  const workDir = resolve('.bench-tmp/latency');
+  const onDevelopersNode = await onLocalStack('latency', async (stack) => ({
+    chat: await chatLatency(stack, chatSends),
+    chatBatch: await chatBatchLatency(stack, 20, 100),
+    endToEnd: await endToEnd(stack, devices),
+  }));
+  return { ...onDevelopersNode, endToEndOnLambdaRuntime: endToEndOnNode24(devices) };
+}
+
+/** The large send alone, on a stack of its own (bench/latency-node24.ts runs it on Node 24). */
+export function benchEndToEnd(devices: number): Promise<LatencyResult['endToEnd']> {
+  return onLocalStack('latency-end-to-end', (stack) => endToEnd(stack, devices));
+}
+
+async function onLocalStack<T>(name: string, run: (stack: LocalStack) => Promise<T>): Promise<T> {
+  const workDir = resolve(`.bench-tmp/${name}`);
   rmSync(workDir, { recursive: true, force: true });
   const stack = await startLocalStack({ workDir, appId: APP_ID });
   try {
-    const chat = await chatLatency(stack, chatSends);
-    const chatBatch = await chatBatchLatency(stack, 20, 100);
-    return { chat, chatBatch, endToEnd: await endToEnd(stack, devices) };
+    return await run(stack);
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * The same large send on Node 24, the runtime the deployed sender runs on, in a process
+ * of its own: Node 20's http2 and V8 are slower at it, and `npm start` runs on whatever
+ * Node the developer has.
+ */
+function endToEndOnNode24(devices: number): LatencyResult['endToEnd'] {
+  const output = execFileSync(node24Path(), ['--import', 'tsx', 'bench/latency-node24.ts', String(devices)], {
+    encoding: 'utf8',
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const last = output.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as LatencyResult['endToEnd'];
 }

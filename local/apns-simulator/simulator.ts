@@ -7,6 +7,7 @@ import { Inbox, type InboxEntry } from './inbox';
 
 export type { InboxEntry } from './inbox';
 
+import { openConnectionWindow } from '../http2-window';
 import { type FaultReport, type FaultScript, Faults } from './faults';
 import { LIVE_ACTIVITY_PAYLOAD_REASON, liveActivityPayloadProblem } from './live-activity-rules';
 
@@ -244,6 +245,7 @@ export class ApnsSimulator {
   >();
 
   private onSession(session: http2.ServerHttp2Session): void {
+    openConnectionWindow(session);
     this.stats.sessions++;
     this.sessions.add(session);
     this.sessionState.set(session, { streams: 0, inFlight: 0, answered: false });

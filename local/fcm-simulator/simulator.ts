@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type FaultReport, type FaultScript, Faults } from '../apns-simulator/faults';
 import { Inbox } from '../apns-simulator/inbox';
+import { openConnectionWindow } from '../http2-window';
 
 /**
  * The project's FCM simulator: FCM HTTP v1 over HTTP/2 + TLS
@@ -178,6 +179,7 @@ export class FcmSimulator {
       settings: { maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000 },
     });
     server.on('session', (session) => {
+      openConnectionWindow(session);
       this.stats.sessions++;
       this.sessions.add(session);
       this.sessionState.set(session, { streams: 0, inFlight: 0 });
