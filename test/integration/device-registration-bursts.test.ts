@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { moveSetVersionOn, readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
+import { moveSetVersionOn, readDeviceSet, readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
 import { userKey } from '../../lambda/adapters/secondary/devices-keys';
 import { dynamo } from '../../lambda/clients';
 import { api, newToken, newUser } from '../support/api';
@@ -88,7 +88,7 @@ beforeAll(() => {
         keyText === userKey(churnedUser).token &&
         setWrite
       )
-        await moveSetVersionOn(churnedUser);
+        await moveSetVersionOn(churnedUser, (await readDeviceSet(churnedUser)).setVersion ?? 0);
       return next(args);
     },
     { step: 'initialize', name: 'churnSet' },

@@ -7,7 +7,7 @@ import {
   backfillRecord,
 } from '../../lambda/adapters/secondary/device-set-backfill';
 import { readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
-import { userKey } from '../../lambda/adapters/secondary/devices-keys';
+import { DEVICES_TABLE, userKey } from '../../lambda/adapters/secondary/devices-keys';
 import { dynamo } from '../../lambda/clients';
 import { type Device, deviceExpiry } from '../../lambda/domain/device';
 import { ENVIRONMENT } from '../../lambda/environment';
@@ -144,6 +144,51 @@ describe('npm run migrate builds the device sets from the token records', () => 
       dynamo.middlewareStack.remove('backfillBeforeDelete');
     }
     expect(raced).toBe(true);
+    expect((await readDeviceSets([record.userId])).get(record.userId)?.devices.has(record.token)).toBe(false);
+    expect(await deviceRecord(record.token)).toBeUndefined();
+  }, 60_000);
+
+  it('a sign-out that read the set just before the backfill added the token, and the record just after, still signs the device out', async () => {
+    const [record] = (await seedRecordsBeforeSets([newUser('racing-reads')], 1)) as [
+      Device & { generation: number },
+    ];
+    // The sign-out finds no entry to remove, then reads the record and the set at once.
+    // Here its set read is answered first (no token yet); the backfill then runs whole —
+    // stamp, set entry, check — and only then is the record read (stamped).
+    const setKey = userKey(record.userId)[DEVICES_TABLE.partitionKey];
+    let phase: 'armed' | 'backfilling' | 'done' = 'armed';
+    let backfillDone: () => void = () => undefined;
+    const backfilled = new Promise<void>((resolve) => {
+      backfillDone = resolve;
+    });
+    dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (phase !== 'armed' || !/^Get(Item)?Command$/.test(context.commandName ?? '')) return next(args);
+        const key = (args.input as { Key?: { token?: unknown } }).Key?.token;
+        const token = typeof key === 'object' && key !== null ? (key as { S?: unknown }).S : key;
+        if (token === record.token) {
+          await backfilled;
+          return next(args);
+        }
+        if (token !== setKey) return next(args);
+        const answer = await next(args);
+        phase = 'backfilling';
+        try {
+          expect(await backfillRecord(record, new Date())).toBe('added');
+        } finally {
+          phase = 'done';
+          backfillDone();
+        }
+        return answer;
+      },
+      { step: 'initialize', name: 'backfillBetweenReads' },
+    );
+    try {
+      await unregisterDevice(record.userId, record.token);
+    } finally {
+      dynamo.middlewareStack.remove('backfillBetweenReads');
+    }
+    expect(phase).toBe('done');
     expect((await readDeviceSets([record.userId])).get(record.userId)?.devices.has(record.token)).toBe(false);
     expect(await deviceRecord(record.token)).toBeUndefined();
   }, 60_000);

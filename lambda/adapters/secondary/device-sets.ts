@@ -143,24 +143,34 @@ export function rewriteEntry(userId: string, token: string, entry: DeviceSetEntr
 }
 
 /**
- * Moves the user's set version on without adding a device: a registration that read
- * the set before this write can no longer add to it (it reads again), and a record
- * written by one is older than the version returned (see `Device.setVersionSeen`).
+ * Moves the user's set version on from `from` (the version just read) without adding a
+ * device: a registration that read the set before this write can no longer add to it
+ * (it reads again), and a record written by one is older than the version returned
+ * (see `Device.setVersionSeen`). Refused (undefined) when the set was written since it
+ * was read at `from`: that writer may have added the very token the caller is about to
+ * treat as outside the set, so the caller reads again.
  */
-export async function moveSetVersionOn(userId: string): Promise<number> {
-  const { Attributes } = await dynamo.send(
-    new UpdateCommand({
-      TableName: config.devicesTableName,
-      Key: userKey(userId),
-      UpdateExpression: 'ADD #setVersion :one',
-      ExpressionAttributeNames: { '#setVersion': DEVICE_SET.version },
-      ExpressionAttributeValues: { ':one': 1 },
-      ReturnValues: 'UPDATED_NEW',
-    }),
-  );
-  const version = Attributes?.[DEVICE_SET.version];
-  if (typeof version !== 'number') throw new Error('DynamoDB did not return the new set version');
-  return version;
+export async function moveSetVersionOn(userId: string, from: number): Promise<number | undefined> {
+  try {
+    const { Attributes } = await dynamo.send(
+      new UpdateCommand({
+        TableName: config.devicesTableName,
+        Key: userKey(userId),
+        UpdateExpression: 'ADD #setVersion :one',
+        ConditionExpression:
+          from === 0 ? 'attribute_not_exists(#setVersion) OR #setVersion = :from' : '#setVersion = :from',
+        ExpressionAttributeNames: { '#setVersion': DEVICE_SET.version },
+        ExpressionAttributeValues: { ':one': 1, ':from': from },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const version = Attributes?.[DEVICE_SET.version];
+    if (typeof version !== 'number') throw new Error('DynamoDB did not return the new set version');
+    return version;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
 }
 
 /**

@@ -335,10 +335,15 @@ export async function deleteDevice(userId: string, token: string): Promise<void>
     if (set.devices.has(token)) continue;
     if (record === undefined || record.userId !== userId) throw new DeviceNotFoundError();
     const current = set.setVersion ?? 0;
-    const setVersion =
-      record.setVersionSeen !== undefined && record.setVersionSeen >= current
-        ? await moveSetVersionOn(userId)
-        : current;
+    let setVersion = current;
+    if (record.setVersionSeen !== undefined && record.setVersionSeen >= current) {
+      // Its writer read the set at this version and may not have written it yet: move the
+      // version on so that write is refused — only from the version read, since a set
+      // written meanwhile (by that writer, say) may hold the token now: then read again.
+      const moved = await moveSetVersionOn(userId, current);
+      if (moved === undefined) continue;
+      setVersion = moved;
+    }
     if (await deleteRecordOf(userId, token, record.version, setVersion)) return;
     // Refused: since the read, a registration or the migration stamped the record with the
     // set version it read, and may have put the token in the set by now. Start again: it is
