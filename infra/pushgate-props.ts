@@ -211,6 +211,12 @@ export const pushgatePropsSchema = z
         maxConcurrency: z.int().min(2).max(1000).default(SENDER.maxConcurrency),
         /** Reserved concurrency: guarantees the sender that many, and takes them from the account. */
         reservedConcurrency: z.int().min(2).optional(),
+        /**
+         * Stops the SQS event source: jobs wait on the send queue (it keeps them `SEND_QUEUE.retentionDays`) and go out
+         * once it is deployed unpaused. For the upgrade to device sets (README, "Upgrading
+         * to device sets"): writers first, the backfill, then the sender reads the sets.
+         */
+        paused: z.boolean().default(false),
       })
       .refine(
         (sender) =>
@@ -220,7 +226,7 @@ export const pushgatePropsSchema = z
             'reservedConcurrency below maxConcurrency makes Lambda throttle the event source: raise it or lower maxConcurrency.',
         },
       )
-      .default({ maxConcurrency: SENDER.maxConcurrency }),
+      .default({ maxConcurrency: SENDER.maxConcurrency, paused: false }),
     /** Who else may put jobs on the send queue directly. */
     publishers: z
       .strictObject({

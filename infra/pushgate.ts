@@ -164,6 +164,7 @@ export class Pushgate extends Construct {
         batchSize: SENDER.batchSize,
         maxConcurrency: config.sender.maxConcurrency,
         reportBatchItemFailures: true,
+        enabled: !config.sender.paused,
       }),
     );
     Validations.of(sender.function).acknowledge(

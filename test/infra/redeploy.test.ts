@@ -44,7 +44,7 @@ const CHANGED: StageConfig = {
     },
   },
   alarms: { emails: ['someone-else@acme.test'], backlogAgeSeconds: 600 },
-  sender: { maxConcurrency: 20, reservedConcurrency: 25 },
+  sender: { maxConcurrency: 20, reservedConcurrency: 25, paused: true },
 };
 
 let before: Record<string, Resource>;

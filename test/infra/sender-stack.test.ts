@@ -5,11 +5,12 @@ import { ENVIRONMENT } from '../../lambda/environment';
 import {
   IMPORTED_SECRET_ARN,
   KMS_KEY_ARN,
+  PROD_STAGE,
   type Resource,
   resourcesOf,
   statementsOfRole,
   synthDefaultStack,
-  type synthStage,
+  synthStage,
 } from './stack-fixture';
 
 let synthesized: ReturnType<typeof synthStage>;
@@ -51,6 +52,14 @@ describe('sender', () => {
     });
     // Reserving concurrency on an account with a quota of 10 fails the deploy: none by default.
     expect(resources[senderId()]?.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('paused, its event source is disabled: jobs wait on the send queue until it is deployed unpaused', () => {
+    const paused = synthStage({ ...PROD_STAGE, sender: { paused: true } }, { bundle: false }).template;
+    paused.hasResourceProperties('AWS::Lambda::EventSourceMapping', { Enabled: false });
+    const running = resourcesOf(synthesized.template);
+    const mapping = Object.values(running).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mapping?.Properties.Enabled).not.toBe(false);
   });
 
   it('runs with the timeout the queue is sized for and knows where its queues and tables are', () => {

@@ -118,9 +118,10 @@ describe('the docs state what the code holds', () => {
     expectStated('README.md', `at most ${SENDER.maxConcurrency} concurrent invocations by default`);
   });
 
-  it('how long the dead-letter queue keeps a job, and the Notifications table its records', () => {
+  it('how long the send queue and its dead-letter queue keep a job, and the Notifications table its records', () => {
     const dlqDays = SEND_QUEUE.deadLetterRetentionDays;
     expectStated('README.md', `its DLQ (${dlqDays} days)`);
+    expectStated('README.md', `the queue keeps them ${SEND_QUEUE.retentionDays} days`);
     expectStated('docs/runbook.md', `The DLQ keeps jobs ${dlqDays} days`);
     expectStated('docs/architecture.md', `who may acknowledge; ${IDEMPOTENCY_WINDOW_DAYS} days)`);
     expectStated('docs/architecture.md', `on ${TRACKING_SHARDS} shards`);
