@@ -1,5 +1,6 @@
 import type { ApnsEnvironment } from './device';
 import { DAY_SECONDS, epochSeconds, hasExpired } from './expiry';
+import { tokenKey } from './fcm-token';
 import type { Platform } from './platform';
 
 /**
@@ -39,7 +40,9 @@ export interface MovedAway {
 
 export interface DeviceSet {
   userId: string;
+  /** By token (as the app registered it). */
   devices: Map<string, DeviceSetEntry>;
+  /** By the token's key (`tokenKey`): look a token up with `movedAwayMark`. */
   movedAway: Map<string, MovedAway>;
   /** Moved on by every write that adds devices or erases them; absent on a set never written so. */
   setVersion?: number;
@@ -98,17 +101,23 @@ export function devicesToEvict(set: DeviceSet, joining: string, max: number, now
   return [...expired, ...live.slice(Math.max(0, max - 1)).map(([token]) => token)];
 }
 
+/** The mark of `token` having moved away from this set, if there is one. */
+export function movedAwayMark(set: DeviceSet, token: string): MovedAway | undefined {
+  return set.movedAway.get(tokenKey(token));
+}
+
 /**
- * The tokens that left this user's set for another user's within MOVED_AWAY_KEEP_SECONDS
- * and have not come back: what a send to the user no longer reaches because the device
- * changed hands, counted as `DeviceMoved`.
+ * The tokens (by key) that left this user's set for another user's within
+ * MOVED_AWAY_KEEP_SECONDS and have not come back: what a send to the user no longer
+ * reaches because the device changed hands, counted as `DeviceMoved`.
  */
 export function recentlyMovedAway(set: DeviceSet, now: Date): string[] {
   const stale = new Set(staleMovedAway(set, now));
-  return [...set.movedAway.keys()].filter((token) => !stale.has(token) && !set.devices.has(token));
+  const held = new Set([...set.devices.keys()].map(tokenKey));
+  return [...set.movedAway.keys()].filter((key) => !stale.has(key) && !held.has(key));
 }
 
-/** Moved-away marks old enough to drop (MOVED_AWAY_KEEP_SECONDS). */
+/** Moved-away marks old enough to drop (MOVED_AWAY_KEEP_SECONDS), by token key. */
 export function staleMovedAway(set: DeviceSet, now: Date): string[] {
   const before = epochSeconds(now) - MOVED_AWAY_KEEP_SECONDS;
   return [...set.movedAway.entries()].filter(([, mark]) => mark.at < before).map(([token]) => token);
