@@ -188,4 +188,22 @@ describe(`Android devices with ${MAX_FCM_TOKEN_LENGTH}-character tokens`, () => 
     await push('long-token-backfilled', { userIds: [alice] });
     expect(harness.fcmInboxTokens()).toEqual([token]);
   }, 120_000);
+
+  it("a user with more such devices than the set's item can hold keeps the most recently seen, and every registration succeeds", async () => {
+    process.env[ENVIRONMENT.maxDevicesPerUser] = '1000';
+    try {
+      const alice = newUser('long-many');
+      const tokens = Array.from({ length: 100 }, () => longToken());
+      for (const token of tokens) expect((await register(token, alice)).status).toBe(201);
+      const held = await listed(alice);
+      // ~4.3 KB a device: about 80 fit MAX_SET_ENTRY_BYTES; the least recently seen left.
+      expect(held.length).toBeGreaterThan(70);
+      expect(held.length).toBeLessThan(90);
+      expect(held.sort()).toEqual(tokens.slice(-held.length).sort());
+      await push('long-token-many', { userIds: [alice] });
+      expect(harness.fcmInboxTokens().sort()).toEqual(held);
+    } finally {
+      delete process.env[ENVIRONMENT.maxDevicesPerUser];
+    }
+  }, 180_000);
 });

@@ -12,7 +12,7 @@ import {
   PROGRESS_TTL_DAYS,
   TRACKING_SHARDS,
 } from '../../lambda/adapters/secondary/notifications-keys';
-import { DEFAULT_MAX_DEVICES_PER_USER } from '../../lambda/domain/device-set';
+import { DEFAULT_MAX_DEVICES_PER_USER, MAX_SET_ENTRY_BYTES } from '../../lambda/domain/device-set';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import {
   ITEM_KEY_PREFIXES,
@@ -136,6 +136,10 @@ describe('the docs state what the code holds', () => {
       `a token of at most \`MAX_KEYED_TOKEN_LENGTH\` (${keyed}) characters`,
     );
     for (const prefix of Object.values(ITEM_KEY_PREFIXES)) expectStated('README.md', `\`${prefix}\``);
+    const setKb = MAX_SET_ENTRY_BYTES / 1024;
+    expectStated('README.md', `past ${setKb} KB of entries`);
+    expectStated('docs/fcm.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB`);
+    expectStated('docs/decisions/long-fcm-tokens.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB;`);
   });
 
   it('how long the dead-letter queue keeps a job, and the Notifications table its records', () => {

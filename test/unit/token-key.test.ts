@@ -6,6 +6,7 @@ import {
   deviceOfItem,
   movedMarkName,
   readSetAttribute,
+  setEntryBytes,
   setEntryName,
   setEntryValue,
   userKey,
@@ -13,7 +14,11 @@ import {
 import { liveActivityTokenKey } from '../../lambda/adapters/secondary/live-activity-keys';
 import { receiptKey } from '../../lambda/adapters/secondary/notifications-keys';
 import type { Device } from '../../lambda/domain/device';
-import type { DeviceSetEntry } from '../../lambda/domain/device-set';
+import {
+  DEFAULT_MAX_DEVICES_PER_USER,
+  type DeviceSetEntry,
+  MAX_SET_ENTRY_BYTES,
+} from '../../lambda/domain/device-set';
 import {
   checkFcmToken,
   ITEM_KEY_PREFIXES,
@@ -117,5 +122,21 @@ describe('tokenKey: what a token is stored under', () => {
     const short = { ...device, token: 'ab'.repeat(32) };
     expect(deviceItem(short)).toEqual(short);
     expect(setEntryValue(short.token, entry)).toEqual(entry);
+  });
+
+  it("a set item keeps the default cap of devices with 4 096-character tokens well within DynamoDB's 400 KB", () => {
+    const entry: DeviceSetEntry = {
+      appId: 'com.example.chat',
+      environment: 'production',
+      platform: 'android',
+      lastSeenAt: '2026-12-06T07:45:48.123Z',
+      expiresAt: 1_796_000_000,
+      version: 1_765_000_000_000,
+    };
+    const perDevice = setEntryBytes(fcmToken(MAX_FCM_TOKEN_LENGTH), entry);
+    expect(perDevice).toBe(4297);
+    expect(perDevice * DEFAULT_MAX_DEVICES_PER_USER).toBeLessThan(140 * 1024);
+    expect(Math.floor(MAX_SET_ENTRY_BYTES / perDevice)).toBe(81);
+    expect(setEntryBytes(fcmToken(160), entry)).toBe(297);
   });
 });

@@ -105,6 +105,20 @@ export function setEntryValue(token: string, entry: DeviceSetEntry): Record<stri
 }
 
 /**
+ * What a device's entry takes in its set's item, by DynamoDB's item size rules: the
+ * attribute's name, and its value — a map (3 bytes, and 1 a field) of strings (their
+ * UTF-8 bytes) and numbers (about a byte per two digits, and 1).
+ */
+export function setEntryBytes(token: string, entry: DeviceSetEntry): number {
+  const valueBytes = (value: unknown) =>
+    typeof value === 'string' ? Buffer.byteLength(value) : Math.ceil(String(value).length / 2) + 1;
+  return Object.entries(setEntryValue(token, entry)).reduce(
+    (bytes, [name, value]) => bytes + Buffer.byteLength(name) + valueBytes(value) + 1,
+    Buffer.byteLength(setEntryName(token)) + 3,
+  );
+}
+
+/**
  * The attribute of a user's set item that marks a token moved away, by the token's
  * key: a mark is looked up by the token it is asked about, never listed as a token, so
  * it keeps no token (a long token's mark stays ~70 bytes, whatever the token's length).

@@ -37,7 +37,14 @@ import {
   removeFromSet,
   rewriteEntry,
 } from './device-sets';
-import { DEVICES_TABLE, deviceItem, deviceKey, deviceOfItem, FULL_TOKEN_ATTRIBUTE } from './devices-keys';
+import {
+  DEVICES_TABLE,
+  deviceItem,
+  deviceKey,
+  deviceOfItem,
+  FULL_TOKEN_ATTRIBUTE,
+  setEntryBytes,
+} from './devices-keys';
 
 /*
  * Device tokens: a record per token (who registered it last, for what is asked by
@@ -294,9 +301,12 @@ async function addDevice(
     ),
   );
   if (!written) return { at: 'record', device };
-  const evicted = devicesToEvict(set, token, maxDevices, now);
-  if (!(await addToSet(set, token, entryOf(device, now), evicted, staleMovedAway(set, now))))
-    return { at: 'set', device };
+  const entry = entryOf(device, now);
+  const evicted = devicesToEvict(set, token, maxDevices, now, {
+    joining: setEntryBytes(token, entry),
+    of: setEntryBytes,
+  });
+  if (!(await addToSet(set, token, entry, evicted, staleMovedAway(set, now)))) return { at: 'set', device };
   return {
     device,
     evicted: evicted.filter((other) => {
