@@ -71,6 +71,41 @@ describe(`Android devices with ${MAX_FCM_TOKEN_LENGTH}-character tokens`, () => 
     ]);
   }, 120_000);
 
+  it('re-pushes exactly the long-token device that did not acknowledge; the status shows both tokens in full', async () => {
+    const alice = newUser('long-repush');
+    const [acked, silent] = [longToken(), longToken()] as [string, string];
+    for (const token of [acked, silent]) expect((await register(token, alice)).status).toBe(201);
+    const sent = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob(
+        { userIds: [alice] },
+        {
+          notificationId: 'long-token-repush',
+          track: { receipts: true, repushAfterSeconds: 2, maxRepushes: 1 },
+        },
+      ),
+    });
+    expect(sent.status).toBe(202);
+    await expect.poll(() => harness.fcmInboxTokens().length, { timeout: 60_000 }).toBe(2);
+    const ack = await api('POST', '/v1/notifications/long-token-repush/receipts', {
+      as: alice,
+      body: { token: acked, event: 'received' },
+    });
+    expect(ack.status).toBe(204);
+    await harness.source.idle(120_000);
+    const received = harness.fcmInboxTokens();
+    expect(received.filter((token) => token === acked)).toHaveLength(1);
+    expect(received.filter((token) => token === silent)).toHaveLength(2);
+    const report = await api('GET', '/v1/notifications/long-token-repush', { backend: true });
+    const statuses = Object.fromEntries(
+      (report.body.devices as { token: string; status: string }[]).map((device) => [
+        device.token,
+        device.status,
+      ]),
+    );
+    expect(statuses).toEqual({ [acked]: 'received', [silent]: 'accepted' });
+  }, 180_000);
+
   it('one more character is a clean 400 InvalidDeviceToken, wherever a token is named', async () => {
     const alice = newUser('long-too-long');
     const tooLong = `${longToken()}x`;
