@@ -89,10 +89,10 @@ export function nextRecordVersion(previous: number | undefined, now: Date): numb
 }
 
 /**
- * The most bytes a set's device entries may take (as the set's item stores them): DynamoDB caps an item
- * at 400 KB, and the set's item also holds its moved-away marks. With the tokens Google
- * and Apple issue (~300 bytes a device) the cap on devices decides long before this;
- * with FCM tokens of 4 096 characters (~4.3 KB a device,
+ * The most bytes a set's device entries may take, as its item stores them: DynamoDB
+ * caps an item at 400 KB, and the set's item also holds its moved-away marks. With the
+ * tokens Google and Apple issue (~300 bytes a device) the cap on devices decides long
+ * before this; with FCM tokens of 4 096 characters (~4.3 KB a device,
  * docs/decisions/long-fcm-tokens.md) this does, after about 80 devices — the least
  * recently seen leave, as at the cap, rather than the registration failing.
  */

@@ -87,9 +87,10 @@ async function conditional(write: () => Promise<unknown>): Promise<boolean> {
 
 /**
  * Adds (or replaces) a device in the set, removing `evict` (the cap) and the stale
- * moved-away marks `dropMarks` (token keys, as `DeviceSet.movedAway` holds them) in the same write. Refused (false) when the set changed since it
- * was read, or when the token moved away from this user at this entry's version or
- * later — a registration overtaken by a move must not bring the token back.
+ * moved-away marks `dropMarks` (by token key, as `DeviceSet.movedAway` holds them) in
+ * the same write. Refused (false) when the set changed since it was read, or when the
+ * token moved away from this user at this entry's version or later — a registration
+ * overtaken by a move must not bring the token back.
  */
 export function addToSet(
   set: DeviceSet,

@@ -51,7 +51,7 @@ function tokenOf(key: string, item: Record<string, unknown>): string {
 }
 
 /** `item` with the token itself beside it when `token` is not its own key. */
-export function withFullToken<T extends object>(token: string, item: T): T {
+function withFullToken<T extends object>(token: string, item: T): T {
   return tokenKey(token) === token ? item : { ...item, [FULL_TOKEN_ATTRIBUTE]: token };
 }
 

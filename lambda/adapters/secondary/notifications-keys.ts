@@ -84,7 +84,7 @@ export function trackingPageKey(
 /**
  * An app's receipt for one device: its own small item, on the device's shard, under
  * the token's key (`tokenKey`: a token too long to be a sort key is named by its
- * digest, and the item keeps the token — devices-keys.ts `withFullToken`).
+ * digest, and the item keeps the token: devices-keys.ts `FULL_TOKEN_ATTRIBUTE`).
  */
 export function receiptKey(notificationId: string, token: string) {
   const key = tokenKey(token);
