@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backfillRecord } from '../../lambda/adapters/secondary/device-set-backfill';
+import { backfillDeviceSets, backfillRecord } from '../../lambda/adapters/secondary/device-set-backfill';
 import { deviceItem } from '../../lambda/adapters/secondary/devices-keys';
 import { type Device, deviceExpiry } from '../../lambda/domain/device';
 import { MAX_FCM_TOKEN_LENGTH, MAX_KEYED_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
@@ -217,7 +217,8 @@ describe(`Android devices with ${MAX_FCM_TOKEN_LENGTH}-character tokens`, () => 
       new PutCommand({ TableName: process.env[ENVIRONMENT.devicesTable], Item: deviceItem(legacy) }),
     );
     expect(await listed(alice)).toEqual([]);
-    expect(await backfillRecord(legacy, now)).toBe('added');
+    // The migration's scan of the whole table (npm run migrate): every other record is in its set already.
+    expect((await backfillDeviceSets()).added).toBe(1);
     expect(await backfillRecord(legacy, now)).toBe('present');
     expect(await listed(alice)).toEqual([token]);
     await push('long-token-backfilled', { userIds: [alice] });
