@@ -144,6 +144,10 @@ describe(`Android devices with ${MAX_FCM_TOKEN_LENGTH}-character tokens`, () => 
     const unknown = await api('DELETE', `/v1/devices/${longToken()}`, { as: alice });
     expect(theirs.status).toBe(404);
     expect(theirs.body).toEqual(unknown.body);
+    // So does a user who never held it.
+    const stranger = await api('DELETE', `/v1/devices/${token}`, { as: newUser('long-move-c') });
+    expect(stranger.status).toBe(404);
+    expect(stranger.body).toEqual(unknown.body);
     const receipt = await api('POST', '/v1/notifications/long-token-moved-to-bob/receipts', {
       as: alice,
       body: { token, event: 'received' },
