@@ -1,6 +1,6 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { userOfKey } from '../lambda/adapters/secondary/devices-keys';
+import { deviceOfItem, userOfKey } from '../lambda/adapters/secondary/devices-keys';
 import { isCurrentGeneration } from '../lambda/domain/device';
 import { ENVIRONMENT } from '../lambda/environment';
 import { peekDeadLetters } from './dead-letters';
@@ -59,7 +59,7 @@ export async function dashboardState(stack: LocalStack, appId: string) {
       byUser[userId] = list;
       const target = device.attributesType ?? device.activityId;
       list.push({
-        token: String(liveActivity ? device.apnsToken : device.token),
+        token: String(liveActivity ? device.apnsToken : deviceOfItem(device).token),
         kind: liveActivity ? String(device.kind) : 'device',
         // Records written before Android existed have no platform: iOS ones.
         platform: String(device.platform ?? 'ios'),

@@ -5,7 +5,13 @@ import {
   type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { DEVICE_SET, userKey } from '../lambda/adapters/secondary/devices-keys';
+import {
+  DEVICE_SET,
+  deviceItem,
+  setEntryName,
+  setEntryValue,
+  userKey,
+} from '../lambda/adapters/secondary/devices-keys';
 import { retryUnprocessed } from '../lambda/adapters/secondary/retry-unprocessed';
 import { type Device, deviceExpiry } from '../lambda/domain/device';
 import type { DevicePlatform, DeviceSetEntry } from '../lambda/domain/device-set';
@@ -58,7 +64,7 @@ export async function seedDevices(
         expiresAt: device.expiresAt,
         version: 0,
       };
-      set[`${DEVICE_SET.entryPrefix}${device.token}`] = entry;
+      set[setEntryName(device.token)] = setEntryValue(device.token, entry);
     }
     return set;
   });
@@ -68,7 +74,7 @@ export async function seedDevices(
       `seedDevices needs the Devices table: pass target.tableName or set ${ENVIRONMENT.devicesTable}.`,
     );
   }
-  const all: object[] = [...items, ...sets];
+  const all: object[] = [...items.map(deviceItem), ...sets];
   const batches = Array.from({ length: Math.ceil(all.length / 25) }, (_, index) =>
     all.slice(index * 25, index * 25 + 25),
   );

@@ -1,5 +1,6 @@
 import type { ApnsEnvironment } from './device';
 import { DAY_SECONDS, epochSeconds, hasExpired } from './expiry';
+import { tokenKey } from './fcm-token';
 import type { Platform } from './platform';
 
 /**
@@ -39,7 +40,9 @@ export interface MovedAway {
 
 export interface DeviceSet {
   userId: string;
+  /** By token (as the app registered it). */
   devices: Map<string, DeviceSetEntry>;
+  /** By the token's key (`tokenKey`): look a token up with `movedAwayMark`. */
   movedAway: Map<string, MovedAway>;
   /** Moved on by every write that adds devices or erases them; absent on a set never written so. */
   setVersion?: number;
@@ -86,29 +89,68 @@ export function nextRecordVersion(previous: number | undefined, now: Date): numb
 }
 
 /**
- * The devices that leave the set when `joining` is added, so that it holds at most
- * `max`: the least recently seen, and any that expired.
+ * The most bytes a set's device entries may take, as its item stores them: DynamoDB
+ * caps an item at 400 KB, and the set's item also holds its moved-away marks. With the
+ * tokens Google and Apple issue (~300 bytes a device) the cap on devices decides long
+ * before this; with FCM tokens of 4 096 characters (~4.3 KB a device,
+ * docs/decisions/long-fcm-tokens.md) this does, after about 80 devices — the least
+ * recently seen leave, as at the cap, rather than the registration failing.
  */
-export function devicesToEvict(set: DeviceSet, joining: string, max: number, now: Date): string[] {
+export const MAX_SET_ENTRY_BYTES = 340 * 1024;
+
+/** What the set's entries take in its item, by DynamoDB's item size rules (the adapter knows its layout). */
+export interface EntrySizes {
+  /** The joining device's entry. */
+  joining: number;
+  of: (token: string, entry: DeviceSetEntry) => number;
+}
+
+/**
+ * The devices that leave the set when `joining` is added, so that it holds at most
+ * `max` devices and, when `sizes` are given, entries of at most MAX_SET_ENTRY_BYTES:
+ * the least recently seen, and any that expired.
+ */
+export function devicesToEvict(
+  set: DeviceSet,
+  joining: string,
+  max: number,
+  now: Date,
+  sizes?: EntrySizes,
+): string[] {
   const others = [...set.devices.entries()].filter(([token]) => token !== joining);
   const expired = others.filter(([, entry]) => !isLiveEntry(entry, now)).map(([token]) => token);
   const live = others
     .filter(([, entry]) => isLiveEntry(entry, now))
     .sort(([, a], [, b]) => b.lastSeenAt.localeCompare(a.lastSeenAt));
-  return [...expired, ...live.slice(Math.max(0, max - 1)).map(([token]) => token)];
+  let kept = Math.min(live.length, Math.max(0, max - 1));
+  if (sizes !== undefined) {
+    let bytes = sizes.joining;
+    for (let i = 0; i < kept; i++) {
+      const [token, entry] = live[i] as [string, DeviceSetEntry];
+      bytes += sizes.of(token, entry);
+      if (bytes > MAX_SET_ENTRY_BYTES) kept = i;
+    }
+  }
+  return [...expired, ...live.slice(kept).map(([token]) => token)];
+}
+
+/** The mark of `token` having moved away from this set, if there is one. */
+export function movedAwayMark(set: DeviceSet, token: string): MovedAway | undefined {
+  return set.movedAway.get(tokenKey(token));
 }
 
 /**
- * The tokens that left this user's set for another user's within MOVED_AWAY_KEEP_SECONDS
- * and have not come back: what a send to the user no longer reaches because the device
- * changed hands, counted as `DeviceMoved`.
+ * The tokens (by key) that left this user's set for another user's within
+ * MOVED_AWAY_KEEP_SECONDS and have not come back: what a send to the user no longer
+ * reaches because the device changed hands, counted as `DeviceMoved`.
  */
 export function recentlyMovedAway(set: DeviceSet, now: Date): string[] {
   const stale = new Set(staleMovedAway(set, now));
-  return [...set.movedAway.keys()].filter((token) => !stale.has(token) && !set.devices.has(token));
+  const held = new Set([...set.devices.keys()].map(tokenKey));
+  return [...set.movedAway.keys()].filter((key) => !stale.has(key) && !held.has(key));
 }
 
-/** Moved-away marks old enough to drop (MOVED_AWAY_KEEP_SECONDS). */
+/** Moved-away marks old enough to drop (MOVED_AWAY_KEEP_SECONDS), by token key. */
 export function staleMovedAway(set: DeviceSet, now: Date): string[] {
   const before = epochSeconds(now) - MOVED_AWAY_KEEP_SECONDS;
   return [...set.movedAway.entries()].filter(([, mark]) => mark.at < before).map(([token]) => token);

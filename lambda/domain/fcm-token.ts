@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { canonicalDeviceToken } from './device-token';
 import { InvalidDeviceTokenError } from './errors';
 import type { Platform } from './platform';
@@ -10,28 +11,51 @@ import type { Platform } from './platform';
  * platformOfToken), and at most MAX_FCM_TOKEN_LENGTH of them. Unlike an APNs
  * token, an FCM token is case-sensitive: it is stored and sent exactly as the app sent it.
  *
- * The limit is what the tables can key: a token is the Devices table's partition key
- * (DynamoDB: at most 2 048 bytes) and, behind `receipt#`, a receipt's sort key (at
- * most 1 024 bytes) — so 1 000 characters. Tokens Google issues today are ~160; a
- * longer one was refused here rather than failing in DynamoDB with a 500
- * (test/unit/fcm-rules.test.ts checks the keys against DynamoDB's limits).
+ * Tokens Google issues today are ~160 characters; the contract allows 4 096. A token
+ * that long cannot key the tables (a receipt's sort key holds at most 1 024 bytes), so
+ * the tables key it by its digest (tokenKey) and keep the token beside the key.
  */
-export const MAX_FCM_TOKEN_LENGTH = 1000;
+export const MAX_FCM_TOKEN_LENGTH = 4096;
 
 const FCM_TOKEN = /^[A-Za-z0-9_:.-]+$/;
 
 /**
  * The Devices table keeps other items next to device tokens, under keys a kind prefix
- * sets apart from canonical hex: a user's device set, Live Activity tokens. The keys
- * modules build those keys from this list; an FCM token starting with one of them
- * would name such an item, so it is refused (no token Google issues starts so: its
- * first part is a mixed-case instance id).
+ * sets apart from canonical hex: a user's device set, Live Activity tokens, and the
+ * key of a token too long to be its own (tokenKey). The keys modules build those keys
+ * from this list; an FCM token starting with one of them would name such an item, so
+ * it is refused (no token Google issues starts so: its first part is a mixed-case
+ * instance id).
  */
 export const ITEM_KEY_PREFIXES = {
   userSet: 'user:',
   pushToStart: 'la-start:',
   activityUpdate: 'la-update:',
+  longToken: 'fcm-sha256:',
 } as const;
+
+/**
+ * The longest token that is its own key: the Devices table's partition key (at most
+ * 2 048 bytes), the attribute names of a user's device set (`device:<key>`,
+ * `moved:<key>`) and, behind `receipt#`, a receipt's sort key (at most 1 024 bytes)
+ * — what pushgate accepted before tokens of 4 096 characters, so every item written
+ * then keeps its key. test/unit/token-key.test.ts checks the keys against DynamoDB's limits.
+ */
+export const MAX_KEYED_TOKEN_LENGTH = 1000;
+
+/**
+ * The key a device token is stored under, wherever a table keys or names an item or
+ * attribute by token (docs/decisions/long-fcm-tokens.md): the token itself up to
+ * MAX_KEYED_TOKEN_LENGTH characters — every APNs token, and every FCM token Google
+ * issues today — and a longer one's SHA-256, as `fcm-sha256:<base64url>` (54
+ * characters). The prefix holds a `:`, which canonical hex never does, and no FCM
+ * token may start with it (ITEM_KEY_PREFIXES), so no key names two tokens. The items
+ * so keyed keep the token itself, which is what is sent and shown.
+ */
+export function tokenKey(token: string): string {
+  if (token.length <= MAX_KEYED_TOKEN_LENGTH) return token;
+  return `${ITEM_KEY_PREFIXES.longToken}${createHash('sha256').update(token).digest('base64url')}`;
+}
 
 const HOW_TO_GET =
   'Send the token FirebaseMessaging.getInstance().token (or onNewToken) gave the app, unchanged.';

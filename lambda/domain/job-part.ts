@@ -67,7 +67,7 @@ export interface JobPart {
 
 /**
  * The most devices one job part carries (a retry, a re-push round): one chunk's
- * worth, so the part is sent as one chunk. Long tokens (an FCM token may be 1 000
+ * worth, so the part is sent as one chunk. Long tokens (an FCM token may be 4 096
  * characters) make fewer fit: a part is also cut at MAX_PART_BYTES (devicePartsOf).
  */
 export const DEVICES_PER_PART = 500;
@@ -193,7 +193,7 @@ export function repushPartName(part: string, chunk: number, round: number): stri
 export const USERS_PER_PART = 1_000;
 /**
  * Tokens per part, for jobs addressed to tokens (~140 KB at today's 64-digit APNs
- * tokens). Longer tokens — up to 400 hex digits, or an FCM token of up to 1 000
+ * tokens). Longer tokens — up to 400 hex digits, or an FCM token of up to 4 096
  * characters — are cut at MAX_PART_JOB_BYTES first.
  */
 export const TOKENS_PER_PART = 2_000;
@@ -228,7 +228,7 @@ export function partsOf(job: SendJob, parent?: string): JobPart[] {
     part: splitPartName(parent, 9999),
     attempt: 0,
   };
-  // Long recipients (an FCM token may be 1 000 characters) make fewer fit a part.
+  // Long recipients (an FCM token may be 4 096 characters) make fewer fit a part.
   const groups = inGroupsOfBytes(
     recipients as readonly unknown[],
     size,

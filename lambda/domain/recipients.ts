@@ -1,5 +1,5 @@
 import type { DeviceOwner } from './device';
-import { DEFAULT_MAX_DEVICES_PER_USER, type DeviceSet, isLiveEntry } from './device-set';
+import { DEFAULT_MAX_DEVICES_PER_USER, type DeviceSet, isLiveEntry, movedAwayMark } from './device-set';
 import { type DeviceTarget, platformField } from './job-part';
 import type { SendJob } from './send-job';
 
@@ -101,7 +101,10 @@ export function confirmInSets(
     } else
       dropped.push({
         candidate,
-        reason: set?.movedAway.has(candidate.token) === true ? 'DeviceMoved' : 'NotRegistered',
+        reason:
+          set !== undefined && movedAwayMark(set, candidate.token) !== undefined
+            ? 'DeviceMoved'
+            : 'NotRegistered',
       });
   }
   return { recipients, dropped };

@@ -106,7 +106,7 @@ export function encodeChunkTracking(outcomes: readonly ChunkOutcome[]): ChunkTra
 /**
  * The most bytes of outcomes one item holds: DynamoDB caps an item at 400 KB, and the
  * chunk's record keeps its key, claim and summary beside them. ~50 bytes a device for
- * APNs tokens (a chunk of 8 000 fits), but an FCM token can be 1 000 characters, and
+ * APNs tokens (a chunk of 8 000 fits), but an FCM token can be 4 096 characters, and
  * a chunk of 100 users 3 200 devices: such a chunk's outcomes go in several pages.
  */
 export const MAX_TRACKING_PAGE_BYTES = 300 * 1024;

@@ -94,6 +94,40 @@ describe('npm start, walked through as the README says', () => {
     expect((await call(offline, 'GET', '/v1/devices', { bearer: alice })).body.devices).toHaveLength(2);
   });
 
+  it('an Android device with a 4 096-character FCM token registers, is pushed to and signs out over HTTP', async () => {
+    const dana = await jwtFor(offline, 'dana-long-token');
+    const pixel =
+      `${randomBytes(8).toString('base64url')}:APA91b${randomBytes(4096).toString('base64url')}`.slice(
+        0,
+        4096,
+      );
+    const registration = { appId: 'com.example.app', platform: 'android' };
+    const tooLong = await call(offline, 'PUT', `/v1/devices/${pixel}x`, { bearer: dana, body: registration });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.code).toBe('InvalidDeviceToken');
+    expect(
+      (await call(offline, 'PUT', `/v1/devices/${pixel}`, { bearer: dana, body: registration })).status,
+    ).toBe(201);
+    expect((await call(offline, 'GET', '/v1/devices', { bearer: dana })).body.devices).toEqual([
+      expect.objectContaining({ token: pixel, platform: 'android' }),
+    ]);
+    const sent = await call(offline, 'POST', '/v1/notifications', {
+      bearer: offline.adminKey,
+      body: { appId: 'com.example.app', to: { userIds: ['dana-long-token'] }, aps: { alert: 'Hi' } },
+    });
+    expect(sent.status).toBe(202);
+    const deadline = Date.now() + 20_000;
+    let tokens: string[] = [];
+    while (!tokens.includes(pixel) && Date.now() < deadline) {
+      const { body } = await call(offline, 'GET', '/_local/fcm/inbox');
+      tokens = (body.notifications as { token: string }[]).map((entry) => entry.token);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(tokens.filter((token) => token === pixel)).toHaveLength(1);
+    expect((await call(offline, 'DELETE', `/v1/devices/${pixel}`, { bearer: dana })).status).toBe(204);
+    expect((await call(offline, 'DELETE', `/v1/devices/${pixel}`, { bearer: dana })).status).toBe(404);
+  });
+
   it('answers bad requests with a clear 4xx', async () => {
     const alice = await jwtFor(offline, 'alice');
     const bad = await call(offline, 'PUT', '/v1/devices/not-a-token', {

@@ -15,6 +15,7 @@ import { vi } from 'vitest';
 import { SENDER_ACCESS } from '../../infra/function-access';
 import { SENDER } from '../../infra/queue-settings';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
+import { deviceKey } from '../../lambda/adapters/secondary/devices-keys';
 import { closeFcmConnections } from '../../lambda/adapters/secondary/fcm/fcm-gateway';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/push-connection';
 import { ENVIRONMENT } from '../../lambda/environment';
@@ -304,8 +305,9 @@ export async function registerDevices(
 }
 
 export async function deviceRecord(token: string) {
-  return (await db.send(new GetCommand({ TableName: process.env[ENVIRONMENT.devicesTable], Key: { token } })))
-    .Item;
+  return (
+    await db.send(new GetCommand({ TableName: process.env[ENVIRONMENT.devicesTable], Key: deviceKey(token) }))
+  ).Item;
 }
 
 export function alertJob(

@@ -5,6 +5,7 @@ import {
   devicesToEvict,
   emptyDeviceSet,
   entryNeedsRewrite,
+  MAX_SET_ENTRY_BYTES,
   nextRecordVersion,
   staleMovedAway,
 } from '../../lambda/domain/device-set';
@@ -43,6 +44,24 @@ describe('the per-user cap, kept at registration', () => {
   it('a device already in the set never evicts another, nor itself', () => {
     const set = setOf('alice', { a: entry('2026-12-01T00:00:00Z'), b: entry('2026-12-05T00:00:00Z') });
     expect(devicesToEvict(set, 'a', 2, NOW)).toEqual([]);
+  });
+
+  it("the least recently seen also leave when the entries would take more than MAX_SET_ENTRY_BYTES of the set's item", () => {
+    const set = setOf('alice', {
+      a: entry('2026-12-01T00:00:00Z'),
+      b: entry('2026-12-05T00:00:00Z'),
+      c: entry('2026-12-03T00:00:00Z'),
+      d: entry('2026-12-04T00:00:00Z'),
+    });
+    const third = Math.floor(MAX_SET_ENTRY_BYTES / 3);
+    // Room for the new entry and two others: the two most recently seen stay.
+    expect(devicesToEvict(set, 'new', 1000, NOW, { joining: third, of: () => third }).sort()).toEqual([
+      'a',
+      'c',
+    ]);
+    // Small entries: only the cap decides.
+    expect(devicesToEvict(set, 'new', 1000, NOW, { joining: 300, of: () => 300 })).toEqual([]);
+    expect(devicesToEvict(set, 'new', 4, NOW, { joining: 300, of: () => 300 })).toEqual(['a']);
   });
 
   it('expired entries leave first, whatever the cap', () => {

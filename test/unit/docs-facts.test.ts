@@ -12,8 +12,13 @@ import {
   PROGRESS_TTL_DAYS,
   TRACKING_SHARDS,
 } from '../../lambda/adapters/secondary/notifications-keys';
-import { DEFAULT_MAX_DEVICES_PER_USER } from '../../lambda/domain/device-set';
+import { DEFAULT_MAX_DEVICES_PER_USER, MAX_SET_ENTRY_BYTES } from '../../lambda/domain/device-set';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
+import {
+  ITEM_KEY_PREFIXES,
+  MAX_FCM_TOKEN_LENGTH,
+  MAX_KEYED_TOKEN_LENGTH,
+} from '../../lambda/domain/fcm-token';
 import { ACTIVITIES_PER_PART, TOKENS_PER_PART, USERS_PER_PART } from '../../lambda/domain/job-part';
 import {
   BASE_DELAY_SECONDS,
@@ -116,6 +121,25 @@ describe('the docs state what the code holds', () => {
     expect(batches.filter(({ value }) => value !== SENDER.batchSize)).toEqual([]);
     expectStated('docs/architecture.md', `\`maxConcurrency\` ${SENDER.maxConcurrency}`);
     expectStated('README.md', `at most ${SENDER.maxConcurrency} concurrent invocations by default`);
+  });
+
+  it('how long an FCM token may be, and from what length it is keyed by its digest', () => {
+    const most = spaced(MAX_FCM_TOKEN_LENGTH);
+    const keyed = spaced(MAX_KEYED_TOKEN_LENGTH);
+    expectStated('docs/fcm.md', `pushgate accepts 1–${most} characters`);
+    expectStated('docs/fcm.md', `A token of up to ${keyed} characters is its own key`);
+    expectStated('README.md', `up to ${most} characters, stored and sent exactly as given`);
+    expectStated('README.md', `a token over ${keyed} characters is keyed by its digest`);
+    expectStated('docs/decisions/long-fcm-tokens.md', `the contract accepts up to ${most} characters`);
+    expectStated(
+      'docs/decisions/long-fcm-tokens.md',
+      `a token of at most \`MAX_KEYED_TOKEN_LENGTH\` (${keyed}) characters`,
+    );
+    for (const prefix of Object.values(ITEM_KEY_PREFIXES)) expectStated('README.md', `\`${prefix}\``);
+    const setKb = MAX_SET_ENTRY_BYTES / 1024;
+    expectStated('README.md', `past ${setKb} KB of entries`);
+    expectStated('docs/fcm.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB`);
+    expectStated('docs/decisions/long-fcm-tokens.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB;`);
   });
 
   it('how long the send queue and its dead-letter queue keep a job, and the Notifications table its records', () => {

@@ -3,11 +3,11 @@ import { GetCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import type { Device } from '../../domain/device';
-import type { DeviceSetEntry } from '../../domain/device-set';
+import { type DeviceSetEntry, movedAwayMark } from '../../domain/device-set';
 import { hasExpired } from '../../domain/expiry';
 import { mapConcurrent } from '../../use-cases/delivery/concurrency';
 import { addToSet, readDeviceSet, removeFromSet } from './device-sets';
-import { deviceKey } from './devices-keys';
+import { deviceKey, deviceOfItem } from './devices-keys';
 
 /*
  * The migration to device sets (`npm run migrate`, docs/decisions/device-sets.md):
@@ -49,7 +49,7 @@ export async function backfillRecord(
     const set = await readDeviceSet(record.userId);
     if (set.devices.has(record.token)) return 'present';
     if ((record.generation ?? 0) < set.generation) return 'skipped';
-    const moved = set.movedAway.get(record.token);
+    const moved = movedAwayMark(set, record.token);
     if (moved !== undefined && moved.version >= version) return 'skipped';
     let evict: string[] = [];
     if (set.devices.size >= maxDevices) {
@@ -160,7 +160,7 @@ export async function backfillDeviceSets(
     },
   );
   for await (const page of pages) {
-    const records = (page.Items ?? []) as (Device & { generation?: number })[];
+    const records = (page.Items ?? []).map((item) => deviceOfItem(item) as Device & { generation?: number });
     const results = await mapConcurrent(records, CONCURRENCY, (record) =>
       backfillRecord(record, options.now?.() ?? new Date()),
     );

@@ -5,8 +5,17 @@ import { config } from '../../config';
 import type { ApnsEnvironment } from '../../domain/device';
 import { type DeviceSet, type DeviceSetEntry, emptyDeviceSet, type MovedAway } from '../../domain/device-set';
 import { epochSeconds } from '../../domain/expiry';
+import { tokenKey } from '../../domain/fcm-token';
 import { batchGetAll } from './batch-get';
-import { DEVICE_SET, userKey, userOfKey } from './devices-keys';
+import {
+  DEVICE_SET,
+  movedMarkName,
+  readSetAttribute,
+  setEntryName,
+  setEntryValue,
+  userKey,
+  userOfKey,
+} from './devices-keys';
 
 /*
  * Users' device sets (docs/decisions/device-sets.md): the item `user:<userId>` of the
@@ -15,18 +24,18 @@ import { DEVICE_SET, userKey, userOfKey } from './devices-keys';
  * leaves a crash between two writes fail-closed.
  */
 
-const entryName = (token: string) => `${DEVICE_SET.entryPrefix}${token}`;
-const movedName = (token: string) => `${DEVICE_SET.movedPrefix}${token}`;
+const entryName = setEntryName;
+/** A token's moved-away mark (marks are named by the token's key: devices-keys.ts). */
+const movedName = (token: string) => movedMarkName(tokenKey(token));
 
 /** A user's device set from its item (an absent item is an empty set). */
 export function deviceSetOf(userId: string, item: Record<string, unknown> | undefined): DeviceSet {
   const set = emptyDeviceSet(userId);
   if (item === undefined) return set;
   for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith(DEVICE_SET.entryPrefix))
-      set.devices.set(name.slice(DEVICE_SET.entryPrefix.length), value as DeviceSetEntry);
-    else if (name.startsWith(DEVICE_SET.movedPrefix))
-      set.movedAway.set(name.slice(DEVICE_SET.movedPrefix.length), value as MovedAway);
+    const held = readSetAttribute(name, value);
+    if (held?.kind === 'entry') set.devices.set(held.token, held.entry);
+    else if (held?.kind === 'moved') set.movedAway.set(held.key, held.mark);
   }
   const version = item[DEVICE_SET.version];
   if (typeof version === 'number') set.setVersion = version;
@@ -77,10 +86,11 @@ async function conditional(write: () => Promise<unknown>): Promise<boolean> {
 }
 
 /**
- * Adds (or replaces) a device in the set, removing `evict` (the cap) and stale
- * moved-away marks in the same write. Refused (false) when the set changed since it
- * was read, or when the token moved away from this user at this entry's version or
- * later — a registration overtaken by a move must not bring the token back.
+ * Adds (or replaces) a device in the set, removing `evict` (the cap) and the stale
+ * moved-away marks `dropMarks` (by token key, as `DeviceSet.movedAway` holds them) in
+ * the same write. Refused (false) when the set changed since it was read, or when the
+ * token moved away from this user at this entry's version or later — a registration
+ * overtaken by a move must not bring the token back.
  */
 export function addToSet(
   set: DeviceSet,
@@ -95,7 +105,7 @@ export function addToSet(
     '#setVersion': DEVICE_SET.version,
   };
   const values: Record<string, unknown> = {
-    ':entry': entry,
+    ':entry': setEntryValue(token, entry),
     ':version': entry.version,
     ':nextSetVersion': (set.setVersion ?? 0) + 1,
   };
@@ -105,9 +115,9 @@ export function addToSet(
       return `#evict${i}`;
     }),
     ...dropMarks
-      .filter((other) => other !== token)
-      .map((other, i) => {
-        names[`#mark${i}`] = movedName(other);
+      .filter((key) => key !== tokenKey(token))
+      .map((key, i) => {
+        names[`#mark${i}`] = movedMarkName(key);
         return `#mark${i}`;
       }),
   ];
@@ -136,7 +146,7 @@ export function rewriteEntry(userId: string, token: string, entry: DeviceSetEntr
         UpdateExpression: 'SET #entry = :entry',
         ConditionExpression: '#entry.version = :version',
         ExpressionAttributeNames: { '#entry': entryName(token) },
-        ExpressionAttributeValues: { ':entry': entry, ':version': entry.version },
+        ExpressionAttributeValues: { ':entry': setEntryValue(token, entry), ':version': entry.version },
       }),
     ),
   );
@@ -228,7 +238,9 @@ export async function removeFromSet(
         ReturnValues: 'UPDATED_OLD',
       }),
     );
-    return (Attributes?.[entryName(token)] as DeviceSetEntry | undefined) ?? undefined;
+    const stored = Attributes?.[entryName(token)];
+    const removed = stored === undefined ? undefined : readSetAttribute(entryName(token), stored);
+    return removed?.kind === 'entry' ? removed.entry : undefined;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;

@@ -15,6 +15,7 @@ import {
   devicesToEvict,
   entryNeedsRewrite,
   isLiveEntry,
+  movedAwayMark,
   nextRecordVersion,
   staleMovedAway,
 } from '../../domain/device-set';
@@ -36,7 +37,14 @@ import {
   removeFromSet,
   rewriteEntry,
 } from './device-sets';
-import { DEVICES_TABLE, deviceKey } from './devices-keys';
+import {
+  DEVICES_TABLE,
+  deviceItem,
+  deviceKey,
+  deviceOfItem,
+  FULL_TOKEN_ATTRIBUTE,
+  setEntryBytes,
+} from './devices-keys';
 
 /*
  * Device tokens: a record per token (who registered it last, for what is asked by
@@ -72,9 +80,7 @@ function pauseBeforeAttempt(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function fromItem(item: Record<string, unknown>): Device {
-  return item as unknown as Device;
-}
+const fromItem = deviceOfItem;
 
 async function readRecord(token: string): Promise<Device | undefined> {
   const { Item } = await dynamo.send(
@@ -218,7 +224,7 @@ interface RefusedAttempt {
  */
 function takenOnAfter(refused: RefusedAttempt, record: Device | undefined, set: DeviceSet): boolean {
   const takenFrom = refused.at === 'record' ? (refused.readVersion ?? 0) : (refused.device.version ?? 0);
-  const mark = set.movedAway.get(refused.device.token);
+  const mark = movedAwayMark(set, refused.device.token);
   if (refused.at === 'set' && mark !== undefined && mark.version >= takenFrom) return true;
   return record !== undefined && record.userId !== refused.device.userId && (record.version ?? 0) > takenFrom;
 }
@@ -243,7 +249,7 @@ async function refreshRecord(
     dynamo.send(
       new PutCommand({
         TableName: config.devicesTableName,
-        Item: withoutUndefined(device),
+        Item: deviceItem(withoutUndefined(device)),
         ConditionExpression,
         ExpressionAttributeNames: { '#userId': 'userId', '#version': 'version' },
         ExpressionAttributeValues,
@@ -284,7 +290,7 @@ async function addDevice(
     dynamo.send(
       new PutCommand({
         TableName: config.devicesTableName,
-        Item: withoutUndefined(device),
+        Item: deviceItem(withoutUndefined(device)),
         ConditionExpression,
         ExpressionAttributeNames:
           record === undefined
@@ -295,9 +301,12 @@ async function addDevice(
     ),
   );
   if (!written) return { at: 'record', device };
-  const evicted = devicesToEvict(set, token, maxDevices, now);
-  if (!(await addToSet(set, token, entryOf(device, now), evicted, staleMovedAway(set, now))))
-    return { at: 'set', device };
+  const entry = entryOf(device, now);
+  const evicted = devicesToEvict(set, token, maxDevices, now, {
+    joining: setEntryBytes(token, entry),
+    of: setEntryBytes,
+  });
+  if (!(await addToSet(set, token, entry, evicted, staleMovedAway(set, now)))) return { at: 'set', device };
   return {
     device,
     evicted: evicted.filter((other) => {
@@ -492,11 +501,18 @@ export async function holdersOf(tokens: readonly string[]): Promise<Map<string, 
   const records = await batchGetAll(
     config.devicesTableName,
     unique.map(deviceKey),
-    { expression: '#token, #userId', names: { '#token': DEVICES_TABLE.partitionKey, '#userId': 'userId' } },
+    {
+      expression: '#token, #fullToken, #userId',
+      names: {
+        '#token': DEVICES_TABLE.partitionKey,
+        '#fullToken': FULL_TOKEN_ATTRIBUTE,
+        '#userId': 'userId',
+      },
+    },
     true,
   );
   const owners = new Map<string, string>();
-  for (const record of records) owners.set(String(record.token), String(record.userId));
+  for (const record of records.map(fromItem)) owners.set(record.token, record.userId);
   const sets = await readDeviceSets([...new Set(owners.values())]);
   const now = new Date();
   const held = new Map<string, HeldDevice>();

@@ -1,3 +1,5 @@
+import { tokenKey } from '../../domain/fcm-token';
+
 /**
  * The shape of the Notifications table (per-notification records: delivery
  * progress, the send request under its id, per-device tracking), shared by the
@@ -79,9 +81,14 @@ export function trackingPageKey(
   return { pk: trackingShardPk(notificationId, shardOf(sk)), sk };
 }
 
-/** An app's receipt for one device: its own small item, on the device's shard. */
+/**
+ * An app's receipt for one device: its own small item, on the device's shard, under
+ * the token's key (`tokenKey`: a token too long to be a sort key is named by its
+ * digest, and the item keeps the token: devices-keys.ts `FULL_TOKEN_ATTRIBUTE`).
+ */
 export function receiptKey(notificationId: string, token: string) {
-  return { pk: trackingShardPk(notificationId, shardOf(token)), sk: `${RECEIPT_PREFIX}${token}` };
+  const key = tokenKey(token);
+  return { pk: trackingShardPk(notificationId, shardOf(key)), sk: `${RECEIPT_PREFIX}${key}` };
 }
 
 const RECIPIENTS_PREFIX = 'recipients#';
@@ -135,6 +142,7 @@ export function providerTokenKey(keyName: string) {
 /** What a sort key of a notification's shards names: a chunk's progress, a receipt, or something else. */
 export type ParsedSortKey =
   | { kind: 'progress'; part: string; attempt: number; chunk: number }
+  /** `token`: the token's key (`tokenKey`) — the token itself, unless a long one's digest. */
   | { kind: 'receipt'; token: string }
   | { kind: 'deadLetter'; part: string; attempt: number }
   | { kind: 'trackingPage'; part: string; attempt: number; chunk: number; page: number }

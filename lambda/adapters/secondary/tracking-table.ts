@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
+import { tokenKey } from '../../domain/fcm-token';
 import type { ChunkSummary, DeadLetteredPart, RecordedSummary } from '../../domain/send-status';
 import {
   type ChunkTracking,
@@ -15,6 +16,7 @@ import {
   unpackChunkTracking,
 } from '../../domain/tracking';
 import { batchGetAll } from './batch-get';
+import { FULL_TOKEN_ATTRIBUTE } from './devices-keys';
 import {
   NOTIFICATIONS_TABLE,
   PACKED_TRACKING_ATTRIBUTE,
@@ -38,16 +40,22 @@ export async function recordReceipt(
   now = new Date(),
 ): Promise<void> {
   const stamp = event === 'opened' ? ', openedAt = if_not_exists(openedAt, :now)' : '';
+  // A token keyed by its digest is kept beside the key, so the status shows the token.
+  const keepToken = tokenKey(token) === token ? '' : ', #fullToken = :fullToken';
   await dynamo.send(
     new UpdateCommand({
       TableName: config.notificationsTableName,
       Key: receiptKey(notificationId, token),
-      UpdateExpression: `SET userId = :userId, receivedAt = if_not_exists(receivedAt, :now)${stamp}, #ttl = :ttl`,
-      ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
+      UpdateExpression: `SET userId = :userId, receivedAt = if_not_exists(receivedAt, :now)${stamp}, #ttl = :ttl${keepToken}`,
+      ExpressionAttributeNames: {
+        '#ttl': NOTIFICATIONS_TABLE.ttlAttribute,
+        ...(keepToken ? { '#fullToken': FULL_TOKEN_ATTRIBUTE } : {}),
+      },
       ExpressionAttributeValues: {
         ':userId': userId,
         ':now': now.toISOString(),
         ':ttl': trackingExpiry(now),
+        ...(keepToken ? { ':fullToken': token } : {}),
       },
     }),
   );
@@ -94,10 +102,12 @@ export async function acknowledgedTokens(
     tokens.map((token) => receiptKey(notificationId, token)),
     { expression: '#sk', names: { '#sk': NOTIFICATIONS_TABLE.sortKey } },
   );
+  const byKey = new Map(tokens.map((token) => [tokenKey(token), token]));
   const acknowledged = new Set<string>();
   for (const item of items) {
     const key = parseSortKey(item[NOTIFICATIONS_TABLE.sortKey]);
-    if (key.kind === 'receipt') acknowledged.add(key.token);
+    const token = key.kind === 'receipt' ? byKey.get(key.token) : undefined;
+    if (token !== undefined) acknowledged.add(token);
   }
   return acknowledged;
 }
@@ -187,7 +197,7 @@ function addRecord(tracking: NotificationTracking, paged: PagedChunks, item: Rec
   }
   if (key.kind === 'receipt') {
     tracking.receipts.push({
-      token: key.token,
+      token: typeof item[FULL_TOKEN_ATTRIBUTE] === 'string' ? item[FULL_TOKEN_ATTRIBUTE] : key.token,
       userId: String(item.userId),
       receivedAt: String(item.receivedAt),
       ...(typeof item.openedAt === 'string' ? { openedAt: item.openedAt } : {}),
