@@ -122,7 +122,9 @@ async function takeId(
   const taken = await takeJobNotificationId(job, parts, now);
   if (taken.kind === 'taken') return { outcome: taken.answer, enqueue: parts };
   if (taken.kind === 'conflict') return { outcome: new NotificationIdConflictError(job.notificationId) };
-  const firstAnswer = taken.record.answer as unknown as SendRequestAnswer;
+  // DynamoDB keeps a map's keys in no particular order: the repeat answers in the first one's.
+  const { notificationId, recipients, jobs, tracked } = taken.record.answer as unknown as SendRequestAnswer;
+  const firstAnswer: SendRequestAnswer = { notificationId, recipients, jobs, tracked };
   if (taken.record.status === 'enqueued') return { outcome: firstAnswer };
   logger.warn('re-enqueuing a request whose first attempt has not finished', {
     notificationId: job.notificationId,
