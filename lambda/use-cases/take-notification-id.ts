@@ -54,7 +54,7 @@ export interface TakeOptions {
  * sender delivers no other part under this id), the answer, who may acknowledge a
  * tracked job, and its status — one rule: `enqueued` when the job is on the send queue
  * already (`publishedAs`: published straight to it as that part; its message stays there until it is
- * delivered), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
+ * delivered; `enqueued`: a lean job the API queued first), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
  * once every part is on the queue; a repeat of a `pending` request puts its parts on
  * the queue again. The id is this job's only when the record holds this job's
  * fingerprint: a record without one cannot show it, and is another job's.

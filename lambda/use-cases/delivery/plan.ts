@@ -73,6 +73,9 @@ export interface Delivery {
  *   id, with other recipients, content, options or devices, is
  *   NotificationIdConflict (the DLQ) before anything is sent or recorded.
  * - Chunks an earlier delivery of the same work completed are skipped.
+ * - A lean job's first delivery (domain/lean-job.ts) reads and writes nothing here: its
+ *   claim, after its users' devices are read, takes or checks its id and tells what an
+ *   earlier delivery did (delivery/lean.ts).
  */
 export async function planDelivery(received: JobPart, tally: DeliveryTally): Promise<Delivery | undefined> {
   let jobPart = received;
