@@ -94,11 +94,15 @@ function writePurpose(command: string, input: Record<string, unknown>): string {
   const update = String(input.UpdateExpression ?? '');
   if (key.token !== undefined && key.sk === undefined) return 'devices';
   if (sk === 'request') {
-    if (command.startsWith('Put')) return 'notification id';
-    if (update.includes('claimedBy')) return 'sender mark';
-    if (update.includes('completedAt')) return 'sender completion';
+    // A lean job published to the queue is claimed by the write that takes its id.
+    if (command.startsWith('Put'))
+      return key.claimedBy === undefined ? 'notification id' : 'notification id + lean claim';
+    if (update.startsWith('REMOVE claimedBy')) return 'lean claim release';
+    if (update.includes('claimedBy')) return 'lean claim';
     return 'request enqueued mark';
   }
+  // One per sender invocation: the lean jobs it finished with every device accepted.
+  if (String(key.pk ?? '').startsWith('lean-done#')) return 'lean jobs done';
   if (sk.startsWith('progress#')) {
     if (update.includes('completedAt')) return 'chunk completion';
     if (update.includes('claimedUntil')) return 'chunk claim';

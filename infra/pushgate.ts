@@ -162,6 +162,7 @@ export class Pushgate extends Construct {
     sender.function.addEventSource(
       new SqsEventSource(queues.queue, {
         batchSize: SENDER.batchSize,
+        maxBatchingWindow: Duration.seconds(SENDER.maxBatchingWindowSeconds),
         maxConcurrency: config.sender.maxConcurrency,
         reportBatchItemFailures: true,
         enabled: !config.sender.paused,

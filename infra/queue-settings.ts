@@ -9,11 +9,21 @@ export const SENDER = {
   /** Memory also buys CPU: 1024 MB is about half a vCPU, enough for ~5k APNs requests/s. */
   memoryMb: 1024,
   /**
-   * Messages per invocation; each is a job part of up to 1 000 users. No batching
-   * window on purpose: a notification leaves within a second of arriving, and bursts
-   * fill batches by themselves.
+   * Messages per invocation; each is a job part of up to 1 000 users, or one chat
+   * message's notification. Without a batching window a poll returns at most 10.
    */
   batchSize: 10,
+  /**
+   * No batching window, for chat latency: a notification leaves as soon as a poll
+   * returns it, not after a wait of up to this many seconds (the window counts in whole
+   * seconds: 1 s is already far above the ~20 ms a push takes). At chat volume batches
+   * fill by themselves, and the one write that records the lean jobs an invocation
+   * finished (docs/decisions/lean-jobs.md) is shared by up to 10 jobs: ~$0.03 per million
+   * pushes (users with 2 devices). When traffic is thin a message may get an invocation
+   * of its own: that write is then its job's alone ($0.31), plus $0.20 per million
+   * invocations — costs that only show when there is little traffic to pay for.
+   */
+  maxBatchingWindowSeconds: 0,
   /**
    * Invocations at once by default (configurable per deployment); also caps the number of
    * warm APNs connections (two per app per invocation). Leaves room for the API's functions on

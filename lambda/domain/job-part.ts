@@ -63,6 +63,12 @@ export interface JobPart {
   repush?: { round: number; dueAt: number };
   /** A job published straight to the queue: no API request recorded it (receipts need that record). */
   published?: true;
+  /**
+   * A lean job the API put on the queue before writing its id record (domain/lean-job.ts):
+   * the sender takes the id as the API would when the record is not there yet, and drops
+   * the part when the id turns out to be another's (the API answered that caller 409).
+   */
+  enqueuedBeforeId?: true;
 }
 
 /**
@@ -373,6 +379,7 @@ export const jobPartSchema = z.strictObject({
     z.strictObject({ round: z.int().check(z.minimum(1), z.maximum(100)), dueAt: z.number() }),
   ),
   published: z.optional(z.literal(true)),
+  enqueuedBeforeId: z.optional(z.literal(true)),
 });
 
 /** Outcomes the sender counts; each device of a job ends in exactly one. */

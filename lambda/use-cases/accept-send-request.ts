@@ -1,4 +1,8 @@
-import { markRequestEnqueued } from '../adapters/secondary/notifications-table';
+import {
+  findSendRequest,
+  markRequestEnqueued,
+  type SendRequestRecord,
+} from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
 import { saveRecipients } from '../adapters/secondary/tracking-table';
 import { findApp } from '../config';
@@ -6,6 +10,7 @@ import { compileApnsRequest } from '../domain/apns-request';
 import { NotificationIdConflictError, PushgateError, UnknownAppError } from '../domain/errors';
 import { compileFcmMessage, reachesAndroid } from '../domain/fcm-message';
 import { type JobPart, partsOf } from '../domain/job-part';
+import { isLeanJob } from '../domain/lean-job';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
 import { jobFingerprint, type SendJob, trackedRecipients } from '../domain/send-job';
 import { logger } from '../observability';
@@ -54,6 +59,14 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
  *    batched within SQS's limits. A Live Activity push without `aps.timestamp` gets
  *    one now, so every retry carries the same.
  * 5. Mark the requests enqueued and answer with the ids and the counts.
+ *
+ * A lean job (one user or a few, untracked: domain/lean-job.ts) is accepted in the
+ * other order, so that it costs one write here, not two (docs/decisions/lean-jobs.md):
+ * its record is read (a repeat or a conflict is answered from it, nothing enqueued),
+ * then the job goes on the queue (marked `enqueuedBeforeId`), then its id is taken
+ * with the record already `enqueued` — no mark after. A conflict that raced in between
+ * is answered 409 and its queued job is dropped by the sender; a request that crashed
+ * before taking the id left a job the sender takes the id for, as this would have.
  */
 export async function acceptSendRequests(
   jobs: readonly SendJob[],
@@ -77,8 +90,22 @@ export async function acceptSendRequests(
   });
 
   const toEnqueue: { job: SendJob; parts: JobPart[] }[] = [];
+  const leanToTake: number[] = [];
   await mapConcurrent(unique, TAKE_CONCURRENCY, async (index) => {
     const job = jobs[index] as SendJob;
+    if (isLeanJob(job)) {
+      const existing = await findSendRequest(job.notificationId);
+      if (existing === undefined) {
+        leanToTake.push(index);
+        toEnqueue.push({ job, parts: leanParts(job) });
+        return;
+      }
+      const repeat = repeatOf(job, existing);
+      outcomes[index] = repeat.outcome;
+      // Its record never marked enqueued (an older version's): its parts again, claimed once by the sender.
+      if (repeat.enqueue !== undefined) toEnqueue.push({ job, parts: repeat.enqueue.map(beforeId) });
+      return;
+    }
     const taking = await takeId(job, now);
     outcomes[index] = taking.outcome;
     if (taking.enqueue !== undefined) toEnqueue.push({ job, parts: taking.enqueue });
@@ -89,7 +116,23 @@ export async function acceptSendRequests(
     ({ job }) => saveRecipients(job.notificationId, trackedRecipients(job.to), now),
   );
   await enqueue(toEnqueue.flatMap(({ parts }) => parts.map((part) => ({ body: JSON.stringify(part) }))));
-  await mapConcurrent(toEnqueue, TAKE_CONCURRENCY, ({ job }) => markRequestEnqueued(job.notificationId));
+  await mapConcurrent(leanToTake, TAKE_CONCURRENCY, async (index) => {
+    const job = jobs[index] as SendJob;
+    const taken = await takeJobNotificationId(job, partsOf(job), now, { enqueued: true });
+    // Taken in between by the sender for this very job (its message came first), or by
+    // another request: answered from the record; a conflict's queued job is dropped.
+    outcomes[index] =
+      taken.kind === 'taken'
+        ? taken.answer
+        : taken.kind === 'conflict'
+          ? new NotificationIdConflictError(job.notificationId)
+          : repeatOf(job, taken.record).outcome;
+  });
+  await mapConcurrent(
+    toEnqueue.filter(({ job }) => !isLeanJob(job)),
+    TAKE_CONCURRENCY,
+    ({ job }) => markRequestEnqueued(job.notificationId),
+  );
 
   for (const { index, of } of repeats) outcomes[index] = outcomes[of];
   return outcomes.map((outcome) => {
@@ -122,16 +165,39 @@ async function takeId(
   const taken = await takeJobNotificationId(job, parts, now);
   if (taken.kind === 'taken') return { outcome: taken.answer, enqueue: parts };
   if (taken.kind === 'conflict') return { outcome: new NotificationIdConflictError(job.notificationId) };
+  return repeatOf(job, taken.record);
+}
+
+/** A lean job's parts as the API enqueues them: before its id is taken (accept-send-request's lean order). */
+function leanParts(job: SendJob): JobPart[] {
+  return partsOf(job).map(beforeId);
+}
+
+function beforeId(part: JobPart): JobPart {
+  return { ...part, enqueuedBeforeId: true };
+}
+
+/**
+ * The answer to a job whose id a record holds: another job's — NotificationIdConflict;
+ * this same job's — the first answer, and, when that first request has not finished
+ * enqueuing, its parts to enqueue again.
+ */
+function repeatOf(
+  job: SendJob,
+  record: SendRequestRecord,
+): { outcome: SendRequestOutcome; enqueue?: JobPart[] } {
+  if (record.jobFingerprint !== jobFingerprint(job))
+    return { outcome: new NotificationIdConflictError(job.notificationId) };
   // DynamoDB keeps a map's keys in no particular order: the repeat answers in the first one's.
-  const { notificationId, recipients, jobs, tracked } = taken.record.answer as unknown as SendRequestAnswer;
+  const { notificationId, recipients, jobs, tracked } = record.answer as unknown as SendRequestAnswer;
   const firstAnswer: SendRequestAnswer = { notificationId, recipients, jobs, tracked };
-  if (taken.record.status === 'enqueued') return { outcome: firstAnswer };
+  if (record.status === 'enqueued') return { outcome: firstAnswer };
   logger.warn('re-enqueuing a request whose first attempt has not finished', {
     notificationId: job.notificationId,
   });
   // The parts the record holds: a Live Activity timestamp from the first request's time.
   return {
     outcome: firstAnswer,
-    enqueue: partsOf(withLiveActivityTimestamp(job, new Date(taken.record.createdAt))),
+    enqueue: partsOf(withLiveActivityTimestamp(job, new Date(record.createdAt))),
   };
 }

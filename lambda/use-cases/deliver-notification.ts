@@ -1,4 +1,4 @@
-import { claimChunk, releaseChunk } from '../adapters/secondary/notifications-table';
+import { claimChunk, releaseChunk, releaseLeanClaim } from '../adapters/secondary/notifications-table';
 import { enqueue } from '../adapters/secondary/send-queue';
 import { config } from '../config';
 import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
@@ -6,6 +6,7 @@ import { DeliveryTally, type DeviceTarget, type JobPart } from '../domain/job-pa
 import { isLiveActivityJob } from '../domain/live-activity';
 import { logger } from '../observability';
 import { mapConcurrent } from './delivery/concurrency';
+import { claimLeanJob, type LeanInvocation } from './delivery/lean';
 import { afterLiveActivityEnd, resolveLiveActivityTargets } from './delivery/live-activity-targets';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { APNS_TIMEOUTS_PER_CHUNK } from './delivery/push';
@@ -46,6 +47,12 @@ const CHUNK_LEASE_MS = 300_000;
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
  *    asks (delivery/requeue.ts). Then the chunk is marked completed.
  *
+ * A lean job (one user or a few, untracked: domain/lean-job.ts) goes otherwise from
+ * step 2: its users' devices are read first, then one conditional write on its request
+ * record claims it (delivery/lean.ts); after settling, a job whose every device was
+ * accepted is added to `invocation`'s done list (one write for the whole invocation,
+ * by the handler), and any other writes its chunk's completion as above.
+ *
  * A job that cannot succeed throws JobFailedError (the handler moves it to the DLQ);
  * every chunk worker has stopped before it propagates. When time runs short, the
  * rest goes on in a continuation message.
@@ -54,6 +61,7 @@ export async function deliverNotification(
   received: JobPart,
   tally: DeliveryTally,
   remainingTimeMs: () => number,
+  invocation: LeanInvocation,
 ): Promise<void> {
   const delivery = await planDelivery(received, tally);
   if (delivery === undefined) return;
@@ -64,7 +72,10 @@ export async function deliverNotification(
       outOfTime = true;
       return;
     }
-    if ((await deliverChunk(delivery, index)) === 'held') held.push(index);
+    const claim = delivery.lean
+      ? await deliverLeanJob(delivery, invocation)
+      : await deliverChunk(delivery, index);
+    if (claim === 'held') held.push(index);
   });
   const { jobPart } = delivery;
   if (outOfTime) {
@@ -106,6 +117,52 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<'sent' |
     delivery.tally.merge(tally);
   }
   return 'sent';
+}
+
+/**
+ * Delivers a lean job's one chunk if this invocation can claim it: reads its users'
+ * devices, claims it with who it will push to, pushes, settles — then lists it in the
+ * invocation's done item when every device was accepted, or writes its chunk's
+ * completion with its tally (a retry, a prune, a dropped device: the unhappy path).
+ */
+async function deliverLeanJob(
+  delivery: Delivery,
+  invocation: LeanInvocation,
+): Promise<'sent' | 'completed' | 'held'> {
+  const { jobPart } = delivery;
+  const { notificationId } = jobPart.job;
+  const chunk = delivery.chunks[0] as Chunk;
+  const tally = new DeliveryTally();
+  const lean = { ...delivery, tally };
+  const { recipients: devices } = await resolveRecipients(lean, chunk);
+  countRecipients(tally, chunk, devices);
+  const claim = await claimLeanJob(jobPart, invocation, { ...tally.recipients }, CHUNK_LEASE_MS);
+  // Unclaimed, what resolving counted is another delivery's to report.
+  if (claim !== 'claimed') return claim;
+  try {
+    let pushed: Awaited<ReturnType<typeof pushByPlatform>>;
+    try {
+      pushed = await pushByPlatform(lean, devices);
+    } catch (error) {
+      // The job goes to the DLQ: free it so that a redrive sends it now, not after the lease.
+      if (error instanceof JobFailedError) {
+        await releaseLeanClaim(notificationId, invocation.id).catch((releaseError) =>
+          logger.warn('could not release a dead-lettered lean job', { error: releaseError }),
+        );
+      }
+      throw error;
+    }
+    const settled = await settleOutcomes(lean, pushed.devices, pushed.outcomes);
+    await requeueRetries(lean, 0, settled);
+    if (tally.counts.accepted === tally.recipients.devices) {
+      invocation.done.push({ notificationId, part: jobPart.part, plan: { ...tally.recipients } });
+    } else {
+      await completeChunk(lean, 0, settled);
+    }
+    return 'sent';
+  } finally {
+    delivery.tally.merge(tally);
+  }
 }
 
 async function sendChunk(delivery: Delivery, index: number): Promise<void> {

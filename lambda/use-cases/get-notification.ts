@@ -1,6 +1,15 @@
-import { findSendRequest } from '../adapters/secondary/notifications-table';
-import { type ChunkProgress, readTracking } from '../adapters/secondary/tracking-table';
+import {
+  findSendRequest,
+  leanJobsDone,
+  type SendRequestRecord,
+} from '../adapters/secondary/notifications-table';
+import {
+  type ChunkProgress,
+  type NotificationTracking,
+  readTracking,
+} from '../adapters/secondary/tracking-table';
 import { NotFoundError } from '../domain/errors';
+import { leanDoneSummary } from '../domain/lean-job';
 import {
   type RecipientTotals,
   reasonTotals,
@@ -37,6 +46,10 @@ export interface PageStart {
  *    order — stable while devices are added.
  * 5. `progress` says whether every part's recipients have been resolved and sent, so
  *    a stuck or lost part shows as not complete rather than as a short list.
+ *
+ * A lean job finished with every device accepted has no chunk completion: its claim on
+ * the request record says who it planned to push to and which invocation held it, and
+ * that invocation's done item lists it (addLeanJob) — the same report, one read more.
  */
 export async function getNotification(
   notificationId: string,
@@ -46,6 +59,7 @@ export async function getNotification(
     readTracking(notificationId),
     findSendRequest(notificationId),
   ]);
+  await addLeanJob(notificationId, request, tracking);
   if (
     tracking.progress.length === 0 &&
     tracking.receipts.length === 0 &&
@@ -101,6 +115,31 @@ export async function getNotification(
 }
 
 /** The send answer's `recipients`, with — for a job to users — how many of them had no device. */
+/**
+ * Adds what a lean job's claim says to the notification's records, unless a chunk
+ * completion recorded it (the unhappy path): listed in its holder's done item, its
+ * chunk completed with every planned device accepted; held under a live lease, its
+ * chunk in progress; neither (its holder stopped), nothing — not complete.
+ */
+async function addLeanJob(
+  notificationId: string,
+  request: SendRequestRecord | undefined,
+  tracking: NotificationTracking,
+): Promise<void> {
+  if (request?.claimedBy === undefined || request.planned === undefined) return;
+  const part = request.claimedPart ?? '0';
+  const recorded = tracking.progress.some(
+    (chunk) => chunk.part === part && chunk.attempt === 0 && chunk.chunk === 0 && chunk.completed,
+  );
+  if (recorded) return;
+  if ((await leanJobsDone(request.claimedBy, false)).has(notificationId)) {
+    tracking.progress.push({ part, attempt: 0, chunk: 0, completed: true, chunks: 1 });
+    tracking.summaries.push({ part, attempt: 0, summary: leanDoneSummary(request.planned) });
+  } else if ((request.claimedUntil ?? 0) > Date.now()) {
+    tracking.progress.push({ part, attempt: 0, chunk: 0, completed: false });
+  }
+}
+
 function recipientsOf(named: SendRequestAnswer['recipients'] | undefined, totals: RecipientTotals) {
   if (named === undefined) return undefined;
   return 'users' in named ? { ...named, usersWithoutDevices: totals.usersWithoutDevices } : named;

@@ -1,4 +1,8 @@
-import { type SendRequestRecord, takeNotificationId } from '../adapters/secondary/notifications-table';
+import {
+  type LeanClaim,
+  type SendRequestRecord,
+  takeNotificationId,
+} from '../adapters/secondary/notifications-table';
 import { recipientBuckets } from '../adapters/secondary/tracking-table';
 import { type JobPart, partJobFingerprints, partKey, publishedPartKeys } from '../domain/job-part';
 import {
@@ -30,6 +34,16 @@ export type TakenId =
   | { kind: 'repeat'; record: SendRequestRecord }
   | { kind: 'conflict' };
 
+/** How the caller takes the id, besides the job and its parts. */
+export interface TakeOptions {
+  /** Published straight to the send queue as this part: on the queue already, as that part. */
+  publishedAs?: string;
+  /** The API's parts of a lean job, put on the queue before the record (accept-send-request). */
+  enqueued?: true;
+  /** The sender's claim on a lean job, taken with the id (delivery/lean.ts). */
+  claim?: LeanClaim;
+}
+
 /**
  * Takes a notification id for a send job — the one way to, whether the job came
  * through the API (accept-send-request) or was published straight to the send queue
@@ -40,7 +54,7 @@ export type TakenId =
  * sender delivers no other part under this id), the answer, who may acknowledge a
  * tracked job, and its status — one rule: `enqueued` when the job is on the send queue
  * already (`publishedAs`: published straight to it as that part; its message stays there until it is
- * delivered), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
+ * delivered; `enqueued`: a lean job the API queued first), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
  * once every part is on the queue; a repeat of a `pending` request puts its parts on
  * the queue again. The id is this job's only when the record holds this job's
  * fingerprint: a record without one cannot show it, and is another job's.
@@ -49,12 +63,15 @@ export type TakenId =
  * timestamp the API adds); `now` dates the record and its expiry. The record also
  * keeps which parts without devices are the job's, by job and name (partKey): the
  * API's, or the split the sender makes of a published job.
+ *
+ * `claim`: a lean job (domain/lean-job.ts) is claimed for delivery in the same write —
+ * its one DynamoDB write on the happy path through the queue.
  */
 export async function takeJobNotificationId(
   job: SendJob,
   parts: readonly JobPart[],
   now: Date,
-  publishedAs?: string,
+  { publishedAs, enqueued, claim }: TakeOptions = {},
 ): Promise<TakenId> {
   const onQueue = publishedAs !== undefined;
   const tracked = job.track?.receipts === true;
@@ -69,7 +86,7 @@ export async function takeJobNotificationId(
     {
       notificationId: job.notificationId,
       answer: { ...answer },
-      status: onQueue ? 'enqueued' : 'pending',
+      status: onQueue || enqueued === true ? 'enqueued' : 'pending',
       createdAt: now.toISOString(),
       appId: job.appId,
       namedUsers: namedUsers(job.to),
@@ -87,6 +104,7 @@ export async function takeJobNotificationId(
             },
           }
         : {}),
+      ...claim,
     },
     now,
   );

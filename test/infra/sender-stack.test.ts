@@ -47,6 +47,8 @@ describe('sender', () => {
     synthesized.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: senderId() },
       BatchSize: SENDER.batchSize,
+      // No batching window: chat latency (infra/queue-settings.ts).
+      MaximumBatchingWindowInSeconds: 0,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 5 },
     });

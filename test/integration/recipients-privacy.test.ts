@@ -4,6 +4,7 @@ import { DEVICE_SET, DEVICES_TABLE, userKey } from '../../lambda/adapters/second
 import { indexedDevicesOf } from '../../lambda/adapters/secondary/devices-table';
 import { claimChunk } from '../../lambda/adapters/secondary/notifications-table';
 import { dynamo } from '../../lambda/clients';
+import { LEAN_MAX_USERS } from '../../lambda/domain/lean-job';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
@@ -287,16 +288,19 @@ describe('a chunk held by an invocation that crashed', () => {
     const carol = newUser('carol');
     const tokens = await registerDevices(carol, 2);
     const id = 'held-by-a-crashed-sender';
+    // More users than a lean job names (LEAN_MAX_USERS), so the job takes the chunk path,
+    // whose claim this is; a lean job's crashed claim: lean-delivery.test.ts.
+    const userIds = [carol, ...Array.from({ length: LEAN_MAX_USERS }, (_, i) => `${carol}-nobody-${i}`)];
     // A sender claimed the only chunk of part 0 (lease 15 s) and died before finishing it.
     expect(await claimChunk(id, '0', 0, 0, 15_000)).toBe('claimed');
-    await harness.publish(alertJob({ userIds: [carol] }, { notificationId: id }));
+    await harness.publish(alertJob({ userIds }, { notificationId: id }));
     // Redelivered after this file's 20 s visibility timeout, by when the lease has run out.
     await harness.source.idle(240_000);
     expect([...pushesOf(id).entries()].sort()).toEqual(tokens.map((token) => [token, 1]).sort());
     expect(await claimChunk(id, '0', 0, 0, 15_000)).toBe('completed');
 
     // Delivering the finished job again sends nothing and leaves nothing behind.
-    await harness.deliver(alertJob({ userIds: [carol] }, { notificationId: id }));
+    await harness.deliver(alertJob({ userIds }, { notificationId: id }));
     expect([...pushesOf(id).values()]).toEqual([1, 1]);
     expect(await harness.deadLetters()).toEqual([]);
   }, 300_000);

@@ -20,6 +20,7 @@ import {
   MAX_KEYED_TOKEN_LENGTH,
 } from '../../lambda/domain/fcm-token';
 import { ACTIVITIES_PER_PART, TOKENS_PER_PART, USERS_PER_PART } from '../../lambda/domain/job-part';
+import { LEAN_MAX_TOKENS, LEAN_MAX_USERS } from '../../lambda/domain/lean-job';
 import {
   BASE_DELAY_SECONDS,
   MAX_DELIVERY_ATTEMPTS,
@@ -176,6 +177,11 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/architecture.md', `with up to ${MAX_JOBS_PER_BATCH} jobs`);
     expectStated('README.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
     expectStated('README.md', `(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
+    expectStated('docs/architecture.md', `at most ${LEAN_MAX_USERS} users or ${LEAN_MAX_TOKENS} tokens`);
+    expectStated(
+      'docs/decisions/lean-jobs.md',
+      `\`LEAN_MAX_USERS\` (${LEAN_MAX_USERS}) users or \`LEAN_MAX_TOKENS\` (${LEAN_MAX_TOKENS}) tokens`,
+    );
     expectStated('docs/recipients.md', `default cap of ${DEFAULT_MAX_DEVICES_PER_USER}`);
   });
 

@@ -68,7 +68,7 @@ describe('taking a notification id', () => {
 
   it('a job already on the send queue (published to it) holds its id as enqueued from the start', async () => {
     const sent = job();
-    await takeJobNotificationId(sent, partsOf(sent), now, '0');
+    await takeJobNotificationId(sent, partsOf(sent), now, { publishedAs: '0' });
     const [record] = takeNotificationId.mock.calls[0] ?? [];
     expect(record?.status).toBe('enqueued');
     // Its parts are the sender's split of it, named under the part it came as.

@@ -129,6 +129,16 @@ export function requestKey(notificationId: string) {
 }
 
 /**
+ * The lean jobs one sender invocation finished with every device accepted: one item
+ * per invocation, not one write per job (docs/decisions/lean-jobs.md). A lean job's
+ * claim on its request record names the invocation, so a redelivery or the status
+ * report finds it here.
+ */
+export function leanDoneKey(invocationId: string) {
+  return { pk: `lean-done#${invocationId}`, sk: 'done' };
+}
+
+/**
  * The partition key prefix of the fleet's APNs provider tokens: the stack lets only the
  * functions that send read items under it (infra/constructs/notifications-table.ts).
  */

@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { DAY_SECONDS, expiresAfter } from '../../domain/expiry';
+import type { LeanPlan } from '../../domain/lean-job';
 import type { ChunkSummary, DeadLetteredPart } from '../../domain/send-status';
 import { type ChunkTracking, packChunkTracking, trackingExpiry } from '../../domain/tracking';
 import { batchGetAll } from './batch-get';
@@ -10,6 +11,7 @@ import {
   deadLetterKey,
   IDEMPOTENCY_WINDOW_DAYS,
   issuedPartKey,
+  leanDoneKey,
   NOTIFICATIONS_TABLE,
   PACKED_TRACKING_ATTRIBUTE,
   PROGRESS_TTL_DAYS,
@@ -339,6 +341,166 @@ export interface SendRequestRecord {
   publishedPart?: string;
   /** Tracked jobs: who may acknowledge (see saveRecipients), without the sender's records. */
   receipts?: { appId: string; to: 'users' | 'tokens'; buckets: number };
+  /** A lean job's claim (LeanClaim): absent until the sender claims it, and on every other job. */
+  claimedBy?: string;
+  claimedUntil?: number;
+  claimedPart?: string;
+  planned?: LeanPlan;
+}
+
+/**
+ * A lean job's claim, kept on its request record — the one write of a lean job
+ * through the queue, two with the API's (docs/decisions/lean-jobs.md).
+ */
+export interface LeanClaim {
+  /** The sender invocation holding it; once done, its leanDoneKey item lists the job. */
+  claimedBy: string;
+  /** When the hold ends (ms since the epoch): under the queue's visibility timeout. */
+  claimedUntil: number;
+  /** The part it was claimed as: a chunk completion, when one is written, is under this name. */
+  claimedPart: string;
+  /** Who it was about to push to (read consistently before the claim). */
+  planned: LeanPlan;
+}
+
+/**
+ * What a lean claim on an existing request record expects to find:
+ * - `api`: the API's record of this very part, unclaimed — the happy path through the
+ *   API, where the condition also vouches that the part is the request's own, so no
+ *   read is needed (the condition names its part fingerprint and key);
+ * - `unclaimed`: a record nobody claimed (already checked by a read);
+ * - `takeover`: the claim a read found, its lease over and its job not done (the
+ *   invocation holding it crashed) — still exactly that claim, so two redeliveries
+ *   racing to take it over cannot both win.
+ */
+export type LeanClaimExpectation =
+  | { kind: 'api'; partJob: string; partKey: string }
+  | { kind: 'unclaimed' }
+  | { kind: 'takeover'; claimedBy: string; claimedUntil: number };
+
+/**
+ * Claims a lean job on its request record with one conditional UpdateItem, marking the
+ * request enqueued on the way (its job is on the queue: the API skips that mark for lean
+ * jobs). False when the record is not what `expected` says: read it to find out why.
+ */
+export async function claimLeanRequest(
+  notificationId: string,
+  claim: LeanClaim,
+  expected: LeanClaimExpectation,
+): Promise<boolean> {
+  const condition =
+    expected.kind === 'takeover'
+      ? 'claimedBy = :seenBy AND claimedUntil = :seenUntil'
+      : expected.kind === 'api'
+        ? 'attribute_exists(pk) AND attribute_not_exists(claimedBy) AND contains(partJobs, :partJob) AND contains(partKeys, :partKey)'
+        : 'attribute_exists(pk) AND attribute_not_exists(claimedBy)';
+  const expectedValues =
+    expected.kind === 'takeover'
+      ? { ':seenBy': expected.claimedBy, ':seenUntil': expected.claimedUntil }
+      : expected.kind === 'api'
+        ? { ':partJob': expected.partJob, ':partKey': expected.partKey }
+        : {};
+  try {
+    await patientlyThrottled(() =>
+      dynamo.send(
+        new UpdateCommand({
+          TableName: config.notificationsTableName,
+          Key: requestKey(notificationId),
+          UpdateExpression:
+            'SET claimedBy = :by, claimedUntil = :until, claimedPart = :part, planned = :planned, #status = :enqueued',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':by': claim.claimedBy,
+            ':until': claim.claimedUntil,
+            ':part': claim.claimedPart,
+            ':planned': claim.planned,
+            ':enqueued': 'enqueued',
+            ...expectedValues,
+          },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * Gives up this invocation's lean claim: its job went to the dead-letter queue, and a
+ * redrive must be able to send it at once, not after the lease.
+ */
+export async function releaseLeanClaim(notificationId: string, invocationId: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: config.notificationsTableName,
+        Key: requestKey(notificationId),
+        UpdateExpression: 'REMOVE claimedBy, claimedUntil, claimedPart, planned',
+        ConditionExpression: 'claimedBy = :me',
+        ExpressionAttributeValues: { ':me': invocationId },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
+ * Records the lean jobs one invocation finished with every device accepted: one item
+ * for all of them, written before the invocation answers SQS (so before any of their
+ * messages can be deleted), kept as long as progress records. The sends happened: a
+ * throttled write is waited out.
+ */
+export async function recordLeanJobsDone(
+  invocationId: string,
+  notificationIds: readonly string[],
+  now = new Date(),
+): Promise<void> {
+  await patientlyThrottled(() =>
+    dynamo.send(
+      new PutCommand({
+        TableName: config.notificationsTableName,
+        Item: {
+          ...leanDoneKey(invocationId),
+          notificationIds: [...notificationIds],
+          [NOTIFICATIONS_TABLE.ttlAttribute]: progressExpiry(now),
+        },
+      }),
+    ),
+  );
+}
+
+/** The notification ids an invocation's done item lists (none when it wrote none). */
+export async function leanJobsDone(invocationId: string, consistent = true): Promise<Set<string>> {
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.notificationsTableName,
+      Key: leanDoneKey(invocationId),
+      ConsistentRead: consistent,
+    }),
+  );
+  return new Set(Array.isArray(Item?.notificationIds) ? Item.notificationIds.map(String) : []);
+}
+
+/** Whether a chunk's completion is recorded, read consistently. */
+export async function isChunkCompleted(
+  notificationId: string,
+  part: string,
+  attempt: number,
+  chunk: number,
+): Promise<boolean> {
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.notificationsTableName,
+      Key: progressKey(notificationId, part, attempt, chunk),
+      ConsistentRead: true,
+      ProjectionExpression: 'completedAt',
+    }),
+  );
+  return Item?.completedAt !== undefined;
 }
 
 /**
@@ -403,9 +565,16 @@ export async function markRequestEnqueued(
   );
 }
 
-export async function findSendRequest(notificationId: string): Promise<SendRequestRecord | undefined> {
+export async function findSendRequest(
+  notificationId: string,
+  consistent = false,
+): Promise<SendRequestRecord | undefined> {
   const { Item } = await dynamo.send(
-    new GetCommand({ TableName: config.notificationsTableName, Key: requestKey(notificationId) }),
+    new GetCommand({
+      TableName: config.notificationsTableName,
+      Key: requestKey(notificationId),
+      ConsistentRead: consistent,
+    }),
   );
   return Item as SendRequestRecord | undefined;
 }

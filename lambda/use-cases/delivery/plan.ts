@@ -1,4 +1,8 @@
-import { markRequestEnqueued, partProgress } from '../../adapters/secondary/notifications-table';
+import {
+  markRequestEnqueued,
+  partProgress,
+  type SendRequestRecord,
+} from '../../adapters/secondary/notifications-table';
 import { enqueue } from '../../adapters/secondary/send-queue';
 import { acknowledgedTokens, saveRecipients } from '../../adapters/secondary/tracking-table';
 import { type AppConfig, findApp } from '../../config';
@@ -16,6 +20,7 @@ import {
   partsOf,
   publishedPartKeys,
 } from '../../domain/job-part';
+import { isLeanDelivery } from '../../domain/lean-job';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
 import { trackedRecipients } from '../../domain/send-job';
@@ -42,6 +47,12 @@ export interface Delivery {
   chunks: Chunk[];
   /** Indexes of the chunks not completed by an earlier delivery of this same work. */
   pending: number[];
+  /**
+   * A lean job's first delivery (domain/lean-job.ts): its one chunk is claimed on the
+   * request record, which also takes or checks its id (delivery/lean.ts), after its
+   * users' devices are read — nothing is read or written for it here.
+   */
+  lean?: true;
 }
 
 /**
@@ -62,6 +73,9 @@ export interface Delivery {
  *   id, with other recipients, content, options or devices, is
  *   NotificationIdConflict (the DLQ) before anything is sent or recorded.
  * - Chunks an earlier delivery of the same work completed are skipped.
+ * - A lean job's first delivery (domain/lean-job.ts) reads and writes nothing here: its
+ *   claim, after its users' devices are read, takes or checks its id and tells what an
+ *   earlier delivery did (delivery/lean.ts).
  */
 export async function planDelivery(received: JobPart, tally: DeliveryTally): Promise<Delivery | undefined> {
   let jobPart = received;
@@ -77,6 +91,12 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
   } catch (error) {
     if (error instanceof PushgateError) throw new JobFailedError(error.code, error.message);
     throw error;
+  }
+  if (isLeanDelivery(jobPart)) {
+    const chunks = chunksOf(jobPart);
+    const pending = chunks.map((_, index) => index);
+    const fcm = fcmMessage === undefined ? {} : { fcmMessage };
+    return { jobPart, app, request, ...fcm, tally, chunks, pending, lean: true };
   }
   if (jobPart.published && jobPart.devices === undefined && !(await takePublishedJobId(jobPart)))
     return undefined;
@@ -140,7 +160,7 @@ function chunksOf(jobPart: JobPart): Chunk[] {
  * or never taken; the part now holds it, holdNotificationId), or the record holds no
  * part fingerprints (one written so, or before records kept them).
  */
-function refuseForeignPart(
+export function refuseForeignPart(
   received: JobPart,
   partJobs: string[] | undefined,
   partKeys: string[] | undefined,
@@ -244,7 +264,7 @@ async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
  */
 async function takePublishedJobId(jobPart: JobPart): Promise<boolean> {
   const { job } = jobPart;
-  const taken = await takeJobNotificationId(job, partsOf(job), new Date(), jobPart.part);
+  const taken = await takeJobNotificationId(job, partsOf(job), new Date(), { publishedAs: jobPart.part });
   if (taken.kind === 'conflict') {
     throw new JobFailedError(
       'NotificationIdConflict',
@@ -253,7 +273,19 @@ async function takePublishedJobId(jobPart: JobPart): Promise<boolean> {
   }
   if (job.track?.receipts === true) await saveRecipients(job.notificationId, trackedRecipients(job.to));
   if (taken.kind !== 'repeat') return true;
-  const { record } = taken;
+  return await publishedRepeatIsDeliverable(jobPart, taken.record);
+}
+
+/**
+ * A published job found its id taken by this same job: whether to deliver it (false:
+ * the job is on the queue already under other part names). A request the API has not
+ * marked enqueued is taken over — marked so, with this part's name and split.
+ */
+export async function publishedRepeatIsDeliverable(
+  jobPart: JobPart,
+  record: SendRequestRecord,
+): Promise<boolean> {
+  const { job } = jobPart;
   // A record that keeps its part names: the job is on the queue already, as the API's
   // parts or as this published message (redelivered) — under any other name or
   // attempt it would be sent again, and added to the report.

@@ -6,9 +6,8 @@ import { publishTally } from '../../../metrics';
 import { logger } from '../../../observability';
 import { deadLetterJob } from '../../../use-cases/dead-letter-job';
 import { deliverNotification } from '../../../use-cases/deliver-notification';
+import { LeanInvocation, recordLeanCompletions } from '../../../use-cases/delivery/lean';
 import { jobPartFromMessage } from './job-part-message';
-
-const processor = new BatchProcessor(EventType.SQS);
 
 /**
  * One send-queue message. A job that cannot succeed (bad job, unknown app,
@@ -19,7 +18,11 @@ const processor = new BatchProcessor(EventType.SQS);
  * past maxReceiveCount, redrives it to the DLQ. Either way one INFO line says what
  * the part did: users, devices, outcomes by reason.
  */
-async function deliverRecord(record: SQSRecord, context?: Context): Promise<void> {
+async function deliverRecord(
+  record: SQSRecord,
+  invocation: LeanInvocation,
+  context?: Context,
+): Promise<void> {
   const tally = new DeliveryTally();
   const remaining = () => context?.getRemainingTimeInMillis() ?? 60_000;
   let jobPart: JobPart | undefined;
@@ -30,7 +33,7 @@ async function deliverRecord(record: SQSRecord, context?: Context): Promise<void
       record.messageId,
       Number.isFinite(sentAt) ? new Date(sentAt) : new Date(),
     );
-    await deliverNotification(jobPart, tally, remaining);
+    await deliverNotification(jobPart, tally, remaining, invocation);
     logger.info('delivered', partReport(jobPart, tally));
   } catch (error) {
     if (!(error instanceof JobFailedError)) throw error;
@@ -58,6 +61,23 @@ function partReport(jobPart: JobPart, tally: DeliveryTally) {
   };
 }
 
-/** The sender Lambda: SQS event source with ReportBatchItemFailures. */
-export const handler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, deliverRecord, processor, { context });
+/**
+ * The sender Lambda: SQS event source with ReportBatchItemFailures. The lean jobs the
+ * invocation finished are recorded in one write before it answers — so before SQS
+ * deletes any of their messages (use-cases/delivery/lean.ts). A processor per
+ * invocation: it holds the record handler, and offline runs invocations side by side.
+ */
+export const handler = async (event: SQSEvent, context: Context) => {
+  const invocation = new LeanInvocation();
+  const processor = new BatchProcessor(EventType.SQS);
+  try {
+    return await processPartialResponse(
+      event,
+      (record: SQSRecord) => deliverRecord(record, invocation, context),
+      processor,
+      { context },
+    );
+  } finally {
+    await recordLeanCompletions(invocation);
+  }
+};
