@@ -174,6 +174,19 @@ export class ApnsSimulator {
     );
   }
 
+  /** Streams a stall holds now, unanswered. */
+  get stalls(): number {
+    return this.stalled.size;
+  }
+
+  /**
+   * Ends every stream held by a stall now, with a reset: the client sees the request
+   * end without an answer (it may have been delivered), as when a connection drops.
+   */
+  releaseStalls(): void {
+    for (const stream of this.stalled) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
   /** The next `times` requests for this token get this fault. */
   failToken(token: string, fault: Fault, times = 1): void {
     const queue = this.tokenFaults.get(token) ?? [];

@@ -214,13 +214,18 @@ describe('lean jobs: a sender that stops or stalls', () => {
     const [fast, stalled] = (await registerDevices(user, 2)) as [string, string];
     const id = `lean-stalled-${Date.now()}`;
     const job = alertJob({ userIds: [user] }, { notificationId: id });
-    // One stream is never answered: the first receive waits out the request timeout on it.
+    // One stream is never answered: the first receive is stuck on it mid-send until the test
+    // releases it, not for a timeout a slow machine could outlast (25 s: the longest that
+    // still lets a 120 s invocation start a chunk, 4 timeouts + 10 s of bookkeeping).
     harness.simulator.failToken(stalled, { kind: 'stall' }, 1);
-    await harness.withRequestTimeout(4_000, async () => {
+    await harness.withRequestTimeout(25_000, async () => {
       const first = invokeSender([received('m-stalled', job, 1)]);
-      while (pushesOf(id).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (pushesOf(id).length === 0 || harness.simulator.stalls === 0)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       // Meanwhile SQS hands the message out again (its visibility timeout ran out).
       await expect(invokeSender([received('m-stalled', job, 2)])).rejects.toThrow(/All records failed/);
+      // The stalled stream ends without an answer: the first receive settles it as a retry.
+      harness.simulator.releaseStalls();
       expect(await first).toEqual({ batchItemFailures: [] });
       // The stalled device's retry goes through the queue.
       await harness.source.idle();
