@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notification/page-token';
 import { backfillDeviceSets } from '../../lambda/adapters/secondary/device-set-backfill';
+import { DEFAULT_MAX_DEVICES_PER_USER } from '../../lambda/domain/device-set';
 import { MAX_FCM_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
 import { MAX_USER_ID_LENGTH } from '../../lambda/domain/user';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { newFcmToken } from '../support/fcm-tokens';
-import { alertJob, SenderHarness } from '../support/sender-harness';
+import { seedDevices } from '../support/seed';
+import { alertJob, NO_GAPS, SenderHarness, senderMetrics } from '../support/sender-harness';
 
 /**
  * A hostile pass on FCM tokens longer than the tables can key
@@ -91,4 +93,49 @@ describe('a device set full of long tokens', () => {
       delete process.env[ENVIRONMENT.maxDevicesPerUser];
     }
   }, 300_000);
+});
+
+describe('a tracked send to users at the device cap, every token 4 096 characters', () => {
+  it('one chunk of 100 such users: every device once, the failed ones retried by bytes, every status readable page by page', async () => {
+    const fcm = harness.fcm;
+    if (fcm === undefined) throw new Error('the harness has no FCM simulator');
+    const users = Array.from({ length: 100 }, (_, i) => `long-cap-${i}-${newUser()}`);
+    // ~138 KB a set item; the chunk's sets are one BatchGetItem of ~14 MB.
+    const devices = await seedDevices(users, DEFAULT_MAX_DEVICES_PER_USER, 'android', MAX_FCM_TOKEN_LENGTH);
+    const tokens = devices.map((device) => device.token);
+    // Every 8th device fails once: ~400 retried, ~1.7 MB of devices, more than one SQS message.
+    const failing = tokens.filter((_, i) => i % 8 === 0);
+    fcm.setFaults({
+      tokens: Object.fromEntries(
+        failing.map((token) => [token, { status: 503, errorCode: 'UNAVAILABLE', times: 1 }]),
+      ),
+    });
+    const id = 'long-tokens-at-cap';
+    const counted = await senderMetrics(async () => {
+      const sent = await api('POST', '/v1/notifications', {
+        backend: true,
+        body: alertJob({ userIds: users }, { notificationId: id, track: { receipts: true } }),
+      });
+      expect(sent.status).toBe(202);
+      await harness.source.idle(600_000);
+    });
+    expect(harness.inboxGaps(tokens, harness.fcmInboxTokens())).toEqual(NO_GAPS);
+    expect(counted.DeliveriesRetried).toBe(failing.length);
+    expect(counted.NotificationsAccepted).toBe(tokens.length);
+    expect(await harness.deadLetters()).toEqual([]);
+
+    const statuses = new Map<string, string>();
+    let nextToken: string | undefined;
+    do {
+      const query = nextToken === undefined ? '' : `?${new URLSearchParams({ nextToken })}`;
+      const page = await api('GET', `/v1/notifications/${id}${query}`, { backend: true });
+      expect(page.status).toBe(200);
+      expect(page.raw.length).toBeLessThan(6 * 1024 * 1024);
+      for (const device of page.body.devices as { token: string; status: string }[])
+        statuses.set(device.token, device.status);
+      nextToken = page.body.nextToken;
+    } while (nextToken !== undefined);
+    expect(statuses.size).toBe(tokens.length);
+    expect([...statuses.values()].every((status) => status === 'accepted')).toBe(true);
+  }, 900_000);
 });
