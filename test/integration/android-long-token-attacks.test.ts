@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notification/page-token';
 import { backfillDeviceSets } from '../../lambda/adapters/secondary/device-set-backfill';
 import { DEFAULT_MAX_DEVICES_PER_USER } from '../../lambda/domain/device-set';
-import { MAX_FCM_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
+import { MAX_FCM_TOKEN_LENGTH, MAX_KEYED_TOKEN_LENGTH, tokenKey } from '../../lambda/domain/fcm-token';
 import { MAX_USER_ID_LENGTH } from '../../lambda/domain/user';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
@@ -14,8 +14,10 @@ import { alertJob, NO_GAPS, SenderHarness, senderMetrics } from '../support/send
 /**
  * A hostile pass on FCM tokens longer than the tables can key
  * (docs/decisions/long-fcm-tokens.md), through the public interface only: the HTTP
- * API, the send queue and the FCM simulator. Each test here is a hole that was found
- * and fixed; the probes that held are not repeated (android-4096-tokens covers them).
+ * API, the send queue and the FCM simulator. The tests of paging, the backfill and the
+ * tracked send at the cap each found a hole (fixed with them); the key-confusion probe
+ * held, and stays for what no other test drives through the API. The probes that held
+ * and repeated android-4096-tokens (moves, sign-out, receipts, prune, erase) are not kept.
  */
 const harness = new SenderHarness();
 
@@ -30,6 +32,61 @@ const listed = async (as: string) =>
   ((await api('GET', '/v1/devices', { as })).body.devices as { token: string }[]).map(
     (device) => device.token,
   );
+
+describe('another user naming what keys a long token: its digest key, its first 1 000 characters, its other case', () => {
+  it("gets a 400 for the key and a device of their own for the others; the owner's device is untouched", async () => {
+    const alice = newUser('long-keyed-a');
+    const bob = newUser('long-keyed-b');
+    const token = longToken();
+    expect((await register(token, alice)).status).toBe(201);
+    const key = tokenKey(token);
+    expect(key).toMatch(/^fcm-sha256:/);
+
+    // The key its items are stored under is no token: refused wherever a token is named.
+    for (const answer of [
+      await register(key, bob),
+      await api('DELETE', `/v1/devices/${key}`, { as: bob }),
+      await api('DELETE', `/v1/devices/${encodeURIComponent(key)}`, { as: alice }),
+      await api('POST', '/v1/notifications/any/receipts', {
+        as: bob,
+        body: { token: key, event: 'received' },
+      }),
+      await api('POST', '/v1/notifications', { backend: true, body: alertJob({ tokens: [key] }) }),
+    ]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.code).toBe('InvalidDeviceToken');
+    }
+    // Published straight to the queue, or forged as a retry carrying alice's device by its key: nothing leaves.
+    await harness.deliver(alertJob({ tokens: [key] }));
+    await harness.deliver({
+      pushgate: 'work/v1',
+      job: alertJob({ userIds: [alice] }, { notificationId: 'long-keyed-forged' }),
+      part: '0/0',
+      attempt: 1,
+      devices: [
+        { token: key, userId: alice, appId: TEST_APP_ID, environment: 'production', platform: 'android' },
+      ],
+    });
+    expect(harness.fcmInboxTokens()).toEqual([]);
+    expect((await harness.deadLetters()).map((letter) => letter.reason !== undefined)).toEqual([true, true]);
+
+    // Its first 1 000 characters, and the token in another case, are other tokens: bob's own devices.
+    const head = token.slice(0, MAX_KEYED_TOKEN_LENGTH);
+    const swapped = [...token]
+      .map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()))
+      .join('');
+    expect(swapped).not.toBe(token);
+    for (const other of [head, swapped]) expect((await register(other, bob)).status).toBe(201);
+    expect((await listed(bob)).sort()).toEqual([head, swapped].sort());
+    for (const other of [head, swapped])
+      expect((await api('DELETE', `/v1/devices/${other}`, { as: bob })).status).toBe(204);
+
+    // Alice still holds her token, and only she gets pushed on it.
+    expect(await listed(alice)).toEqual([token]);
+    await harness.deliver(alertJob({ userIds: [alice, bob] }));
+    expect(harness.fcmInboxTokens()).toEqual([token]);
+  }, 120_000);
+});
 
 describe('the status report of a notification to devices with long tokens', () => {
   it('pages one device at a time through every device: each nextToken is accepted back', async () => {
