@@ -3,20 +3,30 @@ import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notific
 import { backfillDeviceSets } from '../../lambda/adapters/secondary/device-set-backfill';
 import { DEFAULT_MAX_DEVICES_PER_USER } from '../../lambda/domain/device-set';
 import { MAX_FCM_TOKEN_LENGTH, MAX_KEYED_TOKEN_LENGTH, tokenKey } from '../../lambda/domain/fcm-token';
+import { MAX_DELIVERY_ATTEMPTS } from '../../lambda/domain/retry-policy';
 import { MAX_USER_ID_LENGTH } from '../../lambda/domain/user';
 import { ENVIRONMENT } from '../../lambda/environment';
+import { redriveOnce } from '../../scripts/redrive/index';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
 import { newFcmToken } from '../support/fcm-tokens';
 import { seedDevices } from '../support/seed';
-import { alertJob, NO_GAPS, SenderHarness, senderMetrics } from '../support/sender-harness';
+import {
+  alertJob,
+  deadLetterQueueUrl,
+  NO_GAPS,
+  SenderHarness,
+  senderMetrics,
+  sendQueueUrl,
+  sqs,
+} from '../support/sender-harness';
 
 /**
  * A hostile pass on FCM tokens longer than the tables can key
  * (docs/decisions/long-fcm-tokens.md), through the public interface only: the HTTP
  * API, the send queue and the FCM simulator. The tests of paging, the backfill and the
- * tracked send at the cap each found a hole (fixed with them); the key-confusion probe
- * held, and stays for what no other test drives through the API. The probes that held
+ * tracked send at the cap each found a hole (fixed with them); the key-confusion and the
+ * dead-letter/redrive probes held, and stay for what no other test drives. The probes that held
  * and repeated android-4096-tokens (moves, sign-out, receipts, prune, erase) are not kept.
  */
 const harness = new SenderHarness();
@@ -195,4 +205,33 @@ describe('a tracked send to users at the device cap, every token 4 096 character
     expect(statuses.size).toBe(tokens.length);
     expect([...statuses.values()].every((status) => status === 'accepted')).toBe(true);
   }, 900_000);
+});
+
+describe('devices with long tokens out of attempts', () => {
+  it('reach the DLQ with their reason, in messages SQS takes, and a redrive delivers each of them once', async () => {
+    const fcm = harness.fcm;
+    if (fcm === undefined) throw new Error('the harness has no FCM simulator');
+    const users = Array.from({ length: 30 }, (_, i) => `long-dlq-${i}-${newUser()}`);
+    const devices = await seedDevices(users, 8, 'android', MAX_FCM_TOKEN_LENGTH);
+    const tokens = devices.map((device) => device.token);
+    fcm.setFaults({
+      tokens: Object.fromEntries(
+        tokens.map((token) => [
+          token,
+          { status: 503, errorCode: 'UNAVAILABLE', times: MAX_DELIVERY_ATTEMPTS },
+        ]),
+      ),
+    });
+    await harness.deliver(alertJob({ userIds: users }, { notificationId: 'long-dlq' }), 300_000);
+    expect(harness.fcmInboxTokens()).toEqual([]);
+    const queues = { sendQueueUrl: sendQueueUrl(), deadLetterQueueUrl: deadLetterQueueUrl() };
+    const listed = await redriveOnce({ sqs, queues, dryRun: true });
+    // ~1 MB of devices: more than one message, each with its reason.
+    expect(Object.keys(listed.byReason)).toEqual(['RetriesExhausted']);
+    expect(listed.found).toBeGreaterThan(1);
+    expect((await redriveOnce({ sqs, queues, waitSeconds: 0 })).moved).toBe(listed.found);
+    await harness.source.idle(300_000);
+    expect(harness.inboxGaps(tokens, harness.fcmInboxTokens())).toEqual(NO_GAPS);
+    expect(await harness.deadLetters()).toEqual([]);
+  }, 600_000);
 });
