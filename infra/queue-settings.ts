@@ -1,3 +1,5 @@
+import { MAX_SQS_MESSAGE_BYTES } from '../lambda/domain/queue-message';
+
 /** The sender Lambda and its SQS event source mapping. */
 export const SENDER = {
   /**
@@ -43,4 +45,12 @@ export const SEND_QUEUE = {
   visibilityTimeoutSeconds: 6 * SENDER.timeoutSeconds,
   retentionDays: 4,
   deadLetterRetentionDays: 14,
+  /**
+   * The largest message either queue takes, set on both rather than left to SQS's default:
+   * the sender cuts every part it writes to fit this (MAX_PART_BYTES) and dead-letters
+   * messages up to it, but a queue created before SQS took 1 MiB (August 2025) keeps
+   * 256 KiB until told otherwise — a retry or re-push round of ~60 long FCM tokens would
+   * then never reach the queue.
+   */
+  maxMessageBytes: MAX_SQS_MESSAGE_BYTES,
 } as const;

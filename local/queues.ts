@@ -22,6 +22,7 @@ export async function ensureQueues(
 ): Promise<Queues> {
   const deadLetterQueueUrl = await ensureQueue(sqs, `${prefix}-send-dlq`, {
     MessageRetentionPeriod: String(SEND_QUEUE.deadLetterRetentionDays * 86_400),
+    MaximumMessageSize: String(SEND_QUEUE.maxMessageBytes),
   });
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
@@ -29,6 +30,7 @@ export async function ensureQueues(
   const sendQueueUrl = await ensureQueue(sqs, `${prefix}-send`, {
     VisibilityTimeout: String(visibilityTimeoutSeconds),
     MessageRetentionPeriod: String(SEND_QUEUE.retentionDays * 86_400),
+    MaximumMessageSize: String(SEND_QUEUE.maxMessageBytes),
     RedrivePolicy: JSON.stringify({
       deadLetterTargetArn: Attributes?.QueueArn,
       maxReceiveCount: SEND_QUEUE.maxReceiveCount,

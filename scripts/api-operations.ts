@@ -1,4 +1,5 @@
 import type * as z from 'zod/mini';
+import { MAX_PAGE_TOKEN_LENGTH } from '../lambda/adapters/primary/get-notification/page-token';
 import { receiptBody } from '../lambda/adapters/primary/record-receipt/schema';
 import { registerDeviceBody } from '../lambda/adapters/primary/register-device/schema';
 import {
@@ -327,7 +328,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       {
         name: 'nextToken',
         description: 'The `nextToken` of the previous page, unchanged (opaque).',
-        schema: { type: 'string', maxLength: 2048 },
+        schema: { type: 'string', maxLength: MAX_PAGE_TOKEN_LENGTH },
       },
     ],
     success: [{ status: 200, description: 'One page of the report.', schema: ref('NotificationReport') }],

@@ -29,6 +29,7 @@ export class SendQueue extends Construct {
     super(scope, id);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       retentionPeriod: Duration.days(SEND_QUEUE.deadLetterRetentionDays),
+      maxMessageSizeBytes: SEND_QUEUE.maxMessageBytes,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
@@ -39,6 +40,7 @@ export class SendQueue extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       visibilityTimeout: Duration.seconds(SEND_QUEUE.visibilityTimeoutSeconds),
       retentionPeriod: Duration.days(SEND_QUEUE.retentionDays),
+      maxMessageSizeBytes: SEND_QUEUE.maxMessageBytes,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: SEND_QUEUE.maxReceiveCount },

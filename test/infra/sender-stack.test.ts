@@ -1,6 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
+import { MAX_PART_BYTES } from '../../lambda/domain/job-part';
+import { MAX_SQS_MESSAGE_BYTES } from '../../lambda/domain/queue-message';
 import { ENVIRONMENT } from '../../lambda/environment';
 import {
   IMPORTED_SECRET_ARN,
@@ -38,6 +40,12 @@ describe('send queue and dead-letter queue', () => {
       SqsManagedSseEnabled: true,
     });
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 86_400 });
+    // Both take the messages the sender cuts its parts to, whatever SQS's default was when
+    // the queue was made (256 KiB before August 2025; an existing queue keeps it).
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(2);
+    for (const queue of queues) expect(queue.Properties.MaximumMessageSize).toBe(MAX_SQS_MESSAGE_BYTES);
+    expect(MAX_PART_BYTES).toBeLessThan(MAX_SQS_MESSAGE_BYTES);
     expect(SEND_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * SENDER.timeoutSeconds);
   });
 });

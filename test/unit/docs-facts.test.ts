@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
 import { SENDER_DURATION_ALARM_SHARE } from '../../infra/constructs/operations';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
+import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notification/page-token';
 import { MAX_JOBS_PER_BATCH } from '../../lambda/adapters/primary/send-notification-batch/schema';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/push-connection';
@@ -141,6 +142,7 @@ describe('the docs state what the code holds', () => {
     expectStated('README.md', `past ${setKb} KB of entries`);
     expectStated('docs/fcm.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB`);
     expectStated('docs/decisions/long-fcm-tokens.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB;`);
+    expectStated('docs/fcm.md', `\`MAX_PAGE_TOKEN_LENGTH\` (${spaced(MAX_PAGE_TOKEN_LENGTH)}) characters`);
   });
 
   it('how long the send queue and its dead-letter queue keep a job, and the Notifications table its records', () => {

@@ -3,11 +3,11 @@ import { GetCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import type { Device } from '../../domain/device';
-import { type DeviceSetEntry, movedAwayMark } from '../../domain/device-set';
+import { type DeviceSetEntry, devicesToEvict, isLiveEntry, movedAwayMark } from '../../domain/device-set';
 import { hasExpired } from '../../domain/expiry';
 import { mapConcurrent } from '../../use-cases/delivery/concurrency';
 import { addToSet, readDeviceSet, removeFromSet } from './device-sets';
-import { deviceKey, deviceOfItem } from './devices-keys';
+import { deviceKey, deviceOfItem, setEntryBytes } from './devices-keys';
 
 /*
  * The migration to device sets (`npm run migrate`, docs/decisions/device-sets.md):
@@ -27,7 +27,8 @@ const ATTEMPTS = 6;
  * Adds one token record to its user's set, unless it is there already (`present`),
  * or it must not be (`skipped`): expired, taken by an erase since it was written (its
  * device generation is older than the user's), moved away, signed out or registered
- * again meanwhile, or older than every device of a set already at the cap.
+ * again meanwhile, or older than every device of a set already at the cap (of devices, or
+ * of MAX_SET_ENTRY_BYTES).
  *
  * Like a registration, it first writes on the record the set version it read
  * (`setVersionSeen`, conditional: the record still the user's at this version), then
@@ -51,18 +52,6 @@ export async function backfillRecord(
     if ((record.generation ?? 0) < set.generation) return 'skipped';
     const moved = movedAwayMark(set, record.token);
     if (moved !== undefined && moved.version >= version) return 'skipped';
-    let evict: string[] = [];
-    if (set.devices.size >= maxDevices) {
-      const byAge = [...set.devices.entries()].sort(([, a], [, b]) =>
-        a.lastSeenAt.localeCompare(b.lastSeenAt),
-      );
-      const oldest = byAge.slice(0, set.devices.size - maxDevices + 1);
-      if (oldest.some(([, entry]) => entry.lastSeenAt >= record.lastSeenAt)) return 'skipped';
-      evict = oldest.map(([token]) => token);
-    }
-    const stamped = await stampSetVersionSeen(record, set.setVersion ?? 0);
-    if (stamped === 'gone') return 'skipped';
-    if (stamped === 'newer') continue;
     const entry: DeviceSetEntry = {
       appId: record.appId,
       environment: record.environment,
@@ -71,6 +60,22 @@ export async function backfillRecord(
       expiresAt: record.expiresAt,
       version,
     };
+    // Who would leave for it, by the cap and by the bytes a registration holds the set to
+    // (MAX_SET_ENTRY_BYTES): counting only devices, the backfill brought back every device
+    // of long FCM tokens a registration had made leave for bytes, past the item's 400 KB.
+    const evict = devicesToEvict(set, record.token, maxDevices, now, {
+      joining: setEntryBytes(record.token, entry),
+      of: setEntryBytes,
+    });
+    // It joins only in place of devices seen before it.
+    const displaced = evict.flatMap((token) => {
+      const other = set.devices.get(token);
+      return other !== undefined && isLiveEntry(other, now) ? [other] : [];
+    });
+    if (displaced.some((other) => other.lastSeenAt >= record.lastSeenAt)) return 'skipped';
+    const stamped = await stampSetVersionSeen(record, set.setVersion ?? 0);
+    if (stamped === 'gone') return 'skipped';
+    if (stamped === 'newer') continue;
     if (!(await addToSet(set, record.token, entry, evict, []))) continue;
     const { Item: current } = await dynamo.send(
       new GetCommand({

@@ -2,9 +2,10 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { InvalidRequestError } from '../../../domain/errors';
 import { notificationIdSchema } from '../../../domain/send-job';
-import { getNotification, MAX_PAGE_DEVICES, type PageStart } from '../../../use-cases/get-notification';
+import { getNotification, MAX_PAGE_DEVICES } from '../../../use-cases/get-notification';
 import { parsePathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
+import { decodePageToken, encodePageToken } from './page-token';
 
 /**
  * `GET /v1/notifications/{id}?limit=&nextToken=` (IAM) — per-device status of a
@@ -33,27 +34,4 @@ function parseLimit(limit: string | undefined): number {
     );
   }
   return Number(limit);
-}
-
-/** The page token is opaque to callers: where the next page starts, base64url JSON. */
-function encodePageToken(start: PageStart): string {
-  return Buffer.from(JSON.stringify([start.userId, start.token])).toString('base64url');
-}
-
-function decodePageToken(token: string): PageStart {
-  const invalid = new InvalidRequestError(
-    '"nextToken" is not one this API gave out; pass the nextToken of the previous page unchanged.',
-    'InvalidNextToken',
-  );
-  if (token.length > 2_048 || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid;
-  let start: unknown;
-  try {
-    start = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  if (!Array.isArray(start) || start.length !== 2) throw invalid;
-  const [userId, token_] = start as unknown[];
-  if (typeof userId !== 'string' || typeof token_ !== 'string') throw invalid;
-  return { userId, token: token_ };
 }
