@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { appIdSchema } from '../lambda/domain/app';
-import { DEFAULT_MAX_DEVICES_PER_USER } from '../lambda/domain/device-set';
+import { DEFAULT_MAX_DEVICES_PER_USER, MOST_DEVICES_PER_USER } from '../lambda/domain/device-set';
 import { SENDER } from './queue-settings';
 
 /** The HTTP API's default throttling (requests per second, and the burst above it); `api.throttle` overrides it. */
@@ -196,10 +196,10 @@ export const pushgatePropsSchema = z
         /**
          * The most devices a user's device set holds (`MAX_DEVICES_PER_USER`): a new one
          * makes the least recently seen leave. A set of 32 is about 7 KB: 2 read units per
-         * send to that user (docs/decisions/device-sets.md); 1 000 stays well under
-         * DynamoDB's 400 KB item limit.
+         * send to that user (docs/decisions/device-sets.md); at most MOST_DEVICES_PER_USER
+         * (an erase removes every device in one write, within DynamoDB's 4 KB expression limit).
          */
-        maxPerUser: z.int().min(1).max(1000).default(DEFAULT_MAX_DEVICES_PER_USER),
+        maxPerUser: z.int().min(1).max(MOST_DEVICES_PER_USER).default(DEFAULT_MAX_DEVICES_PER_USER),
       })
       .default({ maxPerUser: DEFAULT_MAX_DEVICES_PER_USER }),
     sender: z

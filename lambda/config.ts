@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { DEFAULT_MAX_DEVICES_PER_USER } from './domain/device-set';
+import { DEFAULT_MAX_DEVICES_PER_USER, MOST_DEVICES_PER_USER } from './domain/device-set';
 import { ENVIRONMENT } from './environment';
 import './validation';
 
@@ -90,9 +90,9 @@ export const config = {
     const value = process.env[ENVIRONMENT.maxDevicesPerUser];
     if (value === undefined || value === '') return DEFAULT_MAX_DEVICES_PER_USER;
     const max = Number(value);
-    if (!Number.isInteger(max) || max < 1)
+    if (!Number.isInteger(max) || max < 1 || max > MOST_DEVICES_PER_USER)
       throw new Error(
-        `${ENVIRONMENT.maxDevicesPerUser} must be a whole number of at least 1, not "${value}"`,
+        `${ENVIRONMENT.maxDevicesPerUser} must be a whole number from 1 to ${MOST_DEVICES_PER_USER}, not "${value}"`,
       );
     return max;
   },

@@ -64,6 +64,18 @@ export function emptyDeviceSet(userId: string): DeviceSet {
  */
 export const DEFAULT_MAX_DEVICES_PER_USER = 32;
 
+/**
+ * The highest cap a deployment may set. An erase takes every device out of the set in
+ * one write, and a registration after the cap was lowered evicts the surplus in one:
+ * one `REMOVE` name per device, and DynamoDB refuses an expression over 4 KB (the
+ * embedded databases do not). 300 names fit with room to spare
+ * (test/integration/device-set-expressions.test.ts measures them).
+ */
+export const MOST_DEVICES_PER_USER = 300;
+
+/** Moved-away marks one registration clears besides its own; the rest go with later ones. */
+export const MOST_MARKS_DROPPED_PER_WRITE = 100;
+
 /** A refresh rewrites the set entry only when the entry's `lastSeenAt` is older than this. */
 export const SET_ENTRY_REFRESH_SECONDS = DAY_SECONDS;
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backfillDeviceSets, backfillRecord } from '../../lambda/adapters/secondary/device-set-backfill';
 import { deviceItem } from '../../lambda/adapters/secondary/devices-keys';
 import { type Device, deviceExpiry } from '../../lambda/domain/device';
+import { MOST_DEVICES_PER_USER } from '../../lambda/domain/device-set';
 import { MAX_FCM_TOKEN_LENGTH, MAX_KEYED_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
@@ -230,7 +231,7 @@ describe(`Android devices with ${MAX_FCM_TOKEN_LENGTH}-character tokens`, () => 
   }, 120_000);
 
   it("a user with more such devices than the set's item can hold keeps the most recently seen, and every registration succeeds", async () => {
-    process.env[ENVIRONMENT.maxDevicesPerUser] = '1000';
+    process.env[ENVIRONMENT.maxDevicesPerUser] = String(MOST_DEVICES_PER_USER);
     try {
       const alice = newUser('long-many');
       const tokens = Array.from({ length: 100 }, () => longToken());

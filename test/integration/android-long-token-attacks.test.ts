@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notification/page-token';
 import { backfillDeviceSets } from '../../lambda/adapters/secondary/device-set-backfill';
-import { DEFAULT_MAX_DEVICES_PER_USER } from '../../lambda/domain/device-set';
+import { DEFAULT_MAX_DEVICES_PER_USER, MOST_DEVICES_PER_USER } from '../../lambda/domain/device-set';
 import { MAX_FCM_TOKEN_LENGTH, MAX_KEYED_TOKEN_LENGTH, tokenKey } from '../../lambda/domain/fcm-token';
 import { MAX_DELIVERY_ATTEMPTS } from '../../lambda/domain/retry-policy';
 import { MAX_USER_ID_LENGTH } from '../../lambda/domain/user';
@@ -143,7 +143,7 @@ describe('a device set full of long tokens', () => {
   it('the backfill (npm run migrate) does not bring back the devices its byte limit made leave, nor outgrow the item', async () => {
     // A deployment that raised the cap: the set's bytes (MAX_SET_ENTRY_BYTES) decide, and
     // the devices that left the set for newer ones keep their records.
-    process.env[ENVIRONMENT.maxDevicesPerUser] = '1000';
+    process.env[ENVIRONMENT.maxDevicesPerUser] = String(MOST_DEVICES_PER_USER);
     try {
       const alice = newUser('long-backfill-full');
       const tokens = Array.from({ length: 100 }, () => longToken());

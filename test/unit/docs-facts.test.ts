@@ -13,7 +13,11 @@ import {
   PROGRESS_TTL_DAYS,
   TRACKING_SHARDS,
 } from '../../lambda/adapters/secondary/notifications-keys';
-import { DEFAULT_MAX_DEVICES_PER_USER, MAX_SET_ENTRY_BYTES } from '../../lambda/domain/device-set';
+import {
+  DEFAULT_MAX_DEVICES_PER_USER,
+  MAX_SET_ENTRY_BYTES,
+  MOST_DEVICES_PER_USER,
+} from '../../lambda/domain/device-set';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import {
   ITEM_KEY_PREFIXES,
@@ -179,6 +183,7 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/architecture.md', `with up to ${MAX_JOBS_PER_BATCH} jobs`);
     expectStated('README.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
     expectStated('README.md', `(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
+    expectStated('README.md', `device set holds, at most ${MOST_DEVICES_PER_USER} (`);
     expectStated('docs/architecture.md', `at most ${LEAN_MAX_USERS} users or ${LEAN_MAX_TOKENS} tokens`);
     expectStated(
       'docs/decisions/lean-jobs.md',

@@ -3,7 +3,13 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import type { ApnsEnvironment } from '../../domain/device';
-import { type DeviceSet, type DeviceSetEntry, emptyDeviceSet, type MovedAway } from '../../domain/device-set';
+import {
+  type DeviceSet,
+  type DeviceSetEntry,
+  emptyDeviceSet,
+  MOST_MARKS_DROPPED_PER_WRITE,
+  type MovedAway,
+} from '../../domain/device-set';
 import { epochSeconds } from '../../domain/expiry';
 import { tokenKey } from '../../domain/fcm-token';
 import { batchGetAll } from './batch-get';
@@ -111,14 +117,15 @@ export function addToSet(
   };
   const removed = [
     ...evict.map((other, i) => {
-      names[`#evict${i}`] = entryName(other);
-      return `#evict${i}`;
+      names[`#v${i}`] = entryName(other);
+      return `#v${i}`;
     }),
     ...dropMarks
       .filter((key) => key !== tokenKey(token))
+      .slice(0, MOST_MARKS_DROPPED_PER_WRITE)
       .map((key, i) => {
-        names[`#mark${i}`] = movedMarkName(key);
-        return `#mark${i}`;
+        names[`#m${i}`] = movedMarkName(key);
+        return `#m${i}`;
       }),
   ];
   const condition = `${unchangedSince(set, values)} AND (attribute_not_exists(#moved) OR #moved.version < :version)`;
