@@ -12,7 +12,7 @@ import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { APNS_TIMEOUTS_PER_CHUNK } from './delivery/push';
 import { pushByPlatform } from './delivery/push-by-platform';
 import { resolveRecipients } from './delivery/recipients';
-import { recordIssued, requeueRetries, scheduleRepush } from './delivery/requeue';
+import { deadLetterRefused, recordIssued, requeueRetries, scheduleRepush } from './delivery/requeue';
 import { completeChunk, settleOutcomes } from './delivery/settle';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
@@ -156,6 +156,7 @@ async function deliverLeanJob(
       throw error;
     }
     const settled = await settleOutcomes(lean, pushed.devices, pushed.outcomes);
+    if (pushed.refused !== undefined) await deadLetterRefused(lean, 0, pushed.refused, settled);
     await requeueRetries(lean, 0, settled);
     if (tally.counts.accepted === tally.recipients.devices) {
       invocation.done.push({ notificationId, part: jobPart.part, plan: { ...tally.recipients } });
@@ -190,6 +191,7 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
   }
   const settled = await settleOutcomes(delivery, pushed.devices, pushed.outcomes);
   settled.outcomes.push(...dropped);
+  if (pushed.refused !== undefined) await deadLetterRefused(delivery, index, pushed.refused, settled);
   await afterLiveActivityEnd(delivery, settled.accepted);
   await requeueRetries(delivery, index, settled);
   await scheduleRepush(delivery, index, settled.accepted);

@@ -2,7 +2,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SENDER } from '../../infra/queue-settings';
+import { progressKey } from '../../lambda/adapters/secondary/notifications-keys';
 import { dynamo } from '../../lambda/clients';
+import type { SendJob } from '../../lambda/domain/send-job';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
 import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
@@ -19,7 +21,7 @@ beforeEach(async () => {
 
 const table = () => process.env[ENVIRONMENT.notificationsTable];
 
-async function _item(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+async function item(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
   const { Item } = await db.send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
   return Item;
 }
@@ -36,7 +38,7 @@ function pushesOf(notificationId: string): [string, number][] {
 
 const once = (tokens: readonly string[]) => [...tokens].sort().map((token): [string, number] => [token, 1]);
 
-function _received(messageId: string, body: unknown, receiveCount: number): SQSRecord {
+function received(messageId: string, body: unknown, receiveCount: number): SQSRecord {
   const now = String(Date.now());
   return {
     messageId,
@@ -57,18 +59,18 @@ function _received(messageId: string, body: unknown, receiveCount: number): SQSR
 }
 
 const context = { getRemainingTimeInMillis: () => SENDER.timeoutSeconds * 1000 } as Context;
-async function _invokeSender(records: SQSRecord[]): Promise<SQSBatchResponse> {
+async function invokeSender(records: SQSRecord[]): Promise<SQSBatchResponse> {
   const { handler } = await import('../../lambda/adapters/primary/deliver-notifications/handler');
   return handler({ Records: records }, context);
 }
 
-async function _status(id: string) {
+async function status(id: string) {
   const answer = await api('GET', `/v1/notifications/${id}`, { backend: true });
   expect(answer.status).toBe(200);
   return answer.body;
 }
 
-const _allAccepted = (id: string, devices: number) => ({
+const allAccepted = (id: string, devices: number) => ({
   notificationId: id,
   tracked: false,
   recipients: { users: 1, usersWithoutDevices: 0 },
@@ -151,5 +153,113 @@ describe('lean jobs and the privacy rule', () => {
     }
     expect(signedOut).toBe(true);
     expect(pushesOf(id)).toEqual(once([kept]));
+  });
+});
+
+/** The API's write that takes a lean job's id (after its part is on the queue): a put of the request record, unclaimed. */
+const isApiIdWrite = (id: string) => (command: string, input: Record<string, unknown>) =>
+  command === 'PutItemCommand' &&
+  pkOf(input)?.includes(id) === true &&
+  (input.Item as Record<string, unknown> | undefined)?.claimedBy === undefined;
+
+describe('the API failing between its enqueue and its id write', () => {
+  it('answers 500, the queued job is delivered once; the retry answers 202 and sends nothing again; another job is 409', async () => {
+    const user = newUser('lean-api-fault');
+    const tokens = await registerDevices(user, 2);
+    const id = `lean-api-fault-${Date.now()}`;
+    const job = alertJob({ userIds: [user] }, { notificationId: id });
+    faults.push({ matches: isApiIdWrite(id), fail: true });
+    const first = await api('POST', '/v1/notifications', { backend: true, body: job });
+    expect(first.status).toBe(500);
+    expect(first.body.error.code).toBe('InternalError');
+    await harness.source.idle();
+    // The part the API queued took the id as the API would have: delivered once.
+    expect(pushesOf(id)).toEqual(once(tokens));
+    const retry = await api('POST', '/v1/notifications', { backend: true, body: job });
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual({ notificationId: id, recipients: { users: 1 }, jobs: 1, tracked: false });
+    await harness.source.idle();
+    expect(pushesOf(id)).toEqual(once(tokens));
+    expect(await status(id)).toEqual(allAccepted(id, 2));
+    const other = alertJob({ userIds: [newUser('other')] }, { notificationId: id });
+    expect((await api('POST', '/v1/notifications', { backend: true, body: other })).status).toBe(409);
+    expect(await harness.deadLetters()).toEqual([]);
+  });
+
+  it('a batch whose one id write fails answers 500; its retry answers every job 202 and each device gets each job once', async () => {
+    const users = [newUser('lean-batch-fault'), newUser('lean-batch-fault'), newUser('lean-batch-fault')];
+    const tokens = await Promise.all(users.map((user) => registerDevices(user, 1)));
+    const run = Date.now();
+    const ids = users.map((_, i) => `lean-batch-fault-${run}-${i}`);
+    const notifications = users.map((user, i) => alertJob({ userIds: [user] }, { notificationId: ids[i] }));
+    faults.push({ matches: isApiIdWrite(ids[1] as string), fail: true });
+    const first = await api('POST', '/v1/notification-batches', { backend: true, body: { notifications } });
+    expect(first.status).toBe(500);
+    await harness.source.idle();
+    const retry = await api('POST', '/v1/notification-batches', { backend: true, body: { notifications } });
+    expect(retry.status).toBe(200);
+    expect(retry.body.results.map((result: { status: number }) => result.status)).toEqual([202, 202, 202]);
+    await harness.source.idle();
+    ids.forEach((id, i) => {
+      expect(pushesOf(id)).toEqual(once(tokens[i] as string[]));
+    });
+    for (const id of ids) expect(await status(id)).toEqual(allAccepted(id, 1));
+  });
+});
+
+describe('the invocation’s done item', () => {
+  const isDoneWrite = (command: string, input: Record<string, unknown>) =>
+    command === 'PutItemCommand' && pkOf(input)?.startsWith('lean-done#') === true;
+
+  it('whose write fails: each job’s chunk completion is written instead — the status is true, a redelivery sends nothing', async () => {
+    const users = [newUser('lean-done-fault'), newUser('lean-done-fault')];
+    const tokens = await Promise.all(users.map((user) => registerDevices(user, 2)));
+    const run = Date.now();
+    const jobs = users.map(
+      (user, i) => alertJob({ userIds: [user] }, { notificationId: `lean-done-${run}-${i}` }) as SendJob,
+    );
+    faults.push({ matches: isDoneWrite, fail: true });
+    const batch = jobs.map((job, i) => received(`m-done-${run}-${i}`, job, 1));
+    expect(await invokeSender(batch)).toEqual({ batchItemFailures: [] });
+    expect(faults).toEqual([]);
+    for (const [i, job] of jobs.entries()) {
+      expect(pushesOf(job.notificationId)).toEqual(once(tokens[i] as string[]));
+      expect(await item(progressKey(job.notificationId, '0', 0, 0))).toMatchObject({
+        completedAt: expect.any(String),
+      });
+      expect(await status(job.notificationId)).toEqual(allAccepted(job.notificationId, 2));
+    }
+    // SQS delivering the same messages again (a second copy of each): nothing pushed twice.
+    expect(await invokeSender(jobs.map((job, i) => received(`m-done-${run}-${i}`, job, 2)))).toEqual({
+      batchItemFailures: [],
+    });
+    for (const [i, job] of jobs.entries())
+      expect(pushesOf(job.notificationId)).toEqual(once(tokens[i] as string[]));
+  });
+});
+
+describe('a lean job that does not end accepted everywhere', () => {
+  it('a pruned token and a retried one: the chunk completion holds the tally, the retry lands once, the status counts each', async () => {
+    const user = newUser('lean-mixed');
+    const [fine, dead, busy] = (await registerDevices(user, 3)) as [string, string, string];
+    const id = `lean-mixed-${Date.now()}`;
+    harness.simulator.failToken(dead, { status: 410, reason: 'Unregistered', timestamp: Date.now() + 1000 });
+    harness.simulator.failToken(busy, { status: 429, reason: 'TooManyRequests' }, 1);
+    expect(
+      (
+        await api('POST', '/v1/notifications', {
+          backend: true,
+          body: alertJob({ userIds: [user] }, { notificationId: id }),
+        })
+      ).status,
+    ).toBe(202);
+    await harness.source.idle();
+    expect(harness.simulator.inbox.filter((entry) => entry.token === busy).length).toBe(1);
+    expect(pushesOf(id)).toEqual(once([fine, busy]));
+    expect(await status(id)).toMatchObject({
+      counts: { devices: 3, accepted: 2, pruned: 1, queued: 0, failed: 0 },
+      progress: { parts: 1, partsDone: 1, chunksInProgress: 0, complete: true },
+    });
+    expect(await harness.deadLetters()).toEqual([]);
   });
 });
