@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SENDER } from '../../infra/queue-settings';
 import { progressKey } from '../../lambda/adapters/secondary/notifications-keys';
 import { dynamo } from '../../lambda/clients';
+import { partsOf } from '../../lambda/domain/job-part';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
@@ -262,4 +263,64 @@ describe('a lean job that does not end accepted everywhere', () => {
     });
     expect(await harness.deadLetters()).toEqual([]);
   });
+});
+
+describe('one id, raced by the API and publishers with different jobs', () => {
+  it('whatever wins, one job is delivered once: every 202 is its job, every 409 and every other published job sends nothing', async () => {
+    // A held copy comes back after the visibility timeout: a short one here.
+    await harness.setVisibilityTimeout(3);
+    try {
+      for (let round = 0; round < 4; round++) {
+        const owners = [newUser('race-a'), newUser('race-b'), newUser('race-c')] as const;
+        const devices = await Promise.all(owners.map((user) => registerDevices(user, 1)));
+        const id = `lean-race-${round}-${Date.now()}`;
+        const [a, b, c] = owners.map(
+          (user) => alertJob({ userIds: [user] }, { notificationId: id }) as SendJob,
+        ) as [SendJob, SendJob, SendJob];
+        const post = (job: SendJob) =>
+          api('POST', '/v1/notifications', { backend: true, body: job }).then((answer) => ({
+            job,
+            status: answer.status,
+          }));
+        const posts = await Promise.all([
+          post(a),
+          post(b),
+          harness.publish(a).then(() => undefined),
+          post(a),
+          harness.publish(c).then(() => undefined),
+          post(b),
+          // A copy of B's API part, as the API queues it before taking the id.
+          harness.publish({ ...partsOf(b)[0], enqueuedBeforeId: true }).then(() => undefined),
+        ]);
+        await harness.source.idle();
+        const delivered = owners.findIndex((_, i) =>
+          pushesOf(id).some(([token]) => devices[i]?.includes(token)),
+        );
+        expect(delivered).toBeGreaterThanOrEqual(0);
+        const winner = [a, b, c][delivered] as SendJob;
+        expect(pushesOf(id)).toEqual(once(devices[delivered] as string[]));
+        for (const answer of posts) {
+          if (answer === undefined) continue;
+          expect(answer.status).toBe(answer.job === winner ? 202 : 409);
+        }
+        // Every published job that is not the winner is a conflict on the DLQ (a copy of the
+        // API's part is dropped instead); the winner's own copies are repeats.
+        const dead = await harness.deadLetters();
+        expect(dead.every((letter) => letter.reason === 'NotificationIdConflict')).toBe(true);
+        const deadJobs = dead.map((letter) => JSON.stringify(letter.body.to ?? letter.body.job?.to));
+        expect(deadJobs.sort()).toEqual(
+          [a, c]
+            .filter((job) => job !== winner)
+            .map((job) => JSON.stringify(job.to))
+            .sort(),
+        );
+        expect(await status(id)).toMatchObject({
+          counts: { devices: 1, accepted: 1, queued: 0, failed: 0 },
+          progress: { complete: true },
+        });
+      }
+    } finally {
+      await harness.setVisibilityTimeout();
+    }
+  }, 120_000);
 });
