@@ -324,3 +324,36 @@ describe('one id, raced by the API and publishers with different jobs', () => {
     }
   }, 120_000);
 });
+
+describe('a big job whose last part is small enough to be lean', () => {
+  it.each([
+    ['through the API', true],
+    ['published to the queue', false],
+  ])(
+    '1 003 users (%s): the 3-user part is sent once, its redelivery sends nothing, the status counts both parts',
+    async (_, viaApi) => {
+      const users = [newUser('lean-tail'), newUser('lean-tail'), newUser('lean-tail')];
+      const tokens = (await Promise.all(users.map((user) => registerDevices(user, 1)))).flat();
+      const id = `lean-tail-${viaApi}-${Date.now()}`;
+      const nobody = Array.from({ length: 1000 }, (_, i) => `${id}-nobody-${i}`);
+      const job = alertJob({ userIds: [...nobody, ...users] }, { notificationId: id }) as SendJob;
+      if (viaApi) {
+        const answer = await api('POST', '/v1/notifications', { backend: true, body: job });
+        expect(answer.body).toMatchObject({ jobs: 2 });
+      } else await harness.publish(job);
+      await harness.source.idle();
+      expect(pushesOf(id)).toEqual(once(tokens));
+      const tail = partsOf(job, viaApi ? undefined : '0').at(-1);
+      expect(tail?.job.to).toEqual({ userIds: users });
+      // SQS handing the small part out again.
+      expect(await invokeSender([received(`m-tail-${id}`, tail, 2)])).toEqual({ batchItemFailures: [] });
+      expect(pushesOf(id)).toEqual(once(tokens));
+      expect(await status(id)).toMatchObject({
+        recipients: { users: 1003, usersWithoutDevices: 1000 },
+        counts: { devices: 3, accepted: 3, queued: 0, failed: 0 },
+        progress: { parts: 2, complete: true },
+      });
+      expect(await harness.deadLetters()).toEqual([]);
+    },
+  );
+});
