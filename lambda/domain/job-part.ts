@@ -191,12 +191,13 @@ export function retryPartName(part: string, chunk: number): string {
 }
 
 /**
- * The devices of chunk `chunk` of `part` on a platform that refused the job (a
- * credential or job error) while the chunk's other platform was pushed to: "0.3/2x",
- * dead-lettered on their own so a redrive reaches them alone.
+ * The devices of chunk `chunk` of `part` on a platform or APNs environment that refused
+ * the job (a credential or job error) while the chunk's other devices were pushed to —
+ * the `refusal`-th such group: "0.3/2x0", dead-lettered on their own so a redrive
+ * reaches them alone.
  */
-export function refusedPartName(part: string, chunk: number): string {
-  return `${part}/${chunk}x`;
+export function refusedPartName(part: string, chunk: number, refusal: number): string {
+  return `${part}/${chunk}x${refusal}`;
 }
 
 /** Re-push round `round` of the devices chunk `chunk` of `part` got accepted: "0.3/2r1". */

@@ -4,8 +4,9 @@ import { TEST_APP_ID } from '../support/embedded-services';
 import { newFcmToken } from '../support/fcm-tokens';
 import { alertJob, registerDevices, SenderHarness } from '../support/sender-harness';
 
-// A user with an iPhone and an Android phone: one platform refusing the whole job must
-// not make the other platform's devices get it twice once the job is redriven.
+// A user with an iPhone and an Android phone (or a production and a sandbox iPhone): one
+// platform or environment refusing the whole job must not make the other's devices get
+// it twice once the job is redriven.
 const harness = new SenderHarness();
 beforeAll(() => harness.start({ fcm: true }), 30_000);
 afterAll(() => harness.stop());
@@ -69,5 +70,32 @@ describe.each([
     expect(await harness.deadLetters()).toEqual([]);
     const status = await api('GET', `/v1/notifications/${id}`, { backend: true });
     expect(status.body).toMatchObject({ counts: { accepted: 2 }, progress: { complete: true } });
+  });
+});
+
+describe('APNs refusing the key in one environment while the other accepts (a key made for production only)', () => {
+  it('the production device keeps its one push; the sandbox device is dead-lettered alone and the redrive reaches it once', async () => {
+    harness.simulator.clearFaults();
+    const user = newUser('environments');
+    const [production] = (await registerDevices(user, 1, 'production')) as [string];
+    const [sandbox] = (await registerDevices(user, 1, 'sandbox')) as [string];
+    const id = `environments-${Date.now()}`;
+    harness.simulator.failToken(sandbox, { status: 403, reason: 'InvalidProviderToken' }, 10);
+    const answer = await api('POST', '/v1/notifications', {
+      backend: true,
+      body: alertJob({ userIds: [user] }, { notificationId: id }),
+    });
+    expect(answer.status).toBe(202);
+    await harness.source.idle();
+    expect(pushCounts()).toEqual([[production, 1]]);
+    const dead = await harness.deadLetters();
+    expect(dead.map((letter) => letter.reason)).toEqual(['InvalidProviderToken']);
+
+    // The key fixed (the simulator forgets its faults, and what it received so far).
+    harness.simulator.reset();
+    for (const letter of dead) await harness.publish(letter.body);
+    await harness.source.idle();
+    expect(pushCounts()).toEqual([[sandbox, 1]]);
+    expect(await harness.deadLetters()).toEqual([]);
   });
 });

@@ -82,50 +82,54 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
 }
 
 /**
- * Dead-letters the devices of a chunk whose platform refused the job (a credential or
- * job error) while its other platform's devices were pushed to: as parts carrying just
- * them (recorded as the sender's, so a redrive is read as its own), each with the
+ * Dead-letters the devices of a chunk whose platform or APNs environment refused the job
+ * (a credential or job error) while its other devices were pushed to: as parts carrying
+ * just them (recorded as the sender's, so a redrive is read as its own), each with its
  * refusal's reason — a redrive after the fix reaches them alone, never the devices
  * already reached. Each is counted `deadLettered` and, when tracked, recorded failed.
  */
 export async function deadLetterRefused(
   delivery: Delivery,
   chunk: number,
-  refused: RefusedPlatform,
+  refusals: readonly RefusedPlatform[],
   settled: Settled,
 ): Promise<void> {
   const { jobPart, tally } = delivery;
-  const { error } = refused;
-  const parts = devicePartsOf(
-    {
-      pushgate: JOB_PART_FORMAT,
-      job: jobPart.job,
-      attempt: jobPart.attempt + 1,
-      ...(jobPart.repush === undefined ? {} : { repush: jobPart.repush }),
-    },
-    refusedPartName(jobPart.part, chunk),
-    refused.devices,
-    () => error.reason,
-  );
-  await recordIssued(jobPart.job.notificationId, parts);
-  for (const part of parts) await deadLetterJob(JSON.stringify(part), part, error);
-  for (const device of refused.devices) {
-    tally.add('deadLettered', error.reason);
-    tally.countPlatform('deadLettered', device);
-    settled.outcomes.push({
-      token: device.token,
-      userId: device.userId,
-      status: 'failed',
-      reason: error.reason,
-    });
+  for (const [index, { devices, error }] of refusals.entries()) {
+    const parts = devicePartsOf(
+      {
+        pushgate: JOB_PART_FORMAT,
+        job: jobPart.job,
+        attempt: jobPart.attempt + 1,
+        ...(jobPart.repush === undefined ? {} : { repush: jobPart.repush }),
+      },
+      refusedPartName(jobPart.part, chunk, index),
+      devices,
+      () => error.reason,
+    );
+    await recordIssued(jobPart.job.notificationId, parts);
+    for (const part of parts) await deadLetterJob(JSON.stringify(part), part, error);
+    for (const device of devices) {
+      tally.add('deadLettered', error.reason);
+      tally.countPlatform('deadLettered', device);
+      settled.outcomes.push({
+        token: device.token,
+        userId: device.userId,
+        status: 'failed',
+        reason: error.reason,
+      });
+    }
+    logger.error(
+      'dead-lettered the devices of a platform or environment that refused the job; the others were pushed to',
+      {
+        notificationId: jobPart.job.notificationId,
+        part: jobPart.part,
+        devices: devices.length,
+        reason: error.reason,
+        detail: error.message,
+      },
+    );
   }
-  logger.error('dead-lettered the devices of a platform that refused the job; the others were pushed to', {
-    notificationId: jobPart.job.notificationId,
-    part: jobPart.part,
-    devices: refused.devices.length,
-    reason: error.reason,
-    detail: error.message,
-  });
 }
 
 /**
