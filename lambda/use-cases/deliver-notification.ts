@@ -49,9 +49,9 @@ const CHUNK_LEASE_MS = 300_000;
  *
  * A lean job (one user or a few, untracked: domain/lean-job.ts) goes otherwise in
  * step 2: one conditional write on its request record claims it (delivery/lean.ts),
- * then its users' devices are read as in step 3; after settling, a job whose every device was
- * accepted is added to `invocation`'s done list (one write for the whole invocation,
- * by the handler), and any other writes its chunk's completion as above.
+ * then its users' devices are read as in step 3; after settling, a job whose every
+ * device was accepted is added to `invocation`'s done list (one write for the whole
+ * invocation, by the handler), and any other writes its chunk's completion as above.
  *
  * A job that cannot succeed throws JobFailedError (the handler moves it to the DLQ);
  * every chunk worker has stopped before it propagates. When time runs short, the
