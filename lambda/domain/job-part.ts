@@ -190,6 +190,16 @@ export function retryPartName(part: string, chunk: number): string {
   return `${part}/${chunk}`;
 }
 
+/**
+ * The devices of chunk `chunk` of `part` on a platform or APNs environment that refused
+ * the job (a credential or job error) while the chunk's other devices were pushed to —
+ * the `refusal`-th such group: "0.3/2x0", dead-lettered on their own so a redrive
+ * reaches them alone.
+ */
+export function refusedPartName(part: string, chunk: number, refusal: number): string {
+  return `${part}/${chunk}x${refusal}`;
+}
+
 /** Re-push round `round` of the devices chunk `chunk` of `part` got accepted: "0.3/2r1". */
 export function repushPartName(part: string, chunk: number, round: number): string {
   return `${part}/${chunk}r${round}`;
@@ -341,7 +351,8 @@ export const jobPartSchema = z.strictObject({
   pushgate: z.literal(JOB_PART_FORMAT),
   part: z
     .string()
-    .check(z.maxLength(256), z.regex(/^\d+[\d.r/]*$/, 'A part name is digits, ".", "/" and "r".')),
+    // "x": a platform's devices dead-lettered on their own (refusedPartName).
+    .check(z.maxLength(256), z.regex(/^\d+[\d.rx/]*$/, 'A part name is digits, ".", "/", "r" and "x".')),
   attempt: z.int().check(z.minimum(0), z.maximum(MAX_DELIVERY_ATTEMPTS)),
   devices: z.optional(
     z.array(

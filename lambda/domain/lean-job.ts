@@ -41,7 +41,7 @@ export function isLeanDelivery(part: JobPart): boolean {
   return part.attempt === 0 && part.devices === undefined && part.repush === undefined && isLeanJob(part.job);
 }
 
-/** Who a lean job was about to push to, written with its claim (after the consistent read of its users' devices). */
+/** Who a lean job reached (its users' devices, read right before its pushes): kept in its invocation's done item. */
 export interface LeanPlan {
   users: number;
   usersWithoutDevices: number;

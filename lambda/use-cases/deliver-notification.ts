@@ -12,7 +12,7 @@ import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { APNS_TIMEOUTS_PER_CHUNK } from './delivery/push';
 import { pushByPlatform } from './delivery/push-by-platform';
 import { resolveRecipients } from './delivery/recipients';
-import { recordIssued, requeueRetries, scheduleRepush } from './delivery/requeue';
+import { deadLetterRefused, recordIssued, requeueRetries, scheduleRepush } from './delivery/requeue';
 import { completeChunk, settleOutcomes } from './delivery/settle';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
@@ -47,11 +47,11 @@ const CHUNK_LEASE_MS = 300_000;
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
  *    asks (delivery/requeue.ts). Then the chunk is marked completed.
  *
- * A lean job (one user or a few, untracked: domain/lean-job.ts) goes otherwise from
- * step 2: its users' devices are read first, then one conditional write on its request
- * record claims it (delivery/lean.ts); after settling, a job whose every device was
- * accepted is added to `invocation`'s done list (one write for the whole invocation,
- * by the handler), and any other writes its chunk's completion as above.
+ * A lean job (one user or a few, untracked: domain/lean-job.ts) goes otherwise in
+ * step 2: one conditional write on its request record claims it (delivery/lean.ts),
+ * then its users' devices are read as in step 3; after settling, a job whose every
+ * device was accepted is added to `invocation`'s done list (one write for the whole
+ * invocation, by the handler), and any other writes its chunk's completion as above.
  *
  * A job that cannot succeed throws JobFailedError (the handler moves it to the DLQ);
  * every chunk worker has stopped before it propagates. When time runs short, the
@@ -120,8 +120,8 @@ async function deliverChunk(delivery: Delivery, index: number): Promise<'sent' |
 }
 
 /**
- * Delivers a lean job's one chunk if this invocation can claim it: reads its users'
- * devices, claims it with who it will push to, pushes, settles — then lists it in the
+ * Delivers a lean job's one chunk if this invocation can claim it: claims it, reads its
+ * users' devices, pushes, settles — then lists it, with who it reached, in the
  * invocation's done item when every device was accepted, or writes its chunk's
  * completion with its tally (a retry, a prune, a dropped device: the unhappy path).
  */
@@ -132,14 +132,17 @@ async function deliverLeanJob(
   const { jobPart } = delivery;
   const { notificationId } = jobPart.job;
   const chunk = delivery.chunks[0] as Chunk;
+  // Claimed before its devices are read, as a chunk is: the read must be the last word
+  // before the pushes leave (the privacy rule) — a device signed out, moved or erased
+  // while the claim is written (or waits out throttling, or takes over a stopped
+  // holder's claim) must get nothing.
+  const claim = await claimLeanJob(jobPart, invocation, CHUNK_LEASE_MS);
+  if (claim !== 'claimed') return claim;
   const tally = new DeliveryTally();
   const lean = { ...delivery, tally };
-  const { recipients: devices } = await resolveRecipients(lean, chunk);
-  countRecipients(tally, chunk, devices);
-  const claim = await claimLeanJob(jobPart, invocation, { ...tally.recipients }, CHUNK_LEASE_MS);
-  // Unclaimed, what resolving counted is another delivery's to report.
-  if (claim !== 'claimed') return claim;
   try {
+    const { recipients: devices } = await resolveRecipients(lean, chunk);
+    countRecipients(tally, chunk, devices);
     let pushed: Awaited<ReturnType<typeof pushByPlatform>>;
     try {
       pushed = await pushByPlatform(lean, devices);
@@ -153,6 +156,7 @@ async function deliverLeanJob(
       throw error;
     }
     const settled = await settleOutcomes(lean, pushed.devices, pushed.outcomes);
+    if (pushed.refused !== undefined) await deadLetterRefused(lean, 0, pushed.refused, settled);
     await requeueRetries(lean, 0, settled);
     if (tally.counts.accepted === tally.recipients.devices) {
       invocation.done.push({ notificationId, part: jobPart.part, plan: { ...tally.recipients } });
@@ -187,6 +191,7 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
   }
   const settled = await settleOutcomes(delivery, pushed.devices, pushed.outcomes);
   settled.outcomes.push(...dropped);
+  if (pushed.refused !== undefined) await deadLetterRefused(delivery, index, pushed.refused, settled);
   await afterLiveActivityEnd(delivery, settled.accepted);
   await requeueRetries(delivery, index, settled);
   await scheduleRepush(delivery, index, settled.accepted);

@@ -48,8 +48,8 @@ export interface PageStart {
  *    a stuck or lost part shows as not complete rather than as a short list.
  *
  * A lean job finished with every device accepted has no chunk completion: its claim on
- * the request record says who it planned to push to and which invocation held it, and
- * that invocation's done item lists it (addLeanJob) — the same report, one read more.
+ * the request record says which invocation held it, and that invocation's done item
+ * lists it with who it reached (addLeanJob) — the same report, one read more.
  */
 export async function getNotification(
   notificationId: string,
@@ -114,7 +114,6 @@ export async function getNotification(
   };
 }
 
-/** The send answer's `recipients`, with — for a job to users — how many of them had no device. */
 /**
  * Adds what a lean job's claim says to the notification's records, unless a chunk
  * completion recorded it (the unhappy path): listed in its holder's done item, its
@@ -126,20 +125,25 @@ async function addLeanJob(
   request: SendRequestRecord | undefined,
   tracking: NotificationTracking,
 ): Promise<void> {
-  if (request?.claimedBy === undefined || request.planned === undefined) return;
+  if (request?.claimedBy === undefined) return;
   const part = request.claimedPart ?? '0';
   const recorded = tracking.progress.some(
     (chunk) => chunk.part === part && chunk.attempt === 0 && chunk.chunk === 0 && chunk.completed,
   );
   if (recorded) return;
-  if ((await leanJobsDone(request.claimedBy, false)).has(notificationId)) {
+  const done = await leanJobsDone(request.claimedBy, false);
+  if (done.has(notificationId)) {
+    // Who it reached: in the done item (claims are written before the devices are read),
+    // or on the claim itself as the first lean version wrote it.
+    const plan = done.get(notificationId) ?? request.planned;
     tracking.progress.push({ part, attempt: 0, chunk: 0, completed: true, chunks: 1 });
-    tracking.summaries.push({ part, attempt: 0, summary: leanDoneSummary(request.planned) });
+    if (plan !== undefined) tracking.summaries.push({ part, attempt: 0, summary: leanDoneSummary(plan) });
   } else if ((request.claimedUntil ?? 0) > Date.now()) {
     tracking.progress.push({ part, attempt: 0, chunk: 0, completed: false });
   }
 }
 
+/** The send answer's `recipients`, with — for a job to users — how many of them had no device. */
 function recipientsOf(named: SendRequestAnswer['recipients'] | undefined, totals: RecipientTotals) {
   if (named === undefined) return undefined;
   return 'users' in named ? { ...named, usersWithoutDevices: totals.usersWithoutDevices } : named;

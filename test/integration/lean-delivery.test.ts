@@ -93,10 +93,11 @@ describe('lean jobs: the same job twice reaches each device once', () => {
 
     expect(await invokeSender([received('m-again', job, 1)])).toEqual({ batchItemFailures: [] });
     expect(pushesOf(id)).toEqual(once(tokens));
-    // One write claimed it (the id record); the invocation's done item lists it; no chunk record.
+    // One write claimed it (the id record); the invocation's done item lists it, with who it
+    // reached (read after the claim, right before the pushes); no chunk record.
     const record = await item(requestKey(id));
-    expect(record).toMatchObject({ status: 'enqueued', claimedPart: '0', planned: { devices: 2 } });
-    expect(await item(leanDoneKey(String(record?.claimedBy)))).toMatchObject({ notificationIds: [id] });
+    expect(record).toMatchObject({ status: 'enqueued', claimedPart: '0' });
+    expect(await item(leanDoneKey(String(record?.claimedBy)))).toMatchObject({ jobs: { [id]: [1, 0, 2] } });
     expect(await item(progressKey(id, '0', 0, 0))).toBeUndefined();
 
     expect(await invokeSender([received('m-again', job, 2)])).toEqual({ batchItemFailures: [] });

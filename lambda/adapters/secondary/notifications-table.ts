@@ -345,6 +345,10 @@ export interface SendRequestRecord {
   claimedBy?: string;
   claimedUntil?: number;
   claimedPart?: string;
+  /**
+   * Who a lean job was about to push to, on claims the first lean version wrote (it read
+   * the devices before claiming); now its holder's done item keeps it (recordLeanJobsDone).
+   */
   planned?: LeanPlan;
 }
 
@@ -359,8 +363,6 @@ export interface LeanClaim {
   claimedUntil: number;
   /** The part it was claimed as: a chunk completion, when one is written, is under this name. */
   claimedPart: string;
-  /** Who it was about to push to (read consistently before the claim). */
-  planned: LeanPlan;
 }
 
 /**
@@ -407,14 +409,13 @@ export async function claimLeanRequest(
           TableName: config.notificationsTableName,
           Key: requestKey(notificationId),
           UpdateExpression:
-            'SET claimedBy = :by, claimedUntil = :until, claimedPart = :part, planned = :planned, #status = :enqueued',
+            'SET claimedBy = :by, claimedUntil = :until, claimedPart = :part, #status = :enqueued',
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':by': claim.claimedBy,
             ':until': claim.claimedUntil,
             ':part': claim.claimedPart,
-            ':planned': claim.planned,
             ':enqueued': 'enqueued',
             ...expectedValues,
           },
@@ -449,14 +450,16 @@ export async function releaseLeanClaim(notificationId: string, invocationId: str
 }
 
 /**
- * Records the lean jobs one invocation finished with every device accepted: one item
- * for all of them, written before the invocation answers SQS (so before any of their
- * messages can be deleted), kept as long as progress records. The sends happened: a
- * throttled write is waited out.
+ * Records the lean jobs one invocation finished with every device accepted, and who
+ * each reached (the counts its status shows): one item for all of them, written before
+ * the invocation answers SQS (so before any of their messages can be deleted), kept as
+ * long as progress records. The sends happened: a throttled write is waited out. Each
+ * job is `id: [users, usersWithoutDevices, devices]` — as numbers in a list, so ten
+ * jobs with 36-character ids stay within one 1 KB write unit.
  */
 export async function recordLeanJobsDone(
   invocationId: string,
-  notificationIds: readonly string[],
+  jobs: readonly { notificationId: string; plan: LeanPlan }[],
   now = new Date(),
 ): Promise<void> {
   await patientlyThrottled(() =>
@@ -465,7 +468,12 @@ export async function recordLeanJobsDone(
         TableName: config.notificationsTableName,
         Item: {
           ...leanDoneKey(invocationId),
-          notificationIds: [...notificationIds],
+          jobs: Object.fromEntries(
+            jobs.map(({ notificationId, plan }) => [
+              notificationId,
+              [plan.users, plan.usersWithoutDevices, plan.devices],
+            ]),
+          ),
           [NOTIFICATIONS_TABLE.ttlAttribute]: progressExpiry(now),
         },
       }),
@@ -473,8 +481,15 @@ export async function recordLeanJobsDone(
   );
 }
 
-/** The notification ids an invocation's done item lists (none when it wrote none). */
-export async function leanJobsDone(invocationId: string, consistent = true): Promise<Set<string>> {
+/**
+ * The notification ids an invocation's done item lists (none when it wrote none), each
+ * with who it reached — undefined in items the first lean version wrote (a list of ids,
+ * `notificationIds`; its claims keep who each reached).
+ */
+export async function leanJobsDone(
+  invocationId: string,
+  consistent = true,
+): Promise<Map<string, LeanPlan | undefined>> {
   const { Item } = await dynamo.send(
     new GetCommand({
       TableName: config.notificationsTableName,
@@ -482,7 +497,15 @@ export async function leanJobsDone(invocationId: string, consistent = true): Pro
       ConsistentRead: consistent,
     }),
   );
-  return new Set(Array.isArray(Item?.notificationIds) ? Item.notificationIds.map(String) : []);
+  const done = new Map<string, LeanPlan | undefined>();
+  if (Array.isArray(Item?.notificationIds))
+    for (const id of Item.notificationIds) done.set(String(id), undefined);
+  const jobs = (Item?.jobs ?? {}) as Record<string, unknown>;
+  for (const [id, counts] of Object.entries(jobs)) {
+    const [users, usersWithoutDevices, devices] = Array.isArray(counts) ? counts.map(Number) : [];
+    done.set(id, { users: users ?? 0, usersWithoutDevices: usersWithoutDevices ?? 0, devices: devices ?? 0 });
+  }
+  return done;
 }
 
 /** Whether a chunk's completion is recorded, read consistently. */

@@ -41,8 +41,8 @@ type ClaimSeen = Pick<SendRequestRecord, 'claimedBy' | 'claimedUntil' | 'claimed
 export type LeanClaimResult = 'claimed' | 'completed' | 'held';
 
 /**
- * Claims a lean job for this invocation, after its users' devices were read (`plan`
- * is who it will push to), with one conditional write on its request record:
+ * Claims a lean job for this invocation, before its users' devices are read (so the
+ * read stays right before the pushes), with one conditional write on its request record:
  * - published straight to the queue: the write that takes its notification id
  *   (takeJobNotificationId, as for any job) holds the claim too;
  * - from the API: one UpdateItem whose condition also vouches that the part is one the
@@ -54,7 +54,6 @@ export type LeanClaimResult = 'claimed' | 'completed' | 'held';
 export async function claimLeanJob(
   jobPart: JobPart,
   invocation: LeanInvocation,
-  plan: LeanPlan,
   leaseMs: number,
 ): Promise<LeanClaimResult> {
   const { job } = jobPart;
@@ -63,7 +62,6 @@ export async function claimLeanJob(
     claimedBy: invocation.id,
     claimedUntil: now.getTime() + leaseMs,
     claimedPart: jobPart.part,
-    planned: plan,
   };
   let record: ClaimSeen;
   if (jobPart.published) {
@@ -178,8 +176,8 @@ async function claimFrom(
 }
 
 /**
- * Records the lean jobs this invocation finished with every device accepted, in one
- * item — before the invocation answers, so before SQS may delete their messages. Should
+ * Records the lean jobs this invocation finished with every device accepted, and who
+ * each reached (its status's counts), in one item — before the invocation answers, so before SQS may delete their messages. Should
  * that write fail, each job's chunk completion is written instead (what its claim's
  * readers also look for); a job neither could record is logged: its message is deleted
  * all the same, so only a repeat of it could push again, and its status shows it in
@@ -190,7 +188,7 @@ export async function recordLeanCompletions(invocation: LeanInvocation): Promise
   try {
     await recordLeanJobsDone(
       invocation.id,
-      invocation.done.map((job) => job.notificationId),
+      invocation.done.map(({ notificationId, plan }) => ({ notificationId, plan })),
     );
     return;
   } catch (error) {

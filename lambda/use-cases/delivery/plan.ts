@@ -49,7 +49,7 @@ export interface Delivery {
   pending: number[];
   /**
    * A lean job's first delivery (domain/lean-job.ts): its one chunk is claimed on the
-   * request record, which also takes or checks its id (delivery/lean.ts), after its
+   * request record, which also takes or checks its id (delivery/lean.ts), before its
    * users' devices are read — nothing is read or written for it here.
    */
   lean?: true;
@@ -74,8 +74,8 @@ export interface Delivery {
  *   NotificationIdConflict (the DLQ) before anything is sent or recorded.
  * - Chunks an earlier delivery of the same work completed are skipped.
  * - A lean job's first delivery (domain/lean-job.ts) reads and writes nothing here: its
- *   claim, after its users' devices are read, takes or checks its id and tells what an
- *   earlier delivery did (delivery/lean.ts).
+ *   claim, before its users' devices are read, takes or checks its id and tells what
+ *   an earlier delivery did (delivery/lean.ts).
  */
 export async function planDelivery(received: JobPart, tally: DeliveryTally): Promise<Delivery | undefined> {
   let jobPart = received;

@@ -1,4 +1,6 @@
 import type { ApnsOutcome } from '../../domain/apns-outcome';
+import { APNS_ENVIRONMENTS } from '../../domain/device';
+import { JobFailedError } from '../../domain/errors';
 import { type DeviceTarget, platformOf } from '../../domain/job-part';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
@@ -8,18 +10,30 @@ import { pushToAndroidDevices } from './push-fcm';
 /** Why an Android device of a chunk gets nothing: its app has no FCM project (any more). */
 export const FCM_NOT_CONFIGURED = 'FcmNotConfigured';
 
+/** Devices of a chunk whose platform or APNs environment refused the whole job while others were pushed to. */
+export interface RefusedPlatform {
+  devices: DeviceTarget[];
+  error: JobFailedError;
+}
+
 /**
- * Step 3, send, for a chunk of any platforms: iOS devices through APNs (push.ts),
- * Android ones through FCM (push-fcm.ts), both at once; the outcomes come back in
- * device order, so settling sees one list whatever the platform. The devices
- * returned are those pushed to: an Android device of an app without FCM is counted
- * (`unregistered`, FcmNotConfigured) and left out. A fatal outcome on either side
- * stops the job (JobFailedError) once both sides are done.
+ * Step 3, send, for a chunk of any platforms: iOS devices through APNs (push.ts), one
+ * call per environment, and Android ones through FCM (push-fcm.ts), all at once; the
+ * outcomes come back in the order of the devices returned, so settling sees one list
+ * whatever the platform. The devices returned are those pushed to: an Android device of
+ * an app without FCM is counted (`unregistered`, FcmNotConfigured) and left out.
+ *
+ * A fatal outcome (JobFailedError) stops the job once every call is done — unless
+ * another call pushed to devices: then its outcomes are returned, and the devices of
+ * each refusing call as `refused`, to be dead-lettered alone (requeue.ts,
+ * deadLetterRefused). Dead-lettering the whole job would have its redrive push again to
+ * devices already reached: an iPhone when FCM refused the job, a production device when
+ * a key was made for production only and the sandbox refused it.
  */
 export async function pushByPlatform(
   delivery: Delivery,
   devices: readonly DeviceTarget[],
-): Promise<{ devices: DeviceTarget[]; outcomes: ApnsOutcome[] }> {
+): Promise<{ devices: DeviceTarget[]; outcomes: ApnsOutcome[]; refused?: RefusedPlatform[] }> {
   const ios = devices.filter((device) => platformOf(device) === 'ios');
   const android = devices.filter((device) => platformOf(device) === 'android');
   const { fcmMessage } = delivery;
@@ -32,17 +46,30 @@ export async function pushByPlatform(
       devices: android.length,
     });
   }
-  const [iosOutcomes, androidOutcomes] = await allSettledOrThrow(
-    ios.length === 0 ? Promise.resolve([]) : pushToDevices(delivery, ios),
-    fcmMessage === undefined ? Promise.resolve([]) : pushToAndroidDevices(delivery, fcmMessage, reachable),
-  );
-  return { devices: [...ios, ...reachable], outcomes: [...iosOutcomes, ...androidOutcomes] };
-}
-
-/** Both results; if either failed, the first failure — thrown only once neither is still sending. */
-async function allSettledOrThrow<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [first, second] = await Promise.allSettled([a, b]);
-  if (first.status === 'rejected') throw first.reason;
-  if (second.status === 'rejected') throw second.reason;
-  return [first.value, second.value];
+  const calls: { devices: DeviceTarget[]; push: () => Promise<ApnsOutcome[]> }[] = [];
+  for (const environment of APNS_ENVIRONMENTS) {
+    const group = ios.filter((device) => device.environment === environment);
+    if (group.length > 0) calls.push({ devices: group, push: () => pushToDevices(delivery, group) });
+  }
+  if (fcmMessage !== undefined && reachable.length > 0)
+    calls.push({ devices: reachable, push: () => pushToAndroidDevices(delivery, fcmMessage, reachable) });
+  const results = await Promise.allSettled(calls.map((call) => call.push()));
+  const pushed: { devices: DeviceTarget[]; outcomes: ApnsOutcome[] } = { devices: [], outcomes: [] };
+  const refused: RefusedPlatform[] = [];
+  const failures: unknown[] = [];
+  results.forEach((result, i) => {
+    const call = calls[i] as (typeof calls)[number];
+    if (result.status === 'fulfilled') {
+      pushed.devices.push(...call.devices);
+      pushed.outcomes.push(...result.value);
+    } else {
+      failures.push(result.reason);
+      if (result.reason instanceof JobFailedError)
+        refused.push({ devices: call.devices, error: result.reason });
+    }
+  });
+  if (failures.length === 0) return pushed;
+  // Anything but a refusal of the job (the message is retried whole), or nothing pushed at all.
+  if (refused.length < failures.length || pushed.devices.length === 0) throw failures[0];
+  return { ...pushed, refused };
 }

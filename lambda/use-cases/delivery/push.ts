@@ -33,8 +33,9 @@ const WRITE_CONCURRENCY = 16;
  *   token); once only.
  * - A BadDeviceToken is tried once in the other environment: accepted there, the
  *   device's environment is corrected; no answer there, it is retried later.
- * - A credential or request error stops the job (JobFailedError): nothing of this
- *   chunk is settled, and a redrive sends it whole.
+ * - A credential or request error stops the job (JobFailedError): nothing of these
+ *   devices is settled; pushByPlatform dead-letters them — the whole job when no other
+ *   platform or environment of the chunk was pushed to, else these devices alone.
  */
 export async function pushToDevices(delivery: Delivery, devices: DeviceTarget[]): Promise<ApnsOutcome[]> {
   const outcomes = new Array<ApnsOutcome>(devices.length);

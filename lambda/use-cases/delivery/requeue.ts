@@ -7,13 +7,16 @@ import {
   devicePartsOf,
   JOB_PART_FORMAT,
   type JobPart,
+  refusedPartName,
   repushPartName,
   retryPartName,
 } from '../../domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../domain/retry-policy';
 import { DEFAULT_MAX_REPUSHES } from '../../domain/tracking';
 import { logger } from '../../observability';
+import { deadLetterJob } from '../dead-letter-job';
 import type { Delivery } from './plan';
+import type { RefusedPlatform } from './push-by-platform';
 import type { Settled } from './settle';
 
 /**
@@ -75,6 +78,57 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
   for (const r of retries) {
     tally.add('retried', r.reason);
     tally.countPlatform('retried', r.device);
+  }
+}
+
+/**
+ * Dead-letters the devices of a chunk whose platform or APNs environment refused the job
+ * (a credential or job error) while its other devices were pushed to: as parts carrying
+ * just them (recorded as the sender's, so a redrive is read as its own), each with its
+ * refusal's reason — a redrive after the fix reaches them alone, never the devices
+ * already reached. Each is counted `deadLettered` and, when tracked, recorded failed.
+ */
+export async function deadLetterRefused(
+  delivery: Delivery,
+  chunk: number,
+  refusals: readonly RefusedPlatform[],
+  settled: Settled,
+): Promise<void> {
+  const { jobPart, tally } = delivery;
+  for (const [index, { devices, error }] of refusals.entries()) {
+    const parts = devicePartsOf(
+      {
+        pushgate: JOB_PART_FORMAT,
+        job: jobPart.job,
+        attempt: jobPart.attempt + 1,
+        ...(jobPart.repush === undefined ? {} : { repush: jobPart.repush }),
+      },
+      refusedPartName(jobPart.part, chunk, index),
+      devices,
+      () => error.reason,
+    );
+    await recordIssued(jobPart.job.notificationId, parts);
+    for (const part of parts) await deadLetterJob(JSON.stringify(part), part, error);
+    for (const device of devices) {
+      tally.add('deadLettered', error.reason);
+      tally.countPlatform('deadLettered', device);
+      settled.outcomes.push({
+        token: device.token,
+        userId: device.userId,
+        status: 'failed',
+        reason: error.reason,
+      });
+    }
+    logger.error(
+      'dead-lettered the devices of a platform or environment that refused the job; the others were pushed to',
+      {
+        notificationId: jobPart.job.notificationId,
+        part: jobPart.part,
+        devices: devices.length,
+        reason: error.reason,
+        detail: error.message,
+      },
+    );
   }
 }
 
