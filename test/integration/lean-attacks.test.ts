@@ -1,14 +1,19 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SENDER } from '../../infra/queue-settings';
 import { progressKey } from '../../lambda/adapters/secondary/notifications-keys';
 import { dynamo } from '../../lambda/clients';
 import { partsOf } from '../../lambda/domain/job-part';
 import type { SendJob } from '../../lambda/domain/send-job';
-import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
-import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
+import { alertJob, registerDevices, SenderHarness } from '../support/sender-harness';
+import {
+  allAccepted,
+  invokeSender,
+  notificationStatus,
+  notificationsItem,
+  once,
+  pushesOf as probePushes,
+  received,
+} from '../support/sender-probes';
 
 // Hostile probes of the lean path (one user or a few, untracked): faults between its
 // steps, and what the status says after each.
@@ -20,67 +25,9 @@ beforeEach(async () => {
   harness.simulator.clearFaults();
 });
 
-const table = () => process.env[ENVIRONMENT.notificationsTable];
-
-async function item(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await db.send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
-  return Item;
-}
-
-/** How many times each token got this notification, sorted by token. */
-function pushesOf(notificationId: string): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const entry of harness.simulator.inbox) {
-    if ((entry.payload as { pushgate?: { id?: string } }).pushgate?.id !== notificationId) continue;
-    counts.set(entry.token, (counts.get(entry.token) ?? 0) + 1);
-  }
-  return [...counts].sort(([a], [b]) => a.localeCompare(b));
-}
-
-const once = (tokens: readonly string[]) => [...tokens].sort().map((token): [string, number] => [token, 1]);
-
-function received(messageId: string, body: unknown, receiveCount: number): SQSRecord {
-  const now = String(Date.now());
-  return {
-    messageId,
-    receiptHandle: `${messageId}-${receiveCount}`,
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: now,
-      SenderId: 'backend',
-      ApproximateFirstReceiveTimestamp: now,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:pushgate-send',
-    awsRegion: 'us-east-1',
-  };
-}
-
-const context = { getRemainingTimeInMillis: () => SENDER.timeoutSeconds * 1000 } as Context;
-async function invokeSender(records: SQSRecord[]): Promise<SQSBatchResponse> {
-  const { handler } = await import('../../lambda/adapters/primary/deliver-notifications/handler');
-  return handler({ Records: records }, context);
-}
-
-async function status(id: string) {
-  const answer = await api('GET', `/v1/notifications/${id}`, { backend: true });
-  expect(answer.status).toBe(200);
-  return answer.body;
-}
-
-const allAccepted = (id: string, devices: number) => ({
-  notificationId: id,
-  tracked: false,
-  recipients: { users: 1, usersWithoutDevices: 0 },
-  jobs: 1,
-  counts: { devices, accepted: devices, queued: 0, failed: 0, pruned: 0, received: 0, opened: 0 },
-  reasons: {},
-  progress: { parts: 1, partsDone: 1, chunksInProgress: 0, complete: true },
-  devices: [],
-});
+const item = notificationsItem;
+const status = notificationStatus;
+const pushesOf = (notificationId: string) => probePushes(harness, notificationId);
 
 /** The request record's key value as a command carries it (marshalled or not). */
 function pkOf(input: Record<string, unknown>): string | undefined {

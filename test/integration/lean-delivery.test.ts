@@ -1,7 +1,5 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SENDER } from '../../infra/queue-settings';
 import { leanDoneKey, progressKey, requestKey } from '../../lambda/adapters/secondary/notifications-keys';
 import { partsOf } from '../../lambda/domain/job-part';
 import type { SendJob } from '../../lambda/domain/send-job';
@@ -10,6 +8,15 @@ import { takeJobNotificationId } from '../../lambda/use-cases/take-notification-
 import { api, newUser } from '../support/api';
 import { seedDevices } from '../support/seed';
 import { alertJob, db, registerDevices, SenderHarness } from '../support/sender-harness';
+import {
+  allAccepted,
+  invokeSender,
+  notificationStatus,
+  notificationsItem,
+  once,
+  pushesOf as probePushes,
+  received,
+} from '../support/sender-probes';
 
 // A lean job (one user or a few, untracked) is claimed with one conditional write on
 // its request record, and its completion is recorded once per sender invocation.
@@ -19,70 +26,9 @@ afterAll(() => harness.stop());
 beforeEach(() => harness.purge());
 
 const table = () => process.env[ENVIRONMENT.notificationsTable];
-
-async function item(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await db.send(new GetCommand({ TableName: table(), Key: key, ConsistentRead: true }));
-  return Item;
-}
-
-/** How many times each token got this notification, sorted by token. */
-function pushesOf(notificationId: string): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const entry of harness.simulator.inbox) {
-    if ((entry.payload as { pushgate?: { id?: string } }).pushgate?.id !== notificationId) continue;
-    counts.set(entry.token, (counts.get(entry.token) ?? 0) + 1);
-  }
-  return [...counts].sort(([a], [b]) => a.localeCompare(b));
-}
-
-const once = (tokens: readonly string[]) => [...tokens].sort().map((token): [string, number] => [token, 1]);
-
-/** One receive of a send-queue message, as the event source hands it to the sender. */
-function received(messageId: string, body: unknown, receiveCount: number): SQSRecord {
-  const now = String(Date.now());
-  return {
-    messageId,
-    receiptHandle: `${messageId}-${receiveCount}`,
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: now,
-      SenderId: 'backend',
-      ApproximateFirstReceiveTimestamp: now,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:pushgate-send',
-    awsRegion: 'us-east-1',
-  };
-}
-
-// A fresh invocation's time: too little, and the sender would hand the job to a continuation message.
-const context = { getRemainingTimeInMillis: () => SENDER.timeoutSeconds * 1000 } as Context;
-/** One sender invocation, as SQS makes it when it hands the same message out again. */
-async function invokeSender(records: SQSRecord[]): Promise<SQSBatchResponse> {
-  const { handler } = await import('../../lambda/adapters/primary/deliver-notifications/handler');
-  return handler({ Records: records }, context);
-}
-
-async function status(id: string) {
-  const answer = await api('GET', `/v1/notifications/${id}`, { backend: true });
-  expect(answer.status).toBe(200);
-  return answer.body;
-}
-
-/** The report of a one-user send whose every device accepted it, as the chunk path gives it. */
-const allAccepted = (id: string, devices: number) => ({
-  notificationId: id,
-  tracked: false,
-  recipients: { users: 1, usersWithoutDevices: 0 },
-  jobs: 1,
-  counts: { devices, accepted: devices, queued: 0, failed: 0, pruned: 0, received: 0, opened: 0 },
-  reasons: {},
-  progress: { parts: 1, partsDone: 1, chunksInProgress: 0, complete: true },
-  devices: [],
-});
+const item = notificationsItem;
+const status = notificationStatus;
+const pushesOf = (notificationId: string) => probePushes(harness, notificationId);
 
 describe('lean jobs: the same job twice reaches each device once', () => {
   it('the same message again after its delivery finished: nothing pushed again, the status counts each device once', async () => {
