@@ -9,7 +9,7 @@ import { MAX_FCM_TOKEN_LENGTH, MAX_KEYED_TOKEN_LENGTH } from '../../lambda/domai
 import { ENVIRONMENT } from '../../lambda/environment';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { newFcmToken } from '../support/fcm-tokens';
+import { listedTokens, longFcmToken, registerAndroidToken } from '../support/fcm-tokens';
 import { alertJob, db, deviceRecord, SenderHarness, senderMetrics } from '../support/sender-harness';
 
 /**
@@ -24,13 +24,9 @@ beforeAll(() => harness.start({ fcm: true }), 30_000);
 afterAll(() => harness.stop());
 beforeEach(() => harness.purge());
 
-const android = { appId: TEST_APP_ID, platform: 'android' };
-const longToken = () => newFcmToken(MAX_FCM_TOKEN_LENGTH);
-const register = (token: string, as: string) => api('PUT', `/v1/devices/${token}`, { as, body: android });
-const listed = async (as: string) =>
-  ((await api('GET', '/v1/devices', { as })).body.devices as { token: string }[]).map(
-    (device) => device.token,
-  );
+const longToken = longFcmToken;
+const register = registerAndroidToken;
+const listed = listedTokens;
 
 /** Sends a tracked alert to `userIds` and waits until the sender is idle. */
 async function push(id: string, to: { userIds: string[] } | { tokens: string[] }) {

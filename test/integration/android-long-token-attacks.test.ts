@@ -9,7 +9,7 @@ import { ENVIRONMENT } from '../../lambda/environment';
 import { redriveOnce } from '../../scripts/redrive/index';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
-import { newFcmToken } from '../support/fcm-tokens';
+import { listedTokens, longFcmToken, registerAndroidToken } from '../support/fcm-tokens';
 import { seedDevices } from '../support/seed';
 import {
   alertJob,
@@ -35,13 +35,9 @@ beforeAll(() => harness.start({ fcm: true }), 30_000);
 afterAll(() => harness.stop());
 beforeEach(() => harness.purge());
 
-const android = { appId: TEST_APP_ID, platform: 'android' };
-const longToken = () => newFcmToken(MAX_FCM_TOKEN_LENGTH);
-const register = (token: string, as: string) => api('PUT', `/v1/devices/${token}`, { as, body: android });
-const listed = async (as: string) =>
-  ((await api('GET', '/v1/devices', { as })).body.devices as { token: string }[]).map(
-    (device) => device.token,
-  );
+const longToken = longFcmToken;
+const register = registerAndroidToken;
+const listed = listedTokens;
 
 describe('another user naming what keys a long token: its digest key, its first 1 000 characters, its other case', () => {
   it("gets a 400 for the key and a device of their own for the others; the owner's device is untouched", async () => {
