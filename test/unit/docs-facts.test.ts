@@ -134,14 +134,14 @@ describe('the docs state what the code holds', () => {
     const keyed = spaced(MAX_KEYED_TOKEN_LENGTH);
     expectStated('docs/fcm.md', `pushgate accepts 1–${most} characters`);
     expectStated('docs/fcm.md', `A token of up to ${keyed} characters is its own key`);
-    expectStated('README.md', `up to ${most} characters, stored and sent exactly as given`);
-    expectStated('README.md', `a token over ${keyed} characters is keyed by its digest`);
+    expectStated('docs/api.md', `up to ${most} characters, stored and sent exactly as given`);
+    expectStated('docs/api.md', `a token over ${keyed} characters is keyed by its digest`);
     expectStated('docs/decisions/long-fcm-tokens.md', `the contract accepts up to ${most} characters`);
     expectStated(
       'docs/decisions/long-fcm-tokens.md',
       `a token of at most \`MAX_KEYED_TOKEN_LENGTH\` (${keyed}) characters`,
     );
-    for (const prefix of Object.values(ITEM_KEY_PREFIXES)) expectStated('README.md', `\`${prefix}\``);
+    for (const prefix of Object.values(ITEM_KEY_PREFIXES)) expectStated('docs/api.md', `\`${prefix}\``);
     const setKb = MAX_SET_ENTRY_BYTES / 1024;
     expectStated('README.md', `past ${setKb} KB of entries`);
     expectStated('docs/fcm.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB`);
@@ -158,7 +158,7 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/architecture.md', `on ${TRACKING_SHARDS} shards`);
     expectStated('docs/architecture.md', `${PROGRESS_TTL_DAYS} days, ${TRACKING_TTL_DAYS} when tracked`);
     expectStated('docs/architecture.md', `(\`receipt#<token>\`; ${TRACKING_TTL_DAYS} days)`);
-    expectStated('README.md', `within **${IDEMPOTENCY_WINDOW_DAYS} days**`);
+    expectStated('docs/api.md', `within **${IDEMPOTENCY_WINDOW_DAYS} days**`);
   });
 
   it('how many attempts a device gets before it is dead-lettered, how long it waits between them and for an answer', () => {
@@ -177,11 +177,11 @@ describe('the docs state what the code holds', () => {
     const parts = `${spaced(USERS_PER_PART)} users, ${spaced(TOKENS_PER_PART)} tokens or ${spaced(ACTIVITIES_PER_PART)} activities`;
     expectStated('docs/architecture.md', `job parts of ${parts}`);
     expectStated(
-      'README.md',
+      'docs/api.md',
       `**${spaced(MAX_RECIPIENTS_PER_JOB)}** per request (the API splits them into jobs of ${spaced(USERS_PER_PART)} users / ${spaced(TOKENS_PER_PART)} tokens / ${spaced(ACTIVITIES_PER_PART)}`,
     );
     expectStated('docs/architecture.md', `with up to ${MAX_JOBS_PER_BATCH} jobs`);
-    expectStated('README.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
+    expectStated('docs/api.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
     expectStated('README.md', `(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
     expectStated('README.md', `device set holds, at most ${MOST_DEVICES_PER_USER} (`);
     expectStated('docs/architecture.md', `at most ${LEAN_MAX_USERS} users or ${LEAN_MAX_TOKENS} tokens`);
@@ -229,8 +229,8 @@ describe('the docs state what the code holds', () => {
     for (const reason of reasons) expect(table, reason).toContain(`\`${reason}\``);
   });
 
-  it("the README's route tables list every route of infra/api-routes.ts with its auth, and no other", () => {
-    const documented = read('README.md')
+  it("docs/api.md's route tables list every route of infra/api-routes.ts with its auth, and no other", () => {
+    const documented = read('docs/api.md')
       .split('\n')
       .flatMap((line) => {
         const match = line.match(/^\| `(GET|PUT|POST|DELETE) (\/[^`]+)`\s*\| (JWT|IAM)\s*\|/);

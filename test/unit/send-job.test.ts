@@ -19,7 +19,7 @@ function refusal(value: unknown): PushgateError {
 }
 
 describe('send job schema', () => {
-  it('accepts the full send job example of the README', () => {
+  it('accepts the full send job example of docs/api.md', () => {
     const job = {
       notificationId: 'order-123',
       appId: 'com.example.app',
