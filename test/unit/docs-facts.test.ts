@@ -85,6 +85,61 @@ function tableRows(file: string, header: string): string[][] {
   return rows;
 }
 
+interface Scenario {
+  scenario: string;
+  counts: { sqsRequests: number; dynamoReadUnits: number; dynamoWriteUnits: number; lambdaGbSeconds: number };
+  readUnitsPerPush: number;
+  dollarsPerMillion: number;
+  dataOutToApnsPerMillion: number;
+  breakdownPerMillion: Record<string, number>;
+  dynamoLinesPerMillion: Record<string, number>;
+  receipt?: { dynamoReadUnits: number; dynamoWriteUnits: number; dollarsPerMillion: number };
+}
+interface ThroughputRow {
+  client: string;
+  perSecond: number;
+  sent: number;
+  failed: number;
+  roundsPerSecond: number[];
+  duplicates?: number;
+  goaways?: number;
+}
+interface EndToEnd {
+  devices: number;
+  acceptMs: number;
+  firstPushMs: number;
+  lastPushMs: number;
+  node: string;
+}
+/** The figures of the last `npm run bench`, as bench/run.ts writes them. */
+const BENCH = JSON.parse(read('bench/results.json')) as {
+  targets: {
+    registryBundleKB: number;
+    registryColdInitMs: number;
+    gatewayVsRaw: number;
+    offlineStartSeconds: number;
+  };
+  lambdas: { name: string; bundleBytes: number; coldInitMsMedian: number }[];
+  apnsThroughput: { notifications: number; gatewayVsRaw: number; rows: ThroughputRow[] };
+  fcmThroughput: { notifications: number; gatewayVsRaw: number; rows: ThroughputRow[] };
+  costPerMillion: { prices: { snsMobilePushPerMillionPublishes: number }; scenarios: Scenario[] };
+  latency: {
+    chat: { sends: number; p50Ms: number; p95Ms: number };
+    chatBatch: { batches: number; jobs: number; p50Ms: number; p95Ms: number };
+    endToEnd: EndToEnd;
+    endToEndOnLambdaRuntime: EndToEnd;
+  };
+  offlineStartSeconds: { secondsMedian: number };
+  functionGrants: { checkMicrosPerCall: number };
+};
+
+/** The bench row of one client; fails naming it when the bench no longer measures it. */
+function throughputRow(rows: ThroughputRow[], client: string): ThroughputRow {
+  const row = rows.find((candidate) => candidate.client === client);
+  expect(row, `bench/results.json measures "${client}"`).toBeDefined();
+  return row as ThroughputRow;
+}
+
 describe('the docs state what the code holds', () => {
   it("the send queue's visibility timeout, wherever a document gives it", () => {
     const seconds = SEND_QUEUE.visibilityTimeoutSeconds;
@@ -101,7 +156,7 @@ describe('the docs state what the code holds', () => {
     expect(stated.filter(({ value }) => value !== seconds)).toEqual([]);
     expectStated('docs/architecture.md', `visibility ${seconds} s`);
     expectStated(
-      'README.md',
+      'docs/deploy.md',
       `visibility ${seconds} s = 6 × the sender's ${SENDER.timeoutSeconds} s timeout`,
     );
   });
@@ -121,12 +176,12 @@ describe('the docs state what the code holds', () => {
       'docs/runbook.md',
       `${share}% of its ${SENDER.timeoutSeconds} s timeout (${SENDER_DURATION_ALARM_SHARE * SENDER.timeoutSeconds} s)`,
     );
-    expectStated('README.md', `${share}% of its ${SENDER.timeoutSeconds} s timeout`);
+    expectStated('docs/runbook.md', `ran ${share}% of its ${SENDER.timeoutSeconds} s timeout`);
     const batches = statedNumbers(/\bbatch (\d+)\b/g);
     expect(batches.length).toBeGreaterThanOrEqual(2);
     expect(batches.filter(({ value }) => value !== SENDER.batchSize)).toEqual([]);
     expectStated('docs/architecture.md', `\`maxConcurrency\` ${SENDER.maxConcurrency}`);
-    expectStated('README.md', `at most ${SENDER.maxConcurrency} concurrent invocations by default`);
+    expectStated('docs/delivery.md', `at most ${SENDER.maxConcurrency} concurrent invocations by default`);
   });
 
   it('how long an FCM token may be, and from what length it is keyed by its digest', () => {
@@ -143,7 +198,7 @@ describe('the docs state what the code holds', () => {
     );
     for (const prefix of Object.values(ITEM_KEY_PREFIXES)) expectStated('docs/api.md', `\`${prefix}\``);
     const setKb = MAX_SET_ENTRY_BYTES / 1024;
-    expectStated('README.md', `past ${setKb} KB of entries`);
+    expectStated('docs/delivery.md', `past ${setKb} KB of entries`);
     expectStated('docs/fcm.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB`);
     expectStated('docs/decisions/long-fcm-tokens.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB;`);
     expectStated('docs/fcm.md', `\`MAX_PAGE_TOKEN_LENGTH\` (${spaced(MAX_PAGE_TOKEN_LENGTH)}) characters`);
@@ -151,8 +206,8 @@ describe('the docs state what the code holds', () => {
 
   it('how long the send queue and its dead-letter queue keep a job, and the Notifications table its records', () => {
     const dlqDays = SEND_QUEUE.deadLetterRetentionDays;
-    expectStated('README.md', `its DLQ (${dlqDays} days)`);
-    expectStated('README.md', `the queue keeps them ${SEND_QUEUE.retentionDays} days`);
+    expectStated('docs/deploy.md', `its DLQ (${dlqDays} days)`);
+    expectStated('docs/deploy.md', `the queue keeps them ${SEND_QUEUE.retentionDays} days`);
     expectStated('docs/runbook.md', `The DLQ keeps jobs ${dlqDays} days`);
     expectStated('docs/architecture.md', `who may acknowledge; ${IDEMPOTENCY_WINDOW_DAYS} days)`);
     expectStated('docs/architecture.md', `on ${TRACKING_SHARDS} shards`);
@@ -165,8 +220,8 @@ describe('the docs state what the code holds', () => {
     const stated = statedNumbers(/after (\d+) attempts/g);
     expect(stated.length).toBeGreaterThanOrEqual(2);
     expect(stated.filter(({ value }) => value !== MAX_DELIVERY_ATTEMPTS)).toEqual([]);
-    const delays = `(${BASE_DELAY_SECONDS} s, ${2 * BASE_DELAY_SECONDS} s, … ≤ ${MAX_SQS_DELAY_SECONDS / 60} min,`;
-    expectStated('README.md', delays);
+    expectStated('docs/apns.md', `delayed ${BASE_DELAY_SECONDS} s before the first retry and twice as long`);
+    expectStated('docs/apns.md', `at most ${MAX_SQS_DELAY_SECONDS / 60} minutes (SQS's longest delay)`);
     expectStated(
       'docs/apns.md',
       `${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default (\`APNS_REQUEST_TIMEOUT_MS\`)`,
@@ -182,8 +237,8 @@ describe('the docs state what the code holds', () => {
     );
     expectStated('docs/architecture.md', `with up to ${MAX_JOBS_PER_BATCH} jobs`);
     expectStated('docs/api.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
-    expectStated('README.md', `(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
-    expectStated('README.md', `device set holds, at most ${MOST_DEVICES_PER_USER} (`);
+    expectStated('docs/delivery.md', `(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
+    expectStated('docs/deploy.md', `device set holds, at most ${MOST_DEVICES_PER_USER} (`);
     expectStated('docs/architecture.md', `at most ${LEAN_MAX_USERS} users or ${LEAN_MAX_TOKENS} tokens`);
     expectStated(
       'docs/decisions/lean-jobs.md',
@@ -240,14 +295,16 @@ describe('the docs state what the code holds', () => {
     expect(documented.sort()).toEqual([...routes].sort());
   });
 
-  it('the README links every decision record', () => {
-    const readme = read('README.md');
-    for (const file of readdirSync('docs/decisions'))
-      expect(readme, file).toContain(`(docs/decisions/${file})`);
+  it('docs/decisions/README.md indexes every decision record, and the README links the index', () => {
+    const index = read('docs/decisions/README.md');
+    const records = readdirSync('docs/decisions').filter((file) => file !== 'README.md');
+    expect(records.length).toBeGreaterThanOrEqual(11);
+    for (const file of records) expect(index, file).toContain(`](${file})`);
+    expect(read('README.md')).toContain('](docs/decisions/README.md)');
   });
 
   it("the docs name the Devices table's indexes, and every kind of Notifications item the code writes and no other", () => {
-    for (const file of ['docs/architecture.md', 'README.md']) {
+    for (const file of ['docs/architecture.md', 'docs/deploy.md']) {
       for (const index of [DEVICES_TABLE.userIndex.name, DEVICES_TABLE.liveActivityIndex.name])
         expectStated(file, index);
     }
@@ -270,31 +327,16 @@ describe('the docs state what the code holds', () => {
     expect(named.filter(({ prefix }) => !written.has(prefix))).toEqual([]);
   });
 
-  it("the README's cost table and the docs' read cost are bench/results.json's", () => {
-    const results = JSON.parse(read('bench/results.json')) as {
-      costPerMillion: {
-        scenarios: {
-          scenario: string;
-          counts: {
-            sqsRequests: number;
-            dynamoReadUnits: number;
-            dynamoWriteUnits: number;
-            lambdaGbSeconds: number;
-          };
-          readUnitsPerPush: number;
-          dollarsPerMillion: number;
-          dynamoLinesPerMillion: Record<string, number>;
-        }[];
-      };
-    };
+  it("docs/costs.md's cost tables and the docs' read cost are bench/results.json's", () => {
+    const { costPerMillion } = BENCH;
     // The chat scenarios count pushes, not these columns: they have a table of their own.
     const isChat = (scenario: { scenario: string }) => scenario.scenario.startsWith('chat');
-    const scenarios = results.costPerMillion.scenarios.filter((scenario) => !isChat(scenario));
-    const chat = results.costPerMillion.scenarios.filter(isChat);
-    expect(tableRows('README.md', 'chat scenario')).toEqual(
+    const scenarios = costPerMillion.scenarios.filter((scenario) => !isChat(scenario));
+    const chat = costPerMillion.scenarios.filter(isChat);
+    expect(tableRows('docs/costs.md', 'chat scenario')).toEqual(
       chat.map((scenario) => [scenario.scenario, `$${scenario.dollarsPerMillion.toFixed(3)}`]),
     );
-    const rows = tableRows('README.md', 'scenario (10 000 notifications)');
+    const rows = tableRows('docs/costs.md', 'scenario (10 000 notifications)');
     expect(rows).toHaveLength(scenarios.length);
     scenarios.forEach((scenario, i) => {
       const { counts } = scenario;
@@ -307,8 +349,124 @@ describe('the docs state what the code holds', () => {
         `**$${scenario.dollarsPerMillion.toFixed(3)}**`,
       ]);
     });
-    const sets = scenarios[0]?.dynamoLinesPerMillion['devices:batch get'] ?? Number.NaN;
-    expectStated('README.md', `($${sets.toFixed(4)}/M; docs/recipients.md)`);
+    const [untracked, tracked] = scenarios;
+    const sets = untracked?.dynamoLinesPerMillion['devices:batch get'] ?? Number.NaN;
+    expectStated('docs/costs.md', `in one \`BatchGetItem\` per 100 users ($${sets.toFixed(4)}/M;`);
     expectStated('docs/recipients.md', `$${sets.toFixed(4)} per million pushes`);
+    // The figures the prose under the table quotes.
+    const progress = untracked?.dynamoLinesPerMillion['notifications:writes'] ?? Number.NaN;
+    expectStated('docs/costs.md', `chunk progress writes ($${progress.toFixed(4)}/M)`);
+    const compute = (scenario?: Scenario) => scenario?.breakdownPerMillion.lambdaCompute ?? Number.NaN;
+    expectStated('docs/costs.md', `it was $${compute(tracked).toFixed(4)} in the run above`);
+    expectStated('docs/costs.md', `$${compute(untracked).toFixed(4)} untracked`);
+    const trackedLines = tracked?.dynamoLinesPerMillion ?? {};
+    const reads = (trackedLines['devices:batch get'] ?? 0) + (trackedLines['notifications:batch get'] ?? 0);
+    const writes = trackedLines['notifications:writes'] ?? Number.NaN;
+    expectStated(
+      'docs/costs.md',
+      `$${(reads + writes).toFixed(4)}/M (reads $${reads.toFixed(4)}, writes $${writes.toFixed(4)})`,
+    );
+    expectStated('docs/costs.md', `($${(untracked?.dataOutToApnsPerMillion ?? Number.NaN).toFixed(3)}/M)`);
+    const receipt = tracked?.receipt;
+    expectStated(
+      'docs/costs.md',
+      `One receipt: ${receipt?.dynamoReadUnits} RRU + ${receipt?.dynamoWriteUnits} WRU, with API Gateway and Lambda $${receipt?.dollarsPerMillion.toFixed(2)} per million receipts`,
+    );
+    expectStated(
+      'docs/costs.md',
+      `SNS mobile push charges $${costPerMillion.prices.snsMobilePushPerMillionPublishes.toFixed(2)} per million publishes`,
+    );
+  });
+
+  it("docs/costs.md's speed table is bench/results.json's", () => {
+    const { lambdas, apnsThroughput, fcmThroughput, latency, offlineStartSeconds, functionGrants, targets } =
+      BENCH;
+    const routes = lambdas.filter(({ name }) => name !== 'sender');
+    const sender = lambdas.find(({ name }) => name === 'sender');
+    const kb = (bytes: number) => Math.round(bytes / 1024);
+    const range = (values: number[], unit: string) =>
+      `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))} ${unit}`;
+    const apns = (client: string) => throughputRow(apnsThroughput.rows, client);
+    const fcm = (client: string) => throughputRow(fcmThroughput.rows, client);
+    const raw = apns('raw node:http2, one session (ceiling)');
+    const gateway = apns('pushgate gateway');
+    const goaway = apns('pushgate gateway, GOAWAY every 1000 streams');
+    const allInOne = apns('node-apn send(), all 20 000 in one call');
+    const fcmRaw = fcm('raw node:http2, one session (ceiling)');
+    const fcmGateway = fcm('pushgate FCM gateway');
+    const seconds = (ms: number, digits: number) => `${(ms / 1000).toFixed(digits)} s`;
+    const times = ({ acceptMs, firstPushMs, lastPushMs }: EndToEnd) =>
+      `${seconds(acceptMs, 2)} / ${seconds(firstPushMs, 2)} / ${seconds(lastPushMs, 1)}`;
+    const { chat, chatBatch, endToEnd, endToEndOnLambdaRuntime } = latency;
+    expect(tableRows('docs/costs.md', 'what')).toEqual([
+      [
+        'route Lambdas, minified bundle',
+        `${range(
+          routes.map((l) => kb(l.bundleBytes)),
+          'KB',
+        )} each (target ≤ ${targets.registryBundleKB} KB)`,
+      ],
+      [
+        'route Lambdas, cold import on Node 24 (median of 7 each)',
+        `${range(
+          routes.map((l) => l.coldInitMsMedian),
+          'ms',
+        )} (target ≤ ${targets.registryColdInitMs} ms)`,
+      ],
+      [
+        'sender bundle / cold import',
+        `${kb(sender?.bundleBytes ?? Number.NaN)} KB / ${Math.round(sender?.coldInitMsMedian ?? Number.NaN)} ms`,
+      ],
+      [
+        `${spaced(apnsThroughput.notifications)} notifications a round to the APNs simulator: raw \`node:http2\`, 1 session (ceiling)`,
+        `${spaced(raw.perSecond)} /s (median of ${raw.roundsPerSecond.length} rounds)`,
+      ],
+      [
+        "the same through pushgate's APNs gateway",
+        `${spaced(gateway.perSecond)} /s = **${apnsThroughput.gatewayVsRaw.toFixed(2)} × raw**, ${gateway.failed} failures (target ≥ ${targets.gatewayVsRaw})`,
+      ],
+      [
+        'the APNs gateway with GOAWAY every 1 000 streams',
+        `${spaced(goaway.perSecond)} /s, ${goaway.failed} failures, **${goaway.duplicates} duplicates** (${goaway.goaways} GOAWAYs)`,
+      ],
+      [
+        '`@parse/node-apn` `send()`, 1 000 recipients per call',
+        `${spaced(apns('node-apn send(), 1 000 per call').perSecond)} /s`,
+      ],
+      [
+        `\`@parse/node-apn\` \`send()\`, all ${spaced(apnsThroughput.notifications)} in one call`,
+        `${spaced(allInOne.failed)} of ${spaced(allInOne.sent)} failed`,
+      ],
+      [
+        `${spaced(fcmThroughput.notifications)} messages a round to the FCM simulator: raw \`node:http2\`, 1 session (ceiling)`,
+        `${spaced(fcmRaw.perSecond)} /s (median of ${fcmRaw.roundsPerSecond.length} rounds)`,
+      ],
+      [
+        "the same through pushgate's FCM gateway",
+        `${spaced(fcmGateway.perSecond)} /s = **${fcmThroughput.gatewayVsRaw.toFixed(2)} × raw**, ${fcmGateway.failed} failures (target ≥ ${targets.gatewayVsRaw})`,
+      ],
+      [
+        `one request to ${spaced(endToEnd.devices)} devices (\`bench -- latency\`): accepted / first push / last push`,
+        `${times(endToEnd)} on Node 20; ${times(endToEndOnLambdaRuntime)} on Node 24`,
+      ],
+      [
+        `a chat message to one device: \`POST /v1/notifications\` to APNs's answer (p50 / p95 of ${chat.sends}, one at a time)`,
+        `${chat.p50Ms} ms / ${chat.p95Ms} ms`,
+      ],
+      [
+        `${chatBatch.jobs / chatBatch.batches} such jobs in one \`POST /v1/notification-batches\` to the last APNs answer (p50 / p95 of ${chatBatch.batches})`,
+        `${chatBatch.p50Ms} ms / ${chatBatch.p95Ms} ms`,
+      ],
+      [
+        '`npm start` until the API answers',
+        `${offlineStartSeconds.secondsMedian} s (target < ${targets.offlineStartSeconds} s)`,
+      ],
+      [
+        'offline grant check, per SDK call in an invocation (`bench -- grants`)',
+        `${functionGrants.checkMicrosPerCall.toFixed(2)} µs`,
+      ],
+    ]);
+    expect(endToEnd.node).toMatch(/^v20\./);
+    expect(endToEndOnLambdaRuntime.node).toMatch(/^v24\./);
   });
 });
