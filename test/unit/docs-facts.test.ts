@@ -5,6 +5,8 @@ import { API_ROUTES } from '../../infra/api-routes';
 import { SENDER_DURATION_ALARM_SHARE } from '../../infra/constructs/operations';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
 import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notification/page-token';
+import { MAX_REGISTER_BODY_BYTES } from '../../lambda/adapters/primary/register-device/schema';
+import { MAX_SEND_BODY_BYTES } from '../../lambda/adapters/primary/send-notification/limits';
 import { MAX_JOBS_PER_BATCH } from '../../lambda/adapters/primary/send-notification-batch/schema';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/push-connection';
@@ -13,11 +15,13 @@ import {
   PROGRESS_TTL_DAYS,
   TRACKING_SHARDS,
 } from '../../lambda/adapters/secondary/notifications-keys';
+import { DEVICE_TTL_DAYS } from '../../lambda/domain/device';
 import {
   DEFAULT_MAX_DEVICES_PER_USER,
   MAX_SET_ENTRY_BYTES,
   MOST_DEVICES_PER_USER,
 } from '../../lambda/domain/device-set';
+import { MAX_TOKEN_BYTES, MIN_TOKEN_BYTES } from '../../lambda/domain/device-token';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import {
   ITEM_KEY_PREFIXES,
@@ -32,8 +36,11 @@ import {
   MAX_SQS_DELAY_SECONDS,
 } from '../../lambda/domain/retry-policy';
 import { MAX_RECIPIENTS_PER_JOB } from '../../lambda/domain/send-job';
-import { TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { DEFAULT_MAX_REPUSHES, TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
+import { MAX_PAGE_DEVICES } from '../../lambda/use-cases/get-notification';
+import { MAX_JSON_NESTING } from '../../lambda/validation';
+import { ERROR_CODES } from '../../scripts/api-operations';
 import { MOVED_BY_SQS } from '../../scripts/redrive/messages';
 
 /**
@@ -245,6 +252,28 @@ describe('the docs state what the code holds', () => {
       `\`LEAN_MAX_USERS\` (${LEAN_MAX_USERS}) users or \`LEAN_MAX_TOKENS\` (${LEAN_MAX_TOKENS}) tokens`,
     );
     expectStated('docs/recipients.md', `default cap of ${DEFAULT_MAX_DEVICES_PER_USER}`);
+  });
+
+  it("docs/api.md's limits: tokens, bodies, nesting, expiry, tracking, pages, re-push", () => {
+    expectStated('docs/api.md', `lowercase hex, ${MIN_TOKEN_BYTES}–${MAX_TOKEN_BYTES} bytes`);
+    expectStated('docs/api.md', `Bodies over ${MAX_REGISTER_BODY_BYTES / 1024} KiB: 413`);
+    expectStated('docs/api.md', `is at most ${MAX_SEND_BODY_BYTES / 1024 / 1024} MiB`);
+    expectStated('docs/api.md', `may nest at most **${MAX_JSON_NESTING}** levels`);
+    expectStated('docs/api.md', `not refreshed for **${DEVICE_TTL_DAYS} days** expires`);
+    expectStated('docs/ios.md', `refreshes the ${DEVICE_TTL_DAYS}-day expiry`);
+    expectStated('docs/android.md', `refreshes the ${DEVICE_TTL_DAYS}-day expiry`);
+    expectStated('docs/api.md', `kept **${TRACKING_TTL_DAYS} days**`);
+    expectStated('docs/api.md', `(default and maximum ${spaced(MAX_PAGE_DEVICES)};`);
+    expectStated('docs/api.md', `\`maxRepushes\` 0–10, default ${DEFAULT_MAX_REPUSHES})`);
+    expectStated('docs/api.md', `(\`devices.maxPerUser\`, **${DEFAULT_MAX_DEVICES_PER_USER}** by default)`);
+  });
+
+  it("docs/api.md's error table lists every code of ERROR_CODES with its status, and no other", () => {
+    const documented = tableRows('docs/api.md', 'status').flatMap(([status = '', codes = '']) =>
+      [...codes.matchAll(/`(\w+)`/g)].map(([, code]) => `${status} ${code}`),
+    );
+    const codes = Object.entries(ERROR_CODES).map(([code, [status]]) => `${status} ${code}`);
+    expect(documented.sort()).toEqual(codes.sort());
   });
 
   it('docs/architecture.md lists every delivery outcome with its metric, and no other', () => {
