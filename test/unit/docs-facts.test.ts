@@ -23,6 +23,7 @@ import {
 } from '../../lambda/domain/device-set';
 import { MAX_TOKEN_BYTES, MIN_TOKEN_BYTES } from '../../lambda/domain/device-token';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
+import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
 import {
   ITEM_KEY_PREFIXES,
   MAX_FCM_TOKEN_LENGTH,
@@ -306,7 +307,14 @@ describe('the docs state what the code holds', () => {
       ),
     );
     expect(compilers).toContain('ReservedDataKey');
-    const reasons = new Set([...literal, ...compilers, new PayloadTooLargeError(2, 1).code, MOVED_BY_SQS]);
+    // FCM's credential refusals go with the answer's own code, not a literal: the list the alarm watches.
+    const reasons = new Set([
+      ...literal,
+      ...compilers,
+      ...FCM_CREDENTIAL_CODES,
+      new PayloadTooLargeError(2, 1).code,
+      MOVED_BY_SQS,
+    ]);
     const table = tableRows('docs/runbook.md', 'reason')
       .map(([reason = '']) => reason)
       .join('\n');
