@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
 import { SENDER_DURATION_ALARM_SHARE } from '../../infra/constructs/operations';
+import { pushgatePropsSchema } from '../../infra/pushgate-props';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
 import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notification/page-token';
 import { MAX_REGISTER_BODY_BYTES } from '../../lambda/adapters/primary/register-device/schema';
@@ -267,6 +268,28 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/api.md', `(default and maximum ${spaced(MAX_PAGE_DEVICES)};`);
     expectStated('docs/api.md', `\`maxRepushes\` 0–10, default ${DEFAULT_MAX_REPUSHES})`);
     expectStated('docs/api.md', `(\`devices.maxPerUser\`, **${DEFAULT_MAX_DEVICES_PER_USER}** by default)`);
+  });
+
+  it("docs/deploy.md's configuration table has every key of pushgate.config.ts's stages, with its default", () => {
+    // A stage's settings are the construct's props (its `name` comes from the stage) and its `env`.
+    const defaults = pushgatePropsSchema.parse({
+      apps: [{ appId: 'com.acme.chat', bundleId: 'com.acme.chat' }],
+      auth: { jwt: { issuer: 'https://auth.acme.com/', audience: ['chat'] } },
+    });
+    const rows = new Map(
+      tableRows('docs/deploy.md', 'key').map(([key = '', , byDefault = '']) => [
+        key.replace(/`/g, ''),
+        byDefault,
+      ]),
+    );
+    const keys = new Set([...rows.keys()].map((key) => key.split('.')[0]));
+    expect([...keys].sort()).toEqual(
+      [...Object.keys(pushgatePropsSchema.shape).filter((key) => key !== 'name'), 'env'].sort(),
+    );
+    expect(rows.get('api')).toBe(`${defaults.api.throttle.rateLimit}, ${defaults.api.throttle.burstLimit}`);
+    expect(rows.get('alarms')).toBe(`\`backlogAgeSeconds\` ${defaults.alarms.backlogAgeSeconds}`);
+    expect(rows.get('devices')).toBe(String(defaults.devices.maxPerUser));
+    expect(rows.get('sender')).toMatch(new RegExp(`^${defaults.sender.maxConcurrency}, none `));
   });
 
   it("docs/api.md's error table lists every code of ERROR_CODES with its status, and no other", () => {
