@@ -109,6 +109,27 @@ describe('the project documents itself', () => {
     for (const path of new Set(served)) expect(table, path).toContain(path);
   });
 
+  it('docs/offline.md names every setting npm start reads from the environment, in its table', () => {
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? sources(join(dir, entry.name))
+          : entry.name.endsWith('.ts')
+            ? [readFileSync(join(dir, entry.name), 'utf8')]
+            : [],
+      );
+    const read = sources('local').flatMap((source) => [
+      ...[...source.matchAll(/process\.env\.(PUSHGATE_\w+)/g)].map(([, name = '']) => name),
+      ...[...source.matchAll(/portFrom\('(\w+)'/g)].map(([, name = '']) => name),
+    ]);
+    expect(read).toContain('PORT');
+    const table = readFileSync('docs/offline.md', 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .join('\n');
+    for (const name of new Set(read)) expect(table, name).toMatch(new RegExp(`\\| \`${name}[\`=]`));
+  });
+
   it('docs/fcm.md shows the FCM answer table the sender classifies with', () => {
     // Cells compared trimmed: a Markdown formatter may pad the columns.
     const cells = (table: string) =>
