@@ -38,7 +38,7 @@ import {
   MAX_SQS_DELAY_SECONDS,
 } from '../../lambda/domain/retry-policy';
 import { MAX_RECIPIENTS_PER_JOB } from '../../lambda/domain/send-job';
-import { DEFAULT_MAX_REPUSHES, TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { DEFAULT_MAX_REPUSHES, DELIVERY_STATUSES, TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
 import { MAX_PAGE_DEVICES } from '../../lambda/use-cases/get-notification';
 import { MAX_JSON_NESTING } from '../../lambda/validation';
@@ -265,6 +265,10 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/ios.md', `refreshes the ${DEVICE_TTL_DAYS}-day expiry`);
     expectStated('docs/android.md', `refreshes the ${DEVICE_TTL_DAYS}-day expiry`);
     expectStated('docs/api.md', `kept **${TRACKING_TTL_DAYS} days**`);
+    // The tracking statuses, in the code's order, each with its gloss.
+    const statuses = flat('docs/api.md').match(/each recipient device's status — (.*?) — kept/)?.[1] ?? '';
+    const named = [...statuses.replace(/\([^)]*\)/g, '').matchAll(/`(\w+)`/g)].map(([, status]) => status);
+    expect(named).toEqual([...DELIVERY_STATUSES]);
     expectStated('docs/api.md', `(default and maximum ${spaced(MAX_PAGE_DEVICES)};`);
     expectStated('docs/api.md', `\`maxRepushes\` 0–10, default ${DEFAULT_MAX_REPUSHES})`);
     expectStated('docs/api.md', `(\`devices.maxPerUser\`, **${DEFAULT_MAX_DEVICES_PER_USER}** by default)`);
