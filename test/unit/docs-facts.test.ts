@@ -296,6 +296,31 @@ describe('the docs state what the code holds', () => {
     expect(rows.get('sender')).toMatch(new RegExp(`^${defaults.sender.maxConcurrency}, none `));
   });
 
+  it('every stack output the docs name is one infra/pushgate-stack.ts gives', () => {
+    const source = read('infra/pushgate-stack.ts');
+    const given = [...source.matchAll(/output\(\s*['`]([A-Za-z]+)(\$\{)?/g)];
+    const fixed = new Set(given.filter(([, , templated]) => !templated).map(([, name = '']) => name));
+    const perApp = given.filter(([, , templated]) => templated).map(([, name = '']) => name);
+    expect(fixed).toContain('SendQueueUrl');
+    expect(perApp).toEqual(['ApnsSecret', 'FcmSecret']);
+    const named = DOCS.flatMap((file) => {
+      const text = flat(file);
+      return [
+        ...[...text.matchAll(/outputs?:? ((?:`[^`]+`(?:, | and | or |,? )?)+)/gi)].flatMap(([, list = '']) =>
+          [...list.matchAll(/`([^`]+)`/g)].map(([, name = '']) => name),
+        ),
+        ...[...text.matchAll(/\bout (\w+)\)/g)].map(([, name = '']) => name),
+      ].map((name) => ({ file, name }));
+    });
+    expect(named.length).toBeGreaterThanOrEqual(20);
+    const unknown = named.filter(
+      ({ name }) =>
+        !fixed.has(name) &&
+        !perApp.some((prefix) => /^[<…a-z]/.test(name.slice(prefix.length)) && name.startsWith(prefix)),
+    );
+    expect(unknown).toEqual([]);
+  });
+
   it("docs/api.md's error table lists every code of ERROR_CODES with its status, and no other", () => {
     const documented = tableRows('docs/api.md', 'status').flatMap(([status = '', codes = '']) =>
       [...codes.matchAll(/`(\w+)`/g)].map(([, code]) => `${status} ${code}`),
