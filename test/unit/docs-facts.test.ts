@@ -291,6 +291,10 @@ describe('the docs state what the code holds', () => {
       [...Object.keys(pushgatePropsSchema.shape).filter((key) => key !== 'name'), 'env'].sort(),
     );
     expect(rows.get('api')).toBe(`${defaults.api.throttle.rateLimit}, ${defaults.api.throttle.burstLimit}`);
+    expectStated(
+      'docs/runbook.md',
+      `${spaced(defaults.api.throttle.rateLimit)} requests per second with a burst of ${spaced(defaults.api.throttle.burstLimit)} by default`,
+    );
     expect(rows.get('alarms')).toBe(`\`backlogAgeSeconds\` ${defaults.alarms.backlogAgeSeconds}`);
     expect(rows.get('devices')).toBe(String(defaults.devices.maxPerUser));
     expect(rows.get('sender')).toMatch(new RegExp(`^${defaults.sender.maxConcurrency}, none `));
