@@ -130,6 +130,16 @@ describe('the project documents itself', () => {
     for (const name of new Set(read)) expect(table, name).toMatch(new RegExp(`\\| \`${name}[\`=]`));
   });
 
+  it('docs/ios.md turns every token Data into hex byte by byte, never through its description', () => {
+    const page = readFileSync('docs/ios.md', 'utf8');
+    const swift = [...page.matchAll(/```swift\n([\s\S]*?)```/g)].map(([, code = '']) => code).join('\n');
+    expect(swift).toContain('deviceToken.map { String(format: "%02x", $0) }.joined()');
+    expect(swift).toContain('token.map { String(format: "%02x", $0) }.joined()');
+    // Every token the app sends goes through one of those two conversions; `token` is already hex.
+    expect(swift).not.toMatch(/\.description|String\(describing:|\\\(deviceToken\)/);
+    expect(swift).toMatch(/hex\(token\)/);
+  });
+
   it('docs/fcm.md shows the FCM answer table the sender classifies with', () => {
     // Cells compared trimmed: a Markdown formatter may pad the columns.
     const cells = (table: string) =>
