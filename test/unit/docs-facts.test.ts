@@ -131,7 +131,19 @@ const BENCH = JSON.parse(read('bench/results.json')) as {
   lambdas: { name: string; bundleBytes: number; coldInitMsMedian: number }[];
   apnsThroughput: { notifications: number; gatewayVsRaw: number; rows: ThroughputRow[] };
   fcmThroughput: { notifications: number; gatewayVsRaw: number; rows: ThroughputRow[] };
-  costPerMillion: { prices: { snsMobilePushPerMillionPublishes: number }; scenarios: Scenario[] };
+  costPerMillion: {
+    prices: {
+      snsMobilePushPerMillionPublishes: number;
+      sqsPerMillionRequests: number;
+      dynamoPerMillionWriteUnits: number;
+      dynamoPerMillionReadUnits: number;
+      lambdaArmPerGbSecond: number;
+      lambdaPerMillionRequests: number;
+      httpApiPerMillionRequests: number;
+      dataOutPerGb: number;
+    };
+    scenarios: Scenario[];
+  };
   latency: {
     chat: { sends: number; p50Ms: number; p95Ms: number };
     chatBatch: { batches: number; jobs: number; p50Ms: number; p95Ms: number };
@@ -469,6 +481,21 @@ describe('the docs state what the code holds', () => {
       'docs/costs.md',
       `SNS mobile push charges $${costPerMillion.prices.snsMobilePushPerMillionPublishes.toFixed(2)} per million publishes`,
     );
+    const { prices } = costPerMillion;
+    // As a price list writes them: cents at least, every digit the price has.
+    const perMillion = (dollars: number) =>
+      `$${dollars.toFixed(Math.max(2, (String(dollars).split('.')[1] ?? '').length))}/M`;
+    expectStated('docs/costs.md', `SQS ${perMillion(prices.sqsPerMillionRequests)} requests`);
+    expectStated(
+      'docs/costs.md',
+      `DynamoDB on-demand ${perMillion(prices.dynamoPerMillionWriteUnits)} WRU and ${perMillion(prices.dynamoPerMillionReadUnits)} RRU`,
+    );
+    expectStated(
+      'docs/costs.md',
+      `Lambda arm64 $${prices.lambdaArmPerGbSecond.toFixed(10)}/GB-s and ${perMillion(prices.lambdaPerMillionRequests)} requests`,
+    );
+    expectStated('docs/costs.md', `HTTP API ${perMillion(prices.httpApiPerMillionRequests)}`);
+    expectStated('docs/costs.md', `data out $${prices.dataOutPerGb.toFixed(2)}/GB`);
   });
 
   it("docs/costs.md's speed table is bench/results.json's", () => {
