@@ -282,7 +282,24 @@ describe('the docs state what the code holds', () => {
     const named = [...statuses.replace(/\([^)]*\)/g, '').matchAll(/`(\w+)`/g)].map(([, status]) => status);
     expect(named).toEqual([...DELIVERY_STATUSES]);
     expectStated('docs/api.md', `(default and maximum ${spaced(MAX_PAGE_DEVICES)};`);
-    expectStated('docs/api.md', `\`maxRepushes\` 0–10, default ${DEFAULT_MAX_REPUSHES})`);
+    // The bounds of the send job's fields, from its published JSON Schema (made from the zod one).
+    const sendJob = JSON.parse(read('schema/send-job.schema.json')) as {
+      properties: {
+        track: {
+          properties: Record<'repushAfterSeconds' | 'maxRepushes', { minimum: number; maximum: number }>;
+        };
+        apns: { properties: { collapseId: { maxLength: number } } };
+      };
+    };
+    const { repushAfterSeconds: after, maxRepushes: rounds } = sendJob.properties.track.properties;
+    expectStated(
+      'docs/api.md',
+      `(\`repushAfterSeconds\` ${after.minimum}–${after.maximum}, \`maxRepushes\` ${rounds.minimum}–${rounds.maximum}, default ${DEFAULT_MAX_REPUSHES})`,
+    );
+    expectStated(
+      'docs/api.md',
+      `sent as an HTTP header: 1–${sendJob.properties.apns.properties.collapseId.maxLength} printable ASCII characters`,
+    );
     expectStated('docs/api.md', `(\`devices.maxPerUser\`, **${DEFAULT_MAX_DEVICES_PER_USER}** by default)`);
   });
 
