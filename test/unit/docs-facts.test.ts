@@ -217,7 +217,11 @@ describe('the docs state what the code holds', () => {
       'docs/decisions/long-fcm-tokens.md',
       `a token of at most \`MAX_KEYED_TOKEN_LENGTH\` (${keyed}) characters`,
     );
-    for (const prefix of Object.values(ITEM_KEY_PREFIXES)) expectStated('docs/api.md', `\`${prefix}\``);
+    for (const prefix of Object.values(ITEM_KEY_PREFIXES)) {
+      expectStated('docs/api.md', `\`${prefix}\``);
+      // What the Devices table holds, as deploy.md describes it.
+      expectStated('docs/deploy.md', `\`${prefix}`);
+    }
     const setKb = MAX_SET_ENTRY_BYTES / 1024;
     expectStated('docs/delivery.md', `past ${setKb} KB of entries`);
     expectStated('docs/fcm.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB`);
