@@ -272,6 +272,23 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/recipients.md', `default cap of ${DEFAULT_MAX_DEVICES_PER_USER}`);
   });
 
+  it("the README's promises: the Node versions package.json's engines accept, the recipients of one send", () => {
+    const { engines } = JSON.parse(read('package.json')) as { engines: { node: string } };
+    // "^20.19.0 || ^22.13.0 || >=24.0.0": the oldest line, the middle one, the newest.
+    const [oldest, middle, newest] = engines.node.split('||').map((range) =>
+      range
+        .trim()
+        .replace(/^[\^>=]+/, '')
+        .replace(/\.0$/, ''),
+    );
+    expect(newest?.startsWith('24')).toBe(true);
+    for (const file of ['README.md', 'docs/deploy.md']) {
+      expectStated(file, `Node.js ${oldest} or later`);
+      expectStated(file, `(${middle}+ and ${newest?.split('.')[0]} work too`);
+    }
+    expectStated('README.md', `(or ${spaced(MAX_RECIPIENTS_PER_JOB)} users)`);
+  });
+
   it("docs/api.md's limits: tokens, bodies, nesting, expiry, tracking, pages, re-push", () => {
     expectStated('docs/api.md', `lowercase hex, ${MIN_TOKEN_BYTES}–${MAX_TOKEN_BYTES} bytes`);
     expectStated('docs/api.md', `Bodies over ${MAX_REGISTER_BODY_BYTES / 1024} KiB: 413`);
