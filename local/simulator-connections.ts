@@ -43,15 +43,15 @@ interface ConnectionState {
   lastStreamId?: number;
 }
 
-export class SimulatorConnections {
+/** `Answer`: the simulator's per-token answers, which the connection faults never look at. */
+export class SimulatorConnections<Answer extends { times?: number }> {
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly states = new WeakMap<http2.Http2Session, ConnectionState>();
   private readonly stalled = new Set<http2.ServerHttp2Stream>();
   private inFlight = 0;
 
   constructor(
-    // biome-ignore lint/suspicious/noExplicitAny: the connection faults do not depend on the token answers' shape.
-    private readonly faults: Faults<any>,
+    private readonly faults: Faults<Answer>,
     private readonly stats: ConnectionStats,
   ) {}
 
