@@ -97,6 +97,7 @@ export const EVERY_ROUTE_ERRORS = [
   'UnknownQueryParameter',
   'InternalError',
 ] as const satisfies readonly ErrorCode[];
+
 /** What every route that reads a body can answer about it. */
 export const BODY_ERRORS = [
   'MissingBody',
@@ -110,5 +111,6 @@ export const BODY_ERRORS = [
   'RequestTooLarge',
   'UnsupportedMediaType',
 ] as const satisfies readonly ErrorCode[];
+
 /** What every route that reads the caller from a JWT can answer about it. */
 export const CALLER_ERRORS = ['Unauthorized', 'InvalidSubject'] as const satisfies readonly ErrorCode[];
