@@ -22,7 +22,6 @@ import {
  */
 
 // Importers of this module keep working: the permissions and ARNs moved to iam-permissions.ts.
-export { type Permission, queueArn, requiredPermissions, secretArn, tableArn } from './iam-permissions';
 
 /** Granted actions by resource ARN. */
 export type Grants = ReadonlyMap<string, ReadonlySet<string>>;

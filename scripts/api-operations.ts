@@ -46,8 +46,6 @@ export const BODY_SCHEMAS = {
   ActivityTokenRegistration: registerActivityTokenBody,
 } satisfies Record<string, z.ZodMiniType>;
 // The catalogue and the response bodies live in their own modules; importers of this one keep working.
-export { ERROR_CODES, type ErrorCode, EVERY_ROUTE_ERRORS } from './api-error-codes';
-export { RESPONSE_SCHEMAS } from './api-responses';
 
 /** Path parameters by name, as every route spells them. */
 export const PATH_PARAMETERS: Record<string, { description: string; schema: Record<string, unknown> }> = {

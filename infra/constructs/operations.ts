@@ -13,8 +13,6 @@ import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
 import { operationsDashboard } from './operations-dashboard';
 import { FIVE_MINUTES, MAX_METRICS_PER_ALARM, PushgateMetrics, sumOf } from './operations-metrics';
 
-export { API_THROTTLED_METRIC, MAX_METRICS_PER_ALARM } from './operations-metrics';
-
 /** The reasons a job is dead-lettered for when our APNs credentials are missing or wrong. */
 export const CREDENTIAL_FAILURE_REASONS = ['CredentialsUnavailable', ...CREDENTIAL_REASONS];
 /**

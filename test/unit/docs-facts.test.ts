@@ -42,7 +42,7 @@ import { DEFAULT_MAX_REPUSHES, DELIVERY_STATUSES, TRACKING_TTL_DAYS } from '../.
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
 import { MAX_PAGE_DEVICES } from '../../lambda/use-cases/get-notification';
 import { MAX_JSON_NESTING } from '../../lambda/validation';
-import { ERROR_CODES } from '../../scripts/api-operations';
+import { ERROR_CODES } from '../../scripts/api-error-codes';
 import { MOVED_BY_SQS } from '../../scripts/redrive/messages';
 
 /**
