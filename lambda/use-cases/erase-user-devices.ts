@@ -1,4 +1,4 @@
-import { deleteDevicesOfUser } from '../adapters/secondary/devices-table';
+import type { Ports } from './ports';
 
 /**
  * Log out everywhere / erase a user's data: from this call on no device the user
@@ -6,6 +6,10 @@ import { deleteDevicesOfUser } from '../adapters/secondary/devices-table';
  * or lists — and every such record the table lists is deleted. Idempotent — a user
  * with no devices is already erased.
  */
-export async function eraseUserDevices(userId: string, now = new Date()): Promise<number> {
-  return deleteDevicesOfUser(userId, now);
+export async function eraseUserDevices(
+  { deviceRegistry }: Pick<Ports, 'deviceRegistry'>,
+  userId: string,
+  now = new Date(),
+): Promise<number> {
+  return deviceRegistry.deleteDevicesOfUser(userId, now);
 }

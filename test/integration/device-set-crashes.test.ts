@@ -9,6 +9,7 @@ import {
   pruneDevice,
 } from '../../lambda/adapters/secondary/devices-table';
 import { dynamo } from '../../lambda/clients';
+import { apiPorts } from '../../lambda/composition/api';
 import { type Device, deviceExpiry } from '../../lambda/domain/device';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { registerDevice } from '../../lambda/use-cases/register-device';
@@ -93,7 +94,7 @@ async function crashing(n: number, writer: () => Promise<unknown>): Promise<'cra
 }
 
 const register = (userId: string, token: string, environment: 'production' | 'sandbox' = 'production') =>
-  registerDevice({ token, userId, appId: TEST_APP_ID, environment });
+  registerDevice(apiPorts, { token, userId, appId: TEST_APP_ID, environment });
 
 /** Sends one notification to each user; which users' notifications reached each token. */
 async function sendToEach(users: readonly string[], tag: string): Promise<Map<string, string[]>> {
@@ -205,7 +206,7 @@ describe('a writer that stops between its writes leaves a device in no set rathe
       const bob = newUser('bob');
       const token = newToken();
       await register(alice, token);
-      const run = await crashing(n, () => unregisterDevice(alice, token));
+      const run = await crashing(n, () => unregisterDevice(apiPorts, alice, token));
       // Bob registers the token next (the phone changed hands): only bob is reached.
       await expectFailClosed([alice, bob], token, `signout-${n}`, [], () => register(bob, token), bob);
       return run;
@@ -281,7 +282,7 @@ describe('a writer that stops between its writes leaves a device in no set rathe
         new PutCommand({ TableName: process.env[ENVIRONMENT.devicesTable] as string, Item: record }),
       );
       // Alice signs the device out after the backfill read her set, just before its set write.
-      beforeJoin = { userId: alice, run: () => unregisterDevice(alice, token) };
+      beforeJoin = { userId: alice, run: () => unregisterDevice(apiPorts, alice, token) };
       const run = await crashing(n, () => backfillRecord(record, new Date()));
       // Bob registers the token next (the phone changed hands): only bob is reached.
       await expectFailClosed([alice, bob], token, `backfill-${n}`, [], () => register(bob, token), bob);

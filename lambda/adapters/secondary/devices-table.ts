@@ -9,6 +9,7 @@ import {
   deviceExpiry,
   type RegistrationOutcome,
 } from '../../domain/device';
+import type { HeldDevice, SavedDevice } from '../../domain/device-set';
 import {
   type DeviceSet,
   type DeviceSetEntry,
@@ -123,14 +124,6 @@ function entryOf(device: Device, now: Date): DeviceSetEntry {
     expiresAt: device.expiresAt,
     version: device.version ?? 0,
   };
-}
-
-/** What registering a device did: its record, the outcome, and who left the full set for it. */
-export interface SavedDevice {
-  device: Device;
-  outcome: RegistrationOutcome;
-  /** Devices that left the user's set because it held the most it may (least recently seen first out). */
-  evicted: string[];
 }
 
 /**
@@ -470,13 +463,6 @@ export async function deleteDevicesOfUser(userId: string, now: Date): Promise<nu
     if (await deleteRecordOf(userId, device.token, device.version, erasedAt)) deleted++;
   }
   return deleted;
-}
-
-/** A device in a set, as the sender reads it. */
-export interface HeldDevice {
-  token: string;
-  userId: string;
-  entry: DeviceSetEntry;
 }
 
 /** The device sets of these users, strongly consistent (one BatchGetItem per 100 users). */

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { userIdSchema } from '../../../domain/user';
 import { eraseUserDevices } from '../../../use-cases/erase-user-devices';
 import { parsePathParameter } from '../http/request';
@@ -10,6 +11,6 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
   .use(httpErrors())
   .handler(async (event) => {
     const userId = parsePathParameter(event, 'userId', userIdSchema);
-    await eraseUserDevices(userId);
+    await eraseUserDevices(apiPorts, userId);
     return noContent();
   });

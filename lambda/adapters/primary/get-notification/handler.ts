@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { InvalidRequestError } from '../../../domain/errors';
 import { notificationIdSchema } from '../../../domain/send-job';
 import { getNotification, MAX_PAGE_DEVICES } from '../../../use-cases/get-notification';
@@ -18,7 +19,7 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
     // Only limit and nextToken get here: httpErrors() refuses any other (QUERY_PARAMETERS).
     const query = event.queryStringParameters ?? {};
     const after = query.nextToken === undefined ? undefined : decodePageToken(query.nextToken);
-    const { next, ...report } = await getNotification(notificationId, {
+    const { next, ...report } = await getNotification(apiPorts, notificationId, {
       limit: parseLimit(query.limit),
       ...(after === undefined ? {} : { after }),
     });

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { listDevices } from '../../../use-cases/list-devices';
 import { callerUserId } from '../http/request';
 import { httpErrors, json } from '../http/response';
@@ -7,4 +8,4 @@ import { httpErrors, json } from '../http/response';
 /** `GET /v1/devices` — the caller's devices, never anyone else's. */
 export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
   .use(httpErrors())
-  .handler(async (event) => json(200, { devices: await listDevices(callerUserId(event)) }));
+  .handler(async (event) => json(200, { devices: await listDevices(apiPorts, callerUserId(event)) }));

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { userIdSchema } from '../../../domain/user';
 import { listDevices } from '../../../use-cases/list-devices';
 import { parsePathParameter } from '../http/request';
@@ -10,5 +11,5 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
   .use(httpErrors())
   .handler(async (event) => {
     const userId = parsePathParameter(event, 'userId', userIdSchema);
-    return json(200, { devices: await listDevices(userId) });
+    return json(200, { devices: await listDevices(apiPorts, userId) });
   });

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { namedDeviceToken } from '../../../domain/fcm-token';
 import { notificationIdSchema } from '../../../domain/send-job';
 import { recordReceipt } from '../../../use-cases/record-receipt';
@@ -14,6 +15,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const userId = callerUserId(event);
     const notificationId = parsePathParameter(event, 'id', notificationIdSchema);
     const body = parseJsonBody(event, receiptBody, MAX_RECEIPT_BODY_BYTES);
-    await recordReceipt(notificationId, namedDeviceToken(body.token), userId, body.event);
+    await recordReceipt(apiPorts, notificationId, namedDeviceToken(body.token), userId, body.event);
     return noContent();
   });

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { canonicalDeviceToken } from '../../../domain/device-token';
 import { liveActivityTokenView, parseActivityId } from '../../../domain/live-activity';
 import { registerLiveActivityToken } from '../../../use-cases/register-live-activity-token';
@@ -18,7 +19,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const activityId = parseActivityId(pathParameter(event, 'activityId'));
     const token = canonicalDeviceToken(pathParameter(event, 'token'));
     const body = parseJsonBody(event, registerActivityTokenBody, MAX_LIVE_ACTIVITY_BODY_BYTES);
-    const registered = await registerLiveActivityToken({
+    const registered = await registerLiveActivityToken(apiPorts, {
       ...body,
       kind: 'update',
       token,

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { deviceView } from '../../../domain/device';
 import { registeredDeviceToken } from '../../../domain/fcm-token';
 import { DEFAULT_PLATFORM, registrationTarget } from '../../../domain/platform';
@@ -27,6 +28,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const pathToken = pathParameter(event, 'token');
     const token = registeredDeviceToken(pathToken, platform ?? DEFAULT_PLATFORM);
     const target = registrationTarget({ platform, environment });
-    const { device, outcome } = await registerDevice({ ...body, ...target, token, userId });
+    const { device, outcome } = await registerDevice(apiPorts, { ...body, ...target, token, userId });
     return json(outcome === 'refreshed' ? 200 : 201, deviceView(device));
   });

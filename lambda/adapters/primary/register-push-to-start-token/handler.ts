@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { canonicalDeviceToken } from '../../../domain/device-token';
 import { liveActivityTokenView } from '../../../domain/live-activity';
 import { registerLiveActivityToken } from '../../../use-cases/register-live-activity-token';
@@ -14,6 +15,11 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const userId = callerUserId(event);
     const token = canonicalDeviceToken(pathParameter(event, 'token'));
     const body = parseJsonBody(event, registerPushToStartBody, MAX_LIVE_ACTIVITY_BODY_BYTES);
-    const registered = await registerLiveActivityToken({ ...body, kind: 'push-to-start', token, userId });
+    const registered = await registerLiveActivityToken(apiPorts, {
+      ...body,
+      kind: 'push-to-start',
+      token,
+      userId,
+    });
     return json(registered.outcome === 'refreshed' ? 200 : 201, liveActivityTokenView(registered.token));
   });

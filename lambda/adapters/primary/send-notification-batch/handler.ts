@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { PushgateError } from '../../../domain/errors';
 import { normalizeSendJob, type SendJob, sendJobSchema } from '../../../domain/send-job';
 import { acceptSendRequests } from '../../../use-cases/accept-send-request';
@@ -46,7 +47,7 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
         results[index] = refused(namedId(value), error);
       }
     });
-    const outcomes = await acceptSendRequests(jobs);
+    const outcomes = await acceptSendRequests(apiPorts, jobs);
     outcomes.forEach((outcome, i) => {
       const job = jobs[i] as SendJob;
       results[positions[i] as number] =

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { normalizeSendJob, sendJobSchema } from '../../../domain/send-job';
 import { acceptSendRequest } from '../../../use-cases/accept-send-request';
 import { parseJsonBody } from '../http/request';
@@ -17,6 +18,6 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
   .use(httpErrors())
   .handler(async (event) => {
     const input = parseJsonBody(event, sendJobSchema, MAX_SEND_BODY_BYTES, TOO_LARGE_HINT);
-    const answer = await acceptSendRequest(normalizeSendJob(input, randomUUID()));
+    const answer = await acceptSendRequest(apiPorts, normalizeSendJob(input, randomUUID()));
     return json(202, answer);
   });

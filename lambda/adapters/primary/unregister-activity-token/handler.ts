@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { canonicalDeviceToken } from '../../../domain/device-token';
 import { parseActivityId } from '../../../domain/live-activity';
 import { unregisterLiveActivityToken } from '../../../use-cases/register-live-activity-token';
@@ -13,6 +14,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const userId = callerUserId(event);
     const activityId = parseActivityId(pathParameter(event, 'activityId'));
     const token = canonicalDeviceToken(pathParameter(event, 'token'));
-    await unregisterLiveActivityToken(userId, 'update', token, activityId);
+    await unregisterLiveActivityToken(apiPorts, userId, 'update', token, activityId);
     return noContent();
   });

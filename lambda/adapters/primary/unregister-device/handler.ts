@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { namedDeviceToken } from '../../../domain/fcm-token';
 import { unregisterDevice } from '../../../use-cases/unregister-device';
 import { callerUserId, pathParameter } from '../http/request';
@@ -11,6 +12,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
   .handler(async (event) => {
     const userId = callerUserId(event);
     const token = namedDeviceToken(pathParameter(event, 'token'));
-    await unregisterDevice(userId, token);
+    await unregisterDevice(apiPorts, userId, token);
     return noContent();
   });

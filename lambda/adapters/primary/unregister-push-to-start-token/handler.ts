@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { apiPorts } from '../../../composition/api';
 import { canonicalDeviceToken } from '../../../domain/device-token';
 import { unregisterLiveActivityToken } from '../../../use-cases/register-live-activity-token';
 import { callerUserId, pathParameter } from '../http/request';
@@ -11,6 +12,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
   .handler(async (event) => {
     const userId = callerUserId(event);
     const token = canonicalDeviceToken(pathParameter(event, 'token'));
-    await unregisterLiveActivityToken(userId, 'push-to-start', token);
+    await unregisterLiveActivityToken(apiPorts, userId, 'push-to-start', token);
     return noContent();
   });
