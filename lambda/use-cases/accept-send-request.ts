@@ -1,4 +1,5 @@
 import { compileApnsRequest } from '../domain/apns-request';
+import { mapConcurrent } from '../domain/concurrency';
 import { NotificationIdConflictError, PushgateError, UnknownAppError } from '../domain/errors';
 import { compileFcmMessage, reachesAndroid } from '../domain/fcm-message';
 import { type JobPart, partsOf } from '../domain/job-part';
@@ -7,7 +8,6 @@ import { withLiveActivityTimestamp } from '../domain/live-activity';
 import type { SendRequestRecord } from '../domain/notification-records';
 import { jobFingerprint, type SendJob, trackedRecipients } from '../domain/send-job';
 import { logger } from '../observability';
-import { mapConcurrent } from './delivery/concurrency';
 import type { Ports } from './ports';
 import { type SendRequestAnswer, takeJobNotificationId } from './take-notification-id';
 

@@ -1,8 +1,8 @@
+import { mapConcurrent } from '../domain/concurrency';
 import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
 import { DeliveryTally, type DeviceTarget, type JobPart } from '../domain/job-part';
 import { isLiveActivityJob } from '../domain/live-activity';
 import { logger } from '../observability';
-import { mapConcurrent } from './delivery/concurrency';
 import { claimLeanJob, type LeanInvocation } from './delivery/lean';
 import { afterLiveActivityEnd, resolveLiveActivityTargets } from './delivery/live-activity-targets';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';

@@ -1,6 +1,6 @@
+import { mapConcurrent } from '../../domain/concurrency';
 import type { DeviceTarget } from '../../domain/job-part';
 import { dismissalAfterEnd, isCurrentTarget } from '../../domain/live-activity';
-import { mapConcurrent } from './concurrency';
 import type { Chunk, Delivery } from './plan';
 import { carriedRecipients } from './recipients';
 

@@ -5,11 +5,11 @@ import {
   type RawApnsAnswer,
   retryAtOnce,
 } from '../../domain/apns-outcome';
+import { mapConcurrent } from '../../domain/concurrency';
 import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
 import type { DeviceTarget } from '../../domain/job-part';
 import type { PushConnection } from '../ports/push-providers';
-import { mapConcurrent } from './concurrency';
 import type { Delivery } from './plan';
 
 /**

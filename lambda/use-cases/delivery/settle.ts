@@ -1,9 +1,9 @@
 import type { ApnsOutcome } from '../../domain/apns-outcome';
+import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
 import type { DeviceTarget } from '../../domain/job-part';
 import { type ChunkOutcome, encodeChunkTrackingPages, type SenderStatus } from '../../domain/tracking';
 import { logger } from '../../observability';
-import { mapConcurrent } from './concurrency';
 import type { Delivery } from './plan';
 
 /** Parallel DynamoDB writes when settling a chunk's devices. */
