@@ -3,15 +3,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { backfillRecord } from '../../lambda/adapters/secondary/device-set-backfill';
 import { readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
 import { userKey } from '../../lambda/adapters/secondary/devices-keys';
-import {
-  correctDeviceEnvironment,
-  deleteDevicesOfUser,
-  pruneDevice,
-} from '../../lambda/adapters/secondary/devices-table';
+import { correctDeviceEnvironment, pruneDevice } from '../../lambda/adapters/secondary/devices-table';
 import { dynamo } from '../../lambda/clients';
 import { apiPorts } from '../../lambda/composition/api';
 import { type Device, deviceExpiry } from '../../lambda/domain/device';
 import { ENVIRONMENT } from '../../lambda/environment';
+import { eraseUserDevices } from '../../lambda/use-cases/erase-user-devices';
 import { registerDevice } from '../../lambda/use-cases/register-device';
 import { unregisterDevice } from '../../lambda/use-cases/unregister-device';
 import { newToken, newUser } from '../support/api';
@@ -236,7 +233,7 @@ describe('a writer that stops between its writes leaves a device in no set rathe
       const token = newToken();
       await register(alice, token);
       await register(alice, newToken());
-      const run = await crashing(n, () => deleteDevicesOfUser(alice, new Date()));
+      const run = await crashing(n, () => eraseUserDevices(apiPorts, alice, new Date()));
       await expectFailClosed([alice, bob], token, `erase-${n}`, [], () => register(bob, token), bob);
       return run;
     }, 3);

@@ -115,12 +115,24 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
     });
   }
 
-  async deleteDevicesOfUser(userId: string, _now: Date): Promise<number> {
+  /** Set to a number of refusals: that many emptyDeviceSet calls answer as if a registration raced them. */
+  racingRegistrations = 0;
+
+  async emptyDeviceSet(userId: string, _now: Date) {
+    if (this.racingRegistrations > 0) {
+      this.racingRegistrations--;
+      return undefined;
+    }
     const generation = (this.generations.get(userId) ?? 0) + 1;
     this.generations.set(userId, generation);
     const set = this.setOf(userId);
     set.devices.clear();
     set.generation = generation;
+    set.setVersion = (set.setVersion ?? 0) + 1;
+    return { setVersion: set.setVersion };
+  }
+
+  async deleteRecordsErasedFrom(userId: string, _erasedSetVersion: number): Promise<number> {
     let deleted = 0;
     for (const [token, record] of this.records) {
       if (record.userId !== userId) continue;

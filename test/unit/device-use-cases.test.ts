@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceRegistration } from '../../lambda/domain/device';
-import { PushgateError } from '../../lambda/domain/errors';
+import { EraseRacedRegistrationsError, PushgateError } from '../../lambda/domain/errors';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
 import { eraseUserDevices } from '../../lambda/use-cases/erase-user-devices';
@@ -126,6 +126,18 @@ describe('erasing a user’s devices', () => {
     expect(await listDevices(ports, 'alice')).toEqual([]);
     expect((await ports.deviceRegistry.userGenerations(['alice', 'bob'])).get('alice')).toBe(1);
     expect((await listDevices(ports, 'bob')).map((d) => d.token)).toEqual([token(3)]);
+  });
+
+  it('retries while registrations race it, and answers 409 with nothing erased when they never stop', async () => {
+    await registerDevice(ports, registration(1, 'alice'), at(0));
+    ports.deviceRegistry.racingRegistrations = 3;
+    expect(await eraseUserDevices(ports, 'alice', at(1))).toBe(1);
+    await registerDevice(ports, registration(2, 'alice'), at(2));
+    ports.deviceRegistry.racingRegistrations = Number.POSITIVE_INFINITY;
+    const refused = await eraseUserDevices(ports, 'alice', at(3)).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(EraseRacedRegistrationsError);
+    expect(refused).toMatchObject({ statusCode: 409 });
+    expect((await listDevices(ports, 'alice')).map((d) => d.token)).toEqual([token(2)]);
   });
 
   it('is idempotent: a user already erased has nothing left to erase', async () => {

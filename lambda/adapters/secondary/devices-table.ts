@@ -26,6 +26,7 @@ import {
   RegistrationConflictError,
 } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
+import { contentionPauseMs } from '../../domain/retry-policy';
 import { batchGetAll } from './batch-get';
 import {
   addToSet,
@@ -72,13 +73,10 @@ const REGISTRATION_PATIENCE_MS = 4_000;
 const REGISTRATION_LIMIT_MS = 7_000;
 /** A sign-out, racing registrations (or the migration) of the same token, tries this many times. */
 const SIGN_OUT_ATTEMPTS = 6;
-/** The erase, racing its user's registrations, tries this many times. */
-const ERASE_ATTEMPTS = 12;
 
 function pauseBeforeAttempt(attempt: number): Promise<void> {
-  if (attempt === 0) return Promise.resolve();
-  const ms = Math.random() * Math.min(500, 10 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  const ms = contentionPauseMs(attempt);
+  return ms === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const fromItem = deviceOfItem;
@@ -438,29 +436,25 @@ export async function indexedDevicesOf(userId: string, appId?: string): Promise<
 }
 
 /**
- * Erases every device of a user ("log out everywhere"). First every device leaves the
- * user's set in one write, which also moves the user's device generation on (taking
- * the Live Activity tokens): from that write on nothing the user held before is
- * theirs. Then the records the `byUser` index lists are deleted, each only if still
- * the user's at the version it had (a token registered again since, by anyone, is
- * left alone). A record the index missed stays, inert — in no set — until the token
- * is registered again or expires. Returns how many records were deleted.
+ * Empties the user's device set as it is now, in one write that also moves the user's
+ * device generation on (taking the Live Activity tokens): undefined when a device was
+ * added between the read and the write. Returns the set version the write gave the set.
  */
-export async function deleteDevicesOfUser(userId: string, now: Date): Promise<number> {
-  let erased: DeviceSet | undefined;
-  for (let attempt = 0; attempt < ERASE_ATTEMPTS && erased === undefined; attempt++) {
-    await pauseBeforeAttempt(attempt);
-    const set = await readDeviceSet(userId);
-    if ((await clearSet(set, now)) !== undefined) erased = set;
-  }
-  // Nothing is erased yet (no set write succeeded): a 409 the caller can simply repeat.
-  if (erased === undefined) throw new EraseRacedRegistrationsError();
-  // A record written by a registration that read the set after the erase's write is
-  // that registration's (its set write will succeed): it stays (`Device.setVersionSeen`).
-  const erasedAt = (erased.setVersion ?? 0) + 1;
+export async function emptyDeviceSet(userId: string, now: Date): Promise<{ setVersion: number } | undefined> {
+  const set = await readDeviceSet(userId);
+  if ((await clearSet(set, now)) === undefined) return undefined;
+  return { setVersion: (set.setVersion ?? 0) + 1 };
+}
+
+/**
+ * Deletes the records the `byUser` index lists for the user, each only if still the
+ * user's at the version it had and written by a registration that read the user's set
+ * before it reached `erasedSetVersion` (`Device.setVersionSeen`). How many it deleted.
+ */
+export async function deleteRecordsErasedFrom(userId: string, erasedSetVersion: number): Promise<number> {
   let deleted = 0;
   for (const device of await indexedDevicesOf(userId)) {
-    if (await deleteRecordOf(userId, device.token, device.version, erasedAt)) deleted++;
+    if (await deleteRecordOf(userId, device.token, device.version, erasedSetVersion)) deleted++;
   }
   return deleted;
 }

@@ -12,8 +12,17 @@ export interface DeviceRegistry {
   /** Removes one of the user's devices; DeviceNotFound when the user does not hold it. */
   deleteDevice(userId: string, token: string): Promise<void>;
   listDevices(userId: string): Promise<Device[]>;
-  /** Starts a new device generation for the user (nothing registered before counts) and deletes the records; how many. */
-  deleteDevicesOfUser(userId: string, now: Date): Promise<number>;
+  /**
+   * Empties the user's set as it is now, in one write that also starts a new device
+   * generation (nothing registered before counts, Live Activity tokens included);
+   * undefined when a device was added meanwhile. The set version that write gave it.
+   */
+  emptyDeviceSet(userId: string, now: Date): Promise<{ setVersion: number } | undefined>;
+  /**
+   * Deletes the user's token records, each only while still the user's and written by a
+   * registration that read the set before `erasedSetVersion`; how many it deleted.
+   */
+  deleteRecordsErasedFrom(userId: string, erasedSetVersion: number): Promise<number>;
   heldBy(userId: string, token: string): Promise<HeldDevice | undefined>;
   deviceSetsOf(userIds: readonly string[]): Promise<Map<string, DeviceSet>>;
   holdersOf(tokens: readonly string[]): Promise<Map<string, HeldDevice>>;
