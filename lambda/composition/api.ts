@@ -1,3 +1,4 @@
+import * as chunkProgress from '../adapters/secondary/chunk-progress';
 import * as devicesTable from '../adapters/secondary/devices-table';
 import * as liveActivityKeys from '../adapters/secondary/live-activity-keys';
 import * as liveActivityTokens from '../adapters/secondary/live-activity-tokens-table';
@@ -60,19 +61,19 @@ export const notificationRecords: NotificationRecords = {
   takeNotificationId: notificationsTable.takeNotificationId,
   findSendRequest: notificationsTable.findSendRequest,
   markRequestEnqueued: notificationsTable.markRequestEnqueued,
-  partProgress: notificationsTable.partProgress,
-  recordIssuedParts: (notificationId, parts) => notificationsTable.recordIssuedParts(notificationId, parts),
+  partProgress: chunkProgress.partProgress,
+  recordIssuedParts: (notificationId, parts) => chunkProgress.recordIssuedParts(notificationId, parts),
   claimChunk: (notificationId, part, attempt, chunk, leaseMs) =>
-    notificationsTable.claimChunk(notificationId, part, attempt, chunk, leaseMs),
-  releaseChunk: notificationsTable.releaseChunk,
+    chunkProgress.claimChunk(notificationId, part, attempt, chunk, leaseMs),
+  releaseChunk: chunkProgress.releaseChunk,
   markChunkCompleted: (notificationId, part, attempt, chunk, record) =>
-    notificationsTable.markChunkCompleted(notificationId, part, attempt, chunk, record),
-  isChunkCompleted: notificationsTable.isChunkCompleted,
+    chunkProgress.markChunkCompleted(notificationId, part, attempt, chunk, record),
+  isChunkCompleted: chunkProgress.isChunkCompleted,
   claimLeanRequest: notificationsTable.claimLeanRequest,
   releaseLeanClaim: notificationsTable.releaseLeanClaim,
   recordLeanJobsDone: (invocationId, jobs) => notificationsTable.recordLeanJobsDone(invocationId, jobs),
   leanJobsDone: notificationsTable.leanJobsDone,
-  recordDeadLetteredPart: notificationsTable.recordDeadLetteredPart,
+  recordDeadLetteredPart: chunkProgress.recordDeadLetteredPart,
 };
 
 export const trackingStore: TrackingStore = {

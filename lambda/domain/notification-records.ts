@@ -45,7 +45,7 @@ export interface ChunkRecord {
   summary?: ChunkSummary;
   /** Each device's outcome (tracked jobs only). */
   tracking?: ChunkTracking;
-  /** How many pages the outcomes take when more than this record's one (tracking-table.ts saveTrackingPages). */
+  /** How many pages the outcomes take when more than this record's one (the tracking store's saveTrackingPages). */
   trackingPages?: number;
   round?: number;
 }

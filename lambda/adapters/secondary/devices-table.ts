@@ -20,11 +20,7 @@ import {
   nextRecordVersion,
   staleMovedAway,
 } from '../../domain/device-set';
-import {
-  DeviceNotFoundError,
-  EraseRacedRegistrationsError,
-  RegistrationConflictError,
-} from '../../domain/errors';
+import { DeviceNotFoundError, RegistrationConflictError } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { contentionPauseMs } from '../../domain/retry-policy';
 import { batchGetAll } from './batch-get';
