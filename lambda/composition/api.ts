@@ -1,4 +1,5 @@
 import * as chunkProgress from '../adapters/secondary/chunk-progress';
+import { saveDevice } from '../adapters/secondary/device-registration';
 import * as devicesTable from '../adapters/secondary/devices-table';
 import * as liveActivityKeys from '../adapters/secondary/live-activity-keys';
 import * as liveActivityTokens from '../adapters/secondary/live-activity-tokens-table';
@@ -31,7 +32,7 @@ import type {
  * (test/support/in-memory-ports.ts).
  */
 export const deviceRegistry: DeviceRegistry = {
-  saveDevice: devicesTable.saveDevice,
+  saveDevice,
   deleteDevice: devicesTable.deleteDevice,
   listDevices: (userId) => devicesTable.listDevices(userId),
   emptyDeviceSet: devicesTable.emptyDeviceSet,
