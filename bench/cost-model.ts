@@ -5,7 +5,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { SENDER_ACCESS } from '../infra/function-access';
 import { SENDER } from '../infra/queue-settings';
 import { sqs as lambdaSqs } from '../lambda/clients';
-import { mapConcurrent } from '../lambda/use-cases/delivery/concurrency';
+import { mapConcurrent } from '../lambda/domain/concurrency';
 import { callRoute } from '../local/call-route';
 import { findRoute } from '../local/http-dispatch';
 import { seedDevices } from '../local/seed-devices';

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { type AppConfig, appConfigSchema } from './domain/app';
 import { DEFAULT_MAX_DEVICES_PER_USER, MOST_DEVICES_PER_USER } from './domain/device-set';
 import { ENVIRONMENT } from './environment';
 import './validation';
@@ -16,24 +17,7 @@ function requireEnv(name: string): string {
   return value;
 }
 
-const appsSchema = z.array(
-  z.strictObject({
-    appId: z.string().check(z.minLength(1)),
-    /** The APNs topic: the app's bundle id. */
-    bundleId: z.string().check(z.minLength(1)),
-    /** Secrets Manager ARN (deployed) or a local file (offline) with the APNs credentials. */
-    credentials: z.optional(z.string().check(z.minLength(1))),
-    /** FCM for the app's Android devices: the Firebase project and where its service-account key lives. */
-    fcm: z.optional(
-      z.strictObject({
-        projectId: z.string().check(z.minLength(1)),
-        /** Secrets Manager ARN (deployed) or a local file (offline) with the service-account key JSON; the sender's only. */
-        credentials: z.optional(z.string().check(z.minLength(1))),
-      }),
-    ),
-  }),
-);
-export type AppConfig = z.infer<typeof appsSchema>[number];
+const appsSchema = z.array(appConfigSchema);
 
 let apps: AppConfig[] | undefined;
 let appsSource: string | undefined;

@@ -10,7 +10,8 @@ import {
 } from './metric-names';
 
 /** CloudWatch metrics (embedded metric format); namespace from POWERTOOLS_METRICS_NAMESPACE. */
-export const metrics = new Metrics({ serviceName: METRICS_SERVICE });
+// Pure: a bundle whose handler publishes no metric (most routes) leaves the client out.
+export const metrics = /* @__PURE__ */ new Metrics({ serviceName: METRICS_SERVICE });
 
 /**
  * Publishes a job's tally: one metric per outcome, plus one per outcome and reason

@@ -1,6 +1,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { findSendRequest } from '../lambda/adapters/secondary/notifications-table';
+import { apiPorts } from '../lambda/composition/api';
 import { NotFoundError } from '../lambda/domain/errors';
 import { ENVIRONMENT } from '../lambda/environment';
 import { getNotification } from '../lambda/use-cases/get-notification';
@@ -60,7 +61,11 @@ async function listedStatus(notificationId: string) {
     const settled = status.progress.complete === true && !status.tracked && status.deadLettered === undefined;
     if (Date.now() - cached.at < (settled ? STATUS_SETTLED_MS : STATUS_FRESH_MS)) return status;
   }
-  const { devices: _devices, next: _next, ...status } = await getNotification(notificationId, { limit: 1 });
+  const {
+    devices: _devices,
+    next: _next,
+    ...status
+  } = await getNotification(apiPorts, notificationId, { limit: 1 });
   if (statuses.size > 1_000) statuses.clear();
   statuses.set(notificationId, { at: Date.now(), status });
   return status;
@@ -114,7 +119,7 @@ async function scanSends(): Promise<ListedSend[]> {
 export async function notificationDetail(stack: LocalStack, notificationId: string) {
   let status: Awaited<ReturnType<typeof getNotification>>;
   try {
-    status = await getNotification(notificationId);
+    status = await getNotification(apiPorts, notificationId);
   } catch (error) {
     if (error instanceof NotFoundError) return undefined;
     throw error;

@@ -13,10 +13,10 @@ import {
   userKey,
 } from '../lambda/adapters/secondary/devices-keys';
 import { retryUnprocessed } from '../lambda/adapters/secondary/retry-unprocessed';
+import { mapConcurrent } from '../lambda/domain/concurrency';
 import { type Device, deviceExpiry } from '../lambda/domain/device';
 import type { DevicePlatform, DeviceSetEntry } from '../lambda/domain/device-set';
 import { ENVIRONMENT } from '../lambda/environment';
-import { mapConcurrent } from '../lambda/use-cases/delivery/concurrency';
 
 /**
  * Writes many devices straight into the Devices table — each user's token records

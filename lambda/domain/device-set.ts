@@ -1,4 +1,4 @@
-import type { ApnsEnvironment } from './device';
+import type { ApnsEnvironment, Device, RegistrationOutcome } from './device';
 import { DAY_SECONDS, epochSeconds, hasExpired } from './expiry';
 import { tokenKey } from './fcm-token';
 import type { Platform } from './platform';
@@ -183,4 +183,19 @@ export function entryNeedsRewrite(
     entry.platform !== next.platform ||
     epochSeconds(now) - epochSeconds(new Date(entry.lastSeenAt)) >= SET_ENTRY_REFRESH_SECONDS
   );
+}
+
+/** What registering a device did: its record, the outcome, and who left the full set for it. */
+export interface SavedDevice {
+  device: Device;
+  outcome: RegistrationOutcome;
+  /** Devices that left the user's set because it held the most it may (least recently seen first out). */
+  evicted: string[];
+}
+
+/** A device in a set, as the sender reads it. */
+export interface HeldDevice {
+  token: string;
+  userId: string;
+  entry: DeviceSetEntry;
 }

@@ -95,7 +95,7 @@ export class NotificationIdConflictError extends PushgateError {
 
 /**
  * Other registrations kept changing the same device token (or the same user's
- * devices) for longer than one call waits (devices-table.ts `saveDevice`). What this
+ * devices) for longer than one call waits (device-registration.ts `saveDevice`). What this
  * one wrote may leave the token in no set, as a crash would, never in two; the same
  * call made again puts it right.
  */

@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
 import type { ApnsEnvironment } from './device';
-import { DEVICE_TTL_DAYS } from './device';
+import { DEVICE_TTL_DAYS, isCurrentGeneration } from './device';
 import { InvalidRequestError } from './errors';
-import { DAY_SECONDS, epochSeconds, expiresAfter } from './expiry';
+import { DAY_SECONDS, epochSeconds, expiresAfter, hasExpired } from './expiry';
+import type { DeviceTarget } from './job-part';
 import { userIdSchema } from './user';
 
 /**
@@ -246,4 +247,41 @@ export function dismissalAfterEnd(aps: Record<string, unknown>, now: Date): numb
   const nowSeconds = epochSeconds(now);
   if (typeof dismissal !== 'number' || dismissal <= nowSeconds) return undefined;
   return Math.min(dismissal, nowSeconds + MAX_DISMISSAL_SECONDS);
+}
+
+/** A Live Activity token's record as it stands: who holds it, for what, until when. */
+export interface LiveActivityTokenState {
+  ownerId: string;
+  /** The owner's device generation it was written in (absent: 0). */
+  generation?: number;
+  /** The push-to-start type or activity it is filed under. */
+  liveActivityTarget: string;
+  /** Epoch seconds; a record without one is not sent to. */
+  expiresAt?: number;
+  /** Epoch seconds from which an `end` dismissed it. */
+  dismissAt?: number;
+}
+
+/**
+ * Whether a Live Activity target may be pushed to now: its token still belongs to the
+ * same user, in the user's current device generation (no erase has taken it), under
+ * the same push-to-start type or activity, and has neither been dismissed by an `end`
+ * nor expired (DynamoDB's TTL deletes late). `state` is a strongly consistent read:
+ * the index that listed the target may lag a move.
+ */
+export function isCurrentTarget(
+  target: DeviceTarget,
+  state: LiveActivityTokenState | undefined,
+  now: Date,
+  ownerGeneration: number,
+): boolean {
+  if (target.liveActivity === undefined || state === undefined) return false;
+  return (
+    state.ownerId === target.userId &&
+    isCurrentGeneration(state.generation, ownerGeneration) &&
+    state.liveActivityTarget === target.liveActivity.target &&
+    typeof state.expiresAt === 'number' &&
+    !hasExpired(state.expiresAt, now) &&
+    !hasExpired(state.dismissAt, now)
+  );
 }

@@ -19,3 +19,13 @@ export function retryDelaySeconds(
   const jittered = backoff / 2 + random() * (backoff / 2);
   return Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(Math.max(jittered, retryAfterSeconds)));
 }
+
+/**
+ * How long to wait before attempt number `attempt` (0: the first, at once) of a write
+ * that races others on the same item (registrations, sign-outs and erases of one user
+ * or token): a random pause that grows, so that contenders spread out rather than
+ * collide again.
+ */
+export function contentionPauseMs(attempt: number, random = Math.random): number {
+  return attempt === 0 ? 0 : random() * Math.min(500, 10 * 2 ** attempt);
+}

@@ -1,23 +1,20 @@
-import {
-  findSendRequest,
-  markRequestEnqueued,
-  type SendRequestRecord,
-} from '../adapters/secondary/notifications-table';
-import { enqueue } from '../adapters/secondary/send-queue';
-import { saveRecipients } from '../adapters/secondary/tracking-table';
-import { findApp } from '../config';
 import { compileApnsRequest } from '../domain/apns-request';
+import { mapConcurrent } from '../domain/concurrency';
 import { NotificationIdConflictError, PushgateError, UnknownAppError } from '../domain/errors';
 import { compileFcmMessage, reachesAndroid } from '../domain/fcm-message';
 import { type JobPart, partsOf } from '../domain/job-part';
 import { isLeanJob } from '../domain/lean-job';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
+import type { SendRequestRecord } from '../domain/notification-records';
 import { jobFingerprint, type SendJob, trackedRecipients } from '../domain/send-job';
 import { logger } from '../observability';
-import { mapConcurrent } from './delivery/concurrency';
+import type { Ports } from './ports';
 import { type SendRequestAnswer, takeJobNotificationId } from './take-notification-id';
 
 export type { SendRequestAnswer } from './take-notification-id';
+
+/** What accepting a job reads and writes: the app catalogue, the request records, the recipients of tracked jobs, the queue. */
+export type AcceptPorts = Pick<Ports, 'settings' | 'notificationRecords' | 'trackingStore' | 'sendQueue'>;
 
 /** What accepting one job of a batch came to: its answer, or why it was refused (a 4xx). */
 export type SendRequestOutcome = SendRequestAnswer | PushgateError;
@@ -29,8 +26,12 @@ const TAKE_CONCURRENCY = 16;
  * Accepts a backend's send request (`POST /v1/notifications`): acceptSendRequests
  * with one job, its refusal thrown.
  */
-export async function acceptSendRequest(job: SendJob, now = new Date()): Promise<SendRequestAnswer> {
-  const [outcome] = await acceptSendRequests([job], now);
+export async function acceptSendRequest(
+  ports: AcceptPorts,
+  job: SendJob,
+  now = new Date(),
+): Promise<SendRequestAnswer> {
+  const [outcome] = await acceptSendRequests(ports, [job], now);
   if (outcome === undefined) throw new Error('no outcome for the job');
   if (outcome instanceof PushgateError) throw outcome;
   return outcome;
@@ -69,10 +70,11 @@ export async function acceptSendRequest(job: SendJob, now = new Date()): Promise
  * before taking the id left a job the sender takes the id for, as this would have.
  */
 export async function acceptSendRequests(
+  ports: AcceptPorts,
   jobs: readonly SendJob[],
   now = new Date(),
 ): Promise<SendRequestOutcome[]> {
-  const outcomes: (SendRequestOutcome | undefined)[] = jobs.map((job) => refusal(job, now));
+  const outcomes: (SendRequestOutcome | undefined)[] = jobs.map((job) => refusal(ports, job, now));
   const first = new Map<string, number>();
   const repeats: { index: number; of: number }[] = [];
   const unique: number[] = [];
@@ -94,7 +96,7 @@ export async function acceptSendRequests(
   await mapConcurrent(unique, TAKE_CONCURRENCY, async (index) => {
     const job = jobs[index] as SendJob;
     if (isLeanJob(job)) {
-      const existing = await findSendRequest(job.notificationId);
+      const existing = await ports.notificationRecords.findSendRequest(job.notificationId);
       if (existing === undefined) {
         leanToTake.push(index);
         toEnqueue.push({ job, parts: leanParts(job) });
@@ -106,19 +108,21 @@ export async function acceptSendRequests(
       if (repeat.enqueue !== undefined) toEnqueue.push({ job, parts: repeat.enqueue.map(beforeId) });
       return;
     }
-    const taking = await takeId(job, now);
+    const taking = await takeId(ports, job, now);
     outcomes[index] = taking.outcome;
     if (taking.enqueue !== undefined) toEnqueue.push({ job, parts: taking.enqueue });
   });
   await mapConcurrent(
     toEnqueue.filter(({ job }) => job.track?.receipts === true),
     TAKE_CONCURRENCY,
-    ({ job }) => saveRecipients(job.notificationId, trackedRecipients(job.to), now),
+    ({ job }) => ports.trackingStore.saveRecipients(job.notificationId, trackedRecipients(job.to), now),
   );
-  await enqueue(toEnqueue.flatMap(({ parts }) => parts.map((part) => ({ body: JSON.stringify(part) }))));
+  await ports.sendQueue.enqueue(
+    toEnqueue.flatMap(({ parts }) => parts.map((part) => ({ body: JSON.stringify(part) }))),
+  );
   await mapConcurrent(leanToTake, TAKE_CONCURRENCY, async (index) => {
     const job = jobs[index] as SendJob;
-    const taken = await takeJobNotificationId(job, partsOf(job), now, { enqueued: true });
+    const taken = await takeJobNotificationId(ports, job, partsOf(job), now, { enqueued: true });
     // Taken in between by the sender for this very job (its message came first), or by
     // another request: answered from the record; a conflict's queued job is dropped.
     outcomes[index] =
@@ -131,7 +135,7 @@ export async function acceptSendRequests(
   await mapConcurrent(
     toEnqueue.filter(({ job }) => !isLeanJob(job)),
     TAKE_CONCURRENCY,
-    ({ job }) => markRequestEnqueued(job.notificationId),
+    ({ job }) => ports.notificationRecords.markRequestEnqueued(job.notificationId),
   );
 
   for (const { index, of } of repeats) outcomes[index] = outcomes[of];
@@ -142,9 +146,9 @@ export async function acceptSendRequests(
 }
 
 /** Step 1: why the job cannot be sent at all, before anything is stored. */
-function refusal(job: SendJob, now: Date): PushgateError | undefined {
+function refusal({ settings }: AcceptPorts, job: SendJob, now: Date): PushgateError | undefined {
   try {
-    const app = findApp(job.appId);
+    const app = settings.findApp(job.appId);
     if (app === undefined) throw new UnknownAppError(job.appId);
     compileApnsRequest(job, app.bundleId);
     if (app.fcm !== undefined && reachesAndroid(job)) compileFcmMessage(job, now.getTime());
@@ -157,12 +161,13 @@ function refusal(job: SendJob, now: Date): PushgateError | undefined {
 
 /** Step 2 for one job: its outcome, and the parts to enqueue when it is new or its first request did not finish. */
 async function takeId(
+  ports: AcceptPorts,
   job: SendJob,
   now: Date,
 ): Promise<{ outcome: SendRequestOutcome; enqueue?: JobPart[] }> {
   // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
   const parts = partsOf(withLiveActivityTimestamp(job, now));
-  const taken = await takeJobNotificationId(job, parts, now);
+  const taken = await takeJobNotificationId(ports, job, parts, now);
   if (taken.kind === 'taken') return { outcome: taken.answer, enqueue: parts };
   if (taken.kind === 'conflict') return { outcome: new NotificationIdConflictError(job.notificationId) };
   return repeatOf(job, taken.record);

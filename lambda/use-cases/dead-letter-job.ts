@@ -1,7 +1,6 @@
-import { recordDeadLetteredPart } from '../adapters/secondary/notifications-table';
-import { deadLetter } from '../adapters/secondary/send-queue';
 import type { JobFailedError } from '../domain/errors';
 import type { JobPart } from '../domain/job-part';
+import type { Ports } from './ports';
 
 /**
  * A job part that cannot succeed:
@@ -17,6 +16,7 @@ import type { JobPart } from '../domain/job-part';
  * the record is keyed by part and attempt, so writing it twice changes nothing.
  */
 export async function deadLetterJob(
+  { notificationRecords, sendQueue }: Pick<Ports, 'notificationRecords' | 'sendQueue'>,
   body: string,
   jobPart: JobPart | undefined,
   failure: JobFailedError,
@@ -25,7 +25,7 @@ export async function deadLetterJob(
 ): Promise<void> {
   const ownId = failure.reason !== 'NotificationIdConflict';
   if (jobPart !== undefined && jobPart.job.notificationId !== '' && ownId) {
-    await recordDeadLetteredPart(jobPart.job.notificationId, {
+    await notificationRecords.recordDeadLetteredPart(jobPart.job.notificationId, {
       part: jobPart.part,
       attempt: jobPart.attempt,
       reason: failure.reason,
@@ -33,5 +33,5 @@ export async function deadLetterJob(
       at: now.toISOString(),
     });
   }
-  await deadLetter(body, failure.reason, failure.message, messageId);
+  await sendQueue.deadLetter(body, failure.reason, failure.message, messageId);
 }

@@ -1,11 +1,8 @@
-import { claimChunk, releaseChunk, releaseLeanClaim } from '../adapters/secondary/notifications-table';
-import { enqueue } from '../adapters/secondary/send-queue';
-import { config } from '../config';
+import { mapConcurrent } from '../domain/concurrency';
 import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
 import { DeliveryTally, type DeviceTarget, type JobPart } from '../domain/job-part';
 import { isLiveActivityJob } from '../domain/live-activity';
 import { logger } from '../observability';
-import { mapConcurrent } from './delivery/concurrency';
 import { claimLeanJob, type LeanInvocation } from './delivery/lean';
 import { afterLiveActivityEnd, resolveLiveActivityTargets } from './delivery/live-activity-targets';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
@@ -14,6 +11,7 @@ import { pushByPlatform } from './delivery/push-by-platform';
 import { resolveRecipients } from './delivery/recipients';
 import { deadLetterRefused, recordIssued, requeueRetries, scheduleRepush } from './delivery/requeue';
 import { completeChunk, settleOutcomes } from './delivery/settle';
+import type { Ports } from './ports';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
 const CHUNK_CONCURRENCY = 4;
@@ -24,7 +22,8 @@ const CHUNK_BOOKKEEPING_MS = 10_000;
  * continuation message. It covers the worst chunk: every APNs timeout it can wait
  * through in a row, plus its bookkeeping — so a started chunk always finishes.
  */
-const timeReserveMs = () => APNS_TIMEOUTS_PER_CHUNK * config.apnsRequestTimeoutMs + CHUNK_BOOKKEEPING_MS;
+const timeReserveMs = ({ settings }: Ports) =>
+  APNS_TIMEOUTS_PER_CHUNK * settings.apnsRequestTimeoutMs + CHUNK_BOOKKEEPING_MS;
 /** How long a chunk is held by the invocation sending it: under the queue's visibility timeout (720 s). */
 const CHUNK_LEASE_MS = 300_000;
 
@@ -58,17 +57,18 @@ const CHUNK_LEASE_MS = 300_000;
  * rest goes on in a continuation message.
  */
 export async function deliverNotification(
+  ports: Ports,
   received: JobPart,
   tally: DeliveryTally,
   remainingTimeMs: () => number,
   invocation: LeanInvocation,
 ): Promise<void> {
-  const delivery = await planDelivery(received, tally);
+  const delivery = await planDelivery(ports, received, tally);
   if (delivery === undefined) return;
   let outOfTime = false;
   const held: number[] = [];
   await mapConcurrent(delivery.pending, CHUNK_CONCURRENCY, async (index) => {
-    if (outOfTime || remainingTimeMs() < timeReserveMs()) {
+    if (outOfTime || remainingTimeMs() < timeReserveMs(ports)) {
       outOfTime = true;
       return;
     }
@@ -85,8 +85,8 @@ export async function deliverNotification(
       part: jobPart.part,
     });
     // A due re-push round goes on with fewer devices than it was queued with.
-    if (jobPart.devices !== undefined) await recordIssued(jobPart.job.notificationId, [jobPart]);
-    await enqueue([{ body: JSON.stringify(jobPart) }]);
+    if (jobPart.devices !== undefined) await recordIssued(ports, jobPart.job.notificationId, [jobPart]);
+    await ports.sendQueue.enqueue([{ body: JSON.stringify(jobPart) }]);
     return;
   }
   if (held.length > 0) {
@@ -106,9 +106,15 @@ export async function deliverNotification(
  * has a status, tracked or not — and adds it to its job part's.
  */
 async function deliverChunk(delivery: Delivery, index: number): Promise<'sent' | 'completed' | 'held'> {
-  const { jobPart } = delivery;
+  const { jobPart, ports } = delivery;
   const { notificationId } = jobPart.job;
-  const claim = await claimChunk(notificationId, jobPart.part, jobPart.attempt, index, CHUNK_LEASE_MS);
+  const claim = await ports.notificationRecords.claimChunk(
+    notificationId,
+    jobPart.part,
+    jobPart.attempt,
+    index,
+    CHUNK_LEASE_MS,
+  );
   if (claim !== 'claimed') return claim;
   const tally = new DeliveryTally();
   try {
@@ -136,7 +142,7 @@ async function deliverLeanJob(
   // before the pushes leave (the privacy rule) — a device signed out, moved or erased
   // while the claim is written (or waits out throttling, or takes over a stopped
   // holder's claim) must get nothing.
-  const claim = await claimLeanJob(jobPart, invocation, CHUNK_LEASE_MS);
+  const claim = await claimLeanJob(delivery.ports, jobPart, invocation, CHUNK_LEASE_MS);
   if (claim !== 'claimed') return claim;
   const tally = new DeliveryTally();
   const lean = { ...delivery, tally };
@@ -149,9 +155,11 @@ async function deliverLeanJob(
     } catch (error) {
       // The job goes to the DLQ: free it so that a redrive sends it now, not after the lease.
       if (error instanceof JobFailedError) {
-        await releaseLeanClaim(notificationId, invocation.id).catch((releaseError) =>
-          logger.warn('could not release a dead-lettered lean job', { error: releaseError }),
-        );
+        await delivery.ports.notificationRecords
+          .releaseLeanClaim(notificationId, invocation.id)
+          .catch((releaseError) =>
+            logger.warn('could not release a dead-lettered lean job', { error: releaseError }),
+          );
       }
       throw error;
     }
@@ -183,9 +191,11 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
   } catch (error) {
     // The job goes to the DLQ: free the chunk so that a redrive sends it now, not after the lease.
     if (error instanceof JobFailedError) {
-      await releaseChunk(notificationId, jobPart.part, jobPart.attempt, index).catch((releaseError) =>
-        logger.warn('could not release a dead-lettered chunk', { error: releaseError }),
-      );
+      await delivery.ports.notificationRecords
+        .releaseChunk(notificationId, jobPart.part, jobPart.attempt, index)
+        .catch((releaseError) =>
+          logger.warn('could not release a dead-lettered chunk', { error: releaseError }),
+        );
     }
     throw error;
   }

@@ -1,15 +1,6 @@
-import {
-  findSendRequest,
-  leanJobsDone,
-  type SendRequestRecord,
-} from '../adapters/secondary/notifications-table';
-import {
-  type ChunkProgress,
-  type NotificationTracking,
-  readTracking,
-} from '../adapters/secondary/tracking-table';
 import { NotFoundError } from '../domain/errors';
 import { leanDoneSummary } from '../domain/lean-job';
+import type { ChunkProgress, NotificationTracking, SendRequestRecord } from '../domain/notification-records';
 import {
   type RecipientTotals,
   reasonTotals,
@@ -19,6 +10,10 @@ import {
 } from '../domain/send-status';
 import { countByStatus, mergeDeliveries } from '../domain/tracking';
 import type { SendRequestAnswer } from './accept-send-request';
+import type { Ports } from './ports';
+
+/** Where a notification's report is read from. */
+export type ReportPorts = Pick<Ports, 'notificationRecords' | 'trackingStore'>;
 
 /** Devices per page of a notification's report: the default and the most a caller may ask. */
 export const MAX_PAGE_DEVICES = 1_000;
@@ -52,14 +47,15 @@ export interface PageStart {
  * lists it with who it reached (addLeanJob) — the same report, one read more.
  */
 export async function getNotification(
+  ports: ReportPorts,
   notificationId: string,
   page: { limit: number; after?: PageStart } = { limit: MAX_PAGE_DEVICES },
 ) {
   const [tracking, request] = await Promise.all([
-    readTracking(notificationId),
-    findSendRequest(notificationId),
+    ports.trackingStore.readTracking(notificationId),
+    ports.notificationRecords.findSendRequest(notificationId),
   ]);
-  await addLeanJob(notificationId, request, tracking);
+  await addLeanJob(ports, notificationId, request, tracking);
   if (
     tracking.progress.length === 0 &&
     tracking.receipts.length === 0 &&
@@ -121,6 +117,7 @@ export async function getNotification(
  * chunk in progress; neither (its holder stopped), nothing — not complete.
  */
 async function addLeanJob(
+  { notificationRecords }: ReportPorts,
   notificationId: string,
   request: SendRequestRecord | undefined,
   tracking: NotificationTracking,
@@ -131,7 +128,7 @@ async function addLeanJob(
     (chunk) => chunk.part === part && chunk.attempt === 0 && chunk.chunk === 0 && chunk.completed,
   );
   if (recorded) return;
-  const done = await leanJobsDone(request.claimedBy, false);
+  const done = await notificationRecords.leanJobsDone(request.claimedBy, false);
   if (done.has(notificationId)) {
     // Who it reached: in the done item (claims are written before the devices are read),
     // or on the claim itself as the first lean version wrote it.

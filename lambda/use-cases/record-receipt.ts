@@ -1,8 +1,6 @@
-import { heldBy } from '../adapters/secondary/devices-table';
-import { findSendRequest } from '../adapters/secondary/notifications-table';
-import { isRecipient, recordReceipt as storeReceipt } from '../adapters/secondary/tracking-table';
 import { NotFoundError } from '../domain/errors';
 import type { ReceiptEvent } from '../domain/tracking';
+import type { Ports } from './ports';
 
 /**
  * The app acknowledges a notification on one of the caller's devices: `received`
@@ -18,24 +16,33 @@ import type { ReceiptEvent } from '../domain/tracking';
  * Any failed check is ReceiptNotFound, the same for each, so nothing leaks.
  */
 export async function recordReceipt(
+  {
+    deviceRegistry,
+    notificationRecords,
+    trackingStore,
+  }: Pick<Ports, 'deviceRegistry' | 'notificationRecords' | 'trackingStore'>,
   notificationId: string,
   token: string,
   userId: string,
   event: ReceiptEvent,
 ): Promise<void> {
-  const request = await findSendRequest(notificationId);
+  const request = await notificationRecords.findSendRequest(notificationId);
   const receipts = request?.receipts;
-  const device = receipts === undefined ? undefined : await heldBy(userId, token);
+  const device = receipts === undefined ? undefined : await deviceRegistry.heldBy(userId, token);
   const recipient =
     receipts !== undefined &&
     device?.userId === userId &&
     device.entry.appId === receipts.appId &&
-    (await isRecipient(notificationId, receipts.buckets, receipts.to === 'users' ? userId : token));
+    (await trackingStore.isRecipient(
+      notificationId,
+      receipts.buckets,
+      receipts.to === 'users' ? userId : token,
+    ));
   if (!recipient) {
     throw new NotFoundError(
       'ReceiptNotFound',
       'No tracked notification with this id was sent to this device of yours. Receipts exist only for notifications sent with "track": {"receipts": true}.',
     );
   }
-  await storeReceipt(notificationId, token, userId, event);
+  await trackingStore.recordReceipt(notificationId, token, userId, event);
 }

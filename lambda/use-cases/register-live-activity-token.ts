@@ -1,8 +1,3 @@
-import {
-  deleteLiveActivityToken,
-  saveLiveActivityToken,
-} from '../adapters/secondary/live-activity-tokens-table';
-import { findApp } from '../config';
 import type { RegistrationOutcome } from '../domain/device';
 import { UnknownAppError } from '../domain/errors';
 import type {
@@ -10,6 +5,7 @@ import type {
   LiveActivityTokenKind,
   LiveActivityTokenRegistration,
 } from '../domain/live-activity';
+import type { Ports } from './ports';
 
 /**
  * Registers a Live Activity token (push-to-start or update) for the signed-in user.
@@ -21,11 +17,12 @@ import type {
  *    which takes it out of that user's activities in the same write.
  */
 export async function registerLiveActivityToken(
+  { liveActivities, settings }: Pick<Ports, 'liveActivities' | 'settings'>,
   registration: LiveActivityTokenRegistration,
   now = new Date(),
 ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
-  if (findApp(registration.appId) === undefined) throw new UnknownAppError(registration.appId);
-  return saveLiveActivityToken(registration, now);
+  if (settings.findApp(registration.appId) === undefined) throw new UnknownAppError(registration.appId);
+  return liveActivities.saveLiveActivityToken(registration, now);
 }
 
 /**
@@ -33,10 +30,11 @@ export async function registerLiveActivityToken(
  * unknown token both end in LiveActivityTokenNotFound, so existence never leaks.
  */
 export async function unregisterLiveActivityToken(
+  { liveActivities }: Pick<Ports, 'liveActivities'>,
   userId: string,
   kind: LiveActivityTokenKind,
   token: string,
   activityId?: string,
 ): Promise<void> {
-  await deleteLiveActivityToken(userId, kind, token, activityId);
+  await liveActivities.deleteLiveActivityToken(userId, kind, token, activityId);
 }

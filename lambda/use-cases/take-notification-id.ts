@@ -1,10 +1,5 @@
-import {
-  type LeanClaim,
-  type SendRequestRecord,
-  takeNotificationId,
-} from '../adapters/secondary/notifications-table';
-import { recipientBuckets } from '../adapters/secondary/tracking-table';
 import { type JobPart, partJobFingerprints, partKey, publishedPartKeys } from '../domain/job-part';
+import type { LeanClaim, SendRequestRecord } from '../domain/notification-records';
 import {
   jobFingerprint,
   namedUsers,
@@ -12,6 +7,10 @@ import {
   type SendJob,
   trackedRecipients,
 } from '../domain/send-job';
+import type { Ports } from './ports';
+
+/** What taking an id writes to: the request record, and where a tracked job's recipients are counted. */
+export type TakeIdPorts = Pick<Ports, 'notificationRecords' | 'trackingStore'>;
 
 export interface SendRequestAnswer {
   notificationId: string;
@@ -68,6 +67,7 @@ export interface TakeOptions {
  * its one DynamoDB write on the happy path through the queue.
  */
 export async function takeJobNotificationId(
+  { notificationRecords, trackingStore }: TakeIdPorts,
   job: SendJob,
   parts: readonly JobPart[],
   now: Date,
@@ -82,7 +82,7 @@ export async function takeJobNotificationId(
     tracked,
   };
   const fingerprint = jobFingerprint(job);
-  const taken = await takeNotificationId(
+  const taken = await notificationRecords.takeNotificationId(
     {
       notificationId: job.notificationId,
       answer: { ...answer },
@@ -100,7 +100,7 @@ export async function takeJobNotificationId(
             receipts: {
               appId: job.appId,
               to: 'tokens' in job.to ? 'tokens' : 'users',
-              buckets: recipientBuckets(trackedRecipients(job.to).length),
+              buckets: trackingStore.recipientBuckets(trackedRecipients(job.to).length),
             },
           }
         : {}),
@@ -122,9 +122,13 @@ export async function takeJobNotificationId(
  * record expired) are held to nothing, as before. Returns the record already there
  * when the id was taken after all (an eventually consistent read missed it).
  */
-export async function holdNotificationId(part: JobPart, now: Date): Promise<SendRequestRecord | undefined> {
+export async function holdNotificationId(
+  { notificationRecords }: Pick<Ports, 'notificationRecords'>,
+  part: JobPart,
+  now: Date,
+): Promise<SendRequestRecord | undefined> {
   const { job } = part;
-  const taken = await takeNotificationId(
+  const taken = await notificationRecords.takeNotificationId(
     {
       notificationId: job.notificationId,
       answer: {

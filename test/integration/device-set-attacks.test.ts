@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
 import { userKey } from '../../lambda/adapters/secondary/devices-keys';
 import { dynamo } from '../../lambda/clients';
+import { apiPorts } from '../../lambda/composition/api';
 import { eraseUserDevices } from '../../lambda/use-cases/erase-user-devices';
 import { registerDevice } from '../../lambda/use-cases/register-device';
 import { unregisterDevice } from '../../lambda/use-cases/unregister-device';
@@ -60,7 +61,7 @@ beforeAll(() => {
 afterAll(() => dynamo.middlewareStack.remove('beforeJoin'));
 
 const register = (userId: string, token: string) =>
-  registerDevice({ token, userId, appId: TEST_APP_ID, environment: 'production' });
+  registerDevice(apiPorts, { token, userId, appId: TEST_APP_ID, environment: 'production' });
 
 /** Sends one notification to each user; which users' notifications reached `token`. */
 async function reachedBy(users: readonly string[], token: string, tag: string): Promise<string[]> {
@@ -87,7 +88,7 @@ describe('a record deleted under a registration on its way never leaves the toke
     beforeJoin = {
       userId: alice,
       run: async () => {
-        signOut = await unregisterDevice(alice, token).then(
+        signOut = await unregisterDevice(apiPorts, alice, token).then(
           () => 'signed out',
           (error: unknown) => (error as Error).name,
         );
@@ -109,7 +110,7 @@ describe('a record deleted under a registration on its way never leaves the toke
     // The erase emptied Alice's set; before it lists her records, she registers a new
     // phone (201 after the erase began: hers). The erase then deletes its record.
     beforeIndexQuery = () => register(alice, token);
-    await eraseUserDevices(alice);
+    await eraseUserDevices(apiPorts, alice);
     await register(bob, token);
     expect(await holdersInSets([alice, bob], token)).toEqual([bob]);
     expect(await reachedBy([alice, bob], token, 'erase')).toEqual([bob]);

@@ -3,14 +3,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { backfillRecord } from '../../lambda/adapters/secondary/device-set-backfill';
 import { readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
 import { userKey } from '../../lambda/adapters/secondary/devices-keys';
-import {
-  correctDeviceEnvironment,
-  deleteDevicesOfUser,
-  pruneDevice,
-} from '../../lambda/adapters/secondary/devices-table';
+import { correctDeviceEnvironment, pruneDevice } from '../../lambda/adapters/secondary/devices-table';
 import { dynamo } from '../../lambda/clients';
+import { apiPorts } from '../../lambda/composition/api';
 import { type Device, deviceExpiry } from '../../lambda/domain/device';
 import { ENVIRONMENT } from '../../lambda/environment';
+import { eraseUserDevices } from '../../lambda/use-cases/erase-user-devices';
 import { registerDevice } from '../../lambda/use-cases/register-device';
 import { unregisterDevice } from '../../lambda/use-cases/unregister-device';
 import { newToken, newUser } from '../support/api';
@@ -93,7 +91,7 @@ async function crashing(n: number, writer: () => Promise<unknown>): Promise<'cra
 }
 
 const register = (userId: string, token: string, environment: 'production' | 'sandbox' = 'production') =>
-  registerDevice({ token, userId, appId: TEST_APP_ID, environment });
+  registerDevice(apiPorts, { token, userId, appId: TEST_APP_ID, environment });
 
 /** Sends one notification to each user; which users' notifications reached each token. */
 async function sendToEach(users: readonly string[], tag: string): Promise<Map<string, string[]>> {
@@ -205,7 +203,7 @@ describe('a writer that stops between its writes leaves a device in no set rathe
       const bob = newUser('bob');
       const token = newToken();
       await register(alice, token);
-      const run = await crashing(n, () => unregisterDevice(alice, token));
+      const run = await crashing(n, () => unregisterDevice(apiPorts, alice, token));
       // Bob registers the token next (the phone changed hands): only bob is reached.
       await expectFailClosed([alice, bob], token, `signout-${n}`, [], () => register(bob, token), bob);
       return run;
@@ -235,7 +233,7 @@ describe('a writer that stops between its writes leaves a device in no set rathe
       const token = newToken();
       await register(alice, token);
       await register(alice, newToken());
-      const run = await crashing(n, () => deleteDevicesOfUser(alice, new Date()));
+      const run = await crashing(n, () => eraseUserDevices(apiPorts, alice, new Date()));
       await expectFailClosed([alice, bob], token, `erase-${n}`, [], () => register(bob, token), bob);
       return run;
     }, 3);
@@ -281,7 +279,7 @@ describe('a writer that stops between its writes leaves a device in no set rathe
         new PutCommand({ TableName: process.env[ENVIRONMENT.devicesTable] as string, Item: record }),
       );
       // Alice signs the device out after the backfill read her set, just before its set write.
-      beforeJoin = { userId: alice, run: () => unregisterDevice(alice, token) };
+      beforeJoin = { userId: alice, run: () => unregisterDevice(apiPorts, alice, token) };
       const run = await crashing(n, () => backfillRecord(record, new Date()));
       // Bob registers the token next (the phone changed hands): only bob is reached.
       await expectFailClosed([alice, bob], token, `backfill-${n}`, [], () => register(bob, token), bob);

@@ -9,9 +9,10 @@ import {
 import { readDeviceSets } from '../../lambda/adapters/secondary/device-sets';
 import { DEVICES_TABLE, userKey } from '../../lambda/adapters/secondary/devices-keys';
 import { dynamo } from '../../lambda/clients';
+import { apiPorts } from '../../lambda/composition/api';
+import { mapConcurrent } from '../../lambda/domain/concurrency';
 import { type Device, deviceExpiry } from '../../lambda/domain/device';
 import { ENVIRONMENT } from '../../lambda/environment';
-import { mapConcurrent } from '../../lambda/use-cases/delivery/concurrency';
 import { registerDevice } from '../../lambda/use-cases/register-device';
 import { unregisterDevice } from '../../lambda/use-cases/unregister-device';
 import { newUser } from '../support/api';
@@ -86,13 +87,13 @@ describe('npm run migrate builds the device sets from the token records', () => 
     const resumed = backfillDeviceSets({ startFrom: stoppedAt?.resumeFrom as Record<string, unknown> });
     const traffic = (async () => {
       for (const [i, record] of moved.entries())
-        await registerDevice({
+        await registerDevice(apiPorts, {
           token: record.token,
           userId: newOwners[i] as string,
           appId: TEST_APP_ID,
           environment: 'production',
         });
-      for (const record of signedOut) await unregisterDevice(record.userId, record.token);
+      for (const record of signedOut) await unregisterDevice(apiPorts, record.userId, record.token);
     })();
     const [done] = await Promise.all([resumed, traffic]);
     expect(done.resumeFrom).toBeUndefined();
@@ -139,7 +140,7 @@ describe('npm run migrate builds the device sets from the token records', () => 
       { step: 'initialize', name: 'backfillBeforeDelete' },
     );
     try {
-      await unregisterDevice(record.userId, record.token);
+      await unregisterDevice(apiPorts, record.userId, record.token);
     } finally {
       dynamo.middlewareStack.remove('backfillBeforeDelete');
     }
@@ -184,7 +185,7 @@ describe('npm run migrate builds the device sets from the token records', () => 
       { step: 'initialize', name: 'backfillBetweenReads' },
     );
     try {
-      await unregisterDevice(record.userId, record.token);
+      await unregisterDevice(apiPorts, record.userId, record.token);
     } finally {
       dynamo.middlewareStack.remove('backfillBetweenReads');
     }

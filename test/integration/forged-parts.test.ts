@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestKey } from '../../lambda/adapters/secondary/notifications-keys';
+import { apiPorts } from '../../lambda/composition/api';
 import { type JobPart, partsOf, TOKENS_PER_PART } from '../../lambda/domain/job-part';
 import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
 import { ENVIRONMENT } from '../../lambda/environment';
@@ -236,7 +237,7 @@ describe('a published job taking over a request the API did not finish enqueuing
     const job = { ...alertJob({ tokens: [device, ...filler] }), notificationId: `takeover-${newUser('id')}` };
     const parsed = normalizeSendJob(sendJobSchema.parse(job), job.notificationId);
     // What the API writes before it enqueues: a crash right after leaves the request pending.
-    const taken = await takeJobNotificationId(parsed, partsOf(parsed), new Date());
+    const taken = await takeJobNotificationId(apiPorts, parsed, partsOf(parsed), new Date());
     expect(taken.kind).toBe('taken');
     await harness.deliver(job);
     expect(await harness.deadLetters()).toEqual([]);

@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { leanDoneKey, progressKey, requestKey } from '../../lambda/adapters/secondary/notifications-keys';
+import { apiPorts } from '../../lambda/composition/api';
 import { partsOf } from '../../lambda/domain/job-part';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { ENVIRONMENT } from '../../lambda/environment';
@@ -200,7 +201,7 @@ describe('lean jobs: a sender that stops or stalls', () => {
       claimedPart: '0',
       planned: { users: 1, usersWithoutDevices: 0, devices: 2 },
     };
-    await takeJobNotificationId(job, partsOf(job), new Date(), { publishedAs: '0', claim });
+    await takeJobNotificationId(apiPorts, job, partsOf(job), new Date(), { publishedAs: '0', claim });
 
     await expect(invokeSender([received('m-crashed', job, 2)])).rejects.toThrow(/All records failed/);
     expect(pushesOf(id)).toEqual([]);

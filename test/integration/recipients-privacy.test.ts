@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { claimChunk } from '../../lambda/adapters/secondary/chunk-progress';
 import { DEVICE_SET, DEVICES_TABLE, userKey } from '../../lambda/adapters/secondary/devices-keys';
 import { indexedDevicesOf } from '../../lambda/adapters/secondary/devices-table';
-import { claimChunk } from '../../lambda/adapters/secondary/notifications-table';
 import { dynamo } from '../../lambda/clients';
 import { LEAN_MAX_USERS } from '../../lambda/domain/lean-job';
 import { ENVIRONMENT } from '../../lambda/environment';

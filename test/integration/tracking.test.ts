@@ -4,6 +4,7 @@ import {
   PACKED_TRACKING_ATTRIBUTE,
   trackingShardPks,
 } from '../../lambda/adapters/secondary/notifications-keys';
+import { apiPorts } from '../../lambda/composition/api';
 import type { JobPart } from '../../lambda/domain/job-part';
 import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
 import { TRACKING_TTL_DAYS, unpackChunkTracking } from '../../lambda/domain/tracking';
@@ -300,7 +301,7 @@ describe('re-push scheduling past SQS delays', () => {
       repush: { round: 1, dueAt },
     } satisfies JobPart;
     // A round the sender queued: it records each round it writes, and refuses any other.
-    await recordIssued('repush-chain', [round]);
+    await recordIssued(apiPorts, 'repush-chain', [round]);
     await harness.deliver(round);
     expect(harness.inboxTokens()).toEqual([token]);
     expect(Date.parse(harness.simulator.inbox[0]?.receivedAt ?? '')).toBeGreaterThanOrEqual(dueAt - 1000);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mapConcurrent } from '../../lambda/domain/concurrency';
 import { environmentToTryInstead, otherEnvironment } from '../../lambda/domain/device';
 import { JobFailedError, PushgateError } from '../../lambda/domain/errors';
 import { MAX_FCM_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
@@ -17,7 +18,6 @@ import {
   USERS_PER_PART,
 } from '../../lambda/domain/job-part';
 import type { SendJob } from '../../lambda/domain/send-job';
-import { mapConcurrent } from '../../lambda/use-cases/delivery/concurrency';
 
 describe('part names', () => {
   it('name splits, retries of a chunk and re-push rounds under their part', () => {

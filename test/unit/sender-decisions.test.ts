@@ -5,27 +5,28 @@ import { DeliveryTally, type DeviceTarget, type JobPart } from '../../lambda/dom
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS } from '../../lambda/domain/retry-policy';
 import type { SendJob } from '../../lambda/domain/send-job';
 import type { Delivery } from '../../lambda/use-cases/delivery/plan';
+import { requeueRetries, scheduleRepush } from '../../lambda/use-cases/delivery/requeue';
+import { settleOutcomes } from '../../lambda/use-cases/delivery/settle';
+import { type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
  * The sender's decisions after APNs has answered — settle (step 4) and requeue
- * (step 5) — with the table and queue adapters replaced by recording doubles, so
- * each rule is checked on its own, without the embedded services.
+ * (step 5) — on the in-memory ports, with pruning and the queue replaced by recording
+ * doubles, so each rule is checked on its own, without the embedded services.
  */
 const pruneDevice = vi.fn(async (_device: unknown, _since?: Date) => true);
 const pruneLiveActivityToken = vi.fn(async (_device: unknown, _since?: Date) => true);
-const enqueue = vi.fn(async (_messages: { body: string; delaySeconds?: number }[]) => {});
+const enqueue = vi.fn(async (_messages: readonly { body: string; delaySeconds?: number }[]) => {});
 const deadLetter = vi.fn(async (_body: string, _reason: string, _detail: string) => {});
-vi.mock('../../lambda/adapters/secondary/devices-table', () => ({ pruneDevice }));
-vi.mock('../../lambda/adapters/secondary/live-activity-tokens-table', () => ({ pruneLiveActivityToken }));
-vi.mock('../../lambda/adapters/secondary/notifications-table', () => ({
-  markChunkCompleted: vi.fn(),
-  recordIssuedParts: vi.fn(),
-}));
-vi.mock('../../lambda/adapters/secondary/send-queue', () => ({ enqueue, deadLetter }));
-vi.mock('../../lambda/config', () => ({ config: { retryBaseDelaySeconds: 15 } }));
 
-const { settleOutcomes } = await import('../../lambda/use-cases/delivery/settle');
-const { requeueRetries, scheduleRepush } = await import('../../lambda/use-cases/delivery/requeue');
+function ports(): InMemoryPorts {
+  const fakes = inMemoryPorts();
+  fakes.deviceRegistry.pruneDevice = pruneDevice;
+  fakes.liveActivities.pruneLiveActivityToken = pruneLiveActivityToken;
+  fakes.sendQueue.enqueue = enqueue;
+  fakes.sendQueue.deadLetter = deadLetter;
+  return fakes;
+}
 
 const device = (n: number, extra: Partial<DeviceTarget> = {}): DeviceTarget => ({
   token: n.toString(16).padStart(64, '0'),
@@ -44,6 +45,7 @@ function delivery(jobPart: Partial<JobPart> = {}, track?: SendJob['track']): Del
     ...(track === undefined ? {} : { track }),
   } as unknown as SendJob;
   return {
+    ports: ports(),
     jobPart: { pushgate: 'work/v1', job, part: '0', attempt: 0, ...jobPart },
     tally: new DeliveryTally(),
   } as unknown as Delivery;

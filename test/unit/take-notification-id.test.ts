@@ -1,22 +1,16 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SendRequestRecord } from '../../lambda/adapters/secondary/notifications-table';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { partJobFingerprints, partKey, partsOf, publishedPartKeys } from '../../lambda/domain/job-part';
+import type { SendRequestRecord } from '../../lambda/domain/notification-records';
 import { jobFingerprint, type SendJob } from '../../lambda/domain/send-job';
+import { takeJobNotificationId } from '../../lambda/use-cases/take-notification-id';
+import { type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
  * Taking a notification id, the one rule the API and the sender (for jobs published
- * to the queue) share — with the table's conditional write replaced by a double that
- * answers as DynamoDB would: taken, or the record already there.
+ * to the queue) share — on the in-memory request records, whose conditional write
+ * answers as DynamoDB's would: taken, or the record already there.
  */
-const takeNotificationId = vi.fn(
-  async (
-    _record: SendRequestRecord,
-    _now?: Date,
-  ): Promise<{ taken: true } | { taken: false; existing: SendRequestRecord }> => ({ taken: true }),
-);
-vi.mock('../../lambda/adapters/secondary/notifications-table', () => ({ takeNotificationId }));
-
-const { takeJobNotificationId } = await import('../../lambda/use-cases/take-notification-id');
+let ports: InMemoryPorts;
 
 const now = new Date('2026-12-06T05:00:00.000Z');
 const job = (extra: Partial<SendJob> = {}): SendJob =>
@@ -38,21 +32,24 @@ const recordOf = (sent: SendJob, extra: Partial<SendRequestRecord> = {}): SendRe
 });
 
 beforeEach(() => {
-  takeNotificationId.mockReset();
-  takeNotificationId.mockResolvedValue({ taken: true });
+  ports = inMemoryPorts();
 });
+
+/** The record the one take wrote (or tried to). */
+function written(): SendRequestRecord | undefined {
+  return ports.notificationRecords.takes[0]?.record;
+}
 
 describe('taking a notification id', () => {
   it('a free id holds the job as pending: its fingerprint, its parts’, the answer, dated now', async () => {
     const sent = job();
     const parts = partsOf(sent);
-    const taken = await takeJobNotificationId(sent, parts, now);
+    const taken = await takeJobNotificationId(ports, sent, parts, now);
     const answer = { notificationId: 'n-1', recipients: { users: 1_500 }, jobs: 2, tracked: false };
     expect(taken).toEqual({ kind: 'taken', answer });
-    expect(takeNotificationId).toHaveBeenCalledTimes(1);
-    const [record, at] = takeNotificationId.mock.calls[0] ?? [];
-    expect(at).toBe(now);
-    expect(record).toEqual({
+    expect(ports.notificationRecords.takes).toHaveLength(1);
+    expect(ports.notificationRecords.takes[0]?.now).toBe(now);
+    expect(written()).toEqual({
       notificationId: 'n-1',
       answer,
       status: 'pending',
@@ -68,8 +65,8 @@ describe('taking a notification id', () => {
 
   it('a job already on the send queue (published to it) holds its id as enqueued from the start', async () => {
     const sent = job();
-    await takeJobNotificationId(sent, partsOf(sent), now, { publishedAs: '0' });
-    const [record] = takeNotificationId.mock.calls[0] ?? [];
+    await takeJobNotificationId(ports, sent, partsOf(sent), now, { publishedAs: '0' });
+    const record = written();
     expect(record?.status).toBe('enqueued');
     // Its parts are the sender's split of it, named under the part it came as.
     expect(record?.publishedPart).toBe('0');
@@ -80,8 +77,8 @@ describe('taking a notification id', () => {
 
   it('a tracked job also records who may acknowledge it', async () => {
     const sent = job({ track: { receipts: true }, to: { tokens: ['a'.repeat(64)] } });
-    await takeJobNotificationId(sent, partsOf(sent), now);
-    const [record] = takeNotificationId.mock.calls[0] ?? [];
+    await takeJobNotificationId(ports, sent, partsOf(sent), now);
+    const record = written();
     expect(record?.receipts).toEqual({ appId: 'com.example.app', to: 'tokens', buckets: 1 });
     expect(record?.answer).toMatchObject({ tracked: true, recipients: { tokens: 1 } });
   });
@@ -90,8 +87,8 @@ describe('taking a notification id', () => {
     const sent = job();
     for (const status of ['pending', 'enqueued'] as const) {
       const existing = recordOf(sent, { status });
-      takeNotificationId.mockResolvedValueOnce({ taken: false, existing });
-      expect(await takeJobNotificationId(sent, partsOf(sent), now)).toEqual({
+      ports.notificationRecords.requests.set(sent.notificationId, existing);
+      expect(await takeJobNotificationId(ports, sent, partsOf(sent), now)).toEqual({
         kind: 'repeat',
         record: existing,
       });
@@ -106,8 +103,8 @@ describe('taking a notification id', () => {
       { ...recordOf(sent), jobFingerprint: undefined },
     ];
     for (const existing of holders) {
-      takeNotificationId.mockResolvedValueOnce({ taken: false, existing });
-      expect(await takeJobNotificationId(sent, partsOf(sent), now)).toEqual({ kind: 'conflict' });
+      ports.notificationRecords.requests.set(sent.notificationId, existing);
+      expect(await takeJobNotificationId(ports, sent, partsOf(sent), now)).toEqual({ kind: 'conflict' });
     }
   });
 });

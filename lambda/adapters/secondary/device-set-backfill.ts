@@ -2,10 +2,10 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
+import { mapConcurrent } from '../../domain/concurrency';
 import type { Device } from '../../domain/device';
 import { type DeviceSetEntry, devicesToEvict, isLiveEntry, movedAwayMark } from '../../domain/device-set';
 import { hasExpired } from '../../domain/expiry';
-import { mapConcurrent } from '../../use-cases/delivery/concurrency';
 import { addToSet, readDeviceSet, removeFromSet } from './device-sets';
 import { deviceKey, deviceOfItem, setEntryBytes } from './devices-keys';
 

@@ -26,8 +26,8 @@ import {
 /*
  * Users' device sets (docs/decisions/device-sets.md): the item `user:<userId>` of the
  * Devices table lists every device the user holds now. Each write here touches that
- * one item; the token records are written by devices-table.ts, in the order that
- * leaves a crash between two writes fail-closed.
+ * one item; the token records are written by device-registration.ts and
+ * devices-table.ts, in the order that leaves a crash between two writes fail-closed.
  */
 
 const entryName = setEntryName;

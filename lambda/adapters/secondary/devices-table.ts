@@ -1,50 +1,22 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
-import {
-  type ApnsEnvironment,
-  type Device,
-  type DeviceRegistration,
-  deviceExpiry,
-  type RegistrationOutcome,
-} from '../../domain/device';
-import {
-  type DeviceSet,
-  type DeviceSetEntry,
-  devicesToEvict,
-  entryNeedsRewrite,
-  isLiveEntry,
-  movedAwayMark,
-  nextRecordVersion,
-  staleMovedAway,
-} from '../../domain/device-set';
-import {
-  DeviceNotFoundError,
-  EraseRacedRegistrationsError,
-  RegistrationConflictError,
-} from '../../domain/errors';
+import type { ApnsEnvironment, Device } from '../../domain/device';
+import type { HeldDevice } from '../../domain/device-set';
+import { type DeviceSet, isLiveEntry } from '../../domain/device-set';
+import { DeviceNotFoundError, RegistrationConflictError } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
+import { conditional, deleteRecordOf, fromItem, pauseBeforeAttempt, readRecord } from './device-records';
 import {
-  addToSet,
   clearSet,
   correctEntryEnvironment,
-  markMovedAway,
   moveSetVersionOn,
   readDeviceSet,
   readDeviceSets,
   removeFromSet,
-  rewriteEntry,
 } from './device-sets';
-import {
-  DEVICES_TABLE,
-  deviceItem,
-  deviceKey,
-  deviceOfItem,
-  FULL_TOKEN_ATTRIBUTE,
-  setEntryBytes,
-} from './devices-keys';
+import { DEVICES_TABLE, deviceKey, FULL_TOKEN_ATTRIBUTE } from './devices-keys';
 
 /*
  * Device tokens: a record per token (who registered it last, for what is asked by
@@ -55,270 +27,13 @@ import {
  */
 
 /**
- * A registration racing others for the same token or user tries again, after a random
- * pause that grows (so that contenders spread out rather than collide again). It starts
- * a new attempt for this long; then it answers 409 RegistrationConflict with
- * Retry-After. Every round of a burst lets at least one registration through, so only
- * a burst of dozens of users on one token waits this long.
+ * The rest of the Devices table's device operations: sign-out, the reads the API and
+ * the sender make, the erase's two writes, pruning and correcting an environment.
+ * Registering is device-registration.ts; what the writers share is device-records.ts.
  */
-const REGISTRATION_PATIENCE_MS = 4_000;
-/**
- * A registration whose own record write landed and whose set write was refused (the
- * user's set changed meanwhile) keeps going past the patience, up to this: stopping
- * there would leave its token in no set. Within the route functions' 10 s timeout
- * (infra/constructs/pushgate-function.ts), with room for a cold start.
- */
-const REGISTRATION_LIMIT_MS = 7_000;
+
 /** A sign-out, racing registrations (or the migration) of the same token, tries this many times. */
 const SIGN_OUT_ATTEMPTS = 6;
-/** The erase, racing its user's registrations, tries this many times. */
-const ERASE_ATTEMPTS = 12;
-
-function pauseBeforeAttempt(attempt: number): Promise<void> {
-  if (attempt === 0) return Promise.resolve();
-  const ms = Math.random() * Math.min(500, 10 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-const fromItem = deviceOfItem;
-
-async function readRecord(token: string): Promise<Device | undefined> {
-  const { Item } = await dynamo.send(
-    new GetCommand({ TableName: config.devicesTableName, Key: deviceKey(token), ConsistentRead: true }),
-  );
-  return Item === undefined ? undefined : fromItem(Item);
-}
-
-/** The condition that a token record is still as it was read. */
-function recordUnchanged(record: Device | undefined) {
-  if (record === undefined)
-    return { ConditionExpression: 'attribute_not_exists(#token)', ExpressionAttributeValues: undefined };
-  if (record.version === undefined)
-    return {
-      ConditionExpression: '#userId = :previousOwner AND attribute_not_exists(#version)',
-      ExpressionAttributeValues: { ':previousOwner': record.userId },
-    };
-  return {
-    ConditionExpression: '#userId = :previousOwner AND #version = :previousVersion',
-    ExpressionAttributeValues: { ':previousOwner': record.userId, ':previousVersion': record.version },
-  };
-}
-
-async function conditional(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
-}
-
-function entryOf(device: Device, now: Date): DeviceSetEntry {
-  return {
-    appId: device.appId,
-    environment: device.environment,
-    platform: device.platform ?? 'ios',
-    lastSeenAt: now.toISOString(),
-    expiresAt: device.expiresAt,
-    version: device.version ?? 0,
-  };
-}
-
-/** What registering a device did: its record, the outcome, and who left the full set for it. */
-export interface SavedDevice {
-  device: Device;
-  outcome: RegistrationOutcome;
-  /** Devices that left the user's set because it held the most it may (least recently seen first out). */
-  evicted: string[];
-}
-
-/**
- * Registers or refreshes a token for a user.
- *
- * - Known device (in the user's set at the record's version): one write, the
- *   record's refresh — the set entry is rewritten too only when what sending reads
- *   changed or the entry is a day old.
- * - Otherwise (new, moved from another user, or the user's record outside the set —
- *   after an erase, an eviction or a crash): (1) if another user holds the token, it
- *   leaves that user's set, marked moved away; (2) the record is written for the
- *   caller at a new version, on condition it is still as read; (3) the token joins
- *   the caller's set, on condition the set is as read and no move overtook this
- *   version — evicting the least recently seen devices beyond `maxDevices`.
- *   A crash after (1) or (2) leaves the token in no set; the app's next
- *   registration adds it. A refused condition starts again from the reads.
- */
-export async function saveDevice(
-  registration: DeviceRegistration,
-  now: Date,
-  maxDevices = config.maxDevicesPerUser,
-): Promise<SavedDevice> {
-  const { token, userId } = registration;
-  let outcome: RegistrationOutcome | undefined;
-  let raced = false;
-  /** This registration's last attempt, when a condition refused one of its writes. */
-  let refused: RefusedAttempt | undefined;
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    const waited = Date.now() - started;
-    if (waited >= REGISTRATION_LIMIT_MS || (refused?.at !== 'set' && waited >= REGISTRATION_PATIENCE_MS))
-      throw new RegistrationConflictError();
-    await pauseBeforeAttempt(attempt);
-    const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
-    if (refused !== undefined && takenOnAfter(refused, record, set))
-      return { device: refused.device, outcome: refused.outcome, evicted: [] };
-    refused = undefined;
-    const entry = set.devices.get(token);
-    const known =
-      record !== undefined &&
-      record.userId === userId &&
-      entry !== undefined &&
-      entry.version === (record.version ?? 0) &&
-      isLiveEntry(entry, now);
-    if (known) {
-      const device = await refreshRecord(record, registration, now);
-      if (device === undefined) continue;
-      const next = entryOf(device, now);
-      if (entryNeedsRewrite(entry, next, now) && !(await rewriteEntry(userId, token, next))) continue;
-      return { device, outcome: outcome ?? 'refreshed', evicted: [] };
-    }
-    // A record of the caller's that a concurrent registration of theirs just wrote, or one
-    // written before sets (version-less, not migrated yet), is a refresh.
-    outcome ??=
-      record === undefined
-        ? 'created'
-        : record.userId !== userId
-          ? 'moved'
-          : entry !== undefined || raced || record.version === undefined
-            ? 'refreshed'
-            : 'created';
-    const saved = await addDevice(registration, record, set, outcome, now, maxDevices);
-    if ('evicted' in saved) return { ...saved, outcome };
-    refused = { ...saved, outcome, readVersion: record === undefined ? undefined : (record.version ?? 0) };
-    // Once its record is written, the registration keeps the outcome it found first.
-    if (saved.at === 'record') {
-      outcome = undefined;
-      raced = true;
-    }
-  }
-}
-
-/** An attempt of a registration that a condition refused: at which write, and what it wrote or tried to. */
-interface RefusedAttempt {
-  at: 'record' | 'set';
-  device: Device;
-  outcome: RegistrationOutcome;
-  /** The version of the record the attempt read (undefined: there was none). */
-  readVersion: number | undefined;
-}
-
-/**
- * Whether another user's registration took the token after this one read it: it wrote
- * the record for its user after this one's read (which refused this one's record
- * write), or it read the record this one wrote and marked this user's set moved away
- * (which refused this one's set write). The two calls were under way at once; this one
- * is answered as made, and the other as made after it — the order the table shows. (In
- * a burst of registrations of one token by many users, each would otherwise be refused
- * by the next, and few would finish.) A record of the caller's own written meanwhile is
- * not this case: that registration goes on.
- */
-function takenOnAfter(refused: RefusedAttempt, record: Device | undefined, set: DeviceSet): boolean {
-  const takenFrom = refused.at === 'record' ? (refused.readVersion ?? 0) : (refused.device.version ?? 0);
-  const mark = movedAwayMark(set, refused.device.token);
-  if (refused.at === 'set' && mark !== undefined && mark.version >= takenFrom) return true;
-  return record !== undefined && record.userId !== refused.device.userId && (record.version ?? 0) > takenFrom;
-}
-
-/** The known device's one write: its record, still the caller's at the version read. */
-async function refreshRecord(
-  record: Device,
-  registration: DeviceRegistration,
-  now: Date,
-): Promise<Device | undefined> {
-  const device: Device = {
-    ...registration,
-    platform: registration.platform ?? 'ios',
-    registeredAt: record.registeredAt,
-    lastSeenAt: now.toISOString(),
-    expiresAt: deviceExpiry(now),
-    ...(record.version === undefined ? {} : { version: record.version }),
-    ...(record.setVersionSeen === undefined ? {} : { setVersionSeen: record.setVersionSeen }),
-  };
-  const { ConditionExpression, ExpressionAttributeValues } = recordUnchanged(record);
-  const written = await conditional(() =>
-    dynamo.send(
-      new PutCommand({
-        TableName: config.devicesTableName,
-        Item: deviceItem(withoutUndefined(device)),
-        ConditionExpression,
-        ExpressionAttributeNames: { '#userId': 'userId', '#version': 'version' },
-        ExpressionAttributeValues,
-      }),
-    ),
-  );
-  return written ? device : undefined;
-}
-
-/** Steps (1)–(3) of `saveDevice`; which write was refused when one was (read again, try again). */
-async function addDevice(
-  registration: DeviceRegistration,
-  record: Device | undefined,
-  set: DeviceSet,
-  outcome: RegistrationOutcome,
-  now: Date,
-  maxDevices: number,
-): Promise<Omit<SavedDevice, 'outcome'> | { at: 'record' | 'set'; device: Device }> {
-  const { token, userId } = registration;
-  const device: Device = {
-    ...registration,
-    platform: registration.platform ?? 'ios',
-    registeredAt: outcome === 'refreshed' && record !== undefined ? record.registeredAt : now.toISOString(),
-    lastSeenAt: now.toISOString(),
-    expiresAt: deviceExpiry(now),
-    version: nextRecordVersion(record?.version, now),
-    setVersionSeen: set.setVersion ?? 0,
-  };
-  // The old owner registered the token again since it was read: the record changed too.
-  if (
-    record !== undefined &&
-    record.userId !== userId &&
-    !(await markMovedAway(record.userId, token, record.version ?? 0, now))
-  )
-    return { at: 'record', device };
-  const { ConditionExpression, ExpressionAttributeValues } = recordUnchanged(record);
-  const written = await conditional(() =>
-    dynamo.send(
-      new PutCommand({
-        TableName: config.devicesTableName,
-        Item: deviceItem(withoutUndefined(device)),
-        ConditionExpression,
-        ExpressionAttributeNames:
-          record === undefined
-            ? { '#token': DEVICES_TABLE.partitionKey }
-            : { '#userId': 'userId', '#version': 'version' },
-        ExpressionAttributeValues,
-      }),
-    ),
-  );
-  if (!written) return { at: 'record', device };
-  const entry = entryOf(device, now);
-  const evicted = devicesToEvict(set, token, maxDevices, now, {
-    joining: setEntryBytes(token, entry),
-    of: setEntryBytes,
-  });
-  if (!(await addToSet(set, token, entry, evicted, staleMovedAway(set, now)))) return { at: 'set', device };
-  return {
-    device,
-    evicted: evicted.filter((other) => {
-      const entry = set.devices.get(other);
-      return entry !== undefined && isLiveEntry(entry, now);
-    }),
-  };
-}
-
-function withoutUndefined<T extends object>(item: T): T {
-  return Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined)) as T;
-}
 
 /**
  * Signs a device out: it leaves the user's set (the write that counts), then its
@@ -365,44 +80,6 @@ export async function deleteDevice(userId: string, token: string): Promise<void>
 }
 
 /**
- * Deletes a token record still held by `userId` at `version` (absent version: a record
- * from before sets) and, when `setVersionAbove` is given, written by a registration
- * that read the user's set before it reached that version (`Device.setVersionSeen`).
- */
-async function deleteRecordOf(
-  userId: string,
-  token: string,
-  version: number | undefined,
-  setVersionAbove?: number,
-): Promise<boolean> {
-  const legacy = version === undefined || version === 0;
-  const conditions = [
-    '#userId = :userId',
-    legacy ? '(attribute_not_exists(#version) OR #version = :zero)' : '#version = :version',
-  ];
-  const names: Record<string, string> = { '#userId': 'userId', '#version': 'version' };
-  const values: Record<string, unknown> = legacy
-    ? { ':userId': userId, ':zero': 0 }
-    : { ':userId': userId, ':version': version };
-  if (setVersionAbove !== undefined) {
-    conditions.push('(attribute_not_exists(#seen) OR #seen < :setVersion)');
-    names['#seen'] = 'setVersionSeen';
-    values[':setVersion'] = setVersionAbove;
-  }
-  return conditional(() =>
-    dynamo.send(
-      new DeleteCommand({
-        TableName: config.devicesTableName,
-        Key: deviceKey(token),
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    ),
-  );
-}
-
-/**
  * Every device of a user, optionally only those of one app: the devices in the user's
  * set (read strongly consistent), as their records describe them.
  */
@@ -445,38 +122,27 @@ export async function indexedDevicesOf(userId: string, appId?: string): Promise<
 }
 
 /**
- * Erases every device of a user ("log out everywhere"). First every device leaves the
- * user's set in one write, which also moves the user's device generation on (taking
- * the Live Activity tokens): from that write on nothing the user held before is
- * theirs. Then the records the `byUser` index lists are deleted, each only if still
- * the user's at the version it had (a token registered again since, by anyone, is
- * left alone). A record the index missed stays, inert — in no set — until the token
- * is registered again or expires. Returns how many records were deleted.
+ * Empties the user's device set as it is now, in one write that also moves the user's
+ * device generation on (taking the Live Activity tokens): undefined when a device was
+ * added between the read and the write. Returns the set version the write gave the set.
  */
-export async function deleteDevicesOfUser(userId: string, now: Date): Promise<number> {
-  let erased: DeviceSet | undefined;
-  for (let attempt = 0; attempt < ERASE_ATTEMPTS && erased === undefined; attempt++) {
-    await pauseBeforeAttempt(attempt);
-    const set = await readDeviceSet(userId);
-    if ((await clearSet(set, now)) !== undefined) erased = set;
-  }
-  // Nothing is erased yet (no set write succeeded): a 409 the caller can simply repeat.
-  if (erased === undefined) throw new EraseRacedRegistrationsError();
-  // A record written by a registration that read the set after the erase's write is
-  // that registration's (its set write will succeed): it stays (`Device.setVersionSeen`).
-  const erasedAt = (erased.setVersion ?? 0) + 1;
-  let deleted = 0;
-  for (const device of await indexedDevicesOf(userId)) {
-    if (await deleteRecordOf(userId, device.token, device.version, erasedAt)) deleted++;
-  }
-  return deleted;
+export async function emptyDeviceSet(userId: string, now: Date): Promise<{ setVersion: number } | undefined> {
+  const set = await readDeviceSet(userId);
+  if ((await clearSet(set, now)) === undefined) return undefined;
+  return { setVersion: (set.setVersion ?? 0) + 1 };
 }
 
-/** A device in a set, as the sender reads it. */
-export interface HeldDevice {
-  token: string;
-  userId: string;
-  entry: DeviceSetEntry;
+/**
+ * Deletes the records the `byUser` index lists for the user, each only if still the
+ * user's at the version it had and written by a registration that read the user's set
+ * before it reached `erasedSetVersion` (`Device.setVersionSeen`). How many it deleted.
+ */
+export async function deleteRecordsErasedFrom(userId: string, erasedSetVersion: number): Promise<number> {
+  let deleted = 0;
+  for (const device of await indexedDevicesOf(userId)) {
+    if (await deleteRecordOf(userId, device.token, device.version, erasedSetVersion)) deleted++;
+  }
+  return deleted;
 }
 
 /** The device sets of these users, strongly consistent (one BatchGetItem per 100 users). */

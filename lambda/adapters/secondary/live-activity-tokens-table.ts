@@ -2,14 +2,14 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
-import { type ApnsEnvironment, isCurrentGeneration, type RegistrationOutcome } from '../../domain/device';
+import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
 import { LiveActivityTokenNotFoundError } from '../../domain/errors';
-import { hasExpired } from '../../domain/expiry';
 import type { DeviceTarget } from '../../domain/job-part';
 import {
   type LiveActivityToken,
   type LiveActivityTokenKind,
   type LiveActivityTokenRegistration,
+  type LiveActivityTokenState,
   liveActivityTokenExpiry,
 } from '../../domain/live-activity';
 import { DEVICES_TABLE } from './devices-keys';
@@ -159,17 +159,14 @@ export function listActivityTargets(appId: string, userId: string, activityId: s
 }
 
 /**
- * Whether the token still belongs, right now, to the same user and the same
- * push-to-start type or activity, has not been dismissed by an `end` and has not
- * expired: a strongly consistent read of its record, because the index may lag a
- * move, and DynamoDB's TTL deletes an expired item only some time (up to days) later.
+ * The token's record as it stands, read strongly consistent: the index may lag a move,
+ * and DynamoDB's TTL deletes an expired item only some time (up to days) later — the
+ * rule that reads it is domain/live-activity.ts `isCurrentTarget`.
  */
-export async function isCurrentTarget(
+export async function readLiveActivityToken(
   target: DeviceTarget,
-  now: Date,
-  ownerGeneration: number,
-): Promise<boolean> {
-  if (target.liveActivity === undefined) return false;
+): Promise<LiveActivityTokenState | undefined> {
+  if (target.liveActivity === undefined) return undefined;
   const { Item } = await dynamo.send(
     new GetCommand({
       TableName: config.devicesTableName,
@@ -177,16 +174,15 @@ export async function isCurrentTarget(
       ConsistentRead: true,
     }),
   );
-  if (Item === undefined) return false;
-  const item = Item as StoredToken;
-  return (
-    item.ownerId === target.userId &&
-    isCurrentGeneration(item.generation, ownerGeneration) &&
-    item.liveActivityTarget === target.liveActivity.target &&
-    typeof item.expiresAt === 'number' &&
-    !hasExpired(item.expiresAt, now) &&
-    !hasExpired(item.dismissAt, now)
-  );
+  if (Item === undefined) return undefined;
+  const { ownerId, generation, liveActivityTarget, expiresAt, dismissAt } = Item as StoredToken;
+  return {
+    ownerId,
+    liveActivityTarget,
+    ...(generation === undefined ? {} : { generation }),
+    ...(typeof expiresAt === 'number' ? { expiresAt } : {}),
+    ...(dismissAt === undefined ? {} : { dismissAt }),
+  };
 }
 
 /** Removes a Live Activity token APNs called invalid, by the rules of `pruneOwnedRecord`. */

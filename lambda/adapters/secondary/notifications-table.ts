@@ -4,381 +4,92 @@ import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { DAY_SECONDS, expiresAfter } from '../../domain/expiry';
 import type { LeanPlan } from '../../domain/lean-job';
-import type { ChunkSummary, DeadLetteredPart } from '../../domain/send-status';
-import { type ChunkTracking, packChunkTracking, trackingExpiry } from '../../domain/tracking';
-import { batchGetAll } from './batch-get';
-import {
-  deadLetterKey,
-  IDEMPOTENCY_WINDOW_DAYS,
-  issuedPartKey,
-  leanDoneKey,
-  NOTIFICATIONS_TABLE,
-  PACKED_TRACKING_ATTRIBUTE,
-  PROGRESS_TTL_DAYS,
-  parseSortKey,
-  progressKey,
-  requestKey,
-} from './notifications-keys';
-
-/** What the sender reads before it delivers a part: its progress, and whose parts its id holds. */
-export interface PartProgress {
-  /** The chunks of the part already completed at this attempt. */
-  done: Set<number>;
-  /**
-   * The fingerprints of the parts the request under this id enqueued (see
-   * partJobFingerprint); undefined when there is no such record — expired, not yet
-   * visible to an eventually consistent read, or written before records kept them.
-   */
-  partJobs: string[] | undefined;
-  /**
-   * For a part that carries devices, under a request that says the sender records them
-   * (partsIssuedRecorded): the fingerprints the sender recorded writing under its name
-   * and attempt (see recordIssuedParts; empty when it recorded none).
-   */
-  issued?: Set<string>;
-  /** The request's parts without devices, by job and name (partKey); undefined on older records. */
-  partKeys?: string[];
-}
+import type { LeanClaim, LeanClaimExpectation, SendRequestRecord } from '../../domain/notification-records';
+import { IDEMPOTENCY_WINDOW_DAYS, leanDoneKey, NOTIFICATIONS_TABLE, requestKey } from './notifications-keys';
+import { patientlyThrottled, progressExpiry } from './progress-writes';
 
 /**
- * The chunks of one part of a job already completed at this attempt, and the
- * request record's part fingerprints — one BatchGetItem, eventually consistent. SQS
- * delivers at least once and the DLQ can be redriven: the chunks let a repeated job
- * skip what it did. The chunk records are spread over shards, so they are read by key.
- * A part that carries devices also reads what the sender recorded issuing under its
- * name, strongly consistent: the record is written right before the part is queued,
- * and a read that missed it would refuse the sender's own part.
+ * The request records in the Notifications table: the one write that takes a
+ * notification id, reads of it, the mark that a request's parts are all on the queue,
+ * and a lean job's claim on its record with the done item of the invocation that
+ * finished it. The chunks' progress is in chunk-progress.ts.
  */
-export async function partProgress(
-  notificationId: string,
-  part: string,
-  attempt: number,
-  chunks: number,
-  carriesDevices = false,
-): Promise<PartProgress> {
-  const request = requestKey(notificationId);
-  const issued = issuedPartKey(notificationId, part, attempt);
-  const keys = [
-    request,
-    ...(carriesDevices ? [issued] : []),
-    ...Array.from({ length: chunks }, (_, chunk) => progressKey(notificationId, part, attempt, chunk)),
-  ];
-  const items = await batchGetAll(
-    config.notificationsTableName,
-    keys,
-    {
-      expression: '#sk, completedAt, partJobs, partKeys, partsIssuedRecorded, fingerprints',
-      names: { '#sk': NOTIFICATIONS_TABLE.sortKey },
-    },
-    carriesDevices,
-  );
-  const done = new Set<number>();
-  let partJobs: string[] | undefined;
-  let partKeys: string[] | undefined;
-  let issuedRecorded = false;
-  const fingerprints = new Set<string>();
-  for (const item of items) {
-    const sortKey = item[NOTIFICATIONS_TABLE.sortKey];
-    if (sortKey === request.sk) {
-      if (Array.isArray(item.partJobs)) partJobs = item.partJobs.map(String);
-      if (Array.isArray(item.partKeys)) partKeys = item.partKeys.map(String);
-      issuedRecorded = item.partsIssuedRecorded === true;
-      continue;
-    }
-    if (sortKey === issued.sk) {
-      if (item.fingerprints instanceof Set)
-        for (const value of item.fingerprints) fingerprints.add(String(value));
-      continue;
-    }
-    const key = parseSortKey(sortKey);
-    if (item.completedAt !== undefined && key.kind === 'progress') done.add(key.chunk);
-  }
-  return {
-    done,
-    partJobs,
-    ...(partKeys === undefined ? {} : { partKeys }),
-    ...(carriesDevices && issuedRecorded ? { issued: fingerprints } : {}),
-  };
-}
 
 /**
- * Records that the sender is about to queue (or dead-letter) these parts with
- * devices: each part's fingerprint joins the set under its name and attempt. A set,
- * not one value: a re-push round that runs out of time goes on with only its
- * unacknowledged devices under the same name, and the round as first queued must
- * still read as the sender's if SQS delivers it again.
+ * Takes a notification id for a send request: a conditional put, so two racing
+ * requests with one id cannot both win. Returns the existing record when the id
+ * was already taken.
  */
-export async function recordIssuedParts(
-  notificationId: string,
-  parts: readonly { part: string; attempt: number; fingerprint: string }[],
+export async function takeNotificationId(
+  record: SendRequestRecord,
   now = new Date(),
-): Promise<void> {
-  await Promise.all(
-    parts.map(({ part, attempt, fingerprint }) =>
-      patientlyThrottled(() =>
-        dynamo.send(
-          new UpdateCommand({
-            TableName: config.notificationsTableName,
-            Key: issuedPartKey(notificationId, part, attempt),
-            UpdateExpression: 'ADD fingerprints :fingerprint SET #ttl = :ttl',
-            ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
-            ExpressionAttributeValues: {
-              ':fingerprint': new Set([fingerprint]),
-              ':ttl': progressExpiry(now),
-            },
-          }),
-        ),
-      ),
-    ),
-  );
-}
-
-/**
- * What claiming a chunk found: `claimed` — this invocation holds it now;
- * `completed` — an earlier delivery finished it; `held` — another invocation holds
- * an unexpired lease and has not finished (a concurrent duplicate delivery, or one
- * that crashed: only the lease's end tells them apart).
- */
-export type ChunkClaim = 'claimed' | 'completed' | 'held';
-
-/**
- * Claims a chunk for this invocation for `leaseMs`. The lease is shorter than the
- * queue's visibility timeout, so a crashed invocation's chunks are free again when
- * SQS redelivers its message.
- */
-export async function claimChunk(
-  notificationId: string,
-  part: string,
-  attempt: number,
-  chunk: number,
-  leaseMs: number,
-  now = new Date(),
-): Promise<ChunkClaim> {
-  const key = progressKey(notificationId, part, attempt, chunk);
+): Promise<{ taken: true } | { taken: false; existing: SendRequestRecord }> {
   try {
-    const claim = new UpdateCommand({
-      TableName: config.notificationsTableName,
-      Key: key,
-      UpdateExpression: 'SET claimedUntil = :until, #ttl = :ttl',
-      ConditionExpression:
-        'attribute_not_exists(completedAt) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
-      ExpressionAttributeNames: { '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
-      ExpressionAttributeValues: {
-        ':until': now.getTime() + leaseMs,
-        ':now': now.getTime(),
-        ':ttl': progressExpiry(now),
-      },
-    });
-    await patientlyThrottled(() => dynamo.send(claim));
-    return 'claimed';
+    await dynamo.send(
+      new PutCommand({
+        TableName: config.notificationsTableName,
+        Item: {
+          ...requestKey(record.notificationId),
+          ...record,
+          [NOTIFICATIONS_TABLE.ttlAttribute]: expiresAfter(now, IDEMPOTENCY_WINDOW_DAYS * DAY_SECONDS),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return { taken: true };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
-  // Which condition failed (the embedded DynamoDB has no ReturnValuesOnConditionCheckFailure).
   const { Item } = await dynamo.send(
     new GetCommand({
       TableName: config.notificationsTableName,
-      Key: key,
+      Key: requestKey(record.notificationId),
       ConsistentRead: true,
-      ProjectionExpression: 'completedAt',
     }),
   );
-  return Item?.completedAt === undefined ? 'held' : 'completed';
+  if (Item === undefined) throw new Error('notification id taken but its record is gone');
+  return { taken: false, existing: Item as SendRequestRecord };
 }
 
-/**
- * Gives up a claim before its lease ends: the chunk's job went to the dead-letter
- * queue, and a redrive must be able to send it at once, not after the lease.
- */
-export async function releaseChunk(
+export async function findSendRequest(
   notificationId: string,
-  part: string,
-  attempt: number,
-  chunk: number,
-): Promise<void> {
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: config.notificationsTableName,
-        Key: progressKey(notificationId, part, attempt, chunk),
-        UpdateExpression: 'REMOVE claimedUntil',
-        ConditionExpression: 'attribute_exists(claimedUntil) AND attribute_not_exists(completedAt)',
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
-}
-
-/** What a completed chunk records besides its completion. */
-export interface ChunkRecord {
-  /** Chunks of the part at this attempt, so a reader can tell a part still in progress. */
-  chunks: number;
-  /** What the chunk did (every job): a few hundred bytes on the same write. */
-  summary?: ChunkSummary;
-  /** Each device's outcome (tracked jobs only). */
-  tracking?: ChunkTracking;
-  /** How many pages the outcomes take when more than this record's one (tracking-table.ts saveTrackingPages). */
-  trackingPages?: number;
-  round?: number;
+  consistent = false,
+): Promise<SendRequestRecord | undefined> {
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: config.notificationsTableName,
+      Key: requestKey(notificationId),
+      ConsistentRead: consistent,
+    }),
+  );
+  return Item as SendRequestRecord | undefined;
 }
 
 /**
- * Records that every device of a chunk ended accepted, pruned, re-queued or
- * dead-lettered — with each device's outcome when the job is tracked: one write
- * per chunk, on the chunk's own shard. The sends already happened, so a throttled
- * write is retried patiently rather than failing the chunk (which would send it again).
+ * Marks a request's parts all on the queue. `published`: the same job, published
+ * straight to the queue as this part, took over a request the API did not finish
+ * enqueuing — its name and its split's keys join the record, so its parts are its own.
  */
-export async function markChunkCompleted(
+export async function markRequestEnqueued(
   notificationId: string,
-  part: string,
-  attempt: number,
-  chunk: number,
-  record: ChunkRecord,
-  now = new Date(),
+  published?: { part: string; partKeys: string[] },
 ): Promise<void> {
-  const { tracking, round, chunks, summary } = record;
-  const sets = ['completedAt = :now', '#ttl = :ttl', '#chunks = :chunks'];
-  const values: Record<string, unknown> = {
-    ':now': now.toISOString(),
-    // Tracked outcomes live as long as tracking data; both outlive the DLQ's retention.
-    ':ttl': tracking === undefined ? progressExpiry(now) : trackingExpiry(now),
-    ':chunks': chunks,
-  };
-  if (tracking !== undefined) {
-    sets.push('#tracking = :tracking');
-    values[':tracking'] = packChunkTracking(tracking);
-  }
-  if (record.trackingPages !== undefined) {
-    sets.push('trackingPages = :trackingPages');
-    values[':trackingPages'] = record.trackingPages;
-  }
-  if (round !== undefined) {
-    sets.push('#round = :round');
-    values[':round'] = round;
-  }
-  if (summary !== undefined) {
-    sets.push('#summary = :summary');
-    values[':summary'] = summary;
-  }
-  const command = new UpdateCommand({
-    TableName: config.notificationsTableName,
-    Key: progressKey(notificationId, part, attempt, chunk),
-    UpdateExpression: `SET ${sets.join(', ')} REMOVE claimedUntil`,
-    ExpressionAttributeNames: {
-      '#ttl': NOTIFICATIONS_TABLE.ttlAttribute,
-      '#chunks': 'chunks',
-      ...(tracking === undefined ? {} : { '#tracking': PACKED_TRACKING_ATTRIBUTE }),
-      ...(round === undefined ? {} : { '#round': 'round' }),
-      ...(summary === undefined ? {} : { '#summary': 'summary' }),
-    },
-    ExpressionAttributeValues: values,
-  });
-  await patientlyThrottled(() => dynamo.send(command));
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: config.notificationsTableName,
+      Key: requestKey(notificationId),
+      UpdateExpression:
+        published === undefined
+          ? 'SET #status = :enqueued'
+          : 'SET #status = :enqueued, publishedPart = :part, partKeys = list_append(partKeys, :keys)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':enqueued': 'enqueued',
+        ...(published === undefined ? {} : { ':part': published.part, ':keys': published.partKeys }),
+      },
+    }),
+  );
 }
-
-/** Throttled progress writes are tried again for this long (beyond the SDK's own retries). */
-const THROTTLING_PATIENCE_MS = 60_000;
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
-
-/**
- * Runs a progress write, waiting out throttling with a growing, jittered pause.
- * A chunk's claim or completion failing on throttling would fail its message — and a
- * failed completion would send the chunk again — so a busy partition only slows it down.
- */
-async function patientlyThrottled<T>(write: () => Promise<T>): Promise<T> {
-  const giveUpAt = Date.now() + THROTTLING_PATIENCE_MS;
-  for (let retry = 0; ; retry++) {
-    try {
-      return await write();
-    } catch (error) {
-      if (!THROTTLING.has((error as Error).name) || Date.now() > giveUpAt) throw error;
-      const pause = Math.min(2_000, 50 * 2 ** retry) * (0.5 + Math.random() / 2);
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  }
-}
-
-function progressExpiry(now: Date): number {
-  return expiresAfter(now, PROGRESS_TTL_DAYS * DAY_SECONDS);
-}
-
-export interface SendRequestRecord {
-  notificationId: string;
-  /** What the API answered (202 body). */
-  answer: Record<string, unknown>;
-  /** `pending` until every job of the request is on the queue. */
-  status: 'pending' | 'enqueued';
-  createdAt: string;
-  /** The job's app (absent on records from before it was kept). */
-  appId?: string;
-  /** The first NAMED_USERS_KEPT user ids the job names, so a person can find it by user. */
-  namedUsers?: string[];
-  /** The job's fingerprint: a repeat must ask for exactly the same (absent on records from before it existed). */
-  jobFingerprint?: string;
-  /**
-   * The fingerprints of the jobs of the parts it enqueued (partJobFingerprint): a
-   * part naming this id must be one of them (absent on records from before they existed).
-   */
-  partJobs?: string[];
-  /**
-   * The sender records every part with devices it queues under this id (recordIssuedParts),
-   * so one it did not record is foreign. Absent on records from before it did: their
-   * retries and re-push rounds, queued by the older version, are not held to it.
-   */
-  partsIssuedRecorded?: boolean;
-  /**
-   * The parts without devices the sender may deliver under this id, by job and name
-   * (partKey): the API's parts, or the split of a job published to the queue. Absent
-   * on records from before they were kept: their parts are held to partJobs only.
-   */
-  partKeys?: string[];
-  /** The part name a job published straight to the queue came as: its own redelivery. */
-  publishedPart?: string;
-  /** Tracked jobs: who may acknowledge (see saveRecipients), without the sender's records. */
-  receipts?: { appId: string; to: 'users' | 'tokens'; buckets: number };
-  /** A lean job's claim (LeanClaim): absent until the sender claims it, and on every other job. */
-  claimedBy?: string;
-  claimedUntil?: number;
-  claimedPart?: string;
-  /**
-   * Who a lean job was about to push to, on claims the first lean version wrote (it read
-   * the devices before claiming); now its holder's done item keeps it (recordLeanJobsDone).
-   */
-  planned?: LeanPlan;
-}
-
-/**
- * A lean job's claim, kept on its request record — the one write of a lean job
- * through the queue, two with the API's (docs/decisions/lean-jobs.md).
- */
-export interface LeanClaim {
-  /** The sender invocation holding it; once done, its leanDoneKey item lists the job. */
-  claimedBy: string;
-  /** When the hold ends (ms since the epoch): under the queue's visibility timeout. */
-  claimedUntil: number;
-  /** The part it was claimed as: a chunk completion, when one is written, is under this name. */
-  claimedPart: string;
-}
-
-/**
- * What a lean claim on an existing request record expects to find:
- * - `api`: the API's record of this very part, unclaimed — the happy path through the
- *   API, where the condition also vouches that the part is the request's own, so no
- *   read is needed (the condition names its part fingerprint and key);
- * - `unclaimed`: a record nobody claimed (already checked by a read);
- * - `takeover`: the claim a read found, its lease over and its job not done (the
- *   invocation holding it crashed) — still exactly that claim, so two redeliveries
- *   racing to take it over cannot both win.
- */
-export type LeanClaimExpectation =
-  | { kind: 'api'; partJob: string; partKey: string }
-  | { kind: 'unclaimed' }
-  | { kind: 'takeover'; claimedBy: string; claimedUntil: number };
 
 /**
  * Claims a lean job on its request record with one conditional UpdateItem, marking the
@@ -506,123 +217,4 @@ export async function leanJobsDone(
     done.set(id, { users: users ?? 0, usersWithoutDevices: usersWithoutDevices ?? 0, devices: devices ?? 0 });
   }
   return done;
-}
-
-/** Whether a chunk's completion is recorded, read consistently. */
-export async function isChunkCompleted(
-  notificationId: string,
-  part: string,
-  attempt: number,
-  chunk: number,
-): Promise<boolean> {
-  const { Item } = await dynamo.send(
-    new GetCommand({
-      TableName: config.notificationsTableName,
-      Key: progressKey(notificationId, part, attempt, chunk),
-      ConsistentRead: true,
-      ProjectionExpression: 'completedAt',
-    }),
-  );
-  return Item?.completedAt !== undefined;
-}
-
-/**
- * Takes a notification id for a send request: a conditional put, so two racing
- * requests with one id cannot both win. Returns the existing record when the id
- * was already taken.
- */
-export async function takeNotificationId(
-  record: SendRequestRecord,
-  now = new Date(),
-): Promise<{ taken: true } | { taken: false; existing: SendRequestRecord }> {
-  try {
-    await dynamo.send(
-      new PutCommand({
-        TableName: config.notificationsTableName,
-        Item: {
-          ...requestKey(record.notificationId),
-          ...record,
-          [NOTIFICATIONS_TABLE.ttlAttribute]: expiresAfter(now, IDEMPOTENCY_WINDOW_DAYS * DAY_SECONDS),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return { taken: true };
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
-  const { Item } = await dynamo.send(
-    new GetCommand({
-      TableName: config.notificationsTableName,
-      Key: requestKey(record.notificationId),
-      ConsistentRead: true,
-    }),
-  );
-  if (Item === undefined) throw new Error('notification id taken but its record is gone');
-  return { taken: false, existing: Item as SendRequestRecord };
-}
-
-/**
- * Marks a request's parts all on the queue. `published`: the same job, published
- * straight to the queue as this part, took over a request the API did not finish
- * enqueuing — its name and its split's keys join the record, so its parts are its own.
- */
-export async function markRequestEnqueued(
-  notificationId: string,
-  published?: { part: string; partKeys: string[] },
-): Promise<void> {
-  await dynamo.send(
-    new UpdateCommand({
-      TableName: config.notificationsTableName,
-      Key: requestKey(notificationId),
-      UpdateExpression:
-        published === undefined
-          ? 'SET #status = :enqueued'
-          : 'SET #status = :enqueued, publishedPart = :part, partKeys = list_append(partKeys, :keys)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':enqueued': 'enqueued',
-        ...(published === undefined ? {} : { ':part': published.part, ':keys': published.partKeys }),
-      },
-    }),
-  );
-}
-
-export async function findSendRequest(
-  notificationId: string,
-  consistent = false,
-): Promise<SendRequestRecord | undefined> {
-  const { Item } = await dynamo.send(
-    new GetCommand({
-      TableName: config.notificationsTableName,
-      Key: requestKey(notificationId),
-      ConsistentRead: consistent,
-    }),
-  );
-  return Item as SendRequestRecord | undefined;
-}
-
-/**
- * Records that a part of the job went to the dead-letter queue and why, so the
- * notification's status can say it: one write, only when a part is dead-lettered.
- */
-export async function recordDeadLetteredPart(
-  notificationId: string,
-  { part, attempt, reason, detail, at }: DeadLetteredPart,
-): Promise<void> {
-  await dynamo.send(
-    new UpdateCommand({
-      TableName: config.notificationsTableName,
-      Key: deadLetterKey(notificationId, part, attempt),
-      UpdateExpression: 'SET reason = :reason, detail = :detail, #at = :at, #ttl = :ttl',
-      ExpressionAttributeNames: { '#at': 'at', '#ttl': NOTIFICATIONS_TABLE.ttlAttribute },
-      ExpressionAttributeValues: {
-        ':reason': reason,
-        // A reason's detail can quote the job; the record stays small.
-        ':detail': detail.slice(0, 1_000),
-        ':at': at,
-        ':ttl': progressExpiry(new Date(at)),
-      },
-    }),
-  );
 }

@@ -8,7 +8,7 @@ import { DEVICES_TABLE } from './devices-keys';
 /**
  * A Live Activity token in the Devices table, which belongs to one user at a time, as
  * a registration writes it. (Device tokens are written with the user's device set:
- * devices-table.ts.)
+ * device-registration.ts.)
  */
 export interface OwnedRecordWrite {
   key: Record<string, string>;

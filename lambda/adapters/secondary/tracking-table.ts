@@ -3,13 +3,13 @@ import { GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/l
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { tokenKey } from '../../domain/fcm-token';
-import type { ChunkSummary, DeadLetteredPart, RecordedSummary } from '../../domain/send-status';
+import type { NotificationTracking } from '../../domain/notification-records';
+import type { ChunkSummary } from '../../domain/send-status';
 import {
   type ChunkTracking,
   type DeviceDelivery,
   decodeChunkTracking,
   mergeDeliveries,
-  type Receipt,
   type ReceiptEvent,
   type RecordedChunk,
   trackingExpiry,
@@ -110,26 +110,6 @@ export async function acknowledgedTokens(
     if (token !== undefined) acknowledged.add(token);
   }
   return acknowledged;
-}
-
-/** A chunk's progress as read back from its record. */
-export interface ChunkProgress {
-  part: string;
-  attempt: number;
-  chunk: number;
-  completed: boolean;
-  /** Chunks of its part at this attempt (recorded at completion). */
-  chunks?: number;
-}
-
-export interface NotificationTracking {
-  chunks: RecordedChunk[];
-  receipts: Receipt[];
-  progress: ChunkProgress[];
-  /** What each completed chunk did (every job, tracked or not). */
-  summaries: RecordedSummary[];
-  /** Parts the sender moved to the dead-letter queue. */
-  deadLettered: DeadLetteredPart[];
 }
 
 /**

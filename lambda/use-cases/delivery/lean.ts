@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  claimLeanRequest,
-  findSendRequest,
-  isChunkCompleted,
-  type LeanClaim,
-  leanJobsDone,
-  markChunkCompleted,
-  recordLeanJobsDone,
-  type SendRequestRecord,
-} from '../../adapters/secondary/notifications-table';
 import { JobFailedError } from '../../domain/errors';
 import { type JobPart, partJobFingerprint, partKey, partsOf } from '../../domain/job-part';
 import { type LeanPlan, leanDoneSummary } from '../../domain/lean-job';
+import type { LeanClaim, SendRequestRecord } from '../../domain/notification-records';
 import { jobFingerprint, type SendJob } from '../../domain/send-job';
 import { logger } from '../../observability';
+import type { Ports } from '../ports';
 import { holdNotificationId, takeJobNotificationId } from '../take-notification-id';
 import { publishedRepeatIsDeliverable, refuseForeignPart } from './plan';
 
@@ -52,6 +44,7 @@ export type LeanClaimResult = 'claimed' | 'completed' | 'held';
  * never enqueued (the same), or a claim already there — see claimFrom.
  */
 export async function claimLeanJob(
+  ports: Ports,
   jobPart: JobPart,
   invocation: LeanInvocation,
   leaseMs: number,
@@ -65,21 +58,25 @@ export async function claimLeanJob(
   };
   let record: ClaimSeen;
   if (jobPart.published) {
-    const taken = await takeJobNotificationId(job, partsOf(job), now, { publishedAs: jobPart.part, claim });
+    const taken = await takeJobNotificationId(ports, job, partsOf(job), now, {
+      publishedAs: jobPart.part,
+      claim,
+    });
     if (taken.kind === 'taken') return 'claimed';
     if (taken.kind === 'conflict') throw idTakenElsewhere(job);
     // The same job is on the queue under another name: that message delivers it.
-    if (!(await publishedRepeatIsDeliverable(jobPart, taken.record))) return 'completed';
+    if (!(await publishedRepeatIsDeliverable(ports, jobPart, taken.record))) return 'completed';
     record = taken.record;
   } else {
     const expected = { kind: 'api', partJob: partJobFingerprint(job), partKey: partKey(jobPart) } as const;
-    if (await claimLeanRequest(job.notificationId, claim, expected)) return 'claimed';
-    const found = await apiRecordOf(jobPart, claim, now);
+    if (await ports.notificationRecords.claimLeanRequest(job.notificationId, claim, expected))
+      return 'claimed';
+    const found = await apiRecordOf(ports, jobPart, claim, now);
     if (found === 'claimed') return 'claimed';
     if (found === 'dropped') return 'completed';
     record = found;
   }
-  return claimFrom(jobPart, record, claim, now);
+  return claimFrom(ports, jobPart, record, claim, now);
 }
 
 /**
@@ -94,19 +91,20 @@ export async function claimLeanJob(
  * under another part name (published to the queue in between), and it is dropped.
  */
 async function apiRecordOf(
+  ports: Ports,
   jobPart: JobPart,
   claim: LeanClaim,
   now: Date,
 ): Promise<ClaimSeen | 'claimed' | 'dropped'> {
   const { job } = jobPart;
-  let found = await findSendRequest(job.notificationId, true);
+  let found = await ports.notificationRecords.findSendRequest(job.notificationId, true);
   if (found === undefined && jobPart.enqueuedBeforeId) {
-    const taken = await takeJobNotificationId(job, partsOf(job), now, { enqueued: true, claim });
+    const taken = await takeJobNotificationId(ports, job, partsOf(job), now, { enqueued: true, claim });
     if (taken.kind === 'taken') return 'claimed';
     if (taken.kind === 'repeat') found = taken.record;
     else return dropped(jobPart);
   } else if (found === undefined) {
-    found = await holdNotificationId(jobPart, now);
+    found = await holdNotificationId(ports, jobPart, now);
   }
   if (found === undefined) return {};
   try {
@@ -147,6 +145,7 @@ function idTakenElsewhere(job: SendJob): JobFailedError {
  *   chunk path: take it over and send, the collapse id showing a repeat once.
  */
 async function claimFrom(
+  { notificationRecords }: Ports,
   jobPart: JobPart,
   record: ClaimSeen,
   claim: LeanClaim,
@@ -155,12 +154,14 @@ async function claimFrom(
   const { notificationId } = jobPart.job;
   const { claimedBy, claimedUntil } = record;
   if (claimedBy === undefined) {
-    return (await claimLeanRequest(notificationId, claim, { kind: 'unclaimed' })) ? 'claimed' : 'held';
+    return (await notificationRecords.claimLeanRequest(notificationId, claim, { kind: 'unclaimed' }))
+      ? 'claimed'
+      : 'held';
   }
   if (claimedBy === claim.claimedBy) return 'completed';
   const [done, completed] = await Promise.all([
-    leanJobsDone(claimedBy),
-    isChunkCompleted(notificationId, record.claimedPart ?? jobPart.part, 0, 0),
+    notificationRecords.leanJobsDone(claimedBy),
+    notificationRecords.isChunkCompleted(notificationId, record.claimedPart ?? jobPart.part, 0, 0),
   ]);
   if (done.has(notificationId) || completed) return 'completed';
   if (claimedUntil === undefined || claimedUntil > now.getTime()) return 'held';
@@ -172,7 +173,7 @@ async function claimFrom(
     },
   );
   const takeover = { kind: 'takeover', claimedBy, claimedUntil } as const;
-  return (await claimLeanRequest(notificationId, claim, takeover)) ? 'claimed' : 'held';
+  return (await notificationRecords.claimLeanRequest(notificationId, claim, takeover)) ? 'claimed' : 'held';
 }
 
 /**
@@ -183,10 +184,13 @@ async function claimFrom(
  * all the same, so only a repeat of it could push again, and its status shows it in
  * progress.
  */
-export async function recordLeanCompletions(invocation: LeanInvocation): Promise<void> {
+export async function recordLeanCompletions(
+  { notificationRecords }: Pick<Ports, 'notificationRecords'>,
+  invocation: LeanInvocation,
+): Promise<void> {
   if (invocation.done.length === 0) return;
   try {
-    await recordLeanJobsDone(
+    await notificationRecords.recordLeanJobsDone(
       invocation.id,
       invocation.done.map(({ notificationId, plan }) => ({ notificationId, plan })),
     );
@@ -196,9 +200,9 @@ export async function recordLeanCompletions(invocation: LeanInvocation): Promise
   }
   await Promise.all(
     invocation.done.map(({ notificationId, part, plan }) =>
-      markChunkCompleted(notificationId, part, 0, 0, { chunks: 1, summary: leanDoneSummary(plan) }).catch(
-        (error) => logger.error('could not record a lean job done', { notificationId, error }),
-      ),
+      notificationRecords
+        .markChunkCompleted(notificationId, part, 0, 0, { chunks: 1, summary: leanDoneSummary(plan) })
+        .catch((error) => logger.error('could not record a lean job done', { notificationId, error })),
     ),
   );
 }

@@ -1,14 +1,6 @@
-import { activityTarget, pushToStartTarget } from '../../adapters/secondary/live-activity-keys';
-import {
-  endActivityToken,
-  isCurrentTarget,
-  listActivityTargets,
-  listPushToStartTargets,
-} from '../../adapters/secondary/live-activity-tokens-table';
-import { userGenerations } from '../../adapters/secondary/user-generations';
+import { mapConcurrent } from '../../domain/concurrency';
 import type { DeviceTarget } from '../../domain/job-part';
-import { dismissalAfterEnd } from '../../domain/live-activity';
-import { mapConcurrent } from './concurrency';
+import { dismissalAfterEnd, isCurrentTarget } from '../../domain/live-activity';
 import type { Chunk, Delivery } from './plan';
 import { carriedRecipients } from './recipients';
 
@@ -28,25 +20,37 @@ const QUERY_CONCURRENCY = 16;
  */
 export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
   const { job } = delivery.jobPart;
+  const { liveActivities, deviceRegistry } = delivery.ports;
   let candidates: DeviceTarget[] = [];
   if ('devices' in chunk) candidates = carriedTargets(delivery, chunk.devices);
   else if ('users' in chunk) {
     const attributesType = String(job.aps['attributes-type'] ?? '');
     const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
-      listPushToStartTargets(job.appId, userId, attributesType),
+      liveActivities.listPushToStartTargets(job.appId, userId, attributesType),
     );
     candidates = perUser.flat();
   } else if ('activities' in chunk) {
     const perActivity = await mapConcurrent(chunk.activities, QUERY_CONCURRENCY, async (activity) => {
-      const targets = await listActivityTargets(job.appId, activity.userId, activity.activityId);
+      const targets = await liveActivities.listActivityTargets(
+        job.appId,
+        activity.userId,
+        activity.activityId,
+      );
       return targets.filter((target) => target.userId === activity.userId);
     });
     candidates = perActivity.flat();
   }
   const now = new Date();
-  const generations = await userGenerations([...new Set(candidates.map((target) => target.userId))]);
-  const current = await mapConcurrent(candidates, QUERY_CONCURRENCY, (target) =>
-    isCurrentTarget(target, now, generations.get(target.userId) ?? 0),
+  const generations = await deviceRegistry.userGenerations([
+    ...new Set(candidates.map((target) => target.userId)),
+  ]);
+  const current = await mapConcurrent(candidates, QUERY_CONCURRENCY, async (target) =>
+    isCurrentTarget(
+      target,
+      await liveActivities.readLiveActivityToken(target),
+      now,
+      generations.get(target.userId) ?? 0,
+    ),
   );
   const gone = current.filter((isCurrent) => !isCurrent).length;
   if (gone > 0) delivery.tally.add('unregistered', 'LiveActivityTokenGone', gone);
@@ -62,7 +66,9 @@ export async function afterLiveActivityEnd(delivery: Delivery, accepted: DeviceT
   const { job } = delivery.jobPart;
   if (job.apns?.pushType !== 'liveactivity' || job.aps.event !== 'end') return;
   const dismissAt = dismissalAfterEnd(job.aps, new Date());
-  await mapConcurrent(accepted, QUERY_CONCURRENCY, (target) => endActivityToken(target, dismissAt));
+  await mapConcurrent(accepted, QUERY_CONCURRENCY, (target) =>
+    delivery.ports.liveActivities.endActivityToken(target, dismissAt),
+  );
 }
 
 /**
@@ -73,6 +79,7 @@ export async function afterLiveActivityEnd(delivery: Delivery, accepted: DeviceT
 function carriedTargets(delivery: Delivery, targets: readonly DeviceTarget[]): DeviceTarget[] {
   const { job } = delivery.jobPart;
   const { to } = job;
+  const { pushToStartTarget, activityTarget } = delivery.ports.liveActivities;
   const attributesType = String(job.aps['attributes-type'] ?? '');
   const addressed = new Set(
     'userIds' in to

@@ -1,12 +1,5 @@
-import {
-  markRequestEnqueued,
-  partProgress,
-  type SendRequestRecord,
-} from '../../adapters/secondary/notifications-table';
-import { enqueue } from '../../adapters/secondary/send-queue';
-import { acknowledgedTokens, saveRecipients } from '../../adapters/secondary/tracking-table';
-import { type AppConfig, findApp } from '../../config';
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
+import type { AppConfig } from '../../domain/app';
 import { JobFailedError, PushgateError } from '../../domain/errors';
 import { compileFcmMessage, type FcmMessage, reachesAndroid } from '../../domain/fcm-message';
 import {
@@ -22,9 +15,11 @@ import {
 } from '../../domain/job-part';
 import { isLeanDelivery } from '../../domain/lean-job';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
+import type { SendRequestRecord } from '../../domain/notification-records';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
 import { trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';
+import type { Ports } from '../ports';
 import { holdNotificationId, takeJobNotificationId } from '../take-notification-id';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
@@ -38,6 +33,8 @@ export type Chunk =
 
 /** What every step of one delivery shares. */
 export interface Delivery {
+  /** What each step reads and writes through, threaded from the handler's composition. */
+  ports: Ports;
   jobPart: JobPart;
   app: AppConfig;
   request: ApnsRequest;
@@ -77,10 +74,14 @@ export interface Delivery {
  *   claim, before its users' devices are read, takes or checks its id and tells what
  *   an earlier delivery did (delivery/lean.ts).
  */
-export async function planDelivery(received: JobPart, tally: DeliveryTally): Promise<Delivery | undefined> {
+export async function planDelivery(
+  ports: Ports,
+  received: JobPart,
+  tally: DeliveryTally,
+): Promise<Delivery | undefined> {
   let jobPart = received;
   const { job } = jobPart;
-  const app = findApp(job.appId);
+  const app = ports.settings.findApp(job.appId);
   if (app === undefined)
     throw new JobFailedError('UnknownApp', `The app id "${job.appId}" is not configured.`);
   let request: ApnsRequest;
@@ -96,20 +97,20 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
     const chunks = chunksOf(jobPart);
     const pending = chunks.map((_, index) => index);
     const fcm = fcmMessage === undefined ? {} : { fcmMessage };
-    return { jobPart, app, request, ...fcm, tally, chunks, pending, lean: true };
+    return { ports, jobPart, app, request, ...fcm, tally, chunks, pending, lean: true };
   }
-  if (jobPart.published && jobPart.devices === undefined && !(await takePublishedJobId(jobPart)))
+  if (jobPart.published && jobPart.devices === undefined && !(await takePublishedJobId(ports, jobPart)))
     return undefined;
-  if (jobPart.devices === undefined && (await splitIntoParts(jobPart))) return undefined;
+  if (jobPart.devices === undefined && (await splitIntoParts(ports, jobPart))) return undefined;
   // Retries within a re-push round (attempt > 0) go to their devices as they are.
   if (jobPart.repush !== undefined && jobPart.attempt === 0) {
-    const due = await dueRepush(jobPart);
+    const due = await dueRepush(ports, jobPart);
     if (due === undefined) return undefined;
     jobPart = due;
   }
   const chunks = chunksOf(jobPart);
   const carriesDevices = received.devices !== undefined;
-  const progress = await partProgress(
+  const progress = await ports.notificationRecords.partProgress(
     job.notificationId,
     jobPart.part,
     jobPart.attempt,
@@ -122,7 +123,7 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
   // part with devices is never one (the flag is the writer's word, and proves nothing).
   if (!received.published || carriesDevices) {
     if (partJobs === undefined) {
-      const existing = await holdNotificationId(received, new Date());
+      const existing = await holdNotificationId(ports, received, new Date());
       partJobs = existing?.partJobs;
       partKeys = existing?.partKeys;
     }
@@ -130,6 +131,7 @@ export async function planDelivery(received: JobPart, tally: DeliveryTally): Pro
   }
   const pending = chunks.map((_, index) => index).filter((index) => !done.has(index));
   return {
+    ports,
     jobPart,
     app,
     request,
@@ -214,10 +216,10 @@ function refuseRenamedPart(received: JobPart, partKeys: string[] | undefined): v
 }
 
 /** Splits a first delivery that names too many users or tokens; true when it did. */
-async function splitIntoParts(jobPart: JobPart): Promise<boolean> {
+async function splitIntoParts({ sendQueue }: Ports, jobPart: JobPart): Promise<boolean> {
   const parts = partsOf(jobPart.job, jobPart.part);
   if (parts.length <= 1) return false;
-  await enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
+  await sendQueue.enqueue(parts.map((part) => ({ body: JSON.stringify(part) })));
   logger.info('split job into parts', { notificationId: jobPart.job.notificationId, parts: parts.length });
   return true;
 }
@@ -227,7 +229,7 @@ async function splitIntoParts(jobPart: JobPart): Promise<boolean> {
  * before) that have no receipt. Not yet due: the message is sent on again with the rest of the delay
  * (SQS delays at most 15 minutes) and undefined is returned.
  */
-async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
+async function dueRepush(ports: Ports, jobPart: JobPart): Promise<JobPart | undefined> {
   const repush = jobPart.repush as NonNullable<JobPart['repush']>;
   const waitSeconds = Math.ceil((repush.dueAt - Date.now()) / 1000);
   // A round is due at most the job's own re-push delay ahead: anything later was not
@@ -238,13 +240,13 @@ async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
       'A re-push round is due later than the job’s repushAfterSeconds allows.',
     );
   if (waitSeconds > 0) {
-    await enqueue([
+    await ports.sendQueue.enqueue([
       { body: JSON.stringify(jobPart), delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, waitSeconds) },
     ]);
     return undefined;
   }
   const devices = jobPart.devices ?? [];
-  const acknowledged = await acknowledgedTokens(
+  const acknowledged = await ports.trackingStore.acknowledgedTokens(
     jobPart.job.notificationId,
     devices.map((d) => d.token),
   );
@@ -262,18 +264,21 @@ async function dueRepush(jobPart: JobPart): Promise<JobPart | undefined> {
  * other part names (the API's parts, or another publish of it) — a repeat sends
  * nothing, and this message under another name would send it all again.
  */
-async function takePublishedJobId(jobPart: JobPart): Promise<boolean> {
+async function takePublishedJobId(ports: Ports, jobPart: JobPart): Promise<boolean> {
   const { job } = jobPart;
-  const taken = await takeJobNotificationId(job, partsOf(job), new Date(), { publishedAs: jobPart.part });
+  const taken = await takeJobNotificationId(ports, job, partsOf(job), new Date(), {
+    publishedAs: jobPart.part,
+  });
   if (taken.kind === 'conflict') {
     throw new JobFailedError(
       'NotificationIdConflict',
       `The notification id "${job.notificationId}" was already used for a different job (other recipients, content or options); nothing of this one was sent.`,
     );
   }
-  if (job.track?.receipts === true) await saveRecipients(job.notificationId, trackedRecipients(job.to));
+  if (job.track?.receipts === true)
+    await ports.trackingStore.saveRecipients(job.notificationId, trackedRecipients(job.to));
   if (taken.kind !== 'repeat') return true;
-  return await publishedRepeatIsDeliverable(jobPart, taken.record);
+  return await publishedRepeatIsDeliverable(ports, jobPart, taken.record);
 }
 
 /**
@@ -282,6 +287,7 @@ async function takePublishedJobId(jobPart: JobPart): Promise<boolean> {
  * marked enqueued is taken over — marked so, with this part's name and split.
  */
 export async function publishedRepeatIsDeliverable(
+  { notificationRecords }: Pick<Ports, 'notificationRecords'>,
   jobPart: JobPart,
   record: SendRequestRecord,
 ): Promise<boolean> {
@@ -298,7 +304,7 @@ export async function publishedRepeatIsDeliverable(
     return false;
   }
   if (record.status === 'pending')
-    await markRequestEnqueued(
+    await notificationRecords.markRequestEnqueued(
       job.notificationId,
       record.partKeys === undefined
         ? undefined

@@ -1,6 +1,3 @@
-import { fcmEndpoint, loadFcmCredentials } from '../../adapters/secondary/fcm/fcm-credentials';
-import { type FcmConnection, fcmConnection } from '../../adapters/secondary/fcm/fcm-gateway';
-import { config } from '../../config';
 import { fatalOutcome } from '../../domain/apns-outcome';
 import { JobFailedError } from '../../domain/errors';
 import { type FcmMessage, fcmRequestBodies } from '../../domain/fcm-message';
@@ -12,6 +9,7 @@ import {
   type RawFcmAnswer,
 } from '../../domain/fcm-outcome';
 import type { DeviceTarget } from '../../domain/job-part';
+import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';
 
 /**
@@ -68,13 +66,6 @@ export async function pushToAndroidDevices(
   return outcomes;
 }
 
-async function connectionFor(delivery: Delivery): Promise<FcmConnection> {
-  const { app } = delivery;
-  const credentials = await loadFcmCredentials(app);
-  return fcmConnection(
-    app.fcm?.credentials ?? app.appId,
-    credentials,
-    fcmEndpoint(),
-    config.apnsRequestTimeoutMs,
-  );
+function connectionFor(delivery: Delivery): Promise<PushConnection<RawFcmAnswer>> {
+  return delivery.ports.pushProviders.fcm(delivery.app);
 }

@@ -1,8 +1,3 @@
-import { apnsEndpoint, loadCredentials } from '../../adapters/secondary/apns/apns-credentials';
-import { type ApnsConnection, apnsConnection } from '../../adapters/secondary/apns/apns-gateway';
-import { correctDeviceEnvironment } from '../../adapters/secondary/devices-table';
-import { correctLiveActivityEnvironment } from '../../adapters/secondary/live-activity-tokens-table';
-import { config } from '../../config';
 import {
   type ApnsOutcome,
   classifyApnsAnswer,
@@ -10,10 +5,11 @@ import {
   type RawApnsAnswer,
   retryAtOnce,
 } from '../../domain/apns-outcome';
+import { mapConcurrent } from '../../domain/concurrency';
 import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
 import type { DeviceTarget } from '../../domain/job-part';
-import { mapConcurrent } from './concurrency';
+import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';
 
 /**
@@ -111,10 +107,9 @@ async function tryOtherEnvironment(
       const there = classifyApnsAnswer(answers[j] as RawApnsAnswer);
       const device = devices[deviceIndex] as DeviceTarget;
       if (there.kind === 'accepted') {
-        await (device.liveActivity ? correctLiveActivityEnvironment : correctDeviceEnvironment)(
-          device,
-          environment,
-        );
+        const { liveActivities, deviceRegistry } = delivery.ports;
+        if (device.liveActivity) await liveActivities.correctLiveActivityEnvironment(device, environment);
+        else await deviceRegistry.correctDeviceEnvironment(device, environment);
         device.environment = environment;
         outcomes[deviceIndex] = there;
       } else if (there.kind === 'retryable') {
@@ -125,17 +120,12 @@ async function tryOtherEnvironment(
   });
 }
 
-async function connectionFor(delivery: Delivery, environment: ApnsEnvironment): Promise<ApnsConnection> {
-  const { app } = delivery;
+async function connectionFor(
+  delivery: Delivery,
+  environment: ApnsEnvironment,
+): Promise<PushConnection<RawApnsAnswer>> {
   try {
-    const credentials = await loadCredentials(app);
-    return apnsConnection(
-      app.credentials ?? app.appId,
-      credentials,
-      environment,
-      apnsEndpoint(environment),
-      config.apnsRequestTimeoutMs,
-    );
+    return await delivery.ports.pushProviders.apns(delivery.app, environment);
   } catch (error) {
     throw new JobFailedError('CredentialsUnavailable', (error as Error).message);
   }

@@ -1,5 +1,3 @@
-import { deviceSetsOf, holdersOf } from '../../adapters/secondary/devices-table';
-import { config } from '../../config';
 import { isLiveEntry, recentlyMovedAway } from '../../domain/device-set';
 import { tokenHash } from '../../domain/device-token';
 import { type DeliveryOutcomeName, type DeviceTarget, platformField } from '../../domain/job-part';
@@ -55,8 +53,8 @@ export async function resolveRecipients(
     return { recipients: await devicesOfUsers(delivery, chunk.users, appId), dropped: [] };
   const { recipients, dropped } =
     'devices' in chunk
-      ? await confirmCarried(carriedRecipients(delivery, chunk.devices), appId)
-      : await confirmTokens(chunk.tokens, appId);
+      ? await confirmCarried(delivery, carriedRecipients(delivery, chunk.devices), appId)
+      : await confirmTokens(delivery, chunk.tokens, appId);
   if (dropped.length === 0) return { recipients, dropped: [] };
   const carried =
     'devices' in chunk ? new Map(chunk.devices.map((device) => [device.token, device])) : undefined;
@@ -78,7 +76,7 @@ export async function resolveRecipients(
 
 /** Each user's live devices of the app, from the users' sets (one consistent read per 100 users). */
 async function devicesOfUsers(delivery: Delivery, users: readonly string[], appId: string) {
-  const sets = await deviceSetsOf(users);
+  const sets = await delivery.ports.deviceRegistry.deviceSetsOf(users);
   const now = new Date();
   const devices: (DeviceTarget & { lastSeenAt: string })[] = [];
   let movedAway = 0;
@@ -99,7 +97,7 @@ async function devicesOfUsers(delivery: Delivery, users: readonly string[], appI
   // A device the user held until it moved to another user gets nothing; it is counted, as
   // a retry or re-push carrying it would be.
   if (movedAway > 0) delivery.tally.add('moved', 'DeviceMoved', movedAway);
-  const max = config.maxDevicesPerUser;
+  const max = delivery.ports.settings.maxDevicesPerUser;
   const { kept, over } = newestDevicesPerUser(devices, max);
   if (over.length > 0) {
     delivery.tally.add('unregistered', 'TooManyDevices', over.length);
@@ -113,8 +111,8 @@ async function devicesOfUsers(delivery: Delivery, users: readonly string[], appI
   return kept.map(({ lastSeenAt: _, ...target }) => target);
 }
 
-async function confirmCarried(devices: readonly DeviceTarget[], appId: string) {
-  const sets = await deviceSetsOf(devices.map((device) => device.userId));
+async function confirmCarried(delivery: Delivery, devices: readonly DeviceTarget[], appId: string) {
+  const sets = await delivery.ports.deviceRegistry.deviceSetsOf(devices.map((device) => device.userId));
   return confirmInSets(
     devices.map(({ token, userId }) => ({ token, userId })),
     sets,
@@ -124,10 +122,11 @@ async function confirmCarried(devices: readonly DeviceTarget[], appId: string) {
 }
 
 async function confirmTokens(
+  delivery: Delivery,
   tokens: readonly string[],
   appId: string,
 ): Promise<{ recipients: DeviceTarget[]; dropped: Dropped[] }> {
-  const held = await holdersOf(tokens);
+  const held = await delivery.ports.deviceRegistry.holdersOf(tokens);
   const owners = new Map(
     [...held.values()].map(({ token, userId, entry }) => [
       token,

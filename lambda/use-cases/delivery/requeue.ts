@@ -1,6 +1,3 @@
-import { recordIssuedParts } from '../../adapters/secondary/notifications-table';
-import { deadLetter, enqueue } from '../../adapters/secondary/send-queue';
-import { config } from '../../config';
 import {
   type DeviceTarget,
   devicePartFingerprint,
@@ -15,6 +12,7 @@ import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from 
 import { DEFAULT_MAX_REPUSHES } from '../../domain/tracking';
 import { logger } from '../../observability';
 import { deadLetterJob } from '../dead-letter-job';
+import type { Ports } from '../ports';
 import type { Delivery } from './plan';
 import type { RefusedPlatform } from './push-by-platform';
 import type { Settled } from './settle';
@@ -28,7 +26,7 @@ import type { Settled } from './settle';
 export async function requeueRetries(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
   const { retries } = settled;
   if (retries.length === 0) return;
-  const { jobPart, tally } = delivery;
+  const { jobPart, tally, ports } = delivery;
   const attempt = jobPart.attempt + 1;
   const reasonOf = new Map(retries.map((r) => [r.device, r.reason]));
   const parts = devicePartsOf(
@@ -43,11 +41,11 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
     (device) => reasonOf.get(device) ?? 'unknown',
   );
   // Dead-lettered parts too: `npm run redrive` puts them back on the queue as they are.
-  await recordIssued(jobPart.job.notificationId, parts);
+  await recordIssued(ports, jobPart.job.notificationId, parts);
   if (attempt >= MAX_DELIVERY_ATTEMPTS) {
     for (const part of parts) {
       const reasons = [...new Set(Object.values(part.reasons ?? {}))].join(', ');
-      await deadLetter(
+      await ports.sendQueue.deadLetter(
         JSON.stringify(part),
         'RetriesExhausted',
         `${part.devices?.length ?? 0} devices still failing: ${reasons}`,
@@ -73,8 +71,8 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
     return;
   }
   const retryAfter = Math.max(0, ...retries.map((r) => r.retryAfterSeconds ?? 0));
-  const delaySeconds = retryDelaySeconds(attempt, retryAfter, config.retryBaseDelaySeconds);
-  await enqueue(parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })));
+  const delaySeconds = retryDelaySeconds(attempt, retryAfter, ports.settings.retryBaseDelaySeconds);
+  await ports.sendQueue.enqueue(parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })));
   for (const r of retries) {
     tally.add('retried', r.reason);
     tally.countPlatform('retried', r.device);
@@ -94,7 +92,7 @@ export async function deadLetterRefused(
   refusals: readonly RefusedPlatform[],
   settled: Settled,
 ): Promise<void> {
-  const { jobPart, tally } = delivery;
+  const { jobPart, tally, ports } = delivery;
   for (const [index, { devices, error }] of refusals.entries()) {
     const parts = devicePartsOf(
       {
@@ -107,8 +105,8 @@ export async function deadLetterRefused(
       devices,
       () => error.reason,
     );
-    await recordIssued(jobPart.job.notificationId, parts);
-    for (const part of parts) await deadLetterJob(JSON.stringify(part), part, error);
+    await recordIssued(ports, jobPart.job.notificationId, parts);
+    for (const part of parts) await deadLetterJob(ports, JSON.stringify(part), part, error);
     for (const device of devices) {
       tally.add('deadLettered', error.reason);
       tally.countPlatform('deadLettered', device);
@@ -141,7 +139,7 @@ export async function scheduleRepush(
   chunk: number,
   accepted: DeviceTarget[],
 ): Promise<void> {
-  const { jobPart } = delivery;
+  const { jobPart, ports } = delivery;
   const track = jobPart.job.track;
   if (accepted.length === 0 || !track?.receipts || track.repushAfterSeconds === undefined) return;
   const round = (jobPart.repush?.round ?? 0) + 1;
@@ -153,8 +151,8 @@ export async function scheduleRepush(
     accepted,
   );
   const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, track.repushAfterSeconds);
-  await recordIssued(jobPart.job.notificationId, parts);
-  await enqueue(parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })));
+  await recordIssued(ports, jobPart.job.notificationId, parts);
+  await ports.sendQueue.enqueue(parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })));
 }
 
 /**
@@ -162,8 +160,12 @@ export async function scheduleRepush(
  * sender can tell them from parts anyone else writes under the notification's id
  * (delivery/plan.ts).
  */
-export async function recordIssued(notificationId: string, parts: readonly JobPart[]): Promise<void> {
-  await recordIssuedParts(
+export async function recordIssued(
+  { notificationRecords }: Pick<Ports, 'notificationRecords'>,
+  notificationId: string,
+  parts: readonly JobPart[],
+): Promise<void> {
+  await notificationRecords.recordIssuedParts(
     notificationId,
     parts.map((part) => ({
       part: part.part,

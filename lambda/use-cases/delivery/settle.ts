@@ -1,13 +1,9 @@
-import { pruneDevice } from '../../adapters/secondary/devices-table';
-import { pruneLiveActivityToken } from '../../adapters/secondary/live-activity-tokens-table';
-import { markChunkCompleted } from '../../adapters/secondary/notifications-table';
-import { saveTrackingPages } from '../../adapters/secondary/tracking-table';
 import type { ApnsOutcome } from '../../domain/apns-outcome';
+import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
 import type { DeviceTarget } from '../../domain/job-part';
 import { type ChunkOutcome, encodeChunkTrackingPages, type SenderStatus } from '../../domain/tracking';
 import { logger } from '../../observability';
-import { mapConcurrent } from './concurrency';
 import type { Delivery } from './plan';
 
 /** Parallel DynamoDB writes when settling a chunk's devices. */
@@ -50,7 +46,7 @@ async function settleOne(
   outcome: ApnsOutcome,
   settled: Settled,
 ): Promise<void> {
-  const { tally } = delivery;
+  const { tally, ports } = delivery;
   const record = (status: SenderStatus, reason?: string) =>
     settled.outcomes.push({
       token: device.token,
@@ -67,7 +63,9 @@ async function settleOne(
       return;
     case 'invalid-token': {
       const since = outcome.timestamp === undefined ? undefined : new Date(outcome.timestamp);
-      const pruned = await (device.liveActivity ? pruneLiveActivityToken : pruneDevice)(device, since);
+      const pruned = device.liveActivity
+        ? await ports.liveActivities.pruneLiveActivityToken(device, since)
+        : await ports.deviceRegistry.pruneDevice(device, since);
       tally.add(pruned ? 'pruned' : 'kept', outcome.reason);
       tally.countPlatform(pruned ? 'pruned' : 'kept', device);
       record(pruned ? 'pruned' : 'failed', outcome.reason);
@@ -100,12 +98,13 @@ async function settleOne(
  * tokens), their first page, the others written just before as items of their own. `delivery.tally` is the chunk's own.
  */
 export async function completeChunk(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
-  const { jobPart } = delivery;
+  const { jobPart, ports } = delivery;
   const { notificationId } = jobPart.job;
   const tracked = jobPart.job.track?.receipts === true;
   const pages = tracked ? encodeChunkTrackingPages(settled.outcomes) : [];
-  if (pages.length > 1) await saveTrackingPages(notificationId, jobPart.part, jobPart.attempt, chunk, pages);
-  await markChunkCompleted(notificationId, jobPart.part, jobPart.attempt, chunk, {
+  if (pages.length > 1)
+    await ports.trackingStore.saveTrackingPages(notificationId, jobPart.part, jobPart.attempt, chunk, pages);
+  await ports.notificationRecords.markChunkCompleted(notificationId, jobPart.part, jobPart.attempt, chunk, {
     chunks: delivery.chunks.length,
     summary: delivery.tally.summary(),
     ...(pages[0] === undefined ? {} : { tracking: pages[0] }),

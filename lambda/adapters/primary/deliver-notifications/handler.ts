@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { senderPorts } from '../../../composition/sender';
 import { JobFailedError } from '../../../domain/errors';
 import { DeliveryTally, type JobPart } from '../../../domain/job-part';
-import { publishTally } from '../../../metrics';
 import { logger } from '../../../observability';
 import { deadLetterJob } from '../../../use-cases/dead-letter-job';
 import { deliverNotification } from '../../../use-cases/deliver-notification';
@@ -33,11 +33,11 @@ async function deliverRecord(
       record.messageId,
       Number.isFinite(sentAt) ? new Date(sentAt) : new Date(),
     );
-    await deliverNotification(jobPart, tally, remaining, invocation);
+    await deliverNotification(senderPorts, jobPart, tally, remaining, invocation);
     logger.info('delivered', partReport(jobPart, tally));
   } catch (error) {
     if (!(error instanceof JobFailedError)) throw error;
-    await deadLetterJob(record.body, jobPart, error, record.messageId);
+    await deadLetterJob(senderPorts, record.body, jobPart, error, record.messageId);
     tally.jobsDeadLettered.push({ reason: error.reason });
     logger.error('job moved to the dead-letter queue', {
       reason: error.reason,
@@ -45,7 +45,7 @@ async function deliverRecord(
       ...(jobPart === undefined ? { messageId: record.messageId } : partReport(jobPart, tally)),
     });
   } finally {
-    publishTally(tally);
+    senderPorts.metrics.publishTally(tally);
   }
 }
 
@@ -78,6 +78,6 @@ export const handler = async (event: SQSEvent, context: Context) => {
       { context },
     );
   } finally {
-    await recordLeanCompletions(invocation);
+    await recordLeanCompletions(senderPorts, invocation);
   }
 };

@@ -1,11 +1,15 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { notificationRecords, trackingStore } from '../../../composition/api';
 import { InvalidRequestError } from '../../../domain/errors';
 import { notificationIdSchema } from '../../../domain/send-job';
 import { getNotification, MAX_PAGE_DEVICES } from '../../../use-cases/get-notification';
 import { parsePathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
 import { decodePageToken, encodePageToken } from './page-token';
+
+/** The ports its use case reads and writes through: a bundle carries no other adapter. */
+const ports = { notificationRecords, trackingStore };
 
 /**
  * `GET /v1/notifications/{id}?limit=&nextToken=` (IAM) — per-device status of a
@@ -18,7 +22,7 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
     // Only limit and nextToken get here: httpErrors() refuses any other (QUERY_PARAMETERS).
     const query = event.queryStringParameters ?? {};
     const after = query.nextToken === undefined ? undefined : decodePageToken(query.nextToken);
-    const { next, ...report } = await getNotification(notificationId, {
+    const { next, ...report } = await getNotification(ports, notificationId, {
       limit: parseLimit(query.limit),
       ...(after === undefined ? {} : { after }),
     });

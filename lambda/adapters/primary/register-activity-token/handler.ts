@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { liveActivities, settings } from '../../../composition/api';
 import { canonicalDeviceToken } from '../../../domain/device-token';
 import { liveActivityTokenView, parseActivityId } from '../../../domain/live-activity';
 import { registerLiveActivityToken } from '../../../use-cases/register-live-activity-token';
@@ -10,6 +11,9 @@ import {
   registerActivityTokenBody,
 } from '../register-push-to-start-token/schema';
 
+/** The ports its use case reads and writes through: a bundle carries no other adapter. */
+const ports = { liveActivities, settings };
+
 /** `PUT /v1/live-activities/{activityId}/tokens/{token}` — the update token of the caller's activity; 201 / 200. */
 export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
   .use(httpErrors())
@@ -18,7 +22,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const activityId = parseActivityId(pathParameter(event, 'activityId'));
     const token = canonicalDeviceToken(pathParameter(event, 'token'));
     const body = parseJsonBody(event, registerActivityTokenBody, MAX_LIVE_ACTIVITY_BODY_BYTES);
-    const registered = await registerLiveActivityToken({
+    const registered = await registerLiveActivityToken(ports, {
       ...body,
       kind: 'update',
       token,

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { deviceRegistry, metrics, settings } from '../../../composition/api';
 import { deviceView } from '../../../domain/device';
 import { registeredDeviceToken } from '../../../domain/fcm-token';
 import { DEFAULT_PLATFORM, registrationTarget } from '../../../domain/platform';
@@ -7,6 +8,9 @@ import { registerDevice } from '../../../use-cases/register-device';
 import { callerUserId, parseJsonBody, pathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
 import { MAX_REGISTER_BODY_BYTES, registerDeviceBody } from './schema';
+
+/** The ports its use case reads and writes through: a bundle carries no other adapter. */
+const ports = { deviceRegistry, metrics, settings };
 
 /**
  * `PUT /v1/devices/{token}` — 201 when the token is new to the caller, 200 when
@@ -27,6 +31,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const pathToken = pathParameter(event, 'token');
     const token = registeredDeviceToken(pathToken, platform ?? DEFAULT_PLATFORM);
     const target = registrationTarget({ platform, environment });
-    const { device, outcome } = await registerDevice({ ...body, ...target, token, userId });
+    const { device, outcome } = await registerDevice(ports, { ...body, ...target, token, userId });
     return json(outcome === 'refreshed' ? 200 : 201, deviceView(device));
   });

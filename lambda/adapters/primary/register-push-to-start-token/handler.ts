@@ -1,11 +1,15 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { liveActivities, settings } from '../../../composition/api';
 import { canonicalDeviceToken } from '../../../domain/device-token';
 import { liveActivityTokenView } from '../../../domain/live-activity';
 import { registerLiveActivityToken } from '../../../use-cases/register-live-activity-token';
 import { callerUserId, parseJsonBody, pathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
 import { MAX_LIVE_ACTIVITY_BODY_BYTES, registerPushToStartBody } from './schema';
+
+/** The ports its use case reads and writes through: a bundle carries no other adapter. */
+const ports = { liveActivities, settings };
 
 /** `PUT /v1/live-activities/push-to-start/{token}` — 201 when new to the caller, 200 when refreshed. */
 export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
@@ -14,6 +18,11 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const userId = callerUserId(event);
     const token = canonicalDeviceToken(pathParameter(event, 'token'));
     const body = parseJsonBody(event, registerPushToStartBody, MAX_LIVE_ACTIVITY_BODY_BYTES);
-    const registered = await registerLiveActivityToken({ ...body, kind: 'push-to-start', token, userId });
+    const registered = await registerLiveActivityToken(ports, {
+      ...body,
+      kind: 'push-to-start',
+      token,
+      userId,
+    });
     return json(registered.outcome === 'refreshed' ? 200 : 201, liveActivityTokenView(registered.token));
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import { notificationRecords, sendQueue, settings, trackingStore } from '../../../composition/api';
 import { PushgateError } from '../../../domain/errors';
 import { normalizeSendJob, type SendJob, sendJobSchema } from '../../../domain/send-job';
 import { acceptSendRequests } from '../../../use-cases/accept-send-request';
@@ -9,6 +10,9 @@ import { parseJsonBody } from '../http/request';
 import { httpErrors, json } from '../http/response';
 import { MAX_SEND_BODY_BYTES } from '../send-notification/limits';
 import { notificationBatchEnvelope } from './schema';
+
+/** The ports its use case reads and writes through: a bundle carries no other adapter. */
+const ports = { notificationRecords, sendQueue, settings, trackingStore };
 
 const TOO_LARGE_HINT = 'Split the notifications over several requests.';
 
@@ -46,7 +50,7 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
         results[index] = refused(namedId(value), error);
       }
     });
-    const outcomes = await acceptSendRequests(jobs);
+    const outcomes = await acceptSendRequests(ports, jobs);
     outcomes.forEach((outcome, i) => {
       const job = jobs[i] as SendJob;
       results[positions[i] as number] =

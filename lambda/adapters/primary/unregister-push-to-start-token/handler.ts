@@ -1,9 +1,13 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { liveActivities } from '../../../composition/api';
 import { canonicalDeviceToken } from '../../../domain/device-token';
 import { unregisterLiveActivityToken } from '../../../use-cases/register-live-activity-token';
 import { callerUserId, pathParameter } from '../http/request';
 import { httpErrors, noContent } from '../http/response';
+
+/** The ports its use case reads and writes through: a bundle carries no other adapter. */
+const ports = { liveActivities };
 
 /** `DELETE /v1/live-activities/push-to-start/{token}` — 204; another user's or an unknown token is 404. */
 export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
@@ -11,6 +15,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
   .handler(async (event) => {
     const userId = callerUserId(event);
     const token = canonicalDeviceToken(pathParameter(event, 'token'));
-    await unregisterLiveActivityToken(userId, 'push-to-start', token);
+    await unregisterLiveActivityToken(ports, userId, 'push-to-start', token);
     return noContent();
   });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import '../../../validation';
-import type { AppConfig } from '../../../config';
 import { config } from '../../../config';
+import type { AppConfig } from '../../../domain/app';
 import type { ApnsEnvironment } from '../../../domain/device';
 import { CredentialsUnavailableError } from '../../../domain/errors';
 import { credentialsCache, describeSource, readCredentialsJson } from '../credentials-source';

@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import { logger } from '../../../observability';
+import type { PushRequest } from '../../../use-cases/ports/push-providers';
 import { PushSession, type SessionOptions } from './push-session';
 
 /**
@@ -24,11 +25,8 @@ import { PushSession, type SessionOptions } from './push-session';
  *   dropped so the next request carries a fresh one.
  */
 
-export interface PushRequest {
-  headers: Record<string, string>;
-  /** The same body for every token (APNs), or one per token (FCM puts the token in it). */
-  body: string | ((token: string) => string);
-}
+// The request the push-providers port defines: what the use cases hand a connection.
+export type { PushRequest };
 
 export interface ResponseFacts {
   status: number;

@@ -1,0 +1,39 @@
+import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
+import type { DeviceTarget } from '../../domain/job-part';
+import type {
+  LiveActivityToken,
+  LiveActivityTokenKind,
+  LiveActivityTokenRegistration,
+  LiveActivityTokenState,
+} from '../../domain/live-activity';
+
+/**
+ * The Live Activity tokens users registered (push-to-start tokens per attributes type,
+ * update tokens per activity), and the keys the sender files each target under.
+ */
+export interface LiveActivityRegistry {
+  saveLiveActivityToken(
+    registration: LiveActivityTokenRegistration,
+    now: Date,
+  ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }>;
+  /** LiveActivityTokenNotFound when the user does not hold it. */
+  deleteLiveActivityToken(
+    userId: string,
+    kind: LiveActivityTokenKind,
+    token: string,
+    activityId?: string,
+  ): Promise<void>;
+  /** As an index lists them: eventually consistent, so each is read again before a push. */
+  listPushToStartTargets(appId: string, userId: string, attributesType: string): Promise<DeviceTarget[]>;
+  listActivityTargets(appId: string, userId: string, activityId: string): Promise<DeviceTarget[]>;
+  /** The token's record as it is now (a strongly consistent read); undefined when it is gone. */
+  readLiveActivityToken(target: DeviceTarget): Promise<LiveActivityTokenState | undefined>;
+  pruneLiveActivityToken(target: DeviceTarget, invalidSince?: Date): Promise<boolean>;
+  /** After an accepted `end`: the update token reaches nobody, now or from `dismissAt` (ms). */
+  endActivityToken(target: DeviceTarget, dismissAt?: number): Promise<void>;
+  correctLiveActivityEnvironment(target: DeviceTarget, environment: ApnsEnvironment): Promise<void>;
+  /** The key a user's push-to-start tokens of one attributes type are filed under. */
+  pushToStartTarget(appId: string, userId: string, attributesType: string): string;
+  /** The key a user's update tokens of one activity are filed under. */
+  activityTarget(appId: string, userId: string, activityId: string): string;
+}
