@@ -213,7 +213,7 @@ export const pushgatePropsSchema = z
         reservedConcurrency: z.int().min(2).optional(),
         /**
          * Stops the SQS event source: jobs wait on the send queue (it keeps them `SEND_QUEUE.retentionDays`) and go out
-         * once it is deployed unpaused. For the upgrade to device sets (README, "Upgrading
+         * once it is deployed unpaused. For the upgrade to device sets (docs/deploy.md, "Upgrading
          * to device sets"): writers first, the backfill, then the sender reads the sets.
          */
         paused: z.boolean().default(false),

@@ -2,6 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EVENT_SOURCE_QUEUE_ACTIONS, type FunctionAccess } from '../infra/function-access';
 import { DEVICES_TABLE } from '../lambda/adapters/secondary/devices-keys';
 import { ENVIRONMENT } from '../lambda/environment';
+import {
+  OFFLINE_ACCOUNT,
+  type Permission,
+  queueArn,
+  requiredPermissions,
+  secretArn,
+  tableArn,
+} from './iam-permissions';
 
 /**
  * Offline mode holds every function invocation to the grants the stack deploys for
@@ -9,17 +17,11 @@ import { ENVIRONMENT } from '../lambda/environment';
  * functions' SDK clients maps each call to the IAM action and resource AWS would
  * authorize it by, and refuses it the way AWS does — an AccessDeniedException — when
  * the invoking function is not granted it. Calls made outside an invocation (test
- * setup, seeding, the dashboard) are not checked.
+ * setup, seeding, the dashboard) are not checked. What each call needs is
+ * iam-permissions.ts; this module is what each function is granted, and the check.
  */
 
-/** The account offline ARNs name. */
-const ACCOUNT = '000000000000';
-
-/** What IAM authorizes: an action on a resource (an ARN). */
-export interface Permission {
-  action: string;
-  resource: string;
-}
+// Importers of this module keep working: the permissions and ARNs moved to iam-permissions.ts.
 
 /** Granted actions by resource ARN. */
 export type Grants = ReadonlyMap<string, ReadonlySet<string>>;
@@ -35,30 +37,9 @@ export class AccessDeniedException extends Error {
     readonly permission: Permission,
   ) {
     super(
-      `User: arn:aws:sts::${ACCOUNT}:assumed-role/${functionName}/${functionName} is not authorized to perform: ${permission.action} on resource: ${permission.resource} because no identity-based policy allows the ${permission.action} action (offline mode holds each function to its deployed grants: infra/api-routes.ts, infra/function-access.ts)`,
+      `User: arn:aws:sts::${OFFLINE_ACCOUNT}:assumed-role/${functionName}/${functionName} is not authorized to perform: ${permission.action} on resource: ${permission.resource} because no identity-based policy allows the ${permission.action} action (offline mode holds each function to its deployed grants: infra/api-routes.ts, infra/function-access.ts)`,
     );
   }
-}
-
-function region(): string {
-  return process.env.AWS_REGION ?? 'us-east-1';
-}
-
-export function tableArn(tableName: string, indexName?: string): string {
-  const table = `arn:aws:dynamodb:${region()}:${ACCOUNT}:table/${tableName}`;
-  return indexName === undefined ? table : `${table}/index/${indexName}`;
-}
-
-/** A queue's ARN from its URL (`…/<account>/<name>`) or its name. */
-export function queueArn(queueUrlOrName: string): string {
-  const name = queueUrlOrName.slice(queueUrlOrName.lastIndexOf('/') + 1);
-  return `arn:aws:sqs:${region()}:${ACCOUNT}:${name}`;
-}
-
-export function secretArn(secretId: string): string {
-  return secretId.startsWith('arn:')
-    ? secretId
-    : `arn:aws:secretsmanager:${region()}:${ACCOUNT}:secret:${secretId}`;
 }
 
 /**
@@ -123,121 +104,6 @@ function credentialSources(apps: string | undefined): string[] {
     return [];
   }
 }
-
-type Input = Record<string, unknown>;
-
-const text = (input: Input, field: string): string => {
-  const value = input[field];
-  return typeof value === 'string' ? value : '';
-};
-
-const record = (value: unknown): Input =>
-  typeof value === 'object' && value !== null ? (value as Input) : {};
-
-/** Table or index: Query and Scan are authorized on the index they read, when they name one. */
-const tableOrIndex = (input: Input): string => {
-  const index = text(input, 'IndexName');
-  return tableArn(text(input, 'TableName'), index === '' ? undefined : index);
-};
-
-/** One action on the table named by the input's TableName. */
-const onTable =
-  (action: string) =>
-  (input: Input): Permission[] => [{ action, resource: tableArn(text(input, 'TableName')) }];
-
-/** One action on every table a batch names (the keys of RequestItems). */
-const onEachTable =
-  (action: string) =>
-  (input: Input): Permission[] =>
-    Object.keys(record(input.RequestItems)).map((table) => ({ action, resource: tableArn(table) }));
-
-/** A transaction needs each item's own action on that item's table. */
-const TRANSACT_ACTIONS: Record<string, string> = {
-  Get: 'dynamodb:GetItem',
-  Put: 'dynamodb:PutItem',
-  Update: 'dynamodb:UpdateItem',
-  Delete: 'dynamodb:DeleteItem',
-  ConditionCheck: 'dynamodb:ConditionCheckItem',
-};
-const transaction = (input: Input): Permission[] => {
-  const items = Array.isArray(input.TransactItems) ? input.TransactItems : [];
-  return items.flatMap((item: unknown) =>
-    Object.entries(record(item)).flatMap(([kind, operation]) => {
-      const action = TRANSACT_ACTIONS[kind];
-      return action === undefined
-        ? []
-        : [{ action, resource: tableArn(text(record(operation), 'TableName')) }];
-    }),
-  );
-};
-
-/** SQS authorizes the batch calls by their single-message action, on the queue. */
-const onQueue =
-  (action: string) =>
-  (input: Input): Permission[] => [{ action, resource: queueArn(text(input, 'QueueUrl')) }];
-
-const onSecret =
-  (action: string) =>
-  (input: Input): Permission[] => [{ action, resource: secretArn(text(input, 'SecretId')) }];
-
-/**
- * What AWS authorizes each call by, per client and command (the command names of
- * both the DynamoDB client and the document client). A call missing here is refused
- * inside an invocation, so a new kind of call cannot pass unchecked.
- */
-const COMMANDS: Record<string, Record<string, (input: Input) => Permission[]>> = {
-  DynamoDBClient: {
-    GetItemCommand: onTable('dynamodb:GetItem'),
-    GetCommand: onTable('dynamodb:GetItem'),
-    PutItemCommand: onTable('dynamodb:PutItem'),
-    PutCommand: onTable('dynamodb:PutItem'),
-    UpdateItemCommand: onTable('dynamodb:UpdateItem'),
-    UpdateCommand: onTable('dynamodb:UpdateItem'),
-    DeleteItemCommand: onTable('dynamodb:DeleteItem'),
-    DeleteCommand: onTable('dynamodb:DeleteItem'),
-    QueryCommand: (input) => [{ action: 'dynamodb:Query', resource: tableOrIndex(input) }],
-    ScanCommand: (input) => [{ action: 'dynamodb:Scan', resource: tableOrIndex(input) }],
-    BatchGetItemCommand: onEachTable('dynamodb:BatchGetItem'),
-    BatchGetCommand: onEachTable('dynamodb:BatchGetItem'),
-    BatchWriteItemCommand: onEachTable('dynamodb:BatchWriteItem'),
-    BatchWriteCommand: onEachTable('dynamodb:BatchWriteItem'),
-    TransactGetItemsCommand: transaction,
-    TransactGetCommand: transaction,
-    TransactWriteItemsCommand: transaction,
-    TransactWriteCommand: transaction,
-    DescribeTableCommand: onTable('dynamodb:DescribeTable'),
-  },
-  SQSClient: {
-    SendMessageCommand: onQueue('sqs:SendMessage'),
-    SendMessageBatchCommand: onQueue('sqs:SendMessage'),
-    ReceiveMessageCommand: onQueue('sqs:ReceiveMessage'),
-    DeleteMessageCommand: onQueue('sqs:DeleteMessage'),
-    DeleteMessageBatchCommand: onQueue('sqs:DeleteMessage'),
-    ChangeMessageVisibilityCommand: onQueue('sqs:ChangeMessageVisibility'),
-    ChangeMessageVisibilityBatchCommand: onQueue('sqs:ChangeMessageVisibility'),
-    GetQueueAttributesCommand: onQueue('sqs:GetQueueAttributes'),
-    GetQueueUrlCommand: (input) => [
-      { action: 'sqs:GetQueueUrl', resource: queueArn(text(input, 'QueueName')) },
-    ],
-    PurgeQueueCommand: onQueue('sqs:PurgeQueue'),
-  },
-  SecretsManagerClient: {
-    GetSecretValueCommand: onSecret('secretsmanager:GetSecretValue'),
-    DescribeSecretCommand: onSecret('secretsmanager:DescribeSecret'),
-  },
-};
-
-/** The IAM permissions one SDK call needs. Throws for a call it has no mapping for. */
-export function requiredPermissions(clientName: string, commandName: string, input: unknown): Permission[] {
-  const mapping = COMMANDS[clientName]?.[commandName];
-  if (mapping === undefined) {
-    throw new Error(
-      `Offline mode does not know which IAM action ${clientName} ${commandName} needs, so it cannot check the function's grants: add it to local/function-grants.ts.`,
-    );
-  }
-  return mapping(record(input));
-}
-
 /** Throws AWS's AccessDeniedException for the first permission the grants lack. */
 export function authorize(functionName: string, grants: Grants, permissions: readonly Permission[]): void {
   for (const permission of permissions) {

@@ -10,7 +10,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FauxqsQueue, FauxqsStore } from './fauxqs-store';
 import { PidLock } from './pid-lock';
+import { type JournalRecord, type JournalState, queueRecord, replayJournal } from './sqs-journal-records';
 
 /**
  * A write-ahead journal under fauxqs, which keeps its queues only in memory. Every
@@ -30,145 +32,10 @@ import { PidLock } from './pid-lock';
  * just the live state (compaction), and again whenever it has grown by more than
  * twice its compacted size plus 8 MiB, so it stays proportional to what is queued.
  *
- * This hooks fauxqs 1.9's store objects (dist/sqs/sqsStore.js, pinned in
- * package.json): the interfaces below are the parts it relies on.
+ * The record format and its replay are in sqs-journal-records.ts; the fauxqs objects
+ * it hooks are described in fauxqs-store.ts. This module is the journal's life: the
+ * one-writer lock, the hooks, appending and compaction.
  */
-
-/** A message as fauxqs stores it. */
-export interface FauxqsMessage {
-  messageId: string;
-  body: string;
-  md5OfBody: string;
-  messageAttributes: Record<string, unknown>;
-  md5OfMessageAttributes: string;
-  sentTimestamp: number;
-  approximateReceiveCount: number;
-  approximateFirstReceiveTimestamp?: number;
-  delayUntil?: number;
-  messageGroupId?: string;
-  messageDeduplicationId?: string;
-  sequenceNumber?: string;
-}
-
-interface FauxqsReceived {
-  MessageId: string;
-  ReceiptHandle: string;
-}
-
-export interface FauxqsQueue {
-  name: string;
-  url: string;
-  arn: string;
-  attributes: Record<string, string>;
-  tags: Map<string, string>;
-  inflightMessages: Map<string, { message: FauxqsMessage; visibilityDeadline: number }>;
-  enqueue(message: FauxqsMessage): void;
-  dequeue(maxCount: number, visibilityTimeout?: number, dlqResolver?: unknown): FauxqsReceived[];
-  deleteMessage(receiptHandle: string): boolean;
-  purge(): void;
-  setAttributes(attributes: Record<string, string>): void;
-  inspectMessages(): {
-    ready: FauxqsMessage[];
-    delayed: FauxqsMessage[];
-    inflight: { message: FauxqsMessage; visibilityDeadline: number }[];
-  };
-}
-
-export interface FauxqsStore {
-  host: string;
-  queues: Map<string, FauxqsQueue>;
-  createQueue(
-    name: string,
-    url: string,
-    arn: string,
-    attributes?: Record<string, string>,
-    tags?: Record<string, string>,
-  ): FauxqsQueue;
-  deleteQueue(url: string): boolean;
-  buildQueueUrl(name: string, port: string, requestHost: string, region: string): string;
-}
-
-interface QueueRecord {
-  name: string;
-  arn: string;
-  attributes: Record<string, string>;
-  tags: Record<string, string>;
-}
-
-type JournalRecord =
-  | ({ t: 'queue' } & QueueRecord)
-  | { t: 'drop'; arn: string }
-  /** `hiddenUntil`: in flight until then (compaction keeps it); a new put is visible or delayed. */
-  | { t: 'put'; arn: string; message: FauxqsMessage; hiddenUntil?: number }
-  /** Receives: [messageId, approximateReceiveCount, approximateFirstReceiveTimestamp, visibility deadline]. */
-  | { t: 'recv'; r: [string, number, number, number][] }
-  | { t: 'del'; id: string }
-  | { t: 'purge'; arn: string };
-
-/** What a journal says is queued: queues by ARN, live messages by id, in the order they were put. */
-export interface JournalState {
-  queues: Map<string, QueueRecord>;
-  messages: Map<string, { arn: string; message: FauxqsMessage; hiddenUntil?: number }>;
-  /** Lines that could not be read (a torn last line after a crash is normal). */
-  unreadable: number;
-}
-
-/** Replays a journal into the state it describes (line by line: a journal may outgrow a string). */
-export function replayJournal(data: Buffer): JournalState {
-  const state: JournalState = { queues: new Map(), messages: new Map(), unreadable: 0 };
-  for (let start = 0; start < data.length; ) {
-    const newline = data.indexOf(0x0a, start);
-    const end = newline === -1 ? data.length : newline;
-    const line = data.toString('utf8', start, end);
-    start = end + 1;
-    if (line === '') continue;
-    let record: JournalRecord;
-    try {
-      record = JSON.parse(line) as JournalRecord;
-    } catch {
-      state.unreadable++;
-      continue;
-    }
-    applyRecord(state, record);
-  }
-  return state;
-}
-
-function applyRecord(state: JournalState, record: JournalRecord): void {
-  switch (record.t) {
-    case 'queue': {
-      const { t: _, ...queue } = record;
-      state.queues.set(queue.arn, queue);
-      return;
-    }
-    case 'drop':
-    case 'purge':
-      if (record.t === 'drop') state.queues.delete(record.arn);
-      for (const [id, entry] of state.messages) if (entry.arn === record.arn) state.messages.delete(id);
-      return;
-    case 'put':
-      // A redrive puts the same message on the DLQ: it moves, keeping its id.
-      state.messages.delete(record.message.messageId);
-      state.messages.set(record.message.messageId, {
-        arn: record.arn,
-        message: record.message,
-        ...(record.hiddenUntil === undefined ? {} : { hiddenUntil: record.hiddenUntil }),
-      });
-      return;
-    case 'recv':
-      for (const [id, count, first, hiddenUntil] of record.r) {
-        const entry = state.messages.get(id);
-        if (entry === undefined) continue;
-        entry.message.approximateReceiveCount = count;
-        if (first > 0) entry.message.approximateFirstReceiveTimestamp = first;
-        entry.hiddenUntil = hiddenUntil;
-      }
-      return;
-    case 'del':
-      state.messages.delete(record.id);
-      return;
-  }
-}
 
 const COMPACTION_SLACK_BYTES = 8 * 1024 * 1024;
 
@@ -377,15 +244,6 @@ export class SqsJournal {
     this.compactedBytes = written;
     this.fileBytes = written;
   }
-}
-
-function queueRecord(queue: FauxqsQueue): QueueRecord {
-  return {
-    name: queue.name,
-    arn: queue.arn,
-    attributes: { ...queue.attributes },
-    tags: Object.fromEntries(queue.tags),
-  };
 }
 
 /** Makes a rename durable (the directory entry), where the platform allows it. */

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildApp } from 'fauxqs';
-import { type FauxqsStore, SqsJournal } from './sqs-journal';
+import type { FauxqsStore } from './fauxqs-store';
+import { SqsJournal } from './sqs-journal';
 
 export interface EmbeddedSqs {
   /** `http://127.0.0.1:<port>`; queue URLs are `<endpoint>/000000000000/<name>`. */

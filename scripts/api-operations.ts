@@ -10,9 +10,9 @@ import {
   MAX_JOBS_PER_BATCH,
   notificationBatchBody,
 } from '../lambda/adapters/primary/send-notification-batch/schema';
-import { PLATFORMS } from '../lambda/domain/platform';
 import { sendJobSchema } from '../lambda/domain/send-job';
-import { DELIVERY_STATUSES } from '../lambda/domain/tracking';
+import { BODY_ERRORS, CALLER_ERRORS, type ErrorCode, EVERY_ROUTE_ERRORS } from './api-error-codes';
+import { schemaRef } from './api-responses';
 
 /**
  * What the OpenAPI description says about each route beyond what infra/api-routes.ts
@@ -45,93 +45,7 @@ export const BODY_SCHEMAS = {
   PushToStartRegistration: registerPushToStartBody,
   ActivityTokenRegistration: registerActivityTokenBody,
 } satisfies Record<string, z.ZodMiniType>;
-
-/** Every error code the Lambdas answer with, its status and when it happens. */
-export const ERROR_CODES = {
-  MissingBody: [400, 'The request has no body.'],
-  InvalidEncoding: [400, 'The body is not UTF-8 text.'],
-  MalformedJson: [400, 'The body is not JSON.'],
-  DuplicateKey: [
-    400,
-    'An object of the body names a key twice (also when spelled differently, like `"a"` and `"\\u0061"`); the message names it.',
-  ],
-  NestingTooDeep: [400, 'Objects and arrays nest more than 32 levels deep.'],
-  InvalidUnicode: [
-    400,
-    'A string or key holds a lone surrogate (an unpaired `\\ud800`–`\\udfff`), which is not Unicode text; the message names where.',
-  ],
-  UnknownField: [400, 'A field the schema does not know; the message names it. Nothing is ignored.'],
-  InvalidRequest: [400, 'A field or path parameter breaks its rule; the message names it.'],
-  InvalidDeviceToken: [
-    400,
-    'A device token that is not 16–200 bytes of hex (upper case and the `<ab12 cd34>` form are accepted), or for an Android device not an FCM registration token; the message says how to fix it.',
-  ],
-  UnknownApp: [400, 'An app id this deployment is not configured with.'],
-  EnvironmentNotForAndroid: [
-    400,
-    'An Android registration names an APNs environment; Android devices have none.',
-  ],
-  FcmNotConfigured: [400, 'An Android registration for an app this deployment has no FCM project for.'],
-  InvalidActivityId: [
-    400,
-    'An activity id that is not 1–128 URL-safe characters (letters, digits, `. _ ~ -`).',
-  ],
-  InvalidLiveActivity: [400, 'A Live Activity job addressed the wrong way (e.g. `start` to activities).'],
-  ActivityOwnerRequired: [
-    400,
-    '`to.activityIds` (activity ids alone) is refused: name each activity with its user, `to.activities: [{userId, activityId}]`.',
-  ],
-  UnsupportedPushType: [
-    400,
-    'A push type other than alert, background or liveactivity: those need tokens pushgate does not register (PushKit, location, widgets, controls).',
-  ],
-  InvalidAndroidConfig: [
-    400,
-    'The job’s `android` object is not FCM’s AndroidConfig as Google spells it; the message names the field.',
-  ],
-  ReservedDataKey: [
-    400,
-    'For an app with FCM: a `data` key FCM reserves (`from`, `notification`, `message_type`, `google…`, `gcm…`).',
-  ],
-  MissingLiveActivityKey: [
-    400,
-    'A Live Activity job lacks an `aps` key its event requires; the message names it.',
-  ],
-  Unauthorized: [401, 'The verified token carries no `sub` claim.'],
-  InvalidSubject: [403, 'The token’s `sub` is not a string, or breaks the user id rules.'],
-  DeviceNotFound: [
-    404,
-    'No device with this token is registered to the caller (someone else’s token answers the same).',
-  ],
-  ReceiptNotFound: [
-    404,
-    'The notification is not tracked, or this token is not one of the caller’s recipient devices of it.',
-  ],
-  LiveActivityTokenNotFound: [
-    404,
-    'No Live Activity token like this is registered to the caller (someone else’s answers the same).',
-  ],
-  InvalidLimit: [400, '`limit` is not a whole number from 1 to 1000.'],
-  InvalidNextToken: [400, '`nextToken` is not one this API gave out.'],
-  UnknownQueryParameter: [400, 'A query parameter the route does not read (every route refuses them).'],
-  NotificationNotFound: [404, 'No notification with this id is known (tracking data expires after 30 days).'],
-  NotificationIdConflict: [
-    409,
-    'The notification id is taken by a different job (other recipients, content or options).',
-  ],
-  RegistrationConflict: [
-    409,
-    'Other registrations of the same token (or of the user’s devices) kept changing it for seconds — or, for an erase, kept changing the user’s devices so that nothing could be erased. The answer carries `Retry-After`; make the same call again. Until then a registered token may be in no one’s set (it gets no pushes), never in two.',
-  ],
-  RequestTooLarge: [413, 'The request body is larger than this route reads.'],
-  PayloadTooLarge: [
-    413,
-    'The APNs payload the job compiles to exceeds 4096 bytes (5120 for VoIP), or, for an app with FCM, the FCM message exceeds 4096 bytes.',
-  ],
-  UnsupportedMediaType: [415, 'The body is not sent with `Content-Type: application/json`.'],
-  InternalError: [500, 'Our fault; the body holds no internals. Safe to retry.'],
-} as const satisfies Record<string, readonly [number, string]>;
-export type ErrorCode = keyof typeof ERROR_CODES;
+// The catalogue and the response bodies live in their own modules; importers of this one keep working.
 
 /** Path parameters by name, as every route spells them. */
 export const PATH_PARAMETERS: Record<string, { description: string; schema: Record<string, unknown> }> = {
@@ -155,34 +69,10 @@ export const PATH_PARAMETERS: Record<string, { description: string; schema: Reco
     schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
   },
 };
-
-/** Codes every route answers, whatever its entry lists: the shared request handling's. */
-export const EVERY_ROUTE_ERRORS = [
-  'UnknownQueryParameter',
-  'InternalError',
-] as const satisfies readonly ErrorCode[];
-
 /** Every code a route can answer: its entry's and EVERY_ROUTE_ERRORS. */
 export function routeErrors(key: string): ErrorCode[] {
   return [...new Set<ErrorCode>([...(OPERATIONS[key]?.errors ?? []), ...EVERY_ROUTE_ERRORS])];
 }
-
-const BODY_ERRORS = [
-  'MissingBody',
-  'InvalidEncoding',
-  'MalformedJson',
-  'DuplicateKey',
-  'NestingTooDeep',
-  'InvalidUnicode',
-  'UnknownField',
-  'InvalidRequest',
-  'RequestTooLarge',
-  'UnsupportedMediaType',
-] as const satisfies readonly ErrorCode[];
-const CALLER_ERRORS = ['Unauthorized', 'InvalidSubject'] as const satisfies readonly ErrorCode[];
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-
 export const OPERATIONS: Record<string, OperationDoc> = {
   'PUT /v1/devices/{token}': {
     summary: 'Register the caller’s device token',
@@ -193,9 +83,13 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       {
         status: 201,
         description: 'The token is new to the caller (unknown, or moved from another user).',
-        schema: ref('Device'),
+        schema: schemaRef('Device'),
       },
-      { status: 200, description: 'The caller already held the token: refreshed.', schema: ref('Device') },
+      {
+        status: 200,
+        description: 'The caller already held the token: refreshed.',
+        schema: schemaRef('Device'),
+      },
     ],
     errors: [
       ...CALLER_ERRORS,
@@ -217,7 +111,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/devices': {
     summary: 'List the caller’s devices',
     description: 'Every device registered to the signed-in user, for every app.',
-    success: [{ status: 200, description: 'The caller’s devices.', schema: ref('DeviceList') }],
+    success: [{ status: 200, description: 'The caller’s devices.', schema: schemaRef('DeviceList') }],
     errors: [...CALLER_ERRORS],
   },
   'GET /v1/users/{userId}/devices': {
@@ -227,7 +121,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       {
         status: 200,
         description: 'The user’s devices (empty for an unknown user).',
-        schema: ref('DeviceList'),
+        schema: schemaRef('DeviceList'),
       },
     ],
     errors: ['InvalidRequest'],
@@ -244,11 +138,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'Registers a Live Activity push-to-start token (`Activity<T>.pushToStartTokenUpdates`) for the signed-in user and one `ActivityAttributes` type. Same ownership rules as device tokens: one owner, a move is one atomic write.',
     body: { schemaName: 'PushToStartRegistration' },
     success: [
-      { status: 201, description: 'The token is new to the caller.', schema: ref('LiveActivityToken') },
+      { status: 201, description: 'The token is new to the caller.', schema: schemaRef('LiveActivityToken') },
       {
         status: 200,
         description: 'The caller already held the token: refreshed.',
-        schema: ref('LiveActivityToken'),
+        schema: schemaRef('LiveActivityToken'),
       },
     ],
     errors: [...CALLER_ERRORS, 'InvalidDeviceToken', ...BODY_ERRORS, 'UnknownApp'],
@@ -266,11 +160,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'Registers the token `activity.pushTokenUpdates` reported for the caller’s activity that the backend calls `activityId`. Activities are per user: another user’s activity with the same id is a different activity, and neither can reach, block or read the other. Sends address it as `{userId, activityId}`.',
     body: { schemaName: 'ActivityTokenRegistration' },
     success: [
-      { status: 201, description: 'The token is new to the caller.', schema: ref('LiveActivityToken') },
+      { status: 201, description: 'The token is new to the caller.', schema: schemaRef('LiveActivityToken') },
       {
         status: 200,
         description: 'The caller already held the token: refreshed.',
-        schema: ref('LiveActivityToken'),
+        schema: schemaRef('LiveActivityToken'),
       },
     ],
     errors: [...CALLER_ERRORS, 'InvalidActivityId', 'InvalidDeviceToken', ...BODY_ERRORS, 'UnknownApp'],
@@ -287,7 +181,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description:
       'Validates the job, takes its notification id (the idempotency key, kept 7 days) and puts it on the send queue; delivery happens asynchronously. Repeating a job unchanged answers 202 with the first answer and sends nothing. The same JSON may be published straight to the send queue.',
     body: { schemaName: 'SendJob' },
-    success: [{ status: 202, description: 'Accepted and queued.', schema: ref('SendRequestAnswer') }],
+    success: [{ status: 202, description: 'Accepted and queued.', schema: schemaRef('SendRequestAnswer') }],
     errors: [
       ...BODY_ERRORS,
       'InvalidDeviceToken',
@@ -310,7 +204,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       {
         status: 200,
         description: 'One result per job, in request order.',
-        schema: ref('NotificationBatchResults'),
+        schema: schemaRef('NotificationBatchResults'),
       },
     ],
     errors: [...BODY_ERRORS],
@@ -331,7 +225,9 @@ export const OPERATIONS: Record<string, OperationDoc> = {
         schema: { type: 'string', maxLength: MAX_PAGE_TOKEN_LENGTH },
       },
     ],
-    success: [{ status: 200, description: 'One page of the report.', schema: ref('NotificationReport') }],
+    success: [
+      { status: 200, description: 'One page of the report.', schema: schemaRef('NotificationReport') },
+    ],
     errors: ['InvalidRequest', 'InvalidLimit', 'InvalidNextToken', 'NotificationNotFound'],
   },
   'POST /v1/notifications/{id}/receipts': {
@@ -341,223 +237,5 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     body: { schemaName: 'Receipt' },
     success: [{ status: 204, description: 'Recorded.' }],
     errors: [...CALLER_ERRORS, 'InvalidRequest', ...BODY_ERRORS, 'InvalidDeviceToken', 'ReceiptNotFound'],
-  },
-};
-
-/** Response bodies (written here: the handlers build them from domain types, not from zod). */
-export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
-  NotificationBatchResults: {
-    type: 'object',
-    properties: {
-      results: {
-        type: 'array',
-        description: 'One per job of the request, in its order.',
-        items: {
-          type: 'object',
-          properties: {
-            notificationId: {
-              type: 'string',
-              description:
-                'The job’s id (assigned when it named none); absent for a refused job that named none.',
-            },
-            status: {
-              type: 'integer',
-              description:
-                '202 accepted and queued (or a repeat of an accepted job), else the 4xx of the refusal.',
-            },
-            error: {
-              type: 'object',
-              description:
-                'Why the job was refused: the code and message `POST /v1/notifications` would answer.',
-              properties: { code: { type: 'string' }, message: { type: 'string' } },
-              required: ['code', 'message'],
-            },
-          },
-          required: ['status'],
-        },
-      },
-    },
-    required: ['results'],
-  },
-  Device: {
-    type: 'object',
-    properties: {
-      token: {
-        type: 'string',
-        description: 'Lowercase hex (iOS); the FCM registration token as sent (Android).',
-      },
-      userId: { type: 'string' },
-      appId: { type: 'string' },
-      platform: { type: 'string', enum: [...PLATFORMS] },
-      environment: { type: 'string', enum: ['sandbox', 'production'], description: 'iOS devices only.' },
-      locale: { type: 'string' },
-      appVersion: { type: 'string' },
-      registeredAt: {
-        type: 'string',
-        format: 'date-time',
-        description: 'When this user registered this token.',
-      },
-      lastSeenAt: { type: 'string', format: 'date-time', description: 'The last registration or refresh.' },
-      expiresAt: {
-        type: 'string',
-        format: 'date-time',
-        description: 'When the device expires unless refreshed.',
-      },
-    },
-    required: ['token', 'userId', 'appId', 'platform', 'registeredAt', 'lastSeenAt', 'expiresAt'],
-    additionalProperties: false,
-  },
-  LiveActivityToken: {
-    type: 'object',
-    properties: {
-      token: { type: 'string', description: 'Lowercase hex.' },
-      kind: { type: 'string', enum: ['push-to-start', 'update'] },
-      userId: { type: 'string' },
-      appId: { type: 'string' },
-      environment: { type: 'string', enum: ['sandbox', 'production'] },
-      attributesType: { type: 'string', description: 'Push-to-start tokens: the ActivityAttributes type.' },
-      activityId: { type: 'string', description: 'Update tokens: the activity.' },
-      registeredAt: { type: 'string', format: 'date-time' },
-      lastSeenAt: { type: 'string', format: 'date-time' },
-      expiresAt: { type: 'string', format: 'date-time' },
-    },
-    required: ['kind', 'token', 'userId', 'appId', 'environment', 'registeredAt', 'lastSeenAt', 'expiresAt'],
-    additionalProperties: false,
-  },
-  DeviceList: {
-    type: 'object',
-    properties: { devices: { type: 'array', items: ref('Device') } },
-    required: ['devices'],
-    additionalProperties: false,
-  },
-  SendRequestAnswer: {
-    type: 'object',
-    properties: {
-      notificationId: { type: 'string' },
-      recipients: {
-        description: 'How many users, tokens or activities the request names, each counted once.',
-        oneOf: [
-          {
-            type: 'object',
-            properties: { users: { type: 'integer' } },
-            required: ['users'],
-            additionalProperties: false,
-          },
-          {
-            type: 'object',
-            properties: { tokens: { type: 'integer' } },
-            required: ['tokens'],
-            additionalProperties: false,
-          },
-          {
-            type: 'object',
-            properties: { activities: { type: 'integer' } },
-            required: ['activities'],
-            additionalProperties: false,
-          },
-        ],
-      },
-      jobs: { type: 'integer', description: 'How many jobs the request was split into on the send queue.' },
-      tracked: {
-        type: 'boolean',
-        description: 'Whether the job was sent with `track.receipts` (per-device statuses and receipts).',
-      },
-    },
-    required: ['notificationId', 'recipients', 'jobs', 'tracked'],
-    additionalProperties: false,
-  },
-  DeviceDelivery: {
-    type: 'object',
-    properties: {
-      token: { type: 'string' },
-      userId: { type: 'string' },
-      status: { type: 'string', enum: [...DELIVERY_STATUSES] },
-      apnsId: { type: 'string', description: 'The `apns-id` APNs accepted the push under.' },
-      acceptedAt: { type: 'string', format: 'date-time' },
-      receivedAt: { type: 'string', format: 'date-time' },
-      openedAt: { type: 'string', format: 'date-time' },
-      reason: {
-        type: 'string',
-        description: 'Why the device was pruned or failed (an APNs reason or ours).',
-      },
-      repushes: { type: 'integer', description: 'Re-push rounds sent to this device.' },
-      updatedAt: { type: 'string', format: 'date-time' },
-    },
-    required: ['token', 'userId', 'status', 'updatedAt'],
-  },
-  NotificationReport: {
-    type: 'object',
-    properties: {
-      notificationId: { type: 'string' },
-      tracked: { type: 'boolean', description: 'Whether the job was sent with `track.receipts`.' },
-      recipients: {
-        type: 'object',
-        description:
-          'The send answer’s `recipients` (users, tokens or activities named); for users also how many had no device of the app to push to.',
-        properties: {
-          users: { type: 'integer' },
-          usersWithoutDevices: { type: 'integer' },
-          tokens: { type: 'integer' },
-          activities: { type: 'integer' },
-        },
-      },
-      jobs: { type: 'integer', description: 'The send answer’s `jobs`: parts on the send queue.' },
-      reasons: {
-        type: 'object',
-        description:
-          'Devices per `outcome:reason` (e.g. `pruned:Unregistered`, `unregistered:NotRegistered`, `retried:TooManyRequests`), largest first.',
-        additionalProperties: { type: 'integer' },
-      },
-      reason: {
-        type: 'string',
-        description:
-          'Present when nobody was, or will be, reached: why, in a sentence (no device registered, every device refused, the job dead-lettered).',
-      },
-      deadLettered: {
-        type: 'array',
-        description: 'Parts of the job the sender moved to the dead-letter queue, with the reason.',
-        items: {
-          type: 'object',
-          properties: {
-            part: { type: 'string' },
-            attempt: { type: 'integer' },
-            reason: { type: 'string' },
-            detail: { type: 'string' },
-            at: { type: 'string', format: 'date-time' },
-          },
-          required: ['part', 'attempt', 'reason', 'detail', 'at'],
-        },
-      },
-      counts: {
-        type: 'object',
-        description:
-          'Recipient devices in total and per status (every status present, zeros included): per device for a tracked job, from each chunk’s totals for an untracked one.',
-        properties: Object.fromEntries(
-          ['devices', ...DELIVERY_STATUSES].map((name) => [name, { type: 'integer' }]),
-        ),
-        required: ['devices', ...DELIVERY_STATUSES],
-      },
-      devices: { type: 'array', items: ref('DeviceDelivery'), description: 'One page of devices.' },
-      nextToken: {
-        type: 'string',
-        description: 'Present when more devices follow: pass it to get the next page.',
-      },
-      progress: {
-        type: 'object',
-        description:
-          'Whether every part of the request has had its recipients resolved and sent: a stuck or lost part shows here.',
-        properties: {
-          parts: { type: 'integer', description: 'Parts the request was split into (when known).' },
-          partsDone: { type: 'integer' },
-          chunksInProgress: {
-            type: 'integer',
-            description: 'Chunks claimed by a sender and not yet finished.',
-          },
-          complete: { type: 'boolean' },
-        },
-        required: ['partsDone', 'chunksInProgress'],
-      },
-    },
-    required: ['notificationId', 'tracked', 'counts', 'reasons', 'devices'],
   },
 };

@@ -6,7 +6,7 @@ import { ENVIRONMENT } from '../lambda/environment';
  * `npm run migrate`: builds every user's device set from the token records written
  * before sets existed (lambda/adapters/secondary/device-set-backfill.ts). Idempotent,
  * resumable (`--checkpoint`), and safe while the API and the sender run — deploy the
- * writers first, run this, then the sender that reads the sets (README).
+ * writers first, run this, then the sender that reads the sets (docs/deploy.md, "Upgrading to device sets").
  */
 
 const USAGE = `Usage: npm run migrate -- --table <Devices table name> [options]

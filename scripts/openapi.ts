@@ -1,15 +1,8 @@
 import { API_ROUTES, type ApiRoute } from '../infra/api-routes';
 import { QUERY_PARAMETERS } from '../lambda/adapters/primary/http/request';
-import {
-  BODY_SCHEMAS,
-  ERROR_CODES,
-  type ErrorCode,
-  EVERY_ROUTE_ERRORS,
-  OPERATIONS,
-  type OperationDoc,
-  PATH_PARAMETERS,
-  RESPONSE_SCHEMAS,
-} from './api-operations';
+import { ERROR_CODES, type ErrorCode, EVERY_ROUTE_ERRORS } from './api-error-codes';
+import { BODY_SCHEMAS, OPERATIONS, type OperationDoc, PATH_PARAMETERS } from './api-operations';
+import { RESPONSE_SCHEMAS } from './api-responses';
 import { publishedJsonSchema } from './json-schemas';
 
 /** The key of a route in OPERATIONS. */

@@ -151,7 +151,7 @@ export class ApnsCredentials extends Construct {
       }),
     );
     // Kept with the secret: removed with the stack, the policy would leave the kept APNs or FCM key
-    // deletable by anyone (the README's teardown lifts it on purpose). A failed first create
+    // deletable by anyone (docs/deploy.md's teardown lifts it on purpose). A failed first create
     // still removes both.
     const policy = secret.node.tryFindChild('Policy');
     if (!(policy instanceof secretsmanager.ResourcePolicy))

@@ -1,22 +1,17 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
 import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
-import {
-  JOBS_DEAD_LETTERED,
-  METRICS_SERVICE,
-  OUTCOME_METRICS,
-  REASON_DIMENSION,
-} from '../../lambda/metric-names';
+import { operationsDashboard } from './operations-dashboard';
+import { FIVE_MINUTES, MAX_METRICS_PER_ALARM, PushgateMetrics, sumOf } from './operations-metrics';
 
 /** The reasons a job is dead-lettered for when our APNs credentials are missing or wrong. */
 export const CREDENTIAL_FAILURE_REASONS = ['CredentialsUnavailable', ...CREDENTIAL_REASONS];
@@ -26,11 +21,6 @@ export const CREDENTIAL_FAILURE_REASONS = ['CredentialsUnavailable', ...CREDENTI
  * A missing or placeholder FCM secret is CredentialsUnavailable, in the alarm above.
  */
 export const FCM_CREDENTIAL_FAILURE_REASONS = [...FCM_CREDENTIAL_CODES];
-
-/** CloudWatch refuses a metric-math alarm over more metrics than this. */
-export const MAX_METRICS_PER_ALARM = 10;
-/** Requests the API refused with 429 (throttling), counted from its access log. */
-export const API_THROTTLED_METRIC = 'ApiRequestsThrottled';
 /** The sender's duration alarm fires at this share of its timeout: it stops starting chunks well before. */
 export const SENDER_DURATION_ALARM_SHARE = 0.8;
 /** How long jobs may sit on the DLQ before DeadLettersWaiting reminds that they wait for a decision. */
@@ -56,12 +46,11 @@ export interface OperationsProps {
   notificationsTableName: string;
 }
 
-const FIVE_MINUTES = Duration.minutes(5);
-
 /**
  * What an operator watches: an SNS topic (mail subscriptions from the config, or a
  * topic of your own) that every alarm notifies when it fires and when it clears,
- * and a dashboard of sends, outcomes, the queues, errors and latency.
+ * and a dashboard of sends, outcomes, the queues, errors and latency
+ * (operations-dashboard.ts), both drawn from the metrics of operations-metrics.ts.
  */
 export class Operations extends Construct {
   readonly topic: sns.ITopic;
@@ -77,7 +66,7 @@ export class Operations extends Construct {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
       alarm.addOkAction(new actions.SnsAction(this.topic));
     }
-    this.dashboard = this.createDashboard(props, metrics);
+    this.dashboard = operationsDashboard(this, props, metrics, Object.values(this.alarms));
   }
 
   private alarmTopic(props: OperationsProps): sns.ITopic {
@@ -212,7 +201,7 @@ export class Operations extends Construct {
       CredentialFailures: alarm(
         'CredentialFailures',
         'jobs failed because an app’s APNs credentials are missing (a secret still holding its placeholder, no read permission) or refused by Apple. The DLQ detail names the secret; fix it, then redrive.',
-        metrics.credentialFailures(),
+        metrics.credentialFailures(CREDENTIAL_FAILURE_REASONS, 'jobs failed on APNs credentials'),
         1,
       ),
       FcmCredentialFailures: alarm(
@@ -258,105 +247,6 @@ export class Operations extends Construct {
       ),
     });
   }
-
-  private createDashboard(props: OperationsProps, metrics: PushgateMetrics): cloudwatch.Dashboard {
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: props.name,
-      defaultInterval: Duration.hours(3),
-    });
-    const width = 8;
-    const height = 6;
-    const sum = { statistic: 'Sum', period: Duration.minutes(1) };
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Sends: jobs in, notifications out',
-        width,
-        height,
-        left: [
-          props.sendQueue.metricNumberOfMessagesSent({ ...sum, label: 'jobs put on the send queue' }),
-          ...metrics.outcomes(),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Outcomes by reason',
-        width,
-        height,
-        left: [metrics.outcomesByReason()],
-      }),
-      new cloudwatch.AlarmStatusWidget({
-        title: 'Alarms',
-        width,
-        height,
-        alarms: Object.values(this.alarms),
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Send queue depth',
-        width,
-        height,
-        left: [
-          props.sendQueue.metricApproximateNumberOfMessagesVisible({ label: 'waiting' }),
-          props.sendQueue.metricApproximateNumberOfMessagesNotVisible({ label: 'being sent' }),
-          props.sendQueue.metric('ApproximateNumberOfMessagesDelayed', {
-            label: 'delayed (retries, re-pushes)',
-          }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Oldest job on the send queue (s)',
-        width,
-        height,
-        left: [props.sendQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum' })],
-        leftAnnotations: [{ value: props.alarms.backlogAgeSeconds, label: 'backlog alarm' }],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Dead-letter queue depth',
-        width,
-        height,
-        left: [
-          props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
-          metrics.deadLetteredJobs(),
-        ],
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Errors',
-        width,
-        height,
-        left: [
-          props.sender.metricErrors({ ...sum, label: 'sender errors' }),
-          props.sender.metricThrottles({ ...sum, label: 'sender throttles' }),
-          props.api.metricServerError({ ...sum, label: 'API 5xx' }),
-          props.api.metricClientError({ ...sum, label: 'API 4xx' }),
-          metrics.tableThrottles(),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'API latency (ms)',
-        width,
-        height,
-        left: [
-          props.api.metricLatency({ statistic: 'p50', label: 'p50' }),
-          props.api.metricLatency({ statistic: 'p99', label: 'p99' }),
-          props.api.metricIntegrationLatency({ statistic: 'p99', label: 'integration p99' }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Sender duration (ms) and concurrency',
-        width,
-        height,
-        left: [
-          props.sender.metricDuration({ statistic: 'p50', label: 'p50' }),
-          props.sender.metricDuration({ statistic: 'p99', label: 'p99' }),
-          props.sender.metricDuration({ statistic: 'Maximum', label: 'max' }),
-        ],
-        right: [props.sender.metric('ConcurrentExecutions', { statistic: 'Maximum', label: 'concurrent' })],
-      }),
-    );
-    return dashboard;
-  }
 }
 
 export type AlarmName =
@@ -372,137 +262,3 @@ export type AlarmName =
   | 'DynamoDbThrottles'
   | 'CredentialFailures'
   | 'FcmCredentialFailures';
-
-/** The sender's own metrics (lambda/metric-names.ts) and the DynamoDB throttling sum. */
-class PushgateMetrics {
-  constructor(
-    private readonly scope: Construct,
-    private readonly props: OperationsProps,
-  ) {}
-
-  outcomes(): cloudwatch.Metric[] {
-    return Object.values(OUTCOME_METRICS).map((metricName) => this.metric(metricName, {}, metricName));
-  }
-
-  outcomesByReason(): cloudwatch.MathExpression {
-    const namespace = this.props.metricsNamespace;
-    return new cloudwatch.MathExpression({
-      expression: `SEARCH('{"${namespace}",${REASON_DIMENSION},service} service="${METRICS_SERVICE}"', 'Sum', 300)`,
-      label: '',
-      period: FIVE_MINUTES,
-    });
-  }
-
-  deadLetteredJobs(): cloudwatch.MathExpression {
-    const namespace = this.props.metricsNamespace;
-    return new cloudwatch.MathExpression({
-      expression: `SUM(SEARCH('{"${namespace}",${REASON_DIMENSION},service} MetricName="${JOBS_DEAD_LETTERED}"', 'Sum', 60))`,
-      label: 'jobs dead-lettered by the sender',
-      period: Duration.minutes(1),
-    });
-  }
-
-  /**
-   * Jobs that arrived on the DLQ per minute: what the sender put there (NumberOfMessagesSent)
-   * or, for what SQS moved after maxReceiveCount (which that metric does not count), the
-   * rise in depth — so the alarm clears after each arrival instead of staying in ALARM
-   * while the job waits there for 14 days. The depth counts held messages too: `npm run
-   * redrive` (even a dry run) hides every job while it looks, and makes them visible again
-   * when it ends; visible messages alone would rise then and raise a false alarm.
-   */
-  deadLetterArrivals(): cloudwatch.MathExpression {
-    const dlq = this.props.deadLetterQueue;
-    const minute = Duration.minutes(1);
-    return new cloudwatch.MathExpression({
-      expression: 'MAX([FILL(sent, 0), FILL(DIFF(visible + held), 0)])',
-      usingMetrics: {
-        sent: dlq.metricNumberOfMessagesSent({ period: minute, statistic: 'Sum' }),
-        visible: dlq.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
-        held: dlq.metricApproximateNumberOfMessagesNotVisible({ period: minute, statistic: 'Maximum' }),
-      },
-      label: 'jobs arrived on the dead-letter queue',
-      period: minute,
-    });
-  }
-
-  /** Requests the API answered 429, from the access log's status (no HTTP API metric counts them). */
-  apiThrottled(): cloudwatch.Metric {
-    const filter = new logs.MetricFilter(this.scope, 'ApiThrottledFilter', {
-      logGroup: this.props.apiAccessLogs,
-      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: this.props.metricsNamespace,
-      metricName: API_THROTTLED_METRIC,
-      metricValue: '1',
-    });
-    return filter.metric({ period: FIVE_MINUTES, statistic: 'Sum' });
-  }
-
-  /** Jobs dead-lettered for a credential reason, whichever one. */
-  credentialFailures(
-    reasons: readonly string[] = CREDENTIAL_FAILURE_REASONS,
-    label = 'jobs failed on APNs credentials',
-  ): cloudwatch.MathExpression {
-    return sumOf(
-      reasons.map((reason) => this.metric(JOBS_DEAD_LETTERED, { [REASON_DIMENSION]: reason }, reason)),
-      label,
-    );
-  }
-
-  /** Throttled reads and writes on both tables and the Devices table's indexes. */
-  tableThrottles(): cloudwatch.MathExpression {
-    const { devicesTableName, notificationsTableName } = this.props;
-    const sources: Record<string, string>[] = [
-      { TableName: devicesTableName },
-      { TableName: devicesTableName, GlobalSecondaryIndexName: DEVICES_TABLE.userIndex.name },
-      { TableName: devicesTableName, GlobalSecondaryIndexName: DEVICES_TABLE.liveActivityIndex.name },
-      { TableName: notificationsTableName },
-    ];
-    return sumOf(
-      sources.flatMap((dimensionsMap) =>
-        ['ReadThrottleEvents', 'WriteThrottleEvents'].map(
-          (metricName) =>
-            new cloudwatch.Metric({
-              namespace: 'AWS/DynamoDB',
-              metricName,
-              dimensionsMap,
-              statistic: 'Sum',
-              period: FIVE_MINUTES,
-            }),
-        ),
-      ),
-      'DynamoDB throttled requests',
-    );
-  }
-
-  private metric(metricName: string, dimensions: Record<string, string>, label: string): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: this.props.metricsNamespace,
-      metricName,
-      dimensionsMap: { service: METRICS_SERVICE, ...dimensions },
-      statistic: 'Sum',
-      period: FIVE_MINUTES,
-      label,
-    });
-  }
-}
-
-/**
- * The sum of metrics (a missing one counts 0), refused at synth past what CloudWatch
- * takes in one alarm — adding a table index or an APNs reason must not break the deploy.
- */
-function sumOf(metrics: readonly cloudwatch.IMetric[], label: string): cloudwatch.MathExpression {
-  if (metrics.length > MAX_METRICS_PER_ALARM) {
-    throw new Error(
-      `"${label}" sums ${metrics.length} metrics; a CloudWatch alarm takes at most ${MAX_METRICS_PER_ALARM}: split it.`,
-    );
-  }
-  const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`m${index}`, metric]));
-  return new cloudwatch.MathExpression({
-    expression: Object.keys(usingMetrics)
-      .map((id) => `FILL(${id}, 0)`)
-      .join(' + '),
-    usingMetrics,
-    label,
-    period: FIVE_MINUTES,
-  });
-}

@@ -53,7 +53,7 @@ async function inboxTokens(offline: Offline, expected: number): Promise<string[]
   }
 }
 
-describe('npm start, walked through as the README says', () => {
+describe('npm start, walked through as docs/offline.md says', () => {
   let offline: Offline;
   beforeAll(async () => {
     offline = await startOffline();

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
-import {
-  API_THROTTLED_METRIC,
-  CREDENTIAL_FAILURE_REASONS,
-  MAX_METRICS_PER_ALARM,
-} from '../../infra/constructs/operations';
+import { CREDENTIAL_FAILURE_REASONS } from '../../infra/constructs/operations';
+import { API_THROTTLED_METRIC, MAX_METRICS_PER_ALARM } from '../../infra/constructs/operations-metrics';
 import { SENDER } from '../../infra/queue-settings';
 import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
 import { JOBS_DEAD_LETTERED, METRICS_SERVICE, OUTCOME_METRICS } from '../../lambda/metric-names';

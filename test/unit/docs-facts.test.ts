@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
 import { SENDER_DURATION_ALARM_SHARE } from '../../infra/constructs/operations';
+import { pushgatePropsSchema } from '../../infra/pushgate-props';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
 import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notification/page-token';
+import { MAX_REGISTER_BODY_BYTES } from '../../lambda/adapters/primary/register-device/schema';
+import { MAX_SEND_BODY_BYTES } from '../../lambda/adapters/primary/send-notification/limits';
 import { MAX_JOBS_PER_BATCH } from '../../lambda/adapters/primary/send-notification-batch/schema';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/push-connection';
@@ -13,12 +16,15 @@ import {
   PROGRESS_TTL_DAYS,
   TRACKING_SHARDS,
 } from '../../lambda/adapters/secondary/notifications-keys';
+import { DEVICE_TTL_DAYS } from '../../lambda/domain/device';
 import {
   DEFAULT_MAX_DEVICES_PER_USER,
   MAX_SET_ENTRY_BYTES,
   MOST_DEVICES_PER_USER,
 } from '../../lambda/domain/device-set';
+import { MAX_TOKEN_BYTES, MIN_TOKEN_BYTES } from '../../lambda/domain/device-token';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
+import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
 import {
   ITEM_KEY_PREFIXES,
   MAX_FCM_TOKEN_LENGTH,
@@ -32,8 +38,11 @@ import {
   MAX_SQS_DELAY_SECONDS,
 } from '../../lambda/domain/retry-policy';
 import { MAX_RECIPIENTS_PER_JOB } from '../../lambda/domain/send-job';
-import { TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { DEFAULT_MAX_REPUSHES, DELIVERY_STATUSES, TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
+import { MAX_PAGE_DEVICES } from '../../lambda/use-cases/get-notification';
+import { MAX_JSON_NESTING } from '../../lambda/validation';
+import { ERROR_CODES } from '../../scripts/api-error-codes';
 import { MOVED_BY_SQS } from '../../scripts/redrive/messages';
 
 /**
@@ -85,6 +94,73 @@ function tableRows(file: string, header: string): string[][] {
   return rows;
 }
 
+interface Scenario {
+  scenario: string;
+  counts: { sqsRequests: number; dynamoReadUnits: number; dynamoWriteUnits: number; lambdaGbSeconds: number };
+  readUnitsPerPush: number;
+  dollarsPerMillion: number;
+  dataOutToApnsPerMillion: number;
+  breakdownPerMillion: Record<string, number>;
+  dynamoLinesPerMillion: Record<string, number>;
+  receipt?: { dynamoReadUnits: number; dynamoWriteUnits: number; dollarsPerMillion: number };
+}
+interface ThroughputRow {
+  client: string;
+  perSecond: number;
+  sent: number;
+  failed: number;
+  roundsPerSecond: number[];
+  duplicates?: number;
+  goaways?: number;
+}
+interface EndToEnd {
+  devices: number;
+  acceptMs: number;
+  firstPushMs: number;
+  lastPushMs: number;
+  node: string;
+}
+/** The figures of the last `npm run bench`, as bench/run.ts writes them. */
+const BENCH = JSON.parse(read('bench/results.json')) as {
+  targets: {
+    registryBundleKB: number;
+    registryColdInitMs: number;
+    gatewayVsRaw: number;
+    offlineStartSeconds: number;
+  };
+  lambdas: { name: string; bundleBytes: number; coldInitMsMedian: number }[];
+  apnsThroughput: { notifications: number; gatewayVsRaw: number; rows: ThroughputRow[] };
+  fcmThroughput: { notifications: number; gatewayVsRaw: number; rows: ThroughputRow[] };
+  costPerMillion: {
+    prices: {
+      snsMobilePushPerMillionPublishes: number;
+      sqsPerMillionRequests: number;
+      dynamoPerMillionWriteUnits: number;
+      dynamoPerMillionReadUnits: number;
+      lambdaArmPerGbSecond: number;
+      lambdaPerMillionRequests: number;
+      httpApiPerMillionRequests: number;
+      dataOutPerGb: number;
+    };
+    scenarios: Scenario[];
+  };
+  latency: {
+    chat: { sends: number; p50Ms: number; p95Ms: number };
+    chatBatch: { batches: number; jobs: number; p50Ms: number; p95Ms: number };
+    endToEnd: EndToEnd;
+    endToEndOnLambdaRuntime: EndToEnd;
+  };
+  offlineStartSeconds: { secondsMedian: number };
+  functionGrants: { checkMicrosPerCall: number };
+};
+
+/** The bench row of one client; fails naming it when the bench no longer measures it. */
+function throughputRow(rows: ThroughputRow[], client: string): ThroughputRow {
+  const row = rows.find((candidate) => candidate.client === client);
+  expect(row, `bench/results.json measures "${client}"`).toBeDefined();
+  return row as ThroughputRow;
+}
+
 describe('the docs state what the code holds', () => {
   it("the send queue's visibility timeout, wherever a document gives it", () => {
     const seconds = SEND_QUEUE.visibilityTimeoutSeconds;
@@ -101,7 +177,7 @@ describe('the docs state what the code holds', () => {
     expect(stated.filter(({ value }) => value !== seconds)).toEqual([]);
     expectStated('docs/architecture.md', `visibility ${seconds} s`);
     expectStated(
-      'README.md',
+      'docs/deploy.md',
       `visibility ${seconds} s = 6 × the sender's ${SENDER.timeoutSeconds} s timeout`,
     );
   });
@@ -121,12 +197,12 @@ describe('the docs state what the code holds', () => {
       'docs/runbook.md',
       `${share}% of its ${SENDER.timeoutSeconds} s timeout (${SENDER_DURATION_ALARM_SHARE * SENDER.timeoutSeconds} s)`,
     );
-    expectStated('README.md', `${share}% of its ${SENDER.timeoutSeconds} s timeout`);
+    expectStated('docs/runbook.md', `ran ${share}% of its ${SENDER.timeoutSeconds} s timeout`);
     const batches = statedNumbers(/\bbatch (\d+)\b/g);
     expect(batches.length).toBeGreaterThanOrEqual(2);
     expect(batches.filter(({ value }) => value !== SENDER.batchSize)).toEqual([]);
     expectStated('docs/architecture.md', `\`maxConcurrency\` ${SENDER.maxConcurrency}`);
-    expectStated('README.md', `at most ${SENDER.maxConcurrency} concurrent invocations by default`);
+    expectStated('docs/delivery.md', `at most ${SENDER.maxConcurrency} concurrent invocations by default`);
   });
 
   it('how long an FCM token may be, and from what length it is keyed by its digest', () => {
@@ -134,16 +210,20 @@ describe('the docs state what the code holds', () => {
     const keyed = spaced(MAX_KEYED_TOKEN_LENGTH);
     expectStated('docs/fcm.md', `pushgate accepts 1–${most} characters`);
     expectStated('docs/fcm.md', `A token of up to ${keyed} characters is its own key`);
-    expectStated('README.md', `up to ${most} characters, stored and sent exactly as given`);
-    expectStated('README.md', `a token over ${keyed} characters is keyed by its digest`);
+    expectStated('docs/api.md', `up to ${most} characters, stored and sent exactly as given`);
+    expectStated('docs/api.md', `a token over ${keyed} characters is keyed by its digest`);
     expectStated('docs/decisions/long-fcm-tokens.md', `the contract accepts up to ${most} characters`);
     expectStated(
       'docs/decisions/long-fcm-tokens.md',
       `a token of at most \`MAX_KEYED_TOKEN_LENGTH\` (${keyed}) characters`,
     );
-    for (const prefix of Object.values(ITEM_KEY_PREFIXES)) expectStated('README.md', `\`${prefix}\``);
+    for (const prefix of Object.values(ITEM_KEY_PREFIXES)) {
+      expectStated('docs/api.md', `\`${prefix}\``);
+      // What the Devices table holds, as deploy.md describes it.
+      expectStated('docs/deploy.md', `\`${prefix}`);
+    }
     const setKb = MAX_SET_ENTRY_BYTES / 1024;
-    expectStated('README.md', `past ${setKb} KB of entries`);
+    expectStated('docs/delivery.md', `past ${setKb} KB of entries`);
     expectStated('docs/fcm.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB`);
     expectStated('docs/decisions/long-fcm-tokens.md', `\`MAX_SET_ENTRY_BYTES\` (${setKb} KB;`);
     expectStated('docs/fcm.md', `\`MAX_PAGE_TOKEN_LENGTH\` (${spaced(MAX_PAGE_TOKEN_LENGTH)}) characters`);
@@ -151,22 +231,22 @@ describe('the docs state what the code holds', () => {
 
   it('how long the send queue and its dead-letter queue keep a job, and the Notifications table its records', () => {
     const dlqDays = SEND_QUEUE.deadLetterRetentionDays;
-    expectStated('README.md', `its DLQ (${dlqDays} days)`);
-    expectStated('README.md', `the queue keeps them ${SEND_QUEUE.retentionDays} days`);
+    expectStated('docs/deploy.md', `its DLQ (${dlqDays} days)`);
+    expectStated('docs/deploy.md', `the queue keeps them ${SEND_QUEUE.retentionDays} days`);
     expectStated('docs/runbook.md', `The DLQ keeps jobs ${dlqDays} days`);
     expectStated('docs/architecture.md', `who may acknowledge; ${IDEMPOTENCY_WINDOW_DAYS} days)`);
     expectStated('docs/architecture.md', `on ${TRACKING_SHARDS} shards`);
     expectStated('docs/architecture.md', `${PROGRESS_TTL_DAYS} days, ${TRACKING_TTL_DAYS} when tracked`);
     expectStated('docs/architecture.md', `(\`receipt#<token>\`; ${TRACKING_TTL_DAYS} days)`);
-    expectStated('README.md', `within **${IDEMPOTENCY_WINDOW_DAYS} days**`);
+    expectStated('docs/api.md', `within **${IDEMPOTENCY_WINDOW_DAYS} days**`);
   });
 
   it('how many attempts a device gets before it is dead-lettered, how long it waits between them and for an answer', () => {
     const stated = statedNumbers(/after (\d+) attempts/g);
     expect(stated.length).toBeGreaterThanOrEqual(2);
     expect(stated.filter(({ value }) => value !== MAX_DELIVERY_ATTEMPTS)).toEqual([]);
-    const delays = `(${BASE_DELAY_SECONDS} s, ${2 * BASE_DELAY_SECONDS} s, … ≤ ${MAX_SQS_DELAY_SECONDS / 60} min,`;
-    expectStated('README.md', delays);
+    expectStated('docs/apns.md', `delayed ${BASE_DELAY_SECONDS} s before the first retry and twice as long`);
+    expectStated('docs/apns.md', `at most ${MAX_SQS_DELAY_SECONDS / 60} minutes (SQS's longest delay)`);
     expectStated(
       'docs/apns.md',
       `${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default (\`APNS_REQUEST_TIMEOUT_MS\`)`,
@@ -177,19 +257,130 @@ describe('the docs state what the code holds', () => {
     const parts = `${spaced(USERS_PER_PART)} users, ${spaced(TOKENS_PER_PART)} tokens or ${spaced(ACTIVITIES_PER_PART)} activities`;
     expectStated('docs/architecture.md', `job parts of ${parts}`);
     expectStated(
-      'README.md',
+      'docs/api.md',
       `**${spaced(MAX_RECIPIENTS_PER_JOB)}** per request (the API splits them into jobs of ${spaced(USERS_PER_PART)} users / ${spaced(TOKENS_PER_PART)} tokens / ${spaced(ACTIVITIES_PER_PART)}`,
     );
     expectStated('docs/architecture.md', `with up to ${MAX_JOBS_PER_BATCH} jobs`);
-    expectStated('README.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
-    expectStated('README.md', `(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
-    expectStated('README.md', `device set holds, at most ${MOST_DEVICES_PER_USER} (`);
+    expectStated('docs/api.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
+    expectStated('docs/delivery.md', `(${DEFAULT_MAX_DEVICES_PER_USER} by default;`);
+    expectStated('docs/deploy.md', `device set holds, at most ${MOST_DEVICES_PER_USER} (`);
     expectStated('docs/architecture.md', `at most ${LEAN_MAX_USERS} users or ${LEAN_MAX_TOKENS} tokens`);
     expectStated(
       'docs/decisions/lean-jobs.md',
       `\`LEAN_MAX_USERS\` (${LEAN_MAX_USERS}) users or \`LEAN_MAX_TOKENS\` (${LEAN_MAX_TOKENS}) tokens`,
     );
     expectStated('docs/recipients.md', `default cap of ${DEFAULT_MAX_DEVICES_PER_USER}`);
+  });
+
+  it("the README's promises: the Node versions package.json's engines accept, the recipients of one send", () => {
+    const { engines } = JSON.parse(read('package.json')) as { engines: { node: string } };
+    // "^20.19.0 || ^22.13.0 || >=24.0.0": the oldest line, the middle one, the newest.
+    const [oldest, middle, newest] = engines.node.split('||').map((range) =>
+      range
+        .trim()
+        .replace(/^[\^>=]+/, '')
+        .replace(/\.0$/, ''),
+    );
+    expect(newest?.startsWith('24')).toBe(true);
+    for (const file of ['README.md', 'docs/deploy.md']) {
+      expectStated(file, `Node.js ${oldest} or later`);
+      expectStated(file, `(${middle}+ and ${newest?.split('.')[0]} work too`);
+    }
+    expectStated('README.md', `(or ${spaced(MAX_RECIPIENTS_PER_JOB)} users)`);
+  });
+
+  it("docs/api.md's limits: tokens, bodies, nesting, expiry, tracking, pages, re-push", () => {
+    expectStated('docs/api.md', `lowercase hex, ${MIN_TOKEN_BYTES}–${MAX_TOKEN_BYTES} bytes`);
+    expectStated('docs/api.md', `Bodies over ${MAX_REGISTER_BODY_BYTES / 1024} KiB: 413`);
+    expectStated('docs/api.md', `is at most ${MAX_SEND_BODY_BYTES / 1024 / 1024} MiB`);
+    expectStated('docs/api.md', `may nest at most **${MAX_JSON_NESTING}** levels`);
+    expectStated('docs/api.md', `not refreshed for **${DEVICE_TTL_DAYS} days** expires`);
+    expectStated('docs/ios.md', `refreshes the ${DEVICE_TTL_DAYS}-day expiry`);
+    expectStated('docs/android.md', `refreshes the ${DEVICE_TTL_DAYS}-day expiry`);
+    expectStated('docs/api.md', `kept **${TRACKING_TTL_DAYS} days**`);
+    // The tracking statuses, in the code's order, each with its gloss.
+    const statuses = flat('docs/api.md').match(/each recipient device's status — (.*?) — kept/)?.[1] ?? '';
+    const named = [...statuses.replace(/\([^)]*\)/g, '').matchAll(/`(\w+)`/g)].map(([, status]) => status);
+    expect(named).toEqual([...DELIVERY_STATUSES]);
+    expectStated('docs/api.md', `(default and maximum ${spaced(MAX_PAGE_DEVICES)};`);
+    // The bounds of the send job's fields, from its published JSON Schema (made from the zod one).
+    const sendJob = JSON.parse(read('schema/send-job.schema.json')) as {
+      properties: {
+        track: {
+          properties: Record<'repushAfterSeconds' | 'maxRepushes', { minimum: number; maximum: number }>;
+        };
+        apns: { properties: { collapseId: { maxLength: number } } };
+      };
+    };
+    const { repushAfterSeconds: after, maxRepushes: rounds } = sendJob.properties.track.properties;
+    expectStated(
+      'docs/api.md',
+      `(\`repushAfterSeconds\` ${after.minimum}–${after.maximum}, \`maxRepushes\` ${rounds.minimum}–${rounds.maximum}, default ${DEFAULT_MAX_REPUSHES})`,
+    );
+    expectStated(
+      'docs/api.md',
+      `sent as an HTTP header: 1–${sendJob.properties.apns.properties.collapseId.maxLength} printable ASCII characters`,
+    );
+    expectStated('docs/api.md', `(\`devices.maxPerUser\`, **${DEFAULT_MAX_DEVICES_PER_USER}** by default)`);
+  });
+
+  it("docs/deploy.md's configuration table has every key of pushgate.config.ts's stages, with its default", () => {
+    // A stage's settings are the construct's props (its `name` comes from the stage) and its `env`.
+    const defaults = pushgatePropsSchema.parse({
+      apps: [{ appId: 'com.acme.chat', bundleId: 'com.acme.chat' }],
+      auth: { jwt: { issuer: 'https://auth.acme.com/', audience: ['chat'] } },
+    });
+    const rows = new Map(
+      tableRows('docs/deploy.md', 'key').map(([key = '', , byDefault = '']) => [
+        key.replace(/`/g, ''),
+        byDefault,
+      ]),
+    );
+    const keys = new Set([...rows.keys()].map((key) => key.split('.')[0]));
+    expect([...keys].sort()).toEqual(
+      [...Object.keys(pushgatePropsSchema.shape).filter((key) => key !== 'name'), 'env'].sort(),
+    );
+    expect(rows.get('api')).toBe(`${defaults.api.throttle.rateLimit}, ${defaults.api.throttle.burstLimit}`);
+    expectStated(
+      'docs/runbook.md',
+      `${spaced(defaults.api.throttle.rateLimit)} requests per second with a burst of ${spaced(defaults.api.throttle.burstLimit)} by default`,
+    );
+    expect(rows.get('alarms')).toBe(`\`backlogAgeSeconds\` ${defaults.alarms.backlogAgeSeconds}`);
+    expect(rows.get('devices')).toBe(String(defaults.devices.maxPerUser));
+    expect(rows.get('sender')).toMatch(new RegExp(`^${defaults.sender.maxConcurrency}, none `));
+  });
+
+  it('every stack output the docs name is one infra/pushgate-stack.ts gives', () => {
+    const source = read('infra/pushgate-stack.ts');
+    const given = [...source.matchAll(/output\(\s*['`]([A-Za-z]+)(\$\{)?/g)];
+    const fixed = new Set(given.filter(([, , templated]) => !templated).map(([, name = '']) => name));
+    const perApp = given.filter(([, , templated]) => templated).map(([, name = '']) => name);
+    expect(fixed).toContain('SendQueueUrl');
+    expect(perApp).toEqual(['ApnsSecret', 'FcmSecret']);
+    const named = DOCS.flatMap((file) => {
+      const text = flat(file);
+      return [
+        ...[...text.matchAll(/outputs?:? ((?:`[^`]+`(?:, | and | or |,? )?)+)/gi)].flatMap(([, list = '']) =>
+          [...list.matchAll(/`([^`]+)`/g)].map(([, name = '']) => name),
+        ),
+        ...[...text.matchAll(/\bout (\w+)\)/g)].map(([, name = '']) => name),
+      ].map((name) => ({ file, name }));
+    });
+    expect(named.length).toBeGreaterThanOrEqual(20);
+    const unknown = named.filter(
+      ({ name }) =>
+        !fixed.has(name) &&
+        !perApp.some((prefix) => /^[<…a-z]/.test(name.slice(prefix.length)) && name.startsWith(prefix)),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it("docs/api.md's error table lists every code of ERROR_CODES with its status, and no other", () => {
+    const documented = tableRows('docs/api.md', 'status').flatMap(([status = '', codes = '']) =>
+      [...codes.matchAll(/`(\w+)`/g)].map(([, code]) => `${status} ${code}`),
+    );
+    const codes = Object.entries(ERROR_CODES).map(([code, [status]]) => `${status} ${code}`);
+    expect(documented.sort()).toEqual(codes.sort());
   });
 
   it('docs/architecture.md lists every delivery outcome with its metric, and no other', () => {
@@ -222,15 +413,22 @@ describe('the docs state what the code holds', () => {
       ),
     );
     expect(compilers).toContain('ReservedDataKey');
-    const reasons = new Set([...literal, ...compilers, new PayloadTooLargeError(2, 1).code, MOVED_BY_SQS]);
+    // FCM's credential refusals go with the answer's own code, not a literal: the list the alarm watches.
+    const reasons = new Set([
+      ...literal,
+      ...compilers,
+      ...FCM_CREDENTIAL_CODES,
+      new PayloadTooLargeError(2, 1).code,
+      MOVED_BY_SQS,
+    ]);
     const table = tableRows('docs/runbook.md', 'reason')
       .map(([reason = '']) => reason)
       .join('\n');
     for (const reason of reasons) expect(table, reason).toContain(`\`${reason}\``);
   });
 
-  it("the README's route tables list every route of infra/api-routes.ts with its auth, and no other", () => {
-    const documented = read('README.md')
+  it("docs/api.md's route tables list every route of infra/api-routes.ts with its auth, and no other", () => {
+    const documented = read('docs/api.md')
       .split('\n')
       .flatMap((line) => {
         const match = line.match(/^\| `(GET|PUT|POST|DELETE) (\/[^`]+)`\s*\| (JWT|IAM)\s*\|/);
@@ -240,14 +438,16 @@ describe('the docs state what the code holds', () => {
     expect(documented.sort()).toEqual([...routes].sort());
   });
 
-  it('the README links every decision record', () => {
-    const readme = read('README.md');
-    for (const file of readdirSync('docs/decisions'))
-      expect(readme, file).toContain(`(docs/decisions/${file})`);
+  it('docs/decisions/README.md indexes every decision record, and the README links the index', () => {
+    const index = read('docs/decisions/README.md');
+    const records = readdirSync('docs/decisions').filter((file) => file !== 'README.md');
+    expect(records.length).toBeGreaterThanOrEqual(11);
+    for (const file of records) expect(index, file).toContain(`](${file})`);
+    expect(read('README.md')).toContain('](docs/decisions/README.md)');
   });
 
   it("the docs name the Devices table's indexes, and every kind of Notifications item the code writes and no other", () => {
-    for (const file of ['docs/architecture.md', 'README.md']) {
+    for (const file of ['docs/architecture.md', 'docs/deploy.md']) {
       for (const index of [DEVICES_TABLE.userIndex.name, DEVICES_TABLE.liveActivityIndex.name])
         expectStated(file, index);
     }
@@ -270,31 +470,16 @@ describe('the docs state what the code holds', () => {
     expect(named.filter(({ prefix }) => !written.has(prefix))).toEqual([]);
   });
 
-  it("the README's cost table and the docs' read cost are bench/results.json's", () => {
-    const results = JSON.parse(read('bench/results.json')) as {
-      costPerMillion: {
-        scenarios: {
-          scenario: string;
-          counts: {
-            sqsRequests: number;
-            dynamoReadUnits: number;
-            dynamoWriteUnits: number;
-            lambdaGbSeconds: number;
-          };
-          readUnitsPerPush: number;
-          dollarsPerMillion: number;
-          dynamoLinesPerMillion: Record<string, number>;
-        }[];
-      };
-    };
+  it("docs/costs.md's cost tables and the docs' read cost are bench/results.json's", () => {
+    const { costPerMillion } = BENCH;
     // The chat scenarios count pushes, not these columns: they have a table of their own.
     const isChat = (scenario: { scenario: string }) => scenario.scenario.startsWith('chat');
-    const scenarios = results.costPerMillion.scenarios.filter((scenario) => !isChat(scenario));
-    const chat = results.costPerMillion.scenarios.filter(isChat);
-    expect(tableRows('README.md', 'chat scenario')).toEqual(
+    const scenarios = costPerMillion.scenarios.filter((scenario) => !isChat(scenario));
+    const chat = costPerMillion.scenarios.filter(isChat);
+    expect(tableRows('docs/costs.md', 'chat scenario')).toEqual(
       chat.map((scenario) => [scenario.scenario, `$${scenario.dollarsPerMillion.toFixed(3)}`]),
     );
-    const rows = tableRows('README.md', 'scenario (10 000 notifications)');
+    const rows = tableRows('docs/costs.md', 'scenario (10 000 notifications)');
     expect(rows).toHaveLength(scenarios.length);
     scenarios.forEach((scenario, i) => {
       const { counts } = scenario;
@@ -307,8 +492,139 @@ describe('the docs state what the code holds', () => {
         `**$${scenario.dollarsPerMillion.toFixed(3)}**`,
       ]);
     });
-    const sets = scenarios[0]?.dynamoLinesPerMillion['devices:batch get'] ?? Number.NaN;
-    expectStated('README.md', `($${sets.toFixed(4)}/M; docs/recipients.md)`);
+    const [untracked, tracked] = scenarios;
+    const sets = untracked?.dynamoLinesPerMillion['devices:batch get'] ?? Number.NaN;
+    expectStated('docs/costs.md', `in one \`BatchGetItem\` per 100 users ($${sets.toFixed(4)}/M;`);
     expectStated('docs/recipients.md', `$${sets.toFixed(4)} per million pushes`);
+    // The figures the prose under the table quotes.
+    const progress = untracked?.dynamoLinesPerMillion['notifications:writes'] ?? Number.NaN;
+    expectStated('docs/costs.md', `chunk progress writes ($${progress.toFixed(4)}/M)`);
+    const compute = (scenario?: Scenario) => scenario?.breakdownPerMillion.lambdaCompute ?? Number.NaN;
+    expectStated('docs/costs.md', `it was $${compute(tracked).toFixed(4)} in the run above`);
+    expectStated('docs/costs.md', `$${compute(untracked).toFixed(4)} untracked`);
+    const trackedLines = tracked?.dynamoLinesPerMillion ?? {};
+    const reads = (trackedLines['devices:batch get'] ?? 0) + (trackedLines['notifications:batch get'] ?? 0);
+    const writes = trackedLines['notifications:writes'] ?? Number.NaN;
+    expectStated(
+      'docs/costs.md',
+      `$${(reads + writes).toFixed(4)}/M (reads $${reads.toFixed(4)}, writes $${writes.toFixed(4)})`,
+    );
+    expectStated('docs/costs.md', `($${(untracked?.dataOutToApnsPerMillion ?? Number.NaN).toFixed(3)}/M)`);
+    const receipt = tracked?.receipt;
+    expectStated(
+      'docs/costs.md',
+      `One receipt: ${receipt?.dynamoReadUnits} RRU + ${receipt?.dynamoWriteUnits} WRU, with API Gateway and Lambda $${receipt?.dollarsPerMillion.toFixed(2)} per million receipts`,
+    );
+    expectStated(
+      'docs/costs.md',
+      `SNS mobile push charges $${costPerMillion.prices.snsMobilePushPerMillionPublishes.toFixed(2)} per million publishes`,
+    );
+    const { prices } = costPerMillion;
+    // As a price list writes them: cents at least, every digit the price has.
+    const perMillion = (dollars: number) =>
+      `$${dollars.toFixed(Math.max(2, (String(dollars).split('.')[1] ?? '').length))}/M`;
+    expectStated('docs/costs.md', `SQS ${perMillion(prices.sqsPerMillionRequests)} requests`);
+    expectStated(
+      'docs/costs.md',
+      `DynamoDB on-demand ${perMillion(prices.dynamoPerMillionWriteUnits)} WRU and ${perMillion(prices.dynamoPerMillionReadUnits)} RRU`,
+    );
+    expectStated(
+      'docs/costs.md',
+      `Lambda arm64 $${prices.lambdaArmPerGbSecond.toFixed(10)}/GB-s and ${perMillion(prices.lambdaPerMillionRequests)} requests`,
+    );
+    expectStated('docs/costs.md', `HTTP API ${perMillion(prices.httpApiPerMillionRequests)}`);
+    expectStated('docs/costs.md', `data out $${prices.dataOutPerGb.toFixed(2)}/GB`);
+  });
+
+  it("docs/costs.md's speed table is bench/results.json's", () => {
+    const { lambdas, apnsThroughput, fcmThroughput, latency, offlineStartSeconds, functionGrants, targets } =
+      BENCH;
+    const routes = lambdas.filter(({ name }) => name !== 'sender');
+    const sender = lambdas.find(({ name }) => name === 'sender');
+    const kb = (bytes: number) => Math.round(bytes / 1024);
+    const range = (values: number[], unit: string) =>
+      `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))} ${unit}`;
+    const apns = (client: string) => throughputRow(apnsThroughput.rows, client);
+    const fcm = (client: string) => throughputRow(fcmThroughput.rows, client);
+    const raw = apns('raw node:http2, one session (ceiling)');
+    const gateway = apns('pushgate gateway');
+    const goaway = apns('pushgate gateway, GOAWAY every 1000 streams');
+    const allInOne = apns('node-apn send(), all 20 000 in one call');
+    const fcmRaw = fcm('raw node:http2, one session (ceiling)');
+    const fcmGateway = fcm('pushgate FCM gateway');
+    const seconds = (ms: number, digits: number) => `${(ms / 1000).toFixed(digits)} s`;
+    const times = ({ acceptMs, firstPushMs, lastPushMs }: EndToEnd) =>
+      `${seconds(acceptMs, 2)} / ${seconds(firstPushMs, 2)} / ${seconds(lastPushMs, 1)}`;
+    const { chat, chatBatch, endToEnd, endToEndOnLambdaRuntime } = latency;
+    expect(tableRows('docs/costs.md', 'what')).toEqual([
+      [
+        'route Lambdas, minified bundle',
+        `${range(
+          routes.map((l) => kb(l.bundleBytes)),
+          'KB',
+        )} each (target ≤ ${targets.registryBundleKB} KB)`,
+      ],
+      [
+        'route Lambdas, cold import on Node 24 (median of 7 each)',
+        `${range(
+          routes.map((l) => l.coldInitMsMedian),
+          'ms',
+        )} (target ≤ ${targets.registryColdInitMs} ms)`,
+      ],
+      [
+        'sender bundle / cold import',
+        `${kb(sender?.bundleBytes ?? Number.NaN)} KB / ${Math.round(sender?.coldInitMsMedian ?? Number.NaN)} ms`,
+      ],
+      [
+        `${spaced(apnsThroughput.notifications)} notifications a round to the APNs simulator: raw \`node:http2\`, 1 session (ceiling)`,
+        `${spaced(raw.perSecond)} /s (median of ${raw.roundsPerSecond.length} rounds)`,
+      ],
+      [
+        "the same through pushgate's APNs gateway",
+        `${spaced(gateway.perSecond)} /s = **${apnsThroughput.gatewayVsRaw.toFixed(2)} × raw**, ${gateway.failed} failures (target ≥ ${targets.gatewayVsRaw})`,
+      ],
+      [
+        'the APNs gateway with GOAWAY every 1 000 streams',
+        `${spaced(goaway.perSecond)} /s, ${goaway.failed} failures, **${goaway.duplicates} duplicates** (${goaway.goaways} GOAWAYs)`,
+      ],
+      [
+        '`@parse/node-apn` `send()`, 1 000 recipients per call',
+        `${spaced(apns('node-apn send(), 1 000 per call').perSecond)} /s`,
+      ],
+      [
+        `\`@parse/node-apn\` \`send()\`, all ${spaced(apnsThroughput.notifications)} in one call`,
+        `${spaced(allInOne.failed)} of ${spaced(allInOne.sent)} failed`,
+      ],
+      [
+        `${spaced(fcmThroughput.notifications)} messages a round to the FCM simulator: raw \`node:http2\`, 1 session (ceiling)`,
+        `${spaced(fcmRaw.perSecond)} /s (median of ${fcmRaw.roundsPerSecond.length} rounds)`,
+      ],
+      [
+        "the same through pushgate's FCM gateway",
+        `${spaced(fcmGateway.perSecond)} /s = **${fcmThroughput.gatewayVsRaw.toFixed(2)} × raw**, ${fcmGateway.failed} failures (target ≥ ${targets.gatewayVsRaw})`,
+      ],
+      [
+        `one request to ${spaced(endToEnd.devices)} devices (\`bench -- latency\`): accepted / first push / last push`,
+        `${times(endToEnd)} on Node 20; ${times(endToEndOnLambdaRuntime)} on Node 24`,
+      ],
+      [
+        `a chat message to one device: \`POST /v1/notifications\` to APNs's answer (p50 / p95 of ${chat.sends}, one at a time)`,
+        `${chat.p50Ms} ms / ${chat.p95Ms} ms`,
+      ],
+      [
+        `${chatBatch.jobs / chatBatch.batches} such jobs in one \`POST /v1/notification-batches\` to the last APNs answer (p50 / p95 of ${chatBatch.batches})`,
+        `${chatBatch.p50Ms} ms / ${chatBatch.p95Ms} ms`,
+      ],
+      [
+        '`npm start` until the API answers',
+        `${offlineStartSeconds.secondsMedian} s (target < ${targets.offlineStartSeconds} s)`,
+      ],
+      [
+        'offline grant check, per SDK call in an invocation (`bench -- grants`)',
+        `${functionGrants.checkMicrosPerCall.toFixed(2)} µs`,
+      ],
+    ]);
+    expect(endToEnd.node).toMatch(/^v20\./);
+    expect(endToEndOnLambdaRuntime.node).toMatch(/^v24\./);
   });
 });

@@ -8,16 +8,59 @@ import { fcmAnswersMarkdown } from '../../lambda/domain/fcm-outcome';
 const tracked = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const markdown = tracked.filter((file) => file.endsWith('.md') && existsSync(file));
 
+/**
+ * The anchors of a Markdown file's headings as GitHub makes them: lower case, every
+ * character but letters, digits, spaces, `-` and `_` dropped, spaces as `-`, and a
+ * repeated heading numbered (`-1`, `-2`, …). Lines in fenced code blocks are not headings.
+ */
+function headingAnchors(file: string): Set<string> {
+  const anchors = new Set<string>();
+  let fenced = false;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const heading = fenced ? null : line.match(/^#{1,6} (.+)$/);
+    if (!heading) continue;
+    const slug = (heading[1] ?? '')
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M}_\- ]/gu, '')
+      .replace(/ /g, '-');
+    let anchor = slug;
+    for (let n = 1; anchors.has(anchor); n++) anchor = `${slug}-${n}`;
+    anchors.add(anchor);
+  }
+  return anchors;
+}
+
 describe('the project documents itself', () => {
-  it('every relative link in README and docs/ leads to a file or folder of the repository', () => {
+  it('every relative link in README and docs/ leads to a file or folder of the repository, and to a heading it has', () => {
     const broken: string[] = [];
     for (const file of markdown) {
-      for (const [, target = ''] of readFileSync(file, 'utf8').matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      for (const [, target = '', anchor] of readFileSync(file, 'utf8').matchAll(
+        /\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g,
+      )) {
         if (/^[a-z]+:/i.test(target)) continue;
-        if (!existsSync(join(dirname(file), target))) broken.push(`${file} → ${target}`);
+        const linked = target === '' ? file : join(dirname(file), target);
+        if (!existsSync(linked)) broken.push(`${file} → ${target}`);
+        else if (anchor !== undefined && linked.endsWith('.md') && !headingAnchors(linked).has(anchor))
+          broken.push(`${file} → ${target}#${anchor}`);
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('finds the anchors GitHub gives headings', () => {
+    expect([...headingAnchors('docs/offline.md')]).toContain('the-_local-routes');
+    expect([...headingAnchors('docs/apns.md')]).toContain(
+      'what-happens-to-a-notification-when-apns-answers-',
+    );
+    expect([...headingAnchors('docs/deploy.md')]).toContain(
+      'pushgateconfigts-the-one-place-for-configuration',
+    );
+    // A line starting with # inside a code block is no heading.
+    expect([...headingAnchors('docs/api.md')]).not.toContain(
+      'start-on-alices-lock-screen-through-her-push-to-start-token-for-deliveryattributes',
+    );
   });
 
   it('no file points to documents outside the repository', () => {
@@ -64,6 +107,37 @@ describe('the project documents itself', () => {
       .filter((line) => line.startsWith('| `'))
       .join('\n');
     for (const path of new Set(served)) expect(table, path).toContain(path);
+  });
+
+  it('docs/offline.md names every setting npm start reads from the environment, in its table', () => {
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? sources(join(dir, entry.name))
+          : entry.name.endsWith('.ts')
+            ? [readFileSync(join(dir, entry.name), 'utf8')]
+            : [],
+      );
+    const read = sources('local').flatMap((source) => [
+      ...[...source.matchAll(/process\.env\.(PUSHGATE_\w+)/g)].map(([, name = '']) => name),
+      ...[...source.matchAll(/portFrom\('(\w+)'/g)].map(([, name = '']) => name),
+    ]);
+    expect(read).toContain('PORT');
+    const table = readFileSync('docs/offline.md', 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .join('\n');
+    for (const name of new Set(read)) expect(table, name).toMatch(new RegExp(`\\| \`${name}[\`=]`));
+  });
+
+  it('docs/ios.md turns every token Data into hex byte by byte, never through its description', () => {
+    const page = readFileSync('docs/ios.md', 'utf8');
+    const swift = [...page.matchAll(/```swift\n([\s\S]*?)```/g)].map(([, code = '']) => code).join('\n');
+    expect(swift).toContain('deviceToken.map { String(format: "%02x", $0) }.joined()');
+    expect(swift).toContain('token.map { String(format: "%02x", $0) }.joined()');
+    // Every token the app sends goes through one of those two conversions; `token` is already hex.
+    expect(swift).not.toMatch(/\.description|String\(describing:|\\\(deviceToken\)/);
+    expect(swift).toMatch(/hex\(token\)/);
   });
 
   it('docs/fcm.md shows the FCM answer table the sender classifies with', () => {

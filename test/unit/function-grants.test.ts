@@ -18,13 +18,10 @@ import {
   authorize,
   enforceGrants,
   grantsOf,
-  queueArn,
-  requiredPermissions,
   runAsFunction,
-  secretArn,
-  tableArn,
   takeDenials,
 } from '../../local/function-grants';
+import { queueArn, requiredPermissions, secretArn, tableArn } from '../../local/iam-permissions';
 
 const DEVICES = tableArn('devices');
 const BY_USER = tableArn('devices', 'byUser');
@@ -145,7 +142,7 @@ describe('the IAM permissions an SDK call needs', () => {
       /DynamoDBClient ExecuteStatementCommand/,
     );
     expect(() => requiredPermissions('S3Client', 'GetObjectCommand', {})).toThrow(
-      /local\/function-grants\.ts/,
+      /local\/iam-permissions\.ts/,
     );
   });
 });

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, type ApiRoute } from '../../infra/api-routes';
 import { QUERY_PARAMETERS } from '../../lambda/adapters/primary/http/request';
-import { ERROR_CODES, OPERATIONS, routeErrors } from '../../scripts/api-operations';
+import { ERROR_CODES } from '../../scripts/api-error-codes';
+import { OPERATIONS, routeErrors } from '../../scripts/api-operations';
 import { serialise } from '../../scripts/json-schemas';
 import { openApiDocument, operationKey } from '../../scripts/openapi';
 

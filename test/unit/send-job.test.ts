@@ -19,16 +19,12 @@ function refusal(value: unknown): PushgateError {
 }
 
 describe('send job schema', () => {
-  it('accepts the full send job example of the README', () => {
-    const job = {
-      notificationId: 'order-123',
-      appId: 'com.example.app',
-      to: { userIds: ['alice', 'bob'] },
-      aps: { alert: { title: 'Hi', body: 'Your order shipped' }, badge: 1, sound: 'default' },
-      data: { orderId: '123' },
-      apns: { pushType: 'alert', priority: 10, expiration: 0, collapseId: 'order-123' },
-      track: { receipts: true, repushAfterSeconds: 300, maxRepushes: 2 },
-    };
+  it('accepts the full send job example of docs/api.md', () => {
+    // The page's example, with a real id where it explains the field.
+    const page = readFileSync('docs/api.md', 'utf8');
+    const example = page.slice(page.indexOf('## Send job')).match(/```json\n([\s\S]*?)```/)?.[1] ?? '';
+    const job = { ...(JSON.parse(example) as Record<string, unknown>), notificationId: 'order-123' };
+    expect(Object.keys(job)).toEqual(['notificationId', 'appId', 'to', 'aps', 'data', 'apns', 'track']);
     expect(normalizeSendJob(parseWith(sendJobSchema, job), 'x')).toEqual(job);
   });
 
