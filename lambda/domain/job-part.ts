@@ -6,6 +6,7 @@ import { tokenHash } from './device-token';
 import { JobFailedError } from './errors';
 import { isFcmToken, MAX_FCM_TOKEN_LENGTH } from './fcm-token';
 import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
+import { OUTCOME_NAMES, type OutcomeName } from './outcomes';
 import { PLATFORMS } from './platform';
 import { MAX_SQS_MESSAGE_BYTES, queuedBytes } from './queue-message';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
@@ -393,27 +394,12 @@ export const jobPartSchema = z.strictObject({
   enqueuedBeforeId: z.optional(z.literal(true)),
 });
 
-/** Outcomes the sender counts; each device of a job ends in exactly one. */
-export type DeliveryOutcomeName =
-  | 'accepted'
-  | 'pruned'
-  | 'kept'
-  | 'retried'
-  | 'deadLettered'
-  | 'unregistered'
-  | 'moved';
-
 /** Counts per outcome and per reason, for metrics, logs and the job's status. */
 export class DeliveryTally {
-  readonly counts: Record<DeliveryOutcomeName, number> = {
-    accepted: 0,
-    pruned: 0,
-    kept: 0,
-    retried: 0,
-    deadLettered: 0,
-    unregistered: 0,
-    moved: 0,
-  };
+  readonly counts = Object.fromEntries(OUTCOME_NAMES.map((outcome) => [outcome, 0])) as Record<
+    OutcomeName,
+    number
+  >;
   readonly reasons = new Map<string, number>();
   /** Outcomes of devices pushed to, by `<outcome>:<platform>` (the metrics' `platform` dimension). */
   readonly platforms = new Map<string, number>();
@@ -421,7 +407,7 @@ export class DeliveryTally {
   /** Users named, users with no device to push to, and devices handled (pushed to or dropped). */
   readonly recipients = { users: 0, usersWithoutDevices: 0, devices: 0 };
 
-  add(outcome: DeliveryOutcomeName, reason?: string, count = 1): void {
+  add(outcome: OutcomeName, reason?: string, count = 1): void {
     this.counts[outcome] += count;
     if (reason !== undefined) {
       const key = `${outcome}:${reason}`;
@@ -430,14 +416,14 @@ export class DeliveryTally {
   }
 
   /** Counts a device's outcome once more under its platform (besides `add`, which counts it). */
-  countPlatform(outcome: DeliveryOutcomeName, device: Pick<DeviceTarget, 'platform'>): void {
+  countPlatform(outcome: OutcomeName, device: Pick<DeviceTarget, 'platform'>): void {
     const key = `${outcome}:${platformOf(device)}`;
     this.platforms.set(key, (this.platforms.get(key) ?? 0) + 1);
   }
 
   /** Adds a chunk's tally into its job part's. */
   merge(other: DeliveryTally): void {
-    for (const [outcome, count] of Object.entries(other.counts) as [DeliveryOutcomeName, number][])
+    for (const [outcome, count] of Object.entries(other.counts) as [OutcomeName, number][])
       this.counts[outcome] += count;
     for (const [key, count] of other.reasons) this.reasons.set(key, (this.reasons.get(key) ?? 0) + count);
     for (const [key, count] of other.platforms)

@@ -32,6 +32,7 @@ import {
 } from '../../lambda/domain/fcm-token';
 import { ACTIVITIES_PER_PART, TOKENS_PER_PART, USERS_PER_PART } from '../../lambda/domain/job-part';
 import { LEAN_MAX_TOKENS, LEAN_MAX_USERS } from '../../lambda/domain/lean-job';
+import { OUTCOME_NAMES, OUTCOMES } from '../../lambda/domain/outcomes';
 import {
   BASE_DELAY_SECONDS,
   MAX_DELIVERY_ATTEMPTS,
@@ -383,13 +384,25 @@ describe('the docs state what the code holds', () => {
     expect(documented.sort()).toEqual(codes.sort());
   });
 
-  it('docs/architecture.md lists every delivery outcome with its metric, and no other', () => {
-    const rows = tableRows('docs/architecture.md', 'outcome').map(([outcome = '', , metric = '']) => [
-      outcome.replace(/`/g, ''),
-      metric.replace(/`/g, ''),
-    ]);
-    expect(Object.fromEntries(rows)).toEqual(OUTCOME_METRICS);
+  it("docs/architecture.md's outcome table is the outcome list: each outcome's meaning, metric and status, and no other", () => {
+    const rows = tableRows('docs/architecture.md', 'outcome');
+    const listed = OUTCOME_NAMES.map((outcome) => {
+      const { meaning, metric, status } = OUTCOMES[outcome];
+      return [`\`${outcome}\``, meaning, `\`${metric}\``, `\`${status}\``];
+    });
+    expect(rows).toEqual(listed);
+    // The metrics are the list's, and the report's statuses are the API's.
+    expect(OUTCOME_METRICS).toEqual(
+      Object.fromEntries(OUTCOME_NAMES.map((outcome) => [outcome, OUTCOMES[outcome].metric])),
+    );
+    for (const { status } of Object.values(OUTCOMES)) expect(DELIVERY_STATUSES).toContain(status);
     expectStated('docs/architecture.md', `\`${JOBS_DEAD_LETTERED}\``);
+    const inWords = ['none', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+    expectStated('docs/architecture.md', `one of ${inWords[OUTCOME_NAMES.length]}, counted in a metric`);
+    expectStated(
+      'docs/architecture.md',
+      `one of the ${inWords[DELIVERY_STATUSES.length]} a tracked job's report shows ([api.md](api.md)): ${DELIVERY_STATUSES.map((status) => `\`${status}\``).join(', ')}.`,
+    );
   });
 
   it("docs/runbook.md explains every dead-letter reason the sender writes by name, and SQS's own", () => {

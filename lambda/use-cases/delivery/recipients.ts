@@ -1,6 +1,7 @@
 import { isLiveEntry, recentlyMovedAway } from '../../domain/device-set';
 import { tokenHash } from '../../domain/device-token';
-import { type DeliveryOutcomeName, type DeviceTarget, platformField } from '../../domain/job-part';
+import { type DeviceTarget, platformField } from '../../domain/job-part';
+import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
 import {
   type Candidate,
   confirmInSets,
@@ -14,7 +15,7 @@ import type { ChunkOutcome } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Chunk, Delivery } from './plan';
 
-const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
+const OUTCOME: Record<DropReason, OutcomeName> = {
   DeviceMoved: 'moved',
   NotRegistered: 'unregistered',
   NotRegisteredForApp: 'unregistered',
@@ -39,7 +40,7 @@ const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
  *
  * Every dropped device is counted (`moved` or `unregistered`, with its reason); one a
  * retry or re-push carried (so it already has a tracking status) is returned in
- * `dropped`, to be recorded as `failed` with that reason along with the chunk's
+ * `dropped`, to be recorded with its outcome's status and that reason along with the chunk's
  * other outcomes.
  */
 export async function resolveRecipients(
@@ -62,8 +63,7 @@ export async function resolveRecipients(
   for (const { candidate, reason } of dropped) {
     delivery.tally.add(OUTCOME[reason], reason);
     const device = carried?.get(candidate.token);
-    if (device !== undefined)
-      droppedOutcomes.push({ token: device.token, userId: device.userId, status: 'failed', reason });
+    if (device !== undefined) droppedOutcomes.push(trackedOutcome(device, OUTCOME[reason], reason));
   }
   logger.info('dropped devices no longer held for this notification', {
     notificationId: delivery.jobPart.job.notificationId,

@@ -2,7 +2,8 @@ import type { ApnsOutcome } from '../../domain/apns-outcome';
 import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
 import type { DeviceTarget } from '../../domain/job-part';
-import { type ChunkOutcome, encodeChunkTrackingPages, type SenderStatus } from '../../domain/tracking';
+import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
+import { type ChunkOutcome, encodeChunkTrackingPages } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
 
@@ -47,13 +48,8 @@ async function settleOne(
   settled: Settled,
 ): Promise<void> {
   const { tally, ports } = delivery;
-  const record = (status: SenderStatus, reason?: string) =>
-    settled.outcomes.push({
-      token: device.token,
-      userId: device.userId,
-      status,
-      ...(reason === undefined ? {} : { reason }),
-    });
+  const record = (outcome: OutcomeName, reason?: string) =>
+    settled.outcomes.push(trackedOutcome(device, outcome, reason));
   switch (outcome.kind) {
     case 'accepted':
       tally.add('accepted');
@@ -66,9 +62,10 @@ async function settleOne(
       const pruned = device.liveActivity
         ? await ports.liveActivities.pruneLiveActivityToken(device, since)
         : await ports.deviceRegistry.pruneDevice(device, since);
-      tally.add(pruned ? 'pruned' : 'kept', outcome.reason);
-      tally.countPlatform(pruned ? 'pruned' : 'kept', device);
-      record(pruned ? 'pruned' : 'failed', outcome.reason);
+      const ended = pruned ? 'pruned' : 'kept';
+      tally.add(ended, outcome.reason);
+      tally.countPlatform(ended, device);
+      record(ended, outcome.reason);
       logger.info(pruned ? 'pruned invalid token' : 'kept token re-registered after APNs invalidated it', {
         token: tokenHash(device.token),
         reason: outcome.reason,
@@ -76,7 +73,8 @@ async function settleOne(
       return;
     }
     case 'retryable':
-      record('queued', outcome.reason);
+      // Retried unless it was the last attempt: requeueRetries records it dead-lettered then.
+      record('retried', outcome.reason);
       settled.retries.push({
         device,
         reason: outcome.reason,
