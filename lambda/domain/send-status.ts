@@ -6,7 +6,7 @@
  */
 
 import { OUTCOME_NAMES, type OutcomeName, statusOf } from './outcomes';
-import { DELIVERY_STATUSES, type DeliveryStatus } from './tracking';
+import { DEVICE_STATUSES, type DeviceStatus } from './tracking';
 
 /** What one chunk did (also what one job part did, summed over its chunks). */
 export interface ChunkSummary {
@@ -46,7 +46,7 @@ export interface RecipientTotals {
 }
 
 /** Device totals per status (every status present) for a send nobody tracked per device. */
-export type StatusCounts = { devices: number } & Record<DeliveryStatus, number>;
+export type StatusCounts = { devices: number } & Record<DeviceStatus, number>;
 
 /** A part name of a re-push round: "0/2r1" (its retries keep the name, at attempt > 0). */
 function isRepushPart(part: string): boolean {
@@ -81,7 +81,7 @@ export function untrackedCounts(summaries: readonly RecordedSummary[]): StatusCo
   const counted = summaries.filter((recorded) => !isRepushPart(recorded.part));
   const counts: StatusCounts = {
     devices: recipientTotals(summaries).devices,
-    ...(Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, 0])) as Record<DeliveryStatus, number>),
+    ...(Object.fromEntries(DEVICE_STATUSES.map((status) => [status, 0])) as Record<DeviceStatus, number>),
   };
   for (const outcome of OUTCOME_NAMES) {
     const devices = counted.reduce((total, recorded) => total + (recorded.summary.outcomes[outcome] ?? 0), 0);

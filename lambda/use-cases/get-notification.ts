@@ -8,7 +8,7 @@ import {
   unreachableReason,
   untrackedCounts,
 } from '../domain/send-status';
-import { countByStatus, mergeDeliveries } from '../domain/tracking';
+import { countByStatus, mergeTrackedDevices } from '../domain/tracking';
 import type { SendRequestAnswer } from './accept-send-request';
 import type { Ports } from './ports';
 
@@ -67,7 +67,7 @@ export async function getNotification(
       'No notification with this id is known (tracking data expires after 30 days).',
     );
   }
-  const deliveries = mergeDeliveries(tracking.chunks, tracking.receipts);
+  const deliveries = mergeTrackedDevices(tracking.chunks, tracking.receipts);
   deliveries.sort(byUserAndToken);
   const { after } = page;
   const start = after === undefined ? 0 : deliveries.findIndex((d) => byUserAndToken(d, after) > 0);

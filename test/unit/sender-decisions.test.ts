@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApnsOutcome } from '../../lambda/domain/apns-outcome';
 import { tokenHash } from '../../lambda/domain/device-token';
-import { DeliveryTally, type DeviceTarget, type JobPart } from '../../lambda/domain/job-part';
+import { DeliveryTally, type JobPart, type PushDevice } from '../../lambda/domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS } from '../../lambda/domain/retry-policy';
 import type { SendJob } from '../../lambda/domain/send-job';
 import type { Delivery } from '../../lambda/use-cases/delivery/plan';
@@ -28,7 +28,7 @@ function ports(): InMemoryPorts {
   return fakes;
 }
 
-const device = (n: number, extra: Partial<DeviceTarget> = {}): DeviceTarget => ({
+const device = (n: number, extra: Partial<PushDevice> = {}): PushDevice => ({
   token: n.toString(16).padStart(64, '0'),
   userId: `user-${n}`,
   appId: 'com.example.app',

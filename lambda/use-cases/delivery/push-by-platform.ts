@@ -1,7 +1,7 @@
 import type { ApnsOutcome } from '../../domain/apns-outcome';
 import { APNS_ENVIRONMENTS } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
-import { type DeviceTarget, platformOf } from '../../domain/job-part';
+import { type PushDevice, platformOf } from '../../domain/job-part';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
 import { pushToDevices } from './push';
@@ -12,7 +12,7 @@ export const FCM_NOT_CONFIGURED = 'FcmNotConfigured';
 
 /** Devices of a chunk whose platform or APNs environment refused the whole job while others were pushed to. */
 export interface RefusedPlatform {
-  devices: DeviceTarget[];
+  devices: PushDevice[];
   error: JobFailedError;
 }
 
@@ -32,8 +32,8 @@ export interface RefusedPlatform {
  */
 export async function pushByPlatform(
   delivery: Delivery,
-  devices: readonly DeviceTarget[],
-): Promise<{ devices: DeviceTarget[]; outcomes: ApnsOutcome[]; refused?: RefusedPlatform[] }> {
+  devices: readonly PushDevice[],
+): Promise<{ devices: PushDevice[]; outcomes: ApnsOutcome[]; refused?: RefusedPlatform[] }> {
   const ios = devices.filter((device) => platformOf(device) === 'ios');
   const android = devices.filter((device) => platformOf(device) === 'android');
   const { fcmMessage } = delivery;
@@ -46,7 +46,7 @@ export async function pushByPlatform(
       devices: android.length,
     });
   }
-  const calls: { devices: DeviceTarget[]; push: () => Promise<ApnsOutcome[]> }[] = [];
+  const calls: { devices: PushDevice[]; push: () => Promise<ApnsOutcome[]> }[] = [];
   for (const environment of APNS_ENVIRONMENTS) {
     const group = ios.filter((device) => device.environment === environment);
     if (group.length > 0) calls.push({ devices: group, push: () => pushToDevices(delivery, group) });
@@ -54,7 +54,7 @@ export async function pushByPlatform(
   if (fcmMessage !== undefined && reachable.length > 0)
     calls.push({ devices: reachable, push: () => pushToAndroidDevices(delivery, fcmMessage, reachable) });
   const results = await Promise.allSettled(calls.map((call) => call.push()));
-  const pushed: { devices: DeviceTarget[]; outcomes: ApnsOutcome[] } = { devices: [], outcomes: [] };
+  const pushed: { devices: PushDevice[]; outcomes: ApnsOutcome[] } = { devices: [], outcomes: [] };
   const refused: RefusedPlatform[] = [];
   const failures: unknown[] = [];
   results.forEach((result, i) => {

@@ -8,7 +8,7 @@ import {
   fcmRetryAtOnce,
   type RawFcmAnswer,
 } from '../../domain/fcm-outcome';
-import type { DeviceTarget } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/job-part';
 import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';
 
@@ -30,7 +30,7 @@ import type { Delivery } from './plan';
 export async function pushToAndroidDevices(
   delivery: Delivery,
   message: FcmMessage,
-  devices: readonly DeviceTarget[],
+  devices: readonly PushDevice[],
 ): Promise<FcmOutcome[]> {
   if (devices.length === 0) return [];
   const connection = await connectionFor(delivery);

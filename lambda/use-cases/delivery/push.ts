@@ -8,7 +8,7 @@ import {
 import { mapConcurrent } from '../../domain/concurrency';
 import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
-import type { DeviceTarget } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/job-part';
 import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';
 
@@ -33,7 +33,7 @@ const WRITE_CONCURRENCY = 16;
  *   devices is settled; pushByPlatform dead-letters them — the whole job when no other
  *   platform or environment of the chunk was pushed to, else these devices alone.
  */
-export async function pushToDevices(delivery: Delivery, devices: DeviceTarget[]): Promise<ApnsOutcome[]> {
+export async function pushToDevices(delivery: Delivery, devices: PushDevice[]): Promise<ApnsOutcome[]> {
   const outcomes = new Array<ApnsOutcome>(devices.length);
   const byEnvironment = new Map<ApnsEnvironment, number[]>();
   devices.forEach((device, index) => {
@@ -45,7 +45,7 @@ export async function pushToDevices(delivery: Delivery, devices: DeviceTarget[])
     const answers = await send(
       delivery,
       environment,
-      indexes.map((i) => devices[i] as DeviceTarget),
+      indexes.map((i) => devices[i] as PushDevice),
     );
     indexes.forEach((deviceIndex, j) => {
       outcomes[deviceIndex] = classifyApnsAnswer(answers[j] as RawApnsAnswer);
@@ -66,7 +66,7 @@ export async function pushToDevices(delivery: Delivery, devices: DeviceTarget[])
 async function send(
   delivery: Delivery,
   environment: ApnsEnvironment,
-  devices: DeviceTarget[],
+  devices: PushDevice[],
 ): Promise<RawApnsAnswer[]> {
   const connection = await connectionFor(delivery, environment);
   const tokens = devices.map((device) => device.token);
@@ -86,12 +86,12 @@ async function send(
 
 async function tryOtherEnvironment(
   delivery: Delivery,
-  devices: DeviceTarget[],
+  devices: PushDevice[],
   outcomes: ApnsOutcome[],
 ): Promise<void> {
   const elsewhere = new Map<ApnsEnvironment, number[]>();
   outcomes.forEach((outcome, i) => {
-    const other = environmentToTryInstead((devices[i] as DeviceTarget).environment, outcome);
+    const other = environmentToTryInstead((devices[i] as PushDevice).environment, outcome);
     if (other === undefined) return;
     const list = elsewhere.get(other) ?? [];
     list.push(i);
@@ -101,11 +101,11 @@ async function tryOtherEnvironment(
     const answers = await send(
       delivery,
       environment,
-      indexes.map((i) => devices[i] as DeviceTarget),
+      indexes.map((i) => devices[i] as PushDevice),
     );
     await mapConcurrent(indexes, WRITE_CONCURRENCY, async (deviceIndex, j) => {
       const there = classifyApnsAnswer(answers[j] as RawApnsAnswer);
-      const device = devices[deviceIndex] as DeviceTarget;
+      const device = devices[deviceIndex] as PushDevice;
       if (there.kind === 'accepted') {
         const { liveActivities, deviceRegistry } = delivery.ports;
         if (device.liveActivity) await liveActivities.correctLiveActivityEnvironment(device, environment);

@@ -1,9 +1,9 @@
 import {
-  type DeviceTarget,
   devicePartFingerprint,
   devicePartsOf,
   JOB_PART_FORMAT,
   type JobPart,
+  type PushDevice,
   refusedPartName,
   repushPartName,
   retryPartName,
@@ -132,7 +132,7 @@ export async function deadLetterRefused(
 export async function scheduleRepush(
   delivery: Delivery,
   chunk: number,
-  accepted: DeviceTarget[],
+  accepted: PushDevice[],
 ): Promise<void> {
   const { jobPart, ports } = delivery;
   const track = jobPart.job.track;

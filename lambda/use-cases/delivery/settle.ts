@@ -1,9 +1,9 @@
 import type { ApnsOutcome } from '../../domain/apns-outcome';
 import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
-import type { DeviceTarget } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/job-part';
 import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
-import { type ChunkOutcome, encodeChunkTrackingPages } from '../../domain/tracking';
+import type { ChunkOutcome } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
 
@@ -11,13 +11,13 @@ import type { Delivery } from './plan';
 const WRITE_CONCURRENCY = 16;
 
 export interface Retry {
-  device: DeviceTarget;
+  device: PushDevice;
   reason: string;
   retryAfterSeconds?: number;
 }
 
 export interface Settled {
-  accepted: DeviceTarget[];
+  accepted: PushDevice[];
   retries: Retry[];
   /** Each device's outcome in this chunk, recorded with the chunk's completion when the job is tracked. */
   outcomes: ChunkOutcome[];
@@ -31,7 +31,7 @@ export interface Settled {
  */
 export async function settleOutcomes(
   delivery: Delivery,
-  devices: DeviceTarget[],
+  devices: PushDevice[],
   outcomes: ApnsOutcome[],
 ): Promise<Settled> {
   const settled: Settled = { accepted: [], retries: [], outcomes: [] };
@@ -43,7 +43,7 @@ export async function settleOutcomes(
 
 async function settleOne(
   delivery: Delivery,
-  device: DeviceTarget,
+  device: PushDevice,
   outcome: ApnsOutcome,
   settled: Settled,
 ): Promise<void> {
@@ -86,27 +86,4 @@ async function settleOne(
         `a fatal outcome (${outcome.reason}) reached settling; the send step stops the job first`,
       );
   }
-}
-
-/**
- * Marks the chunk completed, with the chunk's tally (users, devices, outcomes by
- * reason: what the notification's status reports for every job); for a tracked job
- * (`track.receipts`) the same single write holds every device's outcome, compactly
- * (see encodeChunkTracking) — or, for outcomes over one item's worth (long FCM
- * tokens), their first page, the others written just before as items of their own. `delivery.tally` is the chunk's own.
- */
-export async function completeChunk(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
-  const { jobPart, ports } = delivery;
-  const { notificationId } = jobPart.job;
-  const tracked = jobPart.job.track?.receipts === true;
-  const pages = tracked ? encodeChunkTrackingPages(settled.outcomes) : [];
-  if (pages.length > 1)
-    await ports.trackingStore.saveTrackingPages(notificationId, jobPart.part, jobPart.attempt, chunk, pages);
-  await ports.notificationRecords.markChunkCompleted(notificationId, jobPart.part, jobPart.attempt, chunk, {
-    chunks: delivery.chunks.length,
-    summary: delivery.tally.summary(),
-    ...(pages[0] === undefined ? {} : { tracking: pages[0] }),
-    ...(pages.length > 1 ? { trackingPages: pages.length } : {}),
-    ...(tracked && jobPart.repush !== undefined ? { round: jobPart.repush.round } : {}),
-  });
 }
