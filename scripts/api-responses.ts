@@ -122,13 +122,21 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
           },
         ],
       },
-      jobs: { type: 'integer', description: 'How many jobs the request was split into on the send queue.' },
+      parts: {
+        type: 'integer',
+        description: 'How many job parts the request was split into on the send queue.',
+      },
+      jobs: {
+        type: 'integer',
+        deprecated: true,
+        description: 'The same as `parts`, kept until the next major release: read `parts`.',
+      },
       tracked: {
         type: 'boolean',
         description: 'Whether the job was sent with `track.receipts` (per-device statuses and receipts).',
       },
     },
-    required: ['notificationId', 'recipients', 'jobs', 'tracked'],
+    required: ['notificationId', 'recipients', 'parts', 'jobs', 'tracked'],
     additionalProperties: false,
   },
   // One device of a tracked job's report (domain/tracking.ts TrackedDevice). The schema keeps
@@ -168,7 +176,12 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
           activities: { type: 'integer' },
         },
       },
-      jobs: { type: 'integer', description: 'The send answer’s `jobs`: parts on the send queue.' },
+      parts: { type: 'integer', description: 'The send answer’s `parts`: job parts on the send queue.' },
+      jobs: {
+        type: 'integer',
+        deprecated: true,
+        description: 'The same as `parts`, kept until the next major release: read `parts`.',
+      },
       reasons: {
         type: 'object',
         description:

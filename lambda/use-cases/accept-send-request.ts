@@ -9,7 +9,11 @@ import type { SendRequestRecord } from '../domain/notification-records';
 import { jobFingerprint, type SendJob, trackedRecipients } from '../domain/send-job';
 import { logger } from '../observability';
 import type { Ports } from './ports';
-import { type SendRequestAnswer, takeJobNotificationId } from './take-notification-id';
+import {
+  type SendRequestAnswer,
+  storedSendRequestAnswer,
+  takeJobNotificationId,
+} from './take-notification-id';
 
 export type { SendRequestAnswer } from './take-notification-id';
 
@@ -194,8 +198,7 @@ function repeatOf(
   if (record.jobFingerprint !== jobFingerprint(job))
     return { outcome: new NotificationIdConflictError(job.notificationId) };
   // DynamoDB keeps a map's keys in no particular order: the repeat answers in the first one's.
-  const { notificationId, recipients, jobs, tracked } = record.answer as unknown as SendRequestAnswer;
-  const firstAnswer: SendRequestAnswer = { notificationId, recipients, jobs, tracked };
+  const firstAnswer = storedSendRequestAnswer(record.answer);
   if (record.status === 'enqueued') return { outcome: firstAnswer };
   logger.warn('re-enqueuing a request whose first attempt has not finished', {
     notificationId: job.notificationId,

@@ -39,7 +39,7 @@ export interface PageStart {
  *    `reason` says why in a sentence.
  * 4. A tracked job lists its devices: the page after `after` in (userId, token)
  *    order — stable while devices are added.
- * 5. `progress` says whether every part's recipients have been resolved and sent, so
+ * 5. `progress` says whether every part's devices have been confirmed and pushed to, so
  *    a stuck or lost part shows as not complete rather than as a short list.
  *
  * A lean job finished with every device accepted has no chunk completion: its claim on
@@ -75,7 +75,9 @@ export async function getNotification(
   const devices = rest.slice(0, page.limit);
   const last = devices.at(-1);
   const answer = request?.answer as Partial<SendRequestAnswer> | undefined;
-  const parts = typeof answer?.jobs === 'number' ? answer.jobs : undefined;
+  // A record written before `parts` existed holds only `jobs`, the same count.
+  const stored = answer?.parts ?? answer?.jobs;
+  const parts = typeof stored === 'number' ? stored : undefined;
   const tracked = request?.receipts !== undefined || deliveries.length > 0;
   const totals = recipientTotals(tracking.summaries);
   const counts = tracked
@@ -97,7 +99,7 @@ export async function getNotification(
     notificationId,
     tracked,
     ...(recipients === undefined ? {} : { recipients }),
-    ...(parts === undefined ? {} : { jobs: parts }),
+    ...(parts === undefined ? {} : { parts, jobs: parts }),
     counts,
     reasons,
     ...(reason === undefined ? {} : { reason }),

@@ -259,7 +259,7 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/architecture.md', `job parts of ${parts}`);
     expectStated(
       'docs/api.md',
-      `**${spaced(MAX_RECIPIENTS_PER_JOB)}** per request (the API splits them into jobs of ${spaced(USERS_PER_PART)} users / ${spaced(TOKENS_PER_PART)} tokens / ${spaced(ACTIVITIES_PER_PART)}`,
+      `**${spaced(MAX_RECIPIENTS_PER_JOB)}** per request (the API splits them into job parts of ${spaced(USERS_PER_PART)} users / ${spaced(TOKENS_PER_PART)} tokens / ${spaced(ACTIVITIES_PER_PART)}`,
     );
     expectStated('docs/architecture.md', `with up to ${MAX_JOBS_PER_BATCH} jobs`);
     expectStated('docs/api.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
