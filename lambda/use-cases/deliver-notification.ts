@@ -11,7 +11,7 @@ import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { APNS_TIMEOUTS_PER_CHUNK } from './delivery/push';
 import { pushByPlatform } from './delivery/push-by-platform';
 import { deadLetterRefused, recordIssued, requeueRetries, scheduleRepush } from './delivery/requeue';
-import { settleOutcomes } from './delivery/settle';
+import { settleAnswers } from './delivery/settle';
 import type { Ports } from './ports';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
@@ -41,7 +41,7 @@ const CHUNK_LEASE_MS = 300_000;
  * 3. send — confirm who holds each device right now (delivery/devices.ts: the
  *    privacy rule, for first pushes, retries and re-pushes alike), then send iOS
  *    devices over the warm APNs session of each environment and Android ones over
- *    the app's FCM session, at once; one outcome per device (delivery/push-by-platform.ts).
+ *    the app's FCM session, at once; one answer per device (delivery/push-by-platform.ts).
  * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts).
  * 5. requeue — the devices due for a retry go back on the queue with a delay, or to
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
@@ -164,7 +164,7 @@ async function deliverLeanJob(
       }
       throw error;
     }
-    const settled = await settleOutcomes(lean, pushed.devices, pushed.outcomes);
+    const settled = await settleAnswers(lean, pushed.devices, pushed.answers);
     if (pushed.refused !== undefined) await deadLetterRefused(lean, 0, pushed.refused, settled);
     await requeueRetries(lean, 0, settled);
     if (tally.counts.accepted === tally.recipients.devices) {
@@ -200,7 +200,7 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
     }
     throw error;
   }
-  const settled = await settleOutcomes(delivery, pushed.devices, pushed.outcomes);
+  const settled = await settleAnswers(delivery, pushed.devices, pushed.answers);
   settled.outcomes.push(...dropped);
   if (pushed.refused !== undefined) await deadLetterRefused(delivery, index, pushed.refused, settled);
   await afterLiveActivityEnd(delivery, settled.accepted);

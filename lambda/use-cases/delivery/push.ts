@@ -1,7 +1,7 @@
 import {
-  type ApnsOutcome,
   classifyApnsAnswer,
-  fatalOutcome,
+  fatalAnswer,
+  type PushAnswer,
   type RawApnsAnswer,
   retryAtOnce,
 } from '../../domain/apns-outcome';
@@ -24,7 +24,7 @@ const WRITE_CONCURRENCY = 16;
 
 /**
  * Step 3, send: the request to every device over the warm session of its
- * environment; one outcome per device, in device order.
+ * environment; one answer per device, in device order, classified.
  * - ExpiredProviderToken is sent again at once (the gateway has dropped the refused
  *   token); once only.
  * - A BadDeviceToken is tried once in the other environment: accepted there, the
@@ -33,8 +33,8 @@ const WRITE_CONCURRENCY = 16;
  *   devices is settled; pushByPlatform dead-letters them — the whole job when no other
  *   platform or environment of the chunk was pushed to, else these devices alone.
  */
-export async function pushToDevices(delivery: Delivery, devices: PushDevice[]): Promise<ApnsOutcome[]> {
-  const outcomes = new Array<ApnsOutcome>(devices.length);
+export async function pushToDevices(delivery: Delivery, devices: PushDevice[]): Promise<PushAnswer[]> {
+  const classified = new Array<PushAnswer>(devices.length);
   const byEnvironment = new Map<ApnsEnvironment, number[]>();
   devices.forEach((device, index) => {
     const list = byEnvironment.get(device.environment) ?? [];
@@ -48,18 +48,18 @@ export async function pushToDevices(delivery: Delivery, devices: PushDevice[]): 
       indexes.map((i) => devices[i] as PushDevice),
     );
     indexes.forEach((deviceIndex, j) => {
-      outcomes[deviceIndex] = classifyApnsAnswer(answers[j] as RawApnsAnswer);
+      classified[deviceIndex] = classifyApnsAnswer(answers[j] as RawApnsAnswer);
     });
   });
-  await tryOtherEnvironment(delivery, devices, outcomes);
-  const fatal = fatalOutcome(outcomes);
+  await tryOtherEnvironment(delivery, devices, classified);
+  const fatal = fatalAnswer(classified);
   if (fatal !== undefined) {
     throw new JobFailedError(
       fatal.reason,
       `APNs answered ${fatal.status} ${fatal.reason}; the job stops here.`,
     );
   }
-  return outcomes;
+  return classified;
 }
 
 /** Sends to devices of one environment, with the one immediate retry some answers deserve. */
@@ -87,11 +87,11 @@ async function send(
 async function tryOtherEnvironment(
   delivery: Delivery,
   devices: PushDevice[],
-  outcomes: ApnsOutcome[],
+  classified: PushAnswer[],
 ): Promise<void> {
   const elsewhere = new Map<ApnsEnvironment, number[]>();
-  outcomes.forEach((outcome, i) => {
-    const other = environmentToTryInstead((devices[i] as PushDevice).environment, outcome);
+  classified.forEach((answer, i) => {
+    const other = environmentToTryInstead((devices[i] as PushDevice).environment, answer);
     if (other === undefined) return;
     const list = elsewhere.get(other) ?? [];
     list.push(i);
@@ -111,10 +111,10 @@ async function tryOtherEnvironment(
         if (device.liveActivity) await liveActivities.correctLiveActivityEnvironment(device, environment);
         else await deviceRegistry.correctDeviceEnvironment(device, environment);
         device.environment = environment;
-        outcomes[deviceIndex] = there;
+        classified[deviceIndex] = there;
       } else if (there.kind === 'retryable') {
         // No answer about the token there: it may yet be valid, so nothing is pruned now.
-        outcomes[deviceIndex] = there;
+        classified[deviceIndex] = there;
       }
     });
   });

@@ -1,4 +1,4 @@
-import type { ApnsOutcome } from '../../domain/apns-outcome';
+import type { PushAnswer } from '../../domain/apns-outcome';
 import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
 import type { PushDevice } from '../../domain/job-part';
@@ -27,16 +27,16 @@ export interface Settled {
  * Step 4, settle: each device ends in its outcome, counted once — accepted; pruned
  * (an invalid token; a 410 only if the token was not registered again after APNs's
  * timestamp, otherwise kept); or due for a retry (step 5 re-queues or dead-letters
- * it). `pushToDevices` has already stopped the job on a fatal outcome.
+ * it). `pushToDevices` has already stopped the job on a fatal answer.
  */
-export async function settleOutcomes(
+export async function settleAnswers(
   delivery: Delivery,
   devices: PushDevice[],
-  outcomes: ApnsOutcome[],
+  answers: PushAnswer[],
 ): Promise<Settled> {
   const settled: Settled = { accepted: [], retries: [], outcomes: [] };
   await mapConcurrent(devices, WRITE_CONCURRENCY, (device, i) =>
-    settleOne(delivery, device, outcomes[i] as ApnsOutcome, settled),
+    settleOne(delivery, device, answers[i] as PushAnswer, settled),
   );
   return settled;
 }
@@ -44,13 +44,13 @@ export async function settleOutcomes(
 async function settleOne(
   delivery: Delivery,
   device: PushDevice,
-  outcome: ApnsOutcome,
+  answer: PushAnswer,
   settled: Settled,
 ): Promise<void> {
   const { tally, ports } = delivery;
   const record = (outcome: OutcomeName, reason?: string) =>
     settled.outcomes.push(trackedOutcome(device, outcome, reason));
-  switch (outcome.kind) {
+  switch (answer.kind) {
     case 'accepted':
       tally.add('accepted');
       tally.countPlatform('accepted', device);
@@ -58,32 +58,32 @@ async function settleOne(
       record('accepted');
       return;
     case 'invalid-token': {
-      const since = outcome.timestamp === undefined ? undefined : new Date(outcome.timestamp);
+      const since = answer.timestamp === undefined ? undefined : new Date(answer.timestamp);
       const pruned = device.liveActivity
         ? await ports.liveActivities.pruneLiveActivityToken(device, since)
         : await ports.deviceRegistry.pruneDevice(device, since);
       const ended = pruned ? 'pruned' : 'kept';
-      tally.add(ended, outcome.reason);
+      tally.add(ended, answer.reason);
       tally.countPlatform(ended, device);
-      record(ended, outcome.reason);
+      record(ended, answer.reason);
       logger.info(pruned ? 'pruned invalid token' : 'kept token re-registered after APNs invalidated it', {
         token: tokenHash(device.token),
-        reason: outcome.reason,
+        reason: answer.reason,
       });
       return;
     }
     case 'retryable':
       // Retried unless it was the last attempt: requeueRetries records it dead-lettered then.
-      record('retried', outcome.reason);
+      record('retried', answer.reason);
       settled.retries.push({
         device,
-        reason: outcome.reason,
-        ...(outcome.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: outcome.retryAfterSeconds }),
+        reason: answer.reason,
+        ...(answer.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: answer.retryAfterSeconds }),
       });
       return;
     default:
       throw new Error(
-        `a fatal outcome (${outcome.reason}) reached settling; the send step stops the job first`,
+        `a fatal answer (${answer.reason}) reached settling; the send step stops the job first`,
       );
   }
 }
