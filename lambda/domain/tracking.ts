@@ -1,5 +1,5 @@
 /**
- * Per-device delivery tracking, for notifications sent with `track.receipts`.
+ * Per-device tracking, for notifications sent with `track.receipts`.
  * APNs answering 200 means accepted, not shown: only the app knows, and tells us
  * with a receipt. Statuses only move forward: queued → accepted → received → opened;
  * pruned and failed are final.
@@ -37,12 +37,12 @@ export function trackingExpiry(now: Date): number {
 }
 
 /** Totals per status, every status present (zeros included) so dashboards need no special cases. */
-export function countByStatus(deliveries: readonly TrackedDevice[]): Record<DeviceStatus, number> {
+export function countByStatus(devices: readonly TrackedDevice[]): Record<DeviceStatus, number> {
   const counts = Object.fromEntries(DEVICE_STATUSES.map((status) => [status, 0])) as Record<
     DeviceStatus,
     number
   >;
-  for (const delivery of deliveries) counts[delivery.status]++;
+  for (const device of devices) counts[device.status]++;
   return counts;
 }
 

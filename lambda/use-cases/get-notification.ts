@@ -67,21 +67,21 @@ export async function getNotification(
       'No notification with this id is known (tracking data expires after 30 days).',
     );
   }
-  const deliveries = mergeTrackedDevices(tracking.chunks, tracking.receipts);
-  deliveries.sort(byUserAndToken);
+  const reported = mergeTrackedDevices(tracking.chunks, tracking.receipts);
+  reported.sort(byUserAndToken);
   const { after } = page;
-  const start = after === undefined ? 0 : deliveries.findIndex((d) => byUserAndToken(d, after) > 0);
-  const rest = start < 0 ? [] : deliveries.slice(start);
+  const start = after === undefined ? 0 : reported.findIndex((d) => byUserAndToken(d, after) > 0);
+  const rest = start < 0 ? [] : reported.slice(start);
   const devices = rest.slice(0, page.limit);
   const last = devices.at(-1);
   const answer = request?.answer as Partial<SendRequestAnswer> | undefined;
   // A record written before `parts` existed holds only `jobs`, the same count.
   const stored = answer?.parts ?? answer?.jobs;
   const parts = typeof stored === 'number' ? stored : undefined;
-  const tracked = request?.receipts !== undefined || deliveries.length > 0;
+  const tracked = request?.receipts !== undefined || reported.length > 0;
   const totals = recipientTotals(tracking.summaries);
   const counts = tracked
-    ? { devices: deliveries.length, ...countByStatus(deliveries) }
+    ? { devices: reported.length, ...countByStatus(reported) }
     : untrackedCounts(tracking.summaries);
   const reasons = reasonTotals(tracking.summaries);
   const progress = progressOf(tracking.progress, parts);
