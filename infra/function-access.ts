@@ -68,9 +68,9 @@ export const EVENT_SOURCE_QUEUE_ACTIONS: readonly SqsAction[] = [
 /** The sender (send queue → APNs), besides the send queue it consumes as an event source. */
 export const SENDER_ACCESS: FunctionAccess = {
   devices: {
-    // BatchGetItem: device sets and token records, read consistently (delivery/recipients.ts);
+    // BatchGetItem: device sets and token records, read consistently (delivery/devices.ts);
     // DeleteItem + UpdateItem: prunes and environment corrections, record and set;
-    // GetItem: a Live Activity token is read consistently before each send (live-activity-targets.ts).
+    // GetItem: a Live Activity token is read consistently before each send (live-activity-devices.ts).
     table: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
     liveActivityIndex: ['dynamodb:Query'],
   },

@@ -1,4 +1,4 @@
-import type { DeliveryOutcomeName } from './domain/job-part';
+import { OUTCOME_NAMES, OUTCOMES, type OutcomeName } from './domain/outcomes';
 
 /**
  * The names the sender's CloudWatch metrics are published under — shared with the
@@ -11,15 +11,10 @@ export const REASON_DIMENSION = 'reason';
 /** The device's platform (`ios`, `android`) on the outcome metrics counted per device. */
 export const PLATFORM_DIMENSION = 'platform';
 
-export const OUTCOME_METRICS: Record<DeliveryOutcomeName, string> = {
-  accepted: 'NotificationsAccepted',
-  pruned: 'TokensPruned',
-  kept: 'TokensKeptAfterReRegistration',
-  retried: 'DeliveriesRetried',
-  deadLettered: 'DeliveriesDeadLettered',
-  unregistered: 'TokensNotRegistered',
-  moved: 'TokensMovedToAnotherUser',
-};
+/** Each outcome's metric, from the outcome list (domain/outcomes.ts). */
+export const OUTCOME_METRICS = Object.fromEntries(
+  OUTCOME_NAMES.map((outcome) => [outcome, OUTCOMES[outcome].metric]),
+) as Record<OutcomeName, string>;
 
 /** One per job moved to the dead-letter queue, with its `reason`. */
 export const JOBS_DEAD_LETTERED = 'JobsDeadLettered';

@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DeliveryOutcomeName, DeliveryTally } from './domain/job-part';
+import type { DeliveryTally } from './domain/job-part';
+import type { OutcomeName } from './domain/outcomes';
 import {
   DEVICES_EVICTED,
   JOBS_DEAD_LETTERED,
@@ -19,14 +20,14 @@ export const metrics = /* @__PURE__ */ new Metrics({ serviceName: METRICS_SERVIC
  */
 export function publishTally(tally: DeliveryTally): void {
   let stored = 0;
-  for (const [outcome, count] of Object.entries(tally.counts) as [DeliveryOutcomeName, number][]) {
+  for (const [outcome, count] of Object.entries(tally.counts) as [OutcomeName, number][]) {
     if (count > 0) {
       metrics.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, count);
       stored++;
     }
   }
   for (const [key, count] of tally.reasons) {
-    const [outcome, reason] = key.split(':') as [DeliveryOutcomeName, string];
+    const [outcome, reason] = key.split(':') as [OutcomeName, string];
     const single = metrics.singleMetric();
     single.addDimension(REASON_DIMENSION, reason);
     single.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, count);
@@ -34,7 +35,7 @@ export function publishTally(tally: DeliveryTally): void {
   // The same outcomes by platform (ios, android): metrics of their own, so the ones
   // alarms match on their exact dimensions stay as they are.
   for (const [key, count] of tally.platforms) {
-    const [outcome, platform] = key.split(':') as [DeliveryOutcomeName, string];
+    const [outcome, platform] = key.split(':') as [OutcomeName, string];
     const single = metrics.singleMetric();
     single.addDimension(PLATFORM_DIMENSION, platform);
     single.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, count);

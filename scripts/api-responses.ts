@@ -1,5 +1,5 @@
 import { PLATFORMS } from '../lambda/domain/platform';
-import { DELIVERY_STATUSES } from '../lambda/domain/tracking';
+import { DEVICE_STATUSES } from '../lambda/domain/tracking';
 
 /**
  * The JSON Schemas of the API's response bodies, published under components/schemas
@@ -122,21 +122,31 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
           },
         ],
       },
-      jobs: { type: 'integer', description: 'How many jobs the request was split into on the send queue.' },
+      parts: {
+        type: 'integer',
+        description: 'How many job parts the request was split into on the send queue.',
+      },
+      jobs: {
+        type: 'integer',
+        deprecated: true,
+        description: 'The same as `parts`, kept until the next major release: read `parts`.',
+      },
       tracked: {
         type: 'boolean',
         description: 'Whether the job was sent with `track.receipts` (per-device statuses and receipts).',
       },
     },
-    required: ['notificationId', 'recipients', 'jobs', 'tracked'],
+    required: ['notificationId', 'recipients', 'parts', 'jobs', 'tracked'],
     additionalProperties: false,
   },
+  // One device of a tracked job's report (domain/tracking.ts TrackedDevice). The schema keeps
+  // its first name: clients generated from this description name their types by it.
   DeviceDelivery: {
     type: 'object',
     properties: {
       token: { type: 'string' },
       userId: { type: 'string' },
-      status: { type: 'string', enum: [...DELIVERY_STATUSES] },
+      status: { type: 'string', enum: [...DEVICE_STATUSES] },
       apnsId: { type: 'string', description: 'The `apns-id` APNs accepted the push under.' },
       acceptedAt: { type: 'string', format: 'date-time' },
       receivedAt: { type: 'string', format: 'date-time' },
@@ -166,7 +176,12 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
           activities: { type: 'integer' },
         },
       },
-      jobs: { type: 'integer', description: 'The send answer’s `jobs`: parts on the send queue.' },
+      parts: { type: 'integer', description: 'The send answer’s `parts`: job parts on the send queue.' },
+      jobs: {
+        type: 'integer',
+        deprecated: true,
+        description: 'The same as `parts`, kept until the next major release: read `parts`.',
+      },
       reasons: {
         type: 'object',
         description:
@@ -198,9 +213,9 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
         description:
           'Recipient devices in total and per status (every status present, zeros included): per device for a tracked job, from each chunk’s totals for an untracked one.',
         properties: Object.fromEntries(
-          ['devices', ...DELIVERY_STATUSES].map((name) => [name, { type: 'integer' }]),
+          ['devices', ...DEVICE_STATUSES].map((name) => [name, { type: 'integer' }]),
         ),
-        required: ['devices', ...DELIVERY_STATUSES],
+        required: ['devices', ...DEVICE_STATUSES],
       },
       devices: { type: 'array', items: schemaRef('DeviceDelivery'), description: 'One page of devices.' },
       nextToken: {

@@ -1,9 +1,9 @@
 /**
- * What an APNs answer means for pushgate (docs/apns.md). Pure: the gateway
- * turns an HTTP/2 response into a raw answer; these rules turn it into an outcome
- * the use case acts on.
+ * What an APNs (or FCM) answer means for the device (docs/apns.md). Pure: the gateway
+ * turns an HTTP/2 response into a raw answer; these rules read what it means, and the
+ * settle step turns that into the device's outcome (domain/outcomes.ts).
  */
-export type ApnsOutcome =
+export type PushAnswer =
   | { kind: 'accepted'; apnsId?: string }
   /** The token is dead for this app: prune (410 only if not re-registered after `timestamp`). */
   | { kind: 'invalid-token'; reason: string; status: number; timestamp?: number }
@@ -14,8 +14,8 @@ export type ApnsOutcome =
   /** The job or our request is wrong: the job goes to the DLQ with the reason. */
   | { kind: 'job-error'; reason: string; status: number; detail?: string };
 
-/** The outcomes that stop a whole job (it goes to the DLQ with the reason). */
-export type FatalOutcome = Extract<ApnsOutcome, { kind: 'credential-error' | 'job-error' }>;
+/** The answers that stop a whole job (it goes to the DLQ with the reason). */
+export type FatalAnswer = Extract<PushAnswer, { kind: 'credential-error' | 'job-error' }>;
 
 export interface RawApnsAnswer {
   status?: number;
@@ -82,7 +82,7 @@ export function readApnsAnswer(response: {
  * failure, a status without its reason, a 410 without its timestamp — is retryable:
  * it never prunes a token and never fails a job.
  */
-export function classifyApnsAnswer(answer: RawApnsAnswer): ApnsOutcome {
+export function classifyApnsAnswer(answer: RawApnsAnswer): PushAnswer {
   const { status, reason } = answer;
   if (answer.transportError !== undefined) return { kind: 'retryable', reason: answer.transportError };
   if (status === undefined) return { kind: 'retryable', reason: 'ConnectionError' };
@@ -119,10 +119,10 @@ export function retryAtOnce(answer: RawApnsAnswer): boolean {
   );
 }
 
-/** The first outcome that stops the whole job, if any. */
-export function fatalOutcome(outcomes: readonly ApnsOutcome[]): FatalOutcome | undefined {
-  return outcomes.find(
-    (outcome): outcome is FatalOutcome => outcome.kind === 'credential-error' || outcome.kind === 'job-error',
+/** The first answer that stops the whole job, if any. */
+export function fatalAnswer(answers: readonly PushAnswer[]): FatalAnswer | undefined {
+  return answers.find(
+    (answer): answer is FatalAnswer => answer.kind === 'credential-error' || answer.kind === 'job-error',
   );
 }
 

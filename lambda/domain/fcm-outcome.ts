@@ -1,18 +1,16 @@
-import type { ApnsOutcome } from './apns-outcome';
+import type { PushAnswer } from './apns-outcome';
 
 /**
  * What an FCM HTTP v1 answer means for pushgate — written once, as the table
  * FCM_ANSWERS: the classifier walks it, and docs/fcm.md shows it (a test holds the
- * page to `fcmAnswersMarkdown()`). Outcomes are the ones APNs answers become, so the
- * sender settles Android devices exactly like iOS ones.
+ * page to `fcmAnswersMarkdown()`). An FCM answer means what an APNs one can (a PushAnswer),
+ * so the sender settles Android devices exactly like iOS ones.
  *
  * FCM answers an error with a google.rpc.Status: `{"error": {code, message, status,
  * details}}`; `details` may hold a `google.firebase.fcm.v1.FcmError` whose
  * `errorCode` is the precise reason, and a `google.rpc.BadRequest` naming the field
  * at fault.
  */
-export type FcmOutcome = ApnsOutcome;
-
 export interface RawFcmAnswer {
   status?: number;
   /** The FcmError `errorCode`, else the google.rpc.Status `status` (INVALID_ARGUMENT, UNAUTHENTICATED, …). */
@@ -79,11 +77,11 @@ export interface FcmAnswerRule {
   status: string;
   /** For docs/fcm.md: the error codes the row covers. */
   codes: string;
-  outcome: string;
+  means: string;
   does: string;
   counted: string;
-  /** The outcome, when the row applies to this answer. */
-  classify(answer: RawFcmAnswer, sentAt: number): FcmOutcome | undefined;
+  /** What the answer means, when the row applies to it. */
+  classify(answer: RawFcmAnswer, sentAt: number): PushAnswer | undefined;
 }
 
 const retryAfterSeconds = (answer: RawFcmAnswer): number | undefined => {
@@ -91,7 +89,7 @@ const retryAfterSeconds = (answer: RawFcmAnswer): number | undefined => {
   return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : undefined;
 };
 
-const retryable = (reason: string, answer: RawFcmAnswer, atLeast = 0): FcmOutcome => {
+const retryable = (reason: string, answer: RawFcmAnswer, atLeast = 0): PushAnswer => {
   const after = Math.max(retryAfterSeconds(answer) ?? 0, atLeast);
   return {
     kind: 'retryable',
@@ -125,7 +123,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: 'the OAuth token endpoint: 400, 401',
     codes: '`invalid_grant`, `invalid_client`, `unauthorized_client`',
-    outcome: `credential error (\`${FCM_ACCESS_TOKEN_REFUSED}\`)`,
+    means: `credential error (\`${FCM_ACCESS_TOKEN_REFUSED}\`)`,
     does: 'no access token for the key: asked once more, then the whole job stops and goes to the DLQ with the reason; nothing was sent, no token is pruned for it; the `FcmCredentialFailures` alarm fires',
     counted: '`JobsDeadLettered`',
     classify: (answer) =>
@@ -136,7 +134,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: 'no complete answer',
     codes: `a timeout, a reset stream, a lost connection, an error status without its google.rpc.Status body; the OAuth token endpoint failing otherwise (5xx, a timeout: \`${FCM_ACCESS_TOKEN_UNAVAILABLE}\`)`,
-    outcome: `retryable (\`${FCM_INCOMPLETE_ANSWER}\`, \`ConnectionError\`, …)`,
+    means: `retryable (\`${FCM_INCOMPLETE_ANSWER}\`, \`ConnectionError\`, …)`,
     does: 're-queued with a delay; never prunes, never fails the job',
     counted: '`DeliveriesRetried`',
     classify: (answer) => {
@@ -150,7 +148,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: '200',
     codes: '—',
-    outcome: 'accepted',
+    means: 'accepted',
     does: 'tracking status `accepted`; a re-push round is scheduled if the job asks for one. Accepted means FCM stored it, not that the device showed it.',
     counted: '`NotificationsAccepted`',
     classify: (answer) => (answer.status === 200 ? { kind: 'accepted' } : undefined),
@@ -158,7 +156,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: '404',
     codes: '`UNREGISTERED`',
-    outcome: 'invalid token',
+    means: 'invalid token',
     does: 'the device is deleted only if it was not registered again after the push left (a conditional delete on `lastSeenAt`); otherwise it is kept',
     counted: '`TokensPruned` or `TokensKeptAfterReRegistration`',
     classify: (answer, sentAt) =>
@@ -169,7 +167,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: '403',
     codes: '`SENDER_ID_MISMATCH`',
-    outcome: 'invalid token',
+    means: 'invalid token',
     does: "pruned: the token belongs to another Firebase project than the app's",
     counted: '`TokensPruned`',
     classify: (answer) =>
@@ -181,7 +179,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
     status: '400',
     codes:
       '`INVALID_ARGUMENT` about the token (a `message.token` field violation, or "registration token" in the message)',
-    outcome: 'invalid token',
+    means: 'invalid token',
     does: 'pruned (FCM calls the token malformed)',
     counted: '`TokensPruned`',
     classify: (answer) =>
@@ -192,7 +190,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: '429',
     codes: '`QUOTA_EXCEEDED`',
-    outcome: 'retryable',
+    means: 'retryable',
     does: `re-queued with a delay of at least \`Retry-After\` and never less than ${QUOTA_RETRY_MIN_SECONDS} s`,
     counted: '`DeliveriesRetried`',
     classify: (answer) =>
@@ -203,7 +201,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: '500, 503',
     codes: '`UNAVAILABLE`, `INTERNAL`',
-    outcome: 'retryable',
+    means: 'retryable',
     does: 're-queued with the usual backoff, at least `Retry-After`',
     counted: '`DeliveriesRetried`',
     classify: (answer) =>
@@ -216,7 +214,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: '401, 403',
     codes: CREDENTIAL_CODES.map((code) => `\`${code}\``).join(', '),
-    outcome: 'credential error',
+    means: 'credential error',
     does: 'the access token is dropped and the request sent again at once with a fresh one; refused again, the whole job stops and goes to the DLQ with the reason; no token is pruned for it; the `CredentialFailures` alarm fires',
     counted: '`JobsDeadLettered`',
     classify: (answer) =>
@@ -231,7 +229,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
   {
     status: 'any other 4xx',
     codes: '`INVALID_ARGUMENT` about the message, `NOT_FOUND` (no such project), …',
-    outcome: 'job error',
+    means: 'job error',
     does: "the whole job stops and goes to the DLQ with the reason and FCM's message (our request is wrong; retrying cannot help)",
     counted: '`JobsDeadLettered`',
     classify: (answer) => ({
@@ -244,10 +242,10 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
 ];
 
 /** Classifies an answer to a push that left at `sentAt` (ms since the epoch). */
-export function classifyFcmAnswer(answer: RawFcmAnswer, sentAt: number): FcmOutcome {
+export function classifyFcmAnswer(answer: RawFcmAnswer, sentAt: number): PushAnswer {
   for (const rule of FCM_ANSWERS) {
-    const outcome = rule.classify(answer, sentAt);
-    if (outcome !== undefined) return outcome;
+    const means = rule.classify(answer, sentAt);
+    if (means !== undefined) return means;
   }
   throw new Error('the last FCM answer rule applies to every answer');
 }
@@ -260,10 +258,10 @@ export function fcmRetryAtOnce(answer: RawFcmAnswer, sentAt = 0): boolean {
 /** The table as docs/fcm.md shows it. */
 export function fcmAnswersMarkdown(): string {
   const rows = [
-    '| FCM answer | error codes | outcome | what pushgate does | counted |',
+    '| FCM answer | error codes | means | what pushgate does | counted |',
     '| --- | --- | --- | --- | --- |',
     ...FCM_ANSWERS.map(
-      (rule) => `| ${rule.status} | ${rule.codes} | ${rule.outcome} | ${rule.does} | ${rule.counted} |`,
+      (rule) => `| ${rule.status} | ${rule.codes} | ${rule.means} | ${rule.does} | ${rule.counted} |`,
     ),
   ];
   return `${rows.join('\n')}\n`;

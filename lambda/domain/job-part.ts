@@ -6,6 +6,7 @@ import { tokenHash } from './device-token';
 import { JobFailedError } from './errors';
 import { isFcmToken, MAX_FCM_TOKEN_LENGTH } from './fcm-token';
 import { LIVE_ACTIVITY_TOKEN_KINDS, type LiveActivityTokenKind } from './live-activity';
+import { OUTCOME_NAMES, type OutcomeName } from './outcomes';
 import { PLATFORMS } from './platform';
 import { MAX_SQS_MESSAGE_BYTES, queuedBytes } from './queue-message';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-policy';
@@ -13,18 +14,21 @@ import { jobFingerprint, type SendJob } from './send-job';
 import type { ChunkSummary } from './send-status';
 import { userIdSchema } from './user';
 
-/** One device a job reaches, as the sender needs it. */
 /** Where a device is reached: FCM for an Android one, APNs otherwise. */
-export function platformOf(device: Pick<DeviceTarget, 'platform'>): DevicePlatform {
+export function platformOf(device: Pick<PushDevice, 'platform'>): DevicePlatform {
   return device.platform ?? 'ios';
 }
 
 /** The `platform` a target carries: only Android's is written, iOS is the default. */
-export function platformField(platform: DevicePlatform | undefined): Pick<DeviceTarget, 'platform'> {
+export function platformField(platform: DevicePlatform | undefined): Pick<PushDevice, 'platform'> {
   return platform === 'android' ? { platform } : {};
 }
 
-export interface DeviceTarget {
+/**
+ * One device a job reaches, as the sender needs it: a device it pushes to, or one a
+ * retry or re-push round carries on (confirmed again before it is pushed to).
+ */
+export interface PushDevice {
   token: string;
   userId: string;
   appId: string;
@@ -34,6 +38,14 @@ export interface DeviceTarget {
   /** A Live Activity token: its kind, and the registration it was found by (push-to-start type or activity). */
   liveActivity?: { kind: LiveActivityTokenKind; target: string };
 }
+
+/**
+ * The old name of PushDevice, for the modules under adapters/secondary/ and
+ * use-cases/ports/ until they are renamed too: "target" now means only what a Live
+ * Activity send addresses (a push-to-start type, an activity).
+ * @deprecated use PushDevice
+ */
+export type DeviceTarget = PushDevice;
 
 /**
  * The tag that marks a send-queue message as a part of a job written by the sender
@@ -56,7 +68,7 @@ export interface JobPart {
   /** 0 on first delivery, n for the n-th retry of these devices. */
   attempt: number;
   /** Retries carry their devices; first deliveries resolve them from `job.to`. */
-  devices?: DeviceTarget[];
+  devices?: PushDevice[];
   /** Why each retried device is being retried, by token hash. */
   reasons?: Record<string, string>;
   /** A re-push round: send again to those of `devices` that have not acknowledged by `dueAt` (ms). */
@@ -108,10 +120,10 @@ export function partBytes(part: JobPart): number {
 export function devicePartsOf(
   template: Omit<JobPart, 'part' | 'devices' | 'reasons'>,
   name: string,
-  devices: readonly DeviceTarget[],
-  reasonOf?: (device: DeviceTarget) => string,
+  devices: readonly PushDevice[],
+  reasonOf?: (device: PushDevice) => string,
 ): JobPart[] {
-  const build = (group: readonly DeviceTarget[]): Omit<JobPart, 'part'> => ({
+  const build = (group: readonly PushDevice[]): Omit<JobPart, 'part'> => ({
     ...template,
     devices: [...group],
     ...(reasonOf === undefined
@@ -120,7 +132,7 @@ export function devicePartsOf(
   });
   const emptyBytes = partBytes({ ...build([]), part: name } as JobPart) + 16; // the longest suffix ".NNN"
   // Each device adds its JSON and a comma, and its reason entry when it has one.
-  const deviceBytes = (device: DeviceTarget) =>
+  const deviceBytes = (device: PushDevice) =>
     queuedBytes(JSON.stringify(device)) +
     1 +
     (reasonOf === undefined
@@ -393,27 +405,12 @@ export const jobPartSchema = z.strictObject({
   enqueuedBeforeId: z.optional(z.literal(true)),
 });
 
-/** Outcomes the sender counts; each device of a job ends in exactly one. */
-export type DeliveryOutcomeName =
-  | 'accepted'
-  | 'pruned'
-  | 'kept'
-  | 'retried'
-  | 'deadLettered'
-  | 'unregistered'
-  | 'moved';
-
 /** Counts per outcome and per reason, for metrics, logs and the job's status. */
 export class DeliveryTally {
-  readonly counts: Record<DeliveryOutcomeName, number> = {
-    accepted: 0,
-    pruned: 0,
-    kept: 0,
-    retried: 0,
-    deadLettered: 0,
-    unregistered: 0,
-    moved: 0,
-  };
+  readonly counts = Object.fromEntries(OUTCOME_NAMES.map((outcome) => [outcome, 0])) as Record<
+    OutcomeName,
+    number
+  >;
   readonly reasons = new Map<string, number>();
   /** Outcomes of devices pushed to, by `<outcome>:<platform>` (the metrics' `platform` dimension). */
   readonly platforms = new Map<string, number>();
@@ -421,7 +418,7 @@ export class DeliveryTally {
   /** Users named, users with no device to push to, and devices handled (pushed to or dropped). */
   readonly recipients = { users: 0, usersWithoutDevices: 0, devices: 0 };
 
-  add(outcome: DeliveryOutcomeName, reason?: string, count = 1): void {
+  add(outcome: OutcomeName, reason?: string, count = 1): void {
     this.counts[outcome] += count;
     if (reason !== undefined) {
       const key = `${outcome}:${reason}`;
@@ -430,14 +427,14 @@ export class DeliveryTally {
   }
 
   /** Counts a device's outcome once more under its platform (besides `add`, which counts it). */
-  countPlatform(outcome: DeliveryOutcomeName, device: Pick<DeviceTarget, 'platform'>): void {
+  countPlatform(outcome: OutcomeName, device: Pick<PushDevice, 'platform'>): void {
     const key = `${outcome}:${platformOf(device)}`;
     this.platforms.set(key, (this.platforms.get(key) ?? 0) + 1);
   }
 
   /** Adds a chunk's tally into its job part's. */
   merge(other: DeliveryTally): void {
-    for (const [outcome, count] of Object.entries(other.counts) as [DeliveryOutcomeName, number][])
+    for (const [outcome, count] of Object.entries(other.counts) as [OutcomeName, number][])
       this.counts[outcome] += count;
     for (const [key, count] of other.reasons) this.reasons.set(key, (this.reasons.get(key) ?? 0) + count);
     for (const [key, count] of other.platforms)

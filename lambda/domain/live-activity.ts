@@ -3,7 +3,7 @@ import type { ApnsEnvironment } from './device';
 import { DEVICE_TTL_DAYS, isCurrentGeneration } from './device';
 import { InvalidRequestError } from './errors';
 import { DAY_SECONDS, epochSeconds, expiresAfter, hasExpired } from './expiry';
-import type { DeviceTarget } from './job-part';
+import type { PushDevice } from './job-part';
 import { userIdSchema } from './user';
 
 /**
@@ -263,23 +263,23 @@ export interface LiveActivityTokenState {
 }
 
 /**
- * Whether a Live Activity target may be pushed to now: its token still belongs to the
+ * Whether a Live Activity device may be pushed to now: its token still belongs to the
  * same user, in the user's current device generation (no erase has taken it), under
  * the same push-to-start type or activity, and has neither been dismissed by an `end`
  * nor expired (DynamoDB's TTL deletes late). `state` is a strongly consistent read:
- * the index that listed the target may lag a move.
+ * the index that listed the device may lag a move.
  */
 export function isCurrentTarget(
-  target: DeviceTarget,
+  device: PushDevice,
   state: LiveActivityTokenState | undefined,
   now: Date,
   ownerGeneration: number,
 ): boolean {
-  if (target.liveActivity === undefined || state === undefined) return false;
+  if (device.liveActivity === undefined || state === undefined) return false;
   return (
-    state.ownerId === target.userId &&
+    state.ownerId === device.userId &&
     isCurrentGeneration(state.generation, ownerGeneration) &&
-    state.liveActivityTarget === target.liveActivity.target &&
+    state.liveActivityTarget === device.liveActivity.target &&
     typeof state.expiresAt === 'number' &&
     !hasExpired(state.expiresAt, now) &&
     !hasExpired(state.dismissAt, now)

@@ -18,7 +18,7 @@ const FCM_ENVIRONMENT: ApnsEnvironment = 'production';
  * (a debug build's token is a sandbox one); an Android device has none to give, and a
  * registration that names one is refused rather than half-read (EnvironmentNotForAndroid).
  */
-export function registrationTarget(body: { platform?: Platform; environment?: ApnsEnvironment }): {
+export function registrationPlatform(body: { platform?: Platform; environment?: ApnsEnvironment }): {
   platform: Platform;
   environment: ApnsEnvironment;
 } {

@@ -5,8 +5,8 @@
  * write: the counters ride on the write that marks the chunk completed.
  */
 
-import type { DeliveryOutcomeName } from './job-part';
-import type { DeliveryStatus } from './tracking';
+import { OUTCOME_NAMES, type OutcomeName, statusOf } from './outcomes';
+import { DEVICE_STATUSES, type DeviceStatus } from './tracking';
 
 /** What one chunk did (also what one job part did, summed over its chunks). */
 export interface ChunkSummary {
@@ -17,7 +17,7 @@ export interface ChunkSummary {
   /** Devices the chunk handled: every device it pushed to or dropped. */
   devices: number;
   /** Devices per final outcome (`retried`: sent on to a later attempt). Zeros left out. */
-  outcomes: Partial<Record<DeliveryOutcomeName, number>>;
+  outcomes: Partial<Record<OutcomeName, number>>;
   /** Devices per `outcome:reason` (e.g. `pruned:Unregistered`). */
   reasons: Record<string, number>;
 }
@@ -46,7 +46,7 @@ export interface RecipientTotals {
 }
 
 /** Device totals per status (every status present) for a send nobody tracked per device. */
-export type StatusCounts = { devices: number } & Record<DeliveryStatus, number>;
+export type StatusCounts = { devices: number } & Record<DeviceStatus, number>;
 
 /** A part name of a re-push round: "0/2r1" (its retries keep the name, at attempt > 0). */
 function isRepushPart(part: string): boolean {
@@ -78,22 +78,21 @@ export function recipientTotals(summaries: readonly RecordedSummary[]): Recipien
  * to devices already accepted, and change no status here.
  */
 export function untrackedCounts(summaries: readonly RecordedSummary[]): StatusCounts {
-  const sum = (name: DeliveryOutcomeName) =>
-    summaries
-      .filter((recorded) => !isRepushPart(recorded.part))
-      .reduce((total, recorded) => total + (recorded.summary.outcomes[name] ?? 0), 0);
-  const retriesHandled = summaries
-    .filter((recorded) => recorded.attempt > 0 && !isRepushPart(recorded.part))
-    .reduce((total, recorded) => total + recorded.summary.devices, 0);
-  return {
+  const counted = summaries.filter((recorded) => !isRepushPart(recorded.part));
+  const counts: StatusCounts = {
     devices: recipientTotals(summaries).devices,
-    queued: Math.max(0, sum('retried') - retriesHandled),
-    accepted: sum('accepted'),
-    received: 0,
-    opened: 0,
-    pruned: sum('pruned'),
-    failed: sum('kept') + sum('deadLettered') + sum('unregistered') + sum('moved'),
+    ...(Object.fromEntries(DEVICE_STATUSES.map((status) => [status, 0])) as Record<DeviceStatus, number>),
   };
+  for (const outcome of OUTCOME_NAMES) {
+    const devices = counted.reduce((total, recorded) => total + (recorded.summary.outcomes[outcome] ?? 0), 0);
+    counts[statusOf(outcome)] += devices;
+  }
+  // A retried device is queued until a retry chunk handles it; that chunk counts its outcome.
+  const retriesHandled = counted
+    .filter((recorded) => recorded.attempt > 0)
+    .reduce((total, recorded) => total + recorded.summary.devices, 0);
+  counts[statusOf('retried')] = Math.max(0, counts[statusOf('retried')] - retriesHandled);
+  return counts;
 }
 
 /** Devices per `outcome:reason` over every chunk but re-push rounds, largest first. */

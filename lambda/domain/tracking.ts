@@ -1,5 +1,5 @@
 /**
- * Per-device delivery tracking, for notifications sent with `track.receipts`.
+ * Per-device tracking, for notifications sent with `track.receipts`.
  * APNs answering 200 means accepted, not shown: only the app knows, and tells us
  * with a receipt. Statuses only move forward: queued → accepted → received → opened;
  * pruned and failed are final.
@@ -7,8 +7,8 @@
 
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DAY_SECONDS, expiresAfter } from './expiry';
-export const DELIVERY_STATUSES = ['queued', 'accepted', 'received', 'opened', 'pruned', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export const DEVICE_STATUSES = ['queued', 'accepted', 'received', 'opened', 'pruned', 'failed'] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
 export const RECEIPT_EVENTS = ['received', 'opened'] as const;
 export type ReceiptEvent = (typeof RECEIPT_EVENTS)[number];
@@ -19,10 +19,10 @@ export const TRACKING_TTL_DAYS = 30;
 /** Re-pushes when `repushAfterSeconds` is given without `maxRepushes`. */
 export const DEFAULT_MAX_REPUSHES = 1;
 
-export interface DeviceDelivery {
+export interface TrackedDevice {
   token: string;
   userId: string;
-  status: DeliveryStatus;
+  status: DeviceStatus;
   apnsId?: string;
   acceptedAt?: string;
   receivedAt?: string;
@@ -37,17 +37,17 @@ export function trackingExpiry(now: Date): number {
 }
 
 /** Totals per status, every status present (zeros included) so dashboards need no special cases. */
-export function countByStatus(deliveries: readonly DeviceDelivery[]): Record<DeliveryStatus, number> {
-  const counts = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, 0])) as Record<
-    DeliveryStatus,
+export function countByStatus(devices: readonly TrackedDevice[]): Record<DeviceStatus, number> {
+  const counts = Object.fromEntries(DEVICE_STATUSES.map((status) => [status, 0])) as Record<
+    DeviceStatus,
     number
   >;
-  for (const delivery of deliveries) counts[delivery.status]++;
+  for (const device of devices) counts[device.status]++;
   return counts;
 }
 
 /** What the sender knows about a device: its statuses before any acknowledgement. */
-export type SenderStatus = Extract<DeliveryStatus, 'queued' | 'accepted' | 'pruned' | 'failed'>;
+export type SenderStatus = Extract<DeviceStatus, 'queued' | 'accepted' | 'pruned' | 'failed'>;
 
 /** One device's outcome in one chunk of a send. */
 export interface ChunkOutcome {
@@ -197,16 +197,16 @@ const SENDER_RANK: Record<SenderStatus, number> = { queued: 0, accepted: 1, prun
  * re-push rounds) and its receipt. A receipt says the app has the notification,
  * so it wins over whatever the sender recorded — also when it arrived first.
  */
-export function mergeDeliveries(
+export function mergeTrackedDevices(
   chunks: readonly RecordedChunk[],
   receipts: readonly Receipt[],
-): DeviceDelivery[] {
-  const byToken = new Map<string, DeviceDelivery>();
+): TrackedDevice[] {
+  const byToken = new Map<string, TrackedDevice>();
   const ordered = [...chunks].sort((a, b) => a.at.localeCompare(b.at));
   for (const chunk of ordered) {
     for (const outcome of chunk.outcomes) {
       const current = byToken.get(outcome.token);
-      const next: DeviceDelivery = current ?? {
+      const next: TrackedDevice = current ?? {
         token: outcome.token,
         userId: outcome.userId,
         status: 'queued',
@@ -243,3 +243,12 @@ export function mergeDeliveries(
   }
   return [...byToken.values()];
 }
+
+/**
+ * The old names of TrackedDevice and mergeTrackedDevices, for adapters/secondary/tracking-table.ts
+ * until it is renamed too: "delivery" now means only the sender's work on a job part.
+ * @deprecated use TrackedDevice
+ */
+export type DeviceDelivery = TrackedDevice;
+/** @deprecated use mergeTrackedDevices */
+export const mergeDeliveries = mergeTrackedDevices;

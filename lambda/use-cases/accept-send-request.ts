@@ -9,7 +9,11 @@ import type { SendRequestRecord } from '../domain/notification-records';
 import { jobFingerprint, type SendJob, trackedRecipients } from '../domain/send-job';
 import { logger } from '../observability';
 import type { Ports } from './ports';
-import { type SendRequestAnswer, takeJobNotificationId } from './take-notification-id';
+import {
+  type SendRequestAnswer,
+  storedSendRequestAnswer,
+  takeJobNotificationId,
+} from './take-notification-id';
 
 export type { SendRequestAnswer } from './take-notification-id';
 
@@ -17,7 +21,7 @@ export type { SendRequestAnswer } from './take-notification-id';
 export type AcceptPorts = Pick<Ports, 'settings' | 'notificationRecords' | 'trackingStore' | 'sendQueue'>;
 
 /** What accepting one job of a batch came to: its answer, or why it was refused (a 4xx). */
-export type SendRequestOutcome = SendRequestAnswer | PushgateError;
+export type SendRequestResult = SendRequestAnswer | PushgateError;
 
 /** Notification ids taken at once: a batch of 500 in a few round trips, well within the SDK's 50 sockets. */
 const TAKE_CONCURRENCY = 16;
@@ -31,15 +35,15 @@ export async function acceptSendRequest(
   job: SendJob,
   now = new Date(),
 ): Promise<SendRequestAnswer> {
-  const [outcome] = await acceptSendRequests(ports, [job], now);
-  if (outcome === undefined) throw new Error('no outcome for the job');
-  if (outcome instanceof PushgateError) throw outcome;
-  return outcome;
+  const [result] = await acceptSendRequests(ports, [job], now);
+  if (result === undefined) throw new Error('no result for the job');
+  if (result instanceof PushgateError) throw result;
+  return result;
 }
 
 /**
  * Accepts send jobs, each on its own: one job's refusal never sinks the others.
- * Outcomes come in the order of the jobs.
+ * Results come in the order of the jobs.
  *
  * 1. Refuse an app the deployment does not serve (UnknownApp) and a payload APNs
  *    would refuse (PayloadTooLarge) — or, for an app with FCM, a message FCM would
@@ -51,7 +55,7 @@ export async function acceptSendRequest(
  *    finished enqueuing (it crashed, or is still at it), then enqueue its jobs
  *    again: the sender deduplicates by notification id and part, so nobody is
  *    notified twice. An id named twice in one batch is taken once: the second
- *    naming gets the first one's outcome when it is the same job, and
+ *    naming gets the first one's result when it is the same job, and
  *    NotificationIdConflict when it is not.
  * 3. A tracked job (`track.receipts`) stores who it is for (hashed), so a receipt
  *    can be checked the moment a push lands, before the sender records anything.
@@ -73,13 +77,13 @@ export async function acceptSendRequests(
   ports: AcceptPorts,
   jobs: readonly SendJob[],
   now = new Date(),
-): Promise<SendRequestOutcome[]> {
-  const outcomes: (SendRequestOutcome | undefined)[] = jobs.map((job) => refusal(ports, job, now));
+): Promise<SendRequestResult[]> {
+  const results: (SendRequestResult | undefined)[] = jobs.map((job) => refusal(ports, job, now));
   const first = new Map<string, number>();
   const repeats: { index: number; of: number }[] = [];
   const unique: number[] = [];
   jobs.forEach((job, index) => {
-    if (outcomes[index] !== undefined) return;
+    if (results[index] !== undefined) return;
     const earlier = first.get(job.notificationId);
     if (earlier === undefined) {
       first.set(job.notificationId, index);
@@ -87,7 +91,7 @@ export async function acceptSendRequests(
     } else if (jobFingerprint(jobs[earlier] as SendJob) === jobFingerprint(job)) {
       repeats.push({ index, of: earlier });
     } else {
-      outcomes[index] = new NotificationIdConflictError(job.notificationId);
+      results[index] = new NotificationIdConflictError(job.notificationId);
     }
   });
 
@@ -103,13 +107,13 @@ export async function acceptSendRequests(
         return;
       }
       const repeat = repeatOf(job, existing);
-      outcomes[index] = repeat.outcome;
+      results[index] = repeat.result;
       // Its record never marked enqueued (an older version's): its parts again, claimed once by the sender.
       if (repeat.enqueue !== undefined) toEnqueue.push({ job, parts: repeat.enqueue.map(beforeId) });
       return;
     }
     const taking = await takeId(ports, job, now);
-    outcomes[index] = taking.outcome;
+    results[index] = taking.result;
     if (taking.enqueue !== undefined) toEnqueue.push({ job, parts: taking.enqueue });
   });
   await mapConcurrent(
@@ -125,12 +129,12 @@ export async function acceptSendRequests(
     const taken = await takeJobNotificationId(ports, job, partsOf(job), now, { enqueued: true });
     // Taken in between by the sender for this very job (its message came first), or by
     // another request: answered from the record; a conflict's queued job is dropped.
-    outcomes[index] =
+    results[index] =
       taken.kind === 'taken'
         ? taken.answer
         : taken.kind === 'conflict'
           ? new NotificationIdConflictError(job.notificationId)
-          : repeatOf(job, taken.record).outcome;
+          : repeatOf(job, taken.record).result;
   });
   await mapConcurrent(
     toEnqueue.filter(({ job }) => !isLeanJob(job)),
@@ -138,10 +142,10 @@ export async function acceptSendRequests(
     ({ job }) => ports.notificationRecords.markRequestEnqueued(job.notificationId),
   );
 
-  for (const { index, of } of repeats) outcomes[index] = outcomes[of];
-  return outcomes.map((outcome) => {
-    if (outcome === undefined) throw new Error('a job was left without an outcome');
-    return outcome;
+  for (const { index, of } of repeats) results[index] = results[of];
+  return results.map((result) => {
+    if (result === undefined) throw new Error('a job was left without an result');
+    return result;
   });
 }
 
@@ -159,17 +163,17 @@ function refusal({ settings }: AcceptPorts, job: SendJob, now: Date): PushgateEr
   }
 }
 
-/** Step 2 for one job: its outcome, and the parts to enqueue when it is new or its first request did not finish. */
+/** Step 2 for one job: its result, and the parts to enqueue when it is new or its first request did not finish. */
 async function takeId(
   ports: AcceptPorts,
   job: SendJob,
   now: Date,
-): Promise<{ outcome: SendRequestOutcome; enqueue?: JobPart[] }> {
+): Promise<{ result: SendRequestResult; enqueue?: JobPart[] }> {
   // The fingerprint is of the job as sent: a repeat without `aps.timestamp` is the same job.
   const parts = partsOf(withLiveActivityTimestamp(job, now));
   const taken = await takeJobNotificationId(ports, job, parts, now);
-  if (taken.kind === 'taken') return { outcome: taken.answer, enqueue: parts };
-  if (taken.kind === 'conflict') return { outcome: new NotificationIdConflictError(job.notificationId) };
+  if (taken.kind === 'taken') return { result: taken.answer, enqueue: parts };
+  if (taken.kind === 'conflict') return { result: new NotificationIdConflictError(job.notificationId) };
   return repeatOf(job, taken.record);
 }
 
@@ -190,19 +194,18 @@ function beforeId(part: JobPart): JobPart {
 function repeatOf(
   job: SendJob,
   record: SendRequestRecord,
-): { outcome: SendRequestOutcome; enqueue?: JobPart[] } {
+): { result: SendRequestResult; enqueue?: JobPart[] } {
   if (record.jobFingerprint !== jobFingerprint(job))
-    return { outcome: new NotificationIdConflictError(job.notificationId) };
+    return { result: new NotificationIdConflictError(job.notificationId) };
   // DynamoDB keeps a map's keys in no particular order: the repeat answers in the first one's.
-  const { notificationId, recipients, jobs, tracked } = record.answer as unknown as SendRequestAnswer;
-  const firstAnswer: SendRequestAnswer = { notificationId, recipients, jobs, tracked };
-  if (record.status === 'enqueued') return { outcome: firstAnswer };
+  const firstAnswer = storedSendRequestAnswer(record.answer);
+  if (record.status === 'enqueued') return { result: firstAnswer };
   logger.warn('re-enqueuing a request whose first attempt has not finished', {
     notificationId: job.notificationId,
   });
   // The parts the record holds: a Live Activity timestamp from the first request's time.
   return {
-    outcome: firstAnswer,
+    result: firstAnswer,
     enqueue: partsOf(withLiveActivityTimestamp(job, new Date(record.createdAt))),
   };
 }

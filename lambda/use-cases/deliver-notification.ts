@@ -1,16 +1,17 @@
 import { mapConcurrent } from '../domain/concurrency';
 import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
-import { DeliveryTally, type DeviceTarget, type JobPart } from '../domain/job-part';
+import { DeliveryTally, type JobPart, type PushDevice } from '../domain/job-part';
 import { isLiveActivityJob } from '../domain/live-activity';
 import { logger } from '../observability';
+import { completeChunk } from './delivery/complete';
+import { resolveDevices } from './delivery/devices';
 import { claimLeanJob, type LeanInvocation } from './delivery/lean';
-import { afterLiveActivityEnd, resolveLiveActivityTargets } from './delivery/live-activity-targets';
+import { afterLiveActivityEnd, resolveLiveActivityDevices } from './delivery/live-activity-devices';
 import { type Chunk, type Delivery, planDelivery } from './delivery/plan';
 import { APNS_TIMEOUTS_PER_CHUNK } from './delivery/push';
 import { pushByPlatform } from './delivery/push-by-platform';
-import { resolveRecipients } from './delivery/recipients';
 import { deadLetterRefused, recordIssued, requeueRetries, scheduleRepush } from './delivery/requeue';
-import { completeChunk, settleOutcomes } from './delivery/settle';
+import { settleAnswers } from './delivery/settle';
 import type { Ports } from './ports';
 
 /** Chunks in flight at once, so resolving one overlaps sending another. */
@@ -37,14 +38,14 @@ const CHUNK_LEASE_MS = 300_000;
  *    one another invocation holds (a concurrent duplicate, or a crashed one) is left
  *    alone, and this message fails once the others are done (ChunksHeldElsewhereError),
  *    so SQS delivers it again after the visibility timeout — never lost, never twice.
- * 3. send — confirm who holds each device right now (delivery/recipients.ts: the
+ * 3. send — confirm who holds each device right now (delivery/devices.ts: the
  *    privacy rule, for first pushes, retries and re-pushes alike), then send iOS
  *    devices over the warm APNs session of each environment and Android ones over
- *    the app's FCM session, at once; one outcome per device (delivery/push-by-platform.ts).
+ *    the app's FCM session, at once; one answer per device (delivery/push-by-platform.ts).
  * 4. settle — accepted, pruned, kept or due for a retry, each counted once (delivery/settle.ts).
  * 5. requeue — the devices due for a retry go back on the queue with a delay, or to
  *    the DLQ after the last attempt; accepted ones get their re-push round if the job
- *    asks (delivery/requeue.ts). Then the chunk is marked completed.
+ *    asks (delivery/requeue.ts). Then the chunk is marked completed (delivery/complete.ts).
  *
  * A lean job (one user or a few, untracked: domain/lean-job.ts) goes otherwise in
  * step 2: one conditional write on its request record claims it (delivery/lean.ts),
@@ -147,7 +148,7 @@ async function deliverLeanJob(
   const tally = new DeliveryTally();
   const lean = { ...delivery, tally };
   try {
-    const { recipients: devices } = await resolveRecipients(lean, chunk);
+    const { devices } = await resolveDevices(lean, chunk);
     countRecipients(tally, chunk, devices);
     let pushed: Awaited<ReturnType<typeof pushByPlatform>>;
     try {
@@ -163,7 +164,7 @@ async function deliverLeanJob(
       }
       throw error;
     }
-    const settled = await settleOutcomes(lean, pushed.devices, pushed.outcomes);
+    const settled = await settleAnswers(lean, pushed.devices, pushed.answers);
     if (pushed.refused !== undefined) await deadLetterRefused(lean, 0, pushed.refused, settled);
     await requeueRetries(lean, 0, settled);
     if (tally.counts.accepted === tally.recipients.devices) {
@@ -181,9 +182,9 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
   const { jobPart, tally } = delivery;
   const { notificationId } = jobPart.job;
   const chunk = delivery.chunks[index] as Chunk;
-  const { recipients: devices, dropped } = isLiveActivityJob(jobPart.job)
-    ? { recipients: await resolveLiveActivityTargets(delivery, chunk), dropped: [] }
-    : await resolveRecipients(delivery, chunk);
+  const { devices, dropped } = isLiveActivityJob(jobPart.job)
+    ? { devices: await resolveLiveActivityDevices(delivery, chunk), dropped: [] }
+    : await resolveDevices(delivery, chunk);
   countRecipients(tally, chunk, devices);
   let pushed: Awaited<ReturnType<typeof pushByPlatform>>;
   try {
@@ -199,7 +200,7 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
     }
     throw error;
   }
-  const settled = await settleOutcomes(delivery, pushed.devices, pushed.outcomes);
+  const settled = await settleAnswers(delivery, pushed.devices, pushed.answers);
   settled.outcomes.push(...dropped);
   if (pushed.refused !== undefined) await deadLetterRefused(delivery, index, pushed.refused, settled);
   await afterLiveActivityEnd(delivery, settled.accepted);
@@ -213,7 +214,7 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
  * will push to and those it dropped (counted as moved or unregistered while
  * resolving) — and, for a chunk of users, how many of them have no device to push to.
  */
-function countRecipients(tally: DeliveryTally, chunk: Chunk, devices: readonly DeviceTarget[]): void {
+function countRecipients(tally: DeliveryTally, chunk: Chunk, devices: readonly PushDevice[]): void {
   tally.recipients.devices = devices.length + tally.counts.moved + tally.counts.unregistered;
   if (!('users' in chunk)) return;
   const reached = new Set(devices.map((device) => device.userId));

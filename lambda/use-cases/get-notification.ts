@@ -8,7 +8,7 @@ import {
   unreachableReason,
   untrackedCounts,
 } from '../domain/send-status';
-import { countByStatus, mergeDeliveries } from '../domain/tracking';
+import { countByStatus, mergeTrackedDevices } from '../domain/tracking';
 import type { SendRequestAnswer } from './accept-send-request';
 import type { Ports } from './ports';
 
@@ -39,7 +39,7 @@ export interface PageStart {
  *    `reason` says why in a sentence.
  * 4. A tracked job lists its devices: the page after `after` in (userId, token)
  *    order — stable while devices are added.
- * 5. `progress` says whether every part's recipients have been resolved and sent, so
+ * 5. `progress` says whether every part's devices have been confirmed and pushed to, so
  *    a stuck or lost part shows as not complete rather than as a short list.
  *
  * A lean job finished with every device accepted has no chunk completion: its claim on
@@ -67,19 +67,21 @@ export async function getNotification(
       'No notification with this id is known (tracking data expires after 30 days).',
     );
   }
-  const deliveries = mergeDeliveries(tracking.chunks, tracking.receipts);
-  deliveries.sort(byUserAndToken);
+  const reported = mergeTrackedDevices(tracking.chunks, tracking.receipts);
+  reported.sort(byUserAndToken);
   const { after } = page;
-  const start = after === undefined ? 0 : deliveries.findIndex((d) => byUserAndToken(d, after) > 0);
-  const rest = start < 0 ? [] : deliveries.slice(start);
+  const start = after === undefined ? 0 : reported.findIndex((d) => byUserAndToken(d, after) > 0);
+  const rest = start < 0 ? [] : reported.slice(start);
   const devices = rest.slice(0, page.limit);
   const last = devices.at(-1);
   const answer = request?.answer as Partial<SendRequestAnswer> | undefined;
-  const parts = typeof answer?.jobs === 'number' ? answer.jobs : undefined;
-  const tracked = request?.receipts !== undefined || deliveries.length > 0;
+  // A record written before `parts` existed holds only `jobs`, the same count.
+  const stored = answer?.parts ?? answer?.jobs;
+  const parts = typeof stored === 'number' ? stored : undefined;
+  const tracked = request?.receipts !== undefined || reported.length > 0;
   const totals = recipientTotals(tracking.summaries);
   const counts = tracked
-    ? { devices: deliveries.length, ...countByStatus(deliveries) }
+    ? { devices: reported.length, ...countByStatus(reported) }
     : untrackedCounts(tracking.summaries);
   const reasons = reasonTotals(tracking.summaries);
   const progress = progressOf(tracking.progress, parts);
@@ -97,7 +99,7 @@ export async function getNotification(
     notificationId,
     tracked,
     ...(recipients === undefined ? {} : { recipients }),
-    ...(parts === undefined ? {} : { jobs: parts }),
+    ...(parts === undefined ? {} : { parts, jobs: parts }),
     counts,
     reasons,
     ...(reason === undefined ? {} : { reason }),

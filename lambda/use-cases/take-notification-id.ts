@@ -16,10 +16,44 @@ export interface SendRequestAnswer {
   notificationId: string;
   /** How many users, tokens or activities the request names, each counted once. */
   recipients: { users: number } | { tokens: number } | { activities: number };
-  /** How many jobs it was split into on the send queue. */
+  /** How many job parts it was split into on the send queue. */
+  parts: number;
+  /**
+   * The same as `parts`, under its first name — kept until the next major release, so
+   * a caller that reads `jobs` keeps working.
+   * @deprecated read `parts`
+   */
   jobs: number;
   /** Whether it was sent with `track.receipts`: per-device statuses and receipts. */
   tracked: boolean;
+}
+
+/**
+ * The send answer, its keys always in this order (a repeat answers byte for byte what
+ * the first request did). `parts` is also given as `jobs`, its deprecated first name.
+ */
+export function sendRequestAnswer(
+  notificationId: string,
+  recipients: SendRequestAnswer['recipients'],
+  parts: number,
+  tracked: boolean,
+): SendRequestAnswer {
+  return { notificationId, recipients, parts, jobs: parts, tracked };
+}
+
+/**
+ * The answer a request record holds, as first given: a record written before `parts`
+ * existed holds only `jobs`, which counted the same parts. DynamoDB keeps a map's keys
+ * in no particular order, so the answer is built again in sendRequestAnswer's.
+ */
+export function storedSendRequestAnswer(stored: Record<string, unknown>): SendRequestAnswer {
+  const { notificationId, recipients, parts, jobs, tracked } = stored as Partial<SendRequestAnswer>;
+  return sendRequestAnswer(
+    notificationId as string,
+    recipients as SendRequestAnswer['recipients'],
+    (parts ?? jobs) as number,
+    tracked as boolean,
+  );
 }
 
 /**
@@ -75,12 +109,7 @@ export async function takeJobNotificationId(
 ): Promise<TakenId> {
   const onQueue = publishedAs !== undefined;
   const tracked = job.track?.receipts === true;
-  const answer: SendRequestAnswer = {
-    notificationId: job.notificationId,
-    recipients: recipientCount(job.to),
-    jobs: parts.length,
-    tracked,
-  };
+  const answer = sendRequestAnswer(job.notificationId, recipientCount(job.to), parts.length, tracked);
   const fingerprint = jobFingerprint(job);
   const taken = await notificationRecords.takeNotificationId(
     {
@@ -132,10 +161,7 @@ export async function holdNotificationId(
     {
       notificationId: job.notificationId,
       answer: {
-        notificationId: job.notificationId,
-        recipients: recipientCount(job.to),
-        jobs: 1,
-        tracked: job.track?.receipts === true,
+        ...sendRequestAnswer(job.notificationId, recipientCount(job.to), 1, job.track?.receipts === true),
       },
       status: 'enqueued',
       createdAt: now.toISOString(),

@@ -125,7 +125,13 @@ describe('the API failing between its enqueue and its id write', () => {
     expect(pushesOf(id)).toEqual(once(tokens));
     const retry = await api('POST', '/v1/notifications', { backend: true, body: job });
     expect(retry.status).toBe(202);
-    expect(retry.body).toEqual({ notificationId: id, recipients: { users: 1 }, jobs: 1, tracked: false });
+    expect(retry.body).toEqual({
+      notificationId: id,
+      recipients: { users: 1 },
+      parts: 1,
+      jobs: 1,
+      tracked: false,
+    });
     await harness.source.idle();
     expect(pushesOf(id)).toEqual(once(tokens));
     expect(await status(id)).toEqual(allAccepted(id, 2));
@@ -286,7 +292,7 @@ describe('a big job whose last part is small enough to be lean', () => {
       const job = alertJob({ userIds: [...nobody, ...users] }, { notificationId: id }) as SendJob;
       if (viaApi) {
         const answer = await api('POST', '/v1/notifications', { backend: true, body: job });
-        expect(answer.body).toMatchObject({ jobs: 2 });
+        expect(answer.body).toMatchObject({ parts: 2, jobs: 2 });
       } else await harness.publish(job);
       await harness.source.idle();
       expect(pushesOf(id)).toEqual(once(tokens));

@@ -127,7 +127,13 @@ describe('lean jobs the API enqueues before taking their id', () => {
     expect(await item(requestKey(id))).toMatchObject({ status: 'enqueued', partKeys: [expect.any(String)] });
     const answer = await api('POST', '/v1/notifications', { backend: true, body: job });
     expect(answer.status).toBe(202);
-    expect(answer.body).toEqual({ notificationId: id, recipients: { users: 1 }, jobs: 1, tracked: false });
+    expect(answer.body).toEqual({
+      notificationId: id,
+      recipients: { users: 1 },
+      parts: 1,
+      jobs: 1,
+      tracked: false,
+    });
     await harness.source.idle();
     expect(pushesOf(id)).toEqual(once(tokens));
     expect(await status(id)).toEqual(allAccepted(id, 2));

@@ -267,7 +267,7 @@ describe('Live Activity send requests', () => {
       if (Messages.length === 0) break;
       messages.push(...Messages);
     }
-    expect(messages).toHaveLength(answer.body.jobs);
+    expect(messages).toHaveLength(answer.body.parts);
     const queuedPairs: string[] = [];
     for (const message of messages) {
       const text = message.Body ?? '';

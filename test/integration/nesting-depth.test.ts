@@ -53,7 +53,7 @@ describe(`a job nested ${MAX_JSON_NESTING - 1}, ${MAX_JSON_NESTING} or ${MAX_JSO
         backend: true,
         body: jobAt(levels, { tokens: [first.token, ...filler, second.token] }),
       });
-      expect([answer.status, answer.body.jobs]).toEqual([202, 2]);
+      expect([answer.status, answer.body.parts]).toEqual([202, 2]);
       await harness.source.idle(120_000);
       expect(await harness.deadLetters()).toEqual([]);
       expect(harness.inboxTokens().sort()).toEqual([first.token, second.token].sort());

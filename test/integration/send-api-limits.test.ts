@@ -44,7 +44,7 @@ describe('whatever the API accepts, it enqueues', () => {
       const answer = await api('POST', '/v1/notifications', { backend: true, body });
       expect(answer.status).toBe(202);
       const messages = await drainSendQueue();
-      expect(messages).toHaveLength(answer.body.jobs);
+      expect(messages).toHaveLength(answer.body.parts);
       const recipients: string[] = [];
       for (const message of messages) {
         const text = message.Body ?? '';

@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { api, newUser } from '../support/api';
 import { TEST_APP_ID } from '../support/embedded-services';
@@ -22,6 +22,7 @@ describe('POST /v1/notifications', () => {
     expect(answer.body).toEqual({
       notificationId: 'five-thousand',
       recipients: { users: 5_000 },
+      parts: 5,
       jobs: 5,
       tracked: false,
     });
@@ -84,6 +85,43 @@ describe('notification ids: one id, one job', () => {
     expect(harness.simulator.inbox).toHaveLength(1);
   });
 
+  it("a repeat of a request recorded before `parts` existed (its answer holds only `jobs`) answers both, in the answer's key order", async () => {
+    const [token = ''] = await registerDevices(newUser(), 1);
+    const id = `before-parts-${Date.now()}`;
+    const job = alertJob({ tokens: [token] }, { notificationId: id });
+    expect((await post(job)).status).toBe(202);
+    await harness.source.idle();
+    // The record as the code before `parts` wrote it: the same item, its answer without
+    // `parts` (and its keys in another order, as DynamoDB may give them back).
+    const record = (await notificationRecord(id)) ?? {};
+    expect(record.answer).toEqual({
+      notificationId: id,
+      recipients: { tokens: 1 },
+      parts: 1,
+      jobs: 1,
+      tracked: false,
+    });
+    const oldAnswer = { tracked: false, jobs: 1, recipients: { tokens: 1 }, notificationId: id };
+    await db.send(
+      new PutCommand({
+        TableName: process.env.NOTIFICATIONS_TABLE_NAME,
+        Item: { ...record, answer: oldAnswer },
+      }),
+    );
+    expect((await notificationRecord(id))?.answer).toEqual(oldAnswer);
+
+    const again = await post(job);
+    await harness.source.idle();
+    expect([again.status, again.body]).toEqual([
+      202,
+      { notificationId: id, recipients: { tokens: 1 }, parts: 1, jobs: 1, tracked: false },
+    ]);
+    expect(Object.keys(again.body)).toEqual(['notificationId', 'recipients', 'parts', 'jobs', 'tracked']);
+    const report = await api('GET', `/v1/notifications/${id}`, { backend: true });
+    expect(report.body).toMatchObject({ parts: 1, jobs: 1 });
+    expect(harness.simulator.inbox).toHaveLength(1);
+  });
+
   it.each([
     ['other recipients', { to: { userIds: ['someone-else'] } }],
     ['other content', { aps: { alert: 'Something else' } }],
@@ -137,6 +175,7 @@ describe('notification ids: one id, one job', () => {
     expect(accepted[0]?.answer.body).toEqual({
       notificationId: id,
       recipients: { users: 1 },
+      parts: 1,
       jobs: 1,
       tracked: false,
     });
@@ -182,7 +221,7 @@ describe('jobs published straight to SQS', () => {
     const again = await api('POST', '/v1/notifications', { backend: true, body: job });
     expect([again.status, again.body]).toEqual([
       202,
-      { notificationId: id, recipients: { users: 1_001 }, jobs: 2, tracked: false },
+      { notificationId: id, recipients: { users: 1_001 }, parts: 2, jobs: 2, tracked: false },
     ]);
     const other = await api('POST', '/v1/notifications', {
       backend: true,

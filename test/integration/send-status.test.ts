@@ -34,6 +34,7 @@ describe('every accepted notification has a status, tracked or not', () => {
       expect(answer).toEqual({
         notificationId: id,
         recipients: { users: 1 },
+        parts: 1,
         jobs: 1,
         tracked: track !== undefined,
       });
@@ -42,6 +43,7 @@ describe('every accepted notification has a status, tracked or not', () => {
         notificationId: id,
         tracked: track !== undefined,
         recipients: { users: 1, usersWithoutDevices: 1 },
+        parts: 1,
         jobs: 1,
         counts: { devices: 0, accepted: 0, queued: 0, failed: 0, pruned: 0 },
         progress: { parts: 1, partsDone: 1, complete: true },

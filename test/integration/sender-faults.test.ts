@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { mintProviderToken, providerKeyName } from '../../lambda/adapters/secondary/apns/provider-token';
 import { providerTokenTable } from '../../lambda/adapters/secondary/provider-token-table';
-import { MAX_DEVICES_PER_USER } from '../../lambda/domain/recipients';
+import { MAX_DEVICES_PER_USER } from '../../lambda/domain/devices-to-push';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { logger } from '../../lambda/observability';
 import { api, newUser } from '../support/api';

@@ -4,7 +4,7 @@ import { type Device, type DeviceRegistration, deviceExpiry } from '../../lambda
 import { type DeviceSet, emptyDeviceSet, type HeldDevice } from '../../lambda/domain/device-set';
 import { DeviceNotFoundError, LiveActivityTokenNotFoundError } from '../../lambda/domain/errors';
 import type { RawFcmAnswer } from '../../lambda/domain/fcm-outcome';
-import type { DeliveryTally, DeviceTarget } from '../../lambda/domain/job-part';
+import type { DeliveryTally, PushDevice } from '../../lambda/domain/job-part';
 import type { LeanPlan } from '../../lambda/domain/lean-job';
 import type { LiveActivityTokenState } from '../../lambda/domain/live-activity';
 import type {
@@ -198,7 +198,7 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
 export class InMemoryLiveActivities implements LiveActivityRegistry {
   /** Token states, by token; the target each is filed under is in `targets`. */
   readonly states = new Map<string, LiveActivityTokenState>();
-  readonly targets = new Map<string, DeviceTarget>();
+  readonly targets = new Map<string, PushDevice>();
   readonly pruned: string[] = [];
 
   async saveLiveActivityToken(): Promise<never> {
@@ -206,7 +206,7 @@ export class InMemoryLiveActivities implements LiveActivityRegistry {
   }
 
   /** Files a Live Activity target as a registration would. */
-  put(target: DeviceTarget, state: LiveActivityTokenState): void {
+  put(target: PushDevice, state: LiveActivityTokenState): void {
     this.targets.set(target.token, target);
     this.states.set(target.token, state);
   }
@@ -225,28 +225,28 @@ export class InMemoryLiveActivities implements LiveActivityRegistry {
     return this.listed(this.activityTarget(appId, userId, activityId));
   }
 
-  private listed(key: string): DeviceTarget[] {
+  private listed(key: string): PushDevice[] {
     return [...this.targets.values()].filter((target) => target.liveActivity?.target === key);
   }
 
-  async readLiveActivityToken(target: DeviceTarget) {
+  async readLiveActivityToken(target: PushDevice) {
     const state = this.states.get(target.token);
     return state === undefined ? undefined : { ...state };
   }
 
-  async pruneLiveActivityToken(target: DeviceTarget): Promise<boolean> {
+  async pruneLiveActivityToken(target: PushDevice): Promise<boolean> {
     if (this.states.get(target.token)?.ownerId !== target.userId) return false;
     this.states.delete(target.token);
     this.pruned.push(target.token);
     return true;
   }
 
-  async endActivityToken(target: DeviceTarget, dismissAt?: number): Promise<void> {
+  async endActivityToken(target: PushDevice, dismissAt?: number): Promise<void> {
     const state = this.states.get(target.token);
     if (state !== undefined) state.dismissAt = dismissAt ?? 0;
   }
 
-  async correctLiveActivityEnvironment(target: DeviceTarget, environment: DeviceTarget['environment']) {
+  async correctLiveActivityEnvironment(target: PushDevice, environment: PushDevice['environment']) {
     const filed = this.targets.get(target.token);
     if (filed !== undefined) filed.environment = environment;
   }
@@ -515,7 +515,7 @@ export class ScriptedPushProviders implements PushProviders {
   apnsAnswer: (token: string, environment: string) => RawApnsAnswer = () => ({ status: 200 });
   fcmAnswer: (token: string) => RawFcmAnswer = () => ({ status: 200 });
 
-  async apns(_app: AppConfig, environment: DeviceTarget['environment']) {
+  async apns(_app: AppConfig, environment: PushDevice['environment']) {
     return {
       sendAll: async (_request: unknown, tokens: readonly string[]) =>
         tokens.map((token) => {

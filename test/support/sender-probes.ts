@@ -76,6 +76,7 @@ export const allAccepted = (id: string, devices: number) => ({
   notificationId: id,
   tracked: false,
   recipients: { users: 1, usersWithoutDevices: 0 },
+  parts: 1,
   jobs: 1,
   counts: { devices, accepted: devices, queued: 0, failed: 0, pruned: 0, received: 0, opened: 0 },
   reasons: {},

@@ -36,7 +36,7 @@ describe.each([
     const queued = ports.sendQueue.sent.length;
     const second = await acceptSendRequest(ports, make());
     expect(second).toEqual(first);
-    expect(first).toMatchObject({ notificationId: 'n-1', recipients: { users: 1 }, jobs: 1 });
+    expect(first).toMatchObject({ notificationId: 'n-1', recipients: { users: 1 }, parts: 1, jobs: 1 });
     expect(ports.notificationRecords.requests.size).toBe(1);
     expect(ports.notificationRecords.requests.get('n-1')?.status).toBe('enqueued');
     expect(queued).toBe(1);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyApnsAnswer,
   endsSession,
-  fatalOutcome,
+  fatalAnswer,
   readApnsAnswer,
   retryAtOnce,
 } from '../../lambda/domain/apns-outcome';
@@ -140,15 +140,15 @@ describe('what the sender does with an answer', () => {
       classifyApnsAnswer({ status: 410, reason: 'Unregistered', timestamp: 1 }),
       classifyApnsAnswer({ status: 403, reason: 'ExpiredProviderToken' }),
     ];
-    expect(fatalOutcome(outcomes)).toBeUndefined();
-    expect(
-      fatalOutcome([...outcomes, classifyApnsAnswer({ status: 403, reason: 'BadCertificate' })]),
-    ).toEqual({
-      kind: 'credential-error',
-      reason: 'BadCertificate',
-      status: 403,
-    });
-    expect(fatalOutcome([classifyApnsAnswer({ status: 400, reason: 'BadTopic' })])?.kind).toBe('job-error');
+    expect(fatalAnswer(outcomes)).toBeUndefined();
+    expect(fatalAnswer([...outcomes, classifyApnsAnswer({ status: 403, reason: 'BadCertificate' })])).toEqual(
+      {
+        kind: 'credential-error',
+        reason: 'BadCertificate',
+        status: 403,
+      },
+    );
+    expect(fatalAnswer([classifyApnsAnswer({ status: 400, reason: 'BadTopic' })])?.kind).toBe('job-error');
   });
 
   it('retires the session when APNs asks for a new connection', () => {

@@ -5,11 +5,11 @@ import { JobFailedError, PushgateError } from '../../lambda/domain/errors';
 import { MAX_FCM_TOKEN_LENGTH } from '../../lambda/domain/fcm-token';
 import {
   DEVICES_PER_PART,
-  type DeviceTarget,
   devicePartsOf,
   JOB_PART_FORMAT,
   MAX_PART_BYTES,
   MAX_PART_JOB_BYTES,
+  type PushDevice,
   partBytes,
   partsOf,
   repushPartName,
@@ -62,7 +62,7 @@ describe('parts fit one SQS message whatever the tokens', () => {
   it('a retry of 500 long-token devices beside its job is cut into parts under MAX_PART_BYTES, named the same every time', () => {
     const [part] = partsOf(job(Array.from({ length: 200 }, (_, i) => longToken(i))));
     if (part === undefined) throw new Error('no part');
-    const devices: DeviceTarget[] = Array.from({ length: DEVICES_PER_PART }, (_, i) => ({
+    const devices: PushDevice[] = Array.from({ length: DEVICES_PER_PART }, (_, i) => ({
       token: longToken(i),
       userId: 'u'.repeat(256),
       appId: 'a'.repeat(200),

@@ -9,7 +9,7 @@ import {
   nextRecordVersion,
   staleMovedAway,
 } from '../../lambda/domain/device-set';
-import { confirmInSets } from '../../lambda/domain/recipients';
+import { confirmDevicesInSets } from '../../lambda/domain/devices-to-push';
 
 const APP = 'com.example.app';
 const NOW = new Date('2026-12-06T12:00:00Z');
@@ -118,8 +118,8 @@ describe('who a retried or re-pushed device may still reach (the privacy rule ag
   }));
 
   it('keeps a device in its user’s set for the job’s app, with the set’s environment; drops every other with its reason', () => {
-    const { recipients, dropped } = confirmInSets(candidates, sets, APP, NOW);
-    expect(recipients).toEqual([{ token: 'kept', userId: 'alice', appId: APP, environment: 'sandbox' }]);
+    const { devices, dropped } = confirmDevicesInSets(candidates, sets, APP, NOW);
+    expect(devices).toEqual([{ token: 'kept', userId: 'alice', appId: APP, environment: 'sandbox' }]);
     expect(dropped.map(({ candidate, reason }) => [candidate.token, reason])).toEqual([
       ['other', 'NotRegisteredForApp'],
       ['expired', 'NotRegistered'],
@@ -129,7 +129,7 @@ describe('who a retried or re-pushed device may still reach (the privacy rule ag
   });
 
   it('a device in another user’s set reaches nobody as this user’s', () => {
-    const { recipients } = confirmInSets([{ token: 'kept', userId: 'bob' }], sets, APP, NOW);
-    expect(recipients).toEqual([]);
+    const { devices } = confirmDevicesInSets([{ token: 'kept', userId: 'bob' }], sets, APP, NOW);
+    expect(devices).toEqual([]);
   });
 });

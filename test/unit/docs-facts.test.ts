@@ -32,13 +32,14 @@ import {
 } from '../../lambda/domain/fcm-token';
 import { ACTIVITIES_PER_PART, TOKENS_PER_PART, USERS_PER_PART } from '../../lambda/domain/job-part';
 import { LEAN_MAX_TOKENS, LEAN_MAX_USERS } from '../../lambda/domain/lean-job';
+import { OUTCOME_NAMES, OUTCOMES } from '../../lambda/domain/outcomes';
 import {
   BASE_DELAY_SECONDS,
   MAX_DELIVERY_ATTEMPTS,
   MAX_SQS_DELAY_SECONDS,
 } from '../../lambda/domain/retry-policy';
 import { MAX_RECIPIENTS_PER_JOB } from '../../lambda/domain/send-job';
-import { DEFAULT_MAX_REPUSHES, DELIVERY_STATUSES, TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { DEFAULT_MAX_REPUSHES, DEVICE_STATUSES, TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
 import { MAX_PAGE_DEVICES } from '../../lambda/use-cases/get-notification';
 import { MAX_JSON_NESTING } from '../../lambda/validation';
@@ -258,7 +259,7 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/architecture.md', `job parts of ${parts}`);
     expectStated(
       'docs/api.md',
-      `**${spaced(MAX_RECIPIENTS_PER_JOB)}** per request (the API splits them into jobs of ${spaced(USERS_PER_PART)} users / ${spaced(TOKENS_PER_PART)} tokens / ${spaced(ACTIVITIES_PER_PART)}`,
+      `**${spaced(MAX_RECIPIENTS_PER_JOB)}** per request (the API splits them into job parts of ${spaced(USERS_PER_PART)} users / ${spaced(TOKENS_PER_PART)} tokens / ${spaced(ACTIVITIES_PER_PART)}`,
     );
     expectStated('docs/architecture.md', `with up to ${MAX_JOBS_PER_BATCH} jobs`);
     expectStated('docs/api.md', `1–${MAX_JOBS_PER_BATCH} send jobs`);
@@ -269,7 +270,7 @@ describe('the docs state what the code holds', () => {
       'docs/decisions/lean-jobs.md',
       `\`LEAN_MAX_USERS\` (${LEAN_MAX_USERS}) users or \`LEAN_MAX_TOKENS\` (${LEAN_MAX_TOKENS}) tokens`,
     );
-    expectStated('docs/recipients.md', `default cap of ${DEFAULT_MAX_DEVICES_PER_USER}`);
+    expectStated('docs/push-privacy.md', `default cap of ${DEFAULT_MAX_DEVICES_PER_USER}`);
   });
 
   it("the README's promises: the Node versions package.json's engines accept, the recipients of one send", () => {
@@ -299,9 +300,9 @@ describe('the docs state what the code holds', () => {
     expectStated('docs/android.md', `refreshes the ${DEVICE_TTL_DAYS}-day expiry`);
     expectStated('docs/api.md', `kept **${TRACKING_TTL_DAYS} days**`);
     // The tracking statuses, in the code's order, each with its gloss.
-    const statuses = flat('docs/api.md').match(/each recipient device's status — (.*?) — kept/)?.[1] ?? '';
+    const statuses = flat('docs/api.md').match(/each device's status — (.*?) — kept/)?.[1] ?? '';
     const named = [...statuses.replace(/\([^)]*\)/g, '').matchAll(/`(\w+)`/g)].map(([, status]) => status);
-    expect(named).toEqual([...DELIVERY_STATUSES]);
+    expect(named).toEqual([...DEVICE_STATUSES]);
     expectStated('docs/api.md', `(default and maximum ${spaced(MAX_PAGE_DEVICES)};`);
     // The bounds of the send job's fields, from its published JSON Schema (made from the zod one).
     const sendJob = JSON.parse(read('schema/send-job.schema.json')) as {
@@ -383,13 +384,25 @@ describe('the docs state what the code holds', () => {
     expect(documented.sort()).toEqual(codes.sort());
   });
 
-  it('docs/architecture.md lists every delivery outcome with its metric, and no other', () => {
-    const rows = tableRows('docs/architecture.md', 'outcome').map(([outcome = '', , metric = '']) => [
-      outcome.replace(/`/g, ''),
-      metric.replace(/`/g, ''),
-    ]);
-    expect(Object.fromEntries(rows)).toEqual(OUTCOME_METRICS);
+  it("docs/architecture.md's outcome table is the outcome list: each outcome's meaning, metric and status, and no other", () => {
+    const rows = tableRows('docs/architecture.md', 'outcome');
+    const listed = OUTCOME_NAMES.map((outcome) => {
+      const { meaning, metric, status } = OUTCOMES[outcome];
+      return [`\`${outcome}\``, meaning, `\`${metric}\``, `\`${status}\``];
+    });
+    expect(rows).toEqual(listed);
+    // The metrics are the list's, and the report's statuses are the API's.
+    expect(OUTCOME_METRICS).toEqual(
+      Object.fromEntries(OUTCOME_NAMES.map((outcome) => [outcome, OUTCOMES[outcome].metric])),
+    );
+    for (const { status } of Object.values(OUTCOMES)) expect(DEVICE_STATUSES).toContain(status);
     expectStated('docs/architecture.md', `\`${JOBS_DEAD_LETTERED}\``);
+    const inWords = ['none', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+    expectStated('docs/architecture.md', `one of ${inWords[OUTCOME_NAMES.length]}, counted in a metric`);
+    expectStated(
+      'docs/architecture.md',
+      `one of the ${inWords[DEVICE_STATUSES.length]} a tracked job's report shows ([api.md](api.md)): ${DEVICE_STATUSES.map((status) => `\`${status}\``).join(', ')}.`,
+    );
   });
 
   it("docs/runbook.md explains every dead-letter reason the sender writes by name, and SQS's own", () => {
@@ -495,7 +508,7 @@ describe('the docs state what the code holds', () => {
     const [untracked, tracked] = scenarios;
     const sets = untracked?.dynamoLinesPerMillion['devices:batch get'] ?? Number.NaN;
     expectStated('docs/costs.md', `in one \`BatchGetItem\` per 100 users ($${sets.toFixed(4)}/M;`);
-    expectStated('docs/recipients.md', `$${sets.toFixed(4)} per million pushes`);
+    expectStated('docs/push-privacy.md', `$${sets.toFixed(4)} per million pushes`);
     // The figures the prose under the table quotes.
     const progress = untracked?.dynamoLinesPerMillion['notifications:writes'] ?? Number.NaN;
     expectStated('docs/costs.md', `chunk progress writes ($${progress.toFixed(4)}/M)`);

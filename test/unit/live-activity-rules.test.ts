@@ -3,7 +3,7 @@ import { activityTarget, pushToStartTarget } from '../../lambda/adapters/seconda
 import { MAX_SQS_BATCH_BYTES } from '../../lambda/adapters/secondary/send-queue';
 import { compileApnsRequest } from '../../lambda/domain/apns-request';
 import { PushgateError } from '../../lambda/domain/errors';
-import { ACTIVITIES_PER_PART, type DeviceTarget, type JobPart, partsOf } from '../../lambda/domain/job-part';
+import { ACTIVITIES_PER_PART, type JobPart, type PushDevice, partsOf } from '../../lambda/domain/job-part';
 import {
   checkLiveActivityJob,
   dismissalAfterEnd,
@@ -244,7 +244,7 @@ describe('addressing activities: each by its user and id', () => {
     ]);
     const first = parts[0] as JobPart;
     // A retry carries the part's job and up to 500 devices (one chunk of retried devices), each at its longest.
-    const device = (i: number): DeviceTarget => ({
+    const device = (i: number): PushDevice => ({
       token: 'f'.repeat(400),
       userId: 'u'.repeat(256),
       appId: 'a'.repeat(155),

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApnsOutcome } from '../../lambda/domain/apns-outcome';
+import type { PushAnswer } from '../../lambda/domain/apns-outcome';
 import { tokenHash } from '../../lambda/domain/device-token';
-import { DeliveryTally, type DeviceTarget, type JobPart } from '../../lambda/domain/job-part';
+import { DeliveryTally, type JobPart, type PushDevice } from '../../lambda/domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS } from '../../lambda/domain/retry-policy';
 import type { SendJob } from '../../lambda/domain/send-job';
 import type { Delivery } from '../../lambda/use-cases/delivery/plan';
 import { requeueRetries, scheduleRepush } from '../../lambda/use-cases/delivery/requeue';
-import { settleOutcomes } from '../../lambda/use-cases/delivery/settle';
+import { settleAnswers } from '../../lambda/use-cases/delivery/settle';
 import { type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
@@ -28,7 +28,7 @@ function ports(): InMemoryPorts {
   return fakes;
 }
 
-const device = (n: number, extra: Partial<DeviceTarget> = {}): DeviceTarget => ({
+const device = (n: number, extra: Partial<PushDevice> = {}): PushDevice => ({
   token: n.toString(16).padStart(64, '0'),
   userId: `user-${n}`,
   appId: 'com.example.app',
@@ -60,13 +60,13 @@ describe('settling what APNs answered', () => {
   it('accepted devices are accepted; invalid tokens pruned (a 410 with its timestamp); retryable ones queued', async () => {
     const run = delivery();
     const devices = [device(1), device(2), device(3), device(4)];
-    const outcomes: ApnsOutcome[] = [
+    const outcomes: PushAnswer[] = [
       { kind: 'accepted' },
       { kind: 'invalid-token', reason: 'Unregistered', timestamp: 1_700_000_000_000 },
       { kind: 'invalid-token', reason: 'BadDeviceToken' },
       { kind: 'retryable', reason: 'TooManyRequests', retryAfterSeconds: 120 },
-    ] as ApnsOutcome[];
-    const settled = await settleOutcomes(run, devices, outcomes);
+    ] as PushAnswer[];
+    const settled = await settleAnswers(run, devices, outcomes);
     expect(settled.accepted).toEqual([devices[0]]);
     expect(settled.retries).toEqual([
       { device: devices[3], reason: 'TooManyRequests', retryAfterSeconds: 120 },
@@ -87,28 +87,28 @@ describe('settling what APNs answered', () => {
   it('a token registered again after APNs invalidated it is kept, and its push counts as failed', async () => {
     pruneDevice.mockResolvedValue(false);
     const run = delivery();
-    const settled = await settleOutcomes(run, [device(1)], [
+    const settled = await settleAnswers(run, [device(1)], [
       { kind: 'invalid-token', reason: 'Unregistered', timestamp: 1 },
-    ] as ApnsOutcome[]);
+    ] as PushAnswer[]);
     expect(run.tally.counts).toMatchObject({ kept: 1, pruned: 0 });
     expect(settled.outcomes).toMatchObject([{ status: 'failed', reason: 'Unregistered' }]);
   });
 
   it('a Live Activity token is pruned from the Live Activity registry, never the devices', async () => {
     const token = device(1, { liveActivity: { kind: 'update', target: 'activity|app|order-1' } });
-    await settleOutcomes(delivery(), [token], [
+    await settleAnswers(delivery(), [token], [
       { kind: 'invalid-token', reason: 'BadDeviceToken' },
-    ] as ApnsOutcome[]);
+    ] as PushAnswer[]);
     expect(pruneLiveActivityToken).toHaveBeenCalledWith(token, undefined);
     expect(pruneDevice).not.toHaveBeenCalled();
   });
 
-  it('a fatal outcome never reaches settling quietly', async () => {
+  it('a fatal answer never reaches settling quietly', async () => {
     await expect(
-      settleOutcomes(delivery(), [device(1)], [
+      settleAnswers(delivery(), [device(1)], [
         { kind: 'job-error', reason: 'PayloadTooLarge' },
-      ] as ApnsOutcome[]),
-    ).rejects.toThrow(/fatal outcome \(PayloadTooLarge\)/);
+      ] as PushAnswer[]),
+    ).rejects.toThrow(/fatal answer \(PayloadTooLarge\)/);
   });
 });
 

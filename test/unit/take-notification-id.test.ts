@@ -45,7 +45,7 @@ describe('taking a notification id', () => {
     const sent = job();
     const parts = partsOf(sent);
     const taken = await takeJobNotificationId(ports, sent, parts, now);
-    const answer = { notificationId: 'n-1', recipients: { users: 1_500 }, jobs: 2, tracked: false };
+    const answer = { notificationId: 'n-1', recipients: { users: 1_500 }, parts: 2, jobs: 2, tracked: false };
     expect(taken).toEqual({ kind: 'taken', answer });
     expect(ports.notificationRecords.takes).toHaveLength(1);
     expect(ports.notificationRecords.takes[0]?.now).toBe(now);

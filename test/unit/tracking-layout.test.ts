@@ -15,7 +15,7 @@ import {
   encodeChunkTracking,
   encodeChunkTrackingPages,
   MAX_TRACKING_PAGE_BYTES,
-  mergeDeliveries,
+  mergeTrackedDevices,
   packChunkTracking,
   unpackChunkTracking,
 } from '../../lambda/domain/tracking';
@@ -112,7 +112,7 @@ describe('merging chunk records and receipts', () => {
   });
 
   it('a retry that got through wins over the queued first try, whatever order the records come in', () => {
-    const [merged] = mergeDeliveries(
+    const [merged] = mergeTrackedDevices(
       [
         { at: at(5), outcomes: [device('accepted')] },
         { at: at(1), outcomes: [device('queued', 'InternalServerError')] },
@@ -124,7 +124,7 @@ describe('merging chunk records and receipts', () => {
   });
 
   it('pruned and failed are final; re-push rounds are counted', () => {
-    const [merged] = mergeDeliveries(
+    const [merged] = mergeTrackedDevices(
       [
         { at: at(1), outcomes: [device('accepted')] },
         { at: at(3), round: 1, outcomes: [device('failed', 'Unregistered (retries exhausted)')] },
@@ -141,7 +141,7 @@ describe('merging chunk records and receipts', () => {
 
   it('a receipt wins, also one that arrived before any sender record', () => {
     const receipt = { token: token(7), userId: 'alice', receivedAt: at(2), openedAt: at(3) };
-    expect(mergeDeliveries([], [receipt])).toEqual([
+    expect(mergeTrackedDevices([], [receipt])).toEqual([
       {
         token: token(7),
         userId: 'alice',
@@ -151,7 +151,7 @@ describe('merging chunk records and receipts', () => {
         updatedAt: at(3),
       },
     ]);
-    const [merged] = mergeDeliveries(
+    const [merged] = mergeTrackedDevices(
       [{ at: at(9), outcomes: [device('accepted')] }],
       [{ token: token(7), userId: 'alice', receivedAt: at(2) }],
     );

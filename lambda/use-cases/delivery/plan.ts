@@ -5,9 +5,9 @@ import { compileFcmMessage, type FcmMessage, reachesAndroid } from '../../domain
 import {
   DEVICES_PER_PART,
   type DeliveryTally,
-  type DeviceTarget,
   devicePartFingerprint,
   type JobPart,
+  type PushDevice,
   partJobFingerprint,
   partKey,
   partsOf,
@@ -29,7 +29,7 @@ export type Chunk =
   | { users: string[] }
   | { tokens: string[] }
   | { activities: UserActivity[] }
-  | { devices: DeviceTarget[] };
+  | { devices: PushDevice[] };
 
 /** What every step of one delivery shares. */
 export interface Delivery {

@@ -1,7 +1,7 @@
-import type { ApnsOutcome } from '../../domain/apns-outcome';
+import type { PushAnswer } from '../../domain/apns-outcome';
 import { APNS_ENVIRONMENTS } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
-import { type DeviceTarget, platformOf } from '../../domain/job-part';
+import { type PushDevice, platformOf } from '../../domain/job-part';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
 import { pushToDevices } from './push';
@@ -12,19 +12,19 @@ export const FCM_NOT_CONFIGURED = 'FcmNotConfigured';
 
 /** Devices of a chunk whose platform or APNs environment refused the whole job while others were pushed to. */
 export interface RefusedPlatform {
-  devices: DeviceTarget[];
+  devices: PushDevice[];
   error: JobFailedError;
 }
 
 /**
  * Step 3, send, for a chunk of any platforms: iOS devices through APNs (push.ts), one
  * call per environment, and Android ones through FCM (push-fcm.ts), all at once; the
- * outcomes come back in the order of the devices returned, so settling sees one list
+ * answers come back in the order of the devices returned, so settling sees one list
  * whatever the platform. The devices returned are those pushed to: an Android device of
  * an app without FCM is counted (`unregistered`, FcmNotConfigured) and left out.
  *
- * A fatal outcome (JobFailedError) stops the job once every call is done — unless
- * another call pushed to devices: then its outcomes are returned, and the devices of
+ * A fatal answer (JobFailedError) stops the job once every call is done — unless
+ * another call pushed to devices: then its answers are returned, and the devices of
  * each refusing call as `refused`, to be dead-lettered alone (requeue.ts,
  * deadLetterRefused). Dead-lettering the whole job would have its redrive push again to
  * devices already reached: an iPhone when FCM refused the job, a production device when
@@ -32,8 +32,8 @@ export interface RefusedPlatform {
  */
 export async function pushByPlatform(
   delivery: Delivery,
-  devices: readonly DeviceTarget[],
-): Promise<{ devices: DeviceTarget[]; outcomes: ApnsOutcome[]; refused?: RefusedPlatform[] }> {
+  devices: readonly PushDevice[],
+): Promise<{ devices: PushDevice[]; answers: PushAnswer[]; refused?: RefusedPlatform[] }> {
   const ios = devices.filter((device) => platformOf(device) === 'ios');
   const android = devices.filter((device) => platformOf(device) === 'android');
   const { fcmMessage } = delivery;
@@ -46,7 +46,7 @@ export async function pushByPlatform(
       devices: android.length,
     });
   }
-  const calls: { devices: DeviceTarget[]; push: () => Promise<ApnsOutcome[]> }[] = [];
+  const calls: { devices: PushDevice[]; push: () => Promise<PushAnswer[]> }[] = [];
   for (const environment of APNS_ENVIRONMENTS) {
     const group = ios.filter((device) => device.environment === environment);
     if (group.length > 0) calls.push({ devices: group, push: () => pushToDevices(delivery, group) });
@@ -54,14 +54,14 @@ export async function pushByPlatform(
   if (fcmMessage !== undefined && reachable.length > 0)
     calls.push({ devices: reachable, push: () => pushToAndroidDevices(delivery, fcmMessage, reachable) });
   const results = await Promise.allSettled(calls.map((call) => call.push()));
-  const pushed: { devices: DeviceTarget[]; outcomes: ApnsOutcome[] } = { devices: [], outcomes: [] };
+  const pushed: { devices: PushDevice[]; answers: PushAnswer[] } = { devices: [], answers: [] };
   const refused: RefusedPlatform[] = [];
   const failures: unknown[] = [];
   results.forEach((result, i) => {
     const call = calls[i] as (typeof calls)[number];
     if (result.status === 'fulfilled') {
       pushed.devices.push(...call.devices);
-      pushed.outcomes.push(...result.value);
+      pushed.answers.push(...result.value);
     } else {
       failures.push(result.reason);
       if (result.reason instanceof JobFailedError)

@@ -1,27 +1,26 @@
-import { fatalOutcome } from '../../domain/apns-outcome';
+import { fatalAnswer, type PushAnswer } from '../../domain/apns-outcome';
 import { JobFailedError } from '../../domain/errors';
 import { type FcmMessage, fcmRequestBodies } from '../../domain/fcm-message';
 import {
   classifyFcmAnswer,
   FCM_ACCESS_TOKEN_REFUSED,
-  type FcmOutcome,
   fcmRetryAtOnce,
   type RawFcmAnswer,
 } from '../../domain/fcm-outcome';
-import type { DeviceTarget } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/job-part';
 import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';
 
 /**
  * Step 3, send, for Android devices: the job's FCM message to every device over the
- * app's warm FCM session; one outcome per device, in device order, of the same kinds
+ * app's warm FCM session; one answer per device, in device order, classified into the same kinds
  * as APNs's, so settling, retries, pruning and tracking are the same code.
  * - A credential refusal (401/403) is sent again at once: the gateway has dropped the
  *   access token, so the second request carries a fresh one. Refused again, the job
  *   stops (JobFailedError with FCM's code: the DLQ, and the FcmCredentialFailures alarm).
  * - The OAuth token endpoint refusing the key (invalid_grant) is a credential refusal
  *   too: asked once more, then the job stops (AccessTokenRefused, same alarm). Failing
- *   otherwise (5xx, a timeout) it is a retryable outcome for every device: never a prune.
+ *   otherwise (5xx, a timeout) it is a retryable answer for every device: never a prune.
  * - A message FCM refuses (INVALID_ARGUMENT about the message) stops the job too,
  *   with FCM's reason: nothing of the chunk is settled, a redrive sends it whole.
  * - UNREGISTERED carries the moment the push left, so a device registered again
@@ -30,8 +29,8 @@ import type { Delivery } from './plan';
 export async function pushToAndroidDevices(
   delivery: Delivery,
   message: FcmMessage,
-  devices: readonly DeviceTarget[],
-): Promise<FcmOutcome[]> {
+  devices: readonly PushDevice[],
+): Promise<PushAnswer[]> {
   if (devices.length === 0) return [];
   const connection = await connectionFor(delivery);
   const request = { headers: { 'content-type': 'application/json' }, body: fcmRequestBodies(message) };
@@ -48,8 +47,8 @@ export async function pushToAndroidDevices(
       answers[i] = second[j] as RawFcmAnswer;
     });
   }
-  const outcomes = answers.map((answer) => classifyFcmAnswer(answer, sentAt));
-  const fatal = fatalOutcome(outcomes);
+  const classified = answers.map((answer) => classifyFcmAnswer(answer, sentAt));
+  const fatal = fatalAnswer(classified);
   if (fatal !== undefined) {
     if (fatal.reason === FCM_ACCESS_TOKEN_REFUSED) {
       throw new JobFailedError(
@@ -63,7 +62,7 @@ export async function pushToAndroidDevices(
       `FCM answered ${fatal.status} ${fatal.reason}${detail}; the job stops here.`,
     );
   }
-  return outcomes;
+  return classified;
 }
 
 function connectionFor(delivery: Delivery): Promise<PushConnection<RawFcmAnswer>> {

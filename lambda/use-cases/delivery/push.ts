@@ -1,14 +1,14 @@
 import {
-  type ApnsOutcome,
   classifyApnsAnswer,
-  fatalOutcome,
+  fatalAnswer,
+  type PushAnswer,
   type RawApnsAnswer,
   retryAtOnce,
 } from '../../domain/apns-outcome';
 import { mapConcurrent } from '../../domain/concurrency';
 import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
-import type { DeviceTarget } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/job-part';
 import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';
 
@@ -24,7 +24,7 @@ const WRITE_CONCURRENCY = 16;
 
 /**
  * Step 3, send: the request to every device over the warm session of its
- * environment; one outcome per device, in device order.
+ * environment; one answer per device, in device order, classified.
  * - ExpiredProviderToken is sent again at once (the gateway has dropped the refused
  *   token); once only.
  * - A BadDeviceToken is tried once in the other environment: accepted there, the
@@ -33,8 +33,8 @@ const WRITE_CONCURRENCY = 16;
  *   devices is settled; pushByPlatform dead-letters them — the whole job when no other
  *   platform or environment of the chunk was pushed to, else these devices alone.
  */
-export async function pushToDevices(delivery: Delivery, devices: DeviceTarget[]): Promise<ApnsOutcome[]> {
-  const outcomes = new Array<ApnsOutcome>(devices.length);
+export async function pushToDevices(delivery: Delivery, devices: PushDevice[]): Promise<PushAnswer[]> {
+  const classified = new Array<PushAnswer>(devices.length);
   const byEnvironment = new Map<ApnsEnvironment, number[]>();
   devices.forEach((device, index) => {
     const list = byEnvironment.get(device.environment) ?? [];
@@ -45,28 +45,28 @@ export async function pushToDevices(delivery: Delivery, devices: DeviceTarget[])
     const answers = await send(
       delivery,
       environment,
-      indexes.map((i) => devices[i] as DeviceTarget),
+      indexes.map((i) => devices[i] as PushDevice),
     );
     indexes.forEach((deviceIndex, j) => {
-      outcomes[deviceIndex] = classifyApnsAnswer(answers[j] as RawApnsAnswer);
+      classified[deviceIndex] = classifyApnsAnswer(answers[j] as RawApnsAnswer);
     });
   });
-  await tryOtherEnvironment(delivery, devices, outcomes);
-  const fatal = fatalOutcome(outcomes);
+  await tryOtherEnvironment(delivery, devices, classified);
+  const fatal = fatalAnswer(classified);
   if (fatal !== undefined) {
     throw new JobFailedError(
       fatal.reason,
       `APNs answered ${fatal.status} ${fatal.reason}; the job stops here.`,
     );
   }
-  return outcomes;
+  return classified;
 }
 
 /** Sends to devices of one environment, with the one immediate retry some answers deserve. */
 async function send(
   delivery: Delivery,
   environment: ApnsEnvironment,
-  devices: DeviceTarget[],
+  devices: PushDevice[],
 ): Promise<RawApnsAnswer[]> {
   const connection = await connectionFor(delivery, environment);
   const tokens = devices.map((device) => device.token);
@@ -86,12 +86,12 @@ async function send(
 
 async function tryOtherEnvironment(
   delivery: Delivery,
-  devices: DeviceTarget[],
-  outcomes: ApnsOutcome[],
+  devices: PushDevice[],
+  classified: PushAnswer[],
 ): Promise<void> {
   const elsewhere = new Map<ApnsEnvironment, number[]>();
-  outcomes.forEach((outcome, i) => {
-    const other = environmentToTryInstead((devices[i] as DeviceTarget).environment, outcome);
+  classified.forEach((answer, i) => {
+    const other = environmentToTryInstead((devices[i] as PushDevice).environment, answer);
     if (other === undefined) return;
     const list = elsewhere.get(other) ?? [];
     list.push(i);
@@ -101,20 +101,20 @@ async function tryOtherEnvironment(
     const answers = await send(
       delivery,
       environment,
-      indexes.map((i) => devices[i] as DeviceTarget),
+      indexes.map((i) => devices[i] as PushDevice),
     );
     await mapConcurrent(indexes, WRITE_CONCURRENCY, async (deviceIndex, j) => {
       const there = classifyApnsAnswer(answers[j] as RawApnsAnswer);
-      const device = devices[deviceIndex] as DeviceTarget;
+      const device = devices[deviceIndex] as PushDevice;
       if (there.kind === 'accepted') {
         const { liveActivities, deviceRegistry } = delivery.ports;
         if (device.liveActivity) await liveActivities.correctLiveActivityEnvironment(device, environment);
         else await deviceRegistry.correctDeviceEnvironment(device, environment);
         device.environment = environment;
-        outcomes[deviceIndex] = there;
+        classified[deviceIndex] = there;
       } else if (there.kind === 'retryable') {
         // No answer about the token there: it may yet be valid, so nothing is pruned now.
-        outcomes[deviceIndex] = there;
+        classified[deviceIndex] = there;
       }
     });
   });

@@ -1,13 +1,14 @@
 import {
-  type DeviceTarget,
   devicePartFingerprint,
   devicePartsOf,
   JOB_PART_FORMAT,
   type JobPart,
+  type PushDevice,
   refusedPartName,
   repushPartName,
   retryPartName,
 } from '../../domain/job-part';
+import { trackedOutcome } from '../../domain/outcomes';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../domain/retry-policy';
 import { DEFAULT_MAX_REPUSHES } from '../../domain/tracking';
 import { logger } from '../../observability';
@@ -57,11 +58,10 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
       tally.add('deadLettered', r.reason);
       tally.countPlatform('deadLettered', r.device);
     }
-    for (const outcome of settled.outcomes) {
+    for (const [index, outcome] of settled.outcomes.entries()) {
       const reason = reasons.get(outcome.token);
-      if (reason === undefined) continue;
-      outcome.status = 'failed';
-      outcome.reason = `${reason} (retries exhausted)`;
+      if (reason !== undefined)
+        settled.outcomes[index] = trackedOutcome(outcome, 'deadLettered', `${reason} (retries exhausted)`);
     }
     logger.error('dead-lettered devices after the last attempt', {
       notificationId: jobPart.job.notificationId,
@@ -110,12 +110,7 @@ export async function deadLetterRefused(
     for (const device of devices) {
       tally.add('deadLettered', error.reason);
       tally.countPlatform('deadLettered', device);
-      settled.outcomes.push({
-        token: device.token,
-        userId: device.userId,
-        status: 'failed',
-        reason: error.reason,
-      });
+      settled.outcomes.push(trackedOutcome(device, 'deadLettered', error.reason));
     }
     logger.error(
       'dead-lettered the devices of a platform or environment that refused the job; the others were pushed to',
@@ -137,7 +132,7 @@ export async function deadLetterRefused(
 export async function scheduleRepush(
   delivery: Delivery,
   chunk: number,
-  accepted: DeviceTarget[],
+  accepted: PushDevice[],
 ): Promise<void> {
   const { jobPart, ports } = delivery;
   const track = jobPart.job.track;

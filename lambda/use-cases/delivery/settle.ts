@@ -1,8 +1,9 @@
-import type { ApnsOutcome } from '../../domain/apns-outcome';
+import type { PushAnswer } from '../../domain/apns-outcome';
 import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
-import type { DeviceTarget } from '../../domain/job-part';
-import { type ChunkOutcome, encodeChunkTrackingPages, type SenderStatus } from '../../domain/tracking';
+import type { PushDevice } from '../../domain/job-part';
+import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
+import type { ChunkOutcome } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
 
@@ -10,13 +11,13 @@ import type { Delivery } from './plan';
 const WRITE_CONCURRENCY = 16;
 
 export interface Retry {
-  device: DeviceTarget;
+  device: PushDevice;
   reason: string;
   retryAfterSeconds?: number;
 }
 
 export interface Settled {
-  accepted: DeviceTarget[];
+  accepted: PushDevice[];
   retries: Retry[];
   /** Each device's outcome in this chunk, recorded with the chunk's completion when the job is tracked. */
   outcomes: ChunkOutcome[];
@@ -26,35 +27,30 @@ export interface Settled {
  * Step 4, settle: each device ends in its outcome, counted once — accepted; pruned
  * (an invalid token; a 410 only if the token was not registered again after APNs's
  * timestamp, otherwise kept); or due for a retry (step 5 re-queues or dead-letters
- * it). `pushToDevices` has already stopped the job on a fatal outcome.
+ * it). `pushToDevices` has already stopped the job on a fatal answer.
  */
-export async function settleOutcomes(
+export async function settleAnswers(
   delivery: Delivery,
-  devices: DeviceTarget[],
-  outcomes: ApnsOutcome[],
+  devices: PushDevice[],
+  answers: PushAnswer[],
 ): Promise<Settled> {
   const settled: Settled = { accepted: [], retries: [], outcomes: [] };
   await mapConcurrent(devices, WRITE_CONCURRENCY, (device, i) =>
-    settleOne(delivery, device, outcomes[i] as ApnsOutcome, settled),
+    settleOne(delivery, device, answers[i] as PushAnswer, settled),
   );
   return settled;
 }
 
 async function settleOne(
   delivery: Delivery,
-  device: DeviceTarget,
-  outcome: ApnsOutcome,
+  device: PushDevice,
+  answer: PushAnswer,
   settled: Settled,
 ): Promise<void> {
   const { tally, ports } = delivery;
-  const record = (status: SenderStatus, reason?: string) =>
-    settled.outcomes.push({
-      token: device.token,
-      userId: device.userId,
-      status,
-      ...(reason === undefined ? {} : { reason }),
-    });
-  switch (outcome.kind) {
+  const record = (outcome: OutcomeName, reason?: string) =>
+    settled.outcomes.push(trackedOutcome(device, outcome, reason));
+  switch (answer.kind) {
     case 'accepted':
       tally.add('accepted');
       tally.countPlatform('accepted', device);
@@ -62,53 +58,32 @@ async function settleOne(
       record('accepted');
       return;
     case 'invalid-token': {
-      const since = outcome.timestamp === undefined ? undefined : new Date(outcome.timestamp);
+      const since = answer.timestamp === undefined ? undefined : new Date(answer.timestamp);
       const pruned = device.liveActivity
         ? await ports.liveActivities.pruneLiveActivityToken(device, since)
         : await ports.deviceRegistry.pruneDevice(device, since);
-      tally.add(pruned ? 'pruned' : 'kept', outcome.reason);
-      tally.countPlatform(pruned ? 'pruned' : 'kept', device);
-      record(pruned ? 'pruned' : 'failed', outcome.reason);
+      const ended = pruned ? 'pruned' : 'kept';
+      tally.add(ended, answer.reason);
+      tally.countPlatform(ended, device);
+      record(ended, answer.reason);
       logger.info(pruned ? 'pruned invalid token' : 'kept token re-registered after APNs invalidated it', {
         token: tokenHash(device.token),
-        reason: outcome.reason,
+        reason: answer.reason,
       });
       return;
     }
     case 'retryable':
-      record('queued', outcome.reason);
+      // Retried unless it was the last attempt: requeueRetries records it dead-lettered then.
+      record('retried', answer.reason);
       settled.retries.push({
         device,
-        reason: outcome.reason,
-        ...(outcome.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: outcome.retryAfterSeconds }),
+        reason: answer.reason,
+        ...(answer.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: answer.retryAfterSeconds }),
       });
       return;
     default:
       throw new Error(
-        `a fatal outcome (${outcome.reason}) reached settling; the send step stops the job first`,
+        `a fatal answer (${answer.reason}) reached settling; the send step stops the job first`,
       );
   }
-}
-
-/**
- * Marks the chunk completed, with the chunk's tally (users, devices, outcomes by
- * reason: what the notification's status reports for every job); for a tracked job
- * (`track.receipts`) the same single write holds every device's outcome, compactly
- * (see encodeChunkTracking) — or, for outcomes over one item's worth (long FCM
- * tokens), their first page, the others written just before as items of their own. `delivery.tally` is the chunk's own.
- */
-export async function completeChunk(delivery: Delivery, chunk: number, settled: Settled): Promise<void> {
-  const { jobPart, ports } = delivery;
-  const { notificationId } = jobPart.job;
-  const tracked = jobPart.job.track?.receipts === true;
-  const pages = tracked ? encodeChunkTrackingPages(settled.outcomes) : [];
-  if (pages.length > 1)
-    await ports.trackingStore.saveTrackingPages(notificationId, jobPart.part, jobPart.attempt, chunk, pages);
-  await ports.notificationRecords.markChunkCompleted(notificationId, jobPart.part, jobPart.attempt, chunk, {
-    chunks: delivery.chunks.length,
-    summary: delivery.tally.summary(),
-    ...(pages[0] === undefined ? {} : { tracking: pages[0] }),
-    ...(pages.length > 1 ? { trackingPages: pages.length } : {}),
-    ...(tracked && jobPart.repush !== undefined ? { round: jobPart.repush.round } : {}),
-  });
 }

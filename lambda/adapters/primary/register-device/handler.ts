@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { deviceRegistry, metrics, settings } from '../../../composition/api';
 import { deviceView } from '../../../domain/device';
 import { registeredDeviceToken } from '../../../domain/fcm-token';
-import { DEFAULT_PLATFORM, registrationTarget } from '../../../domain/platform';
+import { DEFAULT_PLATFORM, registrationPlatform } from '../../../domain/platform';
 import { registerDevice } from '../../../use-cases/register-device';
 import { callerUserId, parseJsonBody, pathParameter } from '../http/request';
 import { httpErrors, json } from '../http/response';
@@ -30,7 +30,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     // case-sensitive: checked, never rewritten.
     const pathToken = pathParameter(event, 'token');
     const token = registeredDeviceToken(pathToken, platform ?? DEFAULT_PLATFORM);
-    const target = registrationTarget({ platform, environment });
-    const { device, outcome } = await registerDevice(ports, { ...body, ...target, token, userId });
+    const reached = registrationPlatform({ platform, environment });
+    const { device, outcome } = await registerDevice(ports, { ...body, ...reached, token, userId });
     return json(outcome === 'refreshed' ? 200 : 201, deviceView(device));
   });

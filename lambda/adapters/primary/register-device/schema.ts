@@ -11,7 +11,7 @@ export const registerDeviceBody = z.strictObject({
   appId: appIdSchema,
   /** Absent: "ios". */
   platform: z.optional(z.enum(PLATFORMS, { error: 'The platform is "ios" or "android".' })),
-  /** Required for iOS devices; refused for Android ones (domain/platform.ts `registrationTarget`). */
+  /** Required for iOS devices; refused for Android ones (domain/platform.ts `registrationPlatform`). */
   environment: z.optional(
     z.enum(APNS_ENVIRONMENTS, { error: 'The environment is "sandbox" or "production".' }),
   ),

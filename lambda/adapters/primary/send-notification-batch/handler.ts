@@ -50,13 +50,13 @@ export const handler = middy<APIGatewayProxyEventV2WithIAMAuthorizer>()
         results[index] = refused(namedId(value), error);
       }
     });
-    const outcomes = await acceptSendRequests(ports, jobs);
-    outcomes.forEach((outcome, i) => {
+    const accepted = await acceptSendRequests(ports, jobs);
+    accepted.forEach((result, i) => {
       const job = jobs[i] as SendJob;
       results[positions[i] as number] =
-        outcome instanceof PushgateError
-          ? refused(job.notificationId, outcome)
-          : { notificationId: outcome.notificationId, status: 202 };
+        result instanceof PushgateError
+          ? refused(job.notificationId, result)
+          : { notificationId: result.notificationId, status: 202 };
     });
     return json(200, { results });
   });

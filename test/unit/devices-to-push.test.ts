@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type DeviceOwner, isCurrentGeneration } from '../../lambda/domain/device';
 import {
-  confirmRecipients,
+  confirmDevices,
   dropReason,
   MAX_DEVICES_PER_USER,
   newestDevicesPerUser,
-} from '../../lambda/domain/recipients';
+} from '../../lambda/domain/devices-to-push';
 
 const APP = 'com.example.app';
 const owners = (...list: DeviceOwner[]) => new Map(list.map((owner) => [owner.token, owner]));
@@ -19,8 +19,8 @@ const held = (token: string, userId: string, extra: Partial<DeviceOwner> = {}): 
 
 describe('who a push may leave for (the privacy rule)', () => {
   it("keeps a device still held by the user the jobPart is for, for the job's app", () => {
-    expect(confirmRecipients([{ token: 't1', userId: 'alice' }], owners(held('t1', 'alice')), APP)).toEqual({
-      recipients: [{ token: 't1', userId: 'alice', appId: APP, environment: 'production' }],
+    expect(confirmDevices([{ token: 't1', userId: 'alice' }], owners(held('t1', 'alice')), APP)).toEqual({
+      devices: [{ token: 't1', userId: 'alice', appId: APP, environment: 'production' }],
       dropped: [],
     });
   });
@@ -41,26 +41,26 @@ describe('who a push may leave for (the privacy rule)', () => {
   });
 
   it('a first push to a token reaches whoever holds it for the app, and names that holder', () => {
-    const { recipients, dropped } = confirmRecipients(
+    const { devices, dropped } = confirmDevices(
       [{ token: 't1' }, { token: 't2' }],
       owners(held('t1', 'bob'), held('t2', 'carol', { appId: 'com.example.other' })),
       APP,
     );
-    expect(recipients).toEqual([{ token: 't1', userId: 'bob', appId: APP, environment: 'production' }]);
+    expect(devices).toEqual([{ token: 't1', userId: 'bob', appId: APP, environment: 'production' }]);
     expect(dropped).toEqual([{ candidate: { token: 't2' }, reason: 'NotRegisteredForApp' }]);
   });
 
   it('takes the environment from the current record, not from the jobPart', () => {
-    const { recipients } = confirmRecipients(
+    const { devices } = confirmDevices(
       [{ token: 't1', userId: 'alice' }],
       owners(held('t1', 'alice', { environment: 'sandbox' })),
       APP,
     );
-    expect(recipients[0]?.environment).toBe('sandbox');
+    expect(devices[0]?.environment).toBe('sandbox');
   });
 
   it('a stale index listing one token under its old and new owner sends it once, to the new owner', () => {
-    const { recipients, dropped } = confirmRecipients(
+    const { devices, dropped } = confirmDevices(
       [
         { token: 't1', userId: 'alice' },
         { token: 't1', userId: 'bob' },
@@ -68,11 +68,11 @@ describe('who a push may leave for (the privacy rule)', () => {
       owners(held('t1', 'bob')),
       APP,
     );
-    expect(recipients.map((r) => r.userId)).toEqual(['bob']);
+    expect(devices.map((r) => r.userId)).toEqual(['bob']);
     expect(dropped).toEqual([{ candidate: { token: 't1', userId: 'alice' }, reason: 'DeviceMoved' }]);
   });
 
-  it('every candidate ends in exactly one of recipients or dropped', () => {
+  it('every candidate ends in exactly one of devices or dropped', () => {
     const candidates = [
       { token: 'a', userId: 'u1' },
       { token: 'b', userId: 'u1' },
@@ -80,18 +80,18 @@ describe('who a push may leave for (the privacy rule)', () => {
       { token: 'd', userId: 'u2' },
       { token: 'e' },
     ];
-    const { recipients, dropped } = confirmRecipients(
+    const { devices, dropped } = confirmDevices(
       candidates,
       owners(held('a', 'u1'), held('b', 'u9'), held('d', 'u2', { appId: 'x' }), held('e', 'u3')),
       APP,
     );
-    expect(recipients.map((r) => r.token)).toEqual(['a', 'e']);
+    expect(devices.map((r) => r.token)).toEqual(['a', 'e']);
     expect(dropped.map((d) => [d.candidate.token, d.reason])).toEqual([
       ['b', 'DeviceMoved'],
       ['c', 'NotRegistered'],
       ['d', 'NotRegisteredForApp'],
     ]);
-    expect(recipients.length + dropped.length).toBe(candidates.length);
+    expect(devices.length + dropped.length).toBe(candidates.length);
   });
 });
 

@@ -1,8 +1,8 @@
 import { mapConcurrent } from '../../domain/concurrency';
-import type { DeviceTarget } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/job-part';
 import { dismissalAfterEnd, isCurrentTarget } from '../../domain/live-activity';
+import { carriedDevices } from './devices';
 import type { Chunk, Delivery } from './plan';
-import { carriedRecipients } from './recipients';
 
 /** Parallel DynamoDB reads when resolving users or activities to Live Activity tokens. */
 const QUERY_CONCURRENCY = 16;
@@ -18,11 +18,11 @@ const QUERY_CONCURRENCY = 16;
  * device generation, read in one request per chunk), no `end` has dismissed it and
  * it has not expired (TTL deletes late); the others are counted as gone.
  */
-export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chunk): Promise<DeviceTarget[]> {
+export async function resolveLiveActivityDevices(delivery: Delivery, chunk: Chunk): Promise<PushDevice[]> {
   const { job } = delivery.jobPart;
   const { liveActivities, deviceRegistry } = delivery.ports;
-  let candidates: DeviceTarget[] = [];
-  if ('devices' in chunk) candidates = carriedTargets(delivery, chunk.devices);
+  let candidates: PushDevice[] = [];
+  if ('devices' in chunk) candidates = carriedLiveActivityDevices(delivery, chunk.devices);
   else if ('users' in chunk) {
     const attributesType = String(job.aps['attributes-type'] ?? '');
     const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
@@ -31,25 +31,25 @@ export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chun
     candidates = perUser.flat();
   } else if ('activities' in chunk) {
     const perActivity = await mapConcurrent(chunk.activities, QUERY_CONCURRENCY, async (activity) => {
-      const targets = await liveActivities.listActivityTargets(
+      const devices = await liveActivities.listActivityTargets(
         job.appId,
         activity.userId,
         activity.activityId,
       );
-      return targets.filter((target) => target.userId === activity.userId);
+      return devices.filter((device) => device.userId === activity.userId);
     });
     candidates = perActivity.flat();
   }
   const now = new Date();
   const generations = await deviceRegistry.userGenerations([
-    ...new Set(candidates.map((target) => target.userId)),
+    ...new Set(candidates.map((device) => device.userId)),
   ]);
-  const current = await mapConcurrent(candidates, QUERY_CONCURRENCY, async (target) =>
+  const current = await mapConcurrent(candidates, QUERY_CONCURRENCY, async (device) =>
     isCurrentTarget(
-      target,
-      await liveActivities.readLiveActivityToken(target),
+      device,
+      await liveActivities.readLiveActivityToken(device),
       now,
-      generations.get(target.userId) ?? 0,
+      generations.get(device.userId) ?? 0,
     ),
   );
   const gone = current.filter((isCurrent) => !isCurrent).length;
@@ -62,12 +62,12 @@ export async function resolveLiveActivityTargets(delivery: Delivery, chunk: Chun
  * at once, or from the `dismissal-date` on when it lies ahead. Tokens whose `end`
  * is being retried keep theirs until it is accepted.
  */
-export async function afterLiveActivityEnd(delivery: Delivery, accepted: DeviceTarget[]): Promise<void> {
+export async function afterLiveActivityEnd(delivery: Delivery, accepted: PushDevice[]): Promise<void> {
   const { job } = delivery.jobPart;
   if (job.apns?.pushType !== 'liveactivity' || job.aps.event !== 'end') return;
   const dismissAt = dismissalAfterEnd(job.aps, new Date());
-  await mapConcurrent(accepted, QUERY_CONCURRENCY, (target) =>
-    delivery.ports.liveActivities.endActivityToken(target, dismissAt),
+  await mapConcurrent(accepted, QUERY_CONCURRENCY, (device) =>
+    delivery.ports.liveActivities.endActivityToken(device, dismissAt),
   );
 }
 
@@ -76,7 +76,7 @@ export async function afterLiveActivityEnd(delivery: Delivery, accepted: DeviceT
  * of its users' push-to-start key for the job's attributes type, or under one of its
  * (user, activity) pairs. Any other was not put there by the sender: counted, dropped.
  */
-function carriedTargets(delivery: Delivery, targets: readonly DeviceTarget[]): DeviceTarget[] {
+function carriedLiveActivityDevices(delivery: Delivery, devices: readonly PushDevice[]): PushDevice[] {
   const { job } = delivery.jobPart;
   const { to } = job;
   const { pushToStartTarget, activityTarget } = delivery.ports.liveActivities;
@@ -88,11 +88,11 @@ function carriedTargets(delivery: Delivery, targets: readonly DeviceTarget[]): D
         ? to.activities.map(({ userId, activityId }) => activityTarget(job.appId, userId, activityId))
         : [],
   );
-  const ofRecipients = carriedRecipients(delivery, targets);
-  const kept = ofRecipients.filter(
-    (target) => target.liveActivity !== undefined && addressed.has(target.liveActivity.target),
+  const ofTheJob = carriedDevices(delivery, devices);
+  const kept = ofTheJob.filter(
+    (device) => device.liveActivity !== undefined && addressed.has(device.liveActivity.target),
   );
-  const strangers = ofRecipients.length - kept.length;
+  const strangers = ofTheJob.length - kept.length;
   if (strangers > 0) delivery.tally.add('unregistered', 'NotARecipient', strangers);
   return kept;
 }

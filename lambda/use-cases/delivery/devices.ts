@@ -1,20 +1,21 @@
 import { isLiveEntry, recentlyMovedAway } from '../../domain/device-set';
 import { tokenHash } from '../../domain/device-token';
-import { type DeliveryOutcomeName, type DeviceTarget, platformField } from '../../domain/job-part';
 import {
-  type Candidate,
-  confirmInSets,
-  confirmRecipients,
+  type CandidateDevice,
+  confirmDevices,
+  confirmDevicesInSets,
   type Dropped,
   type DropReason,
-  isJobRecipient,
+  isAddressedBy,
   newestDevicesPerUser,
-} from '../../domain/recipients';
+} from '../../domain/devices-to-push';
+import { type PushDevice, platformField } from '../../domain/job-part';
+import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
 import type { ChunkOutcome } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Chunk, Delivery } from './plan';
 
-const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
+const OUTCOME: Record<DropReason, OutcomeName> = {
   DeviceMoved: 'moved',
   NotRegistered: 'unregistered',
   NotRegisteredForApp: 'unregistered',
@@ -23,11 +24,11 @@ const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
 /**
  * The devices a chunk may be sent to now — the one place every kind of work (first
  * push, retry, re-push round) passes through right before its pushes leave. Who holds
- * a device is what its user's device set says (docs/recipients.md), read strongly
+ * a device is what its user's device set says (docs/push-privacy.md), read strongly
  * consistent:
  *
  * - a chunk of users: their sets, one BatchGetItem per 100 users — each user's live
- *   devices of the job's app are the recipients (at most the deployment's cap, the
+ *   devices of the job's app are pushed to (at most the deployment's cap, the
  *   most recently seen; a set written before the cap was lowered is cut, the rest
  *   counted as `TooManyDevices`); a token that moved to another user in the past
  *   week (the set's moved-away marks) is counted as `DeviceMoved`;
@@ -39,31 +40,29 @@ const OUTCOME: Record<DropReason, DeliveryOutcomeName> = {
  *
  * Every dropped device is counted (`moved` or `unregistered`, with its reason); one a
  * retry or re-push carried (so it already has a tracking status) is returned in
- * `dropped`, to be recorded as `failed` with that reason along with the chunk's
+ * `dropped`, to be recorded with its outcome's status and that reason along with the chunk's
  * other outcomes.
  */
-export async function resolveRecipients(
+export async function resolveDevices(
   delivery: Delivery,
   chunk: Chunk,
-): Promise<{ recipients: DeviceTarget[]; dropped: ChunkOutcome[] }> {
+): Promise<{ devices: PushDevice[]; dropped: ChunkOutcome[] }> {
   const { appId } = delivery.jobPart.job;
-  // Activities are addressed by Live Activity pushes only (delivery/live-activity-targets.ts).
-  if ('activities' in chunk) return { recipients: [], dropped: [] };
-  if ('users' in chunk)
-    return { recipients: await devicesOfUsers(delivery, chunk.users, appId), dropped: [] };
-  const { recipients, dropped } =
+  // Activities are addressed by Live Activity pushes only (delivery/live-activity-devices.ts).
+  if ('activities' in chunk) return { devices: [], dropped: [] };
+  if ('users' in chunk) return { devices: await devicesOfUsers(delivery, chunk.users, appId), dropped: [] };
+  const { devices, dropped } =
     'devices' in chunk
-      ? await confirmCarried(delivery, carriedRecipients(delivery, chunk.devices), appId)
+      ? await confirmCarried(delivery, carriedDevices(delivery, chunk.devices), appId)
       : await confirmTokens(delivery, chunk.tokens, appId);
-  if (dropped.length === 0) return { recipients, dropped: [] };
+  if (dropped.length === 0) return { devices, dropped: [] };
   const carried =
     'devices' in chunk ? new Map(chunk.devices.map((device) => [device.token, device])) : undefined;
   const droppedOutcomes: ChunkOutcome[] = [];
   for (const { candidate, reason } of dropped) {
     delivery.tally.add(OUTCOME[reason], reason);
     const device = carried?.get(candidate.token);
-    if (device !== undefined)
-      droppedOutcomes.push({ token: device.token, userId: device.userId, status: 'failed', reason });
+    if (device !== undefined) droppedOutcomes.push(trackedOutcome(device, OUTCOME[reason], reason));
   }
   logger.info('dropped devices no longer held for this notification', {
     notificationId: delivery.jobPart.job.notificationId,
@@ -71,14 +70,14 @@ export async function resolveRecipients(
     dropped: dropped.length,
     tokens: dropped.slice(0, 10).map(({ candidate, reason }) => `${tokenHash(candidate.token)}:${reason}`),
   });
-  return { recipients, dropped: droppedOutcomes };
+  return { devices, dropped: droppedOutcomes };
 }
 
 /** Each user's live devices of the app, from the users' sets (one consistent read per 100 users). */
 async function devicesOfUsers(delivery: Delivery, users: readonly string[], appId: string) {
   const sets = await delivery.ports.deviceRegistry.deviceSetsOf(users);
   const now = new Date();
-  const devices: (DeviceTarget & { lastSeenAt: string })[] = [];
+  const devices: (PushDevice & { lastSeenAt: string })[] = [];
   let movedAway = 0;
   for (const set of sets.values()) {
     movedAway += recentlyMovedAway(set, now).length;
@@ -111,9 +110,9 @@ async function devicesOfUsers(delivery: Delivery, users: readonly string[], appI
   return kept.map(({ lastSeenAt: _, ...target }) => target);
 }
 
-async function confirmCarried(delivery: Delivery, devices: readonly DeviceTarget[], appId: string) {
+async function confirmCarried(delivery: Delivery, devices: readonly PushDevice[], appId: string) {
   const sets = await delivery.ports.deviceRegistry.deviceSetsOf(devices.map((device) => device.userId));
-  return confirmInSets(
+  return confirmDevicesInSets(
     devices.map(({ token, userId }) => ({ token, userId })),
     sets,
     appId,
@@ -125,7 +124,7 @@ async function confirmTokens(
   delivery: Delivery,
   tokens: readonly string[],
   appId: string,
-): Promise<{ recipients: DeviceTarget[]; dropped: Dropped[] }> {
+): Promise<{ devices: PushDevice[]; dropped: Dropped[] }> {
   const held = await delivery.ports.deviceRegistry.holdersOf(tokens);
   const owners = new Map(
     [...held.values()].map(({ token, userId, entry }) => [
@@ -133,14 +132,14 @@ async function confirmTokens(
       { token, userId, appId: entry.appId, environment: entry.environment, platform: entry.platform },
     ]),
   );
-  const candidates: Candidate[] = tokens.map((token) => ({ token }));
-  return confirmRecipients(candidates, owners, appId);
+  const candidates: CandidateDevice[] = tokens.map((token) => ({ token }));
+  return confirmDevices(candidates, owners, appId);
 }
 
 /** The devices a retry or re-push carries that the job addresses; any other is counted and dropped. */
-export function carriedRecipients(delivery: Delivery, devices: readonly DeviceTarget[]): DeviceTarget[] {
+export function carriedDevices(delivery: Delivery, devices: readonly PushDevice[]): PushDevice[] {
   const { to } = delivery.jobPart.job;
-  const kept = devices.filter((device) => isJobRecipient(to, device));
+  const kept = devices.filter((device) => isAddressedBy(to, device));
   const strangers = devices.length - kept.length;
   if (strangers > 0) {
     delivery.tally.add('unregistered', 'NotARecipient', strangers);

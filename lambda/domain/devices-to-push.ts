@@ -1,6 +1,6 @@
 import type { DeviceOwner } from './device';
 import { DEFAULT_MAX_DEVICES_PER_USER, type DeviceSet, isLiveEntry, movedAwayMark } from './device-set';
-import { type DeviceTarget, platformField } from './job-part';
+import { type PushDevice, platformField } from './job-part';
 import type { SendJob } from './send-job';
 
 /**
@@ -8,7 +8,7 @@ import type { SendJob } from './send-job';
  * belong to. `userId` is absent only for the first push of a job addressed to
  * tokens: there the backend named the device, whoever holds it (for this app).
  */
-export interface Candidate {
+export interface CandidateDevice {
   token: string;
   userId?: string;
 }
@@ -22,13 +22,13 @@ export interface Candidate {
 export type DropReason = 'DeviceMoved' | 'NotRegistered' | 'NotRegisteredForApp';
 
 export interface Dropped {
-  candidate: Candidate;
+  candidate: CandidateDevice;
   reason: DropReason;
 }
 
 /** Why this candidate may not be sent to now, or undefined when it may. */
 export function dropReason(
-  candidate: Candidate,
+  candidate: CandidateDevice,
   owner: DeviceOwner | undefined,
   appId: string,
 ): DropReason | undefined {
@@ -44,14 +44,14 @@ export function dropReason(
  * `owners` must be read from the table itself with a consistent read, right before
  * sending — never from an index that may lag. The environment comes from the
  * current record too (it may have been corrected or re-registered since). Each
- * candidate ends in exactly one of `recipients` or `dropped`.
+ * candidate ends in exactly one of `devices` or `dropped`.
  */
-export function confirmRecipients(
-  candidates: readonly Candidate[],
+export function confirmDevices(
+  candidates: readonly CandidateDevice[],
   owners: ReadonlyMap<string, DeviceOwner>,
   appId: string,
-): { recipients: DeviceTarget[]; dropped: Dropped[] } {
-  const recipients: DeviceTarget[] = [];
+): { devices: PushDevice[]; dropped: Dropped[] } {
+  const devices: PushDevice[] = [];
   const dropped: Dropped[] = [];
   for (const candidate of candidates) {
     const owner = owners.get(candidate.token);
@@ -59,7 +59,7 @@ export function confirmRecipients(
     if (reason !== undefined || owner === undefined)
       dropped.push({ candidate, reason: reason ?? 'NotRegistered' });
     else
-      recipients.push({
+      devices.push({
         token: owner.token,
         userId: owner.userId,
         appId,
@@ -67,7 +67,7 @@ export function confirmRecipients(
         ...platformField(owner.platform),
       });
   }
-  return { recipients, dropped };
+  return { devices, dropped };
 }
 
 /**
@@ -75,22 +75,22 @@ export function confirmRecipients(
  * user's set (read strongly consistent right before sending), live, registered for the
  * job's app. A candidate outside the set is dropped — `DeviceMoved` when the token
  * left the set for another user's, `NotRegistered` otherwise. Each candidate ends in
- * exactly one of `recipients` or `dropped`. `sets` must hold every candidate's user.
+ * exactly one of `devices` or `dropped`. `sets` must hold every candidate's user.
  */
-export function confirmInSets(
-  candidates: readonly (Candidate & { userId: string })[],
+export function confirmDevicesInSets(
+  candidates: readonly (CandidateDevice & { userId: string })[],
   sets: ReadonlyMap<string, DeviceSet>,
   appId: string,
   now: Date,
-): { recipients: DeviceTarget[]; dropped: Dropped[] } {
-  const recipients: DeviceTarget[] = [];
+): { devices: PushDevice[]; dropped: Dropped[] } {
+  const devices: PushDevice[] = [];
   const dropped: Dropped[] = [];
   for (const candidate of candidates) {
     const set = sets.get(candidate.userId);
     const entry = set?.devices.get(candidate.token);
     if (entry !== undefined && isLiveEntry(entry, now)) {
       if (entry.appId === appId)
-        recipients.push({
+        devices.push({
           token: candidate.token,
           userId: candidate.userId,
           appId,
@@ -107,7 +107,7 @@ export function confirmInSets(
             : 'NotRegistered',
       });
   }
-  return { recipients, dropped };
+  return { devices, dropped };
 }
 
 /**
@@ -152,7 +152,7 @@ export function newestDevicesPerUser<Device extends { userId: string; lastSeenAt
  * such parts, from the job's own recipients; a part that carries anyone else was put
  * on the queue by someone else, and those devices get nothing.
  */
-export function isJobRecipient(to: SendJob['to'], device: { token: string; userId: string }): boolean {
+export function isAddressedBy(to: SendJob['to'], device: { token: string; userId: string }): boolean {
   if ('userIds' in to) return to.userIds.includes(device.userId);
   if ('tokens' in to) return to.tokens.includes(device.token);
   return to.activities.some((activity) => activity.userId === device.userId);
