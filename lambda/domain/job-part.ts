@@ -40,14 +40,6 @@ export interface PushDevice {
 }
 
 /**
- * The old name of PushDevice, for the modules under adapters/secondary/ and
- * use-cases/ports/ until they are renamed too: "target" now means only what a Live
- * Activity send addresses (a push-to-start type, an activity).
- * @deprecated use PushDevice
- */
-export type DeviceTarget = PushDevice;
-
-/**
  * The tag that marks a send-queue message as a part of a job written by the sender
  * (not a job a backend published). The text is what the first version wrote and
  * stays so: messages in flight across a deploy must still be read.
