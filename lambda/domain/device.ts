@@ -92,7 +92,7 @@ export interface DeviceRegistration {
 }
 
 /** created: the token is new to this table; moved: another user held it; refreshed: the caller did. */
-export type RegistrationOutcome = 'created' | 'moved' | 'refreshed';
+export type RegistrationResult = 'created' | 'moved' | 'refreshed';
 
 export function deviceExpiry(lastSeenAt: Date): number {
   return expiresAfter(lastSeenAt, DEVICE_TTL_DAYS * DAY_SECONDS);

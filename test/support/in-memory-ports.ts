@@ -96,8 +96,8 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
       .slice(0, Math.max(0, set.devices.size - maxDevices))
       .map(([held]) => held);
     for (const gone of evicted) set.devices.delete(gone);
-    const outcome = refreshed ? 'refreshed' : previous === undefined ? 'created' : 'moved';
-    return { device, outcome, evicted } as const;
+    const result = refreshed ? 'refreshed' : previous === undefined ? 'created' : 'moved';
+    return { device, result, evicted } as const;
   }
 
   async deleteDevice(userId: string, token: string): Promise<void> {

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
-import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
+import type { ApnsEnvironment, RegistrationResult } from '../../domain/device';
 import { LiveActivityTokenNotFoundError } from '../../domain/errors';
 import type { PushDevice } from '../../domain/job-part';
 import {
@@ -53,10 +53,10 @@ function targetOf(registration: LiveActivityTokenRegistration): string {
 export async function saveLiveActivityToken(
   registration: LiveActivityTokenRegistration,
   now: Date,
-): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
+): Promise<{ token: LiveActivityToken; result: RegistrationResult }> {
   const generation = await userGeneration(registration.userId);
   const expiresAt = liveActivityTokenExpiry(registration.kind, now);
-  const { registeredAt, outcome } = await saveOwnedRecord(
+  const { registeredAt, result } = await saveOwnedRecord(
     {
       key: liveActivityTokenKey(registration.kind, registration.token),
       ownerAttribute: 'ownerId',
@@ -84,7 +84,7 @@ export async function saveLiveActivityToken(
     expiresAt,
     generation,
   };
-  return { token, outcome };
+  return { token, result };
 }
 
 /**

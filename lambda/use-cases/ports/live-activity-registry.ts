@@ -1,4 +1,4 @@
-import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
+import type { ApnsEnvironment, RegistrationResult } from '../../domain/device';
 import type { PushDevice } from '../../domain/job-part';
 import type {
   LiveActivityToken,
@@ -15,7 +15,7 @@ export interface LiveActivityRegistry {
   saveLiveActivityToken(
     registration: LiveActivityTokenRegistration,
     now: Date,
-  ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }>;
+  ): Promise<{ token: LiveActivityToken; result: RegistrationResult }>;
   /** LiveActivityTokenNotFound when the user does not hold it. */
   deleteLiveActivityToken(
     userId: string,
