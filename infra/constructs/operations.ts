@@ -8,8 +8,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
-import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
+import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-answer';
+import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-answer';
 import { operationsDashboard } from './operations-dashboard';
 import { FIVE_MINUTES, MAX_METRICS_PER_ALARM, PushgateMetrics, sumOf } from './operations-metrics';
 

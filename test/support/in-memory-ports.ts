@@ -1,9 +1,9 @@
-import type { RawApnsAnswer } from '../../lambda/domain/apns-outcome';
+import type { RawApnsAnswer } from '../../lambda/domain/apns-answer';
 import type { AppConfig } from '../../lambda/domain/app';
 import { type Device, type DeviceRegistration, deviceExpiry } from '../../lambda/domain/device';
 import { type DeviceSet, emptyDeviceSet, type HeldDevice } from '../../lambda/domain/device-set';
 import { DeviceNotFoundError, LiveActivityTokenNotFoundError } from '../../lambda/domain/errors';
-import type { RawFcmAnswer } from '../../lambda/domain/fcm-outcome';
+import type { RawFcmAnswer } from '../../lambda/domain/fcm-answer';
 import type { DeliveryTally, PushDevice } from '../../lambda/domain/job-part';
 import type { LeanPlan } from '../../lambda/domain/lean-job';
 import type { LiveActivityTokenState } from '../../lambda/domain/live-activity';

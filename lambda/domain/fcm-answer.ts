@@ -1,4 +1,4 @@
-import type { PushAnswer } from './apns-outcome';
+import type { PushAnswer } from './apns-answer';
 
 /**
  * What an FCM HTTP v1 answer means for pushgate — written once, as the table
