@@ -269,7 +269,7 @@ export interface LiveActivityTokenState {
  * nor expired (DynamoDB's TTL deletes late). `state` is a strongly consistent read:
  * the index that listed the device may lag a move.
  */
-export function isCurrentTarget(
+export function isCurrentLiveActivityDevice(
   device: PushDevice,
   state: LiveActivityTokenState | undefined,
   now: Date,

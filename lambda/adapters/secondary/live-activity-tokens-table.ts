@@ -161,7 +161,7 @@ export function listActivityDevices(appId: string, userId: string, activityId: s
 /**
  * The token's record as it stands, read strongly consistent: the index may lag a move,
  * and DynamoDB's TTL deletes an expired item only some time (up to days) later — the
- * rule that reads it is domain/live-activity.ts `isCurrentTarget`.
+ * rule that reads it is domain/live-activity.ts `isCurrentLiveActivityDevice`.
  */
 export async function readLiveActivityToken(device: PushDevice): Promise<LiveActivityTokenState | undefined> {
   if (device.liveActivity === undefined) return undefined;

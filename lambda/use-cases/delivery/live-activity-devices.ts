@@ -1,6 +1,6 @@
 import { mapConcurrent } from '../../domain/concurrency';
 import type { PushDevice } from '../../domain/job-part';
-import { dismissalAfterEnd, isCurrentTarget } from '../../domain/live-activity';
+import { dismissalAfterEnd, isCurrentLiveActivityDevice } from '../../domain/live-activity';
 import { carriedDevices } from './devices';
 import type { Chunk, Delivery } from './plan';
 
@@ -45,7 +45,7 @@ export async function resolveLiveActivityDevices(delivery: Delivery, chunk: Chun
     ...new Set(candidates.map((device) => device.userId)),
   ]);
   const current = await mapConcurrent(candidates, QUERY_CONCURRENCY, async (device) =>
-    isCurrentTarget(
+    isCurrentLiveActivityDevice(
       device,
       await liveActivities.readLiveActivityToken(device),
       now,
