@@ -16,9 +16,9 @@ export function otherEnvironment(environment: ApnsEnvironment): ApnsEnvironment 
  */
 export function environmentToTryInstead(
   environment: ApnsEnvironment,
-  outcome: { kind: string; reason?: string },
+  answer: { kind: string; reason?: string },
 ): ApnsEnvironment | undefined {
-  return outcome.kind === 'invalid-token' && outcome.reason === 'BadDeviceToken'
+  return answer.kind === 'invalid-token' && answer.reason === 'BadDeviceToken'
     ? otherEnvironment(environment)
     : undefined;
 }

@@ -19,7 +19,7 @@ export function platformOf(device: Pick<PushDevice, 'platform'>): DevicePlatform
   return device.platform ?? 'ios';
 }
 
-/** The `platform` a target carries: only Android's is written, iOS is the default. */
+/** The `platform` a PushDevice carries: only Android's is written, iOS is the default. */
 export function platformField(platform: DevicePlatform | undefined): Pick<PushDevice, 'platform'> {
   return platform === 'android' ? { platform } : {};
 }
