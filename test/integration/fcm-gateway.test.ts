@@ -61,14 +61,14 @@ beforeEach(() => simulator.reset());
 
 describe('the FCM gateway', () => {
   it('gets an access token through google-auth-library and delivers the v1 message to each token once', async () => {
-    const targets = tokens(250);
-    const answers = await connection.sendAll(request(), targets);
+    const sentTo = tokens(250);
+    const answers = await connection.sendAll(request(), sentTo);
     expect(answers.map((answer) => classifyFcmAnswer(answer, Date.now()).kind)).toEqual(
-      targets.map(() => 'accepted'),
+      sentTo.map(() => 'accepted'),
     );
     const page = simulator.received.page();
     expect(page.total).toBe(250);
-    expect(new Set(page.notifications.map((entry) => entry.token))).toEqual(new Set(targets));
+    expect(new Set(page.notifications.map((entry) => entry.token))).toEqual(new Set(sentTo));
     expect(page.notifications[0]).toMatchObject({
       projectId: PROJECT,
       message: {
