@@ -1,7 +1,9 @@
 import { mapConcurrent } from '../domain/concurrency';
+import { DeliveryTally } from '../domain/delivery-tally';
 import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
-import { DeliveryTally, type JobPart, type PushDevice } from '../domain/job-part';
+import type { JobPart } from '../domain/job-part';
 import { isLiveActivityJob } from '../domain/live-activity';
+import type { PushDevice } from '../domain/push-device';
 import { logger } from '../observability';
 import { completeChunk } from './delivery/complete';
 import { resolveDevices } from './delivery/devices';

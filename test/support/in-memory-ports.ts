@@ -1,10 +1,10 @@
 import type { RawApnsAnswer } from '../../lambda/domain/apns-answer';
 import type { AppConfig } from '../../lambda/domain/app';
+import type { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import { type Device, type DeviceRegistration, deviceExpiry } from '../../lambda/domain/device';
 import { type DeviceSet, emptyDeviceSet, type HeldDevice } from '../../lambda/domain/device-set';
 import { DeviceNotFoundError, LiveActivityTokenNotFoundError } from '../../lambda/domain/errors';
 import type { RawFcmAnswer } from '../../lambda/domain/fcm-answer';
-import type { DeliveryTally, PushDevice } from '../../lambda/domain/job-part';
 import type { LeanPlan } from '../../lambda/domain/lean-job';
 import type { LiveActivityTokenState } from '../../lambda/domain/live-activity';
 import type {
@@ -14,6 +14,7 @@ import type {
   NotificationTracking,
   SendRequestRecord,
 } from '../../lambda/domain/notification-records';
+import type { PushDevice } from '../../lambda/domain/push-device';
 import type { DeadLetteredPart } from '../../lambda/domain/send-status';
 import type { Receipt, ReceiptEvent } from '../../lambda/domain/tracking';
 import type {

@@ -3,7 +3,7 @@ import { activityTarget, pushToStartTarget } from '../../lambda/adapters/seconda
 import { MAX_SQS_BATCH_BYTES } from '../../lambda/adapters/secondary/send-queue';
 import { compileApnsRequest } from '../../lambda/domain/apns-request';
 import { PushgateError } from '../../lambda/domain/errors';
-import { ACTIVITIES_PER_PART, type JobPart, type PushDevice, partsOf } from '../../lambda/domain/job-part';
+import { ACTIVITIES_PER_PART, type JobPart, partsOf } from '../../lambda/domain/job-part';
 import {
   checkLiveActivityJob,
   dismissalAfterEnd,
@@ -11,6 +11,7 @@ import {
   parseActivityId,
   withLiveActivityTimestamp,
 } from '../../lambda/domain/live-activity';
+import type { PushDevice } from '../../lambda/domain/push-device';
 import {
   jobFingerprint,
   MAX_RECIPIENTS_PER_JOB,

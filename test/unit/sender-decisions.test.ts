@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PushAnswer } from '../../lambda/domain/apns-answer';
+import { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import { tokenHash } from '../../lambda/domain/device-token';
-import { DeliveryTally, type JobPart, type PushDevice } from '../../lambda/domain/job-part';
+import type { JobPart } from '../../lambda/domain/job-part';
+import type { PushDevice } from '../../lambda/domain/push-device';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS } from '../../lambda/domain/retry-policy';
 import type { SendJob } from '../../lambda/domain/send-job';
 import type { Delivery } from '../../lambda/use-cases/delivery/plan';

@@ -9,8 +9,8 @@ import {
   isAddressedBy,
   newestDevicesPerUser,
 } from '../../domain/devices-to-push';
-import { type PushDevice, platformField } from '../../domain/job-part';
 import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
+import { type PushDevice, platformField } from '../../domain/push-device';
 import type { ChunkOutcome } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Chunk, Delivery } from './plan';

@@ -1,6 +1,6 @@
 import { mapConcurrent } from '../../domain/concurrency';
-import type { PushDevice } from '../../domain/job-part';
 import { dismissalAfterEnd, isCurrentLiveActivityDevice } from '../../domain/live-activity';
+import type { PushDevice } from '../../domain/push-device';
 import { carriedDevices } from './devices';
 import type { Chunk, Delivery } from './plan';
 

@@ -3,12 +3,12 @@ import {
   devicePartsOf,
   JOB_PART_FORMAT,
   type JobPart,
-  type PushDevice,
   refusedPartName,
   repushPartName,
   retryPartName,
 } from '../../domain/job-part';
 import { trackedOutcome } from '../../domain/outcomes';
+import type { PushDevice } from '../../domain/push-device';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../domain/retry-policy';
 import { DEFAULT_MAX_REPUSHES } from '../../domain/tracking';
 import { logger } from '../../observability';

@@ -1,8 +1,8 @@
 import type { PushAnswer } from '../../domain/apns-answer';
 import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
-import type { PushDevice } from '../../domain/job-part';
 import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
+import type { PushDevice } from '../../domain/push-device';
 import type { ChunkOutcome } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';

@@ -1,11 +1,11 @@
 import type { ApnsEnvironment, RegistrationResult } from '../../domain/device';
-import type { PushDevice } from '../../domain/job-part';
 import type {
   LiveActivityToken,
   LiveActivityTokenKind,
   LiveActivityTokenRegistration,
   LiveActivityTokenState,
 } from '../../domain/live-activity';
+import type { PushDevice } from '../../domain/push-device';
 
 /**
  * The Live Activity tokens users registered (push-to-start tokens per attributes type,

@@ -1,8 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { senderPorts } from '../../../composition/sender';
+import { DeliveryTally } from '../../../domain/delivery-tally';
 import { JobFailedError } from '../../../domain/errors';
-import { DeliveryTally, type JobPart } from '../../../domain/job-part';
+import type { JobPart } from '../../../domain/job-part';
 import { logger } from '../../../observability';
 import { deadLetterJob } from '../../../use-cases/dead-letter-job';
 import { deliverNotification } from '../../../use-cases/deliver-notification';
