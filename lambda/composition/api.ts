@@ -1,7 +1,6 @@
 import * as chunkProgress from '../adapters/secondary/chunk-progress';
 import { saveDevice } from '../adapters/secondary/device-registration';
 import * as devicesTable from '../adapters/secondary/devices-table';
-import * as liveActivityKeys from '../adapters/secondary/live-activity-keys';
 import * as liveActivityTokens from '../adapters/secondary/live-activity-tokens-table';
 import * as notificationsTable from '../adapters/secondary/notifications-table';
 import * as sendQueueAdapter from '../adapters/secondary/send-queue';
@@ -54,8 +53,6 @@ export const liveActivities: LiveActivityRegistry = {
   pruneLiveActivityToken: liveActivityTokens.pruneLiveActivityToken,
   endActivityToken: liveActivityTokens.endActivityToken,
   correctLiveActivityEnvironment: liveActivityTokens.correctLiveActivityEnvironment,
-  pushToStartTarget: liveActivityKeys.pushToStartTarget,
-  activityTarget: liveActivityKeys.activityTarget,
 };
 
 export const notificationRecords: NotificationRecords = {
@@ -78,7 +75,6 @@ export const notificationRecords: NotificationRecords = {
 };
 
 export const trackingStore: TrackingStore = {
-  recipientBuckets: trackingTable.recipientBuckets,
   saveRecipients: trackingTable.saveRecipients,
   isRecipient: trackingTable.isRecipient,
   recordReceipt: (notificationId, token, userId, event) =>

@@ -1,5 +1,6 @@
 import { type JobPart, partJobFingerprints, partKey, publishedPartKeys } from '../domain/job-part';
 import type { LeanClaim, SendRequestRecord } from '../domain/notification-records';
+import { recipientBuckets } from '../domain/recipient-hashes';
 import {
   jobFingerprint,
   namedUsers,
@@ -10,7 +11,7 @@ import {
 import type { Ports } from './ports';
 
 /** What taking an id writes to: the request record, and where a tracked job's recipients are counted. */
-export type TakeIdPorts = Pick<Ports, 'notificationRecords' | 'trackingStore'>;
+export type TakeIdPorts = Pick<Ports, 'notificationRecords'>;
 
 export interface SendRequestAnswer {
   notificationId: string;
@@ -101,7 +102,7 @@ export interface TakeOptions {
  * its one DynamoDB write on the happy path through the queue.
  */
 export async function takeJobNotificationId(
-  { notificationRecords, trackingStore }: TakeIdPorts,
+  { notificationRecords }: TakeIdPorts,
   job: SendJob,
   parts: readonly JobPart[],
   now: Date,
@@ -129,7 +130,7 @@ export async function takeJobNotificationId(
             receipts: {
               appId: job.appId,
               to: 'tokens' in job.to ? 'tokens' : 'users',
-              buckets: trackingStore.recipientBuckets(trackedRecipients(job.to).length),
+              buckets: recipientBuckets(trackedRecipients(job.to).length),
             },
           }
         : {}),

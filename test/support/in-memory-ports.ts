@@ -7,6 +7,7 @@ import { DeviceNotFoundError, LiveActivityTokenNotFoundError } from '../../lambd
 import type { RawFcmAnswer } from '../../lambda/domain/fcm-answer';
 import type { LeanPlan } from '../../lambda/domain/lean-job';
 import type { LiveActivityTokenState } from '../../lambda/domain/live-activity';
+import { activityTarget, pushToStartTarget } from '../../lambda/domain/live-activity-targets';
 import type {
   ChunkRecord,
   LeanClaim,
@@ -219,11 +220,11 @@ export class InMemoryLiveActivities implements LiveActivityRegistry {
   }
 
   async listPushToStartDevices(appId: string, userId: string, attributesType: string) {
-    return this.listed(this.pushToStartTarget(appId, userId, attributesType));
+    return this.listed(pushToStartTarget(appId, userId, attributesType));
   }
 
   async listActivityDevices(appId: string, userId: string, activityId: string) {
-    return this.listed(this.activityTarget(appId, userId, activityId));
+    return this.listed(activityTarget(appId, userId, activityId));
   }
 
   private listed(key: string): PushDevice[] {
@@ -250,14 +251,6 @@ export class InMemoryLiveActivities implements LiveActivityRegistry {
   async correctLiveActivityEnvironment(device: PushDevice, environment: PushDevice['environment']) {
     const filed = this.devices.get(device.token);
     if (filed !== undefined) filed.environment = environment;
-  }
-
-  pushToStartTarget(appId: string, userId: string, attributesType: string): string {
-    return `pts|${appId}|${userId}|${attributesType}`;
-  }
-
-  activityTarget(appId: string, userId: string, activityId: string): string {
-    return `act|${appId}|${userId}|${activityId}`;
   }
 }
 
@@ -412,10 +405,6 @@ export class InMemoryTrackingStore implements TrackingStore {
     [];
 
   constructor(private readonly records: InMemoryNotificationRecords) {}
-
-  recipientBuckets(recipients: number): number {
-    return Math.max(1, Math.ceil(recipients / 1_000));
-  }
 
   async saveRecipients(notificationId: string, recipients: readonly string[]) {
     const saved = this.recipients.get(notificationId) ?? new Set();

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { activityTarget, pushToStartTarget } from '../../lambda/adapters/secondary/live-activity-keys';
 import { MAX_SQS_BATCH_BYTES } from '../../lambda/adapters/secondary/send-queue';
 import { compileApnsRequest } from '../../lambda/domain/apns-request';
 import { PushgateError } from '../../lambda/domain/errors';
@@ -11,6 +10,7 @@ import {
   parseActivityId,
   withLiveActivityTimestamp,
 } from '../../lambda/domain/live-activity';
+import { activityTarget, pushToStartTarget } from '../../lambda/domain/live-activity-targets';
 import type { PushDevice } from '../../lambda/domain/push-device';
 import {
   jobFingerprint,

@@ -11,9 +11,10 @@ import {
   type LiveActivityTokenState,
   liveActivityTokenExpiry,
 } from '../../domain/live-activity';
+import { activityTarget, pushToStartTarget } from '../../domain/live-activity-targets';
 import type { PushDevice } from '../../domain/push-device';
 import { DEVICES_TABLE } from './devices-keys';
-import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
+import { liveActivityTokenKey } from './live-activity-keys';
 import { pruneOwnedRecord, saveOwnedRecord } from './owned-record';
 import { userGeneration } from './user-generations';
 
