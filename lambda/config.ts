@@ -56,8 +56,11 @@ export const config = {
   get fcmCaFile(): string | undefined {
     return process.env[ENVIRONMENT.fcmCaFile] || undefined;
   },
-  /** How long one APNs request may take before it counts as a timeout. */
-  get apnsRequestTimeoutMs(): number {
+  /**
+   * How long one APNs or FCM request may take before it counts as a timeout. The
+   * variable keeps its first name, `APNS_REQUEST_TIMEOUT_MS`: deployed stacks set it.
+   */
+  get requestTimeoutMs(): number {
     const value = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
     return value === undefined ? 10_000 : Number(value);
   },

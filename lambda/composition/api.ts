@@ -101,8 +101,8 @@ export const settings: Settings = {
   get retryBaseDelaySeconds() {
     return config.retryBaseDelaySeconds;
   },
-  get apnsRequestTimeoutMs() {
-    return config.apnsRequestTimeoutMs;
+  get requestTimeoutMs() {
+    return config.requestTimeoutMs;
   },
 };
 

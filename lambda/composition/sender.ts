@@ -22,7 +22,7 @@ export const senderPorts: Ports = {
         credentials,
         environment,
         apnsEndpoint(environment),
-        config.apnsRequestTimeoutMs,
+        config.requestTimeoutMs,
       );
     },
     async fcm(app) {
@@ -31,7 +31,7 @@ export const senderPorts: Ports = {
         app.fcm?.credentials ?? app.appId,
         credentials,
         fcmEndpoint(),
-        config.apnsRequestTimeoutMs,
+        config.requestTimeoutMs,
       );
     },
   },

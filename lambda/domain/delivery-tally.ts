@@ -12,8 +12,11 @@ export class DeliveryTally {
   /** Outcomes of devices pushed to, by `<outcome>:<platform>` (the metrics' `platform` dimension). */
   readonly platforms = new Map<string, number>();
   jobsDeadLettered: { reason: string }[] = [];
-  /** Users named, users with no device to push to, and devices handled (pushed to or dropped). */
-  readonly recipients = { users: 0, usersWithoutDevices: 0, devices: 0 };
+  /**
+   * The chunk's reach: users named, users with no device to push to, and devices
+   * handled (pushed to or dropped). Not "recipients": a device is never one.
+   */
+  readonly reach = { users: 0, usersWithoutDevices: 0, devices: 0 };
 
   add(outcome: OutcomeName, reason?: string, count = 1): void {
     this.counts[outcome] += count;
@@ -37,15 +40,15 @@ export class DeliveryTally {
     for (const [key, count] of other.platforms)
       this.platforms.set(key, (this.platforms.get(key) ?? 0) + count);
     this.jobsDeadLettered.push(...other.jobsDeadLettered);
-    this.recipients.users += other.recipients.users;
-    this.recipients.usersWithoutDevices += other.recipients.usersWithoutDevices;
-    this.recipients.devices += other.recipients.devices;
+    this.reach.users += other.reach.users;
+    this.reach.usersWithoutDevices += other.reach.usersWithoutDevices;
+    this.reach.devices += other.reach.devices;
   }
 
   /** The tally as a chunk's completion record keeps it (domain/send-status.ts). */
   summary(): ChunkSummary {
     return {
-      ...this.recipients,
+      ...this.reach,
       outcomes: Object.fromEntries(Object.entries(this.counts).filter(([, count]) => count > 0)),
       reasons: Object.fromEntries(this.reasons),
     };

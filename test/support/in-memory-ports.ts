@@ -552,7 +552,7 @@ export function inMemoryPorts(apps: readonly AppConfig[] = [FAKE_APP]): InMemory
       findApp: (appId) => apps.find((app) => app.appId === appId),
       maxDevicesPerUser: 32,
       retryBaseDelaySeconds: 15,
-      apnsRequestTimeoutMs: 5_000,
+      requestTimeoutMs: 5_000,
     },
   };
 }

@@ -8,10 +8,8 @@ import type { ChunkSummary } from '../../domain/send-status';
 import {
   type ChunkTracking,
   decodeChunkTracking,
-  mergeTrackedDevices,
   type ReceiptEvent,
   type RecordedChunk,
-  type TrackedDevice,
   trackingExpiry,
   unpackChunkTracking,
 } from '../../domain/tracking';
@@ -161,7 +159,7 @@ function addPages(paged: PagedChunks): void {
     for (let page = 1; page < pages; page++) {
       const tracking = found?.get(page);
       if (tracking === undefined) throw new Error(`page ${page} of a tracked chunk's outcomes is missing`);
-      recorded.outcomes.push(...decodeChunkTracking(tracking));
+      recorded.statuses.push(...decodeChunkTracking(tracking));
     }
   }
 }
@@ -218,18 +216,12 @@ function addRecord(tracking: NotificationTracking, paged: PagedChunks, item: Rec
     const recorded: RecordedChunk = {
       at: String(item.completedAt),
       ...(typeof item.round === 'number' ? { round: item.round } : {}),
-      outcomes: decodeChunkTracking(stored),
+      statuses: decodeChunkTracking(stored),
     };
     tracking.chunks.push(recorded);
     if (typeof item.trackingPages === 'number' && item.trackingPages > 1)
       paged.chunks.set(`${part}#${attempt}#${chunk}`, { recorded, pages: item.trackingPages });
   }
-}
-
-/** Every tracked device of a notification, one status each. */
-export async function listTrackedDevices(notificationId: string): Promise<TrackedDevice[]> {
-  const { chunks, receipts } = await readTracking(notificationId);
-  return mergeTrackedDevices(chunks, receipts);
 }
 
 /**

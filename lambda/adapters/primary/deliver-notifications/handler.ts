@@ -56,7 +56,7 @@ function partReport(jobPart: JobPart, tally: DeliveryTally) {
     notificationId: jobPart.job.notificationId,
     part: jobPart.part,
     attempt: jobPart.attempt,
-    ...tally.recipients,
+    ...tally.reach,
     ...tally.counts,
     reasons: Object.fromEntries(tally.reasons),
   };
