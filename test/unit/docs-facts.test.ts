@@ -16,6 +16,7 @@ import {
   PROGRESS_TTL_DAYS,
   TRACKING_SHARDS,
 } from '../../lambda/adapters/secondary/notifications-keys';
+import { settings } from '../../lambda/composition/api';
 import { DEVICE_TTL_DAYS } from '../../lambda/domain/device';
 import {
   DEFAULT_MAX_DEVICES_PER_USER,
@@ -40,6 +41,7 @@ import {
 } from '../../lambda/domain/retry-policy';
 import { MAX_RECIPIENTS_PER_JOB } from '../../lambda/domain/send-job';
 import { DEFAULT_MAX_REPUSHES, DEVICE_STATUSES, TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
 import { MAX_PAGE_DEVICES } from '../../lambda/use-cases/get-notification';
 import { MAX_JSON_NESTING } from '../../lambda/validation';
@@ -252,6 +254,21 @@ describe('the docs state what the code holds', () => {
       'docs/apns.md',
       `${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default (\`APNS_REQUEST_TIMEOUT_MS\`)`,
     );
+  });
+
+  it('the defaults the docs state are the ones a deployed function runs with', () => {
+    const names = [ENVIRONMENT.apnsRequestTimeoutMs, ENVIRONMENT.retryBaseDelaySeconds];
+    const before = names.map((name) => process.env[name]);
+    for (const name of names) delete process.env[name];
+    try {
+      expect(settings.apnsRequestTimeoutMs).toBe(DEFAULT_REQUEST_TIMEOUT_MS);
+      expect(settings.retryBaseDelaySeconds).toBe(BASE_DELAY_SECONDS);
+    } finally {
+      names.forEach((name, i) => {
+        const value = before[i];
+        if (value !== undefined) process.env[name] = value;
+      });
+    }
   });
 
   it('the limits of a send: recipients, job parts, batch, devices per user', () => {
