@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
+import { credentialsSecretName } from '../../infra/constructs/apns-credentials';
 import { SENDER_DURATION_ALARM_SHARE } from '../../infra/constructs/operations';
 import { pushgatePropsSchema } from '../../infra/pushgate-props';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
@@ -254,6 +255,20 @@ describe('the docs state what the code holds', () => {
       'docs/apns.md',
       `${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default (\`APNS_REQUEST_TIMEOUT_MS\`)`,
     );
+  });
+
+  it("the credentials secrets' names: as the stack makes them, stated once (deploy.md, the others link)", () => {
+    for (const service of ['apns', 'fcm'] as const)
+      expectStated(
+        'docs/deploy.md',
+        `\`${credentialsSecretName('<stage>-pushgate', service, '<appId>', '<stack id>')}\``,
+      );
+    const named = DOCS.flatMap((file) =>
+      [...flat(file).matchAll(/[^\s`(]*\/(?:apns|fcm)\/<appId>[^\s`)]*/g)].map(
+        (match) => `${file}: ${match[0]}`,
+      ),
+    );
+    expect(named.filter((name) => !name.startsWith('docs/deploy.md:'))).toEqual([]);
   });
 
   it('the defaults the docs state are the ones a deployed function runs with', () => {
