@@ -257,6 +257,21 @@ describe('the docs state what the code holds', () => {
     );
   });
 
+  it("the sender's steps: as deliverNotification's doc comment lists them, and listed nowhere else", () => {
+    const comment = read('lambda/use-cases/deliver-notification.ts');
+    const steps = [...comment.matchAll(/^ \* \d\. (\w+) —/gm)].map((match) => match[1]);
+    expect(steps.length).toBeGreaterThanOrEqual(4);
+    expectStated('docs/architecture.md', `in the steps its doc comment lists — ${steps.join(', ')} —`);
+    // Any other list of two steps in a row is a second copy that can drift.
+    const pairs = steps.slice(1).map((step, i) => `${steps[i]}, ${step}`);
+    const copies = DOCS.flatMap((file) =>
+      pairs
+        .filter((pair) => flat(file).split(pair).length - 1 > (file === 'docs/architecture.md' ? 1 : 0))
+        .map((pair) => `${file}: ${pair}`),
+    );
+    expect(copies).toEqual([]);
+  });
+
   it("the credentials secrets' names: as the stack makes them, stated once (deploy.md, the others link)", () => {
     for (const service of ['apns', 'fcm'] as const)
       expectStated(
