@@ -54,6 +54,9 @@ const CODE_LOADERS = new Set(
   ['module', 'vm', 'worker_threads', 'child_process'].flatMap((name) => [name, `node:${name}`]),
 );
 
+/** A `file:` or `data:` URL (anything with a scheme but a built-in's `node:`). */
+const URL_SPECIFIER = /^(?!node:)[a-z][a-z0-9+.-]*:/i;
+
 /**
  * Globals that reach the world without an import. The inner layers name none of them:
  * the environment, the network and code loading go through ports. (`getBuiltinModule`
@@ -234,11 +237,7 @@ function referencesOf(path: string, source: string, inner = false): ModuleRefere
       // The callee is read: do not report its `require` again as a global.
       for (const argument of node.arguments) visit(argument);
       return;
-    } else if (
-      (ts.isIdentifier(node) || ts.isStringLiteralLike(node)) &&
-      node.text === 'getBuiltinModule' &&
-      !ts.isImportSpecifier(node.parent)
-    ) {
+    } else if ((ts.isIdentifier(node) || ts.isStringLiteralLike(node)) && node.text === 'getBuiltinModule') {
       found.push({
         specifier: 'getBuiltinModule',
         refused: 'loads a built-in module without an import the check can see',
@@ -307,14 +306,19 @@ function violations(files: ReadonlyMap<string, string> = lambdaFiles()): string[
       const from = chain.at(-1) as string;
       const fromRuntime = layerOf(name(from)) === 'runtime' ? rule.runtime?.get(name(from)) : undefined;
       for (const { specifier, refused } of referencesFrom(from)) {
-        const key = `${layer}:${from}:${specifier}`;
-        const flag = (why: string) => report(key, chain, specifier, why);
+        const flag = (why: string) => report(`${layer}:${from}:${specifier}`, chain, specifier, why);
+        // Refused whoever reaches the file: reported once, from the file itself.
+        const refuse = (why: string) => report(`${from}:${specifier}`, chain, specifier, why);
         if (refused) {
-          flag(refused);
+          refuse(refused);
+          continue;
+        }
+        if (URL_SPECIFIER.test(specifier)) {
+          refuse('a URL names a module the check does not read');
           continue;
         }
         if (!specifier.startsWith('.') && !specifier.startsWith('/')) {
-          if (CODE_LOADERS.has(specifier)) flag('loads code by a name the check cannot read');
+          if (CODE_LOADERS.has(specifier)) refuse('loads code by a name the check cannot read');
           else if (rule.packages && !rule.packages.has(specifier) && !fromRuntime?.has(specifier))
             flag(`${layer} may not use ${specifier}: ${rule.why}`);
           continue;
@@ -509,6 +513,23 @@ describe('the layers of lambda/', () => {
       'a global that does I/O in a use case',
       { [useCase]: "export const answer = await fetch('https://example.com');" },
       'lambda/use-cases/evasion.ts → fetch (a global that reaches the world; the inner layers use ports)',
+    ],
+    [
+      'getBuiltinModule imported',
+      { 'adapters/secondary/evasion.ts': "import { getBuiltinModule } from 'node:process';" },
+      'lambda/adapters/secondary/evasion.ts → getBuiltinModule (loads a built-in module without an import the check can see)',
+    ],
+    [
+      'getBuiltinModule in the logger the use cases and handlers import',
+      {
+        'observability.ts': `${readFileSync(join(LAMBDA, 'observability.ts'), 'utf8')}\nprocess.getBuiltinModule('node:http2');\n`,
+      },
+      'lambda/observability.ts → getBuiltinModule (loads a built-in module without an import the check can see)',
+    ],
+    [
+      'a file: URL',
+      { 'adapters/primary/evasion/handler.ts': `export { config } from 'file://${LAMBDA}/config.ts';` },
+      `lambda/adapters/primary/evasion/handler.ts → file://${LAMBDA}/config.ts (a URL names a module the check does not read)`,
     ],
     [
       'a code loader',
