@@ -211,7 +211,7 @@ export const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
       counts: {
         type: 'object',
         description:
-          'Recipient devices in total and per status (every status present, zeros included): per device for a tracked job, from each chunk’s totals for an untracked one.',
+          'The job’s devices in total and per status (every status present, zeros included): per device for a tracked job, from each chunk’s totals for an untracked one.',
         properties: Object.fromEntries(
           ['devices', ...DEVICE_STATUSES].map((name) => [name, { type: 'integer' }]),
         ),

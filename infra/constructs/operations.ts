@@ -8,8 +8,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
-import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
+import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-answer';
+import { FCM_CREDENTIAL_ALARM, FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-answer';
 import { operationsDashboard } from './operations-dashboard';
 import { FIVE_MINUTES, MAX_METRICS_PER_ALARM, PushgateMetrics, sumOf } from './operations-metrics';
 
@@ -204,8 +204,9 @@ export class Operations extends Construct {
         metrics.credentialFailures(CREDENTIAL_FAILURE_REASONS, 'jobs failed on APNs credentials'),
         1,
       ),
-      FcmCredentialFailures: alarm(
-        'FcmCredentialFailures',
+      // Named by the constant the FCM answer table (and docs/fcm.md) names it by.
+      [FCM_CREDENTIAL_ALARM]: alarm(
+        FCM_CREDENTIAL_ALARM,
         'jobs failed because FCM refused an app’s service-account key twice (revoked or deleted key, no Firebase Cloud Messaging permission, wrong project). Put a working key in the app’s FCM secret, then redrive.',
         metrics.credentialFailures(FCM_CREDENTIAL_FAILURE_REASONS, 'jobs failed on FCM credentials'),
         1,
@@ -261,4 +262,4 @@ export type AlarmName =
   | 'RouteErrors'
   | 'DynamoDbThrottles'
   | 'CredentialFailures'
-  | 'FcmCredentialFailures';
+  | typeof FCM_CREDENTIAL_ALARM;

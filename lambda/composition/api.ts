@@ -49,8 +49,8 @@ export const deviceRegistry: DeviceRegistry = {
 export const liveActivities: LiveActivityRegistry = {
   saveLiveActivityToken: liveActivityTokens.saveLiveActivityToken,
   deleteLiveActivityToken: liveActivityTokens.deleteLiveActivityToken,
-  listPushToStartTargets: liveActivityTokens.listPushToStartTargets,
-  listActivityTargets: liveActivityTokens.listActivityTargets,
+  listPushToStartDevices: liveActivityTokens.listPushToStartDevices,
+  listActivityDevices: liveActivityTokens.listActivityDevices,
   readLiveActivityToken: liveActivityTokens.readLiveActivityToken,
   pruneLiveActivityToken: liveActivityTokens.pruneLiveActivityToken,
   endActivityToken: liveActivityTokens.endActivityToken,

@@ -1,4 +1,4 @@
-import type { ApnsEnvironment, Device, RegistrationOutcome } from './device';
+import type { ApnsEnvironment, Device, RegistrationResult } from './device';
 import { DAY_SECONDS, epochSeconds, hasExpired } from './expiry';
 import { tokenKey } from './fcm-token';
 import type { Platform } from './platform';
@@ -185,10 +185,10 @@ export function entryNeedsRewrite(
   );
 }
 
-/** What registering a device did: its record, the outcome, and who left the full set for it. */
+/** What registering a device did: its record, the result, and who left the full set for it. */
 export interface SavedDevice {
   device: Device;
-  outcome: RegistrationOutcome;
+  result: RegistrationResult;
   /** Devices that left the user's set because it held the most it may (least recently seen first out). */
   evicted: string[];
 }

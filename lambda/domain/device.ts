@@ -16,9 +16,9 @@ export function otherEnvironment(environment: ApnsEnvironment): ApnsEnvironment 
  */
 export function environmentToTryInstead(
   environment: ApnsEnvironment,
-  outcome: { kind: string; reason?: string },
+  answer: { kind: string; reason?: string },
 ): ApnsEnvironment | undefined {
-  return outcome.kind === 'invalid-token' && outcome.reason === 'BadDeviceToken'
+  return answer.kind === 'invalid-token' && answer.reason === 'BadDeviceToken'
     ? otherEnvironment(environment)
     : undefined;
 }
@@ -92,7 +92,7 @@ export interface DeviceRegistration {
 }
 
 /** created: the token is new to this table; moved: another user held it; refreshed: the caller did. */
-export type RegistrationOutcome = 'created' | 'moved' | 'refreshed';
+export type RegistrationResult = 'created' | 'moved' | 'refreshed';
 
 export function deviceExpiry(lastSeenAt: Date): number {
   return expiresAfter(lastSeenAt, DEVICE_TTL_DAYS * DAY_SECONDS);

@@ -19,7 +19,7 @@ export function platformOf(device: Pick<PushDevice, 'platform'>): DevicePlatform
   return device.platform ?? 'ios';
 }
 
-/** The `platform` a target carries: only Android's is written, iOS is the default. */
+/** The `platform` a PushDevice carries: only Android's is written, iOS is the default. */
 export function platformField(platform: DevicePlatform | undefined): Pick<PushDevice, 'platform'> {
   return platform === 'android' ? { platform } : {};
 }
@@ -38,14 +38,6 @@ export interface PushDevice {
   /** A Live Activity token: its kind, and the registration it was found by (push-to-start type or activity). */
   liveActivity?: { kind: LiveActivityTokenKind; target: string };
 }
-
-/**
- * The old name of PushDevice, for the modules under adapters/secondary/ and
- * use-cases/ports/ until they are renamed too: "target" now means only what a Live
- * Activity send addresses (a push-to-start type, an activity).
- * @deprecated use PushDevice
- */
-export type DeviceTarget = PushDevice;
 
 /**
  * The tag that marks a send-queue message as a part of a job written by the sender

@@ -21,7 +21,7 @@ export const LEAN_MAX_TOKENS = 20;
 
 /**
  * A job for the lean path: untracked (a tracked job records every device's outcome,
- * a write of its own anyway), not a Live Activity push (its targets are read and
+ * a write of its own anyway), not a Live Activity push (its devices are read and
  * ended per activity), and naming at most LEAN_MAX_USERS users or LEAN_MAX_TOKENS
  * tokens — one part and one chunk.
  */

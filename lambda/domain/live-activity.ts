@@ -220,7 +220,7 @@ export function checkLiveActivityJob(job: LiveActivityJobShape): void {
 /**
  * `aps.timestamp` is required by APNs (iOS drops an update older than the last one
  * it applied); filled with `now` when the job has none. Fixed once, where the job
- * enters pushgate, so retries and re-deliveries carry the same one.
+ * enters pushgate, so its retries and SQS's redeliveries of a message carry the same one.
  */
 export function withLiveActivityTimestamp<
   Job extends { aps: Record<string, unknown>; apns?: { pushType?: string } },
@@ -269,7 +269,7 @@ export interface LiveActivityTokenState {
  * nor expired (DynamoDB's TTL deletes late). `state` is a strongly consistent read:
  * the index that listed the device may lag a move.
  */
-export function isCurrentTarget(
+export function isCurrentLiveActivityDevice(
   device: PushDevice,
   state: LiveActivityTokenState | undefined,
   now: Date,

@@ -1,5 +1,5 @@
 /**
- * How retryable deliveries are re-queued: exponential backoff from 15 s, with
+ * How devices with no final answer yet are re-queued: exponential backoff from 15 s, with
  * jitter so a burst of 429s does not come back in one wave, honouring APNs's
  * `retry-after`, capped by SQS's 15-minute DelaySeconds. After MAX_DELIVERY_ATTEMPTS
  * the remaining tokens go to the dead-letter queue with their reasons.

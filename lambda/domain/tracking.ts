@@ -243,12 +243,3 @@ export function mergeTrackedDevices(
   }
   return [...byToken.values()];
 }
-
-/**
- * The old names of TrackedDevice and mergeTrackedDevices, for adapters/secondary/tracking-table.ts
- * until it is renamed too: "delivery" now means only the sender's work on a job part.
- * @deprecated use TrackedDevice
- */
-export type DeviceDelivery = TrackedDevice;
-/** @deprecated use mergeTrackedDevices */
-export const mergeDeliveries = mergeTrackedDevices;

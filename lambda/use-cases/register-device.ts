@@ -1,4 +1,4 @@
-import type { Device, DeviceRegistration, RegistrationOutcome } from '../domain/device';
+import type { Device, DeviceRegistration, RegistrationResult } from '../domain/device';
 import { tokenHash } from '../domain/device-token';
 import { FcmNotConfiguredError, UnknownAppError } from '../domain/errors';
 import { logger } from '../observability';
@@ -19,13 +19,13 @@ export async function registerDevice(
   { deviceRegistry, settings, metrics }: Pick<Ports, 'deviceRegistry' | 'settings' | 'metrics'>,
   registration: DeviceRegistration,
   now = new Date(),
-): Promise<{ device: Device; outcome: RegistrationOutcome }> {
+): Promise<{ device: Device; result: RegistrationResult }> {
   const app = settings.findApp(registration.appId);
   if (app === undefined) throw new UnknownAppError(registration.appId);
   if (registration.platform === 'android' && app.fcm === undefined) {
     throw new FcmNotConfiguredError(registration.appId);
   }
-  const { device, outcome, evicted } = await deviceRegistry.saveDevice(
+  const { device, result, evicted } = await deviceRegistry.saveDevice(
     registration,
     now,
     settings.maxDevicesPerUser,
@@ -38,5 +38,5 @@ export async function registerDevice(
       evicted: evicted.map(tokenHash),
     });
   }
-  return { device, outcome };
+  return { device, result };
 }

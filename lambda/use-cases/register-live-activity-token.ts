@@ -1,4 +1,4 @@
-import type { RegistrationOutcome } from '../domain/device';
+import type { RegistrationResult } from '../domain/device';
 import { UnknownAppError } from '../domain/errors';
 import type {
   LiveActivityToken,
@@ -20,7 +20,7 @@ export async function registerLiveActivityToken(
   { liveActivities, settings }: Pick<Ports, 'liveActivities' | 'settings'>,
   registration: LiveActivityTokenRegistration,
   now = new Date(),
-): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
+): Promise<{ token: LiveActivityToken; result: RegistrationResult }> {
   if (settings.findApp(registration.appId) === undefined) throw new UnknownAppError(registration.appId);
   return liveActivities.saveLiveActivityToken(registration, now);
 }

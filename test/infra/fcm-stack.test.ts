@@ -2,7 +2,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FCM_CREDENTIAL_FAILURE_REASONS } from '../../infra/constructs/operations';
 import { FCM_CREDENTIALS_PLACEHOLDER } from '../../lambda/adapters/secondary/apns/credentials-placeholder';
-import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
+import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-answer';
 import { ENVIRONMENT } from '../../lambda/environment';
 import {
   ACCOUNT,

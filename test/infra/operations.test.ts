@@ -4,7 +4,7 @@ import { API_ROUTES } from '../../infra/api-routes';
 import { CREDENTIAL_FAILURE_REASONS } from '../../infra/constructs/operations';
 import { API_THROTTLED_METRIC, MAX_METRICS_PER_ALARM } from '../../infra/constructs/operations-metrics';
 import { SENDER } from '../../infra/queue-settings';
-import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-outcome';
+import { CREDENTIAL_REASONS } from '../../lambda/domain/apns-answer';
 import { JOBS_DEAD_LETTERED, METRICS_SERVICE, OUTCOME_METRICS } from '../../lambda/metric-names';
 import {
   ACCOUNT,

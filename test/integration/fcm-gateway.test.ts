@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FcmConnection } from '../../lambda/adapters/secondary/fcm/fcm-gateway';
+import { classifyFcmAnswer } from '../../lambda/domain/fcm-answer';
 import { compileFcmMessage, fcmRequestBodies } from '../../lambda/domain/fcm-message';
-import { classifyFcmAnswer } from '../../lambda/domain/fcm-outcome';
 import { normalizeSendJob, sendJobSchema } from '../../lambda/domain/send-job';
 import { parseWith } from '../../lambda/validation';
 import { createLocalServiceAccount } from '../../local/fcm-credentials';
@@ -61,14 +61,14 @@ beforeEach(() => simulator.reset());
 
 describe('the FCM gateway', () => {
   it('gets an access token through google-auth-library and delivers the v1 message to each token once', async () => {
-    const targets = tokens(250);
-    const answers = await connection.sendAll(request(), targets);
+    const sentTo = tokens(250);
+    const answers = await connection.sendAll(request(), sentTo);
     expect(answers.map((answer) => classifyFcmAnswer(answer, Date.now()).kind)).toEqual(
-      targets.map(() => 'accepted'),
+      sentTo.map(() => 'accepted'),
     );
     const page = simulator.received.page();
     expect(page.total).toBe(250);
-    expect(new Set(page.notifications.map((entry) => entry.token))).toEqual(new Set(targets));
+    expect(new Set(page.notifications.map((entry) => entry.token))).toEqual(new Set(sentTo));
     expect(page.notifications[0]).toMatchObject({
       projectId: PROJECT,
       message: {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { closeFcmConnections } from '../../lambda/adapters/secondary/fcm/fcm-gateway';
-import { FCM_ACCESS_TOKEN_REFUSED } from '../../lambda/domain/fcm-outcome';
+import { FCM_ACCESS_TOKEN_REFUSED } from '../../lambda/domain/fcm-answer';
 import { JOBS_DEAD_LETTERED, REASON_DIMENSION } from '../../lambda/metric-names';
 import { metrics } from '../../lambda/metrics';
 import type { FcmSimulator, FcmTokenEndpointFault } from '../../local/fcm-simulator/simulator';

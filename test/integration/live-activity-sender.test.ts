@@ -87,7 +87,7 @@ async function sendThroughApi(job: unknown): Promise<Record<string, number>> {
 }
 
 describe('Live Activity start', () => {
-  it('reaches exactly the target users’ push-to-start tokens of that attributes type', async () => {
+  it('reaches exactly the named users’ push-to-start tokens of that attributes type', async () => {
     const alice = newUser('alice');
     const bob = newUser('bob');
     const aliceStart = await registerPushToStart(alice, 'DeliveryAttributes');

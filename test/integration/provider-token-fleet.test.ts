@@ -10,7 +10,7 @@ import {
   ProviderTokens,
 } from '../../lambda/adapters/secondary/apns/provider-token';
 import { providerTokenTable } from '../../lambda/adapters/secondary/provider-token-table';
-import type { RawApnsAnswer } from '../../lambda/domain/apns-outcome';
+import type { RawApnsAnswer } from '../../lambda/domain/apns-answer';
 import { createLocalProviderKey } from '../../local/apns-credentials';
 import { type ApnsSimulator, startApnsSimulator } from '../../local/apns-simulator/simulator';
 import { TEST_APP_ID } from '../support/embedded-services';

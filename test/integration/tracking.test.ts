@@ -39,7 +39,7 @@ async function trackedSend(
 }
 
 describe('delivery tracking', () => {
-  it('reports every recipient device as accepted, and totals', async () => {
+  it('reports every device the job reaches as accepted, and totals', async () => {
     const alice = newUser('alice');
     const tokens = await registerDevices(alice, 2);
     await trackedSend([alice], 'tracked-1');
@@ -255,10 +255,10 @@ describe('re-push of what was not acknowledged', () => {
     expect((await ack('repush-1', hank, acked, 'received')).status).toBe(204);
     await harness.source.idle(120_000);
 
-    const deliveries = harness.simulator.inbox.filter((entry) => [acked, silent].includes(entry.token));
-    expect(deliveries.filter((e) => e.token === acked)).toHaveLength(1);
-    expect(deliveries.filter((e) => e.token === silent)).toHaveLength(3);
-    expect(new Set(deliveries.map((e) => e.headers['apns-collapse-id']))).toEqual(new Set(['repush-1']));
+    const pushed = harness.simulator.inbox.filter((entry) => [acked, silent].includes(entry.token));
+    expect(pushed.filter((e) => e.token === acked)).toHaveLength(1);
+    expect(pushed.filter((e) => e.token === silent)).toHaveLength(3);
+    expect(new Set(pushed.map((e) => e.headers['apns-collapse-id']))).toEqual(new Set(['repush-1']));
     const device = ((await report('repush-1')).body.devices as { token: string; repushes?: number }[]).find(
       (d) => d.token === silent,
     );

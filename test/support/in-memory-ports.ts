@@ -1,9 +1,9 @@
-import type { RawApnsAnswer } from '../../lambda/domain/apns-outcome';
+import type { RawApnsAnswer } from '../../lambda/domain/apns-answer';
 import type { AppConfig } from '../../lambda/domain/app';
 import { type Device, type DeviceRegistration, deviceExpiry } from '../../lambda/domain/device';
 import { type DeviceSet, emptyDeviceSet, type HeldDevice } from '../../lambda/domain/device-set';
 import { DeviceNotFoundError, LiveActivityTokenNotFoundError } from '../../lambda/domain/errors';
-import type { RawFcmAnswer } from '../../lambda/domain/fcm-outcome';
+import type { RawFcmAnswer } from '../../lambda/domain/fcm-answer';
 import type { DeliveryTally, PushDevice } from '../../lambda/domain/job-part';
 import type { LeanPlan } from '../../lambda/domain/lean-job';
 import type { LiveActivityTokenState } from '../../lambda/domain/live-activity';
@@ -96,8 +96,8 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
       .slice(0, Math.max(0, set.devices.size - maxDevices))
       .map(([held]) => held);
     for (const gone of evicted) set.devices.delete(gone);
-    const outcome = refreshed ? 'refreshed' : previous === undefined ? 'created' : 'moved';
-    return { device, outcome, evicted } as const;
+    const result = refreshed ? 'refreshed' : previous === undefined ? 'created' : 'moved';
+    return { device, result, evicted } as const;
   }
 
   async deleteDevice(userId: string, token: string): Promise<void> {
@@ -196,58 +196,58 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
 }
 
 export class InMemoryLiveActivities implements LiveActivityRegistry {
-  /** Token states, by token; the target each is filed under is in `targets`. */
+  /** Token states, by token; the devices, with the target each is filed under, in `devices`. */
   readonly states = new Map<string, LiveActivityTokenState>();
-  readonly targets = new Map<string, PushDevice>();
+  readonly devices = new Map<string, PushDevice>();
   readonly pruned: string[] = [];
 
   async saveLiveActivityToken(): Promise<never> {
     throw new Error('in-memory ports: register Live Activity tokens through `put` in unit tests');
   }
 
-  /** Files a Live Activity target as a registration would. */
-  put(target: PushDevice, state: LiveActivityTokenState): void {
-    this.targets.set(target.token, target);
-    this.states.set(target.token, state);
+  /** Files a Live Activity token as a registration would. */
+  put(device: PushDevice, state: LiveActivityTokenState): void {
+    this.devices.set(device.token, device);
+    this.states.set(device.token, state);
   }
 
   async deleteLiveActivityToken(userId: string, _kind: string, token: string): Promise<void> {
     if (this.states.get(token)?.ownerId !== userId) throw new LiveActivityTokenNotFoundError();
     this.states.delete(token);
-    this.targets.delete(token);
+    this.devices.delete(token);
   }
 
-  async listPushToStartTargets(appId: string, userId: string, attributesType: string) {
+  async listPushToStartDevices(appId: string, userId: string, attributesType: string) {
     return this.listed(this.pushToStartTarget(appId, userId, attributesType));
   }
 
-  async listActivityTargets(appId: string, userId: string, activityId: string) {
+  async listActivityDevices(appId: string, userId: string, activityId: string) {
     return this.listed(this.activityTarget(appId, userId, activityId));
   }
 
   private listed(key: string): PushDevice[] {
-    return [...this.targets.values()].filter((target) => target.liveActivity?.target === key);
+    return [...this.devices.values()].filter((device) => device.liveActivity?.target === key);
   }
 
-  async readLiveActivityToken(target: PushDevice) {
-    const state = this.states.get(target.token);
+  async readLiveActivityToken(device: PushDevice) {
+    const state = this.states.get(device.token);
     return state === undefined ? undefined : { ...state };
   }
 
-  async pruneLiveActivityToken(target: PushDevice): Promise<boolean> {
-    if (this.states.get(target.token)?.ownerId !== target.userId) return false;
-    this.states.delete(target.token);
-    this.pruned.push(target.token);
+  async pruneLiveActivityToken(device: PushDevice): Promise<boolean> {
+    if (this.states.get(device.token)?.ownerId !== device.userId) return false;
+    this.states.delete(device.token);
+    this.pruned.push(device.token);
     return true;
   }
 
-  async endActivityToken(target: PushDevice, dismissAt?: number): Promise<void> {
-    const state = this.states.get(target.token);
+  async endActivityToken(device: PushDevice, dismissAt?: number): Promise<void> {
+    const state = this.states.get(device.token);
     if (state !== undefined) state.dismissAt = dismissAt ?? 0;
   }
 
-  async correctLiveActivityEnvironment(target: PushDevice, environment: PushDevice['environment']) {
-    const filed = this.targets.get(target.token);
+  async correctLiveActivityEnvironment(device: PushDevice, environment: PushDevice['environment']) {
+    const filed = this.devices.get(device.token);
     if (filed !== undefined) filed.environment = environment;
   }
 

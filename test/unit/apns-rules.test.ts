@@ -5,7 +5,7 @@ import {
   fatalAnswer,
   readApnsAnswer,
   retryAtOnce,
-} from '../../lambda/domain/apns-outcome';
+} from '../../lambda/domain/apns-answer';
 import { apnsTopic, collapseId, compileApnsRequest } from '../../lambda/domain/apns-request';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import { MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../lambda/domain/retry-policy';

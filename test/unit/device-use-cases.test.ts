@@ -48,9 +48,9 @@ async function refusal(run: Promise<unknown>): Promise<string> {
 describe('registering a device', () => {
   it('a new token is created for the caller; the same caller again refreshes it, keeping registeredAt', async () => {
     const first = await registerDevice(ports, registration(1, 'alice'), at(0));
-    expect(first.outcome).toBe('created');
+    expect(first.result).toBe('created');
     const again = await registerDevice(ports, registration(1, 'alice'), at(5));
-    expect(again.outcome).toBe('refreshed');
+    expect(again.result).toBe('refreshed');
     expect(again.device.registeredAt).toBe(at(0).toISOString());
     expect(again.device.lastSeenAt).toBe(at(5).toISOString());
     expect((await listDevices(ports, 'alice')).map((d) => d.token)).toEqual([token(1)]);
@@ -59,7 +59,7 @@ describe('registering a device', () => {
   it('a token another user holds moves to the caller and leaves the other user’s devices', async () => {
     await registerDevice(ports, registration(1, 'alice'), at(0));
     const moved = await registerDevice(ports, registration(1, 'bob'), at(1));
-    expect(moved.outcome).toBe('moved');
+    expect(moved.result).toBe('moved');
     expect(await listDevices(ports, 'alice')).toEqual([]);
     expect((await listDevices(ports, 'bob')).map((d) => d.userId)).toEqual(['bob']);
   });

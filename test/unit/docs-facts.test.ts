@@ -33,7 +33,7 @@ import {
 } from '../../lambda/domain/device-set';
 import { MAX_TOKEN_BYTES, MIN_TOKEN_BYTES } from '../../lambda/domain/device-token';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
-import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-outcome';
+import { FCM_CREDENTIAL_CODES } from '../../lambda/domain/fcm-answer';
 import {
   ITEM_KEY_PREFIXES,
   MAX_FCM_TOKEN_LENGTH,

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CREDENTIAL_REASONS, INCOMPLETE_ANSWER } from '../../lambda/domain/apns-outcome';
-import { fcmAnswersMarkdown } from '../../lambda/domain/fcm-outcome';
+import { CREDENTIAL_REASONS, INCOMPLETE_ANSWER } from '../../lambda/domain/apns-answer';
+import { fcmAnswersMarkdown } from '../../lambda/domain/fcm-answer';
 
 const tracked = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const markdown = tracked.filter((file) => file.endsWith('.md') && existsSync(file));

@@ -3,18 +3,18 @@ import { deviceKey } from '../../lambda/adapters/secondary/devices-keys';
 import { receiptKey } from '../../lambda/adapters/secondary/notifications-keys';
 import { PushgateError } from '../../lambda/domain/errors';
 import {
-  compileFcmMessage,
-  FCM_PAYLOAD_LIMIT,
-  fcmRequestBodies,
-  reachesAndroid,
-} from '../../lambda/domain/fcm-message';
-import {
   classifyFcmAnswer,
   FCM_ANSWERS,
   fcmRetryAtOnce,
   QUOTA_RETRY_MIN_SECONDS,
   readFcmAnswer,
-} from '../../lambda/domain/fcm-outcome';
+} from '../../lambda/domain/fcm-answer';
+import {
+  compileFcmMessage,
+  FCM_PAYLOAD_LIMIT,
+  fcmRequestBodies,
+  reachesAndroid,
+} from '../../lambda/domain/fcm-message';
 import {
   checkFcmToken,
   MAX_FCM_TOKEN_LENGTH,

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PushAnswer } from '../../lambda/domain/apns-outcome';
+import type { PushAnswer } from '../../lambda/domain/apns-answer';
 import { tokenHash } from '../../lambda/domain/device-token';
 import { DeliveryTally, type JobPart, type PushDevice } from '../../lambda/domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS } from '../../lambda/domain/retry-policy';

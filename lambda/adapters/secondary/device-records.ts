@@ -17,13 +17,11 @@ export function pauseBeforeAttempt(attempt: number): Promise<void> {
   return ms === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export const fromItem = deviceOfItem;
-
 export async function readRecord(token: string): Promise<Device | undefined> {
   const { Item } = await dynamo.send(
     new GetCommand({ TableName: config.devicesTableName, Key: deviceKey(token), ConsistentRead: true }),
   );
-  return Item === undefined ? undefined : fromItem(Item);
+  return Item === undefined ? undefined : deviceOfItem(Item);
 }
 
 /** The condition that a token record is still as it was read. */

@@ -5,7 +5,7 @@ import {
   type Device,
   type DeviceRegistration,
   deviceExpiry,
-  type RegistrationOutcome,
+  type RegistrationResult,
 } from '../../domain/device';
 import type { SavedDevice } from '../../domain/device-set';
 import {
@@ -82,7 +82,7 @@ export async function saveDevice(
   maxDevices = config.maxDevicesPerUser,
 ): Promise<SavedDevice> {
   const { token, userId } = registration;
-  let outcome: RegistrationOutcome | undefined;
+  let result: RegistrationResult | undefined;
   let raced = false;
   /** This registration's last attempt, when a condition refused one of its writes. */
   let refused: RefusedAttempt | undefined;
@@ -94,7 +94,7 @@ export async function saveDevice(
     await pauseBeforeAttempt(attempt);
     const [record, set] = await Promise.all([readRecord(token), readDeviceSet(userId)]);
     if (refused !== undefined && takenOnAfter(refused, record, set))
-      return { device: refused.device, outcome: refused.outcome, evicted: [] };
+      return { device: refused.device, result: refused.result, evicted: [] };
     refused = undefined;
     const entry = set.devices.get(token);
     const known =
@@ -108,11 +108,11 @@ export async function saveDevice(
       if (device === undefined) continue;
       const next = entryOf(device, now);
       if (entryNeedsRewrite(entry, next, now) && !(await rewriteEntry(userId, token, next))) continue;
-      return { device, outcome: outcome ?? 'refreshed', evicted: [] };
+      return { device, result: result ?? 'refreshed', evicted: [] };
     }
     // A record of the caller's that a concurrent registration of theirs just wrote, or one
     // written before sets (version-less, not migrated yet), is a refresh.
-    outcome ??=
+    result ??=
       record === undefined
         ? 'created'
         : record.userId !== userId
@@ -120,12 +120,12 @@ export async function saveDevice(
           : entry !== undefined || raced || record.version === undefined
             ? 'refreshed'
             : 'created';
-    const saved = await addDevice(registration, record, set, outcome, now, maxDevices);
-    if ('evicted' in saved) return { ...saved, outcome };
-    refused = { ...saved, outcome, readVersion: record === undefined ? undefined : (record.version ?? 0) };
-    // Once its record is written, the registration keeps the outcome it found first.
+    const saved = await addDevice(registration, record, set, result, now, maxDevices);
+    if ('evicted' in saved) return { ...saved, result };
+    refused = { ...saved, result, readVersion: record === undefined ? undefined : (record.version ?? 0) };
+    // Once its record is written, the registration keeps the result it found first.
     if (saved.at === 'record') {
-      outcome = undefined;
+      result = undefined;
       raced = true;
     }
   }
@@ -135,7 +135,7 @@ export async function saveDevice(
 interface RefusedAttempt {
   at: 'record' | 'set';
   device: Device;
-  outcome: RegistrationOutcome;
+  result: RegistrationResult;
   /** The version of the record the attempt read (undefined: there was none). */
   readVersion: number | undefined;
 }
@@ -192,15 +192,15 @@ async function addDevice(
   registration: DeviceRegistration,
   record: Device | undefined,
   set: DeviceSet,
-  outcome: RegistrationOutcome,
+  result: RegistrationResult,
   now: Date,
   maxDevices: number,
-): Promise<Omit<SavedDevice, 'outcome'> | { at: 'record' | 'set'; device: Device }> {
+): Promise<Omit<SavedDevice, 'result'> | { at: 'record' | 'set'; device: Device }> {
   const { token, userId } = registration;
   const device: Device = {
     ...registration,
     platform: registration.platform ?? 'ios',
-    registeredAt: outcome === 'refreshed' && record !== undefined ? record.registeredAt : now.toISOString(),
+    registeredAt: result === 'refreshed' && record !== undefined ? record.registeredAt : now.toISOString(),
     lastSeenAt: now.toISOString(),
     expiresAt: deviceExpiry(now),
     version: nextRecordVersion(record?.version, now),

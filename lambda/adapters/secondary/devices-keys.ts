@@ -6,10 +6,16 @@ import { ITEM_KEY_PREFIXES, tokenKey } from '../../domain/fcm-token';
  * The shape of the Devices table, shared by the adapter, the CDK stack and the
  * offline stack so the three can never disagree.
  *
- * - partition key `token`: a token is unique and belongs to one user at a time, so
- *   moving it between users is a single conditional write. The key is the token's
- *   `tokenKey` (domain/fcm-token.ts): the token itself, or the digest of one too long
- *   to key the tables, whose item then keeps the token in `fullToken`;
+ * - partition key `token`: a token is unique and belongs to one user at a time, so its
+ *   one record says who holds it. Moving a device token to another user takes three
+ *   conditional writes, each on condition that what was read still stands
+ *   (device-registration.ts `saveDevice`): it leaves the old user's set with a
+ *   moved-away mark, its record is written for the new user at a new version, and it
+ *   joins the new user's set; a crash between them leaves it in no set until the app
+ *   registers again. (A Live Activity token, in no set, moves in one put:
+ *   owned-record.ts.) The key is the token's `tokenKey` (domain/fcm-token.ts): the
+ *   token itself, or the digest of one too long to key the tables, whose item then
+ *   keeps the token in `fullToken`;
  * - GSI `byUser` (`userId`, `appId`): every device of a user — or of a user for one
  *   app — in one Query;
  * - GSI `byLiveActivity` (`liveActivityTarget`): Live Activity tokens, which live in

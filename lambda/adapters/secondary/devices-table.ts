@@ -7,7 +7,7 @@ import { type DeviceSet, isLiveEntry } from '../../domain/device-set';
 import { DeviceNotFoundError, RegistrationConflictError } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
-import { conditional, deleteRecordOf, fromItem, pauseBeforeAttempt, readRecord } from './device-records';
+import { conditional, deleteRecordOf, pauseBeforeAttempt, readRecord } from './device-records';
 import {
   clearSet,
   correctEntryEnvironment,
@@ -16,7 +16,7 @@ import {
   readDeviceSets,
   removeFromSet,
 } from './device-sets';
-import { DEVICES_TABLE, deviceKey, FULL_TOKEN_ATTRIBUTE } from './devices-keys';
+import { DEVICES_TABLE, deviceKey, deviceOfItem, FULL_TOKEN_ATTRIBUTE } from './devices-keys';
 
 /*
  * Device tokens: a record per token (who registered it last, for what is asked by
@@ -92,7 +92,7 @@ export async function listDevices(userId: string, appId?: string): Promise<Devic
   if (tokens.length === 0) return [];
   const records = await batchGetAll(config.devicesTableName, tokens.map(deviceKey), undefined, true);
   return records
-    .map(fromItem)
+    .map(deviceOfItem)
     .filter((device) => device.userId === userId && !hasExpired(device.expiresAt, now));
 }
 
@@ -116,7 +116,7 @@ export async function indexedDevicesOf(userId: string, appId?: string): Promise<
   );
   const devices: Device[] = [];
   for await (const page of pages) {
-    for (const item of page.Items ?? []) devices.push(fromItem(item));
+    for (const item of page.Items ?? []) devices.push(deviceOfItem(item));
   }
   return devices;
 }
@@ -178,7 +178,7 @@ export async function holdersOf(tokens: readonly string[]): Promise<Map<string, 
     true,
   );
   const owners = new Map<string, string>();
-  for (const record of records.map(fromItem)) owners.set(record.token, record.userId);
+  for (const record of records.map(deviceOfItem)) owners.set(record.token, record.userId);
   const sets = await readDeviceSets([...new Set(owners.values())]);
   const now = new Date();
   const held = new Map<string, HeldDevice>();

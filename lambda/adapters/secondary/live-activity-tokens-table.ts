@@ -2,9 +2,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
-import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
+import type { ApnsEnvironment, RegistrationResult } from '../../domain/device';
 import { LiveActivityTokenNotFoundError } from '../../domain/errors';
-import type { DeviceTarget } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/job-part';
 import {
   type LiveActivityToken,
   type LiveActivityTokenKind,
@@ -53,10 +53,10 @@ function targetOf(registration: LiveActivityTokenRegistration): string {
 export async function saveLiveActivityToken(
   registration: LiveActivityTokenRegistration,
   now: Date,
-): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }> {
+): Promise<{ token: LiveActivityToken; result: RegistrationResult }> {
   const generation = await userGeneration(registration.userId);
   const expiresAt = liveActivityTokenExpiry(registration.kind, now);
-  const { registeredAt, outcome } = await saveOwnedRecord(
+  const { registeredAt, result } = await saveOwnedRecord(
     {
       key: liveActivityTokenKey(registration.kind, registration.token),
       ownerAttribute: 'ownerId',
@@ -84,7 +84,7 @@ export async function saveLiveActivityToken(
     expiresAt,
     generation,
   };
-  return { token, outcome };
+  return { token, result };
 }
 
 /**
@@ -118,7 +118,7 @@ export async function deleteLiveActivityToken(
   }
 }
 
-function toTarget(item: StoredToken): DeviceTarget {
+function toDevice(item: StoredToken): PushDevice {
   return {
     token: item.apnsToken,
     userId: item.ownerId,
@@ -129,7 +129,7 @@ function toTarget(item: StoredToken): DeviceTarget {
 }
 
 /** What the `byLiveActivity` index lists under one key (eventually consistent: check before sending). */
-async function queryTarget(target: string): Promise<DeviceTarget[]> {
+async function queryDevices(target: string): Promise<PushDevice[]> {
   const { name, partitionKey } = DEVICES_TABLE.liveActivityIndex;
   const pages = paginateQuery(
     { client: dynamo },
@@ -141,36 +141,34 @@ async function queryTarget(target: string): Promise<DeviceTarget[]> {
       ExpressionAttributeValues: { ':pk': target },
     },
   );
-  const targets: DeviceTarget[] = [];
+  const devices: PushDevice[] = [];
   for await (const page of pages) {
-    for (const item of page.Items ?? []) targets.push(toTarget(item as unknown as StoredToken));
+    for (const item of page.Items ?? []) devices.push(toDevice(item as unknown as StoredToken));
   }
-  return targets;
+  return devices;
 }
 
 /** A user's push-to-start tokens for one attributes type, as the index lists them. */
-export function listPushToStartTargets(appId: string, userId: string, attributesType: string) {
-  return queryTarget(pushToStartTarget(appId, userId, attributesType));
+export function listPushToStartDevices(appId: string, userId: string, attributesType: string) {
+  return queryDevices(pushToStartTarget(appId, userId, attributesType));
 }
 
 /** The update tokens one user registered for their activity, as the index lists them. */
-export function listActivityTargets(appId: string, userId: string, activityId: string) {
-  return queryTarget(activityTarget(appId, userId, activityId));
+export function listActivityDevices(appId: string, userId: string, activityId: string) {
+  return queryDevices(activityTarget(appId, userId, activityId));
 }
 
 /**
  * The token's record as it stands, read strongly consistent: the index may lag a move,
  * and DynamoDB's TTL deletes an expired item only some time (up to days) later — the
- * rule that reads it is domain/live-activity.ts `isCurrentTarget`.
+ * rule that reads it is domain/live-activity.ts `isCurrentLiveActivityDevice`.
  */
-export async function readLiveActivityToken(
-  target: DeviceTarget,
-): Promise<LiveActivityTokenState | undefined> {
-  if (target.liveActivity === undefined) return undefined;
+export async function readLiveActivityToken(device: PushDevice): Promise<LiveActivityTokenState | undefined> {
+  if (device.liveActivity === undefined) return undefined;
   const { Item } = await dynamo.send(
     new GetCommand({
       TableName: config.devicesTableName,
-      Key: liveActivityTokenKey(target.liveActivity.kind, target.token),
+      Key: liveActivityTokenKey(device.liveActivity.kind, device.token),
       ConsistentRead: true,
     }),
   );
@@ -186,14 +184,14 @@ export async function readLiveActivityToken(
 }
 
 /** Removes a Live Activity token APNs called invalid, by the rules of `pruneOwnedRecord`. */
-export async function pruneLiveActivityToken(target: DeviceTarget, invalidSince?: Date): Promise<boolean> {
-  if (target.liveActivity === undefined) return false;
+export async function pruneLiveActivityToken(device: PushDevice, invalidSince?: Date): Promise<boolean> {
+  if (device.liveActivity === undefined) return false;
   return pruneOwnedRecord(
     {
-      key: liveActivityTokenKey(target.liveActivity.kind, target.token),
+      key: liveActivityTokenKey(device.liveActivity.kind, device.token),
       ownerAttribute: 'ownerId',
-      ownerId: target.userId,
-      appId: target.appId,
+      ownerId: device.userId,
+      appId: device.appId,
     },
     invalidSince,
   );
@@ -204,12 +202,12 @@ export async function pruneLiveActivityToken(target: DeviceTarget, invalidSince?
  * once, or from `dismissAt` (epoch seconds) on, when DynamoDB's TTL also removes it.
  * Only while it is still the same user's token of the same activity.
  */
-export async function endActivityToken(target: DeviceTarget, dismissAt?: number): Promise<void> {
-  if (target.liveActivity?.kind !== 'update') return;
-  const key = liveActivityTokenKey('update', target.token);
+export async function endActivityToken(device: PushDevice, dismissAt?: number): Promise<void> {
+  if (device.liveActivity?.kind !== 'update') return;
+  const key = liveActivityTokenKey('update', device.token);
   const condition = {
     ConditionExpression: 'ownerId = :ownerId AND liveActivityTarget = :target',
-    ExpressionAttributeValues: { ':ownerId': target.userId, ':target': target.liveActivity.target },
+    ExpressionAttributeValues: { ':ownerId': device.userId, ':target': device.liveActivity.target },
   };
   try {
     if (dismissAt === undefined) {
@@ -232,18 +230,18 @@ export async function endActivityToken(target: DeviceTarget, dismissAt?: number)
 
 /** The token turned out to belong to the other APNs environment: correct the record. */
 export async function correctLiveActivityEnvironment(
-  target: DeviceTarget,
+  device: PushDevice,
   environment: ApnsEnvironment,
 ): Promise<void> {
-  if (target.liveActivity === undefined) return;
+  if (device.liveActivity === undefined) return;
   try {
     await dynamo.send(
       new UpdateCommand({
         TableName: config.devicesTableName,
-        Key: liveActivityTokenKey(target.liveActivity.kind, target.token),
+        Key: liveActivityTokenKey(device.liveActivity.kind, device.token),
         UpdateExpression: 'SET environment = :environment',
         ConditionExpression: 'ownerId = :ownerId',
-        ExpressionAttributeValues: { ':environment': environment, ':ownerId': target.userId },
+        ExpressionAttributeValues: { ':environment': environment, ':ownerId': device.userId },
       }),
     );
   } catch (error) {

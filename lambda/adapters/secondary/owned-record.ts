@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
-import { isCurrentGeneration, type RegistrationOutcome } from '../../domain/device';
+import { isCurrentGeneration, type RegistrationResult } from '../../domain/device';
 import { DEVICES_TABLE } from './devices-keys';
 
 /**
@@ -29,7 +29,7 @@ export interface OwnedRecordWrite {
  * keeps `registeredAt`; held by another user, or the caller's own from before an
  * erase — one put that replaces the record. A move is a single atomic write, and it
  * needs no condition, so registrations racing for one key all succeed and the last
- * write decides the owner (no retry loop that could run out). The put's outcome
+ * write decides the owner (no retry loop that could run out). The put's result
  * comes from what it replaced: another user's (moved), nothing (created: deleted
  * meanwhile), the caller's own of an erased generation (created: it was no longer
  * theirs), or the caller's own (refreshed: a concurrent registration of the caller
@@ -38,7 +38,7 @@ export interface OwnedRecordWrite {
 export async function saveOwnedRecord(
   write: OwnedRecordWrite,
   now: Date,
-): Promise<{ registeredAt: string; outcome: RegistrationOutcome }> {
+): Promise<{ registeredAt: string; result: RegistrationResult }> {
   try {
     return await refreshOrCreate(write, now);
   } catch (error) {
@@ -94,18 +94,18 @@ async function refreshOrCreate(write: OwnedRecordWrite, now: Date) {
       ReturnValues: 'ALL_OLD',
     }),
   );
-  if (Attributes === undefined) return { registeredAt: now.toISOString(), outcome: 'created' as const };
+  if (Attributes === undefined) return { registeredAt: now.toISOString(), result: 'created' as const };
   const { registeredAt } = Attributes;
   return {
     registeredAt: typeof registeredAt === 'string' ? registeredAt : now.toISOString(),
-    outcome: 'refreshed' as const,
+    result: 'refreshed' as const,
   };
 }
 
 async function takeOver(
   write: OwnedRecordWrite,
   now: Date,
-): Promise<{ registeredAt: string; outcome: RegistrationOutcome }> {
+): Promise<{ registeredAt: string; result: RegistrationResult }> {
   const attributes = Object.fromEntries(
     Object.entries(write.attributes).filter(([, value]) => value !== undefined),
   );
@@ -121,13 +121,13 @@ async function takeOver(
   const { Attributes: previous } = await dynamo.send(
     new PutCommand({ TableName: config.devicesTableName, Item: item, ReturnValues: 'ALL_OLD' }),
   );
-  let outcome: RegistrationOutcome = 'moved';
-  if (previous === undefined) outcome = 'created';
+  let result: RegistrationResult = 'moved';
+  if (previous === undefined) result = 'created';
   else if (previous[write.ownerAttribute] === write.ownerId)
-    outcome = isCurrentGeneration(previous.generation as number | undefined, write.generation)
+    result = isCurrentGeneration(previous.generation as number | undefined, write.generation)
       ? 'refreshed'
       : 'created';
-  return { registeredAt: now.toISOString(), outcome };
+  return { registeredAt: now.toISOString(), result };
 }
 
 /**

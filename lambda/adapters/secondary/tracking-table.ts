@@ -7,11 +7,11 @@ import type { NotificationTracking } from '../../domain/notification-records';
 import type { ChunkSummary } from '../../domain/send-status';
 import {
   type ChunkTracking,
-  type DeviceDelivery,
   decodeChunkTracking,
-  mergeDeliveries,
+  mergeTrackedDevices,
   type ReceiptEvent,
   type RecordedChunk,
+  type TrackedDevice,
   trackingExpiry,
   unpackChunkTracking,
 } from '../../domain/tracking';
@@ -227,9 +227,9 @@ function addRecord(tracking: NotificationTracking, paged: PagedChunks, item: Rec
 }
 
 /** Every tracked device of a notification, one status each. */
-export async function listDeliveries(notificationId: string): Promise<DeviceDelivery[]> {
+export async function listTrackedDevices(notificationId: string): Promise<TrackedDevice[]> {
   const { chunks, receipts } = await readTracking(notificationId);
-  return mergeDeliveries(chunks, receipts);
+  return mergeTrackedDevices(chunks, receipts);
 }
 
 /** Recipient hashes per bucket: a bucket item stays a few KB, so checking a receipt reads one small item. */

@@ -107,7 +107,7 @@ async function devicesOfUsers(delivery: Delivery, users: readonly string[], appI
       limit: max,
     });
   }
-  return kept.map(({ lastSeenAt: _, ...target }) => target);
+  return kept.map(({ lastSeenAt: _, ...device }) => device);
 }
 
 async function confirmCarried(delivery: Delivery, devices: readonly PushDevice[], appId: string) {

@@ -1,6 +1,6 @@
 import { mapConcurrent } from '../../domain/concurrency';
 import type { PushDevice } from '../../domain/job-part';
-import { dismissalAfterEnd, isCurrentTarget } from '../../domain/live-activity';
+import { dismissalAfterEnd, isCurrentLiveActivityDevice } from '../../domain/live-activity';
 import { carriedDevices } from './devices';
 import type { Chunk, Delivery } from './plan';
 
@@ -26,12 +26,12 @@ export async function resolveLiveActivityDevices(delivery: Delivery, chunk: Chun
   else if ('users' in chunk) {
     const attributesType = String(job.aps['attributes-type'] ?? '');
     const perUser = await mapConcurrent(chunk.users, QUERY_CONCURRENCY, (userId) =>
-      liveActivities.listPushToStartTargets(job.appId, userId, attributesType),
+      liveActivities.listPushToStartDevices(job.appId, userId, attributesType),
     );
     candidates = perUser.flat();
   } else if ('activities' in chunk) {
     const perActivity = await mapConcurrent(chunk.activities, QUERY_CONCURRENCY, async (activity) => {
-      const devices = await liveActivities.listActivityTargets(
+      const devices = await liveActivities.listActivityDevices(
         job.appId,
         activity.userId,
         activity.activityId,
@@ -45,7 +45,7 @@ export async function resolveLiveActivityDevices(delivery: Delivery, chunk: Chun
     ...new Set(candidates.map((device) => device.userId)),
   ]);
   const current = await mapConcurrent(candidates, QUERY_CONCURRENCY, async (device) =>
-    isCurrentTarget(
+    isCurrentLiveActivityDevice(
       device,
       await liveActivities.readLiveActivityToken(device),
       now,

@@ -1,4 +1,4 @@
-import type { PushAnswer } from '../../domain/apns-outcome';
+import type { PushAnswer } from '../../domain/apns-answer';
 import { APNS_ENVIRONMENTS } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
 import { type PushDevice, platformOf } from '../../domain/job-part';

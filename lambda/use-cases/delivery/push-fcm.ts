@@ -1,12 +1,12 @@
-import { fatalAnswer, type PushAnswer } from '../../domain/apns-outcome';
+import { fatalAnswer, type PushAnswer } from '../../domain/apns-answer';
 import { JobFailedError } from '../../domain/errors';
-import { type FcmMessage, fcmRequestBodies } from '../../domain/fcm-message';
 import {
   classifyFcmAnswer,
   FCM_ACCESS_TOKEN_REFUSED,
   fcmRetryAtOnce,
   type RawFcmAnswer,
-} from '../../domain/fcm-outcome';
+} from '../../domain/fcm-answer';
+import { type FcmMessage, fcmRequestBodies } from '../../domain/fcm-message';
 import type { PushDevice } from '../../domain/job-part';
 import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';

@@ -4,7 +4,7 @@ import {
   type PushAnswer,
   type RawApnsAnswer,
   retryAtOnce,
-} from '../../domain/apns-outcome';
+} from '../../domain/apns-answer';
 import { mapConcurrent } from '../../domain/concurrency';
 import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';

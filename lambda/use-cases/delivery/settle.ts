@@ -1,4 +1,4 @@
-import type { PushAnswer } from '../../domain/apns-outcome';
+import type { PushAnswer } from '../../domain/apns-answer';
 import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
 import type { PushDevice } from '../../domain/job-part';

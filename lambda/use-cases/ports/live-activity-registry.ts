@@ -1,5 +1,5 @@
-import type { ApnsEnvironment, RegistrationOutcome } from '../../domain/device';
-import type { DeviceTarget } from '../../domain/job-part';
+import type { ApnsEnvironment, RegistrationResult } from '../../domain/device';
+import type { PushDevice } from '../../domain/job-part';
 import type {
   LiveActivityToken,
   LiveActivityTokenKind,
@@ -9,13 +9,13 @@ import type {
 
 /**
  * The Live Activity tokens users registered (push-to-start tokens per attributes type,
- * update tokens per activity), and the keys the sender files each target under.
+ * update tokens per activity), and the target keys they are filed under.
  */
 export interface LiveActivityRegistry {
   saveLiveActivityToken(
     registration: LiveActivityTokenRegistration,
     now: Date,
-  ): Promise<{ token: LiveActivityToken; outcome: RegistrationOutcome }>;
+  ): Promise<{ token: LiveActivityToken; result: RegistrationResult }>;
   /** LiveActivityTokenNotFound when the user does not hold it. */
   deleteLiveActivityToken(
     userId: string,
@@ -24,14 +24,14 @@ export interface LiveActivityRegistry {
     activityId?: string,
   ): Promise<void>;
   /** As an index lists them: eventually consistent, so each is read again before a push. */
-  listPushToStartTargets(appId: string, userId: string, attributesType: string): Promise<DeviceTarget[]>;
-  listActivityTargets(appId: string, userId: string, activityId: string): Promise<DeviceTarget[]>;
+  listPushToStartDevices(appId: string, userId: string, attributesType: string): Promise<PushDevice[]>;
+  listActivityDevices(appId: string, userId: string, activityId: string): Promise<PushDevice[]>;
   /** The token's record as it is now (a strongly consistent read); undefined when it is gone. */
-  readLiveActivityToken(target: DeviceTarget): Promise<LiveActivityTokenState | undefined>;
-  pruneLiveActivityToken(target: DeviceTarget, invalidSince?: Date): Promise<boolean>;
+  readLiveActivityToken(device: PushDevice): Promise<LiveActivityTokenState | undefined>;
+  pruneLiveActivityToken(device: PushDevice, invalidSince?: Date): Promise<boolean>;
   /** After an accepted `end`: the update token reaches nobody, now or from `dismissAt` (ms). */
-  endActivityToken(target: DeviceTarget, dismissAt?: number): Promise<void>;
-  correctLiveActivityEnvironment(target: DeviceTarget, environment: ApnsEnvironment): Promise<void>;
+  endActivityToken(device: PushDevice, dismissAt?: number): Promise<void>;
+  correctLiveActivityEnvironment(device: PushDevice, environment: ApnsEnvironment): Promise<void>;
   /** The key a user's push-to-start tokens of one attributes type are filed under. */
   pushToStartTarget(appId: string, userId: string, attributesType: string): string;
   /** The key a user's update tokens of one activity are filed under. */

@@ -1,7 +1,7 @@
-import type { RawApnsAnswer } from '../../domain/apns-outcome';
+import type { RawApnsAnswer } from '../../domain/apns-answer';
 import type { AppConfig } from '../../domain/app';
 import type { ApnsEnvironment } from '../../domain/device';
-import type { RawFcmAnswer } from '../../domain/fcm-outcome';
+import type { RawFcmAnswer } from '../../domain/fcm-answer';
 
 /** One request for many tokens: the same body for each (APNs), or one per token (FCM puts the token in it). */
 export interface PushRequest {

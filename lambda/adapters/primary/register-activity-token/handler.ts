@@ -29,5 +29,5 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
       userId,
       activityId,
     });
-    return json(registered.outcome === 'refreshed' ? 200 : 201, liveActivityTokenView(registered.token));
+    return json(registered.result === 'refreshed' ? 200 : 201, liveActivityTokenView(registered.token));
   });

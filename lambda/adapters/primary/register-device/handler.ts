@@ -31,6 +31,6 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
     const pathToken = pathParameter(event, 'token');
     const token = registeredDeviceToken(pathToken, platform ?? DEFAULT_PLATFORM);
     const reached = registrationPlatform({ platform, environment });
-    const { device, outcome } = await registerDevice(ports, { ...body, ...reached, token, userId });
-    return json(outcome === 'refreshed' ? 200 : 201, deviceView(device));
+    const { device, result } = await registerDevice(ports, { ...body, ...reached, token, userId });
+    return json(result === 'refreshed' ? 200 : 201, deviceView(device));
   });

@@ -24,5 +24,5 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer>()
       token,
       userId,
     });
-    return json(registered.outcome === 'refreshed' ? 200 : 201, liveActivityTokenView(registered.token));
+    return json(registered.result === 'refreshed' ? 200 : 201, liveActivityTokenView(registered.token));
   });

@@ -1,5 +1,5 @@
 import { createSecureContext } from 'node:tls';
-import { endsSession, type RawApnsAnswer, readApnsAnswer } from '../../../domain/apns-outcome';
+import { endsSession, type RawApnsAnswer, readApnsAnswer } from '../../../domain/apns-answer';
 import type { ApnsEnvironment } from '../../../domain/device';
 import { logger } from '../../../observability';
 import {

@@ -1,6 +1,6 @@
 import { Agent } from 'node:https';
 import { gaxios, JWT } from 'google-auth-library';
-import { FCM_ACCESS_TOKEN_REFUSED, FCM_ACCESS_TOKEN_UNAVAILABLE } from '../../../domain/fcm-outcome';
+import { FCM_ACCESS_TOKEN_REFUSED, FCM_ACCESS_TOKEN_UNAVAILABLE } from '../../../domain/fcm-answer';
 import { type Authorization, DEFAULT_REQUEST_TIMEOUT_MS } from '../http2/push-connection';
 
 /**

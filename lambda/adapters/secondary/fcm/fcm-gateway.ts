@@ -1,4 +1,4 @@
-import { classifyFcmAnswer, type RawFcmAnswer, readFcmAnswer } from '../../../domain/fcm-outcome';
+import { classifyFcmAnswer, type RawFcmAnswer, readFcmAnswer } from '../../../domain/fcm-answer';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   PushConnection,

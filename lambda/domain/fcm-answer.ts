@@ -1,4 +1,4 @@
-import type { PushAnswer } from './apns-outcome';
+import type { PushAnswer } from './apns-answer';
 
 /**
  * What an FCM HTTP v1 answer means for pushgate — written once, as the table
@@ -117,6 +117,11 @@ export const FCM_ACCESS_TOKEN_UNAVAILABLE = 'AccessTokenUnavailable';
 
 /** The reasons a job stops on when our FCM credentials are refused (alarmed on). */
 export const FCM_CREDENTIAL_CODES: readonly string[] = [...CREDENTIAL_CODES, FCM_ACCESS_TOKEN_REFUSED];
+/**
+ * The stack's alarm on jobs stopped for FCM_CREDENTIAL_CODES: infra/constructs/operations.ts
+ * names it by this constant, so the answer table below cannot name another.
+ */
+export const FCM_CREDENTIAL_ALARM = 'FcmCredentialFailures';
 
 /** Each FCM answer and what pushgate does with it; the first row that applies decides. */
 export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
@@ -124,7 +129,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
     status: 'the OAuth token endpoint: 400, 401',
     codes: '`invalid_grant`, `invalid_client`, `unauthorized_client`',
     means: `credential error (\`${FCM_ACCESS_TOKEN_REFUSED}\`)`,
-    does: 'no access token for the key: asked once more, then the whole job stops and goes to the DLQ with the reason; nothing was sent, no token is pruned for it; the `FcmCredentialFailures` alarm fires',
+    does: `no access token for the key: asked once more, then the whole job stops and goes to the DLQ with the reason; nothing was sent, no token is pruned for it; the \`${FCM_CREDENTIAL_ALARM}\` alarm fires`,
     counted: '`JobsDeadLettered`',
     classify: (answer) =>
       answer.transportError === FCM_ACCESS_TOKEN_REFUSED
@@ -215,7 +220,7 @@ export const FCM_ANSWERS: readonly FcmAnswerRule[] = [
     status: '401, 403',
     codes: CREDENTIAL_CODES.map((code) => `\`${code}\``).join(', '),
     means: 'credential error',
-    does: 'the access token is dropped and the request sent again at once with a fresh one; refused again, the whole job stops and goes to the DLQ with the reason; no token is pruned for it; the `CredentialFailures` alarm fires',
+    does: `the access token is dropped and the request sent again at once with a fresh one; refused again, the whole job stops and goes to the DLQ with the reason; no token is pruned for it; the \`${FCM_CREDENTIAL_ALARM}\` alarm fires`,
     counted: '`JobsDeadLettered`',
     classify: (answer) =>
       answer.status === 401 || (answer.errorCode !== undefined && CREDENTIAL_CODES.includes(answer.errorCode))
