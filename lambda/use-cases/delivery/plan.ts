@@ -23,7 +23,7 @@ import type { Ports } from '../ports';
 import { holdNotificationId, takeJobNotificationId } from '../take-notification-id';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
-const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: DEVICES_PER_PART } as const;
+export const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: DEVICES_PER_PART } as const;
 
 export type Chunk =
   | { users: string[] }
