@@ -20,10 +20,10 @@ export const SENDER = {
    * returns it, not after a wait of up to this many seconds (the window counts in whole
    * seconds: 1 s is already far above the ~20 ms a push takes). At chat volume batches
    * fill by themselves, and the one write that records the lean jobs an invocation
-   * finished (docs/decisions/lean-jobs.md) is shared by up to 10 jobs: ~$0.03 per million
-   * pushes (users with 2 devices). When traffic is thin a message may get an invocation
-   * of its own: that write is then its job's alone ($0.31), plus $0.20 per million
-   * invocations — costs that only show when there is little traffic to pay for.
+   * finished (docs/decisions/lean-jobs.md) is shared by up to 10 jobs. When traffic is thin
+   * a message may get an invocation of its own: that write is then its job's alone, plus
+   * the invocation's price — costs that only show when there is little traffic to pay
+   * for. What each comes to: docs/costs.md (measured by `npm run bench`).
    */
   maxBatchingWindowSeconds: 0,
   /**

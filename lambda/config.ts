@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { type AppConfig, appConfigSchema } from './domain/app';
 import { DEFAULT_MAX_DEVICES_PER_USER, MOST_DEVICES_PER_USER } from './domain/device-set';
+import { BASE_DELAY_SECONDS } from './domain/retry-policy';
 import { ENVIRONMENT } from './environment';
 import './validation';
 
@@ -57,17 +58,19 @@ export const config = {
     return process.env[ENVIRONMENT.fcmCaFile] || undefined;
   },
   /**
-   * How long one APNs or FCM request may take before it counts as a timeout. The
-   * variable keeps its first name, `APNS_REQUEST_TIMEOUT_MS`: deployed stacks set it.
+   * How long one push request may take before it counts as a timeout; unset, the HTTP/2
+   * connection's own default applies (the composition fills it in, as config may not
+   * import an adapter). It bounds APNs and FCM requests alike; the variable keeps its
+   * first name, `APNS_REQUEST_TIMEOUT_MS`: deployed stacks set it.
    */
-  get requestTimeoutMs(): number {
+  get requestTimeoutMs(): number | undefined {
     const value = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
-    return value === undefined ? 10_000 : Number(value);
+    return value === undefined ? undefined : Number(value);
   },
   /** The first retry's delay; later ones double (tests shorten it). */
   get retryBaseDelaySeconds(): number {
     const value = process.env[ENVIRONMENT.retryBaseDelaySeconds];
-    return value === undefined ? 15 : Number(value);
+    return value === undefined ? BASE_DELAY_SECONDS : Number(value);
   },
   /**
    * The most devices a user's device set holds: a registration beyond it makes the

@@ -1,6 +1,5 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { findSendRequest } from '../lambda/adapters/secondary/notifications-table';
 import { apiPorts } from '../lambda/composition/api';
 import { NotFoundError } from '../lambda/domain/errors';
 import { ENVIRONMENT } from '../lambda/environment';
@@ -124,7 +123,7 @@ export async function notificationDetail(stack: LocalStack, notificationId: stri
     if (error instanceof NotFoundError) return undefined;
     throw error;
   }
-  const request = await findSendRequest(notificationId);
+  const request = await apiPorts.notificationRecords.findSendRequest(notificationId);
   const pushes = (stack.simulator?.inbox ?? [])
     .filter((entry) => (entry.payload as { pushgate?: { id?: unknown } }).pushgate?.id === notificationId)
     .slice(-PUSHES_SHOWN)

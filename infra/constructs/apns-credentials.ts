@@ -131,7 +131,7 @@ export class ApnsCredentials extends Construct {
     const secret = new secretsmanager.Secret(this, apns ? appId : `Fcm${appId}`, {
       // The stack's own id in the name: a secret kept from a destroyed stack never blocks the
       // next deploy of the same stage with "already exists".
-      secretName: `${name}/${service}/${appId}/${stackIdPrefix(this)}`,
+      secretName: credentialsSecretName(name, service, appId, stackIdPrefix(this)),
       description: apns
         ? `APNs credentials of ${appId}: holds a placeholder until you put {"keyId","teamId","key"} (token auth) or {"cert","key"} in it`
         : `FCM credentials of ${appId}: holds a placeholder until you put the Firebase project's service-account key JSON in it`,
@@ -188,6 +188,20 @@ function decryptThroughSecretsManager(
       },
     },
   });
+}
+
+/**
+ * The name of the secret the stack creates for an app's credentials: the stack's own id
+ * last, so a secret kept from a destroyed stack never blocks the next deploy of the same
+ * stage with "already exists". docs/deploy.md states it (a test reads it from here).
+ */
+export function credentialsSecretName(
+  name: string,
+  service: 'apns' | 'fcm',
+  appId: string,
+  stackId: string,
+): string {
+  return `${name}/${service}/${appId}/${stackId}`;
 }
 
 /** The first 8 hex digits of the stack's id (arn:…:stack/<name>/<uuid>): new for each stack created. */

@@ -2,7 +2,6 @@ import { apnsEndpoint, loadCredentials } from '../adapters/secondary/apns/apns-c
 import { apnsConnection } from '../adapters/secondary/apns/apns-gateway';
 import { fcmEndpoint, loadFcmCredentials } from '../adapters/secondary/fcm/fcm-credentials';
 import { fcmConnection } from '../adapters/secondary/fcm/fcm-gateway';
-import { config } from '../config';
 import type { Ports } from '../use-cases/ports';
 import { apiPorts } from './api';
 
@@ -22,7 +21,7 @@ export const senderPorts: Ports = {
         credentials,
         environment,
         apnsEndpoint(environment),
-        config.requestTimeoutMs,
+        apiPorts.settings.requestTimeoutMs,
       );
     },
     async fcm(app) {
@@ -31,7 +30,7 @@ export const senderPorts: Ports = {
         app.fcm?.credentials ?? app.appId,
         credentials,
         fcmEndpoint(),
-        config.requestTimeoutMs,
+        apiPorts.settings.requestTimeoutMs,
       );
     },
   },

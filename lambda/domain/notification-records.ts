@@ -1,4 +1,5 @@
 import type { LeanPlan } from './lean-job';
+import { jobFingerprint, type SendJob } from './send-job';
 import type { ChunkSummary, DeadLetteredPart, RecordedSummary } from './send-status';
 import type { ChunkTracking, Receipt, RecordedChunk } from './tracking';
 
@@ -93,6 +94,43 @@ export interface SendRequestRecord {
    * the devices before claiming); now its holder's done item keeps it (recordLeanJobsDone).
    */
   planned?: LeanPlan;
+}
+
+/** Where a send request stands: `pending` until every part of it is on the send queue. */
+export type RequestStatus = SendRequestRecord['status'];
+
+/**
+ * The status a request record is written with when its id is taken — the one rule,
+ * whoever takes it. `enqueued` when the job is on the send queue already: a job
+ * published to it (its message stays there until delivered), a lean job the API queued
+ * before taking its id (one write, not two), a part holding an id nobody took. Else
+ * `pending`: the API takes a job's id before it queues the parts (so a second request
+ * under the id finds it), and marks it `enqueued` once they are all on the queue; a
+ * repeat of a `pending` request, or the sender finding one, puts them on again.
+ */
+export function initialStatus(onQueueAlready: boolean): RequestStatus {
+  return onQueueAlready ? 'enqueued' : 'pending';
+}
+
+/**
+ * What a job under a notification id another record (or an earlier job of the same
+ * batch) holds is: a `repeat` when that is this same job — same recipients, content and
+ * options (jobFingerprint) — else a `conflict`, NotificationIdConflict. A record without
+ * a fingerprint cannot show it is this job's, and is another's. The one conflict rule:
+ * the API, a batch, and the sender for published and lean jobs all ask this.
+ */
+export function judgeExistingRecord(
+  job: SendJob,
+  record: Pick<SendRequestRecord, 'jobFingerprint'>,
+): 'repeat' | 'conflict' {
+  return record.jobFingerprint !== undefined && record.jobFingerprint === jobFingerprint(job)
+    ? 'repeat'
+    : 'conflict';
+}
+
+/** The record shape judgeExistingRecord reads, for a job not stored yet (an earlier one of the same batch). */
+export function holderOf(job: SendJob): Pick<SendRequestRecord, 'jobFingerprint'> {
+  return { jobFingerprint: jobFingerprint(job) };
 }
 
 /**

@@ -5,8 +5,8 @@ import { compileFcmMessage, reachesAndroid } from '../domain/fcm-message';
 import { type JobPart, partsOf } from '../domain/job-part';
 import { isLeanJob } from '../domain/lean-job';
 import { withLiveActivityTimestamp } from '../domain/live-activity';
-import type { SendRequestRecord } from '../domain/notification-records';
-import { jobFingerprint, type SendJob, trackedRecipients } from '../domain/send-job';
+import { holderOf, judgeExistingRecord, type SendRequestRecord } from '../domain/notification-records';
+import { type SendJob, trackedRecipients } from '../domain/send-job';
 import { logger } from '../observability';
 import type { Ports } from './ports';
 import {
@@ -88,7 +88,7 @@ export async function acceptSendRequests(
     if (earlier === undefined) {
       first.set(job.notificationId, index);
       unique.push(index);
-    } else if (jobFingerprint(jobs[earlier] as SendJob) === jobFingerprint(job)) {
+    } else if (judgeExistingRecord(job, holderOf(jobs[earlier] as SendJob)) === 'repeat') {
       repeats.push({ index, of: earlier });
     } else {
       results[index] = new NotificationIdConflictError(job.notificationId);
@@ -195,7 +195,7 @@ function repeatOf(
   job: SendJob,
   record: SendRequestRecord,
 ): { result: SendRequestResult; enqueue?: JobPart[] } {
-  if (record.jobFingerprint !== jobFingerprint(job))
+  if (judgeExistingRecord(job, record) === 'conflict')
     return { result: new NotificationIdConflictError(job.notificationId) };
   // DynamoDB keeps a map's keys in no particular order: the repeat answers in the first one's.
   const firstAnswer = storedSendRequestAnswer(record.answer);

@@ -28,7 +28,7 @@ const CHUNK_BOOKKEEPING_MS = 10_000;
 const timeReserveMs = ({ settings }: Ports) =>
   APNS_TIMEOUTS_PER_CHUNK * settings.requestTimeoutMs + CHUNK_BOOKKEEPING_MS;
 /** How long a chunk is held by the invocation sending it: under the queue's visibility timeout (720 s). */
-const CHUNK_LEASE_MS = 300_000;
+export const CHUNK_LEASE_MS = 300_000;
 
 /**
  * Delivers one unit of sender work (a job, a part of one, or a retry), step by step:

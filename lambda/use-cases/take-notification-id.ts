@@ -1,5 +1,10 @@
 import { type JobPart, partJobFingerprints, partKey, publishedPartKeys } from '../domain/job-part';
-import type { LeanClaim, SendRequestRecord } from '../domain/notification-records';
+import {
+  initialStatus,
+  judgeExistingRecord,
+  type LeanClaim,
+  type SendRequestRecord,
+} from '../domain/notification-records';
 import { recipientBuckets } from '../domain/recipient-hashes';
 import {
   jobFingerprint,
@@ -61,12 +66,14 @@ export function storedSendRequestAnswer(stored: Record<string, unknown>): SendRe
  * What taking a job's notification id came to:
  * - `taken`: the id was free and now holds this job;
  * - `repeat`: this same job took it before — the record it wrote then;
- * - `conflict`: another job holds it (other recipients, content or options).
+ * - `conflict`: another job holds it (other recipients, content or options) — the
+ *   record it wrote.
+ * Which of the last two is judgeExistingRecord's to say, as everywhere else.
  */
 export type TakenId =
   | { kind: 'taken'; answer: SendRequestAnswer }
   | { kind: 'repeat'; record: SendRequestRecord }
-  | { kind: 'conflict' };
+  | { kind: 'conflict'; record: SendRequestRecord };
 
 /** How the caller takes the id, besides the job and its parts. */
 export interface TakeOptions {
@@ -76,6 +83,16 @@ export interface TakeOptions {
   enqueued?: true;
   /** The sender's claim on a lean job, taken with the id (delivery/lean.ts). */
   claim?: LeanClaim;
+  /**
+   * The sender holds the id for a part that came under it with no request holding it
+   * (the record expired, or someone put the part on the queue under an id nobody took):
+   * a request later sent under the id is then a conflict (409), instead of finding the
+   * part's chunks done and sending nothing, its report made of the part's outcomes.
+   * `parts` is that one part. The record keeps no part fingerprints or names, so the
+   * part's siblings (a redrive after the record expired) are held to nothing, as
+   * before; and no one who may acknowledge (its recipients were never saved).
+   */
+  holding?: true;
 }
 
 /**
@@ -86,12 +103,10 @@ export interface TakeOptions {
  *
  * One conditional write stores the job's fingerprint, its parts' fingerprints (the
  * sender delivers no other part under this id), the answer, who may acknowledge a
- * tracked job, and its status — one rule: `enqueued` when the job is on the send queue
- * already (`publishedAs`: published straight to it as that part; its message stays there until it is
- * delivered; `enqueued`: a lean job the API queued first), else `pending`, and the caller marks it `enqueued` (markRequestEnqueued)
- * once every part is on the queue; a repeat of a `pending` request puts its parts on
- * the queue again. The id is this job's only when the record holds this job's
- * fingerprint: a record without one cannot show it, and is another job's.
+ * tracked job, and its status (initialStatus: `enqueued` when the job is on the send
+ * queue already — `publishedAs`, `enqueued`, `holding` — else `pending`, and the
+ * caller marks it `enqueued` with markRequestEnqueued once every part is on the queue).
+ * An id already taken is a repeat or a conflict as judgeExistingRecord says.
  *
  * `parts` are the job's parts as the caller enqueues them (with the Live Activity
  * timestamp the API adds); `now` dates the record and its expiry. The record also
@@ -106,26 +121,29 @@ export async function takeJobNotificationId(
   job: SendJob,
   parts: readonly JobPart[],
   now: Date,
-  { publishedAs, enqueued, claim }: TakeOptions = {},
+  { publishedAs, enqueued, claim, holding }: TakeOptions = {},
 ): Promise<TakenId> {
-  const onQueue = publishedAs !== undefined;
+  const published = publishedAs !== undefined;
   const tracked = job.track?.receipts === true;
   const answer = sendRequestAnswer(job.notificationId, recipientCount(job.to), parts.length, tracked);
-  const fingerprint = jobFingerprint(job);
   const taken = await notificationRecords.takeNotificationId(
     {
       notificationId: job.notificationId,
       answer: { ...answer },
-      status: onQueue || enqueued === true ? 'enqueued' : 'pending',
+      status: initialStatus(published || enqueued === true || holding === true),
       createdAt: now.toISOString(),
       appId: job.appId,
       namedUsers: namedUsers(job.to),
-      jobFingerprint: fingerprint,
-      partJobs: partJobFingerprints(parts),
-      partKeys: onQueue ? publishedPartKeys(job, publishedAs) : parts.map(partKey),
-      ...(onQueue ? { publishedPart: publishedAs } : {}),
-      partsIssuedRecorded: true,
-      ...(tracked
+      jobFingerprint: jobFingerprint(job),
+      ...(holding === true
+        ? {}
+        : {
+            partJobs: partJobFingerprints(parts),
+            partKeys: published ? publishedPartKeys(job, publishedAs) : parts.map(partKey),
+            ...(published ? { publishedPart: publishedAs } : {}),
+            partsIssuedRecorded: true,
+          }),
+      ...(tracked && holding !== true
         ? {
             receipts: {
               appId: job.appId,
@@ -139,38 +157,5 @@ export async function takeJobNotificationId(
     now,
   );
   if (taken.taken) return { kind: 'taken', answer };
-  if (taken.existing.jobFingerprint !== fingerprint) return { kind: 'conflict' };
-  return { kind: 'repeat', record: taken.existing };
-}
-
-/**
- * Holds a free id for a part that came under it with no request holding it (the
- * record expired, or someone put the part on the queue under an id nobody took):
- * a request later sent under the id is then a conflict (409), instead of finding the
- * part's chunks done and sending nothing, its report made of the part's outcomes.
- * The record keeps no part fingerprints, so the part's siblings (a redrive after the
- * record expired) are held to nothing, as before. Returns the record already there
- * when the id was taken after all (an eventually consistent read missed it).
- */
-export async function holdNotificationId(
-  { notificationRecords }: Pick<Ports, 'notificationRecords'>,
-  part: JobPart,
-  now: Date,
-): Promise<SendRequestRecord | undefined> {
-  const { job } = part;
-  const taken = await notificationRecords.takeNotificationId(
-    {
-      notificationId: job.notificationId,
-      answer: {
-        ...sendRequestAnswer(job.notificationId, recipientCount(job.to), 1, job.track?.receipts === true),
-      },
-      status: 'enqueued',
-      createdAt: now.toISOString(),
-      appId: job.appId,
-      namedUsers: namedUsers(job.to),
-      jobFingerprint: jobFingerprint(job),
-    },
-    now,
-  );
-  return taken.taken ? undefined : taken.existing;
+  return { kind: judgeExistingRecord(job, taken.existing), record: taken.existing };
 }

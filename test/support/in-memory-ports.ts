@@ -442,8 +442,15 @@ export class InMemoryTrackingStore implements TrackingStore {
     return new Set(tokens.filter((token) => acknowledged.has(token)));
   }
 
-  /** The progress, receipts and dead-lettered parts; per-device outcomes and summaries are not modelled. */
+  /** The progress, what each completed chunk did, receipts and dead-lettered parts; per-device outcomes are not modelled. */
   async readTracking(notificationId: string): Promise<NotificationTracking> {
+    const summaries = [...this.records.chunks].flatMap(([key, state]) => {
+      const [id, part, attempt] = key.split('|') as [string, string, string];
+      const summary = state.completed?.summary;
+      return id === notificationId && summary !== undefined
+        ? [{ part, attempt: Number(attempt), summary }]
+        : [];
+    });
     const progress = [...this.records.chunks].flatMap(([key, state]) => {
       const [id, part, attempt, chunk] = key.split('|') as [string, string, string, string];
       if (id !== notificationId) return [];
@@ -459,7 +466,7 @@ export class InMemoryTrackingStore implements TrackingStore {
     });
     return {
       chunks: [],
-      summaries: [],
+      summaries,
       receipts: [...(this.receipts.get(notificationId) ?? [])],
       progress,
       deadLettered: [...(this.records.deadLettered.get(notificationId) ?? [])],

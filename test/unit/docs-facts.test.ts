@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../infra/api-routes';
+import { credentialsSecretName } from '../../infra/constructs/apns-credentials';
 import { SENDER_DURATION_ALARM_SHARE } from '../../infra/constructs/operations';
 import { pushgatePropsSchema } from '../../infra/pushgate-props';
 import { SEND_QUEUE, SENDER } from '../../infra/queue-settings';
@@ -9,13 +10,21 @@ import { MAX_PAGE_TOKEN_LENGTH } from '../../lambda/adapters/primary/get-notific
 import { MAX_REGISTER_BODY_BYTES } from '../../lambda/adapters/primary/register-device/schema';
 import { MAX_SEND_BODY_BYTES } from '../../lambda/adapters/primary/send-notification/limits';
 import { MAX_JOBS_PER_BATCH } from '../../lambda/adapters/primary/send-notification-batch/schema';
+import { RENEW_AFTER_SECONDS } from '../../lambda/adapters/secondary/apns/provider-token';
+import { CACHE_SECONDS } from '../../lambda/adapters/secondary/credentials-source';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/push-connection';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  MAX_SILENT_SESSIONS,
+  TIMEOUT_BURST,
+} from '../../lambda/adapters/secondary/http2/push-connection';
+import { MAX_STREAMS_CAP } from '../../lambda/adapters/secondary/http2/push-session';
 import {
   IDEMPOTENCY_WINDOW_DAYS,
   PROGRESS_TTL_DAYS,
   TRACKING_SHARDS,
 } from '../../lambda/adapters/secondary/notifications-keys';
+import { settings } from '../../lambda/composition/api';
 import { DEVICE_TTL_DAYS } from '../../lambda/domain/device';
 import {
   DEFAULT_MAX_DEVICES_PER_USER,
@@ -40,7 +49,10 @@ import {
 } from '../../lambda/domain/retry-policy';
 import { MAX_RECIPIENTS_PER_JOB } from '../../lambda/domain/send-job';
 import { DEFAULT_MAX_REPUSHES, DEVICE_STATUSES, TRACKING_TTL_DAYS } from '../../lambda/domain/tracking';
+import { ENVIRONMENT } from '../../lambda/environment';
 import { JOBS_DEAD_LETTERED, OUTCOME_METRICS } from '../../lambda/metric-names';
+import { CHUNK_LEASE_MS } from '../../lambda/use-cases/deliver-notification';
+import { CHUNK_SIZE } from '../../lambda/use-cases/delivery/plan';
 import { MAX_PAGE_DEVICES } from '../../lambda/use-cases/get-notification';
 import { MAX_JSON_NESTING } from '../../lambda/validation';
 import { ERROR_CODES } from '../../scripts/api-error-codes';
@@ -252,6 +264,95 @@ describe('the docs state what the code holds', () => {
       'docs/apns.md',
       `${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default (\`APNS_REQUEST_TIMEOUT_MS\`)`,
     );
+  });
+
+  it("a chunk's size, wherever a document gives it, and what a chunk of users holds", () => {
+    const { users, activities, tokens, devices } = CHUNK_SIZE;
+    const phrase = `at most ${users} users, ${activities} activities, ${tokens} tokens or ${devices} retried or re-pushed devices`;
+    for (const file of ['docs/architecture.md', 'docs/api.md', 'docs/delivery.md', 'docs/push-privacy.md'])
+      expectStated(file, phrase);
+    // The same sizes in other words, or a size dropped, would be a copy of its own.
+    const stated = statedNumbers(/\b(\d+) users,? (?:or )?\d+ (?:activities|devices)/g);
+    expect(stated.filter(({ value }) => value !== users)).toEqual([]);
+    expect(statedNumbers(/per chunk of up to (\d+)/g)).toEqual([]);
+    expectStated('docs/api.md', `each user's devices, up to ${DEFAULT_MAX_DEVICES_PER_USER} by default`);
+    expectStated('docs/api.md', `on ${TRACKING_SHARDS} sharded keys`);
+  });
+
+  it("a chunk's lease ends before the send queue would deliver its message again", () => {
+    // A lease past the visibility timeout would leave a redelivered message's chunks
+    // held by an invocation that is gone: skipped until the lease ends.
+    expect(CHUNK_LEASE_MS).toBeLessThan(SEND_QUEUE.visibilityTimeoutSeconds * 1000);
+  });
+
+  it('how long the sender caches credentials', () => {
+    const words: Record<string, number> = { one: 1, a: 1 };
+    const stated = statedNumbers(
+      /(?:cached|caches credentials for|picks it up within|reads it again within) (one|a|\d+) minutes?/g,
+      (match) => words[match[1] ?? ''] ?? Number(match[1]),
+    );
+    expect(stated.length).toBeGreaterThanOrEqual(4);
+    expect(stated.filter(({ value }) => value * 60 !== CACHE_SECONDS)).toEqual([]);
+  });
+
+  it("the APNs session's limits: the streams cap, timeouts and silent sessions in a row, the provider token's age", () => {
+    const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six'];
+    expectStated(
+      'docs/apns.md',
+      `\`SETTINGS_MAX_CONCURRENT_STREAMS\` (capped at ${spaced(MAX_STREAMS_CAP)})`,
+    );
+    expectStated('docs/apns.md', `after ${words[TIMEOUT_BURST]} timeouts in a row`);
+    expectStated('docs/apns.md', `before answering anything (${words[MAX_SILENT_SESSIONS]} in a row)`);
+    const renewal = statedNumbers(
+      /(?:finds it (\d+) minutes old|none older than (\d+) minutes is ever sent)/g,
+      (match) => Number(match[1] ?? match[2]),
+    );
+    expect(renewal.length).toBeGreaterThanOrEqual(2);
+    expect(renewal.filter(({ value }) => value * 60 !== RENEW_AFTER_SECONDS)).toEqual([]);
+  });
+
+  it("the sender's steps: as deliverNotification's doc comment lists them, and listed nowhere else", () => {
+    const comment = read('lambda/use-cases/deliver-notification.ts');
+    const steps = [...comment.matchAll(/^ \* \d\. (\w+) —/gm)].map((match) => match[1]);
+    expect(steps.length).toBeGreaterThanOrEqual(4);
+    expectStated('docs/architecture.md', `in the steps its doc comment lists — ${steps.join(', ')} —`);
+    // Any other list of two steps in a row is a second copy that can drift.
+    const pairs = steps.slice(1).map((step, i) => `${steps[i]}, ${step}`);
+    const copies = DOCS.flatMap((file) =>
+      pairs
+        .filter((pair) => flat(file).split(pair).length - 1 > (file === 'docs/architecture.md' ? 1 : 0))
+        .map((pair) => `${file}: ${pair}`),
+    );
+    expect(copies).toEqual([]);
+  });
+
+  it("the credentials secrets' names: as the stack makes them, stated once (deploy.md, the others link)", () => {
+    for (const service of ['apns', 'fcm'] as const)
+      expectStated(
+        'docs/deploy.md',
+        `\`${credentialsSecretName('<stage>-pushgate', service, '<appId>', '<stack id>')}\``,
+      );
+    const named = DOCS.flatMap((file) =>
+      [...flat(file).matchAll(/[^\s`(]*\/(?:apns|fcm)\/<appId>[^\s`)]*/g)].map(
+        (match) => `${file}: ${match[0]}`,
+      ),
+    );
+    expect(named.filter((name) => !name.startsWith('docs/deploy.md:'))).toEqual([]);
+  });
+
+  it('the defaults the docs state are the ones a deployed function runs with', () => {
+    const names = [ENVIRONMENT.apnsRequestTimeoutMs, ENVIRONMENT.retryBaseDelaySeconds];
+    const before = names.map((name) => process.env[name]);
+    for (const name of names) delete process.env[name];
+    try {
+      expect(settings.requestTimeoutMs).toBe(DEFAULT_REQUEST_TIMEOUT_MS);
+      expect(settings.retryBaseDelaySeconds).toBe(BASE_DELAY_SECONDS);
+    } finally {
+      names.forEach((name, i) => {
+        const value = before[i];
+        if (value !== undefined) process.env[name] = value;
+      });
+    }
   });
 
   it('the limits of a send: recipients, job parts, batch, devices per user', () => {

@@ -158,4 +158,25 @@ describe('the project documents itself', () => {
     const table = page.slice(start).split('\n\n')[0] ?? '';
     expect(cells(table)).toEqual(cells(fcmAnswersMarkdown()));
   });
+
+  it('docs/testing.md says what the integration tests replace: nothing they talk to, only what they name', () => {
+    const page = readFileSync('docs/testing.md', 'utf8');
+    const files = readdirSync('test/integration')
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => join('test/integration', file));
+    const sources = files.map((file) => ({ file, source: readFileSync(file, 'utf8') }));
+    expect(page).toContain('nothing they talk to is mocked (no `vi.mock`)');
+    expect(
+      sources.filter(({ source }) => /\bvi\.(?:mock|doMock)\(/.test(source)).map(({ file }) => file),
+    ).toEqual([]);
+    // Each `vi.spyOn(object, 'method')` an integration test makes is named in the page.
+    const spied = sources.flatMap(({ file, source }) =>
+      [...source.matchAll(/vi\.spyOn\((\w+), '(\w+)'\)/g)].map((match) => ({
+        file,
+        target: `${match[1]}.${match[2]}`,
+      })),
+    );
+    expect(spied.length).toBeGreaterThan(0);
+    expect(spied.filter(({ target }) => !page.includes(`\`${target}\``))).toEqual([]);
+  });
 });

@@ -104,7 +104,49 @@ describe('taking a notification id', () => {
     ];
     for (const existing of holders) {
       ports.notificationRecords.requests.set(sent.notificationId, existing);
-      expect(await takeJobNotificationId(ports, sent, partsOf(sent), now)).toEqual({ kind: 'conflict' });
+      expect(await takeJobNotificationId(ports, sent, partsOf(sent), now)).toEqual({
+        kind: 'conflict',
+        record: existing,
+      });
     }
+  });
+});
+
+describe('holding a free id for a part no request holds', () => {
+  it('writes the same record as any take, without part fingerprints, names or who may acknowledge', async () => {
+    const sent = job({ track: { receipts: true } });
+    const [part] = partsOf(sent);
+    if (part === undefined) throw new Error('no part');
+    const taken = await takeJobNotificationId(ports, sent, [part], now, { holding: true });
+    const answer = { notificationId: 'n-1', recipients: { users: 1_500 }, parts: 1, jobs: 1, tracked: true };
+    expect(taken).toEqual({ kind: 'taken', answer });
+    expect(written()).toEqual({
+      notificationId: 'n-1',
+      answer,
+      // On the queue already: the part came from it.
+      status: 'enqueued',
+      createdAt: now.toISOString(),
+      appId: 'com.example.app',
+      namedUsers: Array.from({ length: 20 }, (_, i) => `user-${i}`),
+      jobFingerprint: jobFingerprint(sent),
+    });
+  });
+
+  it('an id already held is judged as any take is, the record handed back either way', async () => {
+    const sent = job();
+    const [part] = partsOf(sent);
+    if (part === undefined) throw new Error('no part');
+    const mine = recordOf(sent);
+    ports.notificationRecords.requests.set('n-1', mine);
+    expect(await takeJobNotificationId(ports, sent, [part], now, { holding: true })).toEqual({
+      kind: 'repeat',
+      record: mine,
+    });
+    const other = recordOf(job({ aps: { alert: 'other' } }));
+    ports.notificationRecords.requests.set('n-1', other);
+    expect(await takeJobNotificationId(ports, sent, [part], now, { holding: true })).toEqual({
+      kind: 'conflict',
+      record: other,
+    });
   });
 });

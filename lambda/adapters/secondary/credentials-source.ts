@@ -8,7 +8,7 @@ import { isCredentialsPlaceholder } from './apns/credentials-placeholder';
  * minute, as long as the secret cache keeps the value, so a filled-in or rotated key
  * is picked up within a minute.
  */
-const CACHE_SECONDS = 60;
+export const CACHE_SECONDS = 60;
 
 /** Where credentials were looked for, in words an operator can act on — never their content. */
 export function describeSource(source: string): string {

@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { JobFailedError } from '../../domain/errors';
 import { type JobPart, partJobFingerprint, partKey, partsOf } from '../../domain/job-part';
 import { type LeanPlan, leanDoneSummary } from '../../domain/lean-job';
-import type { LeanClaim, SendRequestRecord } from '../../domain/notification-records';
-import { jobFingerprint, type SendJob } from '../../domain/send-job';
+import {
+  judgeExistingRecord,
+  type LeanClaim,
+  type SendRequestRecord,
+} from '../../domain/notification-records';
+import type { SendJob } from '../../domain/send-job';
 import { logger } from '../../observability';
 import type { Ports } from '../ports';
-import { holdNotificationId, takeJobNotificationId } from '../take-notification-id';
+import { takeJobNotificationId } from '../take-notification-id';
 import { publishedRepeatIsDeliverable, refuseForeignPart } from './plan';
 
 /** A lean job this invocation finished with every device accepted: listed in its done item. */
@@ -104,11 +108,13 @@ async function apiRecordOf(
     if (taken.kind === 'repeat') found = taken.record;
     else return dropped(jobPart);
   } else if (found === undefined) {
-    found = await holdNotificationId(ports, jobPart, now);
+    const held = await takeJobNotificationId(ports, job, [jobPart], now, { holding: true });
+    found = held.kind === 'taken' ? undefined : held.record;
   }
   if (found === undefined) return {};
   try {
-    if (jobPart.enqueuedBeforeId && found.jobFingerprint !== jobFingerprint(job)) throw idTakenElsewhere(job);
+    if (jobPart.enqueuedBeforeId && judgeExistingRecord(job, found) === 'conflict')
+      throw idTakenElsewhere(job);
     refuseForeignPart(jobPart, found.partJobs, found.partKeys, undefined);
     return found;
   } catch (error) {

@@ -20,10 +20,10 @@ import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
 import { trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';
 import type { Ports } from '../ports';
-import { holdNotificationId, takeJobNotificationId } from '../take-notification-id';
+import { takeJobNotificationId } from '../take-notification-id';
 
 /** Users, tokens, activities or retried devices per progress chunk: the most a crash can send twice. */
-const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: DEVICES_PER_PART } as const;
+export const CHUNK_SIZE = { users: 100, tokens: 500, activities: 100, devices: DEVICES_PER_PART } as const;
 
 export type Chunk =
   | { users: string[] }
@@ -123,7 +123,8 @@ export async function planDelivery(
   // part with devices is never one (the flag is the writer's word, and proves nothing).
   if (!received.published || carriesDevices) {
     if (partJobs === undefined) {
-      const existing = await holdNotificationId(ports, received, new Date());
+      const held = await takeJobNotificationId(ports, job, [received], new Date(), { holding: true });
+      const existing = held.kind === 'taken' ? undefined : held.record;
       partJobs = existing?.partJobs;
       partKeys = existing?.partKeys;
     }
@@ -159,7 +160,7 @@ function chunksOf(jobPart: JobPart): Chunk[] {
 /**
  * Refuses a part that is not one of those the request holding its notification id
  * enqueued. Without a record there is nothing to hold it to: the id was free (expired,
- * or never taken; the part now holds it, holdNotificationId), or the record holds no
+ * or never taken; the part now holds it, takeJobNotificationId `holding`), or the record holds no
  * part fingerprints (one written so, or before records kept them).
  */
 export function refuseForeignPart(

@@ -70,11 +70,11 @@ export interface Authorization {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-const TIMEOUT_BURST = 3;
+export const TIMEOUT_BURST = 3;
 const IDLE_CHECK_AFTER_MS = 5 * 60_000;
 const PING_TIMEOUT_MS = 2_000;
 /** Sessions in a row that closed without a single answer: the host is unreachable; queued requests fail fast. */
-const MAX_SILENT_SESSIONS = 3;
+export const MAX_SILENT_SESSIONS = 3;
 const { NGHTTP2_CANCEL } = http2.constants;
 const ignore = () => undefined;
 
