@@ -60,9 +60,10 @@ export const config = {
   /**
    * How long one push request may take before it counts as a timeout; unset, the HTTP/2
    * connection's own default applies (the composition fills it in, as config may not
-   * import an adapter).
+   * import an adapter). It bounds APNs and FCM requests alike; the variable keeps its
+   * first name, `APNS_REQUEST_TIMEOUT_MS`: deployed stacks set it.
    */
-  get apnsRequestTimeoutMs(): number | undefined {
+  get requestTimeoutMs(): number | undefined {
     const value = process.env[ENVIRONMENT.apnsRequestTimeoutMs];
     return value === undefined ? undefined : Number(value);
   },

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DeliveryTally } from './domain/job-part';
+import type { DeliveryTally } from './domain/delivery-tally';
 import type { OutcomeName } from './domain/outcomes';
 import {
   DEVICES_EVICTED,

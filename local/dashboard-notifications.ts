@@ -45,11 +45,11 @@ export async function recentNotifications(search: string) {
 /**
  * A status read offline costs a Query per shard (a third of a second on a busy
  * machine), and the page asks every few seconds: one still changing is read again
- * after STATUS_FRESH_MS, one that is settled (complete, untracked, nothing
- * dead-lettered: only a redrive changes it) after STATUS_SETTLED_MS.
+ * after STATUS_FRESH_MS, one that is final (complete, untracked, nothing
+ * dead-lettered: only a redrive changes it) after STATUS_FINAL_MS.
  */
 const STATUS_FRESH_MS = 2_000;
-const STATUS_SETTLED_MS = 30_000;
+const STATUS_FINAL_MS = 30_000;
 type NotificationStatus = Awaited<ReturnType<typeof getNotification>>;
 const statuses = new Map<string, { at: number; status: Omit<NotificationStatus, 'devices' | 'next'> }>();
 
@@ -57,8 +57,8 @@ async function listedStatus(notificationId: string) {
   const cached = statuses.get(notificationId);
   if (cached !== undefined) {
     const { status } = cached;
-    const settled = status.progress.complete === true && !status.tracked && status.deadLettered === undefined;
-    if (Date.now() - cached.at < (settled ? STATUS_SETTLED_MS : STATUS_FRESH_MS)) return status;
+    const final = status.progress.complete === true && !status.tracked && status.deadLettered === undefined;
+    if (Date.now() - cached.at < (final ? STATUS_FINAL_MS : STATUS_FRESH_MS)) return status;
   }
   const {
     devices: _devices,

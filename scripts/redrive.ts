@@ -4,10 +4,11 @@ import { type Cli, parseCli, USAGE } from './redrive/command-line';
 import { discardJobs, redriveOnce } from './redrive/index';
 import { loadListing, saveListing } from './redrive/listing-file';
 import { locateQueues } from './redrive/locate-queues';
-import { discardReport, redriveReport } from './redrive/report';
+import { discardReport, redriveJson, redriveReport } from './redrive/report';
 import { UsageError } from './redrive/usage-error';
 
 export type { RedriveResult } from './redrive/index';
+export type { RedriveJson } from './redrive/report';
 
 /**
  * `npm run redrive`: the command line over scripts/redrive/ — it reads its options
@@ -134,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
           })),
         });
       }
-      console.log(cli.json ? JSON.stringify(result, null, 2) : redriveReport(result));
+      console.log(cli.json ? JSON.stringify(redriveJson(result), null, 2) : redriveReport(result));
       if (result.interrupted) return INTERRUPTED_EXIT;
       return result.failed > 0 || result.failedAgain.length > 0 ? 1 : 0;
     } finally {

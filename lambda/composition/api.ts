@@ -2,7 +2,6 @@ import * as chunkProgress from '../adapters/secondary/chunk-progress';
 import { saveDevice } from '../adapters/secondary/device-registration';
 import * as devicesTable from '../adapters/secondary/devices-table';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../adapters/secondary/http2/push-connection';
-import * as liveActivityKeys from '../adapters/secondary/live-activity-keys';
 import * as liveActivityTokens from '../adapters/secondary/live-activity-tokens-table';
 import * as notificationsTable from '../adapters/secondary/notifications-table';
 import * as sendQueueAdapter from '../adapters/secondary/send-queue';
@@ -55,8 +54,6 @@ export const liveActivities: LiveActivityRegistry = {
   pruneLiveActivityToken: liveActivityTokens.pruneLiveActivityToken,
   endActivityToken: liveActivityTokens.endActivityToken,
   correctLiveActivityEnvironment: liveActivityTokens.correctLiveActivityEnvironment,
-  pushToStartTarget: liveActivityKeys.pushToStartTarget,
-  activityTarget: liveActivityKeys.activityTarget,
 };
 
 export const notificationRecords: NotificationRecords = {
@@ -79,7 +76,6 @@ export const notificationRecords: NotificationRecords = {
 };
 
 export const trackingStore: TrackingStore = {
-  recipientBuckets: trackingTable.recipientBuckets,
   saveRecipients: trackingTable.saveRecipients,
   isRecipient: trackingTable.isRecipient,
   recordReceipt: (notificationId, token, userId, event) =>
@@ -107,8 +103,8 @@ export const settings: Settings = {
     return config.retryBaseDelaySeconds;
   },
   // Unset, the connection's own default: the one the time reserve is sized on.
-  get apnsRequestTimeoutMs() {
-    return config.apnsRequestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  get requestTimeoutMs() {
+    return config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   },
 };
 

@@ -21,7 +21,7 @@ export const senderPorts: Ports = {
         credentials,
         environment,
         apnsEndpoint(environment),
-        apiPorts.settings.apnsRequestTimeoutMs,
+        apiPorts.settings.requestTimeoutMs,
       );
     },
     async fcm(app) {
@@ -30,7 +30,7 @@ export const senderPorts: Ports = {
         app.fcm?.credentials ?? app.appId,
         credentials,
         fcmEndpoint(),
-        apiPorts.settings.apnsRequestTimeoutMs,
+        apiPorts.settings.requestTimeoutMs,
       );
     },
   },

@@ -1,6 +1,6 @@
 import type { DeviceOwner } from './device';
 import { DEFAULT_MAX_DEVICES_PER_USER, type DeviceSet, isLiveEntry, movedAwayMark } from './device-set';
-import { type PushDevice, platformField } from './job-part';
+import { type PushDevice, platformField } from './push-device';
 import type { SendJob } from './send-job';
 
 /**

@@ -3,7 +3,7 @@ import type { ApnsEnvironment } from './device';
 import { DEVICE_TTL_DAYS, isCurrentGeneration } from './device';
 import { InvalidRequestError } from './errors';
 import { DAY_SECONDS, epochSeconds, expiresAfter, hasExpired } from './expiry';
-import type { PushDevice } from './job-part';
+import type { PushDevice } from './push-device';
 import { userIdSchema } from './user';
 
 /**

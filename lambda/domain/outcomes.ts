@@ -1,11 +1,11 @@
-import type { ChunkOutcome, SenderStatus } from './tracking';
+import type { RecordedStatus, SenderStatus } from './tracking';
 
 /**
  * What pushgate did with one device a chunk handled: its **outcome**. Every such device
  * ends in exactly one, counted in the outcome's metric; a tracked job's report shows the
  * device's **status** (where the notification stands on it: the API's six, domain/tracking.ts)
  * — the one a sender can know before the app acknowledges. This list is the only place
- * the three are tied: the metrics (metric-names.ts), the tracked report (`trackedOutcome`)
+ * the three are tied: the metrics (metric-names.ts), the tracked report (`recordedStatus`)
  * and docs/architecture.md's outcome table (a unit test renders it from here) all read it.
  */
 export interface OutcomeFacts {
@@ -73,11 +73,11 @@ export function statusOf(outcome: OutcomeName): SenderStatus {
  * The one way the sender records a device's status, so the report cannot tell a
  * different story from the metrics.
  */
-export function trackedOutcome(
+export function recordedStatus(
   device: { token: string; userId: string },
   outcome: OutcomeName,
   reason?: string,
-): ChunkOutcome {
+): RecordedStatus {
   return {
     token: device.token,
     userId: device.userId,

@@ -38,8 +38,8 @@ export interface DeadLetteredPart {
   at: string;
 }
 
-/** Who a send named and how many of them had a device (first deliveries only). */
-export interface RecipientTotals {
+/** How far a send reached (first deliveries only): users named, users without a device, devices found. */
+export interface ReachTotals {
   users: number;
   usersWithoutDevices: number;
   devices: number;
@@ -59,8 +59,8 @@ function isFirstDelivery({ part, attempt }: { part: string; attempt: number }): 
 }
 
 /** Who the first deliveries reached: users named, users with no device, devices found. */
-export function recipientTotals(summaries: readonly RecordedSummary[]): RecipientTotals {
-  const totals: RecipientTotals = { users: 0, usersWithoutDevices: 0, devices: 0 };
+export function reachTotals(summaries: readonly RecordedSummary[]): ReachTotals {
+  const totals: ReachTotals = { users: 0, usersWithoutDevices: 0, devices: 0 };
   for (const recorded of summaries) {
     if (!isFirstDelivery(recorded)) continue;
     totals.users += recorded.summary.users;
@@ -80,7 +80,7 @@ export function recipientTotals(summaries: readonly RecordedSummary[]): Recipien
 export function untrackedCounts(summaries: readonly RecordedSummary[]): StatusCounts {
   const counted = summaries.filter((recorded) => !isRepushPart(recorded.part));
   const counts: StatusCounts = {
-    devices: recipientTotals(summaries).devices,
+    devices: reachTotals(summaries).devices,
     ...(Object.fromEntries(DEVICE_STATUSES.map((status) => [status, 0])) as Record<DeviceStatus, number>),
   };
   for (const outcome of OUTCOME_NAMES) {
@@ -112,7 +112,7 @@ export interface ReachFacts {
   appId?: string;
   /** How many users or tokens the request named (from its answer). */
   named?: { users: number } | { tokens: number } | { activities: number };
-  recipients: RecipientTotals;
+  reach: ReachTotals;
   counts: StatusCounts;
   reasons: Record<string, number>;
   deadLettered: readonly DeadLetteredPart[];
@@ -125,7 +125,7 @@ export interface ReachFacts {
  * still waiting).
  */
 export function unreachableReason(facts: ReachFacts): string | undefined {
-  const { counts, recipients, deadLettered } = facts;
+  const { counts, reach, deadLettered } = facts;
   if (counts.accepted + counts.received + counts.opened + counts.queued > 0) return undefined;
   const last = deadLettered.at(-1);
   if (last !== undefined && facts.complete !== true) {
@@ -133,11 +133,11 @@ export function unreachableReason(facts: ReachFacts): string | undefined {
   }
   if (facts.complete !== true) return undefined;
   const app = facts.appId === undefined ? 'this app' : `app ${facts.appId}`;
-  if (recipients.devices === 0) {
-    if (recipients.users > 0) {
-      return recipients.users === 1
+  if (reach.devices === 0) {
+    if (reach.users > 0) {
+      return reach.users === 1
         ? `The user this notification names has no device registered for ${app}.`
-        : `None of the ${recipients.users} users this notification names has a device registered for ${app}.`;
+        : `None of the ${reach.users} users this notification names has a device registered for ${app}.`;
     }
     const named = facts.named;
     if (named !== undefined && 'activities' in named)

@@ -49,8 +49,8 @@ export function countByStatus(devices: readonly TrackedDevice[]): Record<DeviceS
 /** What the sender knows about a device: its statuses before any acknowledgement. */
 export type SenderStatus = Extract<DeviceStatus, 'queued' | 'accepted' | 'pruned' | 'failed'>;
 
-/** One device's outcome in one chunk of a send. */
-export interface ChunkOutcome {
+/** One device's status as one chunk of a send records it (its outcome, as the report shows it). */
+export interface RecordedStatus {
   token: string;
   userId: string;
   status: SenderStatus;
@@ -89,7 +89,7 @@ function decodeTrackedToken(encoded: string): string {
     : Buffer.from(encoded, 'base64url').toString('hex');
 }
 
-export function encodeChunkTracking(outcomes: readonly ChunkOutcome[]): ChunkTracking {
+export function encodeChunkTracking(outcomes: readonly RecordedStatus[]): ChunkTracking {
   const users: string[] = [];
   const reasons: string[] = [];
   const indexOf = (list: string[], value: string) => {
@@ -116,8 +116,8 @@ export const MAX_TRACKING_PAGE_BYTES = 300 * 1024;
  * own (its users and reasons listed in it); one page — the usual case — when they fit.
  * Deterministic, so a chunk sent again writes the same pages.
  */
-export function encodeChunkTrackingPages(outcomes: readonly ChunkOutcome[]): ChunkTracking[] {
-  const pages: ChunkOutcome[][] = [[]];
+export function encodeChunkTrackingPages(outcomes: readonly RecordedStatus[]): ChunkTracking[] {
+  const pages: RecordedStatus[][] = [[]];
   let bytes = 0;
   for (const outcome of outcomes) {
     // An upper bound: the entry, and its user id and reason as if each were new to the page.
@@ -127,7 +127,7 @@ export function encodeChunkTrackingPages(outcomes: readonly ChunkOutcome[]): Chu
       Buffer.byteLength(outcome.userId) +
       Buffer.byteLength(outcome.reason ?? '') +
       8;
-    const current = pages[pages.length - 1] as ChunkOutcome[];
+    const current = pages[pages.length - 1] as RecordedStatus[];
     if (current.length > 0 && bytes + size > MAX_TRACKING_PAGE_BYTES) {
       pages.push([outcome]);
       bytes = size;
@@ -139,7 +139,7 @@ export function encodeChunkTrackingPages(outcomes: readonly ChunkOutcome[]): Chu
   return pages.map((page) => encodeChunkTracking(page));
 }
 
-export function decodeChunkTracking(tracking: ChunkTracking): ChunkOutcome[] {
+export function decodeChunkTracking(tracking: ChunkTracking): RecordedStatus[] {
   if (tracking.outcomes === '') return [];
   return tracking.outcomes.split(',').map((entry) => {
     const [token = '', statusAndUser = '', reason] = entry.split(':');
@@ -175,11 +175,11 @@ export function unpackChunkTracking(packed: Uint8Array): ChunkTracking {
   return tracking as ChunkTracking;
 }
 
-/** A chunk's outcomes as read back, with when they were recorded and the re-push round. */
+/** A chunk's device statuses as read back, with when they were recorded and the re-push round. */
 export interface RecordedChunk {
   at: string;
   round?: number;
-  outcomes: ChunkOutcome[];
+  statuses: RecordedStatus[];
 }
 
 export interface Receipt {
@@ -204,26 +204,26 @@ export function mergeTrackedDevices(
   const byToken = new Map<string, TrackedDevice>();
   const ordered = [...chunks].sort((a, b) => a.at.localeCompare(b.at));
   for (const chunk of ordered) {
-    for (const outcome of chunk.outcomes) {
-      const current = byToken.get(outcome.token);
+    for (const recorded of chunk.statuses) {
+      const current = byToken.get(recorded.token);
       const next: TrackedDevice = current ?? {
-        token: outcome.token,
-        userId: outcome.userId,
+        token: recorded.token,
+        userId: recorded.userId,
         status: 'queued',
         updatedAt: chunk.at,
       };
       if (
         current === undefined ||
-        SENDER_RANK[outcome.status] >= SENDER_RANK[current.status as SenderStatus]
+        SENDER_RANK[recorded.status] >= SENDER_RANK[current.status as SenderStatus]
       ) {
-        next.status = outcome.status;
-        if (outcome.reason === undefined) delete next.reason;
-        else next.reason = outcome.reason;
+        next.status = recorded.status;
+        if (recorded.reason === undefined) delete next.reason;
+        else next.reason = recorded.reason;
       }
-      if (outcome.status === 'accepted') next.acceptedAt = chunk.at;
+      if (recorded.status === 'accepted') next.acceptedAt = chunk.at;
       if (chunk.round !== undefined) next.repushes = Math.max(next.repushes ?? 0, chunk.round);
       next.updatedAt = chunk.at;
-      byToken.set(outcome.token, next);
+      byToken.set(recorded.token, next);
     }
   }
   for (const receipt of receipts) {

@@ -1,7 +1,9 @@
 import { mapConcurrent } from '../domain/concurrency';
+import { DeliveryTally } from '../domain/delivery-tally';
 import { ChunksHeldElsewhereError, JobFailedError } from '../domain/errors';
-import { DeliveryTally, type JobPart, type PushDevice } from '../domain/job-part';
+import type { JobPart } from '../domain/job-part';
 import { isLiveActivityJob } from '../domain/live-activity';
+import type { PushDevice } from '../domain/push-device';
 import { logger } from '../observability';
 import { completeChunk } from './delivery/complete';
 import { resolveDevices } from './delivery/devices';
@@ -24,7 +26,7 @@ const CHUNK_BOOKKEEPING_MS = 10_000;
  * through in a row, plus its bookkeeping — so a started chunk always finishes.
  */
 const timeReserveMs = ({ settings }: Ports) =>
-  APNS_TIMEOUTS_PER_CHUNK * settings.apnsRequestTimeoutMs + CHUNK_BOOKKEEPING_MS;
+  APNS_TIMEOUTS_PER_CHUNK * settings.requestTimeoutMs + CHUNK_BOOKKEEPING_MS;
 /** How long a chunk is held by the invocation sending it: under the queue's visibility timeout (720 s). */
 export const CHUNK_LEASE_MS = 300_000;
 
@@ -149,7 +151,7 @@ async function deliverLeanJob(
   const lean = { ...delivery, tally };
   try {
     const { devices } = await resolveDevices(lean, chunk);
-    countRecipients(tally, chunk, devices);
+    countReach(tally, chunk, devices);
     let pushed: Awaited<ReturnType<typeof pushByPlatform>>;
     try {
       pushed = await pushByPlatform(lean, devices);
@@ -167,8 +169,8 @@ async function deliverLeanJob(
     const settled = await settleAnswers(lean, pushed.devices, pushed.answers);
     if (pushed.refused !== undefined) await deadLetterRefused(lean, 0, pushed.refused, settled);
     await requeueRetries(lean, 0, settled);
-    if (tally.counts.accepted === tally.recipients.devices) {
-      invocation.done.push({ notificationId, part: jobPart.part, plan: { ...tally.recipients } });
+    if (tally.counts.accepted === tally.reach.devices) {
+      invocation.done.push({ notificationId, part: jobPart.part, plan: { ...tally.reach } });
     } else {
       await completeChunk(lean, 0, settled);
     }
@@ -185,7 +187,7 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
   const { devices, dropped } = isLiveActivityJob(jobPart.job)
     ? { devices: await resolveLiveActivityDevices(delivery, chunk), dropped: [] }
     : await resolveDevices(delivery, chunk);
-  countRecipients(tally, chunk, devices);
+  countReach(tally, chunk, devices);
   let pushed: Awaited<ReturnType<typeof pushByPlatform>>;
   try {
     pushed = await pushByPlatform(delivery, devices);
@@ -201,7 +203,7 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
     throw error;
   }
   const settled = await settleAnswers(delivery, pushed.devices, pushed.answers);
-  settled.outcomes.push(...dropped);
+  settled.statuses.push(...dropped);
   if (pushed.refused !== undefined) await deadLetterRefused(delivery, index, pushed.refused, settled);
   await afterLiveActivityEnd(delivery, settled.accepted);
   await requeueRetries(delivery, index, settled);
@@ -210,14 +212,14 @@ async function sendChunk(delivery: Delivery, index: number): Promise<void> {
 }
 
 /**
- * Who a chunk reached, right after resolving it: every device it found — those it
+ * A chunk's reach, right after resolving it: every device it found — those it
  * will push to and those it dropped (counted as moved or unregistered while
  * resolving) — and, for a chunk of users, how many of them have no device to push to.
  */
-function countRecipients(tally: DeliveryTally, chunk: Chunk, devices: readonly PushDevice[]): void {
-  tally.recipients.devices = devices.length + tally.counts.moved + tally.counts.unregistered;
+function countReach(tally: DeliveryTally, chunk: Chunk, devices: readonly PushDevice[]): void {
+  tally.reach.devices = devices.length + tally.counts.moved + tally.counts.unregistered;
   if (!('users' in chunk)) return;
   const reached = new Set(devices.map((device) => device.userId));
-  tally.recipients.users = chunk.users.length;
-  tally.recipients.usersWithoutDevices = chunk.users.filter((userId) => !reached.has(userId)).length;
+  tally.reach.users = chunk.users.length;
+  tally.reach.usersWithoutDevices = chunk.users.filter((userId) => !reached.has(userId)).length;
 }

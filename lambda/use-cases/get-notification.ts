@@ -2,9 +2,9 @@ import { NotFoundError } from '../domain/errors';
 import { leanDoneSummary } from '../domain/lean-job';
 import type { ChunkProgress, NotificationTracking, SendRequestRecord } from '../domain/notification-records';
 import {
-  type RecipientTotals,
+  type ReachTotals,
+  reachTotals,
   reasonTotals,
-  recipientTotals,
   unreachableReason,
   untrackedCounts,
 } from '../domain/send-status';
@@ -79,7 +79,7 @@ export async function getNotification(
   const stored = answer?.parts ?? answer?.jobs;
   const parts = typeof stored === 'number' ? stored : undefined;
   const tracked = request?.receipts !== undefined || reported.length > 0;
-  const totals = recipientTotals(tracking.summaries);
+  const totals = reachTotals(tracking.summaries);
   const counts = tracked
     ? { devices: reported.length, ...countByStatus(reported) }
     : untrackedCounts(tracking.summaries);
@@ -89,7 +89,7 @@ export async function getNotification(
   const reason = unreachableReason({
     ...(request?.appId === undefined ? {} : { appId: request.appId }),
     ...(answer?.recipients === undefined ? {} : { named: answer.recipients }),
-    recipients: totals,
+    reach: totals,
     counts,
     reasons,
     deadLettered: tracking.deadLettered,
@@ -143,7 +143,7 @@ async function addLeanJob(
 }
 
 /** The send answer's `recipients`, with — for a job to users — how many of them had no device. */
-function recipientsOf(named: SendRequestAnswer['recipients'] | undefined, totals: RecipientTotals) {
+function recipientsOf(named: SendRequestAnswer['recipients'] | undefined, totals: ReachTotals) {
   if (named === undefined) return undefined;
   return 'users' in named ? { ...named, usersWithoutDevices: totals.usersWithoutDevices } : named;
 }

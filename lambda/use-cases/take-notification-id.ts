@@ -5,6 +5,7 @@ import {
   type LeanClaim,
   type SendRequestRecord,
 } from '../domain/notification-records';
+import { recipientBuckets } from '../domain/recipient-hashes';
 import {
   jobFingerprint,
   namedUsers,
@@ -15,7 +16,7 @@ import {
 import type { Ports } from './ports';
 
 /** What taking an id writes to: the request record, and where a tracked job's recipients are counted. */
-export type TakeIdPorts = Pick<Ports, 'notificationRecords' | 'trackingStore'>;
+export type TakeIdPorts = Pick<Ports, 'notificationRecords'>;
 
 export interface SendRequestAnswer {
   notificationId: string;
@@ -116,7 +117,7 @@ export interface TakeOptions {
  * its one DynamoDB write on the happy path through the queue.
  */
 export async function takeJobNotificationId(
-  { notificationRecords, trackingStore }: TakeIdPorts,
+  { notificationRecords }: TakeIdPorts,
   job: SendJob,
   parts: readonly JobPart[],
   now: Date,
@@ -147,7 +148,7 @@ export async function takeJobNotificationId(
             receipts: {
               appId: job.appId,
               to: 'tokens' in job.to ? 'tokens' : 'users',
-              buckets: trackingStore.recipientBuckets(trackedRecipients(job.to).length),
+              buckets: recipientBuckets(trackedRecipients(job.to).length),
             },
           }
         : {}),

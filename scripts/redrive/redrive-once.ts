@@ -48,7 +48,7 @@ export interface RedriveResult {
   /** Moved jobs not seen back before the watch ended: delivered, or still being sent. */
   notSeenBack: number;
   /** Whether the watch ended because the send queue had nothing left, rather than at its deadline. */
-  settled: boolean;
+  drained: boolean;
   /**
    * The pass was stopped (Ctrl-C) before its end: the batch under way was finished, the rest
    * was not moved, and every job it held was made visible again on the DLQ.
@@ -104,7 +104,7 @@ export async function redriveOnce(options: RedriveOptions): Promise<RedriveResul
     notDeleted: 0,
     failedAgain: [],
     notSeenBack: 0,
-    settled: false,
+    drained: false,
     interrupted: false,
   };
   const { signal } = options;
@@ -213,11 +213,11 @@ async function watchForReturns(
     idleChecks = (await sendQueueIdle(sqs, queues.sendQueueUrl)) ? idleChecks + 1 : 0;
     if (idleChecks >= 2) {
       for (const message of await pass.receive(1)) match(message);
-      result.settled = true;
+      result.drained = true;
       return;
     }
   }
-  result.settled = waiting.size === 0;
+  result.drained = waiting.size === 0;
 }
 
 /** Nothing waiting, in flight or delayed on the send queue (approximate: SQS's own counts). */

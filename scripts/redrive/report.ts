@@ -3,6 +3,16 @@ import type { JobSummary, RedriveResult } from './redrive-once';
 
 /** What `npm run redrive` prints for a person; `--json` prints the results themselves. */
 
+/**
+ * A pass as `--json` prints it. `settled` is `drained`'s first name: scripts written
+ * against it still read it until the next major release.
+ */
+export type RedriveJson = RedriveResult & { settled: boolean };
+
+export function redriveJson(result: RedriveResult): RedriveJson {
+  return { ...result, settled: result.drained };
+}
+
 export function redriveReport(result: RedriveResult): string {
   const lines = [`Dead-letter queue ${result.deadLetterQueueUrl}: ${result.found} job(s).`];
   const groups = Object.entries(result.byReason).sort(([, a], [, b]) => b.count - a.count);
@@ -38,7 +48,7 @@ export function redriveReport(result: RedriveResult): string {
   }
   if (result.moved > 0 && result.notSeenBack > 0) {
     lines.push(
-      result.settled
+      result.drained
         ? `${result.notSeenBack} did not come back: the send queue has nothing left, so they were delivered.`
         : `${result.notSeenBack} not seen back yet (still being sent, or delayed retries): the DeadLetters alarm tells if any fails later.`,
     );

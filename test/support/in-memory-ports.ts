@@ -1,12 +1,13 @@
 import type { RawApnsAnswer } from '../../lambda/domain/apns-answer';
 import type { AppConfig } from '../../lambda/domain/app';
+import type { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import { type Device, type DeviceRegistration, deviceExpiry } from '../../lambda/domain/device';
 import { type DeviceSet, emptyDeviceSet, type HeldDevice } from '../../lambda/domain/device-set';
 import { DeviceNotFoundError, LiveActivityTokenNotFoundError } from '../../lambda/domain/errors';
 import type { RawFcmAnswer } from '../../lambda/domain/fcm-answer';
-import type { DeliveryTally, PushDevice } from '../../lambda/domain/job-part';
 import type { LeanPlan } from '../../lambda/domain/lean-job';
 import type { LiveActivityTokenState } from '../../lambda/domain/live-activity';
+import { activityTarget, pushToStartTarget } from '../../lambda/domain/live-activity-targets';
 import type {
   ChunkRecord,
   LeanClaim,
@@ -14,6 +15,7 @@ import type {
   NotificationTracking,
   SendRequestRecord,
 } from '../../lambda/domain/notification-records';
+import type { PushDevice } from '../../lambda/domain/push-device';
 import type { DeadLetteredPart } from '../../lambda/domain/send-status';
 import type { Receipt, ReceiptEvent } from '../../lambda/domain/tracking';
 import type {
@@ -218,11 +220,11 @@ export class InMemoryLiveActivities implements LiveActivityRegistry {
   }
 
   async listPushToStartDevices(appId: string, userId: string, attributesType: string) {
-    return this.listed(this.pushToStartTarget(appId, userId, attributesType));
+    return this.listed(pushToStartTarget(appId, userId, attributesType));
   }
 
   async listActivityDevices(appId: string, userId: string, activityId: string) {
-    return this.listed(this.activityTarget(appId, userId, activityId));
+    return this.listed(activityTarget(appId, userId, activityId));
   }
 
   private listed(key: string): PushDevice[] {
@@ -249,14 +251,6 @@ export class InMemoryLiveActivities implements LiveActivityRegistry {
   async correctLiveActivityEnvironment(device: PushDevice, environment: PushDevice['environment']) {
     const filed = this.devices.get(device.token);
     if (filed !== undefined) filed.environment = environment;
-  }
-
-  pushToStartTarget(appId: string, userId: string, attributesType: string): string {
-    return `pts|${appId}|${userId}|${attributesType}`;
-  }
-
-  activityTarget(appId: string, userId: string, activityId: string): string {
-    return `act|${appId}|${userId}|${activityId}`;
   }
 }
 
@@ -412,10 +406,6 @@ export class InMemoryTrackingStore implements TrackingStore {
 
   constructor(private readonly records: InMemoryNotificationRecords) {}
 
-  recipientBuckets(recipients: number): number {
-    return Math.max(1, Math.ceil(recipients / 1_000));
-  }
-
   async saveRecipients(notificationId: string, recipients: readonly string[]) {
     const saved = this.recipients.get(notificationId) ?? new Set();
     for (const recipient of recipients) saved.add(recipient);
@@ -569,7 +559,7 @@ export function inMemoryPorts(apps: readonly AppConfig[] = [FAKE_APP]): InMemory
       findApp: (appId) => apps.find((app) => app.appId === appId),
       maxDevicesPerUser: 32,
       retryBaseDelaySeconds: 15,
-      apnsRequestTimeoutMs: 5_000,
+      requestTimeoutMs: 5_000,
     },
   };
 }

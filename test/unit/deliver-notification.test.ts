@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DeliveryTally, type JobPart } from '../../lambda/domain/job-part';
+import { DeliveryTally } from '../../lambda/domain/delivery-tally';
+import type { JobPart } from '../../lambda/domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS } from '../../lambda/domain/retry-policy';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';

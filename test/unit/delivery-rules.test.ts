@@ -9,7 +9,6 @@ import {
   JOB_PART_FORMAT,
   MAX_PART_BYTES,
   MAX_PART_JOB_BYTES,
-  type PushDevice,
   partBytes,
   partsOf,
   repushPartName,
@@ -17,6 +16,7 @@ import {
   splitPartName,
   USERS_PER_PART,
 } from '../../lambda/domain/job-part';
+import type { PushDevice } from '../../lambda/domain/push-device';
 import type { SendJob } from '../../lambda/domain/send-job';
 
 describe('part names', () => {

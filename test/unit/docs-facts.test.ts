@@ -345,7 +345,7 @@ describe('the docs state what the code holds', () => {
     const before = names.map((name) => process.env[name]);
     for (const name of names) delete process.env[name];
     try {
-      expect(settings.apnsRequestTimeoutMs).toBe(DEFAULT_REQUEST_TIMEOUT_MS);
+      expect(settings.requestTimeoutMs).toBe(DEFAULT_REQUEST_TIMEOUT_MS);
       expect(settings.retryBaseDelaySeconds).toBe(BASE_DELAY_SECONDS);
     } finally {
       names.forEach((name, i) => {

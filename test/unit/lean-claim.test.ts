@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jobPartFromMessage } from '../../lambda/adapters/primary/deliver-notifications/job-part-message';
-import { DeliveryTally, type JobPart } from '../../lambda/domain/job-part';
+import { DeliveryTally } from '../../lambda/domain/delivery-tally';
+import type { JobPart } from '../../lambda/domain/job-part';
 import { isLeanJob, leanDoneSummary } from '../../lambda/domain/lean-job';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeliveryTally, type JobPart, type PushDevice } from '../../lambda/domain/job-part';
+import { DeliveryTally } from '../../lambda/domain/delivery-tally';
+import type { JobPart } from '../../lambda/domain/job-part';
 import type { LiveActivityTokenState } from '../../lambda/domain/live-activity';
+import { activityTarget, pushToStartTarget } from '../../lambda/domain/live-activity-targets';
+import type { PushDevice } from '../../lambda/domain/push-device';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
 import { deliverNotification } from '../../lambda/use-cases/deliver-notification';
@@ -71,10 +74,8 @@ function file(n: number, userId: string, target: string, state: Partial<LiveActi
   });
 }
 
-const pushToStart = (userId: string, type: string) =>
-  ports.liveActivities.pushToStartTarget(FAKE_APP.appId, userId, type);
-const activity = (userId: string, activityId: string) =>
-  ports.liveActivities.activityTarget(FAKE_APP.appId, userId, activityId);
+const pushToStart = (userId: string, type: string) => pushToStartTarget(FAKE_APP.appId, userId, type);
+const activity = (userId: string, activityId: string) => activityTarget(FAKE_APP.appId, userId, activityId);
 
 /** Accepts the job and delivers its part; the tokens pushed to and the tally. */
 async function send(job: SendJob): Promise<{ pushed: string[]; tally: DeliveryTally }> {

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { activityTarget, pushToStartTarget } from '../../lambda/adapters/secondary/live-activity-keys';
 import { MAX_SQS_BATCH_BYTES } from '../../lambda/adapters/secondary/send-queue';
 import { compileApnsRequest } from '../../lambda/domain/apns-request';
 import { PushgateError } from '../../lambda/domain/errors';
-import { ACTIVITIES_PER_PART, type JobPart, type PushDevice, partsOf } from '../../lambda/domain/job-part';
+import { ACTIVITIES_PER_PART, type JobPart, partsOf } from '../../lambda/domain/job-part';
 import {
   checkLiveActivityJob,
   dismissalAfterEnd,
@@ -11,6 +10,8 @@ import {
   parseActivityId,
   withLiveActivityTimestamp,
 } from '../../lambda/domain/live-activity';
+import { activityTarget, pushToStartTarget } from '../../lambda/domain/live-activity-targets';
+import type { PushDevice } from '../../lambda/domain/push-device';
 import {
   jobFingerprint,
   MAX_RECIPIENTS_PER_JOB,

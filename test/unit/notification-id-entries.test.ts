@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jobPartFromMessage } from '../../lambda/adapters/primary/deliver-notifications/job-part-message';
+import { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import { JobFailedError, NotificationIdConflictError } from '../../lambda/domain/errors';
-import { DeliveryTally } from '../../lambda/domain/job-part';
 import { isLeanJob } from '../../lambda/domain/lean-job';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jobPartFromMessage } from '../../lambda/adapters/primary/deliver-notifications/job-part-message';
+import { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import { JobFailedError, NotFoundError } from '../../lambda/domain/errors';
-import { DeliveryTally, type JobPart } from '../../lambda/domain/job-part';
+import type { JobPart } from '../../lambda/domain/job-part';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
 import { deadLetterJob } from '../../lambda/use-cases/dead-letter-job';

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import { JobFailedError } from '../../lambda/domain/errors';
 import { FCM_ACCESS_TOKEN_REFUSED } from '../../lambda/domain/fcm-answer';
-import { DeliveryTally, type JobPart } from '../../lambda/domain/job-part';
+import type { JobPart } from '../../lambda/domain/job-part';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
 import { deliverNotification } from '../../lambda/use-cases/deliver-notification';

@@ -53,7 +53,7 @@ describe('an untracked send’s status from its chunks’ tallies', () => {
     const nobody = summary('0', 0, { users: 2, usersWithoutDevices: 2 });
     const facts = {
       appId: 'com.example.app',
-      recipients: { users: 2, usersWithoutDevices: 2, devices: 0 },
+      reach: { users: 2, usersWithoutDevices: 2, devices: 0 },
       counts: untrackedCounts([nobody]),
       reasons: {},
       deadLettered: [],

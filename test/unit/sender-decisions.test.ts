@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PushAnswer } from '../../lambda/domain/apns-answer';
+import { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import { tokenHash } from '../../lambda/domain/device-token';
-import { DeliveryTally, type JobPart, type PushDevice } from '../../lambda/domain/job-part';
+import type { JobPart } from '../../lambda/domain/job-part';
+import type { PushDevice } from '../../lambda/domain/push-device';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS } from '../../lambda/domain/retry-policy';
 import type { SendJob } from '../../lambda/domain/send-job';
 import type { Delivery } from '../../lambda/use-cases/delivery/plan';
@@ -74,7 +76,7 @@ describe('settling what APNs answered', () => {
     expect(pruneDevice).toHaveBeenCalledWith(devices[1], new Date(1_700_000_000_000));
     expect(pruneDevice).toHaveBeenCalledWith(devices[2], undefined);
     expect(run.tally.counts).toMatchObject({ accepted: 1, pruned: 2, kept: 0 });
-    expect(new Map(settled.outcomes.map((o) => [o.token, [o.status, o.reason]]))).toEqual(
+    expect(new Map(settled.statuses.map((o) => [o.token, [o.status, o.reason]]))).toEqual(
       new Map([
         [devices[0]?.token, ['accepted', undefined]],
         [devices[1]?.token, ['pruned', 'Unregistered']],
@@ -91,7 +93,7 @@ describe('settling what APNs answered', () => {
       { kind: 'invalid-token', reason: 'Unregistered', timestamp: 1 },
     ] as PushAnswer[]);
     expect(run.tally.counts).toMatchObject({ kept: 1, pruned: 0 });
-    expect(settled.outcomes).toMatchObject([{ status: 'failed', reason: 'Unregistered' }]);
+    expect(settled.statuses).toMatchObject([{ status: 'failed', reason: 'Unregistered' }]);
   });
 
   it('a Live Activity token is pruned from the Live Activity registry, never the devices', async () => {
@@ -120,7 +122,7 @@ describe('re-queueing retries', () => {
 
   it('exactly the retried devices go back as one message of the next attempt, no sooner than the longest retry-after', async () => {
     const run = delivery({ part: '0.2', attempt: 1 });
-    await requeueRetries(run, 3, { accepted: [], retries, outcomes: [] });
+    await requeueRetries(run, 3, { accepted: [], retries, statuses: [] });
     expect(deadLetter).not.toHaveBeenCalled();
     expect(enqueue).toHaveBeenCalledTimes(1);
     const [message] = enqueue.mock.calls[0]?.[0] ?? [];
@@ -138,11 +140,11 @@ describe('re-queueing retries', () => {
 
   it('after the last attempt the devices are dead-lettered with their reasons and recorded as failed', async () => {
     const run = delivery({ attempt: MAX_DELIVERY_ATTEMPTS - 1 });
-    const outcomes = [
+    const statuses = [
       { token: device(1).token, userId: 'user-1', status: 'queued' as const, reason: 'InternalServerError' },
       { token: device(3).token, userId: 'user-3', status: 'accepted' as const },
     ];
-    await requeueRetries(run, 0, { accepted: [], retries, outcomes });
+    await requeueRetries(run, 0, { accepted: [], retries, statuses });
     expect(enqueue).not.toHaveBeenCalled();
     expect(deadLetter).toHaveBeenCalledWith(
       expect.any(String),
@@ -150,15 +152,15 @@ describe('re-queueing retries', () => {
       '2 devices still failing: InternalServerError, TooManyRequests',
     );
     expect(run.tally.counts.deadLettered).toBe(2);
-    expect(outcomes[0]).toMatchObject({
+    expect(statuses[0]).toMatchObject({
       status: 'failed',
       reason: 'InternalServerError (retries exhausted)',
     });
-    expect(outcomes[1]).toMatchObject({ status: 'accepted' });
+    expect(statuses[1]).toMatchObject({ status: 'accepted' });
   });
 
   it('nothing to retry enqueues nothing', async () => {
-    await requeueRetries(delivery(), 0, { accepted: [device(1)], retries: [], outcomes: [] });
+    await requeueRetries(delivery(), 0, { accepted: [device(1)], retries: [], statuses: [] });
     expect(enqueue).not.toHaveBeenCalled();
     expect(deadLetter).not.toHaveBeenCalled();
   });
@@ -206,7 +208,7 @@ describe('parts that carry devices stay bounded', () => {
     await requeueRetries(delivery({ part: '0', attempt: 0 }), 3, {
       accepted: [],
       retries: many(1_200),
-      outcomes: [],
+      statuses: [],
     });
     const messages = enqueue.mock.calls[0]?.[0] ?? [];
     const parts = messages.map((m) => JSON.parse(m.body) as JobPart);
@@ -223,7 +225,7 @@ describe('parts that carry devices stay bounded', () => {
     await requeueRetries(delivery({ attempt: MAX_DELIVERY_ATTEMPTS - 1 }), 0, {
       accepted: [],
       retries: many(501),
-      outcomes: [],
+      statuses: [],
     });
     expect(deadLetter.mock.calls.map(([body]) => (JSON.parse(body) as JobPart).devices?.length)).toEqual([
       500, 1,

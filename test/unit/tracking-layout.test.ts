@@ -10,13 +10,13 @@ import {
   trackingPageKey,
 } from '../../lambda/adapters/secondary/notifications-keys';
 import {
-  type ChunkOutcome,
   decodeChunkTracking,
   encodeChunkTracking,
   encodeChunkTrackingPages,
   MAX_TRACKING_PAGE_BYTES,
   mergeTrackedDevices,
   packChunkTracking,
+  type RecordedStatus,
   unpackChunkTracking,
 } from '../../lambda/domain/tracking';
 
@@ -24,7 +24,7 @@ const token = (n: number, bytes = 32) => n.toString(16).padStart(2 * bytes, '0')
 
 describe('chunk tracking encoding', () => {
   it('round-trips every status, reason and user, for tokens of 16 to 200 bytes', () => {
-    const outcomes: ChunkOutcome[] = [
+    const outcomes: RecordedStatus[] = [
       { token: token(1), userId: 'alice', status: 'accepted' },
       { token: token(2, 16), userId: 'bob', status: 'pruned', reason: 'Unregistered' },
       { token: token(3, 200), userId: 'alice', status: 'queued', reason: 'TooManyRequests' },
@@ -38,7 +38,7 @@ describe('chunk tracking encoding', () => {
   });
 
   it('round-trips FCM tokens exactly — case, ":", ".", "-" and "_" — next to APNs ones', () => {
-    const outcomes: ChunkOutcome[] = [
+    const outcomes: RecordedStatus[] = [
       { token: 'fMEP0vJqS0:APA91bHq-X3_mF.2mb', userId: 'alice', status: 'accepted' },
       { token: token(5), userId: 'alice', status: 'accepted' },
       { token: 'a:b:c', userId: 'bob', status: 'pruned', reason: 'UNREGISTERED' },
@@ -57,12 +57,14 @@ describe('chunk tracking encoding', () => {
   });
 
   it('packs a chunk losslessly, and a chunk of 200 random tokens of 100 users into fewer write units', () => {
-    const outcomes: ChunkOutcome[] = Array.from({ length: 100 }, () => randomUUID()).flatMap((userId, i) => [
-      { token: randomBytes(32).toString('hex'), userId, status: 'accepted' },
-      i % 10 === 0
-        ? { token: 'fMEP0vJqS0:APA91bHq-X3_mF.2mb', userId, status: 'pruned', reason: 'UNREGISTERED' }
-        : { token: randomBytes(32).toString('hex'), userId, status: 'queued', reason: 'TooManyRequests' },
-    ]);
+    const outcomes: RecordedStatus[] = Array.from({ length: 100 }, () => randomUUID()).flatMap(
+      (userId, i) => [
+        { token: randomBytes(32).toString('hex'), userId, status: 'accepted' },
+        i % 10 === 0
+          ? { token: 'fMEP0vJqS0:APA91bHq-X3_mF.2mb', userId, status: 'pruned', reason: 'UNREGISTERED' }
+          : { token: randomBytes(32).toString('hex'), userId, status: 'queued', reason: 'TooManyRequests' },
+      ],
+    );
     const encoded = encodeChunkTracking(outcomes);
     const packed = packChunkTracking(encoded);
     expect(decodeChunkTracking(unpackChunkTracking(packed))).toEqual(outcomes);
@@ -79,7 +81,7 @@ describe('chunk tracking pages', () => {
     [...page.users, ...page.reasons].reduce((sum, text) => sum + Buffer.byteLength(text) + 3, 0);
 
   it('outcomes of 3 200 devices with 1 000-character FCM tokens are cut into pages under the limit, in order', () => {
-    const outcomes: ChunkOutcome[] = Array.from({ length: 3_200 }, (_, i) => ({
+    const outcomes: RecordedStatus[] = Array.from({ length: 3_200 }, (_, i) => ({
       token: `${String(i).padStart(8, '0')}:${'K'.repeat(991)}`,
       userId: `${'u'.repeat(250)}${i % 100}`,
       status: i % 7 === 0 ? ('queued' as const) : ('accepted' as const),
@@ -104,7 +106,7 @@ describe('chunk tracking pages', () => {
 
 describe('merging chunk records and receipts', () => {
   const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-  const device = (status: ChunkOutcome['status'], reason?: string): ChunkOutcome => ({
+  const device = (status: RecordedStatus['status'], reason?: string): RecordedStatus => ({
     token: token(7),
     userId: 'alice',
     status,
@@ -114,8 +116,8 @@ describe('merging chunk records and receipts', () => {
   it('a retry that got through wins over the queued first try, whatever order the records come in', () => {
     const [merged] = mergeTrackedDevices(
       [
-        { at: at(5), outcomes: [device('accepted')] },
-        { at: at(1), outcomes: [device('queued', 'InternalServerError')] },
+        { at: at(5), statuses: [device('accepted')] },
+        { at: at(1), statuses: [device('queued', 'InternalServerError')] },
       ],
       [],
     );
@@ -126,9 +128,9 @@ describe('merging chunk records and receipts', () => {
   it('pruned and failed are final; re-push rounds are counted', () => {
     const [merged] = mergeTrackedDevices(
       [
-        { at: at(1), outcomes: [device('accepted')] },
-        { at: at(3), round: 1, outcomes: [device('failed', 'Unregistered (retries exhausted)')] },
-        { at: at(4), round: 2, outcomes: [device('queued', 'InternalServerError')] },
+        { at: at(1), statuses: [device('accepted')] },
+        { at: at(3), round: 1, statuses: [device('failed', 'Unregistered (retries exhausted)')] },
+        { at: at(4), round: 2, statuses: [device('queued', 'InternalServerError')] },
       ],
       [],
     );
@@ -152,7 +154,7 @@ describe('merging chunk records and receipts', () => {
       },
     ]);
     const [merged] = mergeTrackedDevices(
-      [{ at: at(9), outcomes: [device('accepted')] }],
+      [{ at: at(9), statuses: [device('accepted')] }],
       [{ token: token(7), userId: 'alice', receivedAt: at(2) }],
     );
     expect(merged).toMatchObject({ status: 'received', acceptedAt: at(9) });

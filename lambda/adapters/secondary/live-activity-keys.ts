@@ -18,18 +18,3 @@ const KEY_PREFIX: Record<LiveActivityTokenKind, string> = {
 export function liveActivityTokenKey(kind: LiveActivityTokenKind, token: string) {
   return { [DEVICES_TABLE.partitionKey]: `${KEY_PREFIX[kind]}${token}` };
 }
-
-/** The `byLiveActivity` key of a user's push-to-start tokens for one attributes type. */
-export function pushToStartTarget(appId: string, userId: string, attributesType: string): string {
-  return `start|${appId}|${attributesType}|${userId}`;
-}
-
-/**
- * The `byLiveActivity` key of one user's activity: the update tokens that user
- * registered under the activity id. The user is part of the key, so a query for one
- * user's activity never lists another user's tokens, whatever id they chose. Neither
- * an app id nor an activity id can hold `|`, so no two (user, activity) pairs share a key.
- */
-export function activityTarget(appId: string, userId: string, activityId: string): string {
-  return `activity|${appId}|${userId}|${activityId}`;
-}

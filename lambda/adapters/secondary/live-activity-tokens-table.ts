@@ -4,7 +4,6 @@ import { dynamo } from '../../clients';
 import { config } from '../../config';
 import type { ApnsEnvironment, RegistrationResult } from '../../domain/device';
 import { LiveActivityTokenNotFoundError } from '../../domain/errors';
-import type { PushDevice } from '../../domain/job-part';
 import {
   type LiveActivityToken,
   type LiveActivityTokenKind,
@@ -12,8 +11,10 @@ import {
   type LiveActivityTokenState,
   liveActivityTokenExpiry,
 } from '../../domain/live-activity';
+import { activityTarget, pushToStartTarget } from '../../domain/live-activity-targets';
+import type { PushDevice } from '../../domain/push-device';
 import { DEVICES_TABLE } from './devices-keys';
-import { activityTarget, liveActivityTokenKey, pushToStartTarget } from './live-activity-keys';
+import { liveActivityTokenKey } from './live-activity-keys';
 import { pruneOwnedRecord, saveOwnedRecord } from './owned-record';
 import { userGeneration } from './user-generations';
 

@@ -1,17 +1,15 @@
-import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import { tokenKey } from '../../domain/fcm-token';
 import type { NotificationTracking } from '../../domain/notification-records';
+import { bucketHolds, bucketOf, recipientHash, recipientHashesByBucket } from '../../domain/recipient-hashes';
 import type { ChunkSummary } from '../../domain/send-status';
 import {
   type ChunkTracking,
   decodeChunkTracking,
-  mergeTrackedDevices,
   type ReceiptEvent,
   type RecordedChunk,
-  type TrackedDevice,
   trackingExpiry,
   unpackChunkTracking,
 } from '../../domain/tracking';
@@ -161,7 +159,7 @@ function addPages(paged: PagedChunks): void {
     for (let page = 1; page < pages; page++) {
       const tracking = found?.get(page);
       if (tracking === undefined) throw new Error(`page ${page} of a tracked chunk's outcomes is missing`);
-      recorded.outcomes.push(...decodeChunkTracking(tracking));
+      recorded.statuses.push(...decodeChunkTracking(tracking));
     }
   }
 }
@@ -218,38 +216,12 @@ function addRecord(tracking: NotificationTracking, paged: PagedChunks, item: Rec
     const recorded: RecordedChunk = {
       at: String(item.completedAt),
       ...(typeof item.round === 'number' ? { round: item.round } : {}),
-      outcomes: decodeChunkTracking(stored),
+      statuses: decodeChunkTracking(stored),
     };
     tracking.chunks.push(recorded);
     if (typeof item.trackingPages === 'number' && item.trackingPages > 1)
       paged.chunks.set(`${part}#${attempt}#${chunk}`, { recorded, pages: item.trackingPages });
   }
-}
-
-/** Every tracked device of a notification, one status each. */
-export async function listTrackedDevices(notificationId: string): Promise<TrackedDevice[]> {
-  const { chunks, receipts } = await readTracking(notificationId);
-  return mergeTrackedDevices(chunks, receipts);
-}
-
-/** Recipient hashes per bucket: a bucket item stays a few KB, so checking a receipt reads one small item. */
-const RECIPIENTS_PER_BUCKET = 500;
-/** Hex digits of a recipient's hash: 48 bits, so a stranger matches by chance about once in 10^14 / recipients. */
-const RECIPIENT_HASH_DIGITS = 12;
-
-function recipientHash(notificationId: string, recipient: string): string {
-  return createHash('sha256')
-    .update(`${notificationId}\n${recipient}`)
-    .digest('hex')
-    .slice(0, RECIPIENT_HASH_DIGITS);
-}
-
-function bucketOf(hash: string, buckets: number): number {
-  return Number.parseInt(hash.slice(0, 8), 16) % buckets;
-}
-
-export function recipientBuckets(recipients: number): number {
-  return Math.max(1, Math.ceil(recipients / RECIPIENTS_PER_BUCKET));
 }
 
 /**
@@ -262,12 +234,8 @@ export async function saveRecipients(
   recipients: readonly string[],
   now = new Date(),
 ): Promise<void> {
-  const buckets = recipientBuckets(recipients.length);
-  const hashes = Array.from({ length: buckets }, () => [] as string[]);
-  for (const recipient of new Set(recipients)) {
-    const hash = recipientHash(notificationId, recipient);
-    hashes[bucketOf(hash, buckets)]?.push(hash);
-  }
+  const hashes = recipientHashesByBucket(notificationId, recipients);
+  const buckets = hashes.length;
   const expiry = trackingExpiry(now);
   for (let start = 0; start < buckets; start += 16) {
     await Promise.all(
@@ -277,7 +245,7 @@ export async function saveRecipients(
             TableName: config.notificationsTableName,
             Item: {
               ...recipientsKey(notificationId, start + i),
-              hashes: Buffer.from(list.sort().join(''), 'hex'),
+              hashes: Buffer.from(list.join(''), 'hex'),
               [NOTIFICATIONS_TABLE.ttlAttribute]: expiry,
             },
           }),
@@ -309,8 +277,5 @@ export async function isRecipient(
       : typeof hashes === 'string'
         ? hashes
         : '';
-  for (let at = 0; at < stored.length; at += RECIPIENT_HASH_DIGITS) {
-    if (stored.slice(at, at + RECIPIENT_HASH_DIGITS) === hash) return true;
-  }
-  return false;
+  return bucketHolds(stored, hash);
 }

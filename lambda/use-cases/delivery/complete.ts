@@ -13,7 +13,7 @@ export async function completeChunk(delivery: Delivery, chunk: number, settled: 
   const { jobPart, ports } = delivery;
   const { notificationId } = jobPart.job;
   const tracked = jobPart.job.track?.receipts === true;
-  const pages = tracked ? encodeChunkTrackingPages(settled.outcomes) : [];
+  const pages = tracked ? encodeChunkTrackingPages(settled.statuses) : [];
   if (pages.length > 1)
     await ports.trackingStore.saveTrackingPages(notificationId, jobPart.part, jobPart.attempt, chunk, pages);
   await ports.notificationRecords.markChunkCompleted(notificationId, jobPart.part, jobPart.attempt, chunk, {

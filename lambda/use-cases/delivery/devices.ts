@@ -9,9 +9,9 @@ import {
   isAddressedBy,
   newestDevicesPerUser,
 } from '../../domain/devices-to-push';
-import { type PushDevice, platformField } from '../../domain/job-part';
-import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
-import type { ChunkOutcome } from '../../domain/tracking';
+import { type OutcomeName, recordedStatus } from '../../domain/outcomes';
+import { type PushDevice, platformField } from '../../domain/push-device';
+import type { RecordedStatus } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Chunk, Delivery } from './plan';
 
@@ -46,7 +46,7 @@ const OUTCOME: Record<DropReason, OutcomeName> = {
 export async function resolveDevices(
   delivery: Delivery,
   chunk: Chunk,
-): Promise<{ devices: PushDevice[]; dropped: ChunkOutcome[] }> {
+): Promise<{ devices: PushDevice[]; dropped: RecordedStatus[] }> {
   const { appId } = delivery.jobPart.job;
   // Activities are addressed by Live Activity pushes only (delivery/live-activity-devices.ts).
   if ('activities' in chunk) return { devices: [], dropped: [] };
@@ -58,11 +58,11 @@ export async function resolveDevices(
   if (dropped.length === 0) return { devices, dropped: [] };
   const carried =
     'devices' in chunk ? new Map(chunk.devices.map((device) => [device.token, device])) : undefined;
-  const droppedOutcomes: ChunkOutcome[] = [];
+  const droppedStatuses: RecordedStatus[] = [];
   for (const { candidate, reason } of dropped) {
     delivery.tally.add(OUTCOME[reason], reason);
     const device = carried?.get(candidate.token);
-    if (device !== undefined) droppedOutcomes.push(trackedOutcome(device, OUTCOME[reason], reason));
+    if (device !== undefined) droppedStatuses.push(recordedStatus(device, OUTCOME[reason], reason));
   }
   logger.info('dropped devices no longer held for this notification', {
     notificationId: delivery.jobPart.job.notificationId,
@@ -70,7 +70,7 @@ export async function resolveDevices(
     dropped: dropped.length,
     tokens: dropped.slice(0, 10).map(({ candidate, reason }) => `${tokenHash(candidate.token)}:${reason}`),
   });
-  return { devices, dropped: droppedOutcomes };
+  return { devices, dropped: droppedStatuses };
 }
 
 /** Each user's live devices of the app, from the users' sets (one consistent read per 100 users). */

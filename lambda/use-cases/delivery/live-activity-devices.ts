@@ -1,6 +1,7 @@
 import { mapConcurrent } from '../../domain/concurrency';
-import type { PushDevice } from '../../domain/job-part';
 import { dismissalAfterEnd, isCurrentLiveActivityDevice } from '../../domain/live-activity';
+import { activityTarget, pushToStartTarget } from '../../domain/live-activity-targets';
+import type { PushDevice } from '../../domain/push-device';
 import { carriedDevices } from './devices';
 import type { Chunk, Delivery } from './plan';
 
@@ -79,7 +80,6 @@ export async function afterLiveActivityEnd(delivery: Delivery, accepted: PushDev
 function carriedLiveActivityDevices(delivery: Delivery, devices: readonly PushDevice[]): PushDevice[] {
   const { job } = delivery.jobPart;
   const { to } = job;
-  const { pushToStartTarget, activityTarget } = delivery.ports.liveActivities;
   const attributesType = String(job.aps['attributes-type'] ?? '');
   const addressed = new Set(
     'userIds' in to

@@ -1,13 +1,12 @@
 import { type ApnsRequest, compileApnsRequest } from '../../domain/apns-request';
 import type { AppConfig } from '../../domain/app';
+import type { DeliveryTally } from '../../domain/delivery-tally';
 import { JobFailedError, PushgateError } from '../../domain/errors';
 import { compileFcmMessage, type FcmMessage, reachesAndroid } from '../../domain/fcm-message';
 import {
   DEVICES_PER_PART,
-  type DeliveryTally,
   devicePartFingerprint,
   type JobPart,
-  type PushDevice,
   partJobFingerprint,
   partKey,
   partsOf,
@@ -16,6 +15,7 @@ import {
 import { isLeanDelivery } from '../../domain/lean-job';
 import { distinctActivities, type UserActivity } from '../../domain/live-activity';
 import type { SendRequestRecord } from '../../domain/notification-records';
+import type { PushDevice } from '../../domain/push-device';
 import { MAX_SQS_DELAY_SECONDS } from '../../domain/retry-policy';
 import { trackedRecipients } from '../../domain/send-job';
 import { logger } from '../../observability';

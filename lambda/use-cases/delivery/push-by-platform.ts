@@ -1,7 +1,7 @@
 import type { PushAnswer } from '../../domain/apns-answer';
 import { APNS_ENVIRONMENTS } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
-import { type PushDevice, platformOf } from '../../domain/job-part';
+import { type PushDevice, platformOf } from '../../domain/push-device';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
 import { pushToDevices } from './push';

@@ -7,7 +7,7 @@ import {
   type RawFcmAnswer,
 } from '../../domain/fcm-answer';
 import { type FcmMessage, fcmRequestBodies } from '../../domain/fcm-message';
-import type { PushDevice } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/push-device';
 import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';
 

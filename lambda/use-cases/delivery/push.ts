@@ -8,7 +8,7 @@ import {
 import { mapConcurrent } from '../../domain/concurrency';
 import { type ApnsEnvironment, environmentToTryInstead } from '../../domain/device';
 import { JobFailedError } from '../../domain/errors';
-import type { PushDevice } from '../../domain/job-part';
+import type { PushDevice } from '../../domain/push-device';
 import type { PushConnection } from '../ports/push-providers';
 import type { Delivery } from './plan';
 

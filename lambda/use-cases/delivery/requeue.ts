@@ -3,12 +3,12 @@ import {
   devicePartsOf,
   JOB_PART_FORMAT,
   type JobPart,
-  type PushDevice,
   refusedPartName,
   repushPartName,
   retryPartName,
 } from '../../domain/job-part';
-import { trackedOutcome } from '../../domain/outcomes';
+import { recordedStatus } from '../../domain/outcomes';
+import type { PushDevice } from '../../domain/push-device';
 import { MAX_DELIVERY_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from '../../domain/retry-policy';
 import { DEFAULT_MAX_REPUSHES } from '../../domain/tracking';
 import { logger } from '../../observability';
@@ -58,10 +58,10 @@ export async function requeueRetries(delivery: Delivery, chunk: number, settled:
       tally.add('deadLettered', r.reason);
       tally.countPlatform('deadLettered', r.device);
     }
-    for (const [index, outcome] of settled.outcomes.entries()) {
-      const reason = reasons.get(outcome.token);
+    for (const [index, recorded] of settled.statuses.entries()) {
+      const reason = reasons.get(recorded.token);
       if (reason !== undefined)
-        settled.outcomes[index] = trackedOutcome(outcome, 'deadLettered', `${reason} (retries exhausted)`);
+        settled.statuses[index] = recordedStatus(recorded, 'deadLettered', `${reason} (retries exhausted)`);
     }
     logger.error('dead-lettered devices after the last attempt', {
       notificationId: jobPart.job.notificationId,
@@ -110,7 +110,7 @@ export async function deadLetterRefused(
     for (const device of devices) {
       tally.add('deadLettered', error.reason);
       tally.countPlatform('deadLettered', device);
-      settled.outcomes.push(trackedOutcome(device, 'deadLettered', error.reason));
+      settled.statuses.push(recordedStatus(device, 'deadLettered', error.reason));
     }
     logger.error(
       'dead-lettered the devices of a platform or environment that refused the job; the others were pushed to',

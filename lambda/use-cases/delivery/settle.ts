@@ -1,9 +1,9 @@
 import type { PushAnswer } from '../../domain/apns-answer';
 import { mapConcurrent } from '../../domain/concurrency';
 import { tokenHash } from '../../domain/device-token';
-import type { PushDevice } from '../../domain/job-part';
-import { type OutcomeName, trackedOutcome } from '../../domain/outcomes';
-import type { ChunkOutcome } from '../../domain/tracking';
+import { type OutcomeName, recordedStatus } from '../../domain/outcomes';
+import type { PushDevice } from '../../domain/push-device';
+import type { RecordedStatus } from '../../domain/tracking';
 import { logger } from '../../observability';
 import type { Delivery } from './plan';
 
@@ -19,8 +19,8 @@ export interface Retry {
 export interface Settled {
   accepted: PushDevice[];
   retries: Retry[];
-  /** Each device's outcome in this chunk, recorded with the chunk's completion when the job is tracked. */
-  outcomes: ChunkOutcome[];
+  /** Each device's status from this chunk, recorded with the chunk's completion when the job is tracked. */
+  statuses: RecordedStatus[];
 }
 
 /**
@@ -34,7 +34,7 @@ export async function settleAnswers(
   devices: PushDevice[],
   answers: PushAnswer[],
 ): Promise<Settled> {
-  const settled: Settled = { accepted: [], retries: [], outcomes: [] };
+  const settled: Settled = { accepted: [], retries: [], statuses: [] };
   await mapConcurrent(devices, WRITE_CONCURRENCY, (device, i) =>
     settleOne(delivery, device, answers[i] as PushAnswer, settled),
   );
@@ -49,7 +49,7 @@ async function settleOne(
 ): Promise<void> {
   const { tally, ports } = delivery;
   const record = (outcome: OutcomeName, reason?: string) =>
-    settled.outcomes.push(trackedOutcome(device, outcome, reason));
+    settled.statuses.push(recordedStatus(device, outcome, reason));
   switch (answer.kind) {
     case 'accepted':
       tally.add('accepted');

@@ -1,15 +1,15 @@
 import type { ApnsEnvironment, RegistrationResult } from '../../domain/device';
-import type { PushDevice } from '../../domain/job-part';
 import type {
   LiveActivityToken,
   LiveActivityTokenKind,
   LiveActivityTokenRegistration,
   LiveActivityTokenState,
 } from '../../domain/live-activity';
+import type { PushDevice } from '../../domain/push-device';
 
 /**
  * The Live Activity tokens users registered (push-to-start tokens per attributes type,
- * update tokens per activity), and the target keys they are filed under.
+ * update tokens per activity), filed under their targets (domain/live-activity-targets.ts).
  */
 export interface LiveActivityRegistry {
   saveLiveActivityToken(
@@ -32,8 +32,4 @@ export interface LiveActivityRegistry {
   /** After an accepted `end`: the update token reaches nobody, now or from `dismissAt` (ms). */
   endActivityToken(device: PushDevice, dismissAt?: number): Promise<void>;
   correctLiveActivityEnvironment(device: PushDevice, environment: ApnsEnvironment): Promise<void>;
-  /** The key a user's push-to-start tokens of one attributes type are filed under. */
-  pushToStartTarget(appId: string, userId: string, attributesType: string): string;
-  /** The key a user's update tokens of one activity are filed under. */
-  activityTarget(appId: string, userId: string, activityId: string): string;
 }

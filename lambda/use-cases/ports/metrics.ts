@@ -1,4 +1,4 @@
-import type { DeliveryTally } from '../../domain/job-part';
+import type { DeliveryTally } from '../../domain/delivery-tally';
 
 /** The counts operators alarm on and chart (CloudWatch metrics in AWS). */
 export interface Metrics {

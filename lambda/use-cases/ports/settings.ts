@@ -9,5 +9,5 @@ export interface Settings {
   /** The first retry's delay; each later attempt waits longer (domain/retry-policy.ts). */
   readonly retryBaseDelaySeconds: number;
   /** How long one APNs or FCM request may take before it counts as unanswered. */
-  readonly apnsRequestTimeoutMs: number;
+  readonly requestTimeoutMs: number;
 }

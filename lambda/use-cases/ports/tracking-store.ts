@@ -9,8 +9,6 @@ export type { ChunkProgress, NotificationTracking };
  * whole of a notification's records, read back for its report.
  */
 export interface TrackingStore {
-  /** How many buckets `recipients` names are spread over (the receipts check reads one). */
-  recipientBuckets(recipients: number): number;
   saveRecipients(notificationId: string, recipients: readonly string[], now?: Date): Promise<void>;
   isRecipient(notificationId: string, buckets: number, recipient: string): Promise<boolean>;
   recordReceipt(notificationId: string, token: string, userId: string, event: ReceiptEvent): Promise<void>;

@@ -1,8 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { senderPorts } from '../../../composition/sender';
+import { DeliveryTally } from '../../../domain/delivery-tally';
 import { JobFailedError } from '../../../domain/errors';
-import { DeliveryTally, type JobPart } from '../../../domain/job-part';
+import type { JobPart } from '../../../domain/job-part';
 import { logger } from '../../../observability';
 import { deadLetterJob } from '../../../use-cases/dead-letter-job';
 import { deliverNotification } from '../../../use-cases/deliver-notification';
@@ -55,7 +56,7 @@ function partReport(jobPart: JobPart, tally: DeliveryTally) {
     notificationId: jobPart.job.notificationId,
     part: jobPart.part,
     attempt: jobPart.attempt,
-    ...tally.recipients,
+    ...tally.reach,
     ...tally.counts,
     reasons: Object.fromEntries(tally.reasons),
   };

@@ -1,11 +1,6 @@
 import { JobFailedError, PushgateError } from '../../../domain/errors';
-import {
-  isJobPart,
-  JOB_PART_ENVELOPE_LEVELS,
-  JOB_PART_FORMAT,
-  type JobPart,
-  jobPartSchema,
-} from '../../../domain/job-part';
+import { JOB_PART_FORMAT, type JobPart } from '../../../domain/job-part';
+import { isJobPart, JOB_PART_ENVELOPE_LEVELS, jobPartSchema } from '../../../domain/job-part-schema';
 import { withLiveActivityTimestamp } from '../../../domain/live-activity';
 import { normalizeSendJob, sendJobSchema } from '../../../domain/send-job';
 import { parseStrictJson } from '../../../strict-json';

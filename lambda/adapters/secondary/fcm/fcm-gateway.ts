@@ -1,10 +1,5 @@
 import { classifyFcmAnswer, type RawFcmAnswer, readFcmAnswer } from '../../../domain/fcm-answer';
-import {
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  PushConnection,
-  type PushProtocol,
-  type PushRequest,
-} from '../http2/push-connection';
+import { DEFAULT_REQUEST_TIMEOUT_MS, PushConnection, type PushProtocol } from '../http2/push-connection';
 import { AccessTokens, type ServiceAccountKey } from './access-tokens';
 
 /**
@@ -30,9 +25,6 @@ export interface FcmCredentials {
   projectId: string;
   serviceAccount: ServiceAccountKey;
 }
-
-/** One message for every device; the body is built per token. */
-export type FcmRequest = PushRequest;
 
 function fcmProtocol(projectId: string): PushProtocol<RawFcmAnswer> {
   const path = `/v1/projects/${encodeURIComponent(projectId)}/messages:send`;

@@ -343,7 +343,7 @@ export class PushConnection<Answer> {
     stream.on('end', () => {
       if (status === undefined) this.failed(entry);
       else
-        this.settle(
+        this.finish(
           entry,
           this.protocol.read({
             status,
@@ -384,7 +384,8 @@ export class PushConnection<Answer> {
     queueMicrotask(() => this.pump());
   }
 
-  private settle(entry: InFlight<Answer>, answer: Answer): void {
+  /** The stream ended with an answer: the request is done with it, and the session learns from it. */
+  private finish(entry: InFlight<Answer>, answer: Answer): void {
     if (!this.release(entry)) return;
     const { session } = entry;
     const review = this.protocol.review(answer);
@@ -401,7 +402,7 @@ export class PushConnection<Answer> {
     this.pump();
   }
 
-  /** Frees the stream's slot; false when it was already released (each stream settles once). */
+  /** Frees the stream's slot; false when it was already released (a stream ends once, finished or failed). */
   private release(entry: InFlight<Answer>): boolean {
     if (!this.active.delete(entry)) return false;
     entry.session.inFlight--;
