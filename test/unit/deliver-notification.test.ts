@@ -1,12 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DeliveryTally } from '../../lambda/domain/delivery-tally';
+import type { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import type { JobPart } from '../../lambda/domain/job-part';
 import { MAX_DELIVERY_ATTEMPTS } from '../../lambda/domain/retry-policy';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
-import { deliverNotification } from '../../lambda/use-cases/deliver-notification';
-import { LeanInvocation } from '../../lambda/use-cases/delivery/lean';
 import { registerDevice } from '../../lambda/use-cases/register-device';
+import { deliverNextPart } from '../support/fake-sender';
 import { FAKE_APP, type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
@@ -51,16 +50,7 @@ const job = {
 
 /** Delivers the next message on the send queue, as the sender's handler would; its tally. */
 async function deliverNext(): Promise<DeliveryTally> {
-  const message = ports.sendQueue.sent.shift();
-  if (message === undefined) throw new Error('nothing on the send queue');
-  const tally = new DeliveryTally();
-  await deliverNotification(
-    ports,
-    JSON.parse(message.body) as JobPart,
-    tally,
-    () => 60_000,
-    new LeanInvocation(),
-  );
+  const tally = await deliverNextPart(ports);
   return tally;
 }
 

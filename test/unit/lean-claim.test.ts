@@ -7,7 +7,7 @@ import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
 import { deliverNotification } from '../../lambda/use-cases/deliver-notification';
 import { claimLeanJob, LeanInvocation, recordLeanCompletions } from '../../lambda/use-cases/delivery/lean';
-import { registerDevice } from '../../lambda/use-cases/register-device';
+import { registerIphone } from '../support/fake-sender';
 import { FAKE_APP, type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
@@ -29,12 +29,7 @@ const job = {
 
 beforeEach(async () => {
   ports = inMemoryPorts();
-  await registerDevice(ports, {
-    token: TOKEN,
-    userId: 'alice',
-    appId: FAKE_APP.appId,
-    environment: 'production',
-  });
+  await registerIphone(ports, 'alice', TOKEN);
 });
 
 afterEach(() => {

@@ -1,13 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeliveryTally } from '../../lambda/domain/delivery-tally';
-import type { JobPart } from '../../lambda/domain/job-part';
+import type { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import type { LiveActivityTokenState } from '../../lambda/domain/live-activity';
 import { activityTarget, pushToStartTarget } from '../../lambda/domain/live-activity-targets';
 import type { PushDevice } from '../../lambda/domain/push-device';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
-import { deliverNotification } from '../../lambda/use-cases/deliver-notification';
-import { LeanInvocation } from '../../lambda/use-cases/delivery/lean';
+import { deliverNextPart } from '../support/fake-sender';
 import { FAKE_APP, type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
@@ -81,16 +79,7 @@ const activity = (userId: string, activityId: string) => activityTarget(FAKE_APP
 async function send(job: SendJob): Promise<{ pushed: string[]; tally: DeliveryTally }> {
   const before = ports.pushProviders.apnsSent.length;
   await acceptSendRequest(ports, job);
-  const message = ports.sendQueue.sent.shift();
-  if (message === undefined) throw new Error('nothing on the send queue');
-  const tally = new DeliveryTally();
-  await deliverNotification(
-    ports,
-    JSON.parse(message.body) as JobPart,
-    tally,
-    () => 60_000,
-    new LeanInvocation(),
-  );
+  const tally = await deliverNextPart(ports);
   return { pushed: ports.pushProviders.apnsSent.slice(before).map((sent) => sent.token), tally };
 }
 

@@ -8,8 +8,8 @@ import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
 import { deadLetterJob } from '../../lambda/use-cases/dead-letter-job';
 import { deliverNotification } from '../../lambda/use-cases/deliver-notification';
 import { LeanInvocation, recordLeanCompletions } from '../../lambda/use-cases/delivery/lean';
-import { registerDevice } from '../../lambda/use-cases/register-device';
 import { sendRequestAnswer } from '../../lambda/use-cases/take-notification-id';
+import { registerIphone } from '../support/fake-sender';
 import { FAKE_APP, type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
@@ -27,12 +27,7 @@ const TOKEN = 'a'.repeat(64);
 
 beforeEach(async () => {
   ports = inMemoryPorts();
-  await registerDevice(ports, {
-    token: TOKEN,
-    userId: 'alice',
-    appId: FAKE_APP.appId,
-    environment: 'production',
-  });
+  await registerIphone(ports, 'alice', TOKEN);
 });
 
 /** A lean job (one user, untracked) and one that is not (tracked): the two ways the API takes an id. */

@@ -9,7 +9,7 @@ import { deadLetterJob } from '../../lambda/use-cases/dead-letter-job';
 import { deliverNotification } from '../../lambda/use-cases/deliver-notification';
 import { claimLeanJob, LeanInvocation, recordLeanCompletions } from '../../lambda/use-cases/delivery/lean';
 import { getNotification } from '../../lambda/use-cases/get-notification';
-import { registerDevice } from '../../lambda/use-cases/register-device';
+import { registerIphone } from '../support/fake-sender';
 import { FAKE_APP, type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
@@ -31,12 +31,7 @@ const job = {
 
 beforeEach(async () => {
   ports = inMemoryPorts();
-  await registerDevice(ports, {
-    token: TOKEN,
-    userId: 'alice',
-    appId: FAKE_APP.appId,
-    environment: 'production',
-  });
+  await registerIphone(ports, 'alice', TOKEN);
 });
 
 afterEach(() => {

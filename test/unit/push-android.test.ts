@@ -1,13 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeliveryTally } from '../../lambda/domain/delivery-tally';
+import type { DeliveryTally } from '../../lambda/domain/delivery-tally';
 import { JobFailedError } from '../../lambda/domain/errors';
 import { FCM_ACCESS_TOKEN_REFUSED } from '../../lambda/domain/fcm-answer';
-import type { JobPart } from '../../lambda/domain/job-part';
 import type { SendJob } from '../../lambda/domain/send-job';
 import { acceptSendRequest } from '../../lambda/use-cases/accept-send-request';
-import { deliverNotification } from '../../lambda/use-cases/deliver-notification';
-import { LeanInvocation } from '../../lambda/use-cases/delivery/lean';
 import { registerDevice } from '../../lambda/use-cases/register-device';
+import { deliverNextPart } from '../support/fake-sender';
 import { FAKE_APP, type InMemoryPorts, inMemoryPorts } from '../support/in-memory-ports';
 
 /**
@@ -45,16 +43,7 @@ afterEach(() => {
 
 async function deliverJob(): Promise<DeliveryTally> {
   await acceptSendRequest(ports, job);
-  const message = ports.sendQueue.sent.shift();
-  if (message === undefined) throw new Error('nothing on the send queue');
-  const tally = new DeliveryTally();
-  await deliverNotification(
-    ports,
-    JSON.parse(message.body) as JobPart,
-    tally,
-    () => 60_000,
-    new LeanInvocation(),
-  );
+  const tally = await deliverNextPart(ports);
   return tally;
 }
 
