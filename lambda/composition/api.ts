@@ -1,7 +1,7 @@
 import * as chunkProgress from '../adapters/secondary/chunk-progress';
 import { saveDevice } from '../adapters/secondary/device-registration';
 import * as devicesTable from '../adapters/secondary/devices-table';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../adapters/secondary/http2/push-connection';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../adapters/secondary/http2/request-timeout';
 import * as liveActivityTokens from '../adapters/secondary/live-activity-tokens-table';
 import * as notificationsTable from '../adapters/secondary/notifications-table';
 import * as sendQueueAdapter from '../adapters/secondary/send-queue';

@@ -17,7 +17,7 @@ import { SENDER } from '../../infra/queue-settings';
 import { closeApnsConnections } from '../../lambda/adapters/secondary/apns/apns-gateway';
 import { deviceKey } from '../../lambda/adapters/secondary/devices-keys';
 import { closeFcmConnections } from '../../lambda/adapters/secondary/fcm/fcm-gateway';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/push-connection';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/request-timeout';
 import { ENVIRONMENT } from '../../lambda/environment';
 import { metrics } from '../../lambda/metrics';
 import { createLocalProviderKey } from '../../local/apns-credentials';

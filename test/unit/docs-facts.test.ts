@@ -13,12 +13,9 @@ import { MAX_JOBS_PER_BATCH } from '../../lambda/adapters/primary/send-notificat
 import { RENEW_AFTER_SECONDS } from '../../lambda/adapters/secondary/apns/provider-token';
 import { CACHE_SECONDS } from '../../lambda/adapters/secondary/credentials-source';
 import { DEVICES_TABLE } from '../../lambda/adapters/secondary/devices-keys';
-import {
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  MAX_SILENT_SESSIONS,
-  TIMEOUT_BURST,
-} from '../../lambda/adapters/secondary/http2/push-connection';
+import { MAX_SILENT_SESSIONS, TIMEOUT_BURST } from '../../lambda/adapters/secondary/http2/push-connection';
 import { MAX_STREAMS_CAP } from '../../lambda/adapters/secondary/http2/push-session';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/secondary/http2/request-timeout';
 import {
   IDEMPOTENCY_WINDOW_DAYS,
   PROGRESS_TTL_DAYS,

@@ -2,16 +2,10 @@ import { createSecureContext } from 'node:tls';
 import { endsSession, type RawApnsAnswer, readApnsAnswer } from '../../../domain/apns-answer';
 import type { ApnsEnvironment } from '../../../domain/device';
 import { logger } from '../../../observability';
-import {
-  type Authorization,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  PushConnection,
-  type PushProtocol,
-} from '../http2/push-connection';
+import { type Authorization, PushConnection, type PushProtocol } from '../http2/push-connection';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../http2/request-timeout';
 import { providerTokenTable } from '../provider-token-table';
 import { ProviderTokens } from './provider-token';
-
-export { DEFAULT_REQUEST_TIMEOUT_MS } from '../http2/push-connection';
 
 /**
  * The APNs gateway: warm HTTP/2 connections to APNs on the shared connection layer

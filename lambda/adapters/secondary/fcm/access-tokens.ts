@@ -1,7 +1,8 @@
 import { Agent } from 'node:https';
 import { gaxios, JWT } from 'google-auth-library';
 import { FCM_ACCESS_TOKEN_REFUSED, FCM_ACCESS_TOKEN_UNAVAILABLE } from '../../../domain/fcm-answer';
-import { type Authorization, DEFAULT_REQUEST_TIMEOUT_MS } from '../http2/push-connection';
+import type { Authorization } from '../http2/push-connection';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../http2/request-timeout';
 
 /**
  * OAuth2 access tokens for FCM, from a Google service-account key through

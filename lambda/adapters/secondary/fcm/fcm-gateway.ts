@@ -1,5 +1,6 @@
 import { classifyFcmAnswer, type RawFcmAnswer, readFcmAnswer } from '../../../domain/fcm-answer';
-import { DEFAULT_REQUEST_TIMEOUT_MS, PushConnection, type PushProtocol } from '../http2/push-connection';
+import { PushConnection, type PushProtocol } from '../http2/push-connection';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../http2/request-timeout';
 import { AccessTokens, type ServiceAccountKey } from './access-tokens';
 
 /**

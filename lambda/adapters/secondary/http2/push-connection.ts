@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import { logger } from '../../../observability';
 import type { PushRequest } from '../../../use-cases/ports/push-providers';
 import { PushSession, type SessionOptions } from './push-session';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './request-timeout';
 
 /**
  * Warm HTTP/2 connections to a push service, owned here on node:http2 and shared by
@@ -69,7 +70,6 @@ export interface Authorization {
   failureOf?(error: unknown): string;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const TIMEOUT_BURST = 3;
 const IDLE_CHECK_AFTER_MS = 5 * 60_000;
 const PING_TIMEOUT_MS = 2_000;
