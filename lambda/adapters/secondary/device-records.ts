@@ -1,9 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../clients';
 import { config } from '../../config';
 import type { Device } from '../../domain/device';
 import { contentionPauseMs } from '../../domain/retry-policy';
+import { conditional } from './conditional-write';
 import { deviceKey, deviceOfItem } from './devices-keys';
 
 /**
@@ -37,16 +37,6 @@ export function recordUnchanged(record: Device | undefined) {
     ConditionExpression: '#userId = :previousOwner AND #version = :previousVersion',
     ExpressionAttributeValues: { ':previousOwner': record.userId, ':previousVersion': record.version },
   };
-}
-
-export async function conditional(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
 }
 
 /**

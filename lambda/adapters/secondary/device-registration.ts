@@ -19,7 +19,8 @@ import {
   staleMovedAway,
 } from '../../domain/device-set';
 import { RegistrationConflictError } from '../../domain/errors';
-import { conditional, pauseBeforeAttempt, readRecord, recordUnchanged } from './device-records';
+import { conditional } from './conditional-write';
+import { pauseBeforeAttempt, readRecord, recordUnchanged } from './device-records';
 import { addToSet, markMovedAway, readDeviceSet, rewriteEntry } from './device-sets';
 import { DEVICES_TABLE, deviceItem, setEntryBytes } from './devices-keys';
 

@@ -13,6 +13,7 @@ import {
 import { epochSeconds } from '../../domain/expiry';
 import { tokenKey } from '../../domain/fcm-token';
 import { batchGetAll } from './batch-get';
+import { conditional } from './conditional-write';
 import {
   DEVICE_SET,
   movedMarkName,
@@ -79,16 +80,6 @@ function unchangedSince(set: DeviceSet, values: Record<string, unknown>): string
   if (set.setVersion === undefined) return 'attribute_not_exists(#setVersion)';
   values[':setVersion'] = set.setVersion;
   return '#setVersion = :setVersion';
-}
-
-async function conditional(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
 }
 
 /**

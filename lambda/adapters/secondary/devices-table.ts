@@ -7,7 +7,8 @@ import { type DeviceSet, isLiveEntry } from '../../domain/device-set';
 import { DeviceNotFoundError, RegistrationConflictError } from '../../domain/errors';
 import { hasExpired } from '../../domain/expiry';
 import { batchGetAll } from './batch-get';
-import { conditional, deleteRecordOf, pauseBeforeAttempt, readRecord } from './device-records';
+import { conditional } from './conditional-write';
+import { deleteRecordOf, pauseBeforeAttempt, readRecord } from './device-records';
 import {
   clearSet,
   correctEntryEnvironment,
